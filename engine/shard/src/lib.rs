@@ -1,1 +1,22 @@
-//! placeholder
+//! The shard's storage engine: object bytes in O_DIRECT segment files, metadata in SQLite, and
+//! the rules that decide when a write becomes visible.
+//!
+//! A shard thread owns one or more `Partition`s. Each partition has its own segment files,
+//! its own SQLite database and a worker thread that group-commits its writes. Nothing here is
+//! shared between shards; nothing here knows about HTTP, XML or S3 error codes.
+//!
+//! Architecture invariant: a commit is acknowledged only after the data it references has been
+//! fdatasynced and the SQLite transaction that references it has committed with
+//! `synchronous=FULL`.
+
+pub mod aligned;
+pub mod error;
+pub mod meta;
+pub mod partition;
+pub mod record;
+pub mod segments;
+pub mod worker;
+
+pub use error::ShardError;
+pub use partition::{ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData};
+pub use record::{BucketRecord, Extent, ListEntry, ObjectRecord, UploadRecord};

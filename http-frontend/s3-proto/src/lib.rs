@@ -1,1 +1,4 @@
 //! placeholder
+
+pub mod aws_chunked;
+pub mod sigv4;

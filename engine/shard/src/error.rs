@@ -1,0 +1,71 @@
+//! `ShardError`: every way a shard operation can fail, as a closed enum.
+//!
+//! The shard knows nothing about HTTP or S3 error codes; the front end maps each variant to its
+//! S3 code in exactly one place (`frontend/src/s3_error.rs`).
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardError {
+    NoSuchBucket,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    NoSuchKey,
+    NoSuchUpload,
+    /// A part named in CompleteMultipartUpload does not exist or its ETag differs.
+    InvalidPart { part_number: u32 },
+    /// Parts in CompleteMultipartUpload are not in ascending order, or repeat.
+    InvalidPartOrder,
+    /// A part other than the last is smaller than the 5 MiB minimum.
+    EntityTooSmall { part_number: u32 },
+    /// The file system has no space left (ENOSPC / EDQUOT).
+    StorageFull,
+    /// The IO layer failed; `context` says which operation. After a failed fdatasync the
+    /// partition refuses further writes (see `Worker`).
+    Io { context: &'static str, kind: std::io::ErrorKind, message: String },
+    /// The metadata store failed.
+    Metadata(String),
+    /// A stored record could not be decoded: the metadata is corrupt.
+    CorruptRecord(&'static str),
+    /// The shard is stopping and takes no new work.
+    ShuttingDown,
+}
+
+impl ShardError {
+    pub fn io(context: &'static str, error: &std::io::Error) -> ShardError {
+        if matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+            return ShardError::StorageFull;
+        }
+        ShardError::Io { context, kind: error.kind(), message: error.to_string() }
+    }
+}
+
+impl From<rusqlite::Error> for ShardError {
+    fn from(error: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(code, _) = &error
+            && code.code == rusqlite::ErrorCode::DiskFull
+        {
+            return ShardError::StorageFull;
+        }
+        ShardError::Metadata(error.to_string())
+    }
+}
+
+impl From<crate::record::DecodeError> for ShardError {
+    fn from(error: crate::record::DecodeError) -> Self {
+        ShardError::CorruptRecord(error.0)
+    }
+}
+
+impl fmt::Display for ShardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShardError::Io { context, message, .. } => write!(f, "{context}: {message}"),
+            ShardError::Metadata(message) => write!(f, "metadata: {message}"),
+            ShardError::CorruptRecord(what) => write!(f, "corrupt metadata record: {what}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+impl std::error::Error for ShardError {}

@@ -1,0 +1,632 @@
+//! Per-partition metadata in SQLite: objects, multipart uploads and parts, and (in partition 0)
+//! the bucket catalogue.
+//!
+//! Two connections per partition: `MetaReader` lives on the shard thread and answers point
+//! lookups and listing pages; `MetaWriter` lives on the partition's worker thread and applies
+//! batches of `MetaOp`s in one transaction (group commit). WAL mode lets the reader see every
+//! committed batch without blocking on the writer; `synchronous=FULL` makes a returned COMMIT
+//! durable across power loss, not only across a process crash.
+//!
+//! Architecture invariant: only the worker thread writes; every write goes through
+//! `MetaWriter::apply_batch`, which is the one place that decides object visibility.
+
+use std::path::Path;
+
+use md5::{Digest, Md5};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::error::ShardError;
+use crate::record::{
+    BucketRecord, Extent, ListEntry, ObjectRecord, UploadRecord, decode_extents, decode_headers,
+    decode_sizes, encode_extents, encode_headers, encode_sizes,
+};
+
+pub const META_FILE_NAME: &str = "meta.sqlite";
+/// Bumped with every schema change; `migrate` upgrades older files step by step.
+const SCHEMA_VERSION: i64 = 1;
+/// S3's minimum size of every part but the last.
+pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE objects (
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    headers BLOB NOT NULL,
+    extents BLOB NOT NULL,
+    part_sizes BLOB NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE uploads (
+    upload_id TEXT PRIMARY KEY NOT NULL,
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    initiated_ms INTEGER NOT NULL,
+    headers BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX uploads_by_bucket_key ON uploads (bucket, key, upload_id);
+CREATE TABLE parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    extents BLOB NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+CREATE TABLE buckets (
+    name TEXT PRIMARY KEY NOT NULL,
+    created_ms INTEGER NOT NULL,
+    region TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// One metadata mutation, applied by the worker inside a group commit.
+#[derive(Debug)]
+pub enum MetaOp {
+    PutObject { bucket: String, key: String, record: ObjectRecord },
+    DeleteObject { bucket: String, key: String },
+    CreateUpload { upload: UploadRecord },
+    PutPart { upload_id: String, part: PartRecord },
+    CompleteUpload(CompleteUpload),
+    AbortUpload { bucket: String, key: String, upload_id: String },
+    CreateBucket { record: BucketRecord },
+    DeleteBucket { name: String },
+    /// Removes every upload and part of a deleted bucket in this partition.
+    PurgeBucket { name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct PartRecord {
+    pub part_number: u32,
+    pub size_bytes: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub extents: Vec<Extent>,
+}
+
+#[derive(Debug)]
+pub struct CompleteUpload {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    /// (part number, ETag without quotes), as listed by the client.
+    pub parts: Vec<(u32, String)>,
+    pub last_modified_ms: i64,
+}
+
+/// What a committed `MetaOp` produced.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MetaOutcome {
+    /// Extents no committed record references any more: give them back once no reader uses them.
+    pub freed: Vec<Extent>,
+    /// For CompleteUpload: the new object.
+    pub completed: Option<ObjectRecord>,
+}
+
+fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, ShardError> {
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "OFF")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(connection)
+}
+
+pub struct MetaWriter {
+    connection: Connection,
+}
+
+impl MetaWriter {
+    /// Opens (creating and migrating if needed) the partition's metadata file.
+    pub fn open(dir: &Path) -> Result<MetaWriter, ShardError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = open_connection(&dir.join(META_FILE_NAME), flags)?;
+        // Checkpoints run on this (the worker's) connection, never on the shard thread.
+        connection.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        let mut writer = MetaWriter { connection };
+        writer.migrate()?;
+        Ok(writer)
+    }
+
+    fn migrate(&mut self) -> Result<(), ShardError> {
+        let version: i64 = self.connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(ShardError::Metadata(format!(
+                "metadata schema version {version} is newer than this binary ({SCHEMA_VERSION})"
+            )));
+        }
+        if version < 1 {
+            let transaction = self.connection.transaction()?;
+            transaction.execute_batch(SCHEMA_V1)?;
+            transaction.pragma_update(None, "user_version", 1)?;
+            transaction.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Applies `ops` in one durable transaction; each op succeeds or fails on its own (a
+    /// savepoint per op), and the results come back in order. An error of the transaction
+    /// itself (COMMIT failed) fails every op.
+    pub fn apply_batch(&mut self, ops: &[MetaOp]) -> Vec<Result<MetaOutcome, ShardError>> {
+        let mut results = Vec::with_capacity(ops.len());
+        let mut transaction = match self.connection.transaction() {
+            Ok(transaction) => transaction,
+            Err(error) => {
+                let error = ShardError::from(error);
+                return ops.iter().map(|_| Err(error.clone())).collect();
+            }
+        };
+        for op in ops {
+            let result = match transaction.savepoint() {
+                Ok(mut savepoint) => match apply_op(&savepoint, op) {
+                    Ok(outcome) => savepoint.commit().map(|()| outcome).map_err(ShardError::from),
+                    Err(error) => {
+                        // Dropping the savepoint rolls it back.
+                        let _ = savepoint.rollback();
+                        Err(error)
+                    }
+                },
+                Err(error) => Err(ShardError::from(error)),
+            };
+            results.push(result);
+        }
+        if let Err(error) = transaction.commit() {
+            let error = ShardError::from(error);
+            return ops.iter().map(|_| Err(error.clone())).collect();
+        }
+        results
+    }
+
+    /// Every extent referenced by an object or a part: the live set for crash recovery.
+    pub fn live_extents(&self) -> Result<Vec<Extent>, ShardError> {
+        let mut live = Vec::new();
+        for sql in ["SELECT extents FROM objects", "SELECT extents FROM parts"] {
+            let mut statement = self.connection.prepare(sql)?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let blob: Vec<u8> = row.get(0)?;
+                live.extend(decode_extents(&blob)?);
+            }
+        }
+        Ok(live)
+    }
+
+    pub fn object_count(&self) -> Result<u64, ShardError> {
+        let count: i64 = self.connection.query_row("SELECT count(*) FROM objects", [], |r| r.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
+
+fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, ShardError> {
+    match op {
+        MetaOp::PutObject { bucket, key, record } => {
+            let freed = take_object_extents(tx, bucket, key)?;
+            insert_object(tx, bucket, key, record)?;
+            Ok(MetaOutcome { freed, completed: None })
+        }
+        MetaOp::DeleteObject { bucket, key } => {
+            let freed = take_object_extents(tx, bucket, key)?;
+            Ok(MetaOutcome { freed, completed: None })
+        }
+        MetaOp::CreateUpload { upload } => {
+            tx.execute(
+                "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    upload.upload_id,
+                    upload.bucket,
+                    upload.key.as_bytes(),
+                    upload.initiated_ms,
+                    encode_headers(&upload.headers)
+                ],
+            )?;
+            Ok(MetaOutcome::default())
+        }
+        MetaOp::PutPart { upload_id, part } => put_part(tx, upload_id, part),
+        MetaOp::CompleteUpload(complete) => complete_upload(tx, complete),
+        MetaOp::AbortUpload { bucket, key, upload_id } => {
+            require_upload(tx, bucket, key, upload_id)?;
+            let freed = delete_upload(tx, upload_id)?;
+            Ok(MetaOutcome { freed, completed: None })
+        }
+        MetaOp::CreateBucket { record } => {
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO buckets (name, created_ms, region) VALUES (?1, ?2, ?3)",
+                params![record.name, record.created_ms, record.region],
+            )?;
+            if inserted == 0 {
+                return Err(ShardError::BucketAlreadyOwnedByYou);
+            }
+            Ok(MetaOutcome::default())
+        }
+        MetaOp::DeleteBucket { name } => {
+            if tx.execute("DELETE FROM buckets WHERE name = ?1", params![name])? == 0 {
+                return Err(ShardError::NoSuchBucket);
+            }
+            Ok(MetaOutcome::default())
+        }
+        MetaOp::PurgeBucket { name } => {
+            let mut freed = Vec::new();
+            let upload_ids: Vec<String> = {
+                let mut statement = tx.prepare("SELECT upload_id FROM uploads WHERE bucket = ?1")?;
+                statement.query_map(params![name], |r| r.get(0))?.collect::<Result<_, _>>()?
+            };
+            for upload_id in upload_ids {
+                freed.extend(delete_upload(tx, &upload_id)?);
+            }
+            let objects: Vec<Vec<u8>> = {
+                let mut statement = tx.prepare("SELECT extents FROM objects WHERE bucket = ?1")?;
+                statement.query_map(params![name], |r| r.get(0))?.collect::<Result<_, _>>()?
+            };
+            for blob in objects {
+                freed.extend(decode_extents(&blob)?);
+            }
+            tx.execute("DELETE FROM objects WHERE bucket = ?1", params![name])?;
+            Ok(MetaOutcome { freed, completed: None })
+        }
+    }
+}
+
+fn insert_object(
+    tx: &rusqlite::Savepoint<'_>,
+    bucket: &str,
+    key: &str,
+    record: &ObjectRecord,
+) -> Result<(), ShardError> {
+    tx.execute(
+        "INSERT INTO objects (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            bucket,
+            key.as_bytes(),
+            size_to_sql(record.size_bytes),
+            record.etag,
+            record.last_modified_ms,
+            encode_headers(&record.headers),
+            encode_extents(&record.extents),
+            encode_sizes(&record.part_sizes_bytes)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes the object row if any and returns the extents it referenced.
+fn take_object_extents(
+    tx: &rusqlite::Savepoint<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<Extent>, ShardError> {
+    let blob: Option<Vec<u8>> = tx
+        .query_row(
+            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING extents",
+            params![bucket, key.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match blob {
+        Some(blob) => Ok(decode_extents(&blob)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn require_upload(
+    tx: &rusqlite::Savepoint<'_>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<UploadRecord, ShardError> {
+    let row = tx
+        .query_row(
+            "SELECT bucket, key, initiated_ms, headers FROM uploads WHERE upload_id = ?1",
+            params![upload_id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((row_bucket, row_key, initiated_ms, headers)) = row else {
+        return Err(ShardError::NoSuchUpload);
+    };
+    if row_bucket != bucket || row_key != key.as_bytes() {
+        return Err(ShardError::NoSuchUpload);
+    }
+    Ok(UploadRecord {
+        upload_id: upload_id.to_owned(),
+        bucket: row_bucket,
+        key: key.to_owned(),
+        initiated_ms,
+        headers: decode_headers(&headers)?,
+    })
+}
+
+fn delete_upload(tx: &rusqlite::Savepoint<'_>, upload_id: &str) -> Result<Vec<Extent>, ShardError> {
+    let mut freed = Vec::new();
+    {
+        let mut statement =
+            tx.prepare("DELETE FROM parts WHERE upload_id = ?1 RETURNING extents")?;
+        let mut rows = statement.query(params![upload_id])?;
+        while let Some(row) = rows.next()? {
+            let blob: Vec<u8> = row.get(0)?;
+            freed.extend(decode_extents(&blob)?);
+        }
+    }
+    tx.execute("DELETE FROM uploads WHERE upload_id = ?1", params![upload_id])?;
+    Ok(freed)
+}
+
+fn put_part(
+    tx: &rusqlite::Savepoint<'_>,
+    upload_id: &str,
+    part: &PartRecord,
+) -> Result<MetaOutcome, ShardError> {
+    let exists: Option<i64> = tx
+        .query_row("SELECT 1 FROM uploads WHERE upload_id = ?1", params![upload_id], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(ShardError::NoSuchUpload);
+    }
+    let old: Option<Vec<u8>> = tx
+        .query_row(
+            "DELETE FROM parts WHERE upload_id = ?1 AND part_number = ?2 RETURNING extents",
+            params![upload_id, part.part_number],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT INTO parts (upload_id, part_number, size, etag, last_modified_ms, extents)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            upload_id,
+            part.part_number,
+            size_to_sql(part.size_bytes),
+            part.etag,
+            part.last_modified_ms,
+            encode_extents(&part.extents)
+        ],
+    )?;
+    let freed = match old {
+        Some(blob) => decode_extents(&blob)?,
+        None => Vec::new(),
+    };
+    Ok(MetaOutcome { freed, completed: None })
+}
+
+struct StoredPart {
+    size_bytes: u64,
+    etag: String,
+    extents: Vec<Extent>,
+}
+
+/// Validates the client's part list against the stored parts and turns the upload into an
+/// object whose extents are the parts' extents: no byte is rewritten.
+fn complete_upload(
+    tx: &rusqlite::Savepoint<'_>,
+    complete: &CompleteUpload,
+) -> Result<MetaOutcome, ShardError> {
+    let upload = require_upload(tx, &complete.bucket, &complete.key, &complete.upload_id)?;
+    let mut stored = std::collections::BTreeMap::new();
+    {
+        let mut statement = tx.prepare(
+            "SELECT part_number, size, etag, extents FROM parts WHERE upload_id = ?1",
+        )?;
+        let mut rows = statement.query(params![complete.upload_id])?;
+        while let Some(row) = rows.next()? {
+            let part_number: u32 = row.get(0)?;
+            let blob: Vec<u8> = row.get(3)?;
+            stored.insert(
+                part_number,
+                StoredPart {
+                    size_bytes: size_from_sql(row.get(1)?),
+                    etag: row.get(2)?,
+                    extents: decode_extents(&blob)?,
+                },
+            );
+        }
+    }
+    let mut previous_number = 0u32;
+    let mut md5_of_md5s = Md5::new();
+    let mut extents = Vec::new();
+    let mut part_sizes_bytes = Vec::with_capacity(complete.parts.len());
+    for (index, (part_number, etag)) in complete.parts.iter().enumerate() {
+        if *part_number <= previous_number {
+            return Err(ShardError::InvalidPartOrder);
+        }
+        previous_number = *part_number;
+        let Some(part) = stored.get(part_number) else {
+            return Err(ShardError::InvalidPart { part_number: *part_number });
+        };
+        if !part.etag.eq_ignore_ascii_case(etag.trim_matches('"')) {
+            return Err(ShardError::InvalidPart { part_number: *part_number });
+        }
+        let is_last = index + 1 == complete.parts.len();
+        if !is_last && part.size_bytes < PART_SIZE_BYTES_MIN {
+            return Err(ShardError::EntityTooSmall { part_number: *part_number });
+        }
+        let digest = hex::decode(&part.etag).map_err(|_| ShardError::CorruptRecord("part etag"))?;
+        md5_of_md5s.update(&digest);
+        extents.extend_from_slice(&part.extents);
+        part_sizes_bytes.push(part.size_bytes);
+    }
+    if complete.parts.is_empty() {
+        return Err(ShardError::InvalidPart { part_number: 0 });
+    }
+    let mut freed = Vec::new();
+    for (part_number, part) in &stored {
+        if !complete.parts.iter().any(|(number, _)| number == part_number) {
+            freed.extend_from_slice(&part.extents);
+        }
+    }
+    tx.execute("DELETE FROM parts WHERE upload_id = ?1", params![complete.upload_id])?;
+    tx.execute("DELETE FROM uploads WHERE upload_id = ?1", params![complete.upload_id])?;
+    let record = ObjectRecord {
+        size_bytes: part_sizes_bytes.iter().sum(),
+        etag: format!("{}-{}", hex::encode(md5_of_md5s.finalize()), complete.parts.len()),
+        last_modified_ms: complete.last_modified_ms,
+        headers: upload.headers,
+        extents,
+        part_sizes_bytes,
+    };
+    freed.extend(take_object_extents(tx, &complete.bucket, &complete.key)?);
+    insert_object(tx, &complete.bucket, &complete.key, &record)?;
+    Ok(MetaOutcome { freed, completed: Some(record) })
+}
+
+fn size_to_sql(size: u64) -> i64 {
+    i64::try_from(size).expect("object sizes fit in i64")
+}
+
+fn size_from_sql(size: i64) -> u64 {
+    u64::try_from(size).unwrap_or(0)
+}
+
+/// Read-only view used on the shard thread.
+pub struct MetaReader {
+    connection: Connection,
+}
+
+impl MetaReader {
+    pub fn open(dir: &Path) -> Result<MetaReader, ShardError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = open_connection(&dir.join(META_FILE_NAME), flags)?;
+        connection.set_prepared_statement_cache_capacity(32);
+        Ok(MetaReader { connection })
+    }
+
+    pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ShardError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT size, etag, last_modified_ms, headers, extents, part_sizes
+             FROM objects WHERE bucket = ?1 AND key = ?2",
+        )?;
+        let row = statement
+            .query_row(params![bucket, key.as_bytes()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((size, etag, last_modified_ms, headers, extents, part_sizes)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(ObjectRecord {
+            size_bytes: size_from_sql(size),
+            etag,
+            last_modified_ms,
+            headers: decode_headers(&headers)?,
+            extents: decode_extents(&extents)?,
+            part_sizes_bytes: decode_sizes(&part_sizes)?,
+        }))
+    }
+
+    /// Keys of `bucket` after `after` (exclusive) within `[prefix, prefix_end)`, sorted by bytes.
+    pub fn list(
+        &self,
+        bucket: &str,
+        after: &[u8],
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<ListEntry>, ShardError> {
+        let start: &[u8] = if after >= prefix { after } else { prefix };
+        let inclusive = after < prefix;
+        let prefix_end = prefix_successor(prefix);
+        let sql = match (inclusive, prefix_end.is_some()) {
+            (true, true) => "SELECT key, size, etag, last_modified_ms FROM objects
+                WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
+            (false, true) => "SELECT key, size, etag, last_modified_ms FROM objects
+                WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
+            (true, false) => "SELECT key, size, etag, last_modified_ms FROM objects
+                WHERE bucket = ?1 AND key >= ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
+            (false, false) => "SELECT key, size, etag, last_modified_ms FROM objects
+                WHERE bucket = ?1 AND key > ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
+        };
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![bucket, start, prefix_end, limit], |r| {
+            Ok(ListEntry {
+                key: r.get(0)?,
+                size_bytes: size_from_sql(r.get(1)?),
+                etag: r.get(2)?,
+                last_modified_ms: r.get(3)?,
+            })
+        })?;
+        let mut entries = Vec::new();
+        for row in rows {
+            entries.push(row?);
+        }
+        Ok(entries)
+    }
+
+    pub fn bucket_has_objects(&self, bucket: &str) -> Result<bool, ShardError> {
+        let mut statement =
+            self.connection.prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?;
+        Ok(statement.query_row(params![bucket], |_| Ok(())).optional()?.is_some())
+    }
+
+    pub fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, ShardError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT bucket, key, initiated_ms, headers FROM uploads WHERE upload_id = ?1",
+        )?;
+        let row = statement
+            .query_row(params![upload_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((bucket, key, initiated_ms, headers)) = row else {
+            return Ok(None);
+        };
+        let key = String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
+        Ok(Some(UploadRecord {
+            upload_id: upload_id.to_owned(),
+            bucket,
+            key,
+            initiated_ms,
+            headers: decode_headers(&headers)?,
+        }))
+    }
+
+    pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT name, created_ms, region FROM buckets ORDER BY name")?;
+        let rows = statement.query_map([], |r| {
+            Ok(BucketRecord { name: r.get(0)?, created_ms: r.get(1)?, region: r.get(2)? })
+        })?;
+        let mut buckets = Vec::new();
+        for row in rows {
+            buckets.push(row?);
+        }
+        Ok(buckets)
+    }
+}
+
+/// The smallest byte string greater than every string starting with `prefix`, or `None` when
+/// there is none (empty prefix, or all 0xFF).
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}

@@ -1,0 +1,253 @@
+//! The plain data the shard stores per object, upload and part, and its byte encoding.
+//!
+//! Encodings are explicit, versioned and little-endian (STYLE.md §4.5); they are stored as SQLite
+//! BLOBs, so a schema change never needs a new column for a new header.
+
+/// A run of object bytes inside one segment file.
+///
+/// `offset_bytes` is block-aligned; the extent occupies `round_up_to_block(length_bytes)` bytes on
+/// disk, of which the first `length_bytes` belong to the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extent {
+    pub segment_id: u32,
+    pub offset_bytes: u64,
+    pub length_bytes: u64,
+}
+
+impl Extent {
+    pub fn disk_length_bytes(&self) -> u64 {
+        crate::aligned::round_up_to_block(self.length_bytes)
+    }
+}
+
+/// Everything a GET or HEAD needs to answer, as committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRecord {
+    pub size_bytes: u64,
+    /// Quoted-less hex MD5, or `md5-of-md5s-N` for multipart objects.
+    pub etag: String,
+    pub last_modified_ms: i64,
+    /// Stored response headers in the order given: Content-Type, Content-Encoding, Cache-Control,
+    /// Content-Disposition, Content-Language, Expires, x-amz-meta-*, x-amz-checksum-*.
+    pub headers: Vec<(String, String)>,
+    pub extents: Vec<Extent>,
+    /// Sizes of the parts of a multipart object, in order; empty for a simple PUT.
+    pub part_sizes_bytes: Vec<u64>,
+}
+
+/// One row of a listing page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListEntry {
+    pub key: Vec<u8>,
+    pub size_bytes: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+/// A multipart upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub initiated_ms: i64,
+    pub headers: Vec<(String, String)>,
+}
+
+/// A bucket of the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketRecord {
+    pub name: String,
+    pub created_ms: i64,
+    pub region: String,
+}
+
+const EXTENTS_FORMAT_VERSION: u8 = 1;
+const HEADERS_FORMAT_VERSION: u8 = 1;
+const SIZES_FORMAT_VERSION: u8 = 1;
+
+/// Errors decoding a stored record: a corrupt or foreign metadata row.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DecodeError(pub &'static str);
+
+pub fn encode_extents(extents: &[Extent]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + 4 + extents.len() * 20);
+    out.push(EXTENTS_FORMAT_VERSION);
+    put_u32(&mut out, len_u32(extents.len()));
+    for extent in extents {
+        put_u32(&mut out, extent.segment_id);
+        put_u64(&mut out, extent.offset_bytes);
+        put_u64(&mut out, extent.length_bytes);
+    }
+    out
+}
+
+pub fn decode_extents(bytes: &[u8]) -> Result<Vec<Extent>, DecodeError> {
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != EXTENTS_FORMAT_VERSION {
+        return Err(DecodeError("extents: unknown format version"));
+    }
+    let count = reader.u32()? as usize;
+    if count > bytes.len() / 20 {
+        return Err(DecodeError("extents: count exceeds record"));
+    }
+    let mut extents = Vec::with_capacity(count);
+    for _ in 0..count {
+        extents.push(Extent {
+            segment_id: reader.u32()?,
+            offset_bytes: reader.u64()?,
+            length_bytes: reader.u64()?,
+        });
+    }
+    reader.finish()?;
+    Ok(extents)
+}
+
+pub fn encode_headers(headers: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.push(HEADERS_FORMAT_VERSION);
+    put_u32(&mut out, len_u32(headers.len()));
+    for (name, value) in headers {
+        put_bytes(&mut out, name.as_bytes());
+        put_bytes(&mut out, value.as_bytes());
+    }
+    out
+}
+
+pub fn decode_headers(bytes: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != HEADERS_FORMAT_VERSION {
+        return Err(DecodeError("headers: unknown format version"));
+    }
+    let count = reader.u32()? as usize;
+    if count > bytes.len() / 8 {
+        return Err(DecodeError("headers: count exceeds record"));
+    }
+    let mut headers = Vec::with_capacity(count);
+    for _ in 0..count {
+        let name = reader.string()?;
+        let value = reader.string()?;
+        headers.push((name, value));
+    }
+    reader.finish()?;
+    Ok(headers)
+}
+
+pub fn encode_sizes(sizes: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + sizes.len() * 8);
+    out.push(SIZES_FORMAT_VERSION);
+    put_u32(&mut out, len_u32(sizes.len()));
+    for size in sizes {
+        put_u64(&mut out, *size);
+    }
+    out
+}
+
+pub fn decode_sizes(bytes: &[u8]) -> Result<Vec<u64>, DecodeError> {
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != SIZES_FORMAT_VERSION {
+        return Err(DecodeError("sizes: unknown format version"));
+    }
+    let count = reader.u32()? as usize;
+    if count > bytes.len() / 8 {
+        return Err(DecodeError("sizes: count exceeds record"));
+    }
+    let mut sizes = Vec::with_capacity(count);
+    for _ in 0..count {
+        sizes.push(reader.u64()?);
+    }
+    reader.finish()?;
+    Ok(sizes)
+}
+
+fn len_u32(len: usize) -> u32 {
+    u32::try_from(len).expect("record element count fits in u32")
+}
+
+fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u32(out, len_u32(bytes.len()));
+    out.extend_from_slice(bytes);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    position: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, position: 0 }
+    }
+
+    fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.position.checked_add(count).ok_or(DecodeError("length overflow"))?;
+        let slice = self.bytes.get(self.position..end).ok_or(DecodeError("truncated record"))?;
+        self.position = end;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        let bytes = self.take(8)?;
+        let mut array = [0u8; 8];
+        array.copy_from_slice(bytes);
+        Ok(u64::from_le_bytes(array))
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        let len = self.u32()? as usize;
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError("string is not UTF-8"))
+    }
+
+    fn finish(&self) -> Result<(), DecodeError> {
+        if self.position == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(DecodeError("trailing bytes in record"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip() {
+        let extents = vec![
+            Extent { segment_id: 3, offset_bytes: 4096, length_bytes: 10 },
+            Extent { segment_id: 4, offset_bytes: 0, length_bytes: 1 << 40 },
+        ];
+        assert_eq!(decode_extents(&encode_extents(&extents)), Ok(extents));
+        let headers = vec![("content-type".to_owned(), "text/plain".to_owned())];
+        assert_eq!(decode_headers(&encode_headers(&headers)), Ok(headers));
+        assert_eq!(decode_sizes(&encode_sizes(&[5, 6])), Ok(vec![5, 6]));
+    }
+
+    #[test]
+    fn corrupt_records_are_errors_not_panics() {
+        let encoded = encode_extents(&[Extent { segment_id: 1, offset_bytes: 0, length_bytes: 1 }]);
+        for cut in 0..encoded.len() {
+            assert!(decode_extents(&encoded[..cut]).is_err());
+        }
+        assert!(decode_headers(&[1, 255, 255, 255, 255]).is_err());
+        assert!(decode_sizes(&[9]).is_err());
+    }
+}

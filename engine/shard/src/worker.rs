@@ -1,0 +1,131 @@
+//! The partition worker: one OS thread per partition that makes writes durable.
+//!
+//! The shard thread never blocks on fsync. It sends each metadata mutation here with the list of
+//! segments it wrote; the worker drains everything queued (group commit), fdatasyncs the dirty
+//! segments, applies the whole batch in one SQLite transaction with `synchronous=FULL`, and only
+//! then answers each request. While one batch syncs, the next accumulates, so the fsync cost is
+//! shared by all concurrent writers of the partition.
+//!
+//! The worker also punches holes for freed extents, after the commit that freed them.
+//!
+//! Failure policy (fsyncgate): after a failed fdatasync the state of the written pages is
+//! unknown, so the worker fails the batch and refuses every later commit until restart; reads
+//! keep working.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::error::ShardError;
+use crate::meta::{MetaOp, MetaOutcome, MetaWriter};
+use crate::record::Extent;
+use crate::segments::{punch_hole, segment_path};
+
+/// Most commit requests in one group commit; bounds the transaction and the reply fan-out.
+const BATCH_OPS_MAX: usize = 512;
+/// Queue between a shard and its partition worker; a full queue is backpressure on PUTs.
+pub const WORKER_QUEUE_DEPTH: usize = 4096;
+
+pub type CommitReply = flume::Sender<Result<MetaOutcome, ShardError>>;
+
+pub enum WorkerJob {
+    Commit { op: MetaOp, dirty_segments: Vec<u32>, reply: CommitReply },
+    Punch { extents: Vec<Extent> },
+    /// Answered once every job queued before it is done.
+    Flush { reply: flume::Sender<()> },
+}
+
+pub struct Worker {
+    writer: MetaWriter,
+    segments_dir: PathBuf,
+    /// Buffered descriptors for fdatasync and hole punching, opened on first use.
+    segment_files: HashMap<u32, std::fs::File>,
+    /// Set by a failed fdatasync or COMMIT; every later commit fails with it.
+    poisoned: Option<ShardError>,
+}
+
+impl Worker {
+    pub fn new(writer: MetaWriter, segments_dir: PathBuf) -> Worker {
+        Worker { writer, segments_dir, segment_files: HashMap::new(), poisoned: None }
+    }
+
+    /// Runs until every sender of `jobs` is gone.
+    pub fn run(mut self, jobs: &flume::Receiver<WorkerJob>) {
+        let mut commits: Vec<(MetaOp, CommitReply)> = Vec::new();
+        let mut dirty: Vec<u32> = Vec::new();
+        let mut punches: Vec<Extent> = Vec::new();
+        let mut flushes: Vec<flume::Sender<()>> = Vec::new();
+        while let Ok(first) = jobs.recv() {
+            let mut next = Some(first);
+            while let Some(job) = next {
+                match job {
+                    WorkerJob::Commit { op, dirty_segments, reply } => {
+                        dirty.extend(dirty_segments);
+                        commits.push((op, reply));
+                    }
+                    WorkerJob::Punch { extents } => punches.extend(extents),
+                    WorkerJob::Flush { reply } => flushes.push(reply),
+                }
+                next = if commits.len() < BATCH_OPS_MAX { jobs.try_recv().ok() } else { None };
+            }
+            self.commit_batch(&mut commits, &mut dirty);
+            self.punch(&mut punches);
+            for reply in flushes.drain(..) {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn commit_batch(&mut self, commits: &mut Vec<(MetaOp, CommitReply)>, dirty: &mut Vec<u32>) {
+        if commits.is_empty() {
+            return;
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        if self.poisoned.is_none() {
+            for segment_id in dirty.drain(..) {
+                if let Err(error) = self.sync_segment(segment_id) {
+                    tracing::error!(%error, segment_id, "fdatasync failed; partition refuses writes until restart");
+                    self.poisoned = Some(error);
+                    break;
+                }
+            }
+        }
+        dirty.clear();
+        let (ops, replies): (Vec<MetaOp>, Vec<CommitReply>) = commits.drain(..).unzip();
+        let results = match &self.poisoned {
+            Some(error) => ops.iter().map(|_| Err(error.clone())).collect(),
+            None => self.writer.apply_batch(&ops),
+        };
+        for (result, reply) in results.into_iter().zip(replies) {
+            // The requester may have gone (connection closed); the commit stands regardless.
+            let _ = reply.send(result);
+        }
+    }
+
+    fn segment_file(&mut self, segment_id: u32) -> std::io::Result<&std::fs::File> {
+        if !self.segment_files.contains_key(&segment_id) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(segment_path(&self.segments_dir, segment_id))?;
+            self.segment_files.insert(segment_id, file);
+        }
+        Ok(&self.segment_files[&segment_id])
+    }
+
+    fn sync_segment(&mut self, segment_id: u32) -> Result<(), ShardError> {
+        let file = self.segment_file(segment_id).map_err(|e| ShardError::io("open segment", &e))?;
+        file.sync_data().map_err(|e| ShardError::io("fdatasync segment", &e))
+    }
+
+    fn punch(&mut self, extents: &mut Vec<Extent>) {
+        for extent in extents.drain(..) {
+            let result = self
+                .segment_file(extent.segment_id)
+                .and_then(|file| punch_hole(file, extent.offset_bytes, extent.disk_length_bytes()));
+            if let Err(error) = result {
+                // Not fatal: the range stays allocated until the next start reclaims it.
+                tracing::warn!(%error, ?extent, "punching a freed extent failed");
+            }
+        }
+    }
+}
