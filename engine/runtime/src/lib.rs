@@ -1,1 +1,15 @@
-//! placeholder
+//! The thread-per-core data plane runtime: shard threads, key placement, the bounded mesh of
+//! inboxes between shards, the bucket catalogue protocol and merged listings.
+//!
+//! Architecture invariant: shards share no mutable state. Everything that crosses cores is a
+//! `MeshMessage` through a bounded inbox; each shard's `ShardContext` is `Rc`, never `Send`.
+
+pub mod bootstrap;
+pub mod catalogue;
+pub mod context;
+pub mod listing;
+pub mod mesh;
+pub mod placement;
+
+pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};
+pub use context::{ShardContext, SharedSettings};

@@ -19,4 +19,4 @@ pub mod worker;
 
 pub use error::ShardError;
 pub use partition::{ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData};
-pub use record::{BucketRecord, Extent, ListEntry, ObjectRecord, UploadRecord};
+pub use record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::error::ShardError;
 use crate::record::{
-    BucketRecord, Extent, ListEntry, ObjectRecord, UploadRecord, decode_extents, decode_headers,
+    BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord, decode_extents, decode_headers,
     decode_sizes, encode_extents, encode_headers, encode_sizes,
 };
 
@@ -532,30 +532,29 @@ impl MetaReader {
         }))
     }
 
-    /// Keys of `bucket` after `after` (exclusive) within `[prefix, prefix_end)`, sorted by bytes.
+    /// Keys of `bucket` from `start` within the prefix, sorted by bytes, at most `limit`.
     pub fn list(
         &self,
         bucket: &str,
-        after: &[u8],
+        start: &ListStart,
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<ListEntry>, ShardError> {
-        let start: &[u8] = if after >= prefix { after } else { prefix };
-        let inclusive = after < prefix;
-        let prefix_end = prefix_successor(prefix);
-        let sql = match (inclusive, prefix_end.is_some()) {
-            (true, true) => "SELECT key, size, etag, last_modified_ms FROM objects
-                WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
-            (false, true) => "SELECT key, size, etag, last_modified_ms FROM objects
-                WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
-            (true, false) => "SELECT key, size, etag, last_modified_ms FROM objects
-                WHERE bucket = ?1 AND key >= ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
-            (false, false) => "SELECT key, size, etag, last_modified_ms FROM objects
-                WHERE bucket = ?1 AND key > ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
+        let (from, inclusive) = match start {
+            ListStart::After(key) if key.as_slice() >= prefix => (key.as_slice(), false),
+            ListStart::AtOrAfter(key) if key.as_slice() >= prefix => (key.as_slice(), true),
+            _ => (prefix, true),
         };
-        let mut statement = self.connection.prepare_cached(sql)?;
+        let prefix_end = prefix_successor(prefix);
+        let comparison = if inclusive { ">=" } else { ">" };
+        let upper = if prefix_end.is_some() { "key < ?3" } else { "?3 IS NULL" };
+        let sql = format!(
+            "SELECT key, size, etag, last_modified_ms FROM objects
+             WHERE bucket = ?1 AND key {comparison} ?2 AND {upper} ORDER BY key LIMIT ?4"
+        );
+        let mut statement = self.connection.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement.query_map(params![bucket, start, prefix_end, limit], |r| {
+        let rows = statement.query_map(params![bucket, from, prefix_end, limit], |r| {
             Ok(ListEntry {
                 key: r.get(0)?,
                 size_bytes: size_from_sql(r.get(1)?),

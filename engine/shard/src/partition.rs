@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::aligned::{AlignedBuf, round_down_to_block, round_up_to_block};
 use crate::error::ShardError;
 use crate::meta::{MetaOp, MetaOutcome, MetaReader, MetaWriter};
-use crate::record::{BucketRecord, Extent, ListEntry, ObjectRecord, UploadRecord};
+use crate::record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};
 use crate::segments::{SegmentStore, list_segment_ids, reclaim_unreferenced};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
@@ -212,11 +212,11 @@ impl Partition {
     pub fn list(
         &self,
         bucket: &str,
-        after: &[u8],
+        start: &ListStart,
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<ListEntry>, ShardError> {
-        self.reader.list(bucket, after, prefix, limit)
+        self.reader.list(bucket, start, prefix, limit)
     }
 
     pub fn bucket_has_objects(&self, bucket: &str) -> Result<bool, ShardError> {

@@ -44,6 +44,15 @@ pub struct ListEntry {
     pub last_modified_ms: i64,
 }
 
+/// Where a listing page starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListStart {
+    /// Strictly after this key (continuation after a returned key, or start-after).
+    After(Vec<u8>),
+    /// At or after this key (skipping past a common prefix).
+    AtOrAfter(Vec<u8>),
+}
+
 /// A multipart upload in progress.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadRecord {

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use shard::aligned::AlignedBuf;
 use shard::meta::{CompleteUpload, MetaOp, PartRecord};
-use shard::{ObjectReader, ObjectRecord, Partition, UploadRecord};
+use shard::{ListStart, ObjectReader, ObjectRecord, Partition, UploadRecord};
 
 fn run<F: std::future::Future<Output = ()>>(future: F) {
     let mut runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
@@ -77,9 +77,9 @@ fn objects_round_trip_across_sizes_ranges_and_reopen() {
         // Overwrite and list.
         put(&partition, "b", "k1", b"new").await;
         assert_eq!(read(&partition, "b", "k1", 0..3).await, b"new");
-        let listed = partition.list("b", b"", b"k", 100).unwrap();
+        let listed = partition.list("b", &ListStart::After(vec![]), b"k", 100).unwrap();
         assert_eq!(listed.len(), sizes.len());
-        let after = partition.list("b", b"k3", b"", 100).unwrap();
+        let after = partition.list("b", &ListStart::After(b"k3".to_vec()), b"", 100).unwrap();
         assert_eq!(after.first().unwrap().key, b"k4");
     });
     run(async {

@@ -1,0 +1,404 @@
+//! Thread-per-core bootstrap: one pinned thread per shard, each with its own monoio executor
+//! (io_uring, or epoll where io_uring is unavailable), its own listener on the shared S3 port
+//! (SO_REUSEPORT: the kernel spreads connections over the shards), its partitions and its inbox.
+//!
+//! Start-up is a barrier: every shard opens (and recovers) its partitions, the coordinator
+//! reads the bucket catalogue, and only when all are ready does any shard accept a connection.
+//! Shutdown: stop accepting, let running requests finish, flush every partition, exit.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shard::{BucketRecord, Partition, RecoveryReport, ShardError};
+
+use crate::catalogue;
+use crate::context::{BucketEntry, ShardContext, SharedSettings};
+use crate::mesh::{INBOX_DEPTH, MeshMessage};
+use crate::placement::{load_or_format, owner_of};
+
+/// How long shutdown waits for running requests before it stops anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Pending connections per listener.
+const LISTEN_BACKLOG: i32 = 1024;
+/// io_uring submission queue size per shard.
+const RING_ENTRIES: u32 = 1024;
+
+/// What the HTTP front end provides: serving a connection on the shard that holds it.
+pub trait ConnectionHandler: Send + Sync + 'static {
+    fn serve(
+        &self,
+        context: Rc<ShardContext>,
+        stream: monoio::net::TcpStream,
+        buffered: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = ()>>>;
+}
+
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    pub data_dir: PathBuf,
+    pub address: SocketAddr,
+    pub shard_count: u32,
+    pub pin_threads: bool,
+    pub settings: SharedSettings,
+}
+
+/// A running data plane.
+pub struct Running {
+    pub local_address: SocketAddr,
+    pub io_uring: bool,
+    pub reports: Vec<RecoveryReport>,
+    inboxes: Vec<flume::Sender<MeshMessage>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Graceful stop: returns when every shard has finished.
+    pub fn shutdown(self) {
+        for inbox in &self.inboxes {
+            let _ = inbox.send(MeshMessage::Shutdown);
+        }
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum StartError {
+    Io(std::io::Error),
+    Shard(u32, ShardError),
+    ShardDied(u32),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Io(error) => write!(f, "{error}"),
+            StartError::Shard(shard_id, error) => write!(f, "shard {shard_id}: {error}"),
+            StartError::ShardDied(shard_id) => write!(f, "shard {shard_id} exited during start"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+struct Ready {
+    shard_id: u32,
+    reports: Vec<RecoveryReport>,
+    buckets: Option<Vec<BucketRecord>>,
+}
+
+/// Binds `count` listening sockets on the same address with SO_REUSEPORT; the first one
+/// resolves port 0 so the others join the same port.
+fn bind_listeners(address: SocketAddr, count: u32) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut bound = address;
+    for _ in 0..count {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(bound),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&bound.into())?;
+        socket.listen(LISTEN_BACKLOG)?;
+        let listener: std::net::TcpListener = socket.into();
+        bound = listener.local_addr()?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+pub fn start(config: RuntimeConfig, handler: Arc<dyn ConnectionHandler>) -> Result<Running, StartError> {
+    assert!(config.shard_count > 0);
+    let partition_count =
+        load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
+    let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
+    let local_address = listeners[0].local_addr().map_err(StartError::Io)?;
+    let io_uring = monoio::utils::detect_uring();
+    let cpus = if config.pin_threads { allowed_cpus() } else { Vec::new() };
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..config.shard_count).map(|_| flume::bounded(INBOX_DEPTH)).unzip();
+    let (ready_sender, ready_receiver) = std::sync::mpsc::channel::<Result<Ready, StartError>>();
+    let mut start_signals = Vec::new();
+    let mut threads = Vec::new();
+    for (shard_id, (listener, inbox)) in (0u32..).zip(listeners.into_iter().zip(receivers)) {
+        let (start_sender, start_receiver) = std::sync::mpsc::channel::<Vec<BucketRecord>>();
+        start_signals.push(start_sender);
+        let shard = ShardThread {
+            shard_id,
+            shard_count: config.shard_count,
+            partition_count,
+            data_dir: config.data_dir.clone(),
+            settings: SharedSettings { io_uring, ..config.settings.clone() },
+            listener,
+            inbox,
+            inboxes: senders.clone(),
+            handler: Arc::clone(&handler),
+            cpu: (!cpus.is_empty()).then(|| cpus[shard_id as usize % cpus.len()]),
+        };
+        let ready_sender = ready_sender.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("shard-{shard_id}"))
+            .spawn(move || shard.run(&ready_sender, &start_receiver))
+            .map_err(StartError::Io)?;
+        threads.push(thread);
+    }
+    drop(ready_sender);
+    let mut reports = Vec::new();
+    let mut buckets = Vec::new();
+    for _ in 0..config.shard_count {
+        let ready = ready_receiver.recv().map_err(|_| StartError::ShardDied(u32::MAX))??;
+        tracing::debug!(shard = ready.shard_id, "shard ready");
+        reports.extend(ready.reports);
+        if let Some(catalogue) = ready.buckets {
+            buckets = catalogue;
+        }
+    }
+    for signal in start_signals {
+        let _ = signal.send(buckets.clone());
+    }
+    Ok(Running { local_address, io_uring, reports, inboxes: senders, threads })
+}
+
+struct ShardThread {
+    shard_id: u32,
+    shard_count: u32,
+    partition_count: u32,
+    data_dir: PathBuf,
+    settings: SharedSettings,
+    listener: std::net::TcpListener,
+    inbox: flume::Receiver<MeshMessage>,
+    inboxes: Vec<flume::Sender<MeshMessage>>,
+    handler: Arc<dyn ConnectionHandler>,
+    cpu: Option<usize>,
+}
+
+impl ShardThread {
+    fn run(
+        self,
+        ready: &std::sync::mpsc::Sender<Result<Ready, StartError>>,
+        start: &std::sync::mpsc::Receiver<Vec<BucketRecord>>,
+    ) {
+        if let Some(cpu) = self.cpu
+            && let Err(error) = pin_to_cpu(cpu)
+        {
+            tracing::warn!(shard = self.shard_id, cpu, %error, "could not pin shard thread");
+        }
+        let runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .enable_timer()
+            .with_entries(RING_ENTRIES)
+            .build();
+        let mut runtime = match runtime {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let _ = ready.send(Err(StartError::Io(error)));
+                return;
+            }
+        };
+        runtime.block_on(self.serve(ready, start));
+    }
+
+    async fn serve(
+        self,
+        ready: &std::sync::mpsc::Sender<Result<Ready, StartError>>,
+        start: &std::sync::mpsc::Receiver<Vec<BucketRecord>>,
+    ) {
+        let mut partitions = HashMap::new();
+        let mut reports = Vec::new();
+        for partition_id in 0..self.partition_count {
+            if owner_of(partition_id, self.shard_count) != self.shard_id {
+                continue;
+            }
+            match Partition::open(&self.data_dir, partition_id) {
+                Ok((partition, report)) => {
+                    partitions.insert(partition_id, partition);
+                    reports.push(report);
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(StartError::Shard(self.shard_id, error)));
+                    return;
+                }
+            }
+        }
+        let buckets = match partitions.get(&0).map(|partition| partition.buckets()).transpose() {
+            Ok(buckets) => buckets,
+            Err(error) => {
+                let _ = ready.send(Err(StartError::Shard(self.shard_id, error)));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(Ready { shard_id: self.shard_id, reports, buckets }));
+        // Blocking here is fine: nothing runs on this shard before the barrier.
+        let Ok(catalogue) = start.recv() else { return };
+        let listener = match monoio::net::TcpListener::from_std(self.listener) {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::error!(shard = self.shard_id, %error, "cannot register listener");
+                return;
+            }
+        };
+        let context = Rc::new(ShardContext {
+            shard_id: self.shard_id,
+            shard_count: self.shard_count,
+            partition_count: self.partition_count,
+            settings: self.settings,
+            partitions,
+            inboxes: self.inboxes,
+            buckets: std::cell::RefCell::new(
+                catalogue
+                    .into_iter()
+                    .map(|record| {
+                        (record.name.clone(), BucketEntry { record, deleting: false, writes_in_flight: 0 })
+                    })
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+            catalogue_busy: std::cell::RefCell::new(std::collections::BTreeSet::new()),
+            shutting_down: std::cell::Cell::new(false),
+            requests_in_flight: std::cell::Cell::new(0),
+            listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
+        });
+        let accept_task = monoio::spawn(accept_loop(Rc::clone(&context), listener, Arc::clone(&self.handler)));
+        inbox_loop(&context, &self.inbox, &self.handler).await;
+        accept_task.await;
+        drain(&context).await;
+    }
+}
+
+async fn accept_loop(
+    context: Rc<ShardContext>,
+    listener: monoio::net::TcpListener,
+    handler: Arc<dyn ConnectionHandler>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                if context.shutting_down.get() {
+                    break;
+                }
+                let _ = stream.set_nodelay(true);
+                monoio::spawn(handler.serve(Rc::clone(&context), stream, Vec::new()));
+            }
+            Err(error) => {
+                if context.shutting_down.get() {
+                    break;
+                }
+                // EMFILE and friends: back off instead of spinning; existing work continues.
+                tracing::warn!(shard = context.shard_id, %error, "accept failed");
+                monoio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    context.listener_fd.set(None);
+}
+
+async fn inbox_loop(
+    context: &Rc<ShardContext>,
+    inbox: &flume::Receiver<MeshMessage>,
+    handler: &Arc<dyn ConnectionHandler>,
+) {
+    while let Ok(message) = inbox.recv_async().await {
+        match message {
+            MeshMessage::Connection { stream, buffered } => match monoio::net::TcpStream::from_std(stream) {
+                Ok(stream) => {
+                    monoio::spawn(handler.serve(Rc::clone(context), stream, buffered));
+                }
+                Err(error) => tracing::warn!(%error, "cannot adopt a handed-over connection"),
+            },
+            MeshMessage::ListPage { partition_id, bucket, start, prefix, limit, reply } => {
+                let result = match context.partitions.get(&partition_id) {
+                    Some(partition) => partition.list(&bucket, &start, &prefix, limit),
+                    None => Err(ShardError::Metadata(format!("partition {partition_id} is not here"))),
+                };
+                let _ = reply.send(result);
+            }
+            MeshMessage::CreateBucket { record, reply } => {
+                let context = Rc::clone(context);
+                monoio::spawn(async move {
+                    let _ = reply.send(catalogue::coordinate_create(&context, record).await);
+                });
+            }
+            MeshMessage::DeleteBucket { name, reply } => {
+                let context = Rc::clone(context);
+                monoio::spawn(async move {
+                    let _ = reply.send(catalogue::coordinate_delete(&context, name).await);
+                });
+            }
+            MeshMessage::BucketCreated { record, reply } => {
+                catalogue::apply_created(context, record);
+                let _ = reply.send(Ok(()));
+            }
+            MeshMessage::PrepareBucketDelete { name, reply } => {
+                let _ = reply.send(catalogue::prepare_delete(context, &name));
+            }
+            MeshMessage::AbortBucketDelete { name, reply } => {
+                catalogue::abort_delete(context, &name);
+                let _ = reply.send(Ok(()));
+            }
+            MeshMessage::BucketDeleted { name, reply } => {
+                let context = Rc::clone(context);
+                monoio::spawn(async move {
+                    let _ = reply.send(catalogue::apply_deleted(&context, &name).await);
+                });
+            }
+            MeshMessage::Shutdown => {
+                context.shutting_down.set(true);
+                if let Some(fd) = context.listener_fd.get() {
+                    // Wakes the pending accept with an error, which ends the accept loop.
+                    // SAFETY: plain syscall on the listener's descriptor, still open here.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        libc::shutdown(fd, libc::SHUT_RDWR);
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Waits for running requests, then makes sure every queued commit is done.
+async fn drain(context: &Rc<ShardContext>) {
+    let deadline = std::time::Instant::now() + SHUTDOWN_GRACE;
+    while context.requests_in_flight.get() > 0 && std::time::Instant::now() < deadline {
+        monoio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for partition in context.partitions.values() {
+        partition.flush().await;
+    }
+    tracing::debug!(shard = context.shard_id, "shard stopped");
+}
+
+/// CPUs this process may run on, in order.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `set` is a plain bit array that sched_getaffinity fills in.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &raw mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize).filter(|cpu| libc::CPU_ISSET(*cpu, &set)).collect()
+    }
+}
+
+fn pin_to_cpu(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: as above; the set names one CPU and applies to the calling thread only.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &raw const set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

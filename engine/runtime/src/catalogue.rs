@@ -1,0 +1,162 @@
+//! The bucket catalogue: durable in partition 0 (owned by shard 0, the coordinator), copied in
+//! every shard's memory so that a request checks its bucket without leaving its core.
+//!
+//! Every change is committed by the coordinator and then broadcast; the client gets its answer
+//! only after every shard has applied the change, so a PUT on any core right after CreateBucket
+//! sees the bucket. DeleteBucket is two-phase: every shard first confirms it holds no object of
+//! the bucket and no write to it is running, and refuses new writes; then the coordinator
+//! commits, or abandons and re-enables writes.
+
+use std::rc::Rc;
+
+use shard::meta::MetaOp;
+use shard::{BucketRecord, ShardError};
+
+use crate::context::{BucketEntry, ShardContext};
+use crate::mesh::{MeshMessage, request};
+
+/// The shard that owns partition 0 and with it the catalogue.
+pub const COORDINATOR_SHARD: u32 = 0;
+const CATALOGUE_PARTITION: u32 = 0;
+
+/// CreateBucket from any shard.
+pub async fn create_bucket(context: &Rc<ShardContext>, record: BucketRecord) -> Result<(), ShardError> {
+    if context.shard_id == COORDINATOR_SHARD {
+        coordinate_create(context, record).await
+    } else {
+        let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
+        request(inbox, |reply| MeshMessage::CreateBucket { record, reply }).await
+    }
+}
+
+/// DeleteBucket from any shard.
+pub async fn delete_bucket(context: &Rc<ShardContext>, name: String) -> Result<(), ShardError> {
+    if context.shard_id == COORDINATOR_SHARD {
+        coordinate_delete(context, name).await
+    } else {
+        let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
+        request(inbox, |reply| MeshMessage::DeleteBucket { name, reply }).await
+    }
+}
+
+/// Marks `name` busy on the coordinator for the duration of a catalogue change.
+struct BusyGuard {
+    context: Rc<ShardContext>,
+    name: String,
+}
+
+impl BusyGuard {
+    fn acquire(context: &Rc<ShardContext>, name: &str) -> Option<BusyGuard> {
+        let inserted = context.catalogue_busy.borrow_mut().insert(name.to_owned());
+        inserted.then(|| BusyGuard { context: Rc::clone(context), name: name.to_owned() })
+    }
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.context.catalogue_busy.borrow_mut().remove(&self.name);
+    }
+}
+
+pub async fn coordinate_create(context: &Rc<ShardContext>, record: BucketRecord) -> Result<(), ShardError> {
+    assert_eq!(context.shard_id, COORDINATOR_SHARD);
+    if context.buckets.borrow().contains_key(&record.name) {
+        return Err(ShardError::BucketAlreadyOwnedByYou);
+    }
+    // A concurrent create or delete of the same name: S3 reports a conflict as "exists".
+    let Some(_busy) = BusyGuard::acquire(context, &record.name) else {
+        return Err(ShardError::BucketAlreadyOwnedByYou);
+    };
+    let partition = &context.partitions[&CATALOGUE_PARTITION];
+    partition.commit(MetaOp::CreateBucket { record: record.clone() }, Vec::new()).await?;
+    apply_created(context, record.clone());
+    broadcast(context, |reply| MeshMessage::BucketCreated { record: record.clone(), reply }).await?;
+    Ok(())
+}
+
+pub async fn coordinate_delete(context: &Rc<ShardContext>, name: String) -> Result<(), ShardError> {
+    assert_eq!(context.shard_id, COORDINATOR_SHARD);
+    if !context.bucket_exists(&name) {
+        return Err(ShardError::NoSuchBucket);
+    }
+    let Some(_busy) = BusyGuard::acquire(context, &name) else {
+        return Err(ShardError::BucketNotEmpty);
+    };
+    let prepared = match prepare_delete(context, &name) {
+        Ok(()) => broadcast(context, |reply| MeshMessage::PrepareBucketDelete { name: name.clone(), reply }).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = prepared {
+        abort_delete(context, &name);
+        broadcast(context, |reply| MeshMessage::AbortBucketDelete { name: name.clone(), reply }).await?;
+        return Err(error);
+    }
+    let partition = &context.partitions[&CATALOGUE_PARTITION];
+    if let Err(error) = partition.commit(MetaOp::DeleteBucket { name: name.clone() }, Vec::new()).await {
+        abort_delete(context, &name);
+        broadcast(context, |reply| MeshMessage::AbortBucketDelete { name: name.clone(), reply }).await?;
+        return Err(error);
+    }
+    apply_deleted(context, &name).await?;
+    broadcast(context, |reply| MeshMessage::BucketDeleted { name: name.clone(), reply }).await?;
+    Ok(())
+}
+
+/// Sends a message to every other shard and waits for all answers; the first error wins.
+async fn broadcast(
+    context: &Rc<ShardContext>,
+    build: impl Fn(crate::mesh::Reply<()>) -> MeshMessage,
+) -> Result<(), ShardError> {
+    let mut first_error = None;
+    for (shard_id, inbox) in context.inboxes.iter().enumerate() {
+        if shard_id as u32 == context.shard_id {
+            continue;
+        }
+        if let Err(error) = request(inbox, &build).await {
+            first_error.get_or_insert(error);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+pub fn apply_created(context: &ShardContext, record: BucketRecord) {
+    context.buckets.borrow_mut().insert(
+        record.name.clone(),
+        BucketEntry { record, deleting: false, writes_in_flight: 0 },
+    );
+}
+
+/// Phase one of a delete on this shard.
+pub fn prepare_delete(context: &ShardContext, name: &str) -> Result<(), ShardError> {
+    let mut buckets = context.buckets.borrow_mut();
+    let Some(entry) = buckets.get_mut(name) else {
+        return Err(ShardError::NoSuchBucket);
+    };
+    if entry.writes_in_flight > 0 {
+        return Err(ShardError::BucketNotEmpty);
+    }
+    for partition in context.partitions.values() {
+        if partition.bucket_has_objects(name)? {
+            return Err(ShardError::BucketNotEmpty);
+        }
+    }
+    entry.deleting = true;
+    Ok(())
+}
+
+pub fn abort_delete(context: &ShardContext, name: &str) {
+    if let Some(entry) = context.buckets.borrow_mut().get_mut(name) {
+        entry.deleting = false;
+    }
+}
+
+/// Phase two on this shard: forget the bucket and purge its incomplete uploads.
+pub async fn apply_deleted(context: &ShardContext, name: &str) -> Result<(), ShardError> {
+    context.buckets.borrow_mut().remove(name);
+    for partition in context.partitions.values() {
+        partition
+            .commit_and_release(MetaOp::PurgeBucket { name: name.to_owned() }, Vec::new())
+            .await?;
+    }
+    Ok(())
+}

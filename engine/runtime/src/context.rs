@@ -1,0 +1,133 @@
+//! `ShardContext`: everything one shard thread owns and every request handler on it can use.
+//!
+//! One per shard, behind an `Rc` (never `Send`): the partitions this shard owns, its copy of
+//! the bucket catalogue, the inboxes of all shards, and the counters used for shutdown.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use shard::{BucketRecord, Partition, ShardError};
+
+use crate::mesh::MeshMessage;
+use crate::placement::{owner_of, partition_of};
+
+/// Settings every shard reads; plain data, the same on every shard.
+#[derive(Clone, Debug)]
+pub struct SharedSettings {
+    pub region: String,
+    /// Root identity (access key id, secret key): the only identity until the admin process
+    /// pushes more over the control channel.
+    pub root_access_key_id: String,
+    pub root_secret_key: String,
+    /// Whether the executor runs on io_uring (false: the epoll fallback).
+    pub io_uring: bool,
+}
+
+pub struct BucketEntry {
+    pub record: BucketRecord,
+    /// Set between a delete's prepare and its commit or abort: writes are refused.
+    pub deleting: bool,
+    /// Writes to this bucket running on this shard; a delete must wait for zero.
+    pub writes_in_flight: u32,
+}
+
+pub struct ShardContext {
+    pub shard_id: u32,
+    pub shard_count: u32,
+    pub partition_count: u32,
+    pub settings: SharedSettings,
+    pub partitions: HashMap<u32, Rc<Partition>>,
+    pub inboxes: Vec<flume::Sender<MeshMessage>>,
+    pub buckets: RefCell<BTreeMap<String, BucketEntry>>,
+    /// Buckets the coordinator is creating or deleting right now (shard 0 only).
+    pub catalogue_busy: RefCell<std::collections::BTreeSet<String>>,
+    pub shutting_down: Cell<bool>,
+    /// Requests being served (not idle keep-alive connections); shutdown waits for zero.
+    pub requests_in_flight: Cell<u64>,
+    pub listener_fd: Cell<Option<i32>>,
+}
+
+impl ShardContext {
+    pub fn partition_of(&self, bucket: &str, key: &str) -> u32 {
+        partition_of(bucket, key, self.partition_count)
+    }
+
+    pub fn owner_of_partition(&self, partition_id: u32) -> u32 {
+        owner_of(partition_id, self.shard_count)
+    }
+
+    /// The shard that serves requests for this object.
+    pub fn owner_of_key(&self, bucket: &str, key: &str) -> u32 {
+        self.owner_of_partition(self.partition_of(bucket, key))
+    }
+
+    /// The partition for a key, which this shard must own.
+    pub fn local_partition(&self, bucket: &str, key: &str) -> Rc<Partition> {
+        let partition_id = self.partition_of(bucket, key);
+        match self.partitions.get(&partition_id) {
+            Some(partition) => Rc::clone(partition),
+            None => panic!("shard {} asked for partition {partition_id} it does not own", self.shard_id),
+        }
+    }
+
+    pub fn bucket(&self, name: &str) -> Option<BucketRecord> {
+        let buckets = self.buckets.borrow();
+        buckets.get(name).filter(|entry| !entry.deleting).map(|entry| entry.record.clone())
+    }
+
+    pub fn bucket_exists(&self, name: &str) -> bool {
+        self.buckets.borrow().get(name).is_some_and(|entry| !entry.deleting)
+    }
+
+    pub fn bucket_list(&self) -> Vec<BucketRecord> {
+        let buckets = self.buckets.borrow();
+        buckets.values().filter(|entry| !entry.deleting).map(|entry| entry.record.clone()).collect()
+    }
+
+    /// Registers a write to `bucket` for its whole duration, so that a concurrent DeleteBucket
+    /// cannot remove the bucket under it.
+    pub fn begin_write(self: &Rc<Self>, bucket: &str) -> Result<BucketWriteGuard, ShardError> {
+        let mut buckets = self.buckets.borrow_mut();
+        match buckets.get_mut(bucket) {
+            Some(entry) if !entry.deleting => {
+                entry.writes_in_flight += 1;
+                Ok(BucketWriteGuard { context: Rc::clone(self), bucket: bucket.to_owned() })
+            }
+            _ => Err(ShardError::NoSuchBucket),
+        }
+    }
+
+    /// Whether any partition of this shard is out of space.
+    pub fn storage_full(&self) -> bool {
+        self.partitions.values().any(|partition| partition.is_full())
+    }
+
+    pub fn begin_request(self: &Rc<Self>) -> RequestGuard {
+        self.requests_in_flight.set(self.requests_in_flight.get() + 1);
+        RequestGuard { context: Rc::clone(self) }
+    }
+}
+
+pub struct BucketWriteGuard {
+    context: Rc<ShardContext>,
+    bucket: String,
+}
+
+impl Drop for BucketWriteGuard {
+    fn drop(&mut self) {
+        if let Some(entry) = self.context.buckets.borrow_mut().get_mut(&self.bucket) {
+            entry.writes_in_flight -= 1;
+        }
+    }
+}
+
+pub struct RequestGuard {
+    context: Rc<ShardContext>,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.context.requests_in_flight.set(self.context.requests_in_flight.get() - 1);
+    }
+}

@@ -1,0 +1,50 @@
+//! Messages between shards. Each shard has one bounded inbox; everything that crosses cores
+//! goes through it: handed-over connections, listing pages of partitions a shard owns, and the
+//! bucket catalogue protocol run by the coordinator (shard 0).
+
+use shard::{BucketRecord, ListEntry, ListStart, ShardError};
+
+/// Depth of each shard's inbox. A full inbox makes the sender wait: backpressure, not memory.
+pub const INBOX_DEPTH: usize = 1024;
+
+pub type Reply<T> = flume::Sender<Result<T, ShardError>>;
+
+pub enum MeshMessage {
+    /// A client connection whose next request belongs to the receiving shard, with the bytes
+    /// already read from it (at least the request head).
+    Connection { stream: std::net::TcpStream, buffered: Vec<u8> },
+    /// A page of a partition owned by the receiving shard.
+    ListPage {
+        partition_id: u32,
+        bucket: String,
+        start: ListStart,
+        prefix: Vec<u8>,
+        limit: usize,
+        reply: Reply<Vec<ListEntry>>,
+    },
+    /// To the coordinator: create a bucket and tell every shard.
+    CreateBucket { record: BucketRecord, reply: Reply<()> },
+    /// To the coordinator: delete an empty bucket everywhere.
+    DeleteBucket { name: String, reply: Reply<()> },
+    /// From the coordinator: a bucket now exists.
+    BucketCreated { record: BucketRecord, reply: Reply<()> },
+    /// From the coordinator: stop new writes to the bucket if this shard holds none of its
+    /// objects and none are being written; answers `BucketNotEmpty` otherwise.
+    PrepareBucketDelete { name: String, reply: Reply<()> },
+    /// From the coordinator: the delete was abandoned; accept writes again.
+    AbortBucketDelete { name: String, reply: Reply<()> },
+    /// From the coordinator: the bucket is gone; drop it and purge its uploads.
+    BucketDeleted { name: String, reply: Reply<()> },
+    /// Stop accepting, finish in-flight requests, flush, exit.
+    Shutdown,
+}
+
+/// Sends `message` to a shard's inbox and waits for the answer carried by its reply channel.
+pub async fn request<T>(
+    inbox: &flume::Sender<MeshMessage>,
+    build: impl FnOnce(Reply<T>) -> MeshMessage,
+) -> Result<T, ShardError> {
+    let (reply, answer) = flume::bounded(1);
+    inbox.send_async(build(reply)).await.map_err(|_| ShardError::ShuttingDown)?;
+    answer.recv_async().await.map_err(|_| ShardError::ShuttingDown)?
+}
