@@ -15,22 +15,22 @@ pub const BUCKET_NAME_LENGTH_BYTES_MIN: usize = 3;
 /// Longest bucket name. AWS S3 user guide, "General purpose bucket naming rules".
 pub const BUCKET_NAME_LENGTH_BYTES_MAX: usize = 63;
 
-/// Smallest multipart part number. AWS UploadPart API reference: "Part numbers can be any
+/// Smallest multipart part number. AWS `UploadPart` API reference: "Part numbers can be any
 /// number from 1 to 10,000, inclusive".
 pub const PART_NUMBER_MIN: u32 = 1;
 
 /// Largest multipart part number, which is also the most parts an upload may have.
-/// AWS user guide "Amazon S3 multipart upload limits"; MinIO `globalMaxPartID`.
+/// AWS user guide "Amazon S3 multipart upload limits"; `MinIO` `globalMaxPartID`.
 pub const PART_NUMBER_MAX: u32 = 10_000;
 
 /// Smallest size of every part but the last. AWS "Amazon S3 multipart upload limits":
-/// 5 MiB; smaller non-last parts make CompleteMultipartUpload fail with `EntityTooSmall`.
+/// 5 MiB; smaller non-last parts make `CompleteMultipartUpload` fail with `EntityTooSmall`.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 * 1024 * 1024;
 
 /// Largest part. AWS "Amazon S3 multipart upload limits": 5 GiB.
 pub const PART_SIZE_BYTES_MAX: u64 = 5 * 1024 * 1024 * 1024;
 
-/// Largest single PutObject body. AWS PutObject documentation: 5 GiB in one PUT.
+/// Largest single `PutObject` body. AWS `PutObject` documentation: 5 GiB in one PUT.
 pub const PUT_OBJECT_SIZE_BYTES_MAX: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Largest object. AWS "Amazon S3 multipart upload limits" (older pages): 5 TiB. The current
@@ -38,20 +38,20 @@ pub const PUT_OBJECT_SIZE_BYTES_MAX: u64 = 5 * 1024 * 1024 * 1024;
 pub const OBJECT_SIZE_BYTES_MAX: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 
 /// Most keys, common prefixes, uploads or parts returned by one listing page
-/// (ListObjects v1/v2, ListObjectVersions, ListMultipartUploads, ListParts).
+/// (`ListObjects` v1/v2, `ListObjectVersions`, `ListMultipartUploads`, `ListParts`).
 /// AWS API reference: `max-keys` "returns up to 1,000 key names".
 pub const LIST_KEYS_MAX: u32 = 1000;
 
-/// Most objects in one DeleteObjects request. AWS DeleteObjects API reference: "up to 1,000
+/// Most objects in one `DeleteObjects` request. AWS `DeleteObjects` API reference: "up to 1,000
 /// keys"; more is `MalformedXML`.
 pub const DELETE_OBJECTS_KEYS_MAX: usize = 1000;
 
 /// Largest user-defined metadata (`x-amz-meta-*` names plus values), in bytes.
-/// AWS user guide "Working with object metadata": "limited to 2 KB"; MinIO `maxUserDataSize`.
+/// AWS user guide "Working with object metadata": "limited to 2 KB"; `MinIO` `maxUserDataSize`.
 pub const USER_METADATA_BYTES_MAX: usize = 2048;
 
 /// Largest request head (request line plus headers) we buffer before answering 431.
-/// MinIO caps object-write headers at 8 KiB and all headers at 1 MiB; 64 KiB fits every
+/// `MinIO` caps object-write headers at 8 KiB and all headers at 1 MiB; 64 KiB fits every
 /// client we measured (S3-CLIENTS.md) with room for long presigned query strings.
 pub const REQUEST_HEAD_BYTES_MAX: usize = 64 * 1024;
 
@@ -67,8 +67,8 @@ pub const QUERY_STRING_BYTES_MAX: usize = 16 * 1024;
 /// response overrides); 100 bounds the parser.
 pub const QUERY_PARAM_COUNT_MAX: usize = 100;
 
-/// Largest XML request body we read and parse (CompleteMultipartUpload with 10,000 parts
-/// and checksums is about 1.3 MiB; DeleteObjects with 1000 keys of 1024 bytes about 1.1 MiB).
+/// Largest XML request body we read and parse (`CompleteMultipartUpload` with 10,000 parts
+/// and checksums is about 1.3 MiB; `DeleteObjects` with 1000 keys of 1024 bytes about 1.1 MiB).
 /// BAD-INPUTS.md X3: the cap is enforced while reading, before parsing.
 pub const XML_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 
@@ -77,14 +77,15 @@ pub const XML_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 pub const XML_DEPTH_MAX: usize = 32;
 
 /// Largest allowed difference between the request's `x-amz-date` and our clock.
-/// AWS SigV4 documentation and MinIO `globalMaxSkewTime`: 15 minutes.
+/// AWS `SigV4` documentation and `MinIO` `globalMaxSkewTime`: 15 minutes.
 pub const CLOCK_SKEW_SECS_MAX: u64 = 900;
 
-/// Longest validity of a presigned URL (`X-Amz-Expires`). AWS SigV4 query auth
-/// documentation: 7 days = 604,800 seconds; MinIO and MaxIOFS agree.
+/// Longest validity of a presigned URL (`X-Amz-Expires`). AWS `SigV4` query auth
+/// documentation: 7 days = 604,800 seconds; `MinIO` and `MaxIOFS` agree.
 pub const PRESIGNED_EXPIRES_SECS_MAX: u64 = 604_800;
 
-/// Shortest validity of a presigned URL (`X-Amz-Expires`); 0 is `AuthorizationQueryParametersError`.
+/// Shortest validity of a presigned URL (`X-Amz-Expires`); 0 is
+/// `AuthorizationQueryParametersError`.
 pub const PRESIGNED_EXPIRES_SECS_MIN: u64 = 1;
 
 /// Most tags on one object. AWS user guide "Categorizing your storage using tags": 10.
@@ -97,13 +98,13 @@ pub const BUCKET_TAG_COUNT_MAX: usize = 50;
 pub const ACL_GRANT_COUNT_MAX: usize = 100;
 
 /// Longest path segment of an object key when it is shown as a file-system-like path.
-/// MinIO `cmd/object-api-utils.go`; informational only: we store keys opaquely.
+/// `MinIO` `cmd/object-api-utils.go`; informational only: we store keys opaquely.
 pub const KEY_SEGMENT_BYTES_MAX: usize = 255;
 
-/// Idle time allowed while reading a request head. MinIO `internal/http/server.go`: 30 s.
+/// Idle time allowed while reading a request head. `MinIO` `internal/http/server.go`: 30 s.
 pub const REQUEST_HEAD_READ_TIMEOUT_SECS: u64 = 30;
 
-/// Idle time allowed between body reads or between keep-alive requests. MinIO: 30 s.
+/// Idle time allowed between body reads or between keep-alive requests. `MinIO`: 30 s.
 pub const CONNECTION_IDLE_TIMEOUT_SECS: u64 = 30;
 
 const _: () = assert!(PART_SIZE_BYTES_MIN < PART_SIZE_BYTES_MAX);

@@ -8,7 +8,9 @@
 
 use std::fmt;
 
-use crate::limits::{BUCKET_NAME_LENGTH_BYTES_MAX, BUCKET_NAME_LENGTH_BYTES_MIN, KEY_LENGTH_BYTES_MAX};
+use crate::limits::{
+    BUCKET_NAME_LENGTH_BYTES_MAX, BUCKET_NAME_LENGTH_BYTES_MIN, KEY_LENGTH_BYTES_MAX,
+};
 
 /// Why a bucket name or an object key was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +59,16 @@ impl fmt::Display for NameError {
                 f.write_str("bucket name must not be formatted as an IP address")
             }
             NameError::BucketNameReservedPrefix { prefix } => {
-                write!(f, "bucket name must not start with the reserved prefix {prefix:?}")
+                write!(
+                    f,
+                    "bucket name must not start with the reserved prefix {prefix:?}"
+                )
             }
             NameError::BucketNameReservedSuffix { suffix } => {
-                write!(f, "bucket name must not end with the reserved suffix {suffix:?}")
+                write!(
+                    f,
+                    "bucket name must not end with the reserved suffix {suffix:?}"
+                )
             }
             NameError::KeyEmpty => f.write_str("object key must not be empty"),
             NameError::KeyTooLong { length_bytes } => write!(
@@ -113,10 +121,16 @@ pub fn validate_bucket_name(name: &str) -> Result<(), NameError> {
     if is_ipv4_like(name) {
         return Err(NameError::BucketNameIpAddress);
     }
-    if let Some(prefix) = BUCKET_NAME_PREFIXES_RESERVED.iter().find(|p| name.starts_with(**p)) {
+    if let Some(prefix) = BUCKET_NAME_PREFIXES_RESERVED
+        .iter()
+        .find(|p| name.starts_with(**p))
+    {
         return Err(NameError::BucketNameReservedPrefix { prefix });
     }
-    if let Some(suffix) = BUCKET_NAME_SUFFIXES_RESERVED.iter().find(|s| name.ends_with(**s)) {
+    if let Some(suffix) = BUCKET_NAME_SUFFIXES_RESERVED
+        .iter()
+        .find(|s| name.ends_with(**s))
+    {
         return Err(NameError::BucketNameReservedSuffix { suffix });
     }
     Ok(())

@@ -81,7 +81,11 @@ impl Default for HttpChunkedDecoder {
 
 impl HttpChunkedDecoder {
     pub fn new() -> Self {
-        Self { state: State::SizeLine, trailer_bytes: 0, decoded_size_bytes: 0 }
+        Self {
+            state: State::SizeLine,
+            trailer_bytes: 0,
+            decoded_size_bytes: 0,
+        }
     }
 
     /// Sum of the chunk sizes seen so far.
@@ -128,11 +132,12 @@ impl HttpChunkedDecoder {
                 State::Failed(ref error) => return Err(error.clone()),
                 State::Done => return Ok(HttpChunkedStep::Done { consumed }),
                 State::SizeLine => {
-                    let Some(line) = crlf_line(rest, CHUNK_SIZE_LINE_BYTES_MAX)
-                        .map_err(|error| match error {
+                    let Some(line) = crlf_line(rest, CHUNK_SIZE_LINE_BYTES_MAX).map_err(
+                        |error| match error {
                             LineError::TooLong => HttpChunkedError::ChunkSizeLineTooLong,
                             LineError::BareLf => HttpChunkedError::MissingCrlf,
-                        })?
+                        },
+                    )?
                     else {
                         return Ok(HttpChunkedStep::NeedMore { consumed });
                     };
@@ -145,7 +150,9 @@ impl HttpChunkedDecoder {
                     self.state = if size_bytes == 0 {
                         State::Trailer
                     } else {
-                        State::Data { remaining_bytes: size_bytes }
+                        State::Data {
+                            remaining_bytes: size_bytes,
+                        }
                     };
                 }
                 State::Data { remaining_bytes } => {
@@ -222,15 +229,22 @@ fn crlf_line(input: &[u8], limit: usize) -> Result<Option<&[u8]>, LineError> {
 
 /// `1*HEXDIG *( BWS ";" ... )`; extensions are ignored but may not contain control bytes.
 fn parse_size_line(line: &[u8]) -> Result<u64, HttpChunkedError> {
-    let digit_count = line.iter().take_while(|byte| byte.is_ascii_hexdigit()).count();
+    let digit_count = line
+        .iter()
+        .take_while(|byte| byte.is_ascii_hexdigit())
+        .count();
     if digit_count == 0 || digit_count > CHUNK_SIZE_HEX_DIGITS_MAX {
         return Err(HttpChunkedError::InvalidChunkSize);
     }
     let (digits, extension) = line.split_at(digit_count);
-    let extension_start = extension.iter().position(|&byte| byte != b' ' && byte != b'\t');
+    let extension_start = extension
+        .iter()
+        .position(|&byte| byte != b' ' && byte != b'\t');
     if let Some(start) = extension_start {
         let extension = &extension[start..];
-        let has_control = extension.iter().any(|&byte| byte.is_ascii_control() && byte != b'\t');
+        let has_control = extension
+            .iter()
+            .any(|&byte| byte.is_ascii_control() && byte != b'\t');
         if extension[0] != b';' || has_control {
             // A non-hex byte right after the digits is a bad size, not a bad extension.
             return Err(if start == 0 && extension[0] != b';' {
@@ -242,7 +256,9 @@ fn parse_size_line(line: &[u8]) -> Result<u64, HttpChunkedError> {
     }
     let mut size_bytes: u64 = 0;
     for &digit in digits {
-        let value = char::from(digit).to_digit(16).ok_or(HttpChunkedError::InvalidChunkSize)?;
+        let value = char::from(digit)
+            .to_digit(16)
+            .ok_or(HttpChunkedError::InvalidChunkSize)?;
         size_bytes = (size_bytes << 4) | u64::from(value);
     }
     Ok(size_bytes)

@@ -57,7 +57,7 @@ pub enum ChunkedStep<'a> {
 pub enum AwsChunkedError {
     /// Framing does not follow the grammar (bad hex, missing CRLF, overlong header line,
     /// missing or forbidden `chunk-signature`, bytes after the end). S3: 400 `IncompleteBody`
-    /// (MinIO's choice; AWS answers `InvalidRequest` for some shapes).
+    /// (`MinIO`'s choice; AWS answers `InvalidRequest` for some shapes).
     Malformed,
     /// A chunk larger than [`CHUNK_SIZE_BYTES_MAX`]. S3: 400 `InvalidRequest`.
     ChunkTooLarge,
@@ -204,7 +204,9 @@ impl AwsChunkedDecoder {
                 State::Done => {
                     // Garage compatibility: one bare `\n` after the trailer section.
                     if rest.first() == Some(&b'\n') {
-                        return Ok(ChunkedStep::Done { consumed: consumed + 1 });
+                        return Ok(ChunkedStep::Done {
+                            consumed: consumed + 1,
+                        });
                     }
                     if rest.is_empty() {
                         return Ok(ChunkedStep::Done { consumed });
@@ -233,7 +235,10 @@ impl AwsChunkedDecoder {
                     } else {
                         State::Data { remaining_bytes }
                     };
-                    return Ok(ChunkedStep::Data { data, consumed: consumed + take });
+                    return Ok(ChunkedStep::Data {
+                        data,
+                        consumed: consumed + take,
+                    });
                 }
                 State::DataEnd => {
                     if rest.len() < 2 {
@@ -275,7 +280,10 @@ impl AwsChunkedDecoder {
 
     /// Parses `hex-size[;chunk-signature=<64 hex>]` (CRLF stripped) and enters the data state.
     fn start_chunk(&mut self, line: &[u8]) -> Result<(), AwsChunkedError> {
-        let size_len = line.iter().position(|&byte| byte == b';').unwrap_or(line.len());
+        let size_len = line
+            .iter()
+            .position(|&byte| byte == b';')
+            .unwrap_or(line.len());
         let (size_hex, extension) = line.split_at(size_len);
         let size_bytes = parse_hex_size(size_hex)?;
         if size_bytes > CHUNK_SIZE_BYTES_MAX {
@@ -298,7 +306,10 @@ impl AwsChunkedDecoder {
             }
         }
         let decoded_size_bytes = self.decoded_size_bytes + size_bytes;
-        if self.decoded_content_length.is_some_and(|declared| decoded_size_bytes > declared) {
+        if self
+            .decoded_content_length
+            .is_some_and(|declared| decoded_size_bytes > declared)
+        {
             return Err(AwsChunkedError::DecodedLengthMismatch);
         }
         self.decoded_size_bytes = decoded_size_bytes;
@@ -308,7 +319,9 @@ impl AwsChunkedDecoder {
             self.verify_chunk(&empty_sha256)?;
             self.state = State::Trailer;
         } else {
-            self.state = State::Data { remaining_bytes: size_bytes };
+            self.state = State::Data {
+                remaining_bytes: size_bytes,
+            };
         }
         Ok(())
     }
@@ -374,7 +387,9 @@ impl AwsChunkedDecoder {
                 return Err(AwsChunkedError::TrailerMissing);
             }
         }
-        if self.decoded_content_length.is_some_and(|declared| declared != self.decoded_size_bytes)
+        if self
+            .decoded_content_length
+            .is_some_and(|declared| declared != self.decoded_size_bytes)
         {
             return Err(AwsChunkedError::DecodedLengthMismatch);
         }
@@ -403,7 +418,9 @@ fn parse_hex_size(digits: &[u8]) -> Result<u64, AwsChunkedError> {
     }
     let mut size_bytes: u64 = 0;
     for &digit in digits {
-        let value = char::from(digit).to_digit(16).ok_or(AwsChunkedError::Malformed)?;
+        let value = char::from(digit)
+            .to_digit(16)
+            .ok_or(AwsChunkedError::Malformed)?;
         size_bytes = (size_bytes << 4) | u64::from(value);
     }
     Ok(size_bytes)

@@ -8,7 +8,7 @@
 //! Naming rule: every variant is spelled exactly as the code it puts on the wire, so
 //! `S3ErrorCode::NoSuchKey.as_str() == "NoSuchKey"` for every variant. Two codes are not AWS's:
 //! - `XMinioStorageFull` (507) for a full disk: AWS never runs out of space, so it has no code;
-//!   MinIO's name is what self-hosted S3 tooling already knows, and 507 is the status
+//!   `MinIO`'s name is what self-hosted S3 tooling already knows, and 507 is the status
 //!   BAD-INPUTS.md §3 asks us to keep.
 //! - `QuotaExceeded` (403) for a tenant or bucket quota, the code Ceph RGW uses.
 //!
@@ -180,7 +180,7 @@ s3_error_codes! {
     UnexpectedContent => 400, "This request contains unsupported content.";
     XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not \
         match what was computed.";
-    /// Disk full (MinIO's code; AWS has none). See the module documentation.
+    /// Disk full (`MinIO`'s code; AWS has none). See the module documentation.
     XMinioStorageFull => 507, "Storage backend has reached its minimum free drive threshold. \
         Please delete a few objects to proceed.";
 }
@@ -208,12 +208,22 @@ pub struct S3Error {
 impl S3Error {
     /// An error with the code's default message and nothing else.
     pub fn new(code: S3ErrorCode) -> S3Error {
-        S3Error { code, message: None, resource: None, extra: Vec::new() }
+        S3Error {
+            code,
+            message: None,
+            resource: None,
+            extra: Vec::new(),
+        }
     }
 
     /// An error with a specific message.
     pub fn with_message(code: S3ErrorCode, message: impl Into<String>) -> S3Error {
-        S3Error { code, message: Some(message.into()), resource: None, extra: Vec::new() }
+        S3Error {
+            code,
+            message: Some(message.into()),
+            resource: None,
+            extra: Vec::new(),
+        }
     }
 
     /// `InvalidArgument` naming the offending argument, as AWS does.
@@ -243,7 +253,9 @@ impl S3Error {
 
     /// The message that will be sent: the given one, or the code's default.
     pub fn message_or_default(&self) -> &str {
-        self.message.as_deref().unwrap_or(self.code.default_message())
+        self.message
+            .as_deref()
+            .unwrap_or(self.code.default_message())
     }
 
     /// The HTTP status of this error.

@@ -1,4 +1,8 @@
 //! placeholder
 
 pub mod aws_chunked;
+pub mod error;
+pub mod router;
+pub mod time_format;
+pub mod xml;
 pub mod sigv4;

@@ -7,7 +7,7 @@
 //! UTF-8 after decoding are `InvalidURI`. The bucket name is validated with
 //! `base::names` (`InvalidBucketName`), the key with `validate_object_key` (`KeyTooLongError`).
 //!
-//! Query strings follow form encoding, as AWS S3 and MinIO (Go `url.ParseQuery`) read them:
+//! Query strings follow form encoding, as AWS S3 and `MinIO` (Go `url.ParseQuery`) read them:
 //! names and values are percent-decoded and `+` is a space. SDKs send spaces as `%20` and
 //! a plus as `%2B`, so both readings agree for them.
 //!
@@ -225,7 +225,10 @@ impl QueryParams {
 
     /// The decoded value of `name` (exact, case-sensitive match), `Some("")` for `?name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `name` is present, with or without a value.
@@ -335,12 +338,20 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
         ("acl", &[(Get, Op::GetBucketAcl), (Put, Op::PutBucketAcl)]),
         (
             "policy",
-            &[(Get, Op::GetBucketPolicy), (Put, Op::PutBucketPolicy), (Delete, Op::DeleteBucketPolicy)],
+            &[
+                (Get, Op::GetBucketPolicy),
+                (Put, Op::PutBucketPolicy),
+                (Delete, Op::DeleteBucketPolicy),
+            ],
         ),
         ("policyStatus", &[(Get, Op::GetBucketPolicyStatus)]),
         (
             "cors",
-            &[(Get, Op::GetBucketCors), (Put, Op::PutBucketCors), (Delete, Op::DeleteBucketCors)],
+            &[
+                (Get, Op::GetBucketCors),
+                (Put, Op::PutBucketCors),
+                (Delete, Op::DeleteBucketCors),
+            ],
         ),
         (
             "lifecycle",
@@ -350,7 +361,13 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
                 (Delete, Op::DeleteBucketLifecycle),
             ],
         ),
-        ("versioning", &[(Get, Op::GetBucketVersioning), (Put, Op::PutBucketVersioning)]),
+        (
+            "versioning",
+            &[
+                (Get, Op::GetBucketVersioning),
+                (Put, Op::PutBucketVersioning),
+            ],
+        ),
         (
             "encryption",
             &[
@@ -361,11 +378,18 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
         ),
         (
             "object-lock",
-            &[(Get, Op::GetObjectLockConfiguration), (Put, Op::PutObjectLockConfiguration)],
+            &[
+                (Get, Op::GetObjectLockConfiguration),
+                (Put, Op::PutObjectLockConfiguration),
+            ],
         ),
         (
             "tagging",
-            &[(Get, Op::GetBucketTagging), (Put, Op::PutBucketTagging), (Delete, Op::DeleteBucketTagging)],
+            &[
+                (Get, Op::GetBucketTagging),
+                (Put, Op::PutBucketTagging),
+                (Delete, Op::DeleteBucketTagging),
+            ],
         ),
         (
             "notification",
@@ -384,9 +408,16 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
         ),
         (
             "website",
-            &[(Get, Op::GetBucketWebsite), (Put, Op::PutBucketWebsite), (Delete, Op::DeleteBucketWebsite)],
+            &[
+                (Get, Op::GetBucketWebsite),
+                (Put, Op::PutBucketWebsite),
+                (Delete, Op::DeleteBucketWebsite),
+            ],
         ),
-        ("logging", &[(Get, Op::GetBucketLogging), (Put, Op::PutBucketLogging)]),
+        (
+            "logging",
+            &[(Get, Op::GetBucketLogging), (Put, Op::PutBucketLogging)],
+        ),
         (
             "ownershipControls",
             &[
@@ -412,7 +443,10 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
         ),
         (
             "requestPayment",
-            &[(Get, Op::GetBucketRequestPayment), (Put, Op::PutBucketRequestPayment)],
+            &[
+                (Get, Op::GetBucketRequestPayment),
+                (Put, Op::PutBucketRequestPayment),
+            ],
         ),
         (
             "analytics",
@@ -466,7 +500,10 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
             "metadataInventoryTable",
             &[(Put, Op::UpdateBucketMetadataInventoryTableConfiguration)],
         ),
-        ("metadataJournalTable", &[(Put, Op::UpdateBucketMetadataJournalTableConfiguration)]),
+        (
+            "metadataJournalTable",
+            &[(Put, Op::UpdateBucketMetadataJournalTableConfiguration)],
+        ),
         ("session", &[(Get, Op::CreateSession)]),
         // Object-only subresources: never valid on a bucket path.
         ("uploadId", &[]),
@@ -499,10 +536,20 @@ const OBJECT_SUBRESOURCES: &SubresourceTable = {
         ("acl", &[(Get, Op::GetObjectAcl), (Put, Op::PutObjectAcl)]),
         (
             "tagging",
-            &[(Get, Op::GetObjectTagging), (Put, Op::PutObjectTagging), (Delete, Op::DeleteObjectTagging)],
+            &[
+                (Get, Op::GetObjectTagging),
+                (Put, Op::PutObjectTagging),
+                (Delete, Op::DeleteObjectTagging),
+            ],
         ),
-        ("retention", &[(Get, Op::GetObjectRetention), (Put, Op::PutObjectRetention)]),
-        ("legal-hold", &[(Get, Op::GetObjectLegalHold), (Put, Op::PutObjectLegalHold)]),
+        (
+            "retention",
+            &[(Get, Op::GetObjectRetention), (Put, Op::PutObjectRetention)],
+        ),
+        (
+            "legal-hold",
+            &[(Get, Op::GetObjectLegalHold), (Put, Op::PutObjectLegalHold)],
+        ),
         ("attributes", &[(Get, Op::GetObjectAttributes)]),
         ("torrent", &[(Get, Op::GetObjectTorrent)]),
         ("restore", &[(Post, Op::RestoreObject)]),
@@ -537,26 +584,40 @@ pub fn route(
     }
     let (raw_bucket, raw_key) = path_rest.split_once('/').unwrap_or((path_rest, ""));
     if raw_bucket == "WriteGetObjectResponse" && raw_key.is_empty() && method == Method::Post {
-        return Ok(Route { operation: Operation::WriteGetObjectResponse, bucket: None, key: None });
+        return Ok(Route {
+            operation: Operation::WriteGetObjectResponse,
+            bucket: None,
+            key: None,
+        });
     }
     let bucket = percent_decode(raw_bucket, PlusMeans::Plus)?;
     validate_bucket_name(&bucket).map_err(|err| bucket_name_error(&err, &bucket))?;
     if raw_key.is_empty() {
         let operation = route_bucket(method, query, raw_path)?;
-        return Ok(Route { operation, bucket: Some(bucket), key: None });
+        return Ok(Route {
+            operation,
+            bucket: Some(bucket),
+            key: None,
+        });
     }
     let key = percent_decode(raw_key, PlusMeans::Plus)?;
     validate_object_key(&key).map_err(|err| object_key_error(&err))?;
     let operation = route_object(method, query, has_copy_source_header, raw_path)?;
-    Ok(Route { operation, bucket: Some(bucket), key: Some(key) })
+    Ok(Route {
+        operation,
+        bucket: Some(bucket),
+        key: Some(key),
+    })
 }
 
 fn route_service(method: Method, raw_path: &str) -> Result<Route, S3Error> {
     match method {
         // HEAD / is a liveness probe of some clients (Veeam): answer it like ListBuckets.
-        Method::Get | Method::Head => {
-            Ok(Route { operation: Operation::ListBuckets, bucket: None, key: None })
-        }
+        Method::Get | Method::Head => Ok(Route {
+            operation: Operation::ListBuckets,
+            bucket: None,
+            key: None,
+        }),
         Method::Put | Method::Post | Method::Delete | Method::Options => {
             Err(method_not_allowed(method_name(method), raw_path))
         }
@@ -647,7 +708,10 @@ fn select_subresource(
             format!("The subresources '{name}' and '{other}' cannot be combined."),
         ));
     }
-    let operation = methods.iter().find(|(m, _)| *m == method).map(|(_, op)| *op);
+    let operation = methods
+        .iter()
+        .find(|(m, _)| *m == method)
+        .map(|(_, op)| *op);
     match operation {
         Some(operation) => Ok(Some(operation)),
         None => Err(method_not_allowed(method_name(method), raw_path)),
@@ -666,18 +730,26 @@ fn method_name(method: Method) -> &'static str {
 }
 
 fn method_not_allowed(method: &str, raw_path: &str) -> S3Error {
-    S3Error::new(S3ErrorCode::MethodNotAllowed).resource(raw_path).extra("Method", method)
+    S3Error::new(S3ErrorCode::MethodNotAllowed)
+        .resource(raw_path)
+        .extra("Method", method)
 }
 
 fn bucket_name_error(err: &NameError, bucket: &str) -> S3Error {
-    S3Error::with_message(S3ErrorCode::InvalidBucketName, format!("The specified bucket is not valid: {err}."))
-        .extra("BucketName", bucket)
+    S3Error::with_message(
+        S3ErrorCode::InvalidBucketName,
+        format!("The specified bucket is not valid: {err}."),
+    )
+    .extra("BucketName", bucket)
 }
 
 fn object_key_error(err: &NameError) -> S3Error {
     match err {
         NameError::KeyTooLong { .. } => S3Error::new(S3ErrorCode::KeyTooLongError),
-        _ => S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid object key: {err}.")),
+        _ => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Invalid object key: {err}."),
+        ),
     }
 }
 
@@ -687,7 +759,10 @@ pub fn parse_part_number(value: &str) -> Result<u32, S3Error> {
     use base::limits::{PART_NUMBER_MAX, PART_NUMBER_MIN};
     let invalid = || {
         S3Error::invalid_argument(
-            format!("Part number must be an integer between {PART_NUMBER_MIN} and {PART_NUMBER_MAX}, inclusive"),
+            format!(
+                "Part number must be an integer between {PART_NUMBER_MIN} and \
+                 {PART_NUMBER_MAX}, inclusive"
+            ),
             "partNumber",
             value,
         )

@@ -11,17 +11,19 @@
 //! format check (exactly 64 lowercase hex digits); no signature type implements `PartialEq`.
 //! Architecture invariant: every loop over client input is bounded by a constant below.
 //! Architecture invariant: S3 paths are never normalized (`//`, `/./`, `/../` in keys survive).
+//! Canonical URI: each `%XX` is decoded once and the byte re-encoded (unreserved kept, `%XX`
+//! uppercase), except that an encoded slash stays `%2F`, so `/bkt/a%2Fb` and `/bkt/a/b` differ.
 
 mod canonical;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use canonical::{
-    canonical_headers, canonical_query, canonical_uri, collect_query_parameters, QueryParameter,
+    QueryParameter, canonical_headers, canonical_query, canonical_uri, collect_query_parameters,
 };
 
 /// Longest `Authorization` header we parse; real ones are ~200-600 bytes (64 signed headers of
@@ -59,7 +61,7 @@ pub trait CredentialStore {
     fn secret_key(&self, access_key_id: &str) -> Option<&str>;
 }
 
-/// The parts of an HTTP request that SigV4 covers, exactly as received.
+/// The parts of an HTTP request that `SigV4` covers, exactly as received.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedRequest<'a> {
     /// Request method, e.g. `"PUT"`.
@@ -128,7 +130,7 @@ pub enum SigV4Error {
     /// Presigned: `X-Amz-Date + X-Amz-Expires` is in the past.
     /// S3: 403 `AccessDenied` ("Request has expired").
     ExpiredPresignedRequest,
-    /// Presigned: `X-Amz-Date` is more than 15 minutes in the future (MinIO:
+    /// Presigned: `X-Amz-Date` is more than 15 minutes in the future (`MinIO`:
     /// `RequestNotReadyYet`). S3: 403 `AccessDenied` ("Request is not valid yet").
     PresignedRequestNotYetValid,
     /// The `Authorization` header cannot be parsed, or its credential scope is wrong (date,
@@ -145,7 +147,7 @@ pub enum SigV4Error {
     /// `x-amz-content-sha256` is neither 64 hex digits nor a known keyword.
     /// S3: 400 `InvalidArgument` ("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, ...").
     XAmzContentSha256Invalid,
-    /// Header auth without `x-amz-content-sha256` (S3 requires it for SigV4).
+    /// Header auth without `x-amz-content-sha256` (S3 requires it for `SigV4`).
     /// S3: 400 `InvalidRequest` ("Missing required header for this request:
     /// x-amz-content-sha256").
     XAmzContentSha256Missing,
@@ -156,7 +158,7 @@ pub enum SigV4Error {
     /// S3: 403 `AccessDenied` (AWS computes a mismatching signature: `SignatureDoesNotMatch` is
     /// also acceptable).
     SignedHeaderMissing,
-    /// SigV2 (`AWS AKID:sig`, `AWSAccessKeyId=`), SigV4a (`AWS4-ECDSA-P256-SHA256`) or an
+    /// `SigV2` (`AWS AKID:sig`, `AWSAccessKeyId=`), `SigV4a` (`AWS4-ECDSA-P256-SHA256`) or an
     /// `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD*` body. S3: 501 `NotImplemented`.
     UnsupportedAlgorithm,
     /// `x-amz-security-token` / `X-Amz-Security-Token` present: we issue no temporary
@@ -197,7 +199,10 @@ struct SigningKeyCacheEntry {
 
 impl SigningKeyCache {
     pub fn new() -> Self {
-        Self { entries: Vec::with_capacity(SIGNING_KEY_CACHE_ENTRY_COUNT_MAX), evict_idx: 0 }
+        Self {
+            entries: Vec::with_capacity(SIGNING_KEY_CACHE_ENTRY_COUNT_MAX),
+            evict_idx: 0,
+        }
     }
 
     /// Number of cached keys (for tests and metrics).
@@ -220,7 +225,7 @@ impl SigningKeyCache {
                 return entry.signing_key;
             }
         }
-        let signing_key = derive_signing_key(secret_key, &scope.date, scope.region, scope.service);
+        let signing_key = derive_signing_key(secret_key, scope.date, scope.region, scope.service);
         let entry = SigningKeyCacheEntry {
             access_key_id: scope.access_key_id.to_owned(),
             date: scope.date,
@@ -257,7 +262,9 @@ impl Default for SigningKeyCache {
 
 impl std::fmt::Debug for SigningKeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKeyCache").field("len", &self.entries.len()).finish_non_exhaustive()
+        f.debug_struct("SigningKeyCache")
+            .field("len", &self.entries.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -315,7 +322,11 @@ impl ChunkSignatureChain {
 
     fn string_to_sign_prefix(&self, algorithm: &str) -> Vec<u8> {
         let mut string_to_sign = Vec::with_capacity(320);
-        for part in [algorithm.as_bytes(), self.amz_date.as_bytes(), self.scope.as_bytes()] {
+        for part in [
+            algorithm.as_bytes(),
+            self.amz_date.as_bytes(),
+            self.scope.as_bytes(),
+        ] {
             string_to_sign.extend_from_slice(part);
             string_to_sign.push(b'\n');
         }
@@ -334,14 +345,16 @@ impl ChunkSignatureChain {
         }
         let result = verify_signature(&self.signing_key, string_to_sign, claimed_signature_hex);
         match result {
-            Ok(()) => self.previous_signature_hex.copy_from_slice(claimed_signature_hex),
+            Ok(()) => self
+                .previous_signature_hex
+                .copy_from_slice(claimed_signature_hex),
             Err(_) => self.poisoned = true,
         }
         result
     }
 }
 
-/// Verifies the SigV4 signature of `req` (header or presigned form) for S3.
+/// Verifies the `SigV4` signature of `req` (header or presigned form) for S3.
 ///
 /// Returns [`Authenticated::Anonymous`] when the request carries no signature at all.
 pub fn authenticate(
@@ -374,7 +387,7 @@ impl VerifyProfile<'static> {
     };
 }
 
-/// Which of the two SigV4 forms a request uses.
+/// Which of the two `SigV4` forms a request uses.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum AuthForm {
     Header,
@@ -419,8 +432,11 @@ pub(crate) fn authenticate_with_profile(
     cache: &mut SigningKeyCache,
     profile: &VerifyProfile<'_>,
 ) -> Result<Authenticated, SigV4Error> {
-    let authorization = single_header(req.headers, "authorization")
-        .map_err(|()| SigV4Error::AuthorizationHeaderMalformed { expected_region: None })?;
+    let authorization = single_header(req.headers, "authorization").map_err(|()| {
+        SigV4Error::AuthorizationHeaderMalformed {
+            expected_region: None,
+        }
+    })?;
     let query_parameters = collect_query_parameters(req.raw_query)?;
     let presigned = query_parameters.iter().any(|parameter| {
         matches!(
@@ -428,7 +444,10 @@ pub(crate) fn authenticate_with_profile(
             b"X-Amz-Signature" | b"X-Amz-Credential" | b"X-Amz-Algorithm"
         )
     });
-    if query_parameters.iter().any(|parameter| parameter.key == b"AWSAccessKeyId") {
+    if query_parameters
+        .iter()
+        .any(|parameter| parameter.key == b"AWSAccessKeyId")
+    {
         return Err(SigV4Error::UnsupportedAlgorithm);
     }
     let parsed = match (authorization, presigned) {
@@ -437,17 +456,24 @@ pub(crate) fn authenticate_with_profile(
         (Some(authorization), false) => parse_header_auth(req, authorization, profile)?,
         (None, true) => parse_query_auth(req, &query_parameters, profile)?,
     };
-    let scope = parse_scope(parsed.credential, &parsed.amz_date, ctx, profile, parsed.form)?;
+    let scope = parse_scope(
+        parsed.credential,
+        &parsed.amz_date,
+        ctx,
+        profile,
+        parsed.form,
+    )?;
     check_time(&parsed, ctx)?;
     if !profile.accept_session_token && has_session_token(req, &query_parameters) {
         return Err(SigV4Error::SessionTokenUnsupported);
     }
     let payload_kind = parse_payload_hash(parsed.payload_hash)?;
     check_signature_format(parsed.signature)?;
-    let secret_key = store.secret_key(scope.access_key_id).ok_or(SigV4Error::InvalidAccessKeyId)?;
+    let secret_key = store
+        .secret_key(scope.access_key_id)
+        .ok_or(SigV4Error::InvalidAccessKeyId)?;
 
-    let canonical_request =
-        build_canonical_request(req, &query_parameters, &parsed, profile)?;
+    let canonical_request = build_canonical_request(req, &query_parameters, &parsed, profile)?;
     let scope_string = format!(
         "{}/{}/{}/{SCOPE_TERMINATOR}",
         std::str::from_utf8(&scope.date).unwrap_or_default(),
@@ -482,7 +508,10 @@ pub(crate) fn authenticate_with_profile(
         PayloadKind::StreamingSignedTrailer => PayloadMode::StreamingSignedTrailer(seed_chain()),
         PayloadKind::StreamingUnsignedTrailer => PayloadMode::StreamingUnsignedTrailer,
     };
-    Ok(Authenticated::Signed { access_key_id: scope.access_key_id.to_owned(), payload })
+    Ok(Authenticated::Signed {
+        access_key_id: scope.access_key_id.to_owned(),
+        payload,
+    })
 }
 
 /// Finds the only header named `name` (lowercase). `Err` if it appears more than once.
@@ -507,7 +536,9 @@ fn parse_header_auth<'a>(
     authorization: &'a [u8],
     profile: &VerifyProfile<'a>,
 ) -> Result<ParsedAuth<'a>, SigV4Error> {
-    let malformed = SigV4Error::AuthorizationHeaderMalformed { expected_region: None };
+    let malformed = SigV4Error::AuthorizationHeaderMalformed {
+        expected_region: None,
+    };
     if authorization.len() > AUTHORIZATION_HEADER_BYTES_MAX {
         return Err(malformed);
     }
@@ -549,7 +580,9 @@ fn parse_header_auth<'a>(
         Ok(Some(value)) => {
             std::str::from_utf8(value).map_err(|_| SigV4Error::XAmzContentSha256Invalid)?
         }
-        Ok(None) => profile.default_payload_hash_hex.ok_or(SigV4Error::XAmzContentSha256Missing)?,
+        Ok(None) => profile
+            .default_payload_hash_hex
+            .ok_or(SigV4Error::XAmzContentSha256Missing)?,
     };
     Ok(ParsedAuth {
         form: AuthForm::Header,
@@ -571,7 +604,9 @@ fn header_request_time(headers: &[(&str, &[u8])]) -> Result<(String, i64), SigV4
         let unix_secs = parse_amz_date(value).ok_or(invalid)?;
         return Ok((value.to_owned(), unix_secs));
     }
-    let value = single_header(headers, "date").map_err(|()| invalid.clone())?.ok_or_else(|| invalid.clone())?;
+    let value = single_header(headers, "date")
+        .map_err(|()| invalid.clone())?
+        .ok_or_else(|| invalid.clone())?;
     let value = std::str::from_utf8(value).map_err(|_| invalid.clone())?;
     let system_time = httpdate::parse_http_date(value.trim()).map_err(|_| invalid.clone())?;
     let unix_secs = system_time
@@ -588,7 +623,9 @@ fn parse_query_auth<'a>(
     query_parameters: &'a [QueryParameter],
     profile: &VerifyProfile<'a>,
 ) -> Result<ParsedAuth<'a>, SigV4Error> {
-    let malformed = SigV4Error::AuthorizationQueryParametersError { expected_region: None };
+    let malformed = SigV4Error::AuthorizationQueryParametersError {
+        expected_region: None,
+    };
     let find = |key: &[u8]| -> Result<Option<&'a str>, SigV4Error> {
         let mut found = None;
         for parameter in query_parameters {
@@ -596,9 +633,7 @@ fn parse_query_auth<'a>(
                 if found.is_some() {
                     return Err(malformed.clone());
                 }
-                found = Some(
-                    std::str::from_utf8(&parameter.value).map_err(|_| malformed.clone())?,
-                );
+                found = Some(std::str::from_utf8(&parameter.value).map_err(|_| malformed.clone())?);
             }
         }
         Ok(found)
@@ -646,7 +681,9 @@ fn parse_expires(value: &str) -> Option<i64> {
         return None;
     }
     let expires_secs: i64 = value.parse().ok()?;
-    (1..=PRESIGNED_EXPIRES_SECS_MAX).contains(&expires_secs).then_some(expires_secs)
+    (1..=PRESIGNED_EXPIRES_SECS_MAX)
+        .contains(&expires_secs)
+        .then_some(expires_secs)
 }
 
 fn parse_scope<'a>(
@@ -680,7 +717,12 @@ fn parse_scope<'a>(
     }
     let mut date_bytes = [0_u8; 8];
     date_bytes.copy_from_slice(date.as_bytes());
-    Ok(Scope { access_key_id, date: date_bytes, region, service })
+    Ok(Scope {
+        access_key_id,
+        date: date_bytes,
+        region,
+        service,
+    })
 }
 
 fn check_time(parsed: &ParsedAuth<'_>, ctx: &AuthContext<'_>) -> Result<(), SigV4Error> {
@@ -704,8 +746,12 @@ fn check_time(parsed: &ParsedAuth<'_>, ctx: &AuthContext<'_>) -> Result<(), SigV
 }
 
 fn has_session_token(req: &SignedRequest<'_>, query_parameters: &[QueryParameter]) -> bool {
-    req.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("x-amz-security-token"))
-        || query_parameters.iter().any(|parameter| parameter.key == b"X-Amz-Security-Token")
+    req.headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("x-amz-security-token"))
+        || query_parameters
+            .iter()
+            .any(|parameter| parameter.key == b"X-Amz-Security-Token")
 }
 
 /// The payload hash value, classified; kept apart from [`PayloadMode`] because the chain can
@@ -781,11 +827,11 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn derive_signing_key(secret_key: &str, date: &[u8; 8], region: &str, service: &str) -> [u8; 32] {
+fn derive_signing_key(secret_key: &str, date: [u8; 8], region: &str, service: &str) -> [u8; 32] {
     let mut secret = Vec::with_capacity(4 + secret_key.len());
     secret.extend_from_slice(b"AWS4");
     secret.extend_from_slice(secret_key.as_bytes());
-    let date_key = hmac_sha256(&secret, date);
+    let date_key = hmac_sha256(&secret, &date);
     let region_key = hmac_sha256(&date_key, region.as_bytes());
     let service_key = hmac_sha256(&region_key, service.as_bytes());
     hmac_sha256(&service_key, SCOPE_TERMINATOR.as_bytes())
@@ -827,7 +873,11 @@ fn parse_amz_date(value: &str) -> Option<i64> {
     let second = u8::try_from(digits(13..15)?).ok()?;
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
     let time_of_day = time::Time::from_hms(hour, minute, second).ok()?;
-    Some(time::PrimitiveDateTime::new(date, time_of_day).assume_utc().unix_timestamp())
+    Some(
+        time::PrimitiveDateTime::new(date, time_of_day)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 /// Formats Unix seconds as `yyyymmddThhmmssZ`.

@@ -58,7 +58,10 @@ pub fn http_date_from_millis(unix_ms: i64) -> String {
 /// `If-Modified-Since`, as RFC 7232 requires.
 pub fn parse_http_date(value: &str) -> Option<i64> {
     let system_time = httpdate::parse_http_date(value.trim()).ok()?;
-    let secs = system_time.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
+    let secs = system_time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
     i64::try_from(secs).ok()
 }
 

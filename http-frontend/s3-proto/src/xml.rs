@@ -10,13 +10,13 @@
 //! tab, line feed and carriage return become character references (`&#x9;`, `&#xA;`,
 //! `&#xD;`), so XML end-of-line normalisation cannot alter a key; characters that XML 1.0
 //! cannot carry at all (other C0 controls such as U+0001, and U+FFFE / U+FFFF) become U+FFFD,
-//! exactly as Go's `encoding/xml` (MinIO) does, so the document always parses. Clients that
+//! exactly as Go's `encoding/xml` (`MinIO`) does, so the document always parses. Clients that
 //! need such keys byte-exact ask for `encoding-type=url` (boto3 always does).
 //!
 //! Parsing policy: UTF-8 only; no DOCTYPE (so no entity can be declared); only the five
 //! predefined entities and character references; nesting at most `XML_DEPTH_MAX`; element
 //! counts capped while parsing (1000 objects in Delete, 10,000 parts in
-//! CompleteMultipartUpload); any namespace or none; unknown elements are `MalformedXML`.
+//! `CompleteMultipartUpload`); any namespace or none; unknown elements are `MalformedXML`.
 
 mod bucket;
 mod delete;
@@ -27,7 +27,9 @@ mod reader;
 use std::fmt::Write as _;
 
 pub use bucket::{location_constraint_xml, parse_create_bucket_configuration};
-pub use delete::{DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete};
+pub use delete::{
+    DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,
+};
 pub use list::{
     Bucket, CommonPrefix, ListAllMyBucketsResult, ListObjectsV1Result, ListObjectsV2Result, Object,
     Owner,
@@ -140,7 +142,7 @@ pub(crate) fn push_key_element(
     }
 }
 
-/// Appends `<ETag>"etag"</ETag>`: the quotes are part of the S3 ETag value; `etag` is stored
+/// Appends `<ETag>"etag"</ETag>`: the quotes are part of the S3 `ETag` value; `etag` is stored
 /// without them (quotes already present are not doubled).
 pub(crate) fn push_etag_element(out: &mut String, etag: &str) {
     let bare = strip_etag_quotes(etag);
@@ -149,7 +151,7 @@ pub(crate) fn push_etag_element(out: &mut String, etag: &str) {
     out.push_str("&quot;</ETag>");
 }
 
-/// `"abc"` → `abc`; an unquoted value is returned as is (s3cmd sends unquoted ETags).
+/// `"abc"` → `abc`; an unquoted value is returned as is (s3cmd sends unquoted `ETags`).
 pub fn strip_etag_quotes(etag: &str) -> &str {
     let trimmed = etag.trim();
     trimmed

@@ -5,7 +5,10 @@ fn every_code_is_spelled_as_its_variant() {
     for code in S3ErrorCode::ALL {
         assert_eq!(code.as_str(), format!("{code:?}"));
         assert!(!code.default_message().is_empty(), "{code:?}");
-        assert!(!code.default_message().contains("  "), "{code:?}: double space in message");
+        assert!(
+            !code.default_message().contains("  "),
+            "{code:?}: double space in message"
+        );
     }
 }
 
@@ -49,7 +52,9 @@ fn statuses_match_the_aws_table() {
 
 #[test]
 fn error_xml_has_the_aws_shape() {
-    let err = S3Error::new(S3ErrorCode::NoSuchKey).resource("/bkt/a&b").extra("Key", "a&b");
+    let err = S3Error::new(S3ErrorCode::NoSuchKey)
+        .resource("/bkt/a&b")
+        .extra("Key", "a&b");
     assert_eq!(
         error_response_xml(&err, "req-1", "host-1"),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
@@ -76,7 +81,13 @@ fn invalid_argument_names_the_argument() {
     assert_eq!(err.code, S3ErrorCode::InvalidArgument);
     assert_eq!(
         err.extra,
-        vec![("ArgumentName", "partNumber".to_owned()), ("ArgumentValue", "1e3".to_owned())]
+        vec![
+            ("ArgumentName", "partNumber".to_owned()),
+            ("ArgumentValue", "1e3".to_owned())
+        ]
     );
-    assert_eq!(err.to_string(), "InvalidArgument: Part number must be an integer");
+    assert_eq!(
+        err.to_string(),
+        "InvalidArgument: Part number must be an integer"
+    );
 }

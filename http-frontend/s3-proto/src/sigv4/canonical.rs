@@ -1,4 +1,4 @@
-//! Canonical request pieces: URI, query string and headers, per the SigV4 rules for S3.
+//! Canonical request pieces: URI, query string and headers, per the `SigV4` rules for S3.
 //!
 //! Architecture invariant: input is decoded once and re-encoded byte by byte (RFC 3986
 //! unreserved characters kept, everything else `%XX` uppercase), so two spellings of the same
@@ -78,7 +78,9 @@ fn canonical_segment_into(segment: &[u8], out: &mut Vec<u8>) {
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
-    char::from(byte).to_digit(16).and_then(|value| u8::try_from(value).ok())
+    char::from(byte)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
 }
 
 /// Appends the canonical URI: the raw path with every segment decoded once and re-encoded.
@@ -125,7 +127,11 @@ pub(crate) fn canonical_uri(raw_path: &str, normalize_path: bool, out: &mut Vec<
 
 /// Appends the canonical query string: pairs encoded, sorted by (key, value), `X-Amz-Signature`
 /// left out for presigned requests.
-pub(crate) fn canonical_query(parameters: &[QueryParameter], skip_signature: bool, out: &mut Vec<u8>) {
+pub(crate) fn canonical_query(
+    parameters: &[QueryParameter],
+    skip_signature: bool,
+    out: &mut Vec<u8>,
+) {
     let mut encoded: Vec<(Vec<u8>, Vec<u8>)> = parameters
         .iter()
         .filter(|parameter| !(skip_signature && parameter.key == b"X-Amz-Signature"))

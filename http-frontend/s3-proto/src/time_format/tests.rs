@@ -6,8 +6,14 @@ use super::{
 #[test]
 fn iso8601_has_millis_and_z() {
     assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
-    assert_eq!(iso8601_millis(1_255_369_830_000), "2009-10-12T17:50:30.000Z");
-    assert_eq!(iso8601_millis(1_255_369_830_042), "2009-10-12T17:50:30.042Z");
+    assert_eq!(
+        iso8601_millis(1_255_369_830_000),
+        "2009-10-12T17:50:30.000Z"
+    );
+    assert_eq!(
+        iso8601_millis(1_255_369_830_042),
+        "2009-10-12T17:50:30.042Z"
+    );
 }
 
 #[test]
@@ -18,10 +24,19 @@ fn iso8601_clamps_out_of_range() {
 
 #[test]
 fn http_date_is_imf_fixdate() {
-    assert_eq!(http_date_from_secs(1_255_369_830), "Mon, 12 Oct 2009 17:50:30 GMT");
-    assert_eq!(http_date_from_millis(1_255_369_830_999), "Mon, 12 Oct 2009 17:50:30 GMT");
+    assert_eq!(
+        http_date_from_secs(1_255_369_830),
+        "Mon, 12 Oct 2009 17:50:30 GMT"
+    );
+    assert_eq!(
+        http_date_from_millis(1_255_369_830_999),
+        "Mon, 12 Oct 2009 17:50:30 GMT"
+    );
     assert_eq!(http_date_from_secs(-5), "Thu, 01 Jan 1970 00:00:00 GMT");
-    assert_eq!(http_date_from_secs(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+    assert_eq!(
+        http_date_from_secs(i64::MAX),
+        "Fri, 31 Dec 9999 23:59:59 GMT"
+    );
 }
 
 #[test]
@@ -40,7 +55,13 @@ fn http_dates_parse_in_all_three_forms() {
 
 #[test]
 fn iso8601_parses_rfc3339() {
-    assert_eq!(parse_iso8601_millis("2009-10-12T17:50:30.042Z"), Some(1_255_369_830_042));
-    assert_eq!(parse_iso8601_millis("2009-10-12T19:50:30+02:00"), Some(1_255_369_830_000));
+    assert_eq!(
+        parse_iso8601_millis("2009-10-12T17:50:30.042Z"),
+        Some(1_255_369_830_042)
+    );
+    assert_eq!(
+        parse_iso8601_millis("2009-10-12T19:50:30+02:00"),
+        Some(1_255_369_830_000)
+    );
     assert_eq!(parse_iso8601_millis("2009-10-12"), None);
 }

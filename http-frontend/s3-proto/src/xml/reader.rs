@@ -17,7 +17,11 @@ pub(crate) enum Step {
     /// An element opened; `depth` is 1 for the root.
     Open { name: String, depth: usize },
     /// An element closed; `text` is the character data directly inside it (entities decoded).
-    Close { name: String, depth: usize, text: String },
+    Close {
+        name: String,
+        depth: usize,
+        text: String,
+    },
     /// The document ended after its root element closed.
     End,
 }
@@ -70,11 +74,6 @@ impl<'a> Walker<'a> {
         loop {
             let event = self.reader.read_event().map_err(|_| malformed_xml())?;
             match event {
-                Event::Start(start) | Event::Empty(start) if self.root_seen && self.names.is_empty() => {
-                    // A second root element.
-                    let _ = start;
-                    return Err(malformed_xml());
-                }
                 Event::Start(start) => {
                     let name = local_name(start.local_name().as_ref())?;
                     return self.open(name);
@@ -119,13 +118,19 @@ impl<'a> Walker<'a> {
     }
 
     fn open(&mut self, name: String) -> Result<Step, S3Error> {
-        if self.names.len() >= XML_DEPTH_MAX {
+        let is_second_root = self.root_seen && self.names.is_empty();
+        if is_second_root || self.names.len() >= XML_DEPTH_MAX {
             return Err(malformed_xml());
         }
+        // Text before a child element is mixed content, which no S3 body has.
+        require_blank(&self.text)?;
         self.root_seen = true;
         self.names.push(name.clone());
         self.text.clear();
-        Ok(Step::Open { name, depth: self.names.len() })
+        Ok(Step::Open {
+            name,
+            depth: self.names.len(),
+        })
     }
 
     fn close(&mut self, name: String) -> Step {
@@ -140,13 +145,46 @@ impl<'a> Walker<'a> {
     /// element (the body cap bounds its size).
     fn push_text(&mut self, content: &str) -> Result<(), S3Error> {
         if self.names.is_empty() {
-            if content.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+            if content
+                .chars()
+                .all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+            {
                 return Ok(());
             }
             return Err(malformed_xml());
         }
         self.text.push_str(content);
         Ok(())
+    }
+}
+
+impl Walker<'_> {
+    /// Reads the root element's opening and checks its local name (any namespace or none).
+    pub(crate) fn expect_root(&mut self, root_name: &str) -> Result<(), S3Error> {
+        match self.next()? {
+            Step::Open { name, depth: 1 } if name == root_name => Ok(()),
+            _ => Err(malformed_xml()),
+        }
+    }
+
+    /// Skips everything inside the element just opened at `depth`, up to its close.
+    pub(crate) fn skip_subtree(&mut self, depth: usize) -> Result<(), S3Error> {
+        loop {
+            match self.next()? {
+                Step::Close { depth: closed, .. } if closed == depth => return Ok(()),
+                Step::End => return Err(malformed_xml()),
+                Step::Open { .. } | Step::Close { .. } => {}
+            }
+        }
+    }
+}
+
+/// Text left directly inside a container element must be whitespace.
+pub(crate) fn require_blank(text: &str) -> Result<(), S3Error> {
+    if text.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+        Ok(())
+    } else {
+        Err(malformed_xml())
     }
 }
 
