@@ -1,1 +1,127 @@
-fn main() {}
+//! `maxiofs`: the one binary. `maxiofs server` runs the S3 data plane.
+
+mod credentials;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "maxiofs", version, about = "S3-compatible object storage, one shard per core")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the S3 data plane.
+    Server(ServerArgs),
+}
+
+#[derive(clap::Args)]
+struct ServerArgs {
+    /// Where objects and metadata live.
+    #[arg(long, default_value = "./data", env = "MAXIOFS_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Address of the S3 API.
+    #[arg(long, default_value = "127.0.0.1:9000", env = "MAXIOFS_ADDRESS")]
+    address: SocketAddr,
+    /// Number of shards (threads); defaults to one per available CPU.
+    #[arg(long, env = "MAXIOFS_SHARDS")]
+    shards: Option<u32>,
+    /// Do not pin shard threads to CPUs (for machines shared with other load).
+    #[arg(long)]
+    no_pin: bool,
+    /// Region reported to clients and required in signatures.
+    #[arg(long, default_value = "us-east-1", env = "MAXIOFS_REGION")]
+    region: String,
+    /// Log format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"], env = "MAXIOFS_LOG_FORMAT")]
+    log_format: String,
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Server(args) => match run_server(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("maxiofs: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
+    init_logging(&args.log_format);
+    let shard_count = args.shards.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |count| u32::try_from(count.get()).unwrap_or(1))
+    });
+    if shard_count == 0 {
+        return Err("--shards must be at least 1".into());
+    }
+    std::fs::create_dir_all(&args.data_dir)?;
+    let root = credentials::load_or_generate(&args.data_dir)?;
+    // Block the stop signals before any thread starts, so every thread inherits the mask and
+    // only the signal iterator below sees them.
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+    let config = runtime::RuntimeConfig {
+        data_dir: args.data_dir.clone(),
+        address: args.address,
+        shard_count,
+        pin_threads: !args.no_pin,
+        settings: runtime::SharedSettings {
+            region: args.region.clone(),
+            root_access_key_id: root.access_key_id.clone(),
+            root_secret_key: root.secret_key.clone(),
+            io_uring: false,
+        },
+    };
+    let started = std::time::Instant::now();
+    let running = runtime::start(config, Arc::new(frontend::S3Frontend))?;
+    let objects: u64 = running.reports.iter().map(|report| report.object_count).sum();
+    let reclaimed: u64 = running.reports.iter().map(|report| report.reclaimed_bytes).sum();
+    if running.io_uring {
+        tracing::info!(shards = shard_count, pinned = !args.no_pin, "io driver: io_uring");
+    } else {
+        tracing::warn!(
+            shards = shard_count,
+            "io_uring unavailable: running on the epoll fallback; file IO runs synchronously on shard threads"
+        );
+    }
+    tracing::info!(
+        objects,
+        reclaimed_bytes = reclaimed,
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "recovery complete"
+    );
+    if root.generated {
+        println!("maxiofs: generated root credentials (stored in {}):", args.data_dir.display());
+        println!("maxiofs:   access key: {}", root.access_key_id);
+        println!("maxiofs:   secret key: {}", root.secret_key);
+    }
+    println!("maxiofs: S3 API listening on http://{}", running.local_address);
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    if let Some(signal) = signals.forever().next() {
+        tracing::info!(signal, "stopping: finishing in-flight requests");
+    }
+    running.shutdown();
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Request bodies: HTTP framing (Content-Length or chunked) and, inside it, aws-chunked
+//! framing when the signed `x-amz-content-sha256` announces a streaming mode. Decoded bytes are
+//! appended to a caller's buffer a piece at a time, so memory stays bounded whatever the size.
+
+use std::time::Duration;
+
+use base::limits::CONNECTION_IDLE_TIMEOUT_SECS;
+use s3_proto::aws_chunked::{AwsChunkedDecoder, AwsChunkedError, ChunkedStep};
+
+use crate::connection::{Connection, ReadError};
+use crate::http_chunked::{HttpChunkedDecoder, HttpChunkedError, HttpChunkedStep};
+use crate::request::BodyFraming;
+
+/// Most decoded bytes handed out per `read` call.
+const PIECE_BYTES_MAX: usize = 256 * 1024;
+
+#[derive(Debug)]
+pub enum BodyError {
+    /// The client stopped sending (idle timeout). S3: 400 RequestTimeout.
+    TimedOut,
+    /// The connection ended before the declared body. S3: 400 IncompleteBody.
+    Incomplete,
+    Io(std::io::Error),
+    HttpChunked(HttpChunkedError),
+    AwsChunked(AwsChunkedError),
+}
+
+impl From<ReadError> for BodyError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::TimedOut => BodyError::TimedOut,
+            ReadError::Closed => BodyError::Incomplete,
+            ReadError::Io(error) => BodyError::Io(error),
+        }
+    }
+}
+
+/// The HTTP layer.
+pub struct HttpBody {
+    framing: BodyFraming,
+    remaining_bytes: u64,
+    chunked: HttpChunkedDecoder,
+    send_continue: bool,
+    done: bool,
+}
+
+impl HttpBody {
+    pub fn new(framing: BodyFraming, expect_continue: bool) -> HttpBody {
+        let remaining_bytes = match framing {
+            BodyFraming::ContentLength(length) => length,
+            BodyFraming::None | BodyFraming::Chunked => 0,
+        };
+        HttpBody {
+            framing,
+            remaining_bytes,
+            chunked: HttpChunkedDecoder::new(),
+            send_continue: expect_continue && framing != BodyFraming::None,
+            done: framing == BodyFraming::None,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
+        if self.send_continue {
+            self.send_continue = false;
+            connection
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec())
+                .await
+                .map_err(BodyError::Io)?;
+        }
+        connection.fill(Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS)).await?;
+        Ok(())
+    }
+
+    /// Appends up to `PIECE_BYTES_MAX` body bytes to `out`; returns how many (0 at the end).
+    pub async fn read(&mut self, connection: &mut Connection, out: &mut Vec<u8>) -> Result<usize, BodyError> {
+        loop {
+            if self.done {
+                return Ok(0);
+            }
+            match self.framing {
+                BodyFraming::None => return Ok(0),
+                BodyFraming::ContentLength(_) => {
+                    if connection.unconsumed().is_empty() {
+                        self.fill(connection).await?;
+                    }
+                    let available = connection.unconsumed();
+                    let count = available
+                        .len()
+                        .min(PIECE_BYTES_MAX)
+                        .min(usize::try_from(self.remaining_bytes).unwrap_or(usize::MAX));
+                    out.extend_from_slice(&available[..count]);
+                    connection.consume(count);
+                    self.remaining_bytes -= count as u64;
+                    self.done = self.remaining_bytes == 0;
+                    return Ok(count);
+                }
+                BodyFraming::Chunked => {
+                    let step = self.chunked.decode(connection.unconsumed()).map_err(BodyError::HttpChunked)?;
+                    match step {
+                        HttpChunkedStep::Data { data, consumed } => {
+                            let count = data.len().min(PIECE_BYTES_MAX);
+                            out.extend_from_slice(&data[..count]);
+                            // Consume only what was handed out; framing before it is included.
+                            let framing_bytes = consumed - data.len();
+                            if count == data.len() {
+                                connection.consume(consumed);
+                            } else {
+                                connection.consume(framing_bytes + count);
+                            }
+                            return Ok(count);
+                        }
+                        HttpChunkedStep::NeedMore { consumed } => {
+                            connection.consume(consumed);
+                            self.fill(connection).await?;
+                        }
+                        HttpChunkedStep::Done { consumed } => {
+                            connection.consume(consumed);
+                            self.done = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The whole body stack of one request.
+pub enum BodyReader {
+    Plain(HttpBody),
+    AwsChunked { http: HttpBody, decoder: Box<AwsChunkedDecoder>, framed: Vec<u8>, start: usize },
+}
+
+impl BodyReader {
+    pub fn is_done(&self) -> bool {
+        match self {
+            BodyReader::Plain(http) => http.is_done(),
+            BodyReader::AwsChunked { http, decoder, .. } => http.is_done() && decoder.is_done(),
+        }
+    }
+
+    /// Appends the next decoded bytes to `out`; 0 means the body ended and every framing-level
+    /// check (chunk signatures, lengths) passed.
+    pub async fn read(&mut self, connection: &mut Connection, out: &mut Vec<u8>) -> Result<usize, BodyError> {
+        match self {
+            BodyReader::Plain(http) => http.read(connection, out).await,
+            BodyReader::AwsChunked { http, decoder, framed, start } => loop {
+                if decoder.is_done() {
+                    // Whatever follows the aws-chunked end inside the HTTP body is an error.
+                    if *start < framed.len() || http.read(connection, framed).await? > 0 {
+                        return Err(BodyError::AwsChunked(AwsChunkedError::Malformed));
+                    }
+                    return Ok(0);
+                }
+                match decoder.decode(&framed[*start..]).map_err(BodyError::AwsChunked)? {
+                    ChunkedStep::Data { data, consumed } => {
+                        out.extend_from_slice(data);
+                        *start += consumed;
+                        return Ok(data.len());
+                    }
+                    ChunkedStep::NeedMore { consumed } => {
+                        *start += consumed;
+                        framed.drain(..*start);
+                        *start = 0;
+                        if http.read(connection, framed).await? == 0 {
+                            decoder.finish().map_err(BodyError::AwsChunked)?;
+                            return Err(BodyError::AwsChunked(AwsChunkedError::IncompleteBody));
+                        }
+                    }
+                    ChunkedStep::Done { consumed } => {
+                        *start += consumed;
+                    }
+                }
+            },
+        }
+    }
+
+    /// Verified trailer headers (aws-chunked with trailer), once the body is done.
+    pub fn trailers(&self) -> &[(String, String)] {
+        match self {
+            BodyReader::Plain(_) => &[],
+            BodyReader::AwsChunked { decoder, .. } => decoder.trailers(),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! One client connection on one shard: read a request head within the limits, decide which
+//! shard owns the request, serve it here or hand the connection to the owner, repeat while
+//! keep-alive lasts.
+//!
+//! Hand-over moves the socket (and the bytes already read) through the owner's bounded inbox;
+//! the owner parses the head again (about a microsecond) and serves the request and the ones
+//! after it, until one belongs elsewhere. Object bytes never cross cores.
+
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::rc::Rc;
+use std::time::Duration;
+
+use base::limits::{CONNECTION_IDLE_TIMEOUT_SECS, REQUEST_HEAD_BYTES_MAX, REQUEST_HEAD_READ_TIMEOUT_SECS};
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use runtime::ShardContext;
+use runtime::mesh::MeshMessage;
+use s3_proto::error::{S3Error, S3ErrorCode};
+
+use crate::dispatch::{self, Placement};
+use crate::request::{HeadError, parse_head};
+use crate::response;
+
+/// Bytes read from the socket per read call.
+const READ_CHUNK_BYTES: usize = 256 * 1024;
+
+pub struct Connection {
+    pub stream: monoio::net::TcpStream,
+    /// Bytes read and not yet consumed are `buffer[start..]`.
+    buffer: Vec<u8>,
+    start: usize,
+}
+
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    TimedOut,
+    Closed,
+}
+
+impl Connection {
+    pub fn new(stream: monoio::net::TcpStream, buffered: Vec<u8>) -> Connection {
+        Connection { stream, buffer: buffered, start: 0 }
+    }
+
+    pub fn unconsumed(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    pub fn consume(&mut self, count: usize) {
+        self.start += count;
+        debug_assert!(self.start <= self.buffer.len());
+        if self.start == self.buffer.len() {
+            self.buffer.clear();
+            self.start = 0;
+        }
+    }
+
+    /// Reads more bytes, waiting at most `timeout`; `Closed` on end of stream.
+    pub async fn fill(&mut self, timeout: Duration) -> Result<usize, ReadError> {
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
+        let length = self.buffer.len();
+        self.buffer.reserve(READ_CHUNK_BYTES);
+        let capacity = self.buffer.capacity();
+        let buffer = std::mem::take(&mut self.buffer);
+        let read = self.stream.read(buffer.slice_mut(length..capacity));
+        let (result, slice) = match monoio::time::timeout(timeout, read).await {
+            Ok(done) => done,
+            // The read was cancelled with the connection's buffer inside it; the connection
+            // is closed by the caller, so nothing is lost that anyone will read.
+            Err(_) => return Err(ReadError::TimedOut),
+        };
+        self.buffer = slice.into_inner();
+        match result {
+            Ok(0) => Err(ReadError::Closed),
+            Ok(count) => Ok(count),
+            Err(error) => Err(ReadError::Io(error)),
+        }
+    }
+
+    pub async fn write_all(&mut self, bytes: Vec<u8>) -> std::io::Result<()> {
+        let (result, _) = self.stream.write_all(bytes).await;
+        result.map(|_| ())
+    }
+}
+
+/// Serves a connection until it closes, times out or moves to another shard.
+pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, buffered: Vec<u8>) {
+    let mut connection = Connection::new(stream, buffered);
+    let mut first_request = true;
+    loop {
+        let head = match read_head(&mut connection, first_request).await {
+            Ok(head) => head,
+            Err(HeadOutcome::Closed) => return,
+            Err(HeadOutcome::Refused(error)) => {
+                let (status, code) = match error {
+                    HeadError::TooManyHeaders => (431, S3ErrorCode::RequestHeaderSectionTooLarge),
+                    _ => (400, S3ErrorCode::BadRequest),
+                };
+                let mut error = S3Error::new(code);
+                if status == 431 {
+                    error = error.resource("request head");
+                }
+                let bytes = response::error_bytes(&error, "", false, &response::new_request_id(&context));
+                let _ = connection.write_all(bytes).await;
+                return;
+            }
+        };
+        first_request = false;
+        match dispatch::placement(&context, &head) {
+            Placement::Elsewhere(shard_id) => {
+                hand_over(&context, connection, shard_id).await;
+                return;
+            }
+            Placement::Here(route) => {
+                let _request = context.begin_request();
+                let keep_alive = dispatch::serve_request(&context, &mut connection, head, route).await;
+                if !keep_alive || context.shutting_down.get() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+enum HeadOutcome {
+    Closed,
+    Refused(HeadError),
+}
+
+/// Reads until a complete head is buffered. The first request of a connection gets the
+/// header-read timeout; later ones the idle timeout, then the header-read timeout once bytes
+/// start to arrive.
+async fn read_head(connection: &mut Connection, first_request: bool) -> Result<crate::request::RequestHead, HeadOutcome> {
+    let mut waited_for_first_byte = !first_request && connection.unconsumed().is_empty();
+    loop {
+        match parse_head(connection.unconsumed()) {
+            Ok(Some(head)) => return Ok(head),
+            Ok(None) => {}
+            Err(error) => return Err(HeadOutcome::Refused(error)),
+        }
+        if connection.unconsumed().len() >= REQUEST_HEAD_BYTES_MAX {
+            return Err(HeadOutcome::Refused(HeadError::TooManyHeaders));
+        }
+        let timeout = if waited_for_first_byte {
+            waited_for_first_byte = false;
+            Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS)
+        } else {
+            Duration::from_secs(REQUEST_HEAD_READ_TIMEOUT_SECS)
+        };
+        if connection.fill(timeout).await.is_err() {
+            return Err(HeadOutcome::Closed);
+        }
+    }
+}
+
+async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32) {
+    let Connection { stream, buffer, start } = connection;
+    let buffered = buffer[start..].to_vec();
+    let raw = stream.into_raw_fd();
+    // SAFETY: `raw` was just released by the monoio stream (no operation is in flight on it:
+    // the head was read to completion) and is owned by nothing else.
+    #[allow(unsafe_code)]
+    let stream = unsafe { std::net::TcpStream::from_raw_fd(raw) };
+    let message = MeshMessage::Connection { stream, buffered };
+    // A full inbox makes this connection wait (backpressure); other tasks keep running.
+    if context.inboxes[shard_id as usize].send_async(message).await.is_err() {
+        tracing::debug!(to = shard_id, "owner shard stopped; connection closed");
+    }
+}

@@ -1,0 +1,222 @@
+//! Per-request control flow: classify, authenticate, run the operation's handler, answer.
+//!
+//! Decisions are made here once per request (placement, authentication, which handler); the
+//! handlers move bytes. Every error on the way becomes one S3 error response.
+
+use std::rc::Rc;
+
+use runtime::ShardContext;
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::router::{Operation, QueryParams, Route, route};
+use s3_proto::sigv4::{AuthContext, Authenticated, CredentialStore, PayloadMode, SignedRequest, SigningKeyCache, authenticate};
+
+use crate::connection::Connection;
+use crate::handlers;
+use crate::request::RequestHead;
+use crate::response::{self, Response};
+use crate::s3_error;
+
+pub enum Placement {
+    /// Serve on this shard (bucket and service operations, errors, health).
+    Here(Option<Route>),
+    /// The object belongs to another shard's partition.
+    Elsewhere(u32),
+}
+
+/// Where a request must run. Only object operations move; everything else runs where it
+/// arrived. Unparseable requests are answered here.
+pub fn placement(context: &ShardContext, head: &RequestHead) -> Placement {
+    let Ok(query) = QueryParams::parse(&head.raw_query) else {
+        return Placement::Here(None);
+    };
+    let Ok(route) = route(&head.method, &head.raw_path, &query, head.has_header("x-amz-copy-source"))
+    else {
+        return Placement::Here(None);
+    };
+    if let (Some(bucket), Some(key)) = (&route.bucket, &route.key) {
+        let owner = context.owner_of_key(bucket, key);
+        if owner != context.shard_id {
+            return Placement::Elsewhere(owner);
+        }
+    }
+    Placement::Here(Some(route))
+}
+
+/// The credentials the data plane knows: the root identity for now.
+struct Credentials<'a> {
+    settings: &'a runtime::SharedSettings,
+}
+
+impl CredentialStore for Credentials<'_> {
+    fn secret_key(&self, access_key_id: &str) -> Option<&str> {
+        // The id is public; the secret is compared inside the verifier in constant time.
+        (access_key_id == self.settings.root_access_key_id).then_some(self.settings.root_secret_key.as_str())
+    }
+}
+
+thread_local! {
+    /// Signing keys derived per (access key, day): no key derivation per request.
+    static SIGNING_KEYS: std::cell::RefCell<SigningKeyCache> = std::cell::RefCell::new(SigningKeyCache::new());
+}
+
+/// Everything a handler needs about the request being served.
+pub struct Exchange<'a> {
+    pub context: &'a Rc<ShardContext>,
+    pub connection: &'a mut Connection,
+    pub head: RequestHead,
+    pub route: Route,
+    pub query: QueryParams,
+    pub request_id: String,
+    pub access_key_id: String,
+    /// Taken by the body reader of the handler that reads the body.
+    pub payload: Option<PayloadMode>,
+    /// Set by the handler once the request body has been read to its end.
+    pub body_complete: bool,
+    /// Set by handlers that wrote their response themselves (streamed GET).
+    pub responded: bool,
+}
+
+impl Exchange<'_> {
+    pub fn bucket(&self) -> &str {
+        self.route.bucket.as_deref().unwrap_or("")
+    }
+
+    pub fn key(&self) -> &str {
+        self.route.key.as_deref().unwrap_or("")
+    }
+
+    pub fn is_head(&self) -> bool {
+        self.head.method == "HEAD"
+    }
+
+    /// Whether the connection can serve another request after this one.
+    pub fn keep_alive(&self) -> bool {
+        self.head.keep_alive
+            && (self.body_complete || !self.head.has_body())
+            && !self.context.shutting_down.get()
+    }
+}
+
+/// Serves one request on this shard; returns whether the connection stays open.
+pub async fn serve_request(
+    context: &Rc<ShardContext>,
+    connection: &mut Connection,
+    head: RequestHead,
+    route: Option<Route>,
+) -> bool {
+    let request_id = response::new_request_id(context);
+    connection.consume(head.head_length);
+    if let Some(response) = handlers::health::answer(context, &head) {
+        let keep_alive = head.keep_alive && !head.has_body();
+        let bytes = response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
+        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    }
+    let prepared = prepare(context, &head, route);
+    let (route, query, access_key_id, payload) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let keep_alive = head.keep_alive && !head.has_body();
+            return write_error(connection, &head, &error, keep_alive, &request_id).await && keep_alive;
+        }
+    };
+    let mut exchange = Exchange {
+        context,
+        connection,
+        head,
+        route,
+        query,
+        request_id,
+        access_key_id,
+        payload: Some(payload),
+        body_complete: false,
+        responded: false,
+    };
+    let result = handlers::run(&mut exchange).await;
+    let keep_alive = exchange.keep_alive();
+    tracing::debug!(
+        request_id = %exchange.request_id,
+        operation = exchange.route.operation.as_str(),
+        bucket = exchange.bucket(),
+        key = exchange.key(),
+        ok = result.is_ok(),
+        "request"
+    );
+    match result {
+        Ok(_) if exchange.responded => keep_alive,
+        Ok(response) => {
+            let bytes = response::response_bytes(&response, exchange.is_head(), keep_alive, &exchange.request_id);
+            exchange.connection.write_all(bytes).await.is_ok() && keep_alive
+        }
+        Err(_) if exchange.responded => false,
+        Err(error) => {
+            let Exchange { connection, head, request_id, .. } = exchange;
+            write_error(connection, &head, &error, keep_alive, &request_id).await && keep_alive
+        }
+    }
+}
+
+type Prepared = (Route, QueryParams, String, PayloadMode);
+
+fn prepare(context: &ShardContext, head: &RequestHead, route: Option<Route>) -> Result<Prepared, S3Error> {
+    let query = QueryParams::parse(&head.raw_query)?;
+    let route = match route {
+        Some(route) => route,
+        None => route_request(head, &query)?,
+    };
+    let headers: Vec<(&str, &[u8])> =
+        head.headers.iter().map(|(name, value)| (name.as_str(), value.as_slice())).collect();
+    let signed = SignedRequest {
+        method: &head.method,
+        raw_path: &head.raw_path,
+        raw_query: &head.raw_query,
+        headers: &headers,
+    };
+    let now_unix_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX));
+    let auth_context = AuthContext { region: &context.settings.region, now_unix_secs };
+    let store = Credentials { settings: &context.settings };
+    let authenticated = SIGNING_KEYS
+        .with(|cache| authenticate(&signed, &auth_context, &store, &mut cache.borrow_mut()))
+        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
+    match authenticated {
+        // No bucket policies yet: anonymous requests are denied.
+        Authenticated::Anonymous => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        Authenticated::Signed { access_key_id, payload } => Ok((route, query, access_key_id, payload)),
+    }
+}
+
+fn route_request(head: &RequestHead, query: &QueryParams) -> Result<Route, S3Error> {
+    route(&head.method, &head.raw_path, query, head.has_header("x-amz-copy-source"))
+}
+
+async fn write_error(
+    connection: &mut Connection,
+    head: &RequestHead,
+    error: &S3Error,
+    keep_alive: bool,
+    request_id: &str,
+) -> bool {
+    let mut error = error.clone();
+    if error.resource.is_none() {
+        error = error.resource(head.raw_path.clone());
+    }
+    let bytes = if head.method == "HEAD" {
+        response::head_error_bytes(&error, keep_alive, request_id)
+    } else {
+        response::error_bytes(&error, &head.raw_path, keep_alive, request_id)
+    };
+    connection.write_all(bytes).await.is_ok()
+}
+
+/// Operations this build serves; everything else is answered with NotImplemented.
+pub fn not_implemented(operation: Operation) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::NotImplemented,
+        format!("{} is not implemented by this server yet", operation.as_str()),
+    )
+}
+
+pub fn ok() -> Response {
+    Response::new(200)
+}

@@ -1,0 +1,95 @@
+//! Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+//! GetBucketLocation. The catalogue lives in every shard's memory; changes go through the
+//! coordinator (`runtime::catalogue`).
+
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::xml::{Bucket, ListAllMyBucketsResult, location_constraint_xml, parse_create_bucket_configuration};
+use shard::BucketRecord;
+
+use crate::dispatch::Exchange;
+use crate::handlers::payload::read_small_body;
+use crate::response::Response;
+use crate::s3_error;
+
+/// Bytes of a CreateBucketConfiguration body we accept.
+const CREATE_BUCKET_BODY_BYTES_MAX: usize = 64 * 1024;
+
+pub fn owner(exchange: &Exchange<'_>) -> s3_proto::xml::Owner {
+    use sha2::Digest as _;
+    let id = sha2::Sha256::digest(format!("maxiofs-owner:{}", exchange.context.settings.root_access_key_id));
+    s3_proto::xml::Owner { id: hex::encode(id), display_name: "maxiofs".to_owned() }
+}
+
+pub fn list_buckets(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let buckets = exchange
+        .context
+        .bucket_list()
+        .into_iter()
+        .map(|record| Bucket {
+            name: record.name,
+            creation_date_ms: record.created_ms,
+            bucket_region: Some(record.region),
+        })
+        .collect();
+    let result = ListAllMyBucketsResult { owner: owner(exchange), buckets, continuation_token: None, prefix: None };
+    Ok(Response::xml(result.to_xml()))
+}
+
+pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let body = read_small_body(exchange, CREATE_BUCKET_BODY_BYTES_MAX).await?;
+    let region = exchange.context.settings.region.clone();
+    if let Some(constraint) = parse_create_bucket_configuration(&body)? {
+        let matches = constraint == region || (region == "us-east-1" && constraint == "US");
+        if !matches {
+            return Err(S3Error::with_message(
+                S3ErrorCode::IllegalLocationConstraintException,
+                format!("The {constraint} location constraint is incompatible with the region of this endpoint ({region})."),
+            ));
+        }
+    }
+    let name = exchange.bucket().to_owned();
+    let record = BucketRecord { name: name.clone(), created_ms: now_ms(), region };
+    runtime::catalogue::create_bucket(exchange.context, record)
+        .await
+        .map_err(|error| s3_error::from_shard(&error).resource(format!("/{name}")))?;
+    Ok(Response::new(200).header("Location", format!("/{name}")))
+}
+
+pub fn head_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let record = exchange
+        .context
+        .bucket(exchange.bucket())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    Ok(Response::new(200).header("x-amz-bucket-region", record.region))
+}
+
+pub async fn delete_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let name = exchange.bucket().to_owned();
+    runtime::catalogue::delete_bucket(exchange.context, name)
+        .await
+        .map_err(|error| s3_error::from_shard(&error))?;
+    Ok(Response::new(204))
+}
+
+pub fn get_bucket_location(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let record = exchange
+        .context
+        .bucket(exchange.bucket())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    Ok(Response::xml(location_constraint_xml(&record.region)))
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Fails with NoSuchBucket unless the bucket exists on this shard's catalogue copy.
+pub fn require_bucket(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+    if exchange.context.bucket_exists(exchange.bucket()) {
+        Ok(())
+    } else {
+        Err(S3Error::new(S3ErrorCode::NoSuchBucket))
+    }
+}

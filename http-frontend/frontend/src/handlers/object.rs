@@ -1,0 +1,249 @@
+//! PutObject, GetObject, HeadObject, DeleteObject, on the shard that owns the key.
+
+use std::ops::Range;
+
+use base::limits::{PUT_OBJECT_SIZE_BYTES_MAX, USER_METADATA_BYTES_MAX};
+use monoio::buf::IoBuf;
+use monoio::io::AsyncWriteRentExt;
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::time_format::http_date_from_millis;
+use shard::aligned::AlignedBuf;
+use shard::meta::MetaOp;
+use shard::{ObjectReader, ObjectRecord};
+
+use crate::dispatch::Exchange;
+use crate::handlers::bucket::now_ms;
+use crate::handlers::payload::{Sink, declared_size, read_body};
+use crate::response::{Response, head_bytes};
+use crate::s3_error;
+
+/// Stored request headers that come back on GET and HEAD.
+const STORED_HEADERS: [&str; 6] = [
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+];
+
+/// The headers of a PUT or CreateMultipartUpload that the object keeps.
+pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, S3Error> {
+    let mut headers = Vec::new();
+    let mut user_metadata_bytes = 0usize;
+    for (name, value) in &exchange.head.headers {
+        let keep = STORED_HEADERS.contains(&name.as_str()) || name.starts_with("x-amz-meta-");
+        if !keep {
+            continue;
+        }
+        let Ok(value) = std::str::from_utf8(value) else {
+            return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Header {name} is not UTF-8")));
+        };
+        let mut value = value.trim().to_owned();
+        if name == "content-encoding" {
+            // aws-chunked is framing, not an encoding of the stored object.
+            value = value
+                .split(',')
+                .map(str::trim)
+                .filter(|token| !token.eq_ignore_ascii_case("aws-chunked") && !token.is_empty())
+                .collect::<Vec<_>>()
+                .join(",");
+            if value.is_empty() {
+                continue;
+            }
+        }
+        if name.starts_with("x-amz-meta-") {
+            user_metadata_bytes += name.len() - "x-amz-meta-".len() + value.len();
+        }
+        headers.push((name.clone(), value));
+    }
+    if user_metadata_bytes > USER_METADATA_BYTES_MAX {
+        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
+    }
+    Ok(headers)
+}
+
+pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    if exchange.head.framing == crate::request::BodyFraming::None && exchange.head.header("content-length").is_none()
+    {
+        return Err(S3Error::new(S3ErrorCode::MissingContentLength));
+    }
+    let mut headers = stored_headers(exchange)?;
+    let size_hint = declared_size(exchange)?;
+    if size_hint.is_some_and(|size| size > PUT_OBJECT_SIZE_BYTES_MAX) {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    let context = exchange.context;
+    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let partition = context.local_partition(exchange.bucket(), exchange.key());
+    let mut writer = partition.writer(size_hint);
+    let summary = read_body(exchange, Sink::Object(&mut writer), PUT_OBJECT_SIZE_BYTES_MAX).await?;
+    let written = writer.finish().await.map_err(|e| s3_error::from_shard(&e))?;
+    let etag = hex::encode(summary.md5);
+    if let Some((algorithm, value)) = &summary.checksum {
+        headers.push((algorithm.header_name().to_owned(), value.clone()));
+    }
+    let record = ObjectRecord {
+        size_bytes: written.size_bytes,
+        etag: etag.clone(),
+        last_modified_ms: now_ms(),
+        headers,
+        extents: written.extents,
+        part_sizes_bytes: Vec::new(),
+    };
+    let op = MetaOp::PutObject { bucket: exchange.bucket().to_owned(), key: exchange.key().to_owned(), record };
+    partition
+        .commit_and_release(op, written.dirty_segments)
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let mut response = Response::new(200).header("ETag", format!("\"{etag}\""));
+    if let Some((algorithm, value)) = summary.checksum {
+        response = response.header(algorithm.header_name(), value);
+    }
+    Ok(response)
+}
+
+pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let context = exchange.context;
+    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let partition = context.local_partition(exchange.bucket(), exchange.key());
+    let op = MetaOp::DeleteObject { bucket: exchange.bucket().to_owned(), key: exchange.key().to_owned() };
+    partition.commit_and_release(op, Vec::new()).await.map_err(|e| s3_error::from_shard(&e))?;
+    Ok(Response::new(204))
+}
+
+/// Parses a single `bytes=` range against `size`: `Ok(None)` means the whole object (no or
+/// ignorable Range header), `Err(InvalidRange)` an unsatisfiable one.
+pub fn parse_range(value: &str, size: u64) -> Result<Option<Range<u64>>, S3Error> {
+    let invalid = || S3Error::new(S3ErrorCode::InvalidRange).extra("ActualObjectSize", size.to_string());
+    let Some(spec) = value.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        // Multiple ranges: S3 ignores the header and returns the whole object.
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.split_once('-') else { return Ok(None) };
+    let (first, last) = (first.trim(), last.trim());
+    let parse = |text: &str| text.parse::<u64>().ok();
+    if first.is_empty() {
+        let Some(suffix) = parse(last) else { return Ok(None) };
+        if suffix == 0 || size == 0 {
+            return Err(invalid());
+        }
+        return Ok(Some(size - suffix.min(size)..size));
+    }
+    let Some(start) = parse(first) else { return Ok(None) };
+    if start >= size {
+        return Err(invalid());
+    }
+    let end = if last.is_empty() {
+        size
+    } else {
+        let Some(last) = parse(last) else { return Ok(None) };
+        if last < start {
+            return Ok(None);
+        }
+        last.min(size - 1) + 1
+    };
+    Ok(Some(start..end))
+}
+
+/// The byte range of part `part_number` (1-based) of a record.
+fn part_range(record: &ObjectRecord, part_number: u32) -> Result<Range<u64>, S3Error> {
+    let sizes: Vec<u64> =
+        if record.part_sizes_bytes.is_empty() { vec![record.size_bytes] } else { record.part_sizes_bytes.clone() };
+    let index = part_number as usize - 1;
+    if index >= sizes.len() {
+        return Err(S3Error::with_message(S3ErrorCode::InvalidRange, "The requested partnumber is not satisfiable"));
+    }
+    let start: u64 = sizes[..index].iter().sum();
+    Ok(start..start + sizes[index])
+}
+
+pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let context = exchange.context;
+    if !context.bucket_exists(exchange.bucket()) {
+        return Err(S3Error::new(S3ErrorCode::NoSuchBucket));
+    }
+    let partition = context.local_partition(exchange.bucket(), exchange.key());
+    let (record, pin) = partition
+        .lookup_pinned(exchange.bucket(), exchange.key())
+        .map_err(|e| s3_error::from_shard(&e))?
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).resource(format!("/{}/{}", exchange.bucket(), exchange.key())))?;
+    let size = record.size_bytes;
+    let mut status = 200;
+    let mut range = 0..size;
+    let mut extra: Vec<(String, String)> = Vec::new();
+    if let Some(part_number) = exchange.query.get("partNumber") {
+        let part_number = s3_proto::router::parse_part_number(part_number)?;
+        range = part_range(&record, part_number)?;
+        status = 206;
+        let parts = record.part_sizes_bytes.len().max(1);
+        extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
+    } else if let Some(value) = exchange.head.header_str("range")
+        && let Some(requested) = parse_range(value, size)?
+    {
+        range = requested;
+        status = 206;
+    }
+    if status == 206 {
+        extra.push((
+            "Content-Range".to_owned(),
+            format!("bytes {}-{}/{size}", range.start, range.end.saturating_sub(1).max(range.start)),
+        ));
+    }
+    let checksum_mode = exchange.head.header_str("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
+    let mut has_content_type = false;
+    for (name, value) in &record.headers {
+        if name.starts_with("x-amz-checksum-") && (!checksum_mode || status == 206) {
+            continue;
+        }
+        let override_name = format!("response-{name}");
+        let value = exchange.query.get(&override_name).map_or_else(|| value.clone(), str::to_owned);
+        has_content_type |= name == "content-type";
+        extra.push((name.clone(), value));
+    }
+    for header in STORED_HEADERS {
+        let already = record.headers.iter().any(|(name, _)| name == header);
+        if let Some(value) = exchange.query.get(&format!("response-{header}"))
+            && !already
+        {
+            has_content_type |= header == "content-type";
+            extra.push((header.to_owned(), value.to_owned()));
+        }
+    }
+    if !has_content_type {
+        extra.push(("content-type".to_owned(), "binary/octet-stream".to_owned()));
+    }
+    let headers = [
+        ("ETag", format!("\"{}\"", record.etag)),
+        ("Last-Modified", http_date_from_millis(record.last_modified_ms)),
+        ("Accept-Ranges", "bytes".to_owned()),
+    ];
+    let length = range.end - range.start;
+    let keep_alive = exchange.keep_alive();
+    if exchange.is_head() {
+        let head = head_bytes(status, &headers, &extra, length, keep_alive, &exchange.request_id);
+        exchange.responded = true;
+        exchange.connection.write_all(head).await.map_err(|_| S3Error::new(S3ErrorCode::InternalError))?;
+        return Ok(Response::new(status));
+    }
+    let mut reader = ObjectReader::new(&partition, &record, pin, range);
+    let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
+    // Read the first piece before the head goes out, so a storage error is still an S3 error.
+    let (first, returned) = reader.next(buf).await;
+    buf = returned;
+    let mut valid = first.map_err(|e| s3_error::from_shard(&e))?;
+    let head = head_bytes(status, &headers, &extra, length, keep_alive, &exchange.request_id);
+    exchange.responded = true;
+    exchange.connection.write_all(head).await.map_err(|_| S3Error::new(S3ErrorCode::InternalError))?;
+    while let Some(piece) = valid {
+        let (result, slice) = exchange.connection.stream.write_all(buf.slice(piece)).await;
+        buf = slice.into_inner();
+        result.map_err(|_| S3Error::new(S3ErrorCode::InternalError))?;
+        let (next, returned) = reader.next(buf).await;
+        buf = returned;
+        // After the head is sent an error can only cut the connection short of Content-Length.
+        valid = next.map_err(|e| s3_error::from_shard(&e))?;
+    }
+    Ok(Response::new(status))
+}

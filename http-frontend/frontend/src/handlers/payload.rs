@@ -1,0 +1,224 @@
+//! Reading a request body in one pass: decode the framing, feed MD5, the signed payload's
+//! SHA-256, the declared additional checksum and the sink, then verify all of them. A body is
+//! never trusted before every check has passed; the caller commits only after `Ok`.
+
+use md5::{Digest as _, Md5};
+use s3_proto::aws_chunked::{AwsChunkedDecoder, ChunkedSigning};
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::sigv4::PayloadMode;
+use sha2::Sha256;
+use subtle::ConstantTimeEq as _;
+
+use crate::body::{BodyReader, HttpBody};
+use crate::checksum::{ChecksumAlgorithm, Checksummer};
+use crate::dispatch::Exchange;
+use crate::s3_error;
+
+/// Where the body bytes go.
+pub enum Sink<'a> {
+    Memory { bytes: &'a mut Vec<u8>, limit_bytes: usize },
+    Object(&'a mut shard::ObjectWriter),
+}
+
+/// What the body was, once verified.
+pub struct BodySummary {
+    pub size_bytes: u64,
+    pub md5: [u8; 16],
+    /// The additional checksum, verified, with its algorithm.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+}
+
+enum DeclaredChecksum {
+    Header(ChecksumAlgorithm, String),
+    Trailer(ChecksumAlgorithm),
+}
+
+/// The body size the client announced: decoded length for aws-chunked, else Content-Length.
+pub fn declared_size(exchange: &Exchange<'_>) -> Result<Option<u64>, S3Error> {
+    if let Some(value) = exchange.head.header_str("x-amz-decoded-content-length") {
+        return value
+            .parse()
+            .map(Some)
+            .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid x-amz-decoded-content-length"));
+    }
+    match exchange.head.framing {
+        crate::request::BodyFraming::ContentLength(length) => Ok(Some(length)),
+        crate::request::BodyFraming::None => Ok(Some(0)),
+        crate::request::BodyFraming::Chunked => Ok(None),
+    }
+}
+
+fn declared_checksum(exchange: &Exchange<'_>) -> Result<Option<DeclaredChecksum>, S3Error> {
+    let mut found = None;
+    for algorithm in ChecksumAlgorithm::ALL {
+        if let Some(value) = exchange.head.header_str(algorithm.header_name()) {
+            if found.is_some() {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                ));
+            }
+            found = Some(DeclaredChecksum::Header(algorithm, value.trim().to_owned()));
+        }
+    }
+    if let Some(trailer) = exchange.head.header_str("x-amz-trailer") {
+        let trailer = trailer.trim();
+        if let Some(algorithm) = ChecksumAlgorithm::from_header_name(trailer) {
+            if found.is_some() {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "A checksum header and a checksum trailer cannot both be sent",
+                ));
+            }
+            found = Some(DeclaredChecksum::Trailer(algorithm));
+        }
+    }
+    Ok(found)
+}
+
+fn content_md5(exchange: &Exchange<'_>) -> Result<Option<[u8; 16]>, S3Error> {
+    use base64::Engine as _;
+    let Some(value) = exchange.head.header_str("content-md5") else { return Ok(None) };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
+    let digest: [u8; 16] = decoded.try_into().map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
+    Ok(Some(digest))
+}
+
+/// Reads and verifies the whole body into `sink`. `size_max_bytes` caps the decoded size.
+pub async fn read_body(
+    exchange: &mut Exchange<'_>,
+    mut sink: Sink<'_>,
+    size_max_bytes: u64,
+) -> Result<BodySummary, S3Error> {
+    let declared = declared_checksum(exchange)?;
+    let expected_md5 = content_md5(exchange)?;
+    let payload = exchange.payload.take().unwrap_or(PayloadMode::Unsigned);
+    let http = HttpBody::new(exchange.head.framing, exchange.head.expect_continue);
+    let decoded_length = declared_size(exchange)?;
+    if decoded_length.is_some_and(|size| size > size_max_bytes) {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    let trailer_name = exchange.head.header_str("x-amz-trailer").map(str::to_owned);
+    let (mut reader, mut expected_sha256) = match payload {
+        PayloadMode::Sha256(digest) => (BodyReader::Plain(http), Some(digest)),
+        PayloadMode::Unsigned => (BodyReader::Plain(http), None),
+        PayloadMode::StreamingSigned(chain) => (aws_chunked(http, ChunkedSigning::Signed(chain), None, decoded_length), None),
+        PayloadMode::StreamingSignedTrailer(chain) => (
+            aws_chunked(http, ChunkedSigning::SignedWithTrailer(chain), trailer_name.as_deref(), decoded_length),
+            None,
+        ),
+        PayloadMode::StreamingUnsignedTrailer => (
+            aws_chunked(http, ChunkedSigning::UnsignedWithTrailer, trailer_name.as_deref(), decoded_length),
+            None,
+        ),
+    };
+    let mut md5 = Md5::new();
+    let mut sha256 = expected_sha256.map(|_| Sha256::new());
+    let mut checksummer = declared.as_ref().map(|declared| match declared {
+        DeclaredChecksum::Header(algorithm, _) | DeclaredChecksum::Trailer(algorithm) => Checksummer::new(*algorithm),
+    });
+    let mut piece = Vec::with_capacity(256 * 1024);
+    let mut size_bytes = 0u64;
+    let mut since_yield_bytes = 0usize;
+    loop {
+        piece.clear();
+        let count = reader
+            .read(exchange.connection, &mut piece)
+            .await
+            .map_err(|error| s3_error::from_body(&error))?;
+        if count == 0 {
+            break;
+        }
+        size_bytes += count as u64;
+        if size_bytes > size_max_bytes {
+            return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+        }
+        md5.update(&piece);
+        if let Some(sha256) = sha256.as_mut() {
+            sha256.update(&piece);
+        }
+        if let Some(checksummer) = checksummer.as_mut() {
+            checksummer.update(&piece);
+        }
+        match &mut sink {
+            Sink::Memory { bytes, limit_bytes } => {
+                if bytes.len() + piece.len() > *limit_bytes {
+                    return Err(S3Error::new(S3ErrorCode::MaxMessageLengthExceeded));
+                }
+                bytes.extend_from_slice(&piece);
+            }
+            Sink::Object(writer) => writer.write(&piece).await.map_err(|e| s3_error::from_shard(&e))?,
+        }
+        // Hashing is long CPU work: let the shard's other tasks run between pieces.
+        since_yield_bytes += count;
+        if since_yield_bytes >= 1 << 20 {
+            since_yield_bytes = 0;
+            monoio::time::sleep(std::time::Duration::ZERO).await;
+        }
+    }
+    exchange.body_complete = true;
+    if decoded_length.is_some_and(|length| length != size_bytes) {
+        return Err(S3Error::new(S3ErrorCode::IncompleteBody));
+    }
+    if let (Some(expected), Some(sha256)) = (expected_sha256.take(), sha256) {
+        let computed: [u8; 32] = sha256.finalize().into();
+        if !bool::from(computed.ct_eq(&expected)) {
+            return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch));
+        }
+    }
+    let md5: [u8; 16] = md5.finalize().into();
+    if expected_md5.is_some_and(|expected| expected != md5) {
+        return Err(S3Error::new(S3ErrorCode::BadDigest));
+    }
+    let checksum = match (declared, checksummer) {
+        (Some(declared), Some(checksummer)) => {
+            let computed = checksummer.finish_base64();
+            let (algorithm, claimed) = match declared {
+                DeclaredChecksum::Header(algorithm, value) => (algorithm, value),
+                DeclaredChecksum::Trailer(algorithm) => {
+                    let value = reader
+                        .trailers()
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(algorithm.header_name()))
+                        .map(|(_, value)| value.trim().to_owned())
+                        .ok_or_else(|| {
+                            S3Error::with_message(S3ErrorCode::InvalidRequest, "The checksum trailer is missing")
+                        })?;
+                    (algorithm, value)
+                }
+            };
+            if claimed != computed {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::BadDigest,
+                    format!("The {} you specified did not match the calculated checksum.", algorithm.header_name()),
+                ));
+            }
+            Some((algorithm, computed))
+        }
+        _ => None,
+    };
+    Ok(BodySummary { size_bytes, md5, checksum })
+}
+
+fn aws_chunked(
+    http: HttpBody,
+    signing: ChunkedSigning,
+    trailer: Option<&str>,
+    decoded_length: Option<u64>,
+) -> BodyReader {
+    BodyReader::AwsChunked {
+        http,
+        decoder: Box::new(AwsChunkedDecoder::new(signing, trailer, decoded_length)),
+        framed: Vec::new(),
+        start: 0,
+    }
+}
+
+/// Reads a small body (XML) fully, verified.
+pub async fn read_small_body(exchange: &mut Exchange<'_>, limit_bytes: usize) -> Result<Vec<u8>, S3Error> {
+    let mut bytes = Vec::new();
+    read_body(exchange, Sink::Memory { bytes: &mut bytes, limit_bytes }, limit_bytes as u64).await?;
+    Ok(bytes)
+}
