@@ -87,7 +87,7 @@ class ServerProcess:
         binary = maxiofs_bin()
         if not binary.exists():
             raise ServerError(f"maxiofs binary not found at {binary} (set MAXIOFS_BIN or build it)")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MAXIOFS_ROOT_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAXIOFS_ROOT_", "MINIO_ROOT_"))}
         if self.credentials is not None:
             env["MAXIOFS_ROOT_USER"], env["MAXIOFS_ROOT_PASSWORD"] = self.credentials
         env.setdefault("RUST_BACKTRACE", "1")
@@ -197,6 +197,8 @@ def client_config(**overrides) -> Config:
     kwargs = dict(
         region_name=REGION,
         s3={"addressing_style": "path"},
+        # botocore presigns with SigV2 unless told otherwise; SigV2 is a later issue.
+        signature_version="s3v4",
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=10,
         read_timeout=120,

@@ -251,6 +251,9 @@ class RawResponse:
     def error_code(self) -> str | None:
         return parse_error(self.body).get("Code") if self.body else None
 
+    def __repr__(self) -> str:
+        return f"<RawResponse {self.status} {self.reason!r} body={self.body[:300]!r}>"
+
 
 class RawConnection:
     """One TCP connection; send raw bytes, read HTTP/1.1 responses."""

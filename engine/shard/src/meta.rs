@@ -433,21 +433,25 @@ fn complete_upload(
             );
         }
     }
+    // As S3 does: order and existence of every listed part first, sizes second.
     let mut previous_number = 0u32;
-    let mut md5_of_md5s = Md5::new();
-    let mut extents = Vec::new();
-    let mut part_sizes_bytes = Vec::with_capacity(complete.parts.len());
-    for (index, (part_number, etag)) in complete.parts.iter().enumerate() {
+    for (part_number, etag) in &complete.parts {
         if *part_number <= previous_number {
             return Err(ShardError::InvalidPartOrder);
         }
         previous_number = *part_number;
-        let Some(part) = stored.get(part_number) else {
-            return Err(ShardError::InvalidPart { part_number: *part_number });
-        };
-        if !part.etag.eq_ignore_ascii_case(etag.trim_matches('"')) {
+        let matches = stored
+            .get(part_number)
+            .is_some_and(|part| part.etag.eq_ignore_ascii_case(etag.trim_matches('"')));
+        if !matches {
             return Err(ShardError::InvalidPart { part_number: *part_number });
         }
+    }
+    let mut md5_of_md5s = Md5::new();
+    let mut extents = Vec::new();
+    let mut part_sizes_bytes = Vec::with_capacity(complete.parts.len());
+    for (index, (part_number, _)) in complete.parts.iter().enumerate() {
+        let part = &stored[part_number];
         let is_last = index + 1 == complete.parts.len();
         if !is_last && part.size_bytes < PART_SIZE_BYTES_MIN {
             return Err(ShardError::EntityTooSmall { part_number: *part_number });

@@ -54,7 +54,9 @@ impl HttpBody {
             framing,
             remaining_bytes,
             chunked: HttpChunkedDecoder::new(),
-            send_continue: expect_continue && framing != BodyFraming::None,
+            // Sent even for an empty body: botocore otherwise takes the final response as the
+            // answer to its expectation and reuses a stale status line (boto/botocore#3755).
+            send_continue: expect_continue,
             done: framing == BodyFraming::None,
         }
     }
@@ -63,7 +65,7 @@ impl HttpBody {
         self.done
     }
 
-    async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
+    async fn send_continue(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
         if self.send_continue {
             self.send_continue = false;
             connection
@@ -71,12 +73,17 @@ impl HttpBody {
                 .await
                 .map_err(BodyError::Io)?;
         }
+        Ok(())
+    }
+
+    async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
         connection.fill(Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS)).await?;
         Ok(())
     }
 
     /// Appends up to `PIECE_BYTES_MAX` body bytes to `out`; returns how many (0 at the end).
     pub async fn read(&mut self, connection: &mut Connection, out: &mut Vec<u8>) -> Result<usize, BodyError> {
+        self.send_continue(connection).await?;
         loop {
             if self.done {
                 return Ok(0);

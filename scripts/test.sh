@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The one command that runs every test: format and lint gates, the Rust tests, then the
+# black-box compat suite (tests/compat) against the freshly built binary.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh -k multipart    extra arguments go to pytest
+#
+# Env: SKIP_LINT=1 skips fmt/clippy; SKIP_COMPAT=1 skips the Python suite;
+#      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+unset AWS_CA_BUNDLE AWS_PROFILE AWS_DEFAULT_PROFILE
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [[ "${SKIP_LINT:-0}" != 1 ]]; then
+    step "cargo fmt --check"
+    cargo fmt --all --check
+    step "cargo clippy"
+    cargo clippy --workspace --all-targets -- -D warnings
+fi
+
+step "cargo build"
+cargo build --workspace --all-targets
+
+step "Rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    # --no-tests=warn: a workspace without any Rust test yet is not a failure.
+    cargo nextest run --workspace --no-tests=warn
+else
+    cargo test --workspace
+fi
+
+if [[ "${SKIP_COMPAT:-0}" == 1 ]]; then
+    exit 0
+fi
+
+step "compat suite (pytest)"
+venv="$repo/target/venv"
+requirements="$repo/tests/compat/requirements.txt"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$want" >"$stamp"
+fi
+
+export MAXIOFS_BIN="${MAXIOFS_BIN:-$repo/target/debug/maxiofs}"
+export PATH="$venv/bin:$PATH"
+"$venv/bin/python" -m pytest tests/compat -q "$@"
