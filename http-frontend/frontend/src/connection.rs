@@ -23,6 +23,9 @@ use crate::response;
 
 /// Bytes read from the socket per read call.
 const READ_CHUNK_BYTES: usize = 256 * 1024;
+/// Lingering close: how long and how much unread request body we discard before closing.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES_MAX: usize = 64 << 20;
 
 pub struct Connection {
     pub stream: monoio::net::TcpStream,
@@ -78,6 +81,29 @@ impl Connection {
             Ok(0) => Err(ReadError::Closed),
             Ok(count) => Ok(count),
             Err(error) => Err(ReadError::Io(error)),
+        }
+    }
+
+    /// Closes after an answer sent before the request body was read: half-close so the client
+    /// reads the answer, then discard what it still sends (bounded in time and bytes) so the
+    /// kernel does not reset the connection under the unread data before the client has read
+    /// the answer (what nginx calls a lingering close).
+    pub async fn linger(&mut self) {
+        use monoio::io::AsyncWriteRent;
+        let _ = self.stream.shutdown().await;
+        let deadline = std::time::Instant::now() + LINGER_TIME;
+        let mut discarded_bytes = 0usize;
+        while discarded_bytes < LINGER_BYTES_MAX {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.buffer.clear();
+            self.start = 0;
+            match self.fill(left).await {
+                Ok(count) => discarded_bytes += count,
+                Err(_) => break,
+            }
         }
     }
 

@@ -116,7 +116,11 @@ pub async fn serve_request(
         Ok(prepared) => prepared,
         Err(error) => {
             let keep_alive = head.keep_alive && !head.has_body();
-            return write_error(connection, &head, &error, keep_alive, &request_id).await && keep_alive;
+            let written = write_error(connection, &head, &error, keep_alive, &request_id).await;
+            if written && head.has_body() {
+                connection.linger().await;
+            }
+            return written && keep_alive;
         }
     };
     let mut exchange = Exchange {
@@ -141,18 +145,24 @@ pub async fn serve_request(
         ok = result.is_ok(),
         "request"
     );
-    match result {
-        Ok(_) if exchange.responded => keep_alive,
+    let body_unread = exchange.head.has_body() && !exchange.body_complete;
+    let written = match result {
+        Ok(_) if exchange.responded => true,
         Ok(response) => {
-            let bytes = response::response_bytes(&response, exchange.is_head(), keep_alive, &exchange.request_id);
-            exchange.connection.write_all(bytes).await.is_ok() && keep_alive
+            let bytes =
+                response::response_bytes(&response, exchange.is_head(), keep_alive, &exchange.request_id);
+            exchange.connection.write_all(bytes).await.is_ok()
         }
-        Err(_) if exchange.responded => false,
+        // The head went out already; cutting the connection short is the only signal left.
+        Err(_) if exchange.responded => return false,
         Err(error) => {
-            let Exchange { connection, head, request_id, .. } = exchange;
-            write_error(connection, &head, &error, keep_alive, &request_id).await && keep_alive
+            write_error(exchange.connection, &exchange.head, &error, keep_alive, &exchange.request_id).await
         }
+    };
+    if written && body_unread {
+        exchange.connection.linger().await;
     }
+    written && keep_alive
 }
 
 type Prepared = (Route, QueryParams, String, PayloadMode);
