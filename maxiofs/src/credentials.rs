@@ -7,6 +7,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 const CREDENTIALS_FILE_NAME: &str = "root-credentials";
+/// Characters of generated access key ids (AWS access keys use upper case and digits).
+const ACCESS_KEY_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 pub struct RootCredentials {
     pub access_key_id: String,
@@ -16,7 +18,10 @@ pub struct RootCredentials {
 }
 
 fn from_env(primary: &str, alias: &str) -> Option<String> {
-    std::env::var(primary).or_else(|_| std::env::var(alias)).ok().filter(|value| !value.is_empty())
+    std::env::var(primary)
+        .or_else(|_| std::env::var(alias))
+        .ok()
+        .filter(|value| !value.is_empty())
 }
 
 pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std::error::Error>> {
@@ -27,7 +32,11 @@ pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std:
             if secret_key.len() < 8 {
                 return Err("MAXIOFS_ROOT_PASSWORD must be at least 8 characters".into());
             }
-            return Ok(RootCredentials { access_key_id, secret_key, generated: false });
+            return Ok(RootCredentials {
+                access_key_id,
+                secret_key,
+                generated: false,
+            });
         }
         (Some(_), None) | (None, Some(_)) => {
             return Err("set both MAXIOFS_ROOT_USER and MAXIOFS_ROOT_PASSWORD, or neither".into());
@@ -46,18 +55,29 @@ pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std:
         }
         return Err(format!("{} is malformed", path.display()).into());
     }
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let access_key_id: String =
-        (0..20).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect();
+    let access_key_id: String = (0..20)
+        .map(|_| ACCESS_KEY_ALPHABET[rand::random_range(0..ACCESS_KEY_ALPHABET.len())] as char)
+        .collect();
     let secret_key = base64_like(&rand::random::<[u8; 30]>());
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
     writeln!(file, "{access_key_id}\n{secret_key}")?;
     file.sync_all()?;
     std::fs::File::open(data_dir)?.sync_all()?;
-    Ok(RootCredentials { access_key_id, secret_key, generated: true })
+    Ok(RootCredentials {
+        access_key_id,
+        secret_key,
+        generated: true,
+    })
 }
 
 fn base64_like(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    bytes.iter().map(|byte| ALPHABET[usize::from(*byte & 63)] as char).collect()
+    bytes
+        .iter()
+        .map(|byte| ALPHABET[usize::from(*byte & 63)] as char)
+        .collect()
 }

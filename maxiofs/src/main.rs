@@ -9,7 +9,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "maxiofs", version, about = "S3-compatible object storage, one shard per core")]
+#[command(
+    name = "maxiofs",
+    version,
+    about = "S3-compatible object storage, one shard per core"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,7 +50,9 @@ struct ServerArgs {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -70,7 +76,8 @@ fn main() -> std::process::ExitCode {
 fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     init_logging(&args.log_format);
     let shard_count = args.shards.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |count| u32::try_from(count.get()).unwrap_or(1))
+        std::thread::available_parallelism()
+            .map_or(1, |count| u32::try_from(count.get()).unwrap_or(1))
     });
     if shard_count == 0 {
         return Err("--shards must be at least 1".into());
@@ -79,7 +86,10 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     let root = credentials::load_or_generate(&args.data_dir)?;
     // Block the stop signals before any thread starts, so every thread inherits the mask and
     // only the signal iterator below sees them.
-    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
     let config = runtime::RuntimeConfig {
         data_dir: args.data_dir.clone(),
         address: args.address,
@@ -93,11 +103,24 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
     };
     let started = std::time::Instant::now();
-    let running = runtime::start(config, Arc::new(frontend::S3Frontend))?;
-    let objects: u64 = running.reports.iter().map(|report| report.object_count).sum();
-    let reclaimed: u64 = running.reports.iter().map(|report| report.reclaimed_bytes).sum();
+    let handler: Arc<dyn runtime::ConnectionHandler> = Arc::new(frontend::S3Frontend);
+    let running = runtime::start(&config, &handler)?;
+    let objects: u64 = running
+        .reports
+        .iter()
+        .map(|report| report.object_count)
+        .sum();
+    let reclaimed: u64 = running
+        .reports
+        .iter()
+        .map(|report| report.reclaimed_bytes)
+        .sum();
     if running.io_uring {
-        tracing::info!(shards = shard_count, pinned = !args.no_pin, "io driver: io_uring");
+        tracing::info!(
+            shards = shard_count,
+            pinned = !args.no_pin,
+            "io driver: io_uring"
+        );
     } else {
         tracing::warn!(
             shards = shard_count,
@@ -111,13 +134,18 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         "recovery complete"
     );
     if root.generated {
-        println!("maxiofs: generated root credentials (stored in {}):", args.data_dir.display());
+        println!(
+            "maxiofs: generated root credentials (stored in {}):",
+            args.data_dir.display()
+        );
         println!("maxiofs:   access key: {}", root.access_key_id);
         println!("maxiofs:   secret key: {}", root.secret_key);
     }
-    println!("maxiofs: S3 API listening on http://{}", running.local_address);
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
+    println!(
+        "maxiofs: S3 API listening on http://{}",
+        running.local_address
+    );
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     if let Some(signal) = signals.forever().next() {
         tracing::info!(signal, "stopping: finishing in-flight requests");
     }

@@ -117,16 +117,24 @@ fn bind_listeners(address: SocketAddr, count: u32) -> std::io::Result<Vec<std::n
     Ok(listeners)
 }
 
-pub fn start(config: RuntimeConfig, handler: Arc<dyn ConnectionHandler>) -> Result<Running, StartError> {
+pub fn start(
+    config: &RuntimeConfig,
+    handler: &Arc<dyn ConnectionHandler>,
+) -> Result<Running, StartError> {
     assert!(config.shard_count > 0);
     let partition_count =
         load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
     let local_address = listeners[0].local_addr().map_err(StartError::Io)?;
     let io_uring = monoio::utils::detect_uring();
-    let cpus = if config.pin_threads { allowed_cpus() } else { Vec::new() };
-    let (senders, receivers): (Vec<_>, Vec<_>) =
-        (0..config.shard_count).map(|_| flume::bounded(INBOX_DEPTH)).unzip();
+    let cpus = if config.pin_threads {
+        allowed_cpus()
+    } else {
+        Vec::new()
+    };
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..config.shard_count)
+        .map(|_| flume::bounded(INBOX_DEPTH))
+        .unzip();
     let (ready_sender, ready_receiver) = std::sync::mpsc::channel::<Result<Ready, StartError>>();
     let mut start_signals = Vec::new();
     let mut threads = Vec::new();
@@ -138,11 +146,14 @@ pub fn start(config: RuntimeConfig, handler: Arc<dyn ConnectionHandler>) -> Resu
             shard_count: config.shard_count,
             partition_count,
             data_dir: config.data_dir.clone(),
-            settings: SharedSettings { io_uring, ..config.settings.clone() },
+            settings: SharedSettings {
+                io_uring,
+                ..config.settings.clone()
+            },
             listener,
             inbox,
             inboxes: senders.clone(),
-            handler: Arc::clone(&handler),
+            handler: Arc::clone(handler),
             cpu: (!cpus.is_empty()).then(|| cpus[shard_id as usize % cpus.len()]),
         };
         let ready_sender = ready_sender.clone();
@@ -156,7 +167,9 @@ pub fn start(config: RuntimeConfig, handler: Arc<dyn ConnectionHandler>) -> Resu
     let mut reports = Vec::new();
     let mut buckets = Vec::new();
     for _ in 0..config.shard_count {
-        let ready = ready_receiver.recv().map_err(|_| StartError::ShardDied(u32::MAX))??;
+        let ready = ready_receiver
+            .recv()
+            .map_err(|_| StartError::ShardDied(u32::MAX))??;
         tracing::debug!(shard = ready.shard_id, "shard ready");
         reports.extend(ready.reports);
         if let Some(catalogue) = ready.buckets {
@@ -166,7 +179,13 @@ pub fn start(config: RuntimeConfig, handler: Arc<dyn ConnectionHandler>) -> Resu
     for signal in start_signals {
         let _ = signal.send(buckets.clone());
     }
-    Ok(Running { local_address, io_uring, reports, inboxes: senders, threads })
+    Ok(Running {
+        local_address,
+        io_uring,
+        reports,
+        inboxes: senders,
+        threads,
+    })
 }
 
 struct ShardThread {
@@ -229,14 +248,22 @@ impl ShardThread {
                 }
             }
         }
-        let buckets = match partitions.get(&0).map(|partition| partition.buckets()).transpose() {
+        let buckets = match partitions
+            .get(&0)
+            .map(|partition| partition.buckets())
+            .transpose()
+        {
             Ok(buckets) => buckets,
             Err(error) => {
                 let _ = ready.send(Err(StartError::Shard(self.shard_id, error)));
                 return;
             }
         };
-        let _ = ready.send(Ok(Ready { shard_id: self.shard_id, reports, buckets }));
+        let _ = ready.send(Ok(Ready {
+            shard_id: self.shard_id,
+            reports,
+            buckets,
+        }));
         // Blocking here is fine: nothing runs on this shard before the barrier.
         let Ok(catalogue) = start.recv() else { return };
         let listener = match monoio::net::TcpListener::from_std(self.listener) {
@@ -257,7 +284,14 @@ impl ShardThread {
                 catalogue
                     .into_iter()
                     .map(|record| {
-                        (record.name.clone(), BucketEntry { record, deleting: false, writes_in_flight: 0 })
+                        (
+                            record.name.clone(),
+                            BucketEntry {
+                                record,
+                                deleting: false,
+                                writes_in_flight: 0,
+                            },
+                        )
                     })
                     .collect::<BTreeMap<_, _>>(),
             ),
@@ -266,7 +300,11 @@ impl ShardThread {
             requests_in_flight: std::cell::Cell::new(0),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
         });
-        let accept_task = monoio::spawn(accept_loop(Rc::clone(&context), listener, Arc::clone(&self.handler)));
+        let accept_task = monoio::spawn(accept_loop(
+            Rc::clone(&context),
+            listener,
+            Arc::clone(&self.handler),
+        ));
         inbox_loop(&context, &self.inbox, &self.handler).await;
         accept_task.await;
         drain(&context).await;
@@ -307,16 +345,27 @@ async fn inbox_loop(
 ) {
     while let Ok(message) = inbox.recv_async().await {
         match message {
-            MeshMessage::Connection { stream, buffered } => match monoio::net::TcpStream::from_std(stream) {
-                Ok(stream) => {
-                    monoio::spawn(handler.serve(Rc::clone(context), stream, buffered));
+            MeshMessage::Connection { stream, buffered } => {
+                match monoio::net::TcpStream::from_std(stream) {
+                    Ok(stream) => {
+                        monoio::spawn(handler.serve(Rc::clone(context), stream, buffered));
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot adopt a handed-over connection"),
                 }
-                Err(error) => tracing::warn!(%error, "cannot adopt a handed-over connection"),
-            },
-            MeshMessage::ListPage { partition_id, bucket, start, prefix, limit, reply } => {
+            }
+            MeshMessage::ListPage {
+                partition_id,
+                bucket,
+                start,
+                prefix,
+                limit,
+                reply,
+            } => {
                 let result = match context.partitions.get(&partition_id) {
                     Some(partition) => partition.list(&bucket, &start, &prefix, limit),
-                    None => Err(ShardError::Metadata(format!("partition {partition_id} is not here"))),
+                    None => Err(ShardError::Metadata(format!(
+                        "partition {partition_id} is not here"
+                    ))),
                 };
                 let _ = reply.send(result);
             }
@@ -386,7 +435,9 @@ fn allowed_cpus() -> Vec<usize> {
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &raw mut set) != 0 {
             return Vec::new();
         }
-        (0..libc::CPU_SETSIZE as usize).filter(|cpu| libc::CPU_ISSET(*cpu, &set)).collect()
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|cpu| libc::CPU_ISSET(*cpu, &set))
+            .collect()
     }
 }
 

@@ -20,7 +20,10 @@ pub const COORDINATOR_SHARD: u32 = 0;
 const CATALOGUE_PARTITION: u32 = 0;
 
 /// CreateBucket from any shard.
-pub async fn create_bucket(context: &Rc<ShardContext>, record: BucketRecord) -> Result<(), ShardError> {
+pub async fn create_bucket(
+    context: &Rc<ShardContext>,
+    record: BucketRecord,
+) -> Result<(), ShardError> {
     if context.shard_id == COORDINATOR_SHARD {
         coordinate_create(context, record).await
     } else {
@@ -48,7 +51,10 @@ struct BusyGuard {
 impl BusyGuard {
     fn acquire(context: &Rc<ShardContext>, name: &str) -> Option<BusyGuard> {
         let inserted = context.catalogue_busy.borrow_mut().insert(name.to_owned());
-        inserted.then(|| BusyGuard { context: Rc::clone(context), name: name.to_owned() })
+        inserted.then(|| BusyGuard {
+            context: Rc::clone(context),
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -58,7 +64,10 @@ impl Drop for BusyGuard {
     }
 }
 
-pub async fn coordinate_create(context: &Rc<ShardContext>, record: BucketRecord) -> Result<(), ShardError> {
+pub async fn coordinate_create(
+    context: &Rc<ShardContext>,
+    record: BucketRecord,
+) -> Result<(), ShardError> {
     assert_eq!(context.shard_id, COORDINATOR_SHARD);
     if context.buckets.borrow().contains_key(&record.name) {
         return Err(ShardError::BucketAlreadyOwnedByYou);
@@ -68,9 +77,20 @@ pub async fn coordinate_create(context: &Rc<ShardContext>, record: BucketRecord)
         return Err(ShardError::BucketAlreadyOwnedByYou);
     };
     let partition = &context.partitions[&CATALOGUE_PARTITION];
-    partition.commit(MetaOp::CreateBucket { record: record.clone() }, Vec::new()).await?;
+    partition
+        .commit(
+            MetaOp::CreateBucket {
+                record: record.clone(),
+            },
+            Vec::new(),
+        )
+        .await?;
     apply_created(context, record.clone());
-    broadcast(context, |reply| MeshMessage::BucketCreated { record: record.clone(), reply }).await?;
+    broadcast(context, |reply| MeshMessage::BucketCreated {
+        record: record.clone(),
+        reply,
+    })
+    .await?;
     Ok(())
 }
 
@@ -83,22 +103,43 @@ pub async fn coordinate_delete(context: &Rc<ShardContext>, name: String) -> Resu
         return Err(ShardError::BucketNotEmpty);
     };
     let prepared = match prepare_delete(context, &name) {
-        Ok(()) => broadcast(context, |reply| MeshMessage::PrepareBucketDelete { name: name.clone(), reply }).await,
+        Ok(()) => {
+            broadcast(context, |reply| MeshMessage::PrepareBucketDelete {
+                name: name.clone(),
+                reply,
+            })
+            .await
+        }
         Err(error) => Err(error),
     };
     if let Err(error) = prepared {
         abort_delete(context, &name);
-        broadcast(context, |reply| MeshMessage::AbortBucketDelete { name: name.clone(), reply }).await?;
+        broadcast(context, |reply| MeshMessage::AbortBucketDelete {
+            name: name.clone(),
+            reply,
+        })
+        .await?;
         return Err(error);
     }
     let partition = &context.partitions[&CATALOGUE_PARTITION];
-    if let Err(error) = partition.commit(MetaOp::DeleteBucket { name: name.clone() }, Vec::new()).await {
+    if let Err(error) = partition
+        .commit(MetaOp::DeleteBucket { name: name.clone() }, Vec::new())
+        .await
+    {
         abort_delete(context, &name);
-        broadcast(context, |reply| MeshMessage::AbortBucketDelete { name: name.clone(), reply }).await?;
+        broadcast(context, |reply| MeshMessage::AbortBucketDelete {
+            name: name.clone(),
+            reply,
+        })
+        .await?;
         return Err(error);
     }
     apply_deleted(context, &name).await?;
-    broadcast(context, |reply| MeshMessage::BucketDeleted { name: name.clone(), reply }).await?;
+    broadcast(context, |reply| MeshMessage::BucketDeleted {
+        name: name.clone(),
+        reply,
+    })
+    .await?;
     Ok(())
 }
 
@@ -108,8 +149,8 @@ async fn broadcast(
     build: impl Fn(crate::mesh::Reply<()>) -> MeshMessage,
 ) -> Result<(), ShardError> {
     let mut first_error = None;
-    for (shard_id, inbox) in context.inboxes.iter().enumerate() {
-        if shard_id as u32 == context.shard_id {
+    for (shard_id, inbox) in (0u32..).zip(&context.inboxes) {
+        if shard_id == context.shard_id {
             continue;
         }
         if let Err(error) = request(inbox, &build).await {
@@ -122,7 +163,11 @@ async fn broadcast(
 pub fn apply_created(context: &ShardContext, record: BucketRecord) {
     context.buckets.borrow_mut().insert(
         record.name.clone(),
-        BucketEntry { record, deleting: false, writes_in_flight: 0 },
+        BucketEntry {
+            record,
+            deleting: false,
+            writes_in_flight: 0,
+        },
     );
 }
 
@@ -155,7 +200,12 @@ pub async fn apply_deleted(context: &ShardContext, name: &str) -> Result<(), Sha
     context.buckets.borrow_mut().remove(name);
     for partition in context.partitions.values() {
         partition
-            .commit_and_release(MetaOp::PurgeBucket { name: name.to_owned() }, Vec::new())
+            .commit_and_release(
+                MetaOp::PurgeBucket {
+                    name: name.to_owned(),
+                },
+                Vec::new(),
+            )
             .await?;
     }
     Ok(())

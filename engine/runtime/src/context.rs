@@ -67,22 +67,35 @@ impl ShardContext {
         let partition_id = self.partition_of(bucket, key);
         match self.partitions.get(&partition_id) {
             Some(partition) => Rc::clone(partition),
-            None => panic!("shard {} asked for partition {partition_id} it does not own", self.shard_id),
+            None => panic!(
+                "shard {} asked for partition {partition_id} it does not own",
+                self.shard_id
+            ),
         }
     }
 
     pub fn bucket(&self, name: &str) -> Option<BucketRecord> {
         let buckets = self.buckets.borrow();
-        buckets.get(name).filter(|entry| !entry.deleting).map(|entry| entry.record.clone())
+        buckets
+            .get(name)
+            .filter(|entry| !entry.deleting)
+            .map(|entry| entry.record.clone())
     }
 
     pub fn bucket_exists(&self, name: &str) -> bool {
-        self.buckets.borrow().get(name).is_some_and(|entry| !entry.deleting)
+        self.buckets
+            .borrow()
+            .get(name)
+            .is_some_and(|entry| !entry.deleting)
     }
 
     pub fn bucket_list(&self) -> Vec<BucketRecord> {
         let buckets = self.buckets.borrow();
-        buckets.values().filter(|entry| !entry.deleting).map(|entry| entry.record.clone()).collect()
+        buckets
+            .values()
+            .filter(|entry| !entry.deleting)
+            .map(|entry| entry.record.clone())
+            .collect()
     }
 
     /// Registers a write to `bucket` for its whole duration, so that a concurrent DeleteBucket
@@ -92,7 +105,10 @@ impl ShardContext {
         match buckets.get_mut(bucket) {
             Some(entry) if !entry.deleting => {
                 entry.writes_in_flight += 1;
-                Ok(BucketWriteGuard { context: Rc::clone(self), bucket: bucket.to_owned() })
+                Ok(BucketWriteGuard {
+                    context: Rc::clone(self),
+                    bucket: bucket.to_owned(),
+                })
             }
             _ => Err(ShardError::NoSuchBucket),
         }
@@ -100,12 +116,17 @@ impl ShardContext {
 
     /// Whether any partition of this shard is out of space.
     pub fn storage_full(&self) -> bool {
-        self.partitions.values().any(|partition| partition.is_full())
+        self.partitions
+            .values()
+            .any(|partition| partition.is_full())
     }
 
     pub fn begin_request(self: &Rc<Self>) -> RequestGuard {
-        self.requests_in_flight.set(self.requests_in_flight.get() + 1);
-        RequestGuard { context: Rc::clone(self) }
+        self.requests_in_flight
+            .set(self.requests_in_flight.get() + 1);
+        RequestGuard {
+            context: Rc::clone(self),
+        }
     }
 }
 
@@ -128,6 +149,8 @@ pub struct RequestGuard {
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        self.context.requests_in_flight.set(self.context.requests_in_flight.get() - 1);
+        self.context
+            .requests_in_flight
+            .set(self.context.requests_in_flight.get() - 1);
     }
 }

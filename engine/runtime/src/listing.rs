@@ -136,7 +136,11 @@ fn smallest_stream(streams: &[Stream]) -> Option<usize> {
         .map(|(index, _)| index)
 }
 
-async fn refill(context: &Rc<ShardContext>, query: &ListQuery, stream: &mut Stream) -> Result<(), ShardError> {
+async fn refill(
+    context: &Rc<ShardContext>,
+    query: &ListQuery,
+    stream: &mut Stream,
+) -> Result<(), ShardError> {
     let entries = fetch(context, query, stream.partition_id, stream.next.clone()).await?;
     if entries.len() < PAGE_KEYS_MAX {
         stream.exhausted = true;
@@ -176,9 +180,15 @@ fn later_start(current: &ListStart, candidate: &ListStart) -> ListStart {
         ListStart::After(key) | ListStart::AtOrAfter(key) => key.clone(),
     };
     let (current_key, candidate_key) = (key_of(current), key_of(candidate));
-    if candidate_key > current_key { candidate.clone() } else { current.clone() }
+    if candidate_key > current_key {
+        candidate.clone()
+    } else {
+        current.clone()
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }

@@ -12,7 +12,10 @@ pub type Reply<T> = flume::Sender<Result<T, ShardError>>;
 pub enum MeshMessage {
     /// A client connection whose next request belongs to the receiving shard, with the bytes
     /// already read from it (at least the request head).
-    Connection { stream: std::net::TcpStream, buffered: Vec<u8> },
+    Connection {
+        stream: std::net::TcpStream,
+        buffered: Vec<u8>,
+    },
     /// A page of a partition owned by the receiving shard.
     ListPage {
         partition_id: u32,
@@ -23,11 +26,17 @@ pub enum MeshMessage {
         reply: Reply<Vec<ListEntry>>,
     },
     /// To the coordinator: create a bucket and tell every shard.
-    CreateBucket { record: BucketRecord, reply: Reply<()> },
+    CreateBucket {
+        record: BucketRecord,
+        reply: Reply<()>,
+    },
     /// To the coordinator: delete an empty bucket everywhere.
     DeleteBucket { name: String, reply: Reply<()> },
     /// From the coordinator: a bucket now exists.
-    BucketCreated { record: BucketRecord, reply: Reply<()> },
+    BucketCreated {
+        record: BucketRecord,
+        reply: Reply<()>,
+    },
     /// From the coordinator: stop new writes to the bucket if this shard holds none of its
     /// objects and none are being written; answers `BucketNotEmpty` otherwise.
     PrepareBucketDelete { name: String, reply: Reply<()> },
@@ -45,6 +54,12 @@ pub async fn request<T>(
     build: impl FnOnce(Reply<T>) -> MeshMessage,
 ) -> Result<T, ShardError> {
     let (reply, answer) = flume::bounded(1);
-    inbox.send_async(build(reply)).await.map_err(|_| ShardError::ShuttingDown)?;
-    answer.recv_async().await.map_err(|_| ShardError::ShuttingDown)?
+    inbox
+        .send_async(build(reply))
+        .await
+        .map_err(|_| ShardError::ShuttingDown)?;
+    answer
+        .recv_async()
+        .await
+        .map_err(|_| ShardError::ShuttingDown)?
 }

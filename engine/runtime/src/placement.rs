@@ -17,7 +17,11 @@ pub fn partition_of(bucket: &str, key: &str, partition_count: u32) -> u32 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut hash = OFFSET_BASIS;
-    for byte in bucket.bytes().chain(std::iter::once(0u8)).chain(key.bytes()) {
+    for byte in bucket
+        .bytes()
+        .chain(std::iter::once(0u8))
+        .chain(key.bytes())
+    {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(PRIME);
     }
@@ -69,9 +73,15 @@ mod tests {
     #[test]
     fn placement_is_stable_and_spreads_keys() {
         // Pinned values: a change here would orphan existing data directories.
-        assert_eq!(partition_of("bucket", "key", 1024), partition_of("bucket", "key", 1024));
+        assert_eq!(
+            partition_of("bucket", "key", 1024),
+            partition_of("bucket", "key", 1024)
+        );
         assert_eq!(partition_of("a", "b", 7), partition_of("a", "b", 7));
-        assert_ne!(partition_of("ab", "", 1 << 30), partition_of("a", "b", 1 << 30));
+        assert_ne!(
+            partition_of("ab", "", 1 << 30),
+            partition_of("a", "b", 1 << 30)
+        );
         let mut counts = [0u32; 4];
         for index in 0..4000 {
             counts[partition_of("b", &format!("key-{index}"), 4) as usize] += 1;

@@ -50,13 +50,17 @@ impl AlignedBuf {
         let Some(ptr) = NonNull::new(raw) else {
             std::alloc::handle_alloc_error(layout)
         };
-        AlignedBuf { ptr, capacity, len: 0 }
+        AlignedBuf {
+            ptr,
+            capacity,
+            len: 0,
+        }
     }
 
     fn layout(capacity: usize) -> Layout {
         match Layout::from_size_align(capacity, BLOCK_SIZE_BYTES) {
             Ok(layout) => layout,
-            Err(_) => panic!("invalid aligned buffer layout: {capacity} bytes"),
+            Err(error) => panic!("invalid aligned buffer layout of {capacity} bytes: {error}"),
         }
     }
 

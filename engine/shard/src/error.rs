@@ -13,16 +13,24 @@ pub enum ShardError {
     NoSuchKey,
     NoSuchUpload,
     /// A part named in CompleteMultipartUpload does not exist or its ETag differs.
-    InvalidPart { part_number: u32 },
+    InvalidPart {
+        part_number: u32,
+    },
     /// Parts in CompleteMultipartUpload are not in ascending order, or repeat.
     InvalidPartOrder,
     /// A part other than the last is smaller than the 5 MiB minimum.
-    EntityTooSmall { part_number: u32 },
+    EntityTooSmall {
+        part_number: u32,
+    },
     /// The file system has no space left (ENOSPC / EDQUOT).
     StorageFull,
     /// The IO layer failed; `context` says which operation. After a failed fdatasync the
     /// partition refuses further writes (see `Worker`).
-    Io { context: &'static str, kind: std::io::ErrorKind, message: String },
+    Io {
+        context: &'static str,
+        kind: std::io::ErrorKind,
+        message: String,
+    },
     /// The metadata store failed.
     Metadata(String),
     /// A stored record could not be decoded: the metadata is corrupt.
@@ -36,7 +44,11 @@ impl ShardError {
         if matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
             return ShardError::StorageFull;
         }
-        ShardError::Io { context, kind: error.kind(), message: error.to_string() }
+        ShardError::Io {
+            context,
+            kind: error.kind(),
+            message: error.to_string(),
+        }
     }
 }
 
@@ -60,7 +72,9 @@ impl From<crate::record::DecodeError> for ShardError {
 impl fmt::Display for ShardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ShardError::Io { context, message, .. } => write!(f, "{context}: {message}"),
+            ShardError::Io {
+                context, message, ..
+            } => write!(f, "{context}: {message}"),
             ShardError::Metadata(message) => write!(f, "metadata: {message}"),
             ShardError::CorruptRecord(what) => write!(f, "corrupt metadata record: {what}"),
             other => write!(f, "{other:?}"),

@@ -17,8 +17,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::error::ShardError;
 use crate::record::{
-    BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord, decode_extents, decode_headers,
-    decode_sizes, encode_extents, encode_headers, encode_sizes,
+    BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord, decode_extents,
+    decode_headers, decode_sizes, encode_extents, encode_headers, encode_sizes,
 };
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
@@ -66,16 +66,38 @@ CREATE TABLE buckets (
 /// One metadata mutation, applied by the worker inside a group commit.
 #[derive(Debug)]
 pub enum MetaOp {
-    PutObject { bucket: String, key: String, record: ObjectRecord },
-    DeleteObject { bucket: String, key: String },
-    CreateUpload { upload: UploadRecord },
-    PutPart { upload_id: String, part: PartRecord },
+    PutObject {
+        bucket: String,
+        key: String,
+        record: ObjectRecord,
+    },
+    DeleteObject {
+        bucket: String,
+        key: String,
+    },
+    CreateUpload {
+        upload: UploadRecord,
+    },
+    PutPart {
+        upload_id: String,
+        part: PartRecord,
+    },
     CompleteUpload(CompleteUpload),
-    AbortUpload { bucket: String, key: String, upload_id: String },
-    CreateBucket { record: BucketRecord },
-    DeleteBucket { name: String },
+    AbortUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+    },
+    CreateBucket {
+        record: BucketRecord,
+    },
+    DeleteBucket {
+        name: String,
+    },
     /// Removes every upload and part of a deleted bucket in this partition.
-    PurgeBucket { name: String },
+    PurgeBucket {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +156,9 @@ impl MetaWriter {
     }
 
     fn migrate(&mut self) -> Result<(), ShardError> {
-        let version: i64 = self.connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = self
+            .connection
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(ShardError::Metadata(format!(
                 "metadata schema version {version} is newer than this binary ({SCHEMA_VERSION})"
@@ -164,7 +188,10 @@ impl MetaWriter {
         for op in ops {
             let result = match transaction.savepoint() {
                 Ok(mut savepoint) => match apply_op(&savepoint, op) {
-                    Ok(outcome) => savepoint.commit().map(|()| outcome).map_err(ShardError::from),
+                    Ok(outcome) => savepoint
+                        .commit()
+                        .map(|()| outcome)
+                        .map_err(ShardError::from),
                     Err(error) => {
                         // Dropping the savepoint rolls it back.
                         let _ = savepoint.rollback();
@@ -197,21 +224,33 @@ impl MetaWriter {
     }
 
     pub fn object_count(&self) -> Result<u64, ShardError> {
-        let count: i64 = self.connection.query_row("SELECT count(*) FROM objects", [], |r| r.get(0))?;
+        let count: i64 = self
+            .connection
+            .query_row("SELECT count(*) FROM objects", [], |r| r.get(0))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }
 
 fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, ShardError> {
     match op {
-        MetaOp::PutObject { bucket, key, record } => {
+        MetaOp::PutObject {
+            bucket,
+            key,
+            record,
+        } => {
             let freed = take_object_extents(tx, bucket, key)?;
             insert_object(tx, bucket, key, record)?;
-            Ok(MetaOutcome { freed, completed: None })
+            Ok(MetaOutcome {
+                freed,
+                completed: None,
+            })
         }
         MetaOp::DeleteObject { bucket, key } => {
             let freed = take_object_extents(tx, bucket, key)?;
-            Ok(MetaOutcome { freed, completed: None })
+            Ok(MetaOutcome {
+                freed,
+                completed: None,
+            })
         }
         MetaOp::CreateUpload { upload } => {
             tx.execute(
@@ -229,10 +268,17 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         }
         MetaOp::PutPart { upload_id, part } => put_part(tx, upload_id, part),
         MetaOp::CompleteUpload(complete) => complete_upload(tx, complete),
-        MetaOp::AbortUpload { bucket, key, upload_id } => {
+        MetaOp::AbortUpload {
+            bucket,
+            key,
+            upload_id,
+        } => {
             require_upload(tx, bucket, key, upload_id)?;
             let freed = delete_upload(tx, upload_id)?;
-            Ok(MetaOutcome { freed, completed: None })
+            Ok(MetaOutcome {
+                freed,
+                completed: None,
+            })
         }
         MetaOp::CreateBucket { record } => {
             let inserted = tx.execute(
@@ -253,21 +299,29 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         MetaOp::PurgeBucket { name } => {
             let mut freed = Vec::new();
             let upload_ids: Vec<String> = {
-                let mut statement = tx.prepare("SELECT upload_id FROM uploads WHERE bucket = ?1")?;
-                statement.query_map(params![name], |r| r.get(0))?.collect::<Result<_, _>>()?
+                let mut statement =
+                    tx.prepare("SELECT upload_id FROM uploads WHERE bucket = ?1")?;
+                statement
+                    .query_map(params![name], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
             };
             for upload_id in upload_ids {
                 freed.extend(delete_upload(tx, &upload_id)?);
             }
             let objects: Vec<Vec<u8>> = {
                 let mut statement = tx.prepare("SELECT extents FROM objects WHERE bucket = ?1")?;
-                statement.query_map(params![name], |r| r.get(0))?.collect::<Result<_, _>>()?
+                statement
+                    .query_map(params![name], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
             };
             for blob in objects {
                 freed.extend(decode_extents(&blob)?);
             }
             tx.execute("DELETE FROM objects WHERE bucket = ?1", params![name])?;
-            Ok(MetaOutcome { freed, completed: None })
+            Ok(MetaOutcome {
+                freed,
+                completed: None,
+            })
         }
     }
 }
@@ -360,7 +414,10 @@ fn delete_upload(tx: &rusqlite::Savepoint<'_>, upload_id: &str) -> Result<Vec<Ex
             freed.extend(decode_extents(&blob)?);
         }
     }
-    tx.execute("DELETE FROM uploads WHERE upload_id = ?1", params![upload_id])?;
+    tx.execute(
+        "DELETE FROM uploads WHERE upload_id = ?1",
+        params![upload_id],
+    )?;
     Ok(freed)
 }
 
@@ -370,7 +427,11 @@ fn put_part(
     part: &PartRecord,
 ) -> Result<MetaOutcome, ShardError> {
     let exists: Option<i64> = tx
-        .query_row("SELECT 1 FROM uploads WHERE upload_id = ?1", params![upload_id], |r| r.get(0))
+        .query_row(
+            "SELECT 1 FROM uploads WHERE upload_id = ?1",
+            params![upload_id],
+            |r| r.get(0),
+        )
         .optional()?;
     if exists.is_none() {
         return Err(ShardError::NoSuchUpload);
@@ -398,7 +459,10 @@ fn put_part(
         Some(blob) => decode_extents(&blob)?,
         None => Vec::new(),
     };
-    Ok(MetaOutcome { freed, completed: None })
+    Ok(MetaOutcome {
+        freed,
+        completed: None,
+    })
 }
 
 struct StoredPart {
@@ -416,9 +480,8 @@ fn complete_upload(
     let upload = require_upload(tx, &complete.bucket, &complete.key, &complete.upload_id)?;
     let mut stored = std::collections::BTreeMap::new();
     {
-        let mut statement = tx.prepare(
-            "SELECT part_number, size, etag, extents FROM parts WHERE upload_id = ?1",
-        )?;
+        let mut statement =
+            tx.prepare("SELECT part_number, size, etag, extents FROM parts WHERE upload_id = ?1")?;
         let mut rows = statement.query(params![complete.upload_id])?;
         while let Some(row) = rows.next()? {
             let part_number: u32 = row.get(0)?;
@@ -444,7 +507,9 @@ fn complete_upload(
             .get(part_number)
             .is_some_and(|part| part.etag.eq_ignore_ascii_case(etag.trim_matches('"')));
         if !matches {
-            return Err(ShardError::InvalidPart { part_number: *part_number });
+            return Err(ShardError::InvalidPart {
+                part_number: *part_number,
+            });
         }
     }
     let mut md5_of_md5s = Md5::new();
@@ -454,7 +519,9 @@ fn complete_upload(
         let part = &stored[part_number];
         let is_last = index + 1 == complete.parts.len();
         if !is_last && part.size_bytes < PART_SIZE_BYTES_MIN {
-            return Err(ShardError::EntityTooSmall { part_number: *part_number });
+            return Err(ShardError::EntityTooSmall {
+                part_number: *part_number,
+            });
         }
         let digest = hex::decode(&part.etag).map_err(|_| ShardError::CorruptRecord("part etag"))?;
         md5_of_md5s.update(&digest);
@@ -466,15 +533,29 @@ fn complete_upload(
     }
     let mut freed = Vec::new();
     for (part_number, part) in &stored {
-        if !complete.parts.iter().any(|(number, _)| number == part_number) {
+        if !complete
+            .parts
+            .iter()
+            .any(|(number, _)| number == part_number)
+        {
             freed.extend_from_slice(&part.extents);
         }
     }
-    tx.execute("DELETE FROM parts WHERE upload_id = ?1", params![complete.upload_id])?;
-    tx.execute("DELETE FROM uploads WHERE upload_id = ?1", params![complete.upload_id])?;
+    tx.execute(
+        "DELETE FROM parts WHERE upload_id = ?1",
+        params![complete.upload_id],
+    )?;
+    tx.execute(
+        "DELETE FROM uploads WHERE upload_id = ?1",
+        params![complete.upload_id],
+    )?;
     let record = ObjectRecord {
         size_bytes: part_sizes_bytes.iter().sum(),
-        etag: format!("{}-{}", hex::encode(md5_of_md5s.finalize()), complete.parts.len()),
+        etag: format!(
+            "{}-{}",
+            hex::encode(md5_of_md5s.finalize()),
+            complete.parts.len()
+        ),
         last_modified_ms: complete.last_modified_ms,
         headers: upload.headers,
         extents,
@@ -482,7 +563,10 @@ fn complete_upload(
     };
     freed.extend(take_object_extents(tx, &complete.bucket, &complete.key)?);
     insert_object(tx, &complete.bucket, &complete.key, &record)?;
-    Ok(MetaOutcome { freed, completed: Some(record) })
+    Ok(MetaOutcome {
+        freed,
+        completed: Some(record),
+    })
 }
 
 fn size_to_sql(size: u64) -> i64 {
@@ -551,7 +635,11 @@ impl MetaReader {
         };
         let prefix_end = prefix_successor(prefix);
         let comparison = if inclusive { ">=" } else { ">" };
-        let upper = if prefix_end.is_some() { "key < ?3" } else { "?3 IS NULL" };
+        let upper = if prefix_end.is_some() {
+            "key < ?3"
+        } else {
+            "?3 IS NULL"
+        };
         let sql = format!(
             "SELECT key, size, etag, last_modified_ms FROM objects
              WHERE bucket = ?1 AND key {comparison} ?2 AND {upper} ORDER BY key LIMIT ?4"
@@ -574,9 +662,13 @@ impl MetaReader {
     }
 
     pub fn bucket_has_objects(&self, bucket: &str) -> Result<bool, ShardError> {
-        let mut statement =
-            self.connection.prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?;
-        Ok(statement.query_row(params![bucket], |_| Ok(())).optional()?.is_some())
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?;
+        Ok(statement
+            .query_row(params![bucket], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     pub fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, ShardError> {
@@ -611,7 +703,11 @@ impl MetaReader {
             .connection
             .prepare_cached("SELECT name, created_ms, region FROM buckets ORDER BY name")?;
         let rows = statement.query_map([], |r| {
-            Ok(BucketRecord { name: r.get(0)?, created_ms: r.get(1)?, region: r.get(2)? })
+            Ok(BucketRecord {
+                name: r.get(0)?,
+                created_ms: r.get(1)?,
+                region: r.get(2)?,
+            })
         })?;
         let mut buckets = Vec::new();
         for row in rows {

@@ -54,18 +54,24 @@ pub struct Partition {
 }
 
 pub fn partition_dir(data_dir: &Path, partition_id: u32) -> PathBuf {
-    data_dir.join("partitions").join(format!("{partition_id:04}"))
+    data_dir
+        .join("partitions")
+        .join(format!("{partition_id:04}"))
 }
 
 impl Partition {
     /// Opens or creates the partition under `data_dir`, reclaims space no committed record
     /// references (left by a crash or by frees that were not punched yet) and starts its worker.
     /// Must run on the thread of the shard that will own it.
-    pub fn open(data_dir: &Path, partition_id: u32) -> Result<(Rc<Partition>, RecoveryReport), ShardError> {
+    pub fn open(
+        data_dir: &Path,
+        partition_id: u32,
+    ) -> Result<(Rc<Partition>, RecoveryReport), ShardError> {
         let started = Instant::now();
         let dir = partition_dir(data_dir, partition_id);
         let segments_dir = dir.join("segments");
-        std::fs::create_dir_all(&segments_dir).map_err(|e| ShardError::io("create partition", &e))?;
+        std::fs::create_dir_all(&segments_dir)
+            .map_err(|e| ShardError::io("create partition", &e))?;
         let writer = MetaWriter::open(&dir)?;
         let mut live = writer.live_extents()?;
         let object_count = writer.object_count()?;
@@ -122,13 +128,24 @@ impl Partition {
 
     /// Makes `op` durable (group-committed with every other pending write of the partition)
     /// after fdatasyncing `dirty_segments`; returns when it is on disk.
-    pub async fn commit(&self, op: MetaOp, dirty_segments: Vec<u32>) -> Result<MetaOutcome, ShardError> {
+    pub async fn commit(
+        &self,
+        op: MetaOp,
+        dirty_segments: Vec<u32>,
+    ) -> Result<MetaOutcome, ShardError> {
         let (reply, response) = flume::bounded(1);
         self.jobs()?
-            .send_async(WorkerJob::Commit { op, dirty_segments, reply })
+            .send_async(WorkerJob::Commit {
+                op,
+                dirty_segments,
+                reply,
+            })
             .await
             .map_err(|_| ShardError::ShuttingDown)?;
-        let outcome = response.recv_async().await.map_err(|_| ShardError::ShuttingDown)??;
+        let outcome = response
+            .recv_async()
+            .await
+            .map_err(|_| ShardError::ShuttingDown)??;
         Ok(outcome)
     }
 
@@ -171,8 +188,10 @@ impl Partition {
         let ready: Vec<Extent> = {
             let mut epochs = self.epochs.borrow_mut();
             let oldest_reader = epochs.active.keys().next().copied().unwrap_or(u64::MAX);
-            let (ready, waiting): (Vec<_>, Vec<_>) =
-                epochs.deferred.drain(..).partition(|(epoch, _)| *epoch < oldest_reader);
+            let (ready, waiting): (Vec<_>, Vec<_>) = epochs
+                .deferred
+                .drain(..)
+                .partition(|(epoch, _)| *epoch < oldest_reader);
             epochs.deferred = waiting;
             ready.into_iter().flat_map(|(_, extents)| extents).collect()
         };
@@ -182,7 +201,10 @@ impl Partition {
         if let Ok(jobs) = self.jobs() {
             // A full queue only delays reclamation: the next start punches unreferenced space.
             if jobs.try_send(WorkerJob::Punch { extents: ready }).is_err() {
-                tracing::debug!(partition = self.id, "worker queue full; reclamation deferred to restart");
+                tracing::debug!(
+                    partition = self.id,
+                    "worker queue full; reclamation deferred to restart"
+                );
             }
         }
     }
@@ -191,7 +213,10 @@ impl Partition {
         let mut epochs = self.epochs.borrow_mut();
         let epoch = epochs.current;
         *epochs.active.entry(epoch).or_insert(0) += 1;
-        ReadPin { partition: Rc::clone(self), epoch }
+        ReadPin {
+            partition: Rc::clone(self),
+            epoch,
+        }
     }
 
     /// Looks up an object and pins its extents against reclamation, atomically with respect to
@@ -341,7 +366,13 @@ impl ObjectWriter {
             let (result, returned) = self
                 .partition
                 .segments
-                .write(reservation.segment_id, offset, buf, position, position + count)
+                .write(
+                    reservation.segment_id,
+                    offset,
+                    buf,
+                    position,
+                    position + count,
+                )
                 .await;
             buf = returned;
             if let Err(error) = result {
@@ -377,10 +408,15 @@ impl ObjectWriter {
 
     /// Moves the used part of the reservation to `extents` and frees the unused tail.
     fn close_reservation(&mut self) {
-        let Some(reservation) = self.reservation.take() else { return };
+        let Some(reservation) = self.reservation.take() else {
+            return;
+        };
         let used = self.reservation_used_bytes;
         if used > 0 {
-            self.extents.push(Extent { length_bytes: used, ..reservation });
+            self.extents.push(Extent {
+                length_bytes: used,
+                ..reservation
+            });
         }
         let used_disk = round_up_to_block(used);
         if used_disk < reservation.length_bytes {
@@ -403,7 +439,10 @@ impl ObjectWriter {
         }
         self.close_reservation();
         self.finished = true;
-        assert_eq!(self.extents.iter().map(|e| e.length_bytes).sum::<u64>(), self.size_bytes);
+        assert_eq!(
+            self.extents.iter().map(|e| e.length_bytes).sum::<u64>(),
+            self.size_bytes
+        );
         Ok(WrittenData {
             extents: std::mem::take(&mut self.extents),
             size_bytes: self.size_bytes,
@@ -437,11 +476,18 @@ pub struct ObjectReader {
 
 impl ObjectReader {
     /// `start..end` must lie within the object (the caller validated the range).
-    pub fn new(partition: &Rc<Partition>, record: &ObjectRecord, pin: ReadPin, range: Range<u64>) -> ObjectReader {
+    pub fn new(
+        partition: &Rc<Partition>,
+        record: &ObjectRecord,
+        pin: ReadPin,
+        range: Range<u64>,
+    ) -> ObjectReader {
         assert!(range.start <= range.end && range.end <= record.size_bytes);
         let mut skip = range.start;
         let mut extent_index = 0;
-        while extent_index < record.extents.len() && skip >= record.extents[extent_index].length_bytes {
+        while extent_index < record.extents.len()
+            && skip >= record.extents[extent_index].length_bytes
+        {
             skip -= record.extents[extent_index].length_bytes;
             extent_index += 1;
         }
@@ -458,7 +504,9 @@ impl ObjectReader {
     /// A buffer size that fits this read without waste.
     pub fn buffer_size_bytes(&self) -> usize {
         let wanted = round_up_to_block(self.remaining_bytes + 4096);
-        usize::try_from(wanted).unwrap_or(IO_BUFFER_BYTES).clamp(4096, IO_BUFFER_BYTES)
+        usize::try_from(wanted)
+            .unwrap_or(IO_BUFFER_BYTES)
+            .clamp(4096, IO_BUFFER_BYTES)
     }
 
     pub fn remaining_bytes(&self) -> u64 {
@@ -467,25 +515,39 @@ impl ObjectReader {
 
     /// Reads the next piece into `buf`; returns the range of `buf` holding object bytes, or
     /// `None` at the end.
-    pub async fn next(&mut self, buf: AlignedBuf) -> (Result<Option<Range<usize>>, ShardError>, AlignedBuf) {
+    pub async fn next(
+        &mut self,
+        buf: AlignedBuf,
+    ) -> (Result<Option<Range<usize>>, ShardError>, AlignedBuf) {
         if self.remaining_bytes == 0 {
             return (Ok(None), buf);
         }
         let Some(extent) = self.extents.get(self.extent_index).copied() else {
-            return (Err(ShardError::CorruptRecord("object extents shorter than its size")), buf);
+            return (
+                Err(ShardError::CorruptRecord(
+                    "object extents shorter than its size",
+                )),
+                buf,
+            );
         };
         let in_extent = extent.length_bytes - self.offset_in_extent_bytes;
         let wanted = in_extent.min(self.remaining_bytes);
         let aligned_start = round_down_to_block(self.offset_in_extent_bytes);
         let lead = self.offset_in_extent_bytes - aligned_start;
         let capacity = buf.capacity() as u64;
-        let read_length = (round_up_to_block(self.offset_in_extent_bytes + wanted) - aligned_start).min(capacity);
+        let read_length =
+            (round_up_to_block(self.offset_in_extent_bytes + wanted) - aligned_start).min(capacity);
         let valid = wanted.min(read_length - lead);
         let read_length = usize::try_from(read_length).unwrap_or(usize::MAX);
         let (result, buf) = self
             .partition
             .segments
-            .read(extent.segment_id, extent.offset_bytes + aligned_start, buf, read_length)
+            .read(
+                extent.segment_id,
+                extent.offset_bytes + aligned_start,
+                buf,
+                read_length,
+            )
             .await;
         if let Err(error) = result {
             return (Err(error), buf);

@@ -197,8 +197,14 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.position.checked_add(count).ok_or(DecodeError("length overflow"))?;
-        let slice = self.bytes.get(self.position..end).ok_or(DecodeError("truncated record"))?;
+        let end = self
+            .position
+            .checked_add(count)
+            .ok_or(DecodeError("length overflow"))?;
+        let slice = self
+            .bytes
+            .get(self.position..end)
+            .ok_or(DecodeError("truncated record"))?;
         self.position = end;
         Ok(slice)
     }
@@ -241,8 +247,16 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let extents = vec![
-            Extent { segment_id: 3, offset_bytes: 4096, length_bytes: 10 },
-            Extent { segment_id: 4, offset_bytes: 0, length_bytes: 1 << 40 },
+            Extent {
+                segment_id: 3,
+                offset_bytes: 4096,
+                length_bytes: 10,
+            },
+            Extent {
+                segment_id: 4,
+                offset_bytes: 0,
+                length_bytes: 1 << 40,
+            },
         ];
         assert_eq!(decode_extents(&encode_extents(&extents)), Ok(extents));
         let headers = vec![("content-type".to_owned(), "text/plain".to_owned())];
@@ -252,7 +266,11 @@ mod tests {
 
     #[test]
     fn corrupt_records_are_errors_not_panics() {
-        let encoded = encode_extents(&[Extent { segment_id: 1, offset_bytes: 0, length_bytes: 1 }]);
+        let encoded = encode_extents(&[Extent {
+            segment_id: 1,
+            offset_bytes: 0,
+            length_bytes: 1,
+        }]);
         for cut in 0..encoded.len() {
             assert!(decode_extents(&encoded[..cut]).is_err());
         }

@@ -98,7 +98,12 @@ fn fallocate(file: &std::fs::File, mode: i32, offset: u64, length: u64) -> std::
 
 /// Returns the range to the file system; reads of it return zeros. Used for freed extents.
 pub fn punch_hole(file: &std::fs::File, offset: u64, length: u64) -> std::io::Result<()> {
-    fallocate(file, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, offset, length)
+    fallocate(
+        file,
+        libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+        offset,
+        length,
+    )
 }
 
 impl SegmentStore {
@@ -127,8 +132,8 @@ impl SegmentStore {
         let path = segment_path(&self.dir, segment_id);
         let file = open_direct(&path, true).map_err(|e| ShardError::io("create segment", &e))?;
         sync_directory(&self.dir).map_err(|e| ShardError::io("sync segment directory", &e))?;
-        let file = monoio::fs::File::from_std(file)
-            .map_err(|e| ShardError::io("register segment", &e))?;
+        let file =
+            monoio::fs::File::from_std(file).map_err(|e| ShardError::io("register segment", &e))?;
         self.files.borrow_mut().insert(segment_id, Rc::new(file));
         Ok(())
     }
@@ -147,16 +152,19 @@ impl SegmentStore {
             let length_bytes = wanted_bytes.min(SEGMENT_SIZE_BYTES_MAX - active.tail_bytes);
             let offset_bytes = active.tail_bytes;
             let end = offset_bytes + length_bytes;
-            let needs = (end > active.allocated_bytes).then(|| {
-                round_up_to(end, PREALLOCATION_STEP_BYTES).min(SEGMENT_SIZE_BYTES_MAX)
-            });
+            let needs = (end > active.allocated_bytes)
+                .then(|| round_up_to(end, PREALLOCATION_STEP_BYTES).min(SEGMENT_SIZE_BYTES_MAX));
             (active.segment_id, offset_bytes, length_bytes, needs)
         };
         if let Some(allocate_to) = needs_allocation_to {
             self.preallocate(segment_id, allocate_to)?;
         }
         self.active.borrow_mut().tail_bytes = offset_bytes + length_bytes;
-        Ok(Extent { segment_id, offset_bytes, length_bytes })
+        Ok(Extent {
+            segment_id,
+            offset_bytes,
+            length_bytes,
+        })
     }
 
     fn preallocate(&self, segment_id: u32, allocate_to: u64) -> Result<(), ShardError> {
@@ -187,8 +195,11 @@ impl SegmentStore {
     fn roll_segment(&self) -> Result<(), ShardError> {
         let next_id = self.active.borrow().segment_id + 1;
         self.create_segment(next_id)?;
-        *self.active.borrow_mut() =
-            ActiveSegment { segment_id: next_id, tail_bytes: 0, allocated_bytes: 0 };
+        *self.active.borrow_mut() = ActiveSegment {
+            segment_id: next_id,
+            tail_bytes: 0,
+            allocated_bytes: 0,
+        };
         Ok(())
     }
 

@@ -28,10 +28,18 @@ pub const WORKER_QUEUE_DEPTH: usize = 4096;
 pub type CommitReply = flume::Sender<Result<MetaOutcome, ShardError>>;
 
 pub enum WorkerJob {
-    Commit { op: MetaOp, dirty_segments: Vec<u32>, reply: CommitReply },
-    Punch { extents: Vec<Extent> },
+    Commit {
+        op: MetaOp,
+        dirty_segments: Vec<u32>,
+        reply: CommitReply,
+    },
+    Punch {
+        extents: Vec<Extent>,
+    },
     /// Answered once every job queued before it is done.
-    Flush { reply: flume::Sender<()> },
+    Flush {
+        reply: flume::Sender<()>,
+    },
 }
 
 pub struct Worker {
@@ -45,7 +53,12 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(writer: MetaWriter, segments_dir: PathBuf) -> Worker {
-        Worker { writer, segments_dir, segment_files: HashMap::new(), poisoned: None }
+        Worker {
+            writer,
+            segments_dir,
+            segment_files: HashMap::new(),
+            poisoned: None,
+        }
     }
 
     /// Runs until every sender of `jobs` is gone.
@@ -58,14 +71,22 @@ impl Worker {
             let mut next = Some(first);
             while let Some(job) = next {
                 match job {
-                    WorkerJob::Commit { op, dirty_segments, reply } => {
+                    WorkerJob::Commit {
+                        op,
+                        dirty_segments,
+                        reply,
+                    } => {
                         dirty.extend(dirty_segments);
                         commits.push((op, reply));
                     }
                     WorkerJob::Punch { extents } => punches.extend(extents),
                     WorkerJob::Flush { reply } => flushes.push(reply),
                 }
-                next = if commits.len() < BATCH_OPS_MAX { jobs.try_recv().ok() } else { None };
+                next = if commits.len() < BATCH_OPS_MAX {
+                    jobs.try_recv().ok()
+                } else {
+                    None
+                };
             }
             self.commit_batch(&mut commits, &mut dirty);
             self.punch(&mut punches);
@@ -113,8 +134,11 @@ impl Worker {
     }
 
     fn sync_segment(&mut self, segment_id: u32) -> Result<(), ShardError> {
-        let file = self.segment_file(segment_id).map_err(|e| ShardError::io("open segment", &e))?;
-        file.sync_data().map_err(|e| ShardError::io("fdatasync segment", &e))
+        let file = self
+            .segment_file(segment_id)
+            .map_err(|e| ShardError::io("open segment", &e))?;
+        file.sync_data()
+            .map_err(|e| ShardError::io("fdatasync segment", &e))
     }
 
     fn punch(&mut self, extents: &mut Vec<Extent>) {

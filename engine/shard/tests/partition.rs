@@ -1,4 +1,5 @@
 //! Partition round trips on a real temp dir with the real io_uring (or epoll) runtime.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test helpers: fail loudly
 
 use std::rc::Rc;
 
@@ -30,14 +31,23 @@ async fn put(partition: &Rc<Partition>, bucket: &str, key: &str, body: &[u8]) {
     };
     partition
         .commit_and_release(
-            MetaOp::PutObject { bucket: bucket.into(), key: key.into(), record },
+            MetaOp::PutObject {
+                bucket: bucket.into(),
+                key: key.into(),
+                record,
+            },
             written.dirty_segments,
         )
         .await
         .unwrap();
 }
 
-async fn read(partition: &Rc<Partition>, bucket: &str, key: &str, range: std::ops::Range<u64>) -> Vec<u8> {
+async fn read(
+    partition: &Rc<Partition>,
+    bucket: &str,
+    key: &str,
+    range: std::ops::Range<u64>,
+) -> Vec<u8> {
     let (record, pin) = partition.lookup_pinned(bucket, key).unwrap().unwrap();
     let mut reader = ObjectReader::new(partition, &record, pin, range);
     let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
@@ -53,17 +63,34 @@ async fn read(partition: &Rc<Partition>, bucket: &str, key: &str, range: std::op
 }
 
 fn body(size: usize, seed: u8) -> Vec<u8> {
-    (0..size).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 #[test]
 fn objects_round_trip_across_sizes_ranges_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let sizes = [0usize, 1, 4095, 4096, 4097, 1 << 20, (1 << 20) + 1, 3_000_000];
+    let sizes = [
+        0usize,
+        1,
+        4095,
+        4096,
+        4097,
+        1 << 20,
+        (1 << 20) + 1,
+        3_000_000,
+    ];
     run(async {
         let (partition, _) = Partition::open(dir.path(), 0).unwrap();
         for (index, size) in sizes.iter().enumerate() {
-            put(&partition, "b", &format!("k{index}"), &body(*size, index as u8)).await;
+            put(
+                &partition,
+                "b",
+                &format!("k{index}"),
+                &body(*size, index as u8),
+            )
+            .await;
         }
         for (index, size) in sizes.iter().enumerate() {
             let expected = body(*size, index as u8);
@@ -71,15 +98,22 @@ fn objects_round_trip_across_sizes_ranges_and_reopen() {
             assert_eq!(read(&partition, "b", &key, 0..*size as u64).await, expected);
             if *size > 10 {
                 let (a, b) = (*size as u64 / 3, *size as u64 - 3);
-                assert_eq!(read(&partition, "b", &key, a..b).await, &expected[a as usize..b as usize]);
+                assert_eq!(
+                    read(&partition, "b", &key, a..b).await,
+                    &expected[a as usize..b as usize]
+                );
             }
         }
         // Overwrite and list.
         put(&partition, "b", "k1", b"new").await;
         assert_eq!(read(&partition, "b", "k1", 0..3).await, b"new");
-        let listed = partition.list("b", &ListStart::After(vec![]), b"k", 100).unwrap();
+        let listed = partition
+            .list("b", &ListStart::After(vec![]), b"k", 100)
+            .unwrap();
         assert_eq!(listed.len(), sizes.len());
-        let after = partition.list("b", &ListStart::After(b"k3".to_vec()), b"", 100).unwrap();
+        let after = partition
+            .list("b", &ListStart::After(b"k3".to_vec()), b"", 100)
+            .unwrap();
         assert_eq!(after.first().unwrap().key, b"k4");
     });
     run(async {
@@ -87,7 +121,10 @@ fn objects_round_trip_across_sizes_ranges_and_reopen() {
         assert_eq!(report.object_count, sizes.len() as u64);
         assert_eq!(read(&partition, "b", "k1", 0..3).await, b"new");
         let size = sizes[7];
-        assert_eq!(read(&partition, "b", "k7", 0..size as u64).await, body(size, 7));
+        assert_eq!(
+            read(&partition, "b", "k7", 0..size as u64).await,
+            body(size, 7)
+        );
     });
 }
 
@@ -103,7 +140,10 @@ fn multipart_completion_concatenates_parts_without_copying() {
             initiated_ms: 1,
             headers: vec![],
         };
-        partition.commit(MetaOp::CreateUpload { upload }, vec![]).await.unwrap();
+        partition
+            .commit(MetaOp::CreateUpload { upload }, vec![])
+            .await
+            .unwrap();
         let parts = [body(5 << 20, 1), body(5 << 20, 2), body(12345, 3)];
         let mut listed = Vec::new();
         for (index, part) in parts.iter().enumerate() {
@@ -119,7 +159,13 @@ fn multipart_completion_concatenates_parts_without_copying() {
                 extents: written.extents,
             };
             partition
-                .commit_and_release(MetaOp::PutPart { upload_id: "u1".into(), part: record }, written.dirty_segments)
+                .commit_and_release(
+                    MetaOp::PutPart {
+                        upload_id: "u1".into(),
+                        part: record,
+                    },
+                    written.dirty_segments,
+                )
                 .await
                 .unwrap();
             listed.push((index as u32 + 1, etag));
@@ -131,7 +177,10 @@ fn multipart_completion_concatenates_parts_without_copying() {
             parts: vec![listed[1].clone(), listed[0].clone()],
             last_modified_ms: 2,
         };
-        let error = partition.commit(MetaOp::CompleteUpload(bad_order), vec![]).await.unwrap_err();
+        let error = partition
+            .commit(MetaOp::CompleteUpload(bad_order), vec![])
+            .await
+            .unwrap_err();
         assert_eq!(error, shard::ShardError::InvalidPartOrder);
         let complete = CompleteUpload {
             bucket: "b".into(),
@@ -140,14 +189,26 @@ fn multipart_completion_concatenates_parts_without_copying() {
             parts: listed,
             last_modified_ms: 2,
         };
-        let outcome = partition.commit(MetaOp::CompleteUpload(complete), vec![]).await.unwrap();
+        let outcome = partition
+            .commit(MetaOp::CompleteUpload(complete), vec![])
+            .await
+            .unwrap();
         let record = outcome.completed.unwrap();
         assert!(record.etag.ends_with("-3"));
         let expected: Vec<u8> = parts.concat();
-        assert_eq!(read(&partition, "b", "big", 0..expected.len() as u64).await, expected);
+        assert_eq!(
+            read(&partition, "b", "big", 0..expected.len() as u64).await,
+            expected
+        );
         let middle = (5 << 20) - 10..(5 << 20) + 10;
         assert_eq!(
-            read(&partition, "b", "big", middle.start as u64..middle.end as u64).await,
+            read(
+                &partition,
+                "b",
+                "big",
+                middle.start as u64..middle.end as u64
+            )
+            .await,
             &expected[middle]
         );
         assert!(partition.upload("u1").unwrap().is_none());

@@ -77,12 +77,18 @@ impl HttpBody {
     }
 
     async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
-        connection.fill(Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS)).await?;
+        connection
+            .fill(Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS))
+            .await?;
         Ok(())
     }
 
     /// Appends up to `PIECE_BYTES_MAX` body bytes to `out`; returns how many (0 at the end).
-    pub async fn read(&mut self, connection: &mut Connection, out: &mut Vec<u8>) -> Result<usize, BodyError> {
+    pub async fn read(
+        &mut self,
+        connection: &mut Connection,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, BodyError> {
         self.send_continue(connection).await?;
         loop {
             if self.done {
@@ -106,7 +112,10 @@ impl HttpBody {
                     return Ok(count);
                 }
                 BodyFraming::Chunked => {
-                    let step = self.chunked.decode(connection.unconsumed()).map_err(BodyError::HttpChunked)?;
+                    let step = self
+                        .chunked
+                        .decode(connection.unconsumed())
+                        .map_err(BodyError::HttpChunked)?;
                     match step {
                         HttpChunkedStep::Data { data, consumed } => {
                             let count = data.len().min(PIECE_BYTES_MAX);
@@ -138,7 +147,12 @@ impl HttpBody {
 /// The whole body stack of one request.
 pub enum BodyReader {
     Plain(HttpBody),
-    AwsChunked { http: HttpBody, decoder: Box<AwsChunkedDecoder>, framed: Vec<u8>, start: usize },
+    AwsChunked {
+        http: HttpBody,
+        decoder: Box<AwsChunkedDecoder>,
+        framed: Vec<u8>,
+        start: usize,
+    },
 }
 
 impl BodyReader {
@@ -151,10 +165,19 @@ impl BodyReader {
 
     /// Appends the next decoded bytes to `out`; 0 means the body ended and every framing-level
     /// check (chunk signatures, lengths) passed.
-    pub async fn read(&mut self, connection: &mut Connection, out: &mut Vec<u8>) -> Result<usize, BodyError> {
+    pub async fn read(
+        &mut self,
+        connection: &mut Connection,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, BodyError> {
         match self {
             BodyReader::Plain(http) => http.read(connection, out).await,
-            BodyReader::AwsChunked { http, decoder, framed, start } => loop {
+            BodyReader::AwsChunked {
+                http,
+                decoder,
+                framed,
+                start,
+            } => loop {
                 if decoder.is_done() {
                     // Whatever follows the aws-chunked end inside the HTTP body is an error.
                     if *start < framed.len() || http.read(connection, framed).await? > 0 {
@@ -162,7 +185,10 @@ impl BodyReader {
                     }
                     return Ok(0);
                 }
-                match decoder.decode(&framed[*start..]).map_err(BodyError::AwsChunked)? {
+                match decoder
+                    .decode(&framed[*start..])
+                    .map_err(BodyError::AwsChunked)?
+                {
                     ChunkedStep::Data { data, consumed } => {
                         out.extend_from_slice(data);
                         *start += consumed;

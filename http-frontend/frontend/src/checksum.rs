@@ -37,7 +37,9 @@ impl ChecksumAlgorithm {
     }
 
     pub fn from_header_name(name: &str) -> Option<ChecksumAlgorithm> {
-        Self::ALL.into_iter().find(|algorithm| name.eq_ignore_ascii_case(algorithm.header_name()))
+        Self::ALL
+            .into_iter()
+            .find(|algorithm| name.eq_ignore_ascii_case(algorithm.header_name()))
     }
 
     /// From `x-amz-sdk-checksum-algorithm` / `x-amz-checksum-algorithm` values.
@@ -62,15 +64,18 @@ pub enum Checksummer {
 impl Checksummer {
     pub fn new(algorithm: ChecksumAlgorithm) -> Checksummer {
         match algorithm {
-            ChecksumAlgorithm::Crc32 => {
-                Checksummer::Crc(algorithm, crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32IsoHdlc))
-            }
-            ChecksumAlgorithm::Crc32c => {
-                Checksummer::Crc(algorithm, crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi))
-            }
-            ChecksumAlgorithm::Crc64Nvme => {
-                Checksummer::Crc(algorithm, crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme))
-            }
+            ChecksumAlgorithm::Crc32 => Checksummer::Crc(
+                algorithm,
+                crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32IsoHdlc),
+            ),
+            ChecksumAlgorithm::Crc32c => Checksummer::Crc(
+                algorithm,
+                crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi),
+            ),
+            ChecksumAlgorithm::Crc64Nvme => Checksummer::Crc(
+                algorithm,
+                crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
+            ),
             ChecksumAlgorithm::Sha1 => Checksummer::Sha1(Sha1::new()),
             ChecksumAlgorithm::Sha256 => Checksummer::Sha256(Sha256::new()),
         }
@@ -113,14 +118,23 @@ mod tests {
     #[test]
     fn known_values() {
         // "hello world" CRC32 from S3-CLIENTS.md §2 (boto3 over HTTPS).
-        assert_eq!(checksum(ChecksumAlgorithm::Crc32, b"hello world"), "DUoRhQ==");
+        assert_eq!(
+            checksum(ChecksumAlgorithm::Crc32, b"hello world"),
+            "DUoRhQ=="
+        );
         assert_eq!(checksum(ChecksumAlgorithm::Crc32, b""), "AAAAAA==");
-        assert_eq!(checksum(ChecksumAlgorithm::Crc32c, b"hello world"), "yZRlqg==");
+        assert_eq!(
+            checksum(ChecksumAlgorithm::Crc32c, b"hello world"),
+            "yZRlqg=="
+        );
         assert_eq!(
             checksum(ChecksumAlgorithm::Sha256, b""),
             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
-        assert_eq!(checksum(ChecksumAlgorithm::Sha1, b""), "2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
+        assert_eq!(
+            checksum(ChecksumAlgorithm::Sha1, b""),
+            "2jmj7l5rSw0yVb/vlWAYkK/YBwk="
+        );
         assert_eq!(checksum(ChecksumAlgorithm::Crc64Nvme, b""), "AAAAAAAAAAA=");
     }
 }

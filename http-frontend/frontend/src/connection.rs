@@ -10,7 +10,9 @@ use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
-use base::limits::{CONNECTION_IDLE_TIMEOUT_SECS, REQUEST_HEAD_BYTES_MAX, REQUEST_HEAD_READ_TIMEOUT_SECS};
+use base::limits::{
+    CONNECTION_IDLE_TIMEOUT_SECS, REQUEST_HEAD_BYTES_MAX, REQUEST_HEAD_READ_TIMEOUT_SECS,
+};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use runtime::ShardContext;
@@ -43,7 +45,11 @@ pub enum ReadError {
 
 impl Connection {
     pub fn new(stream: monoio::net::TcpStream, buffered: Vec<u8>) -> Connection {
-        Connection { stream, buffer: buffered, start: 0 }
+        Connection {
+            stream,
+            buffer: buffered,
+            start: 0,
+        }
     }
 
     pub fn unconsumed(&self) -> &[u8] {
@@ -70,11 +76,10 @@ impl Connection {
         let capacity = self.buffer.capacity();
         let buffer = std::mem::take(&mut self.buffer);
         let read = self.stream.read(buffer.slice_mut(length..capacity));
-        let (result, slice) = match monoio::time::timeout(timeout, read).await {
-            Ok(done) => done,
-            // The read was cancelled with the connection's buffer inside it; the connection
-            // is closed by the caller, so nothing is lost that anyone will read.
-            Err(_) => return Err(ReadError::TimedOut),
+        // On timeout the read is cancelled with the connection's buffer inside it; the caller
+        // closes the connection, so nothing is lost that anyone would read.
+        let Ok((result, slice)) = monoio::time::timeout(timeout, read).await else {
+            return Err(ReadError::TimedOut);
         };
         self.buffer = slice.into_inner();
         match result {
@@ -130,7 +135,8 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
                 if status == 431 {
                     error = error.resource("request head");
                 }
-                let bytes = response::error_bytes(&error, "", false, &response::new_request_id(&context));
+                let bytes =
+                    response::error_bytes(&error, "", false, &response::new_request_id(&context));
                 let _ = connection.write_all(bytes).await;
                 return;
             }
@@ -143,7 +149,8 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
             }
             Placement::Here(route) => {
                 let _request = context.begin_request();
-                let keep_alive = dispatch::serve_request(&context, &mut connection, head, route).await;
+                let keep_alive =
+                    dispatch::serve_request(&context, &mut connection, head, route).await;
                 if !keep_alive || context.shutting_down.get() {
                     return;
                 }
@@ -160,7 +167,10 @@ enum HeadOutcome {
 /// Reads until a complete head is buffered. The first request of a connection gets the
 /// header-read timeout; later ones the idle timeout, then the header-read timeout once bytes
 /// start to arrive.
-async fn read_head(connection: &mut Connection, first_request: bool) -> Result<crate::request::RequestHead, HeadOutcome> {
+async fn read_head(
+    connection: &mut Connection,
+    first_request: bool,
+) -> Result<crate::request::RequestHead, HeadOutcome> {
     let mut waited_for_first_byte = !first_request && connection.unconsumed().is_empty();
     loop {
         match parse_head(connection.unconsumed()) {
@@ -184,7 +194,11 @@ async fn read_head(connection: &mut Connection, first_request: bool) -> Result<c
 }
 
 async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32) {
-    let Connection { stream, buffer, start } = connection;
+    let Connection {
+        stream,
+        buffer,
+        start,
+    } = connection;
     let buffered = buffer[start..].to_vec();
     let raw = stream.into_raw_fd();
     // SAFETY: `raw` was just released by the monoio stream (no operation is in flight on it:
@@ -193,7 +207,11 @@ async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32
     let stream = unsafe { std::net::TcpStream::from_raw_fd(raw) };
     let message = MeshMessage::Connection { stream, buffered };
     // A full inbox makes this connection wait (backpressure); other tasks keep running.
-    if context.inboxes[shard_id as usize].send_async(message).await.is_err() {
+    if context.inboxes[shard_id as usize]
+        .send_async(message)
+        .await
+        .is_err()
+    {
         tracing::debug!(to = shard_id, "owner shard stopped; connection closed");
     }
 }

@@ -8,7 +8,10 @@ use std::rc::Rc;
 use runtime::ShardContext;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{Operation, QueryParams, Route, route};
-use s3_proto::sigv4::{AuthContext, Authenticated, CredentialStore, PayloadMode, SignedRequest, SigningKeyCache, authenticate};
+use s3_proto::sigv4::{
+    AuthContext, Authenticated, CredentialStore, PayloadMode, SignedRequest, SigningKeyCache,
+    authenticate,
+};
 
 use crate::connection::Connection;
 use crate::handlers;
@@ -29,8 +32,12 @@ pub fn placement(context: &ShardContext, head: &RequestHead) -> Placement {
     let Ok(query) = QueryParams::parse(&head.raw_query) else {
         return Placement::Here(None);
     };
-    let Ok(route) = route(&head.method, &head.raw_path, &query, head.has_header("x-amz-copy-source"))
-    else {
+    let Ok(route) = route(
+        &head.method,
+        &head.raw_path,
+        &query,
+        head.has_header("x-amz-copy-source"),
+    ) else {
         return Placement::Here(None);
     };
     if let (Some(bucket), Some(key)) = (&route.bucket, &route.key) {
@@ -50,7 +57,8 @@ struct Credentials<'a> {
 impl CredentialStore for Credentials<'_> {
     fn secret_key(&self, access_key_id: &str) -> Option<&str> {
         // The id is public; the secret is compared inside the verifier in constant time.
-        (access_key_id == self.settings.root_access_key_id).then_some(self.settings.root_secret_key.as_str())
+        (access_key_id == self.settings.root_access_key_id)
+            .then_some(self.settings.root_secret_key.as_str())
     }
 }
 
@@ -108,7 +116,8 @@ pub async fn serve_request(
     connection.consume(head.head_length);
     if let Some(response) = handlers::health::answer(context, &head) {
         let keep_alive = head.keep_alive && !head.has_body();
-        let bytes = response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
+        let bytes =
+            response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
     let prepared = prepare(context, &head, route);
@@ -149,14 +158,25 @@ pub async fn serve_request(
     let written = match result {
         Ok(_) if exchange.responded => true,
         Ok(response) => {
-            let bytes =
-                response::response_bytes(&response, exchange.is_head(), keep_alive, &exchange.request_id);
+            let bytes = response::response_bytes(
+                &response,
+                exchange.is_head(),
+                keep_alive,
+                &exchange.request_id,
+            );
             exchange.connection.write_all(bytes).await.is_ok()
         }
         // The head went out already; cutting the connection short is the only signal left.
         Err(_) if exchange.responded => return false,
         Err(error) => {
-            write_error(exchange.connection, &exchange.head, &error, keep_alive, &exchange.request_id).await
+            write_error(
+                exchange.connection,
+                &exchange.head,
+                &error,
+                keep_alive,
+                &exchange.request_id,
+            )
+            .await
         }
     };
     if written && body_unread {
@@ -167,14 +187,21 @@ pub async fn serve_request(
 
 type Prepared = (Route, QueryParams, String, PayloadMode);
 
-fn prepare(context: &ShardContext, head: &RequestHead, route: Option<Route>) -> Result<Prepared, S3Error> {
+fn prepare(
+    context: &ShardContext,
+    head: &RequestHead,
+    route: Option<Route>,
+) -> Result<Prepared, S3Error> {
     let query = QueryParams::parse(&head.raw_query)?;
     let route = match route {
         Some(route) => route,
         None => route_request(head, &query)?,
     };
-    let headers: Vec<(&str, &[u8])> =
-        head.headers.iter().map(|(name, value)| (name.as_str(), value.as_slice())).collect();
+    let headers: Vec<(&str, &[u8])> = head
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_slice()))
+        .collect();
     let signed = SignedRequest {
         method: &head.method,
         raw_path: &head.raw_path,
@@ -183,21 +210,36 @@ fn prepare(context: &ShardContext, head: &RequestHead, route: Option<Route>) -> 
     };
     let now_unix_secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX));
-    let auth_context = AuthContext { region: &context.settings.region, now_unix_secs };
-    let store = Credentials { settings: &context.settings };
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        });
+    let auth_context = AuthContext {
+        region: &context.settings.region,
+        now_unix_secs,
+    };
+    let store = Credentials {
+        settings: &context.settings,
+    };
     let authenticated = SIGNING_KEYS
         .with(|cache| authenticate(&signed, &auth_context, &store, &mut cache.borrow_mut()))
         .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
     match authenticated {
         // No bucket policies yet: anonymous requests are denied.
         Authenticated::Anonymous => Err(S3Error::new(S3ErrorCode::AccessDenied)),
-        Authenticated::Signed { access_key_id, payload } => Ok((route, query, access_key_id, payload)),
+        Authenticated::Signed {
+            access_key_id,
+            payload,
+        } => Ok((route, query, access_key_id, payload)),
     }
 }
 
 fn route_request(head: &RequestHead, query: &QueryParams) -> Result<Route, S3Error> {
-    route(&head.method, &head.raw_path, query, head.has_header("x-amz-copy-source"))
+    route(
+        &head.method,
+        &head.raw_path,
+        query,
+        head.has_header("x-amz-copy-source"),
+    )
 }
 
 async fn write_error(
@@ -223,7 +265,10 @@ async fn write_error(
 pub fn not_implemented(operation: Operation) -> S3Error {
     S3Error::with_message(
         S3ErrorCode::NotImplemented,
-        format!("{} is not implemented by this server yet", operation.as_str()),
+        format!(
+            "{} is not implemented by this server yet",
+            operation.as_str()
+        ),
     )
 }
 

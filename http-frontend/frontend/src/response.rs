@@ -19,7 +19,11 @@ pub fn new_request_id(context: &ShardContext) -> String {
         counter.set(next);
         next
     });
-    format!("{:04X}{:012X}", context.shard_id & 0xFFFF, count & 0xFFFF_FFFF_FFFF)
+    format!(
+        "{:04X}{:012X}",
+        context.shard_id & 0xFFFF,
+        count & 0xFFFF_FFFF_FFFF
+    )
 }
 
 pub fn reason(status: u16) -> &'static str {
@@ -57,16 +61,24 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16) -> Response {
-        Response { status, headers: Vec::new(), body: Vec::new(), content_length_override: None }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            content_length_override: None,
+        }
     }
 
     pub fn xml(body: String) -> Response {
         let mut response = Response::new(200);
-        response.headers.push(("Content-Type", "application/xml".to_owned()));
+        response
+            .headers
+            .push(("Content-Type", "application/xml".to_owned()));
         response.body = body.into_bytes();
         response
     }
 
+    #[must_use]
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
         self.headers.push((name, value.into()));
         self
@@ -84,8 +96,15 @@ pub fn head_bytes(
 ) -> Vec<u8> {
     let mut head = String::with_capacity(512);
     let _ = write!(head, "HTTP/1.1 {status} {}\r\n", reason(status));
-    let _ = write!(head, "Server: MaxIOFS\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {request_id}\r\n");
-    let _ = write!(head, "Date: {}\r\n", httpdate::fmt_http_date(std::time::SystemTime::now()));
+    let _ = write!(
+        head,
+        "Server: MaxIOFS\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {request_id}\r\n"
+    );
+    let _ = write!(
+        head,
+        "Date: {}\r\n",
+        httpdate::fmt_http_date(std::time::SystemTime::now())
+    );
     for (name, value) in headers {
         let _ = write!(head, "{name}: {value}\r\n");
     }
@@ -101,9 +120,23 @@ pub fn head_bytes(
 }
 
 /// The full bytes of a response (head and body); HEAD requests get the head only.
-pub fn response_bytes(response: &Response, is_head: bool, keep_alive: bool, request_id: &str) -> Vec<u8> {
-    let length = response.content_length_override.unwrap_or(response.body.len() as u64);
-    let mut bytes = head_bytes(response.status, &response.headers, &[], length, keep_alive, request_id);
+pub fn response_bytes(
+    response: &Response,
+    is_head: bool,
+    keep_alive: bool,
+    request_id: &str,
+) -> Vec<u8> {
+    let length = response
+        .content_length_override
+        .unwrap_or(response.body.len() as u64);
+    let mut bytes = head_bytes(
+        response.status,
+        &response.headers,
+        &[],
+        length,
+        keep_alive,
+        request_id,
+    );
     if !is_head {
         bytes.extend_from_slice(&response.body);
     }
@@ -111,10 +144,17 @@ pub fn response_bytes(response: &Response, is_head: bool, keep_alive: bool, requ
 }
 
 /// The full bytes of an S3 error response.
-pub fn error_bytes(error: &S3Error, _resource: &str, keep_alive: bool, request_id: &str) -> Vec<u8> {
+pub fn error_bytes(
+    error: &S3Error,
+    _resource: &str,
+    keep_alive: bool,
+    request_id: &str,
+) -> Vec<u8> {
     let body = error_response_xml(error, request_id, request_id);
     let mut response = Response::new(error.http_status());
-    response.headers.push(("Content-Type", "application/xml".to_owned()));
+    response
+        .headers
+        .push(("Content-Type", "application/xml".to_owned()));
     response.body = body.into_bytes();
     response_bytes(&response, false, keep_alive, request_id)
 }
@@ -122,5 +162,12 @@ pub fn error_bytes(error: &S3Error, _resource: &str, keep_alive: bool, request_i
 /// An error answer to a HEAD request: status and headers, no body (as S3 does).
 pub fn head_error_bytes(error: &S3Error, keep_alive: bool, request_id: &str) -> Vec<u8> {
     let headers = [("x-amz-error-code", error.code.as_str().to_owned())];
-    head_bytes(error.http_status(), &headers, &[], 0, keep_alive, request_id)
+    head_bytes(
+        error.http_status(),
+        &headers,
+        &[],
+        0,
+        keep_alive,
+        request_id,
+    )
 }

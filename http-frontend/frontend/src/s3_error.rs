@@ -19,12 +19,16 @@ pub fn from_shard(error: &ShardError) -> S3Error {
         ShardError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
         ShardError::NoSuchKey => S3Error::new(S3ErrorCode::NoSuchKey),
         ShardError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),
-        ShardError::InvalidPart { part_number } => S3Error::new(S3ErrorCode::InvalidPart)
-            .extra("PartNumber", part_number.to_string()),
+        ShardError::InvalidPart { part_number } => {
+            S3Error::new(S3ErrorCode::InvalidPart).extra("PartNumber", part_number.to_string())
+        }
         ShardError::InvalidPartOrder => S3Error::new(S3ErrorCode::InvalidPartOrder),
         ShardError::EntityTooSmall { part_number } => S3Error::new(S3ErrorCode::EntityTooSmall)
             .extra("PartNumber", part_number.to_string())
-            .extra("MinSizeAllowed", shard::meta::PART_SIZE_BYTES_MIN.to_string()),
+            .extra(
+                "MinSizeAllowed",
+                shard::meta::PART_SIZE_BYTES_MIN.to_string(),
+            ),
         ShardError::StorageFull => S3Error::new(S3ErrorCode::XMinioStorageFull),
         ShardError::ShuttingDown => S3Error::with_message(
             S3ErrorCode::ServiceUnavailable,
@@ -50,17 +54,20 @@ pub fn from_sigv4(error: &SigV4Error, region: &str) -> S3Error {
         SigV4Error::PresignedRequestNotYetValid => {
             S3Error::with_message(S3ErrorCode::AccessDenied, "Request is not valid yet")
         }
-        SigV4Error::AuthorizationHeaderMalformed { expected_region } => {
-            with_region(S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed), expected_region, region)
-        }
-        SigV4Error::AuthorizationQueryParametersError { expected_region } => with_region(
-            S3Error::new(S3ErrorCode::AuthorizationQueryParametersError),
-            expected_region,
+        SigV4Error::AuthorizationHeaderMalformed { expected_region } => with_region(
+            S3Error::new(S3ErrorCode::AuthorizationHeaderMalformed),
+            expected_region.as_ref(),
             region,
         ),
-        SigV4Error::MultipleAuthMechanisms => {
-            S3Error::with_message(S3ErrorCode::InvalidArgument, "Only one auth mechanism allowed")
-        }
+        SigV4Error::AuthorizationQueryParametersError { expected_region } => with_region(
+            S3Error::new(S3ErrorCode::AuthorizationQueryParametersError),
+            expected_region.as_ref(),
+            region,
+        ),
+        SigV4Error::MultipleAuthMechanisms => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Only one auth mechanism allowed",
+        ),
         SigV4Error::XAmzContentSha256Invalid => S3Error::with_message(
             S3ErrorCode::InvalidArgument,
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a SHA-256 hex digest",
@@ -85,15 +92,19 @@ pub fn from_sigv4(error: &SigV4Error, region: &str) -> S3Error {
     }
 }
 
-fn with_region(error: S3Error, expected_region: &Option<String>, region: &str) -> S3Error {
-    if expected_region.is_some() { error.extra("Region", region) } else { error }
+/// Adds `<Region>` when the verifier found a region mismatch, so clients can self-correct.
+fn with_region(error: S3Error, expected_region: Option<&String>, region: &str) -> S3Error {
+    if expected_region.is_some() {
+        error.extra("Region", region)
+    } else {
+        error
+    }
 }
 
 pub fn from_body(error: &BodyError) -> S3Error {
     match error {
         BodyError::TimedOut => S3Error::new(S3ErrorCode::RequestTimeout),
-        BodyError::Incomplete => S3Error::new(S3ErrorCode::IncompleteBody),
-        BodyError::Io(_) => S3Error::new(S3ErrorCode::IncompleteBody),
+        BodyError::Incomplete | BodyError::Io(_) => S3Error::new(S3ErrorCode::IncompleteBody),
         BodyError::HttpChunked(error) => from_http_chunked(error),
         BodyError::AwsChunked(error) => from_aws_chunked(error),
     }
@@ -123,7 +134,10 @@ fn from_aws_chunked(error: &AwsChunkedError) -> S3Error {
         }
         AwsChunkedError::SignatureDoesNotMatch => S3Error::new(S3ErrorCode::SignatureDoesNotMatch),
         AwsChunkedError::UnexpectedTrailer | AwsChunkedError::TrailerTooLarge => {
-            S3Error::with_message(S3ErrorCode::InvalidRequest, "Unexpected or oversized trailer")
+            S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Unexpected or oversized trailer",
+            )
         }
         AwsChunkedError::TrailerMissing => S3Error::with_message(
             S3ErrorCode::InvalidRequest,

@@ -3,7 +3,9 @@
 //! coordinator (`runtime::catalogue`).
 
 use s3_proto::error::{S3Error, S3ErrorCode};
-use s3_proto::xml::{Bucket, ListAllMyBucketsResult, location_constraint_xml, parse_create_bucket_configuration};
+use s3_proto::xml::{
+    Bucket, ListAllMyBucketsResult, location_constraint_xml, parse_create_bucket_configuration,
+};
 use shard::BucketRecord;
 
 use crate::dispatch::Exchange;
@@ -16,8 +18,14 @@ const CREATE_BUCKET_BODY_BYTES_MAX: usize = 64 * 1024;
 
 pub fn owner(exchange: &Exchange<'_>) -> s3_proto::xml::Owner {
     use sha2::Digest as _;
-    let id = sha2::Sha256::digest(format!("maxiofs-owner:{}", exchange.context.settings.root_access_key_id));
-    s3_proto::xml::Owner { id: hex::encode(id), display_name: "maxiofs".to_owned() }
+    let id = sha2::Sha256::digest(format!(
+        "maxiofs-owner:{}",
+        exchange.context.settings.root_access_key_id
+    ));
+    s3_proto::xml::Owner {
+        id: hex::encode(id),
+        display_name: "maxiofs".to_owned(),
+    }
 }
 
 pub fn list_buckets(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
@@ -31,7 +39,12 @@ pub fn list_buckets(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
             bucket_region: Some(record.region),
         })
         .collect();
-    let result = ListAllMyBucketsResult { owner: owner(exchange), buckets, continuation_token: None, prefix: None };
+    let result = ListAllMyBucketsResult {
+        owner: owner(exchange),
+        buckets,
+        continuation_token: None,
+        prefix: None,
+    };
     Ok(Response::xml(result.to_xml()))
 }
 
@@ -43,12 +56,18 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         if !matches {
             return Err(S3Error::with_message(
                 S3ErrorCode::IllegalLocationConstraintException,
-                format!("The {constraint} location constraint is incompatible with the region of this endpoint ({region})."),
+                format!(
+                    "The {constraint} location constraint is incompatible with the region of this endpoint ({region})."
+                ),
             ));
         }
     }
     let name = exchange.bucket().to_owned();
-    let record = BucketRecord { name: name.clone(), created_ms: now_ms(), region };
+    let record = BucketRecord {
+        name: name.clone(),
+        created_ms: now_ms(),
+        region,
+    };
     runtime::catalogue::create_bucket(exchange.context, record)
         .await
         .map_err(|error| s3_error::from_shard(&error).resource(format!("/{name}")))?;
@@ -82,7 +101,9 @@ pub fn get_bucket_location(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Fails with NoSuchBucket unless the bucket exists on this shard's catalogue copy.

@@ -20,7 +20,13 @@ fn max_keys(exchange: &Exchange<'_>) -> Result<u32, S3Error> {
         Some(value) => value
             .parse::<u32>()
             .map(|count| count.min(LIST_KEYS_MAX))
-            .map_err(|_| S3Error::invalid_argument("Provided max-keys not an integer or within integer range", "max-keys", value)),
+            .map_err(|_| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                    "max-keys",
+                    value,
+                )
+            }),
     }
 }
 
@@ -45,7 +51,13 @@ fn encode_token(start: &ListStart, page: &ListPage) -> String {
 }
 
 fn decode_token(token: &str) -> Result<ListStart, S3Error> {
-    let invalid = || S3Error::invalid_argument("The continuation token provided is incorrect", "continuation-token", token);
+    let invalid = || {
+        S3Error::invalid_argument(
+            "The continuation token provided is incorrect",
+            "continuation-token",
+            token,
+        )
+    };
     let raw = TOKEN_BASE64.decode(token).map_err(|_| invalid())?;
     match raw.split_first() {
         Some((b'k', key)) => Ok(ListStart::After(key.to_vec())),
@@ -61,7 +73,10 @@ struct Listed {
 
 fn to_xml_items(exchange: &Exchange<'_>, page: &ListPage, fetch_owner: bool) -> Listed {
     let owner = fetch_owner.then(|| owner(exchange));
-    let mut listed = Listed { contents: Vec::new(), common_prefixes: Vec::new() };
+    let mut listed = Listed {
+        contents: Vec::new(),
+        common_prefixes: Vec::new(),
+    };
     for item in &page.items {
         match item {
             ListItem::Object(entry) => listed.contents.push(Object {
@@ -74,30 +89,52 @@ fn to_xml_items(exchange: &Exchange<'_>, page: &ListPage, fetch_owner: bool) -> 
                 checksum_algorithm: None,
             }),
             ListItem::CommonPrefix(prefix) => {
-                listed.common_prefixes.push(CommonPrefix { prefix: String::from_utf8_lossy(prefix).into_owned() });
+                listed.common_prefixes.push(CommonPrefix {
+                    prefix: String::from_utf8_lossy(prefix).into_owned(),
+                });
             }
         }
     }
     listed
 }
 
-async fn run_listing(exchange: &Exchange<'_>, start: ListStart, max_keys: u32) -> Result<ListPage, S3Error> {
+async fn run_listing(
+    exchange: &Exchange<'_>,
+    start: ListStart,
+    max_keys: u32,
+) -> Result<ListPage, S3Error> {
     require_bucket(exchange)?;
     let query = ListQuery {
         bucket: exchange.bucket().to_owned(),
-        prefix: exchange.query.get("prefix").unwrap_or("").as_bytes().to_vec(),
-        delimiter: exchange.query.get("delimiter").unwrap_or("").as_bytes().to_vec(),
+        prefix: exchange
+            .query
+            .get("prefix")
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec(),
+        delimiter: exchange
+            .query
+            .get("delimiter")
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec(),
         start,
         max_keys: max_keys as usize,
     };
-    list(exchange.context, &query).await.map_err(|e| s3_error::from_shard(&e))
+    list(exchange.context, &query)
+        .await
+        .map_err(|e| s3_error::from_shard(&e))
 }
 
 pub async fn list_objects_v2(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let max_keys = max_keys(exchange)?;
     let encoding_type = EncodingType::from_query(exchange.query.get("encoding-type"))?;
     let continuation_token = exchange.query.get("continuation-token").map(str::to_owned);
-    let start_after = exchange.query.get("start-after").filter(|value| !value.is_empty()).map(str::to_owned);
+    let start_after = exchange
+        .query
+        .get("start-after")
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned);
     let start = match (&continuation_token, &start_after) {
         (Some(token), _) => decode_token(token)?,
         (None, Some(after)) => ListStart::After(after.as_bytes().to_vec()),
@@ -109,7 +146,11 @@ pub async fn list_objects_v2(exchange: &mut Exchange<'_>) -> Result<Response, S3
     let result = ListObjectsV2Result {
         name: exchange.bucket().to_owned(),
         prefix: exchange.query.get("prefix").unwrap_or("").to_owned(),
-        delimiter: exchange.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_owned),
+        delimiter: exchange
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned),
         max_keys,
         is_truncated: page.is_truncated,
         continuation_token,
@@ -126,20 +167,30 @@ pub async fn list_objects_v1(exchange: &mut Exchange<'_>) -> Result<Response, S3
     let max_keys = max_keys(exchange)?;
     let encoding_type = EncodingType::from_query(exchange.query.get("encoding-type"))?;
     let marker = exchange.query.get("marker").unwrap_or("").to_owned();
-    let delimiter = exchange.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
+    let delimiter = exchange
+        .query
+        .get("delimiter")
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
     let start = if marker.is_empty() {
         ListStart::After(Vec::new())
     } else {
         match &delimiter {
             // A marker that is a common prefix skips everything under it.
-            Some(delimiter) if marker.ends_with(delimiter.as_str()) => next_after_prefix(marker.as_bytes()),
+            Some(delimiter) if marker.ends_with(delimiter.as_str()) => {
+                next_after_prefix(marker.as_bytes())
+            }
             _ => ListStart::After(marker.as_bytes().to_vec()),
         }
     };
     let page = run_listing(exchange, start, max_keys).await?;
     let next_marker = match (page.is_truncated, &delimiter, page.items.last()) {
-        (true, Some(_), Some(ListItem::Object(entry))) => Some(String::from_utf8_lossy(&entry.key).into_owned()),
-        (true, Some(_), Some(ListItem::CommonPrefix(prefix))) => Some(String::from_utf8_lossy(prefix).into_owned()),
+        (true, Some(_), Some(ListItem::Object(entry))) => {
+            Some(String::from_utf8_lossy(&entry.key).into_owned())
+        }
+        (true, Some(_), Some(ListItem::CommonPrefix(prefix))) => {
+            Some(String::from_utf8_lossy(prefix).into_owned())
+        }
         _ => None,
     };
     let listed = to_xml_items(exchange, &page, true);

@@ -5,7 +5,9 @@
 use base::limits::{PART_SIZE_BYTES_MAX, XML_BODY_BYTES_MAX};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::parse_part_number;
-use s3_proto::xml::{CompleteMultipartUploadResult, InitiateMultipartUploadResult, parse_complete_multipart_upload};
+use s3_proto::xml::{
+    CompleteMultipartUploadResult, InitiateMultipartUploadResult, parse_complete_multipart_upload,
+};
 use shard::UploadRecord;
 use shard::meta::{CompleteUpload, MetaOp, PartRecord};
 
@@ -27,9 +29,16 @@ fn upload_id(exchange: &Exchange<'_>) -> Result<String, S3Error> {
 }
 
 fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result<(), S3Error> {
-    let partition = exchange.context.local_partition(exchange.bucket(), exchange.key());
-    match partition.upload(upload_id).map_err(|e| s3_error::from_shard(&e))? {
-        Some(upload) if upload.bucket == exchange.bucket() && upload.key == exchange.key() => Ok(()),
+    let partition = exchange
+        .context
+        .local_partition(exchange.bucket(), exchange.key());
+    match partition
+        .upload(upload_id)
+        .map_err(|e| s3_error::from_shard(&e))?
+    {
+        Some(upload) if upload.bucket == exchange.bucket() && upload.key == exchange.key() => {
+            Ok(())
+        }
         _ => Err(S3Error::new(S3ErrorCode::NoSuchUpload)),
     }
 }
@@ -37,7 +46,9 @@ fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result<(), S3Erro
 pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let headers = stored_headers(exchange)?;
     let context = exchange.context;
-    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
     let upload_id = hex::encode(rand::random::<[u8; 16]>());
     let upload = UploadRecord {
         upload_id: upload_id.clone(),
@@ -47,7 +58,10 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         headers,
     };
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    partition.commit(MetaOp::CreateUpload { upload }, Vec::new()).await.map_err(|e| s3_error::from_shard(&e))?;
+    partition
+        .commit(MetaOp::CreateUpload { upload }, Vec::new())
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
     let result = InitiateMultipartUploadResult {
         bucket: exchange.bucket().to_owned(),
         key: exchange.key().to_owned(),
@@ -59,7 +73,8 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
 pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let part_number = parse_part_number(exchange.query.get("partNumber").unwrap_or(""))?;
     let upload_id = upload_id(exchange)?;
-    if exchange.head.framing == crate::request::BodyFraming::None && exchange.head.header("content-length").is_none()
+    if exchange.head.framing == crate::request::BodyFraming::None
+        && exchange.head.header("content-length").is_none()
     {
         return Err(S3Error::new(S3ErrorCode::MissingContentLength));
     }
@@ -68,12 +83,17 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
     let context = exchange.context;
-    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
     require_upload(exchange, &upload_id)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let mut writer = partition.writer(size_hint);
     let summary = read_body(exchange, Sink::Object(&mut writer), PART_SIZE_BYTES_MAX).await?;
-    let written = writer.finish().await.map_err(|e| s3_error::from_shard(&e))?;
+    let written = writer
+        .finish()
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
     let etag = hex::encode(summary.md5);
     let part = PartRecord {
         part_number,
@@ -102,20 +122,28 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
     let body = read_small_body(exchange, XML_BODY_BYTES_MAX).await?;
     let parts = parse_complete_multipart_upload(&body)?;
     let context = exchange.context;
-    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let complete = CompleteUpload {
         bucket: exchange.bucket().to_owned(),
         key: exchange.key().to_owned(),
         upload_id,
-        parts: parts.into_iter().map(|part| (part.part_number, part.etag)).collect(),
+        parts: parts
+            .into_iter()
+            .map(|part| (part.part_number, part.etag))
+            .collect(),
         last_modified_ms: now_ms(),
     };
     let outcome = partition
         .commit_and_release(MetaOp::CompleteUpload(complete), Vec::new())
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    let etag = outcome.completed.map(|record| record.etag).unwrap_or_default();
+    let etag = outcome
+        .completed
+        .map(|record| record.etag)
+        .unwrap_or_default();
     let result = CompleteMultipartUploadResult {
         location: format!("/{}/{}", exchange.bucket(), exchange.key()),
         bucket: exchange.bucket().to_owned(),
@@ -138,6 +166,9 @@ pub async fn abort_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Respo
         key: exchange.key().to_owned(),
         upload_id,
     };
-    partition.commit_and_release(op, Vec::new()).await.map_err(|e| s3_error::from_shard(&e))?;
+    partition
+        .commit_and_release(op, Vec::new())
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
     Ok(Response::new(204))
 }

@@ -37,7 +37,10 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
             continue;
         }
         let Ok(value) = std::str::from_utf8(value) else {
-            return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Header {name} is not UTF-8")));
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                format!("Header {name} is not UTF-8"),
+            ));
         };
         let mut value = value.trim().to_owned();
         if name == "content-encoding" {
@@ -64,7 +67,8 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 }
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    if exchange.head.framing == crate::request::BodyFraming::None && exchange.head.header("content-length").is_none()
+    if exchange.head.framing == crate::request::BodyFraming::None
+        && exchange.head.header("content-length").is_none()
     {
         return Err(S3Error::new(S3ErrorCode::MissingContentLength));
     }
@@ -74,11 +78,21 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
     let context = exchange.context;
-    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let mut writer = partition.writer(size_hint);
-    let summary = read_body(exchange, Sink::Object(&mut writer), PUT_OBJECT_SIZE_BYTES_MAX).await?;
-    let written = writer.finish().await.map_err(|e| s3_error::from_shard(&e))?;
+    let summary = read_body(
+        exchange,
+        Sink::Object(&mut writer),
+        PUT_OBJECT_SIZE_BYTES_MAX,
+    )
+    .await?;
+    let written = writer
+        .finish()
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
     let etag = hex::encode(summary.md5);
     if let Some((algorithm, value)) = &summary.checksum {
         headers.push((algorithm.header_name().to_owned(), value.clone()));
@@ -91,7 +105,11 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         extents: written.extents,
         part_sizes_bytes: Vec::new(),
     };
-    let op = MetaOp::PutObject { bucket: exchange.bucket().to_owned(), key: exchange.key().to_owned(), record };
+    let op = MetaOp::PutObject {
+        bucket: exchange.bucket().to_owned(),
+        key: exchange.key().to_owned(),
+        record,
+    };
     partition
         .commit_and_release(op, written.dirty_segments)
         .await
@@ -105,40 +123,59 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
 
 pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
-    let _write = context.begin_write(exchange.bucket()).map_err(|e| s3_error::from_shard(&e))?;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let op = MetaOp::DeleteObject { bucket: exchange.bucket().to_owned(), key: exchange.key().to_owned() };
-    partition.commit_and_release(op, Vec::new()).await.map_err(|e| s3_error::from_shard(&e))?;
+    let op = MetaOp::DeleteObject {
+        bucket: exchange.bucket().to_owned(),
+        key: exchange.key().to_owned(),
+    };
+    partition
+        .commit_and_release(op, Vec::new())
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
     Ok(Response::new(204))
 }
 
 /// Parses a single `bytes=` range against `size`: `Ok(None)` means the whole object (no or
 /// ignorable Range header), `Err(InvalidRange)` an unsatisfiable one.
 pub fn parse_range(value: &str, size: u64) -> Result<Option<Range<u64>>, S3Error> {
-    let invalid = || S3Error::new(S3ErrorCode::InvalidRange).extra("ActualObjectSize", size.to_string());
-    let Some(spec) = value.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let invalid =
+        || S3Error::new(S3ErrorCode::InvalidRange).extra("ActualObjectSize", size.to_string());
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         // Multiple ranges: S3 ignores the header and returns the whole object.
         return Ok(None);
     }
-    let Some((first, last)) = spec.split_once('-') else { return Ok(None) };
+    let Some((first, last)) = spec.split_once('-') else {
+        return Ok(None);
+    };
     let (first, last) = (first.trim(), last.trim());
     let parse = |text: &str| text.parse::<u64>().ok();
     if first.is_empty() {
-        let Some(suffix) = parse(last) else { return Ok(None) };
+        let Some(suffix) = parse(last) else {
+            return Ok(None);
+        };
         if suffix == 0 || size == 0 {
             return Err(invalid());
         }
         return Ok(Some(size - suffix.min(size)..size));
     }
-    let Some(start) = parse(first) else { return Ok(None) };
+    let Some(start) = parse(first) else {
+        return Ok(None);
+    };
     if start >= size {
         return Err(invalid());
     }
     let end = if last.is_empty() {
         size
     } else {
-        let Some(last) = parse(last) else { return Ok(None) };
+        let Some(last) = parse(last) else {
+            return Ok(None);
+        };
         if last < start {
             return Ok(None);
         }
@@ -149,14 +186,80 @@ pub fn parse_range(value: &str, size: u64) -> Result<Option<Range<u64>>, S3Error
 
 /// The byte range of part `part_number` (1-based) of a record.
 fn part_range(record: &ObjectRecord, part_number: u32) -> Result<Range<u64>, S3Error> {
-    let sizes: Vec<u64> =
-        if record.part_sizes_bytes.is_empty() { vec![record.size_bytes] } else { record.part_sizes_bytes.clone() };
+    let sizes: Vec<u64> = if record.part_sizes_bytes.is_empty() {
+        vec![record.size_bytes]
+    } else {
+        record.part_sizes_bytes.clone()
+    };
     let index = part_number as usize - 1;
     if index >= sizes.len() {
-        return Err(S3Error::with_message(S3ErrorCode::InvalidRange, "The requested partnumber is not satisfiable"));
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRange,
+            "The requested partnumber is not satisfiable",
+        ));
     }
     let start: u64 = sizes[..index].iter().sum();
     Ok(start..start + sizes[index])
+}
+
+/// The status, byte range and range headers a GET or HEAD answers with.
+type Selection = (u16, Range<u64>, Vec<(String, String)>);
+
+fn select_range(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<Selection, S3Error> {
+    let size = record.size_bytes;
+    let mut extra = Vec::new();
+    let range = if let Some(part_number) = exchange.query.get("partNumber") {
+        let part_number = s3_proto::router::parse_part_number(part_number)?;
+        let parts = record.part_sizes_bytes.len().max(1);
+        extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
+        part_range(record, part_number)?
+    } else if let Some(value) = exchange.head.header_str("range")
+        && let Some(requested) = parse_range(value, size)?
+    {
+        requested
+    } else {
+        return Ok((200, 0..size, extra));
+    };
+    let last = range.end.saturating_sub(1).max(range.start);
+    extra.push((
+        "Content-Range".to_owned(),
+        format!("bytes {}-{last}/{size}", range.start),
+    ));
+    Ok((206, range, extra))
+}
+
+/// The stored headers as returned, with `response-*` overrides and checksums when asked.
+fn object_headers(
+    exchange: &Exchange<'_>,
+    record: &ObjectRecord,
+    status: u16,
+) -> Vec<(String, String)> {
+    let checksum_mode = exchange
+        .head
+        .header_str("x-amz-checksum-mode")
+        .is_some_and(|value| value.eq_ignore_ascii_case("ENABLED"));
+    let mut headers = Vec::new();
+    for (name, value) in &record.headers {
+        // A checksum covers the whole object, so a partial answer never carries it.
+        if name.starts_with("x-amz-checksum-") && (!checksum_mode || status == 206) {
+            continue;
+        }
+        let value = exchange
+            .query
+            .get(&format!("response-{name}"))
+            .unwrap_or(value);
+        headers.push((name.clone(), value.to_owned()));
+    }
+    for header in STORED_HEADERS {
+        let stored = record.headers.iter().any(|(name, _)| name == header);
+        if !stored && let Some(value) = exchange.query.get(&format!("response-{header}")) {
+            headers.push((header.to_owned(), value.to_owned()));
+        }
+    }
+    if !headers.iter().any(|(name, _)| name == "content-type") {
+        headers.push(("content-type".to_owned(), "binary/octet-stream".to_owned()));
+    }
+    headers
 }
 
 pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
@@ -168,63 +271,37 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let (record, pin) = partition
         .lookup_pinned(exchange.bucket(), exchange.key())
         .map_err(|e| s3_error::from_shard(&e))?
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).resource(format!("/{}/{}", exchange.bucket(), exchange.key())))?;
-    let size = record.size_bytes;
-    let mut status = 200;
-    let mut range = 0..size;
-    let mut extra: Vec<(String, String)> = Vec::new();
-    if let Some(part_number) = exchange.query.get("partNumber") {
-        let part_number = s3_proto::router::parse_part_number(part_number)?;
-        range = part_range(&record, part_number)?;
-        status = 206;
-        let parts = record.part_sizes_bytes.len().max(1);
-        extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
-    } else if let Some(value) = exchange.head.header_str("range")
-        && let Some(requested) = parse_range(value, size)?
-    {
-        range = requested;
-        status = 206;
-    }
-    if status == 206 {
-        extra.push((
-            "Content-Range".to_owned(),
-            format!("bytes {}-{}/{size}", range.start, range.end.saturating_sub(1).max(range.start)),
-        ));
-    }
-    let checksum_mode = exchange.head.header_str("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
-    let mut has_content_type = false;
-    for (name, value) in &record.headers {
-        if name.starts_with("x-amz-checksum-") && (!checksum_mode || status == 206) {
-            continue;
-        }
-        let override_name = format!("response-{name}");
-        let value = exchange.query.get(&override_name).map_or_else(|| value.clone(), str::to_owned);
-        has_content_type |= name == "content-type";
-        extra.push((name.clone(), value));
-    }
-    for header in STORED_HEADERS {
-        let already = record.headers.iter().any(|(name, _)| name == header);
-        if let Some(value) = exchange.query.get(&format!("response-{header}"))
-            && !already
-        {
-            has_content_type |= header == "content-type";
-            extra.push((header.to_owned(), value.to_owned()));
-        }
-    }
-    if !has_content_type {
-        extra.push(("content-type".to_owned(), "binary/octet-stream".to_owned()));
-    }
+        .ok_or_else(|| {
+            let resource = format!("/{}/{}", exchange.bucket(), exchange.key());
+            S3Error::new(S3ErrorCode::NoSuchKey).resource(resource)
+        })?;
+    let (status, range, mut extra) = select_range(exchange, &record)?;
+    extra.extend(object_headers(exchange, &record, status));
     let headers = [
         ("ETag", format!("\"{}\"", record.etag)),
-        ("Last-Modified", http_date_from_millis(record.last_modified_ms)),
+        (
+            "Last-Modified",
+            http_date_from_millis(record.last_modified_ms),
+        ),
         ("Accept-Ranges", "bytes".to_owned()),
     ];
     let length = range.end - range.start;
     let keep_alive = exchange.keep_alive();
+    let head = head_bytes(
+        status,
+        &headers,
+        &extra,
+        length,
+        keep_alive,
+        &exchange.request_id,
+    );
     if exchange.is_head() {
-        let head = head_bytes(status, &headers, &extra, length, keep_alive, &exchange.request_id);
         exchange.responded = true;
-        exchange.connection.write_all(head).await.map_err(|_| S3Error::new(S3ErrorCode::InternalError))?;
+        exchange
+            .connection
+            .write_all(head)
+            .await
+            .map_err(|_| closed())?;
         return Ok(Response::new(status));
     }
     let mut reader = ObjectReader::new(&partition, &record, pin, range);
@@ -233,17 +310,25 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let (first, returned) = reader.next(buf).await;
     buf = returned;
     let mut valid = first.map_err(|e| s3_error::from_shard(&e))?;
-    let head = head_bytes(status, &headers, &extra, length, keep_alive, &exchange.request_id);
     exchange.responded = true;
-    exchange.connection.write_all(head).await.map_err(|_| S3Error::new(S3ErrorCode::InternalError))?;
+    exchange
+        .connection
+        .write_all(head)
+        .await
+        .map_err(|_| closed())?;
     while let Some(piece) = valid {
         let (result, slice) = exchange.connection.stream.write_all(buf.slice(piece)).await;
         buf = slice.into_inner();
-        result.map_err(|_| S3Error::new(S3ErrorCode::InternalError))?;
+        result.map_err(|_| closed())?;
         let (next, returned) = reader.next(buf).await;
         buf = returned;
         // After the head is sent an error can only cut the connection short of Content-Length.
         valid = next.map_err(|e| s3_error::from_shard(&e))?;
     }
     Ok(Response::new(status))
+}
+
+/// The client went away mid-answer; the connection is closed, nobody reads this error.
+fn closed() -> S3Error {
+    S3Error::new(S3ErrorCode::InternalError)
 }

@@ -16,7 +16,10 @@ use crate::s3_error;
 
 /// Where the body bytes go.
 pub enum Sink<'a> {
-    Memory { bytes: &'a mut Vec<u8>, limit_bytes: usize },
+    Memory {
+        bytes: &'a mut Vec<u8>,
+        limit_bytes: usize,
+    },
     Object(&'a mut shard::ObjectWriter),
 }
 
@@ -36,10 +39,12 @@ enum DeclaredChecksum {
 /// The body size the client announced: decoded length for aws-chunked, else Content-Length.
 pub fn declared_size(exchange: &Exchange<'_>) -> Result<Option<u64>, S3Error> {
     if let Some(value) = exchange.head.header_str("x-amz-decoded-content-length") {
-        return value
-            .parse()
-            .map(Some)
-            .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid x-amz-decoded-content-length"));
+        return value.parse().map(Some).map_err(|_| {
+            S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                "Invalid x-amz-decoded-content-length",
+            )
+        });
     }
     match exchange.head.framing {
         crate::request::BodyFraming::ContentLength(length) => Ok(Some(length)),
@@ -78,11 +83,15 @@ fn declared_checksum(exchange: &Exchange<'_>) -> Result<Option<DeclaredChecksum>
 
 fn content_md5(exchange: &Exchange<'_>) -> Result<Option<[u8; 16]>, S3Error> {
     use base64::Engine as _;
-    let Some(value) = exchange.head.header_str("content-md5") else { return Ok(None) };
+    let Some(value) = exchange.head.header_str("content-md5") else {
+        return Ok(None);
+    };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(value.trim())
         .map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
-    let digest: [u8; 16] = decoded.try_into().map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
+    let digest: [u8; 16] = decoded
+        .try_into()
+        .map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
     Ok(Some(digest))
 }
 
@@ -100,24 +109,15 @@ pub async fn read_body(
     if decoded_length.is_some_and(|size| size > size_max_bytes) {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
-    let trailer_name = exchange.head.header_str("x-amz-trailer").map(str::to_owned);
-    let (mut reader, mut expected_sha256) = match payload {
-        PayloadMode::Sha256(digest) => (BodyReader::Plain(http), Some(digest)),
-        PayloadMode::Unsigned => (BodyReader::Plain(http), None),
-        PayloadMode::StreamingSigned(chain) => (aws_chunked(http, ChunkedSigning::Signed(chain), None, decoded_length), None),
-        PayloadMode::StreamingSignedTrailer(chain) => (
-            aws_chunked(http, ChunkedSigning::SignedWithTrailer(chain), trailer_name.as_deref(), decoded_length),
-            None,
-        ),
-        PayloadMode::StreamingUnsignedTrailer => (
-            aws_chunked(http, ChunkedSigning::UnsignedWithTrailer, trailer_name.as_deref(), decoded_length),
-            None,
-        ),
-    };
+    let trailer_name = exchange.head.header_str("x-amz-trailer");
+    let (mut reader, mut expected_sha256) =
+        body_reader(http, payload, trailer_name, decoded_length);
     let mut md5 = Md5::new();
     let mut sha256 = expected_sha256.map(|_| Sha256::new());
     let mut checksummer = declared.as_ref().map(|declared| match declared {
-        DeclaredChecksum::Header(algorithm, _) | DeclaredChecksum::Trailer(algorithm) => Checksummer::new(*algorithm),
+        DeclaredChecksum::Header(algorithm, _) | DeclaredChecksum::Trailer(algorithm) => {
+            Checksummer::new(*algorithm)
+        }
     });
     let mut piece = Vec::with_capacity(256 * 1024);
     let mut size_bytes = 0u64;
@@ -149,7 +149,10 @@ pub async fn read_body(
                 }
                 bytes.extend_from_slice(&piece);
             }
-            Sink::Object(writer) => writer.write(&piece).await.map_err(|e| s3_error::from_shard(&e))?,
+            Sink::Object(writer) => writer
+                .write(&piece)
+                .await
+                .map_err(|e| s3_error::from_shard(&e))?,
         }
         // Hashing is long CPU work: let the shard's other tasks run between pieces.
         since_yield_bytes += count;
@@ -172,34 +175,77 @@ pub async fn read_body(
     if expected_md5.is_some_and(|expected| expected != md5) {
         return Err(S3Error::new(S3ErrorCode::BadDigest));
     }
-    let checksum = match (declared, checksummer) {
-        (Some(declared), Some(checksummer)) => {
-            let computed = checksummer.finish_base64();
-            let (algorithm, claimed) = match declared {
-                DeclaredChecksum::Header(algorithm, value) => (algorithm, value),
-                DeclaredChecksum::Trailer(algorithm) => {
-                    let value = reader
-                        .trailers()
-                        .iter()
-                        .find(|(name, _)| name.eq_ignore_ascii_case(algorithm.header_name()))
-                        .map(|(_, value)| value.trim().to_owned())
-                        .ok_or_else(|| {
-                            S3Error::with_message(S3ErrorCode::InvalidRequest, "The checksum trailer is missing")
-                        })?;
-                    (algorithm, value)
-                }
-            };
-            if claimed != computed {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::BadDigest,
-                    format!("The {} you specified did not match the calculated checksum.", algorithm.header_name()),
-                ));
-            }
-            Some((algorithm, computed))
-        }
-        _ => None,
+    let checksum = verify_checksum(declared, checksummer, reader.trailers())?;
+    Ok(BodySummary {
+        size_bytes,
+        md5,
+        checksum,
+    })
+}
+
+/// Compares the computed additional checksum with the declared header or trailer value.
+fn verify_checksum(
+    declared: Option<DeclaredChecksum>,
+    checksummer: Option<Checksummer>,
+    trailers: &[(String, String)],
+) -> Result<Option<(ChecksumAlgorithm, String)>, S3Error> {
+    let (Some(declared), Some(checksummer)) = (declared, checksummer) else {
+        return Ok(None);
     };
-    Ok(BodySummary { size_bytes, md5, checksum })
+    let computed = checksummer.finish_base64();
+    let (algorithm, claimed) = match declared {
+        DeclaredChecksum::Header(algorithm, value) => (algorithm, value),
+        DeclaredChecksum::Trailer(algorithm) => {
+            let value = trailers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(algorithm.header_name()))
+                .map(|(_, value)| value.trim().to_owned())
+                .ok_or_else(|| {
+                    S3Error::with_message(
+                        S3ErrorCode::InvalidRequest,
+                        "The checksum trailer is missing",
+                    )
+                })?;
+            (algorithm, value)
+        }
+    };
+    if claimed != computed {
+        return Err(S3Error::with_message(
+            S3ErrorCode::BadDigest,
+            format!(
+                "The {} you specified did not match the calculated checksum.",
+                algorithm.header_name()
+            ),
+        ));
+    }
+    Ok(Some((algorithm, computed)))
+}
+
+/// The body stack for the payload mode the signature announced, and the SHA-256 the body must
+/// have when the signature covers it.
+fn body_reader(
+    http: HttpBody,
+    payload: PayloadMode,
+    trailer_name: Option<&str>,
+    decoded_length: Option<u64>,
+) -> (BodyReader, Option<[u8; 32]>) {
+    let signing = match payload {
+        PayloadMode::Sha256(digest) => return (BodyReader::Plain(http), Some(digest)),
+        PayloadMode::Unsigned => return (BodyReader::Plain(http), None),
+        PayloadMode::StreamingSigned(chain) => ChunkedSigning::Signed(chain),
+        PayloadMode::StreamingSignedTrailer(chain) => ChunkedSigning::SignedWithTrailer(chain),
+        PayloadMode::StreamingUnsignedTrailer => ChunkedSigning::UnsignedWithTrailer,
+    };
+    // Plain signed streaming carries no trailer; the decoder rejects one if it comes.
+    let trailer_name = if matches!(signing, ChunkedSigning::Signed(_)) {
+        None
+    } else {
+        trailer_name
+    };
+    (
+        aws_chunked(http, signing, trailer_name, decoded_length),
+        None,
+    )
 }
 
 fn aws_chunked(
@@ -217,8 +263,19 @@ fn aws_chunked(
 }
 
 /// Reads a small body (XML) fully, verified.
-pub async fn read_small_body(exchange: &mut Exchange<'_>, limit_bytes: usize) -> Result<Vec<u8>, S3Error> {
+pub async fn read_small_body(
+    exchange: &mut Exchange<'_>,
+    limit_bytes: usize,
+) -> Result<Vec<u8>, S3Error> {
     let mut bytes = Vec::new();
-    read_body(exchange, Sink::Memory { bytes: &mut bytes, limit_bytes }, limit_bytes as u64).await?;
+    read_body(
+        exchange,
+        Sink::Memory {
+            bytes: &mut bytes,
+            limit_bytes,
+        },
+        limit_bytes as u64,
+    )
+    .await?;
     Ok(bytes)
 }
