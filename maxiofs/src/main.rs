@@ -43,7 +43,12 @@ struct ServerArgs {
     #[arg(long, default_value = "us-east-1", env = "MAXIOFS_REGION")]
     region: String,
     /// Log format.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"], env = "MAXIOFS_LOG_FORMAT")]
+    #[arg(
+        long,
+        default_value = "text",
+        value_parser = ["text", "json"],
+        env = "MAXIOFS_LOG_FORMAT"
+    )]
     log_format: String,
 }
 
@@ -124,7 +129,8 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         tracing::warn!(
             shards = shard_count,
-            "io_uring unavailable: running on the epoll fallback; file IO runs synchronously on shard threads"
+            "io_uring unavailable: running on the epoll fallback; \
+             file IO runs synchronously on shard threads"
         );
     }
     tracing::info!(

@@ -333,7 +333,8 @@ fn insert_object(
     record: &ObjectRecord,
 ) -> Result<(), ShardError> {
     tx.execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes)
+        "INSERT INTO objects
+            (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             bucket,

@@ -105,7 +105,11 @@ impl Worker {
         if self.poisoned.is_none() {
             for segment_id in dirty.drain(..) {
                 if let Err(error) = self.sync_segment(segment_id) {
-                    tracing::error!(%error, segment_id, "fdatasync failed; partition refuses writes until restart");
+                    tracing::error!(
+                        %error,
+                        segment_id,
+                        "fdatasync failed; partition refuses writes until restart"
+                    );
                     self.poisoned = Some(error);
                     break;
                 }

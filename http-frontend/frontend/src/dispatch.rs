@@ -64,7 +64,8 @@ impl CredentialStore for Credentials<'_> {
 
 thread_local! {
     /// Signing keys derived per (access key, day): no key derivation per request.
-    static SIGNING_KEYS: std::cell::RefCell<SigningKeyCache> = std::cell::RefCell::new(SigningKeyCache::new());
+    static SIGNING_KEYS: std::cell::RefCell<SigningKeyCache> =
+        std::cell::RefCell::new(SigningKeyCache::new());
 }
 
 /// Everything a handler needs about the request being served.

@@ -70,7 +70,8 @@ pub fn from_sigv4(error: &SigV4Error, region: &str) -> S3Error {
         ),
         SigV4Error::XAmzContentSha256Invalid => S3Error::with_message(
             S3ErrorCode::InvalidArgument,
-            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a SHA-256 hex digest",
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, \
+             a STREAMING-* value or a SHA-256 hex digest",
         ),
         SigV4Error::XAmzContentSha256Missing => S3Error::with_message(
             S3ErrorCode::InvalidRequest,

@@ -57,7 +57,8 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
             return Err(S3Error::with_message(
                 S3ErrorCode::IllegalLocationConstraintException,
                 format!(
-                    "The {constraint} location constraint is incompatible with the region of this endpoint ({region})."
+                    "The {constraint} location constraint is incompatible \
+                     with the region of this endpoint ({region})."
                 ),
             ));
         }

@@ -25,7 +25,8 @@ pub fn answer(context: &ShardContext, head: &RequestHead) -> Option<Response> {
                 "epoll"
             };
             let body = format!(
-                "{{\"status\":\"{}\",\"shards\":{},\"io_driver\":\"{driver}\",\"storage_full\":{full}}}",
+                "{{\"status\":\"{}\",\"shards\":{},\"io_driver\":\"{driver}\",\
+                 \"storage_full\":{full}}}",
                 if ready { "ready" } else { "not_ready" },
                 context.shard_count,
             );

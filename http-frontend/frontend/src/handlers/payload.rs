@@ -60,7 +60,8 @@ fn declared_checksum(exchange: &Exchange<'_>) -> Result<Option<DeclaredChecksum>
             if found.is_some() {
                 return Err(S3Error::with_message(
                     S3ErrorCode::InvalidRequest,
-                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                    "Expecting a single x-amz-checksum- header. \
+                     Multiple checksum Types are not allowed.",
                 ));
             }
             found = Some(DeclaredChecksum::Header(algorithm, value.trim().to_owned()));

@@ -1,0 +1,121 @@
+//! The architecture invariants of ARCHITECTURE.md, checked.
+
+use std::collections::BTreeMap;
+
+use tidy::{members, rust_files, workspace_root};
+
+/// Who may depend on whom (ARCHITECTURE.md, "Dependency direction"). Tests and tools are
+/// listed with `*`: they may use anything, and nothing may use them.
+const ALLOWED_EDGES: &[(&str, &[&str])] = &[
+    ("base", &[]),
+    ("shard", &["base"]),
+    ("runtime", &["base", "shard"]),
+    ("s3-proto", &["base"]),
+    ("frontend", &["base", "s3-proto", "shard", "runtime"]),
+    (
+        "maxiofs",
+        &["base", "shard", "runtime", "s3-proto", "frontend"],
+    ),
+    ("it", &["*"]),
+    ("tidy", &["*"]),
+];
+
+#[test]
+fn dependency_direction_follows_the_layer_table() {
+    let root = workspace_root();
+    let members = members(&root);
+    let names: Vec<&str> = members.iter().map(|member| member.name.as_str()).collect();
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED_EDGES.iter().copied().collect();
+    let mut violations = Vec::new();
+    for member in &members {
+        let Some(edges) = allowed.get(member.name.as_str()) else {
+            violations.push(format!(
+                "{}: not in the layer table (add it, with ARCHITECTURE.md)",
+                member.name
+            ));
+            continue;
+        };
+        for dependency in &member.dependencies {
+            let internal = names.contains(&dependency.as_str());
+            if internal && !edges.contains(&"*") && !edges.contains(&dependency.as_str()) {
+                violations.push(format!("{} -> {dependency}: edge not allowed", member.name));
+            }
+            if internal
+                && allowed
+                    .get(dependency.as_str())
+                    .is_some_and(|e| e.contains(&"*"))
+            {
+                violations.push(format!(
+                    "{} -> {dependency}: nothing may depend on a test crate",
+                    member.name
+                ));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
+    assert!(members.len() >= 6, "members not found: {members:?}");
+}
+
+#[test]
+fn folder_name_is_crate_name() {
+    for member in members(&workspace_root()) {
+        let folder = member
+            .dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
+        assert_eq!(
+            folder.as_deref(),
+            Some(member.name.as_str()),
+            "{}",
+            member.dir.display()
+        );
+    }
+}
+
+#[test]
+fn lines_fit_in_100_columns() {
+    let root = workspace_root();
+    let mut long = Vec::new();
+    for file in rust_files(&root) {
+        let text = std::fs::read_to_string(&file).expect("readable source");
+        for (index, line) in text.lines().enumerate() {
+            if line.chars().count() > 100 {
+                long.push(format!(
+                    "{}:{}",
+                    file.strip_prefix(&root).unwrap_or(&file).display(),
+                    index + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "lines over 100 columns:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn no_banned_tokens() {
+    // Debug leftovers and unbounded queues (every queue has a limit).
+    let banned = [
+        concat!("dbg", "!("),
+        concat!("todo", "!("),
+        concat!("unimplemented", "!("),
+        concat!("flume::", "unbounded"),
+    ];
+    let root = workspace_root();
+    let mut found = Vec::new();
+    for file in rust_files(&root) {
+        let text = std::fs::read_to_string(&file).expect("readable source");
+        for token in banned {
+            if text.contains(token) {
+                found.push(format!(
+                    "{}: {token}",
+                    file.strip_prefix(&root).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
