@@ -58,6 +58,8 @@ class ServerProcess:
     """One maxiofs server on one data dir; may be started, stopped and killed repeatedly."""
 
     def __init__(self, data_dir: Path, log_dir: Path, credentials: tuple[str, str] | None, name: str = "maxiofs"):
+        self.shards = 2
+        self.extra_env: dict[str, str] = {}
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.credentials = credentials
@@ -91,11 +93,12 @@ class ServerProcess:
         if self.credentials is not None:
             env["MAXIOFS_ROOT_USER"], env["MAXIOFS_ROOT_PASSWORD"] = self.credentials
         env.setdefault("RUST_BACKTRACE", "1")
+        env.update(self.extra_env)
         cmd = [
             str(binary), "server",
             "--data-dir", str(self.data_dir),
             "--address", "127.0.0.1:0",
-            "--shards", "2",
+            "--shards", str(self.shards),
             "--no-pin",
         ]  # fmt: skip
         self.starts += 1
