@@ -42,6 +42,12 @@ struct ServerArgs {
     /// Region reported to clients and required in signatures.
     #[arg(long, default_value = "us-east-1", env = "MAXIOFS_REGION")]
     region: String,
+    /// Seconds a request head may take to arrive once started (slow clients are cut off).
+    #[arg(long, default_value_t = base::limits::REQUEST_HEAD_READ_TIMEOUT_SECS)]
+    request_head_timeout_secs: u64,
+    /// Seconds of silence after which a connection is closed (between requests or in a body).
+    #[arg(long, default_value_t = base::limits::CONNECTION_IDLE_TIMEOUT_SECS)]
+    idle_timeout_secs: u64,
     /// Log format.
     #[arg(
         long,
@@ -108,6 +114,8 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
             root_access_key_id: root.access_key_id.clone(),
             root_secret_key: root.secret_key.clone(),
             io_uring: false,
+            request_head_timeout: std::time::Duration::from_secs(args.request_head_timeout_secs),
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
         },
     };
     let started = std::time::Instant::now();

@@ -60,6 +60,7 @@ class ServerProcess:
     def __init__(self, data_dir: Path, log_dir: Path, credentials: tuple[str, str] | None, name: str = "maxiofs"):
         self.shards = 2
         self.extra_env: dict[str, str] = {}
+        self.extra_args: list[str] = []
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.credentials = credentials
@@ -100,6 +101,7 @@ class ServerProcess:
             "--address", "127.0.0.1:0",
             "--shards", str(self.shards),
             "--no-pin",
+            *self.extra_args,
         ]  # fmt: skip
         self.starts += 1
         self.stdout_lines = []

@@ -22,6 +22,10 @@ pub struct SharedSettings {
     pub root_secret_key: String,
     /// Whether the executor runs on io_uring (false: the epoll fallback).
     pub io_uring: bool,
+    /// A request head must arrive completely within this time once it has started.
+    pub request_head_timeout: std::time::Duration,
+    /// Longest silence on a connection: between requests, or inside a request body.
+    pub idle_timeout: std::time::Duration,
 }
 
 pub struct BucketEntry {

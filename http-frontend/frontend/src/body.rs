@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use base::limits::CONNECTION_IDLE_TIMEOUT_SECS;
 use s3_proto::aws_chunked::{AwsChunkedDecoder, AwsChunkedError, ChunkedStep};
 
 use crate::connection::{Connection, ReadError};
@@ -42,10 +41,11 @@ pub struct HttpBody {
     chunked: HttpChunkedDecoder,
     send_continue: bool,
     done: bool,
+    idle_timeout: Duration,
 }
 
 impl HttpBody {
-    pub fn new(framing: BodyFraming, expect_continue: bool) -> HttpBody {
+    pub fn new(framing: BodyFraming, expect_continue: bool, idle_timeout: Duration) -> HttpBody {
         let remaining_bytes = match framing {
             BodyFraming::ContentLength(length) => length,
             BodyFraming::None | BodyFraming::Chunked => 0,
@@ -58,6 +58,7 @@ impl HttpBody {
             // answer to its expectation and reuses a stale status line (boto/botocore#3755).
             send_continue: expect_continue,
             done: framing == BodyFraming::None,
+            idle_timeout,
         }
     }
 
@@ -78,7 +79,7 @@ impl HttpBody {
 
     async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
         connection
-            .fill(Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS))
+            .fill(self.idle_timeout)
             .await?;
         Ok(())
     }

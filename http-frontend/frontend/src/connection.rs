@@ -10,9 +10,7 @@ use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
-use base::limits::{
-    CONNECTION_IDLE_TIMEOUT_SECS, REQUEST_HEAD_BYTES_MAX, REQUEST_HEAD_READ_TIMEOUT_SECS,
-};
+use base::limits::REQUEST_HEAD_BYTES_MAX;
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use runtime::ShardContext;
@@ -123,7 +121,7 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
     let mut connection = Connection::new(stream, buffered);
     let mut first_request = true;
     loop {
-        let head = match read_head(&mut connection, first_request).await {
+        let head = match read_head(&context.settings, &mut connection, first_request).await {
             Ok(head) => head,
             Err(HeadOutcome::Closed) => return,
             Err(HeadOutcome::Refused(error)) => {
@@ -164,14 +162,20 @@ enum HeadOutcome {
     Refused(HeadError),
 }
 
-/// Reads until a complete head is buffered. The first request of a connection gets the
-/// header-read timeout; later ones the idle timeout, then the header-read timeout once bytes
-/// start to arrive.
+/// Reads until a complete head is buffered. A kept-alive connection may idle for the idle
+/// timeout before its next request; once a request has started (its first byte arrived, or the
+/// connection is new), the whole head must arrive within the header-read timeout, however the
+/// client spreads its bytes (slowloris).
 async fn read_head(
+    settings: &runtime::SharedSettings,
     connection: &mut Connection,
     first_request: bool,
 ) -> Result<crate::request::RequestHead, HeadOutcome> {
-    let mut waited_for_first_byte = !first_request && connection.unconsumed().is_empty();
+    let head_time = settings.request_head_timeout;
+    let mut deadline = None;
+    if first_request || !connection.unconsumed().is_empty() {
+        deadline = Some(std::time::Instant::now() + head_time);
+    }
     loop {
         match parse_head(connection.unconsumed()) {
             Ok(Some(head)) => return Ok(head),
@@ -181,15 +185,14 @@ async fn read_head(
         if connection.unconsumed().len() >= REQUEST_HEAD_BYTES_MAX {
             return Err(HeadOutcome::Refused(HeadError::TooManyHeaders));
         }
-        let timeout = if waited_for_first_byte {
-            waited_for_first_byte = false;
-            Duration::from_secs(CONNECTION_IDLE_TIMEOUT_SECS)
-        } else {
-            Duration::from_secs(REQUEST_HEAD_READ_TIMEOUT_SECS)
+        let timeout = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()),
+            None => settings.idle_timeout,
         };
-        if connection.fill(timeout).await.is_err() {
+        if timeout.is_zero() || connection.fill(timeout).await.is_err() {
             return Err(HeadOutcome::Closed);
         }
+        deadline.get_or_insert_with(|| std::time::Instant::now() + head_time);
     }
 }
 

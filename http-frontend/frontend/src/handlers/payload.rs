@@ -105,7 +105,11 @@ pub async fn read_body(
     let declared = declared_checksum(exchange)?;
     let expected_md5 = content_md5(exchange)?;
     let payload = exchange.payload.take().unwrap_or(PayloadMode::Unsigned);
-    let http = HttpBody::new(exchange.head.framing, exchange.head.expect_continue);
+    let http = HttpBody::new(
+        exchange.head.framing,
+        exchange.head.expect_continue,
+        exchange.context.settings.idle_timeout,
+    );
     let decoded_length = declared_size(exchange)?;
     if decoded_length.is_some_and(|size| size > size_max_bytes) {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
