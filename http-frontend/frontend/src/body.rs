@@ -78,9 +78,7 @@ impl HttpBody {
     }
 
     async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
-        connection
-            .fill(self.idle_timeout)
-            .await?;
+        connection.fill(self.idle_timeout).await?;
         Ok(())
     }
 
