@@ -113,26 +113,14 @@ pub async fn coordinate_delete(context: &Rc<ShardContext>, name: String) -> Resu
         Err(error) => Err(error),
     };
     if let Err(error) = prepared {
-        abort_delete(context, &name);
-        broadcast(context, |reply| MeshMessage::AbortBucketDelete {
-            name: name.clone(),
-            reply,
-        })
-        .await?;
-        return Err(error);
+        return abandon_delete(context, &name, error).await;
     }
     let partition = &context.partitions[&CATALOGUE_PARTITION];
     if let Err(error) = partition
         .commit(MetaOp::DeleteBucket { name: name.clone() }, Vec::new())
         .await
     {
-        abort_delete(context, &name);
-        broadcast(context, |reply| MeshMessage::AbortBucketDelete {
-            name: name.clone(),
-            reply,
-        })
-        .await?;
-        return Err(error);
+        return abandon_delete(context, &name, error).await;
     }
     apply_deleted(context, &name).await?;
     broadcast(context, |reply| MeshMessage::BucketDeleted {
@@ -141,6 +129,21 @@ pub async fn coordinate_delete(context: &Rc<ShardContext>, name: String) -> Resu
     })
     .await?;
     Ok(())
+}
+
+/// Re-enables writes to `name` everywhere and reports why the delete did not happen.
+async fn abandon_delete(
+    context: &Rc<ShardContext>,
+    name: &str,
+    error: ShardError,
+) -> Result<(), ShardError> {
+    abort_delete(context, name);
+    broadcast(context, |reply| MeshMessage::AbortBucketDelete {
+        name: name.to_owned(),
+        reply,
+    })
+    .await?;
+    Err(error)
 }
 
 /// Sends a message to every other shard and waits for all answers; the first error wins.

@@ -375,33 +375,41 @@ fn require_upload(
     key: &str,
     upload_id: &str,
 ) -> Result<UploadRecord, ShardError> {
-    let row = tx
-        .query_row(
-            "SELECT bucket, key, initiated_ms, headers FROM uploads WHERE upload_id = ?1",
-            params![upload_id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((row_bucket, row_key, initiated_ms, headers)) = row else {
-        return Err(ShardError::NoSuchUpload);
-    };
-    if row_bucket != bucket || row_key != key.as_bytes() {
-        return Err(ShardError::NoSuchUpload);
+    match load_upload(tx, upload_id)? {
+        Some(upload) if upload.bucket == bucket && upload.key == key => Ok(upload),
+        _ => Err(ShardError::NoSuchUpload),
     }
-    Ok(UploadRecord {
+}
+
+/// The upload row, from the reader's connection or inside the worker's transaction.
+fn load_upload(
+    connection: &Connection,
+    upload_id: &str,
+) -> Result<Option<UploadRecord>, ShardError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT bucket, key, initiated_ms, headers FROM uploads WHERE upload_id = ?1",
+    )?;
+    let row = statement
+        .query_row(params![upload_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((bucket, key, initiated_ms, headers)) = row else {
+        return Ok(None);
+    };
+    let key = String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
+    Ok(Some(UploadRecord {
         upload_id: upload_id.to_owned(),
-        bucket: row_bucket,
-        key: key.to_owned(),
+        bucket,
+        key,
         initiated_ms,
         headers: decode_headers(&headers)?,
-    })
+    }))
 }
 
 fn delete_upload(tx: &rusqlite::Savepoint<'_>, upload_id: &str) -> Result<Vec<Extent>, ShardError> {
@@ -673,30 +681,7 @@ impl MetaReader {
     }
 
     pub fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, ShardError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT bucket, key, initiated_ms, headers FROM uploads WHERE upload_id = ?1",
-        )?;
-        let row = statement
-            .query_row(params![upload_id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                ))
-            })
-            .optional()?;
-        let Some((bucket, key, initiated_ms, headers)) = row else {
-            return Ok(None);
-        };
-        let key = String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
-        Ok(Some(UploadRecord {
-            upload_id: upload_id.to_owned(),
-            bucket,
-            key,
-            initiated_ms,
-            headers: decode_headers(&headers)?,
-        }))
+        load_upload(&self.connection, upload_id)
     }
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {

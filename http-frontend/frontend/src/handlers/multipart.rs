@@ -14,7 +14,7 @@ use shard::meta::{CompleteUpload, MetaOp, PartRecord};
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::object::stored_headers;
-use crate::handlers::payload::{Sink, declared_size, read_body, read_small_body};
+use crate::handlers::payload::{Sink, read_body, read_small_body, upload_size};
 use crate::response::Response;
 use crate::s3_error;
 
@@ -73,15 +73,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
 pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let part_number = parse_part_number(exchange.query.get("partNumber").unwrap_or(""))?;
     let upload_id = upload_id(exchange)?;
-    if exchange.head.framing == crate::request::BodyFraming::None
-        && exchange.head.header("content-length").is_none()
-    {
-        return Err(S3Error::new(S3ErrorCode::MissingContentLength));
-    }
-    let size_hint = declared_size(exchange)?;
-    if size_hint.is_some_and(|size| size > PART_SIZE_BYTES_MAX) {
-        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
-    }
+    let size_hint = upload_size(exchange, PART_SIZE_BYTES_MAX)?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())

@@ -13,7 +13,7 @@ use shard::{ObjectReader, ObjectRecord};
 
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
-use crate::handlers::payload::{Sink, declared_size, read_body};
+use crate::handlers::payload::{Sink, read_body, upload_size};
 use crate::response::{Response, head_bytes};
 use crate::s3_error;
 
@@ -67,16 +67,8 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 }
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    if exchange.head.framing == crate::request::BodyFraming::None
-        && exchange.head.header("content-length").is_none()
-    {
-        return Err(S3Error::new(S3ErrorCode::MissingContentLength));
-    }
     let mut headers = stored_headers(exchange)?;
-    let size_hint = declared_size(exchange)?;
-    if size_hint.is_some_and(|size| size > PUT_OBJECT_SIZE_BYTES_MAX) {
-        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
-    }
+    let size_hint = upload_size(exchange, PUT_OBJECT_SIZE_BYTES_MAX)?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())
@@ -296,12 +288,7 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         &exchange.request_id,
     );
     if exchange.is_head() {
-        exchange.responded = true;
-        exchange
-            .connection
-            .write_all(head)
-            .await
-            .map_err(|_| closed())?;
+        send_head(exchange, head).await?;
         return Ok(Response::new(status));
     }
     let mut reader = ObjectReader::new(&partition, &record, pin, range);
@@ -310,12 +297,7 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let (first, returned) = reader.next(buf).await;
     buf = returned;
     let mut valid = first.map_err(|e| s3_error::from_shard(&e))?;
-    exchange.responded = true;
-    exchange
-        .connection
-        .write_all(head)
-        .await
-        .map_err(|_| closed())?;
+    send_head(exchange, head).await?;
     while let Some(piece) = valid {
         let (result, slice) = exchange.connection.stream.write_all(buf.slice(piece)).await;
         buf = slice.into_inner();
@@ -326,6 +308,16 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         valid = next.map_err(|e| s3_error::from_shard(&e))?;
     }
     Ok(Response::new(status))
+}
+
+/// Writes a response head; from here on the handler has answered.
+async fn send_head(exchange: &mut Exchange<'_>, head: Vec<u8>) -> Result<(), S3Error> {
+    exchange.responded = true;
+    exchange
+        .connection
+        .write_all(head)
+        .await
+        .map_err(|_| closed())
 }
 
 /// The client went away mid-answer; the connection is closed, nobody reads this error.

@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq as _;
 use crate::body::{BodyReader, HttpBody};
 use crate::checksum::{ChecksumAlgorithm, Checksummer};
 use crate::dispatch::Exchange;
+use crate::request::BodyFraming;
 use crate::s3_error;
 
 /// Where the body bytes go.
@@ -47,10 +48,24 @@ pub fn declared_size(exchange: &Exchange<'_>) -> Result<Option<u64>, S3Error> {
         });
     }
     match exchange.head.framing {
-        crate::request::BodyFraming::ContentLength(length) => Ok(Some(length)),
-        crate::request::BodyFraming::None => Ok(Some(0)),
-        crate::request::BodyFraming::Chunked => Ok(None),
+        BodyFraming::ContentLength(length) => Ok(Some(length)),
+        BodyFraming::None => Ok(Some(0)),
+        BodyFraming::Chunked => Ok(None),
     }
+}
+
+/// The size an upload (PutObject, UploadPart) announces, checked against `size_max_bytes`:
+/// it must announce one, by Content-Length or by chunked framing.
+pub fn upload_size(exchange: &Exchange<'_>, size_max_bytes: u64) -> Result<Option<u64>, S3Error> {
+    let framing = exchange.head.framing;
+    if framing == BodyFraming::None && exchange.head.header("content-length").is_none() {
+        return Err(S3Error::new(S3ErrorCode::MissingContentLength));
+    }
+    let size = declared_size(exchange)?;
+    if size.is_some_and(|size| size > size_max_bytes) {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    Ok(size)
 }
 
 fn declared_checksum(exchange: &Exchange<'_>) -> Result<Option<DeclaredChecksum>, S3Error> {
