@@ -33,8 +33,8 @@ def run_wrk(url_file: Path, endpoint: str, method: str, size: int, seconds: int,
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return {"requests": requests, "errors": int(errors.group(1)) if errors else 0, "p50": p50, "p99": p99}
 
 
@@ -54,7 +54,7 @@ def main():
     bucket = "bench"
     try:
         s3.create_bucket(Bucket=bucket)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
         pass
     with tempfile.TemporaryDirectory() as tmp:
         for method, client_method in (("PUT", "put_object"), ("GET", "get_object")):
