@@ -93,3 +93,34 @@ def test_env_credentials_are_enforced(server_factory):
     with pytest.raises(Exception, match="SignatureDoesNotMatch"):
         bad.list_buckets()
     assert server.stop() == 0
+
+
+def test_sigterm_lets_a_running_upload_finish(server_factory):
+    """Graceful stop: a PUT whose body is still arriving when SIGTERM lands completes with
+    200, the process then exits 0, and the object is there after the restart."""
+    import signal
+    import time
+
+    from s3util import RawConnection, sign_headers
+
+    server = server_factory.create()
+    server.start()
+    ep = server.endpoint
+    make_client(ep).create_bucket(Bucket="drain")
+    body = payload(3 * MiB)
+    target, headers = sign_headers(ep, "PUT", "/drain/in-flight", None, None, body)
+    headers["Content-Length"] = str(len(body))
+    with RawConnection(ep) as conn:
+        conn.send_request("PUT", target, headers, body[:MiB])
+        time.sleep(0.3)
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert server.proc.poll() is None, "the server exited with a request in flight"
+        conn.send(body[MiB:])
+        response = conn.read_response()
+    assert response.status == 200, response
+    assert response.header("etag") == quoted(md5_hex(body))
+    assert server.stop() == 0
+    server.start()
+    got = make_client(server.endpoint).get_object(Bucket="drain", Key="in-flight")
+    assert got["Body"].read() == body
