@@ -262,7 +262,9 @@ impl Partition {
         // the PUT's own work (mmap, page faults, munmap).
         let buffer_bytes = size_hint_bytes.map_or(IO_BUFFER_BYTES, |size| {
             let wanted = round_up_to_block(size.max(1));
-            usize::try_from(wanted).unwrap_or(IO_BUFFER_BYTES).min(IO_BUFFER_BYTES)
+            usize::try_from(wanted)
+                .unwrap_or(IO_BUFFER_BYTES)
+                .min(IO_BUFFER_BYTES)
         });
         ObjectWriter {
             partition: Rc::clone(self),
