@@ -61,6 +61,7 @@ class ServerProcess:
         self.shards = 2
         self.extra_env: dict[str, str] = {}
         self.extra_args: list[str] = []
+        self.address = "127.0.0.1:0"
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.credentials = credentials
@@ -98,7 +99,7 @@ class ServerProcess:
         cmd = [
             str(binary), "server",
             "--data-dir", str(self.data_dir),
-            "--address", "127.0.0.1:0",
+            "--address", self.address,
             "--shards", str(self.shards),
             "--no-pin",
             *self.extra_args,

@@ -100,3 +100,15 @@ def test_restart_with_another_shard_count_keeps_every_object(server_factory, lat
         s3.put_object(Bucket="reshard", Key=key, Body=body)
     verify(s3, "reshard", {**written, **more})
     assert server.stop() == 0
+
+
+def test_second_server_on_the_same_port_refuses_to_start(server_factory):
+    first = server_factory.create(name="first")
+    first.start()
+    second = server_factory.create(name="second")
+    second.address = f"127.0.0.1:{first.endpoint.port}"
+    with pytest.raises(Exception, match="exited with"):
+        second.start(timeout=20)
+    assert "in use" in second.log_tail().lower()
+    # The first one is untouched.
+    make_client(first.endpoint).list_buckets()

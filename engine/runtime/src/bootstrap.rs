@@ -97,6 +97,11 @@ struct Ready {
 /// Binds `count` listening sockets on the same address with SO_REUSEPORT; the first one
 /// resolves port 0 so the others join the same port.
 fn bind_listeners(address: SocketAddr, count: u32) -> std::io::Result<Vec<std::net::TcpListener>> {
+    if address.port() != 0 {
+        // SO_REUSEPORT would let a second server join this port silently and take half of
+        // its connections. A plain bind first fails with "address in use" if anyone listens.
+        drop(std::net::TcpListener::bind(address)?);
+    }
     let mut listeners = Vec::new();
     let mut bound = address;
     for _ in 0..count {
