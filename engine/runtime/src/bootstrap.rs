@@ -374,6 +374,35 @@ async fn inbox_loop(
                 };
                 let _ = reply.send(result);
             }
+            MeshMessage::DeleteObjects {
+                bucket,
+                keys,
+                reply,
+            } => {
+                let context = Rc::clone(context);
+                monoio::spawn(async move {
+                    let _ = reply.send(Ok(crate::batch_delete::delete_owned_keys(
+                        &context, &bucket, keys,
+                    )
+                    .await));
+                });
+            }
+            MeshMessage::UploadsPage {
+                partition_id,
+                bucket,
+                start,
+                prefix,
+                limit,
+                reply,
+            } => {
+                let result = match context.partitions.get(&partition_id) {
+                    Some(partition) => partition.uploads(&bucket, &start, &prefix, limit),
+                    None => Err(ShardError::Metadata(format!(
+                        "partition {partition_id} is not here"
+                    ))),
+                };
+                let _ = reply.send(result);
+            }
             MeshMessage::CreateBucket { record, reply } => {
                 let context = Rc::clone(context);
                 monoio::spawn(async move {

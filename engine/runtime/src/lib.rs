@@ -4,6 +4,7 @@
 //! Architecture invariant: shards share no mutable state. Everything that crosses cores is a
 //! `MeshMessage` through a bounded inbox; each shard's `ShardContext` is `Rc`, never `Send`.
 
+pub mod batch_delete;
 pub mod bootstrap;
 pub mod catalogue;
 pub mod context;

@@ -1,73 +1,217 @@
-//! Bucket listings: a k-way merge of the sorted key streams of every partition.
+//! Bucket listings: a k-way merge of the sorted streams of every partition, for objects
+//! (ListObjects, ListObjectVersions) and for multipart uploads (ListMultipartUploads).
 //!
-//! Each partition returns pages of keys in byte order; the merge takes the smallest head, folds
-//! keys into common prefixes when a delimiter is given (and then seeks every stream past the
-//! prefix instead of reading what it contains), and stops after `max_keys` results. The page
-//! ends at an exact position — the last key or prefix returned — so the next page continues
+//! Each partition returns pages of entries in key byte order; the merge takes the smallest head,
+//! folds keys into common prefixes when a delimiter is given (and then seeks every stream past
+//! the prefix instead of reading what it contains), and stops after `max_keys` results. The page
+//! ends at an exact position — the last entry or prefix returned — so the next page continues
 //! there whatever was written in between: nothing is lost or repeated at page boundaries.
+//!
+//! Uploads of one key all live in the key's partition, so streams never tie on a key and the
+//! merge compares keys only; a stream itself is sorted by (key, upload id).
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use shard::meta::prefix_successor;
+use shard::meta::{UploadStart, UploadSummary, prefix_successor};
 use shard::{ListEntry, ListStart, ShardError};
 
 use crate::context::ShardContext;
 use crate::mesh::{MeshMessage, request};
 
-/// Keys fetched from one partition per round trip.
+/// Entries fetched from one partition per round trip.
 const PAGE_KEYS_MAX: usize = 1000;
 
+/// A listing request; `S` is where it starts: `ListStart` for objects, `UploadStart` for
+/// multipart uploads.
 #[derive(Debug, Clone)]
-pub struct ListQuery {
+pub struct ListQuery<S = ListStart> {
     pub bucket: String,
     pub prefix: Vec<u8>,
     /// Empty means no delimiter.
     pub delimiter: Vec<u8>,
-    pub start: ListStart,
+    pub start: S,
     pub max_keys: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListItem {
-    Object(ListEntry),
+pub enum ListItem<E = ListEntry> {
+    /// An object or an upload.
+    Entry(E),
     CommonPrefix(Vec<u8>),
 }
 
-#[derive(Debug, Default)]
-pub struct ListPage {
-    pub items: Vec<ListItem>,
+#[derive(Debug)]
+pub struct ListPage<E = ListEntry> {
+    pub items: Vec<ListItem<E>>,
     pub is_truncated: bool,
 }
 
-impl ListPage {
-    /// Where the next page starts, when truncated.
-    pub fn next_start(&self) -> Option<ListStart> {
-        match self.items.last()? {
-            ListItem::Object(entry) => Some(ListStart::After(entry.key.clone())),
-            ListItem::CommonPrefix(prefix) => Some(next_after_prefix(prefix)),
+impl<E> Default for ListPage<E> {
+    fn default() -> Self {
+        ListPage {
+            items: Vec::new(),
+            is_truncated: false,
         }
     }
 }
 
 /// The start that skips every key beginning with `prefix`.
 pub fn next_after_prefix(prefix: &[u8]) -> ListStart {
-    match prefix_successor(prefix) {
-        Some(successor) => ListStart::AtOrAfter(successor),
-        // Only a prefix of all 0xFF bytes has no successor; nothing can sort after it.
-        None => ListStart::AtOrAfter(vec![0xFF; 1025]),
+    ListStart::AtOrAfter(key_after_prefix(prefix))
+}
+
+/// The smallest key after every key beginning with `prefix`.
+pub fn key_after_prefix(prefix: &[u8]) -> Vec<u8> {
+    // Only a prefix of all 0xFF bytes has no successor; nothing can sort after it.
+    prefix_successor(prefix).unwrap_or_else(|| vec![0xFF; 1025])
+}
+
+/// Objects of `query.bucket`, merged from every partition.
+pub async fn list(context: &Rc<ShardContext>, query: &ListQuery) -> Result<ListPage, ShardError> {
+    merge::<Objects>(context, query).await
+}
+
+/// Multipart uploads in progress in `query.bucket`, merged from every partition, in (key,
+/// upload id) order.
+pub async fn list_uploads(
+    context: &Rc<ShardContext>,
+    query: &ListQuery<UploadStart>,
+) -> Result<ListPage<UploadSummary>, ShardError> {
+    merge::<Uploads>(context, query).await
+}
+
+/// One kind of key-sorted stream that every partition can page through.
+trait Source {
+    type Entry: Clone;
+    type Start: Clone;
+    fn key(entry: &Self::Entry) -> &[u8];
+    /// The start just after `entry`.
+    fn after(entry: &Self::Entry) -> Self::Start;
+    /// The start at the first entry whose key is at or after `key`.
+    fn at_or_after(key: Vec<u8>) -> Self::Start;
+    /// The key a start is at; a start is earlier than another only if its key is smaller.
+    fn start_key(start: &Self::Start) -> &[u8];
+    /// At most `PAGE_KEYS_MAX` entries of a partition from `start`.
+    async fn fetch(
+        context: &Rc<ShardContext>,
+        query: &ListQuery<Self::Start>,
+        partition_id: u32,
+        start: Self::Start,
+    ) -> Result<Vec<Self::Entry>, ShardError>;
+}
+
+struct Objects;
+
+impl Source for Objects {
+    type Entry = ListEntry;
+    type Start = ListStart;
+
+    fn key(entry: &ListEntry) -> &[u8] {
+        &entry.key
+    }
+
+    fn after(entry: &ListEntry) -> ListStart {
+        ListStart::After(entry.key.clone())
+    }
+
+    fn at_or_after(key: Vec<u8>) -> ListStart {
+        ListStart::AtOrAfter(key)
+    }
+
+    fn start_key(start: &ListStart) -> &[u8] {
+        match start {
+            ListStart::After(key) | ListStart::AtOrAfter(key) => key,
+        }
+    }
+
+    async fn fetch(
+        context: &Rc<ShardContext>,
+        query: &ListQuery,
+        partition_id: u32,
+        start: ListStart,
+    ) -> Result<Vec<ListEntry>, ShardError> {
+        if let Some(partition) = context.partitions.get(&partition_id) {
+            return partition.list(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
+        }
+        let owner = context.owner_of_partition(partition_id);
+        let inbox = &context.inboxes[owner as usize];
+        request(inbox, |reply| MeshMessage::ListPage {
+            partition_id,
+            bucket: query.bucket.clone(),
+            start,
+            prefix: query.prefix.clone(),
+            limit: PAGE_KEYS_MAX,
+            reply,
+        })
+        .await
     }
 }
 
-struct Stream {
+struct Uploads;
+
+impl Source for Uploads {
+    type Entry = UploadSummary;
+    type Start = UploadStart;
+
+    fn key(entry: &UploadSummary) -> &[u8] {
+        &entry.key
+    }
+
+    fn after(entry: &UploadSummary) -> UploadStart {
+        UploadStart::AfterUpload {
+            key: entry.key.clone(),
+            upload_id: entry.upload_id.clone(),
+        }
+    }
+
+    fn at_or_after(key: Vec<u8>) -> UploadStart {
+        UploadStart::AtOrAfterKey(key)
+    }
+
+    fn start_key(start: &UploadStart) -> &[u8] {
+        match start {
+            UploadStart::AtOrAfterKey(key)
+            | UploadStart::AfterKey(key)
+            | UploadStart::AfterUpload { key, .. } => key,
+        }
+    }
+
+    async fn fetch(
+        context: &Rc<ShardContext>,
+        query: &ListQuery<UploadStart>,
+        partition_id: u32,
+        start: UploadStart,
+    ) -> Result<Vec<UploadSummary>, ShardError> {
+        if let Some(partition) = context.partitions.get(&partition_id) {
+            return partition.uploads(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
+        }
+        let owner = context.owner_of_partition(partition_id);
+        let inbox = &context.inboxes[owner as usize];
+        request(inbox, |reply| MeshMessage::UploadsPage {
+            partition_id,
+            bucket: query.bucket.clone(),
+            start,
+            prefix: query.prefix.clone(),
+            limit: PAGE_KEYS_MAX,
+            reply,
+        })
+        .await
+    }
+}
+
+struct Stream<S: Source> {
     partition_id: u32,
-    buffer: VecDeque<ListEntry>,
-    next: ListStart,
+    buffer: VecDeque<S::Entry>,
+    next: S::Start,
     exhausted: bool,
 }
 
-pub async fn list(context: &Rc<ShardContext>, query: &ListQuery) -> Result<ListPage, ShardError> {
-    let mut streams: Vec<Stream> = (0..context.partition_count)
+async fn merge<S: Source>(
+    context: &Rc<ShardContext>,
+    query: &ListQuery<S::Start>,
+) -> Result<ListPage<S::Entry>, ShardError> {
+    let mut streams: Vec<Stream<S>> = (0..context.partition_count)
         .map(|partition_id| Stream {
             partition_id,
             buffer: VecDeque::new(),
@@ -86,11 +230,14 @@ pub async fn list(context: &Rc<ShardContext>, query: &ListQuery) -> Result<ListP
             break;
         }
         if let ListItem::CommonPrefix(prefix) = &item {
-            let skip_to = next_after_prefix(prefix);
+            let skip_to = S::at_or_after(key_after_prefix(prefix));
             for stream in &mut streams {
-                stream.buffer.retain(|entry| !entry.key.starts_with(prefix));
-                if stream.buffer.is_empty() {
-                    stream.next = later_start(&stream.next, &skip_to);
+                stream
+                    .buffer
+                    .retain(|entry| !S::key(entry).starts_with(prefix));
+                if stream.buffer.is_empty() && S::start_key(&skip_to) > S::start_key(&stream.next) {
+                    // Seeking never goes backwards.
+                    stream.next = skip_to.clone();
                 }
             }
         } else {
@@ -103,11 +250,11 @@ pub async fn list(context: &Rc<ShardContext>, query: &ListQuery) -> Result<ListP
 }
 
 /// The next item of the merged listing, without consuming it.
-async fn peek(
+async fn peek<S: Source>(
     context: &Rc<ShardContext>,
-    query: &ListQuery,
-    streams: &mut [Stream],
-) -> Result<Option<ListItem>, ShardError> {
+    query: &ListQuery<S::Start>,
+    streams: &mut [Stream<S>],
+) -> Result<Option<ListItem<S::Entry>>, ShardError> {
     for stream in streams.iter_mut() {
         if stream.buffer.is_empty() && !stream.exhausted {
             refill(context, query, stream).await?;
@@ -117,74 +264,40 @@ async fn peek(
         return Ok(None);
     };
     let entry = &streams[smallest].buffer[0];
+    let key = S::key(entry);
     if !query.delimiter.is_empty() {
-        let rest = &entry.key[query.prefix.len()..];
+        let rest = &key[query.prefix.len()..];
         if let Some(position) = find(rest, &query.delimiter) {
             let end = query.prefix.len() + position + query.delimiter.len();
-            return Ok(Some(ListItem::CommonPrefix(entry.key[..end].to_vec())));
+            return Ok(Some(ListItem::CommonPrefix(key[..end].to_vec())));
         }
     }
-    Ok(Some(ListItem::Object(entry.clone())))
+    Ok(Some(ListItem::Entry(entry.clone())))
 }
 
-fn smallest_stream(streams: &[Stream]) -> Option<usize> {
+fn smallest_stream<S: Source>(streams: &[Stream<S>]) -> Option<usize> {
     streams
         .iter()
         .enumerate()
-        .filter_map(|(index, stream)| stream.buffer.front().map(|entry| (index, &entry.key)))
+        .filter_map(|(index, stream)| stream.buffer.front().map(|entry| (index, S::key(entry))))
         .min_by(|a, b| a.1.cmp(b.1))
         .map(|(index, _)| index)
 }
 
-async fn refill(
+async fn refill<S: Source>(
     context: &Rc<ShardContext>,
-    query: &ListQuery,
-    stream: &mut Stream,
+    query: &ListQuery<S::Start>,
+    stream: &mut Stream<S>,
 ) -> Result<(), ShardError> {
-    let entries = fetch(context, query, stream.partition_id, stream.next.clone()).await?;
+    let entries = S::fetch(context, query, stream.partition_id, stream.next.clone()).await?;
     if entries.len() < PAGE_KEYS_MAX {
         stream.exhausted = true;
     }
     if let Some(last) = entries.last() {
-        stream.next = ListStart::After(last.key.clone());
+        stream.next = S::after(last);
     }
     stream.buffer.extend(entries);
     Ok(())
-}
-
-async fn fetch(
-    context: &Rc<ShardContext>,
-    query: &ListQuery,
-    partition_id: u32,
-    start: ListStart,
-) -> Result<Vec<ListEntry>, ShardError> {
-    if let Some(partition) = context.partitions.get(&partition_id) {
-        return partition.list(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
-    }
-    let owner = context.owner_of_partition(partition_id);
-    let inbox = &context.inboxes[owner as usize];
-    request(inbox, |reply| MeshMessage::ListPage {
-        partition_id,
-        bucket: query.bucket.clone(),
-        start,
-        prefix: query.prefix.clone(),
-        limit: PAGE_KEYS_MAX,
-        reply,
-    })
-    .await
-}
-
-/// The later of two starts (seeking never goes backwards).
-fn later_start(current: &ListStart, candidate: &ListStart) -> ListStart {
-    let key_of = |start: &ListStart| match start {
-        ListStart::After(key) | ListStart::AtOrAfter(key) => key.clone(),
-    };
-    let (current_key, candidate_key) = (key_of(current), key_of(candidate));
-    if candidate_key > current_key {
-        candidate.clone()
-    } else {
-        current.clone()
-    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

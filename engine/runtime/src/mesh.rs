@@ -2,6 +2,7 @@
 //! goes through it: handed-over connections, listing pages of partitions a shard owns, and the
 //! bucket catalogue protocol run by the coordinator (shard 0).
 
+use shard::meta::{UploadStart, UploadSummary};
 use shard::{BucketRecord, ListEntry, ListStart, ShardError};
 
 /// Depth of each shard's inbox. A full inbox makes the sender wait: backpressure, not memory.
@@ -24,6 +25,22 @@ pub enum MeshMessage {
         prefix: Vec<u8>,
         limit: usize,
         reply: Reply<Vec<ListEntry>>,
+    },
+    /// DeleteObjects: delete these keys, all in partitions the receiving shard owns; one
+    /// result per key, in order (a missing key is a success, as in S3).
+    DeleteObjects {
+        bucket: String,
+        keys: Vec<String>,
+        reply: Reply<Vec<Result<(), ShardError>>>,
+    },
+    /// A page of the multipart uploads of a partition owned by the receiving shard.
+    UploadsPage {
+        partition_id: u32,
+        bucket: String,
+        start: UploadStart,
+        prefix: Vec<u8>,
+        limit: usize,
+        reply: Reply<Vec<UploadSummary>>,
     },
     /// To the coordinator: create a bucket and tell every shard.
     CreateBucket {

@@ -12,6 +12,8 @@ pub enum ShardError {
     BucketNotEmpty,
     NoSuchKey,
     NoSuchUpload,
+    /// A conditional write's precondition (`WriteCondition`) did not hold at commit time.
+    PreconditionFailed,
     /// A part named in CompleteMultipartUpload does not exist or its ETag differs.
     InvalidPart {
         part_number: u32,

@@ -70,6 +70,8 @@ pub enum MetaOp {
         bucket: String,
         key: String,
         record: ObjectRecord,
+        /// Checked against the key's current object inside the transaction.
+        condition: WriteCondition,
     },
     DeleteObject {
         bucket: String,
@@ -100,6 +102,23 @@ pub enum MetaOp {
     },
 }
 
+/// A precondition on the object a write replaces (S3 conditional writes). It is checked in
+/// the worker's transaction, so two conditional writes of one key cannot both pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteCondition {
+    /// `If-None-Match: *`: fails with `PreconditionFailed` if the key holds an object.
+    pub must_be_absent: bool,
+    /// `If-Match`: the key must hold an object (`NoSuchKey` otherwise) whose ETag, without
+    /// quotes, is one of these (`PreconditionFailed` otherwise); `*` matches any ETag.
+    pub etag_in: Option<Vec<String>>,
+}
+
+impl WriteCondition {
+    pub fn is_unconditional(&self) -> bool {
+        !self.must_be_absent && self.etag_in.is_none()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PartRecord {
     pub part_number: u32,
@@ -117,6 +136,8 @@ pub struct CompleteUpload {
     /// (part number, ETag without quotes), as listed by the client.
     pub parts: Vec<(u32, String)>,
     pub last_modified_ms: i64,
+    /// Checked against the key's current object inside the transaction.
+    pub condition: WriteCondition,
 }
 
 /// What a committed `MetaOp` produced.
@@ -237,7 +258,9 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
             bucket,
             key,
             record,
+            condition,
         } => {
+            check_condition(tx, bucket, key, condition)?;
             let freed = take_object_extents(tx, bucket, key)?;
             insert_object(tx, bucket, key, record)?;
             Ok(MetaOutcome {
@@ -347,6 +370,40 @@ fn insert_object(
             encode_sizes(&record.part_sizes_bytes)
         ],
     )?;
+    Ok(())
+}
+
+/// Fails the op when the key's current object does not satisfy `condition`.
+fn check_condition(
+    tx: &rusqlite::Savepoint<'_>,
+    bucket: &str,
+    key: &str,
+    condition: &WriteCondition,
+) -> Result<(), ShardError> {
+    if condition.is_unconditional() {
+        return Ok(());
+    }
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2",
+            params![bucket, key.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if condition.must_be_absent && current.is_some() {
+        return Err(ShardError::PreconditionFailed);
+    }
+    if let Some(etags) = &condition.etag_in {
+        let Some(current) = current else {
+            return Err(ShardError::NoSuchKey);
+        };
+        let matches = etags
+            .iter()
+            .any(|etag| etag == "*" || etag.eq_ignore_ascii_case(&current));
+        if !matches {
+            return Err(ShardError::PreconditionFailed);
+        }
+    }
     Ok(())
 }
 
@@ -487,6 +544,7 @@ fn complete_upload(
     complete: &CompleteUpload,
 ) -> Result<MetaOutcome, ShardError> {
     let upload = require_upload(tx, &complete.bucket, &complete.key, &complete.upload_id)?;
+    check_condition(tx, &complete.bucket, &complete.key, &complete.condition)?;
     let mut stored = std::collections::BTreeMap::new();
     {
         let mut statement =
@@ -684,6 +742,87 @@ impl MetaReader {
         load_upload(&self.connection, upload_id)
     }
 
+    /// Parts of an upload numbered above `after_part_number`, in order, at most `limit`.
+    pub fn parts(
+        &self,
+        upload_id: &str,
+        after_part_number: u32,
+        limit: usize,
+    ) -> Result<Vec<PartSummary>, ShardError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT part_number, size, etag, last_modified_ms FROM parts
+             WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![upload_id, after_part_number, limit], |r| {
+            Ok(PartSummary {
+                part_number: r.get(0)?,
+                size_bytes: size_from_sql(r.get(1)?),
+                etag: r.get(2)?,
+                last_modified_ms: r.get(3)?,
+            })
+        })?;
+        let mut parts = Vec::new();
+        for row in rows {
+            parts.push(row?);
+        }
+        Ok(parts)
+    }
+
+    /// Uploads of `bucket` from `start` within the prefix, sorted by (key bytes, upload id),
+    /// at most `limit`.
+    pub fn uploads(
+        &self,
+        bucket: &str,
+        start: &UploadStart,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<UploadSummary>, ShardError> {
+        // A start before the prefix starts at the prefix.
+        let (position, from, upload_id) = match start {
+            UploadStart::AfterKey(key) if key.as_slice() >= prefix => {
+                ("key > ?2", key.as_slice(), None)
+            }
+            UploadStart::AfterUpload { key, upload_id } if key.as_slice() >= prefix => (
+                "(key, upload_id) > (?2, ?5)",
+                key.as_slice(),
+                Some(upload_id),
+            ),
+            UploadStart::AtOrAfterKey(key) if key.as_slice() >= prefix => {
+                ("key >= ?2", key.as_slice(), None)
+            }
+            _ => ("key >= ?2", prefix, None),
+        };
+        let prefix_end = prefix_successor(prefix);
+        let upper = if prefix_end.is_some() {
+            "key < ?3"
+        } else {
+            "?3 IS NULL"
+        };
+        let sql = format!(
+            "SELECT key, upload_id, initiated_ms FROM uploads
+             WHERE bucket = ?1 AND {position} AND {upper} ORDER BY key, upload_id LIMIT ?4"
+        );
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&bucket, &from, &prefix_end, &limit];
+        if let Some(upload_id) = &upload_id {
+            values.push(upload_id);
+        }
+        let rows = statement.query_map(values.as_slice(), |r| {
+            Ok(UploadSummary {
+                key: r.get(0)?,
+                upload_id: r.get(1)?,
+                initiated_ms: r.get(2)?,
+            })
+        })?;
+        let mut uploads = Vec::new();
+        for row in rows {
+            uploads.push(row?);
+        }
+        Ok(uploads)
+    }
+
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self
             .connection
@@ -714,4 +853,35 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// One part of an upload in a `ListParts` page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartSummary {
+    pub part_number: u32,
+    pub size_bytes: u64,
+    /// Without quotes.
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+/// One upload in a `ListMultipartUploads` page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSummary {
+    pub key: Vec<u8>,
+    pub upload_id: String,
+    pub initiated_ms: i64,
+}
+
+/// Where a page of uploads starts, in (key bytes, upload id) order. A key's uploads all live in
+/// the key's partition, so a position names the same place in every partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadStart {
+    /// At the first upload of a key at or after this one (the beginning, or past a prefix).
+    AtOrAfterKey(Vec<u8>),
+    /// After every upload of this key (`key-marker` alone).
+    AfterKey(Vec<u8>),
+    /// After this upload: the key's uploads with a greater id, then greater keys. The upload
+    /// need not exist any more (`key-marker` with `upload-id-marker`).
+    AfterUpload { key: Vec<u8>, upload_id: String },
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use crate::aligned::{AlignedBuf, round_down_to_block, round_up_to_block};
 use crate::error::ShardError;
-use crate::meta::{MetaOp, MetaOutcome, MetaReader, MetaWriter};
+use crate::meta::{
+    MetaOp, MetaOutcome, MetaReader, MetaWriter, PartSummary, UploadStart, UploadSummary,
+};
 use crate::record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};
 use crate::segments::{SegmentStore, list_segment_ids, reclaim_unreferenced};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
@@ -254,6 +256,25 @@ impl Partition {
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         self.reader.buckets()
+    }
+
+    pub fn parts(
+        &self,
+        upload_id: &str,
+        after_part_number: u32,
+        limit: usize,
+    ) -> Result<Vec<PartSummary>, ShardError> {
+        self.reader.parts(upload_id, after_part_number, limit)
+    }
+
+    pub fn uploads(
+        &self,
+        bucket: &str,
+        start: &UploadStart,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<UploadSummary>, ShardError> {
+        self.reader.uploads(bucket, start, prefix, limit)
     }
 
     /// Starts writing a new object body; `size_hint_bytes` is the exact size when known.

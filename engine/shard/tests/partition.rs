@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use shard::aligned::AlignedBuf;
-use shard::meta::{CompleteUpload, MetaOp, PartRecord};
+use shard::meta::{CompleteUpload, MetaOp, PartRecord, WriteCondition};
 use shard::{ListStart, ObjectReader, ObjectRecord, Partition, UploadRecord};
 
 fn run<F: std::future::Future<Output = ()>>(future: F) {
@@ -35,6 +35,7 @@ async fn put(partition: &Rc<Partition>, bucket: &str, key: &str, body: &[u8]) {
                 bucket: bucket.into(),
                 key: key.into(),
                 record,
+                condition: WriteCondition::default(),
             },
             written.dirty_segments,
         )
@@ -176,6 +177,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
             upload_id: "u1".into(),
             parts: vec![listed[1].clone(), listed[0].clone()],
             last_modified_ms: 2,
+            condition: WriteCondition::default(),
         };
         let error = partition
             .commit(MetaOp::CompleteUpload(bad_order), vec![])
@@ -188,6 +190,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
             upload_id: "u1".into(),
             parts: listed,
             last_modified_ms: 2,
+            condition: WriteCondition::default(),
         };
         let outcome = partition
             .commit(MetaOp::CompleteUpload(complete), vec![])

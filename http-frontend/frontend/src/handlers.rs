@@ -1,6 +1,8 @@
 //! One module per group of S3 operations; `run` picks the handler for the routed operation.
 
 pub mod bucket;
+pub mod conditional;
+pub mod delete_objects;
 pub mod health;
 pub mod list;
 pub mod multipart;
@@ -22,13 +24,17 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::GetBucketLocation => bucket::get_bucket_location(exchange),
         Operation::ListObjectsV2 => list::list_objects_v2(exchange).await,
         Operation::ListObjects => list::list_objects_v1(exchange).await,
+        Operation::ListObjectVersions => list::list_object_versions(exchange).await,
         Operation::PutObject => object::put_object(exchange).await,
         Operation::GetObject | Operation::HeadObject => object::get_object(exchange).await,
         Operation::DeleteObject => object::delete_object(exchange).await,
+        Operation::DeleteObjects => delete_objects::delete_objects(exchange).await,
         Operation::CreateMultipartUpload => multipart::create_multipart_upload(exchange).await,
         Operation::UploadPart => multipart::upload_part(exchange).await,
         Operation::CompleteMultipartUpload => multipart::complete_multipart_upload(exchange).await,
         Operation::AbortMultipartUpload => multipart::abort_multipart_upload(exchange).await,
+        Operation::ListParts => multipart::list_parts(exchange),
+        Operation::ListMultipartUploads => multipart::list_multipart_uploads(exchange).await,
         other => Err(not_implemented(other)),
     }
 }

@@ -19,6 +19,7 @@ pub fn from_shard(error: &ShardError) -> S3Error {
         ShardError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
         ShardError::NoSuchKey => S3Error::new(S3ErrorCode::NoSuchKey),
         ShardError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),
+        ShardError::PreconditionFailed => S3Error::new(S3ErrorCode::PreconditionFailed),
         ShardError::InvalidPart { part_number } => {
             S3Error::new(S3ErrorCode::InvalidPart).extra("PartNumber", part_number.to_string())
         }

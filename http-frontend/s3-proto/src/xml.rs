@@ -23,6 +23,8 @@ mod delete;
 mod list;
 mod multipart;
 mod reader;
+mod uploads;
+mod versions;
 
 use std::fmt::Write as _;
 
@@ -38,6 +40,9 @@ pub use multipart::{
     CompleteMultipartUploadResult, CompletedPart, CopyObjectResult, CopyPartResult,
     InitiateMultipartUploadResult, check_part_order, parse_complete_multipart_upload,
 };
+
+pub use uploads::{ListMultipartUploadsResult, ListPartsResult, ListedPart, ListedUpload};
+pub use versions::{ListVersionsResult, ObjectVersion};
 
 use crate::error::{S3Error, S3ErrorCode};
 

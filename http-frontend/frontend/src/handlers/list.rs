@@ -1,18 +1,25 @@
-//! ListObjectsV2 and ListObjects (v1): the merged listing of all partitions, with exact
-//! continuation: the token names the last key or common prefix returned.
+//! ListObjectsV2, ListObjects (v1) and ListObjectVersions: the merged listing of all
+//! partitions, with exact continuation: the token or marker names the last key or common
+//! prefix returned. Also the parameter helpers shared with ListMultipartUploads and ListParts.
 
 use base::limits::LIST_KEYS_MAX;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as TOKEN_BASE64;
 use runtime::listing::{ListItem, ListPage, ListQuery, list, next_after_prefix};
 use s3_proto::error::S3Error;
-use s3_proto::xml::{CommonPrefix, EncodingType, ListObjectsV1Result, ListObjectsV2Result, Object};
+use s3_proto::xml::{
+    CommonPrefix, EncodingType, ListObjectsV1Result, ListObjectsV2Result, ListVersionsResult,
+    Object, ObjectVersion,
+};
 use shard::ListStart;
 
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::{owner, require_bucket};
 use crate::response::Response;
 use crate::s3_error;
+
+/// The version id of an object written while versioning was never enabled.
+const NULL_VERSION_ID: &str = "null";
 
 fn max_keys(exchange: &Exchange<'_>) -> Result<u32, S3Error> {
     match exchange.query.get("max-keys") {
@@ -30,6 +37,74 @@ fn max_keys(exchange: &Exchange<'_>) -> Result<u32, S3Error> {
     }
 }
 
+/// A count parameter of a listing (`max-uploads`, `max-parts`) as AWS reads it: absent → the
+/// page limit; above the page limit → the page limit; not an integer or negative →
+/// `InvalidArgument`.
+pub(crate) fn page_size(exchange: &Exchange<'_>, name: &str) -> Result<u32, S3Error> {
+    match exchange.query.get(name) {
+        None => Ok(LIST_KEYS_MAX),
+        Some(value) => Ok(non_negative(name, value)?.min(LIST_KEYS_MAX)),
+    }
+}
+
+/// A non-negative integer query parameter (capped at `u32::MAX`); AWS's messages otherwise.
+pub(crate) fn non_negative(name: &str, value: &str) -> Result<u32, S3Error> {
+    let number = value.parse::<i32>().map_err(|_| {
+        S3Error::invalid_argument(
+            format!("Provided {name} not an integer or within integer range"),
+            name,
+            value,
+        )
+    })?;
+    u32::try_from(number).map_err(|_| {
+        S3Error::invalid_argument(
+            format!("Argument {name} must be an integer between 0 and 2147483647"),
+            name,
+            value,
+        )
+    })
+}
+
+/// A query parameter as bytes, `""` when absent.
+pub(crate) fn query_bytes(exchange: &Exchange<'_>, name: &str) -> Vec<u8> {
+    exchange.query.get(name).unwrap_or("").as_bytes().to_vec()
+}
+
+/// The `delimiter` parameter; an empty one means none.
+pub(crate) fn delimiter(exchange: &Exchange<'_>) -> Option<String> {
+    exchange
+        .query
+        .get("delimiter")
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whether a marker returned as `NextMarker`/`NextKeyMarker` is a common prefix of this
+/// listing rather than a key: the first delimiter after the prefix ends it. A listing that
+/// resumes there skips everything under it.
+pub(crate) fn is_common_prefix(marker: &[u8], prefix: &[u8], delimiter: &[u8]) -> bool {
+    if delimiter.is_empty() || !marker.starts_with(prefix) {
+        return false;
+    }
+    let rest = &marker[prefix.len()..];
+    rest.windows(delimiter.len())
+        .position(|window| window == delimiter)
+        .is_some_and(|position| position + delimiter.len() == rest.len())
+}
+
+/// Where a listing resumes after a v1 `marker` or a `key-marker`.
+fn start_after_marker(exchange: &Exchange<'_>, marker: &str) -> ListStart {
+    let prefix = query_bytes(exchange, "prefix");
+    let delimiter = query_bytes(exchange, "delimiter");
+    if marker.is_empty() {
+        ListStart::After(Vec::new())
+    } else if is_common_prefix(marker.as_bytes(), &prefix, &delimiter) {
+        next_after_prefix(marker.as_bytes())
+    } else {
+        ListStart::After(marker.as_bytes().to_vec())
+    }
+}
+
 /// Continuation tokens: 'k' + key (continue after the key) or 'p' + prefix (skip the prefix).
 fn encode_token(start: &ListStart, page: &ListPage) -> String {
     let mut raw = Vec::new();
@@ -38,7 +113,7 @@ fn encode_token(start: &ListStart, page: &ListPage) -> String {
             raw.push(b'p');
             raw.extend_from_slice(prefix);
         }
-        (Some(ListItem::Object(entry)), _) => {
+        (Some(ListItem::Entry(entry)), _) => {
             raw.push(b'k');
             raw.extend_from_slice(&entry.key);
         }
@@ -79,7 +154,7 @@ fn to_xml_items(exchange: &Exchange<'_>, page: &ListPage, fetch_owner: bool) -> 
     };
     for item in &page.items {
         match item {
-            ListItem::Object(entry) => listed.contents.push(Object {
+            ListItem::Entry(entry) => listed.contents.push(Object {
                 key: String::from_utf8_lossy(&entry.key).into_owned(),
                 last_modified_ms: entry.last_modified_ms,
                 etag: entry.etag.clone(),
@@ -167,25 +242,11 @@ pub async fn list_objects_v1(exchange: &mut Exchange<'_>) -> Result<Response, S3
     let max_keys = max_keys(exchange)?;
     let encoding_type = EncodingType::from_query(exchange.query.get("encoding-type"))?;
     let marker = exchange.query.get("marker").unwrap_or("").to_owned();
-    let delimiter = exchange
-        .query
-        .get("delimiter")
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned);
-    let start = if marker.is_empty() {
-        ListStart::After(Vec::new())
-    } else {
-        match &delimiter {
-            // A marker that is a common prefix skips everything under it.
-            Some(delimiter) if marker.ends_with(delimiter.as_str()) => {
-                next_after_prefix(marker.as_bytes())
-            }
-            _ => ListStart::After(marker.as_bytes().to_vec()),
-        }
-    };
+    let delimiter = delimiter(exchange);
+    let start = start_after_marker(exchange, &marker);
     let page = run_listing(exchange, start, max_keys).await?;
     let next_marker = match (page.is_truncated, &delimiter, page.items.last()) {
-        (true, Some(_), Some(ListItem::Object(entry))) => {
+        (true, Some(_), Some(ListItem::Entry(entry))) => {
             Some(String::from_utf8_lossy(&entry.key).into_owned())
         }
         (true, Some(_), Some(ListItem::CommonPrefix(prefix))) => {
@@ -204,6 +265,78 @@ pub async fn list_objects_v1(exchange: &mut Exchange<'_>) -> Result<Response, S3
         is_truncated: page.is_truncated,
         encoding_type,
         contents: listed.contents,
+        common_prefixes: listed.common_prefixes,
+    };
+    Ok(Response::xml(result.to_xml()))
+}
+
+/// ListObjectVersions. Versioning is a later issue: every object is its only version, `null`,
+/// and the latest; there are no delete markers. A `null` version-id-marker resumes after the
+/// key, as the key's only version is the one named.
+pub async fn list_object_versions(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let max_keys = max_keys(exchange)?;
+    let encoding_type = EncodingType::from_query(exchange.query.get("encoding-type"))?;
+    let key_marker = exchange.query.get("key-marker").unwrap_or("").to_owned();
+    let version_id_marker = exchange
+        .query
+        .get("version-id-marker")
+        .unwrap_or("")
+        .to_owned();
+    if !version_id_marker.is_empty() {
+        if key_marker.is_empty() {
+            return Err(S3Error::invalid_argument(
+                "A version-id marker cannot be specified without a key marker.",
+                "version-id-marker",
+                &version_id_marker,
+            ));
+        }
+        if version_id_marker != NULL_VERSION_ID {
+            return Err(S3Error::invalid_argument(
+                "Invalid version id specified",
+                "version-id-marker",
+                &version_id_marker,
+            ));
+        }
+    }
+    let start = start_after_marker(exchange, &key_marker);
+    let page = run_listing(exchange, start, max_keys).await?;
+    let (next_key_marker, next_version_id_marker) = match (page.is_truncated, page.items.last()) {
+        (true, Some(ListItem::Entry(entry))) => (
+            Some(String::from_utf8_lossy(&entry.key).into_owned()),
+            Some(NULL_VERSION_ID.to_owned()),
+        ),
+        (true, Some(ListItem::CommonPrefix(prefix))) => {
+            (Some(String::from_utf8_lossy(prefix).into_owned()), None)
+        }
+        _ => (None, None),
+    };
+    let listed = to_xml_items(exchange, &page, true);
+    let versions = listed
+        .contents
+        .into_iter()
+        .map(|object| ObjectVersion {
+            key: object.key,
+            version_id: NULL_VERSION_ID.to_owned(),
+            is_latest: true,
+            last_modified_ms: object.last_modified_ms,
+            etag: object.etag,
+            size_bytes: object.size_bytes,
+            storage_class: object.storage_class,
+            owner: object.owner,
+        })
+        .collect();
+    let result = ListVersionsResult {
+        name: exchange.bucket().to_owned(),
+        prefix: exchange.query.get("prefix").unwrap_or("").to_owned(),
+        key_marker,
+        version_id_marker,
+        next_key_marker,
+        next_version_id_marker,
+        max_keys,
+        delimiter: delimiter(exchange),
+        is_truncated: page.is_truncated,
+        encoding_type,
+        versions,
         common_prefixes: listed.common_prefixes,
     };
     Ok(Response::xml(result.to_xml()))

@@ -13,6 +13,7 @@ use shard::meta::{CompleteUpload, MetaOp, PartRecord};
 
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
+use crate::handlers::conditional::write_condition;
 use crate::handlers::object::stored_headers;
 use crate::handlers::payload::{Sink, read_body, read_small_body, upload_size};
 use crate::response::Response;
@@ -43,13 +44,35 @@ fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result<(), S3Erro
     }
 }
 
+thread_local! {
+    /// The last time prefix handed out on this shard, so ids from one shard strictly increase.
+    static LAST_UPLOAD_TIME_NS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// 32 hex digits: 16 of creation time in nanoseconds, 16 random. Hex order is then creation
+/// order, which is how S3 lists several uploads of one key, and it stays consistent with the
+/// "greater than upload-id-marker" rule. All uploads of a key are created on one shard.
+fn new_upload_id() -> String {
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+        });
+    let time_ns = LAST_UPLOAD_TIME_NS.with(|last| {
+        let next = now_ns.max(last.get() + 1);
+        last.set(next);
+        next
+    });
+    format!("{time_ns:016x}{}", hex::encode(rand::random::<[u8; 8]>()))
+}
+
 pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let headers = stored_headers(exchange)?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
-    let upload_id = hex::encode(rand::random::<[u8; 16]>());
+    let upload_id = new_upload_id();
     let upload = UploadRecord {
         upload_id: upload_id.clone(),
         bucket: exchange.bucket().to_owned(),
@@ -111,6 +134,7 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
 
 pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let upload_id = upload_id(exchange)?;
+    let condition = write_condition(exchange)?;
     let body = read_small_body(exchange, XML_BODY_BYTES_MAX).await?;
     let parts = parse_complete_multipart_upload(&body)?;
     let context = exchange.context;
@@ -127,6 +151,7 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
             .map(|part| (part.part_number, part.etag))
             .collect(),
         last_modified_ms: now_ms(),
+        condition,
     };
     let outcome = partition
         .commit_and_release(MetaOp::CompleteUpload(complete), Vec::new())
@@ -163,4 +188,149 @@ pub async fn abort_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Respo
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
     Ok(Response::new(204))
+}
+
+// ListParts and ListMultipartUploads: reads only, no write guard.
+
+use runtime::listing::{ListItem, ListQuery, key_after_prefix, list_uploads};
+use s3_proto::xml::{
+    CommonPrefix, EncodingType, ListMultipartUploadsResult, ListPartsResult, ListedPart,
+    ListedUpload,
+};
+use shard::meta::UploadStart;
+
+use crate::handlers::bucket::{owner, require_bucket};
+use crate::handlers::list::{delimiter, is_common_prefix, non_negative, page_size, query_bytes};
+
+const STORAGE_CLASS: &str = "STANDARD";
+
+/// ListParts: the upload's parts numbered above `part-number-marker`, at most `max-parts`
+/// (≤ 1000), from the key's partition on this shard.
+pub fn list_parts(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let upload_id = upload_id(exchange)?;
+    let max_parts = page_size(exchange, "max-parts")?;
+    let part_number_marker = match exchange.query.get("part-number-marker") {
+        None => 0,
+        Some(value) => non_negative("part-number-marker", value)?,
+    };
+    require_bucket(exchange)?;
+    require_upload(exchange, &upload_id)?;
+    let partition = exchange
+        .context
+        .local_partition(exchange.bucket(), exchange.key());
+    // One more than asked tells whether the page is truncated.
+    let mut parts = partition
+        .parts(&upload_id, part_number_marker, max_parts as usize + 1)
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let is_truncated = parts.len() > max_parts as usize;
+    parts.truncate(max_parts as usize);
+    let owner = owner(exchange);
+    let result = ListPartsResult {
+        bucket: exchange.bucket().to_owned(),
+        key: exchange.key().to_owned(),
+        upload_id,
+        initiator: owner.clone(),
+        owner,
+        storage_class: STORAGE_CLASS.to_owned(),
+        part_number_marker,
+        next_part_number_marker: Some(parts.last().map_or(part_number_marker, |p| p.part_number)),
+        max_parts,
+        is_truncated,
+        parts: parts
+            .into_iter()
+            .map(|part| ListedPart {
+                part_number: part.part_number,
+                last_modified_ms: part.last_modified_ms,
+                etag: part.etag,
+                size_bytes: part.size_bytes,
+            })
+            .collect(),
+    };
+    Ok(Response::xml(result.to_xml()))
+}
+
+/// ListMultipartUploads: the uploads in progress of every partition, sorted by key bytes and,
+/// within a key, by upload id, so that `key-marker` + `upload-id-marker` name an exact
+/// position ("uploads of key-marker with an upload id lexicographically greater", as AWS
+/// documents the markers) even when that upload has completed since. `upload-id-marker`
+/// without `key-marker` is ignored, as in AWS.
+pub async fn list_multipart_uploads(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    let max_uploads = page_size(exchange, "max-uploads")?;
+    let encoding_type = EncodingType::from_query(exchange.query.get("encoding-type"))?;
+    let key_marker = exchange.query.get("key-marker").unwrap_or("").to_owned();
+    let upload_id_marker = exchange
+        .query
+        .get("upload-id-marker")
+        .unwrap_or("")
+        .to_owned();
+    let prefix = query_bytes(exchange, "prefix");
+    let delimiter_bytes = query_bytes(exchange, "delimiter");
+    let marker = key_marker.as_bytes().to_vec();
+    let start = if marker.is_empty() {
+        UploadStart::AtOrAfterKey(Vec::new())
+    } else if is_common_prefix(&marker, &prefix, &delimiter_bytes) {
+        // The previous page ended with this common prefix: skip everything under it.
+        UploadStart::AtOrAfterKey(key_after_prefix(&marker))
+    } else if upload_id_marker.is_empty() {
+        UploadStart::AfterKey(marker)
+    } else {
+        UploadStart::AfterUpload {
+            key: marker,
+            upload_id: upload_id_marker.clone(),
+        }
+    };
+    let query = ListQuery {
+        bucket: exchange.bucket().to_owned(),
+        prefix,
+        delimiter: delimiter_bytes,
+        start,
+        max_keys: max_uploads as usize,
+    };
+    let page = list_uploads(exchange.context, &query)
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let (next_key_marker, next_upload_id_marker) = match (page.is_truncated, page.items.last()) {
+        (true, Some(ListItem::Entry(upload))) => (
+            Some(String::from_utf8_lossy(&upload.key).into_owned()),
+            Some(upload.upload_id.clone()),
+        ),
+        (true, Some(ListItem::CommonPrefix(prefix))) => {
+            (Some(String::from_utf8_lossy(prefix).into_owned()), None)
+        }
+        _ => (None, None),
+    };
+    let owner = owner(exchange);
+    let mut uploads = Vec::new();
+    let mut common_prefixes = Vec::new();
+    for item in page.items {
+        match item {
+            ListItem::Entry(upload) => uploads.push(ListedUpload {
+                key: String::from_utf8_lossy(&upload.key).into_owned(),
+                upload_id: upload.upload_id,
+                initiator: owner.clone(),
+                owner: owner.clone(),
+                storage_class: STORAGE_CLASS.to_owned(),
+                initiated_ms: upload.initiated_ms,
+            }),
+            ListItem::CommonPrefix(prefix) => common_prefixes.push(CommonPrefix {
+                prefix: String::from_utf8_lossy(&prefix).into_owned(),
+            }),
+        }
+    }
+    let result = ListMultipartUploadsResult {
+        bucket: exchange.bucket().to_owned(),
+        key_marker,
+        upload_id_marker,
+        next_key_marker,
+        next_upload_id_marker,
+        delimiter: delimiter(exchange),
+        prefix: exchange.query.get("prefix").unwrap_or("").to_owned(),
+        max_uploads,
+        is_truncated: page.is_truncated,
+        encoding_type,
+        uploads,
+        common_prefixes,
+    };
+    Ok(Response::xml(result.to_xml()))
 }

@@ -13,6 +13,7 @@ use shard::{ObjectReader, ObjectRecord};
 
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
+use crate::handlers::conditional::{ReadDecision, evaluate_read, write_condition};
 use crate::handlers::payload::{Sink, read_body, upload_size};
 use crate::response::{Response, head_bytes};
 use crate::s3_error;
@@ -68,6 +69,7 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let mut headers = stored_headers(exchange)?;
+    let condition = write_condition(exchange)?;
     let size_hint = upload_size(exchange, PUT_OBJECT_SIZE_BYTES_MAX)?;
     let context = exchange.context;
     let _write = context
@@ -94,18 +96,23 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         etag: etag.clone(),
         last_modified_ms: now_ms(),
         headers,
-        extents: written.extents,
+        extents: written.extents.clone(),
         part_sizes_bytes: Vec::new(),
     };
     let op = MetaOp::PutObject {
         bucket: exchange.bucket().to_owned(),
         key: exchange.key().to_owned(),
         record,
+        condition,
     };
-    partition
+    let committed = partition
         .commit_and_release(op, written.dirty_segments)
-        .await
-        .map_err(|e| s3_error::from_shard(&e))?;
+        .await;
+    if let Err(error) = committed {
+        // Nothing references the new bytes (a failed precondition, a failed commit).
+        partition.release(written.extents);
+        return Err(s3_error::from_shard(&error));
+    }
     let mut response = Response::new(200).header("ETag", format!("\"{etag}\""));
     if let Some((algorithm, value)) = summary.checksum {
         response = response.header(algorithm.header_name(), value);
@@ -267,14 +274,18 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
             let resource = format!("/{}/{}", exchange.bucket(), exchange.key());
             S3Error::new(S3ErrorCode::NoSuchKey).resource(resource)
         })?;
+    let etag = format!("\"{}\"", record.etag);
+    let last_modified = http_date_from_millis(record.last_modified_ms);
+    if evaluate_read(exchange, &record)? == ReadDecision::NotModified {
+        return Ok(Response::new(304)
+            .header("ETag", etag)
+            .header("Last-Modified", last_modified));
+    }
     let (status, range, mut extra) = select_range(exchange, &record)?;
     extra.extend(object_headers(exchange, &record, status));
     let headers = [
-        ("ETag", format!("\"{}\"", record.etag)),
-        (
-            "Last-Modified",
-            http_date_from_millis(record.last_modified_ms),
-        ),
+        ("ETag", etag),
+        ("Last-Modified", last_modified),
         ("Accept-Ranges", "bytes".to_owned()),
     ];
     let length = range.end - range.start;

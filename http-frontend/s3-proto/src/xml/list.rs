@@ -123,7 +123,7 @@ pub struct CommonPrefix {
     pub prefix: String,
 }
 
-fn push_common_prefixes(
+pub(super) fn push_common_prefixes(
     out: &mut String,
     prefixes: &[CommonPrefix],
     encoding: Option<EncodingType>,
@@ -135,7 +135,7 @@ fn push_common_prefixes(
     }
 }
 
-fn push_encoding_type(out: &mut String, encoding: Option<EncodingType>) {
+pub(super) fn push_encoding_type(out: &mut String, encoding: Option<EncodingType>) {
     if encoding == Some(EncodingType::Url) {
         push_element(out, "EncodingType", "url");
     }

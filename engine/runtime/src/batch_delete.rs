@@ -1,0 +1,38 @@
+//! DeleteObjects on the shard side: the keys of one request that this shard owns, deleted
+//! together so that each partition's worker group-commits them. The front end calls it for its
+//! own keys and sends the rest to their owners (`MeshMessage::DeleteObjects`).
+
+use std::rc::Rc;
+
+use shard::ShardError;
+
+use crate::context::ShardContext;
+
+/// Deletes keys of `bucket` whose partitions this shard owns (DeleteObjects), every commit
+/// queued at once so each partition's worker group-commits them; one result per key, in order.
+pub async fn delete_owned_keys(
+    context: &Rc<ShardContext>,
+    bucket: &str,
+    keys: Vec<String>,
+) -> Vec<Result<(), ShardError>> {
+    let _write = match context.begin_write(bucket) {
+        Ok(guard) => guard,
+        Err(error) => return keys.iter().map(|_| Err(error.clone())).collect(),
+    };
+    let tasks: Vec<_> = keys
+        .into_iter()
+        .map(|key| {
+            let partition = context.local_partition(bucket, &key);
+            let op = shard::meta::MetaOp::DeleteObject {
+                bucket: bucket.to_owned(),
+                key,
+            };
+            monoio::spawn(async move { partition.commit_and_release(op, Vec::new()).await })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.map(|_| ()));
+    }
+    results
+}

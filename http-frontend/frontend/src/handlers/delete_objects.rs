@@ -1,0 +1,167 @@
+//! DeleteObjects: up to 1000 keys of one bucket in one request. The keys live in partitions of
+//! every shard: this shard deletes its own and sends each other shard its share through the
+//! mesh, all at once; the answer lists a result per key (only the errors in quiet mode). A key
+//! that does not exist is reported as deleted, as S3 does.
+
+use std::collections::BTreeMap;
+
+use base::limits::XML_BODY_BYTES_MAX;
+use base::names::{NameError, validate_object_key};
+use runtime::batch_delete::delete_owned_keys;
+use runtime::mesh::{MeshMessage, request};
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::xml::{DeleteError, DeleteResult, Deleted, ObjectIdentifier, parse_delete};
+use shard::ShardError;
+
+use crate::checksum::ChecksumAlgorithm;
+use crate::dispatch::Exchange;
+use crate::handlers::payload::read_small_body;
+use crate::response::Response;
+use crate::s3_error;
+
+/// S3 requires an integrity check of the body: Content-MD5 or an additional checksum (header
+/// or aws-chunked trailer). `read_small_body` verifies whichever is sent.
+fn require_integrity_header(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+    let head = &exchange.head;
+    let has_checksum = ChecksumAlgorithm::ALL
+        .iter()
+        .any(|algorithm| head.has_header(algorithm.header_name()));
+    let has_trailer = head
+        .header_str("x-amz-trailer")
+        .and_then(|name| ChecksumAlgorithm::from_header_name(name.trim()))
+        .is_some();
+    if head.has_header("content-md5") || has_checksum || has_trailer {
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        "Missing required header for this request: Content-Md5",
+    ))
+}
+
+fn key_error(error: &NameError) -> (S3ErrorCode, String) {
+    match error {
+        NameError::KeyTooLong { .. } => (
+            S3ErrorCode::KeyTooLongError,
+            S3ErrorCode::KeyTooLongError.default_message().to_owned(),
+        ),
+        _ => (
+            S3ErrorCode::InvalidArgument,
+            format!("Invalid object key: {error}."),
+        ),
+    }
+}
+
+/// Why one listed object cannot be deleted before any shard is asked.
+fn check_object(object: &ObjectIdentifier) -> Result<(), (S3ErrorCode, String)> {
+    validate_object_key(&object.key).map_err(|error| key_error(&error))?;
+    if object
+        .version_id
+        .as_deref()
+        .is_some_and(|version| version != "null")
+    {
+        // Buckets are not versioned: only the null version exists.
+        return Err((
+            S3ErrorCode::NoSuchVersion,
+            S3ErrorCode::NoSuchVersion.default_message().to_owned(),
+        ));
+    }
+    if object.etag.is_some() || object.last_modified_time.is_some() || object.size_bytes.is_some() {
+        return Err((
+            S3ErrorCode::NotImplemented,
+            "Conditional deletes are not implemented by this server".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let context = exchange.context;
+    if !context.bucket_exists(exchange.bucket()) {
+        return Err(S3Error::new(S3ErrorCode::NoSuchBucket));
+    }
+    require_integrity_header(exchange)?;
+    let body = read_small_body(exchange, XML_BODY_BYTES_MAX).await?;
+    let delete = parse_delete(&body)?;
+    let bucket = exchange.bucket().to_owned();
+    let mut outcomes: Vec<Option<Result<(), (S3ErrorCode, String)>>> =
+        vec![None; delete.objects.len()];
+    // Owner shard -> (index in the request, key).
+    let mut shares: BTreeMap<u32, Vec<(usize, String)>> = BTreeMap::new();
+    for (index, object) in delete.objects.iter().enumerate() {
+        match check_object(object) {
+            Ok(()) => shares
+                .entry(context.owner_of_key(&bucket, &object.key))
+                .or_default()
+                .push((index, object.key.clone())),
+            Err(error) => outcomes[index] = Some(Err(error)),
+        }
+    }
+    let mut local = None;
+    let mut remote = Vec::new();
+    for (owner, share) in shares {
+        let (indexes, keys): (Vec<usize>, Vec<String>) = share.into_iter().unzip();
+        if owner == context.shard_id {
+            local = Some((indexes, keys));
+            continue;
+        }
+        let inbox = context.inboxes[owner as usize].clone();
+        let bucket = bucket.clone();
+        let count = keys.len();
+        let task = monoio::spawn(async move {
+            let answer = request(&inbox, |reply| MeshMessage::DeleteObjects {
+                bucket,
+                keys,
+                reply,
+            })
+            .await;
+            // The whole request failed (shutting down): every key of the share fails.
+            answer.unwrap_or_else(|error| vec![Err(error); count])
+        });
+        remote.push((indexes, task));
+    }
+    let mut record = |indexes: Vec<usize>, results: Vec<Result<(), ShardError>>| {
+        for (index, result) in indexes.into_iter().zip(results) {
+            outcomes[index] = Some(result.map_err(|error| {
+                let error = s3_error::from_shard(&error);
+                let message = error
+                    .message
+                    .unwrap_or_else(|| error.code.default_message().to_owned());
+                (error.code, message)
+            }));
+        }
+    };
+    if let Some((indexes, keys)) = local {
+        record(indexes, delete_owned_keys(context, &bucket, keys).await);
+    }
+    for (indexes, task) in remote {
+        record(indexes, task.await);
+    }
+    let mut result = DeleteResult::default();
+    for (object, outcome) in delete.objects.into_iter().zip(outcomes) {
+        match outcome {
+            Some(Ok(())) => {
+                if !delete.quiet {
+                    result.deleted.push(Deleted {
+                        key: object.key,
+                        version_id: object.version_id,
+                        ..Deleted::default()
+                    });
+                }
+            }
+            Some(Err((code, message))) => result.errors.push(DeleteError {
+                key: object.key,
+                version_id: object.version_id,
+                code,
+                message: Some(message),
+            }),
+            None => result.errors.push(DeleteError {
+                key: object.key,
+                version_id: object.version_id,
+                code: S3ErrorCode::InternalError,
+                message: None,
+            }),
+        }
+    }
+    Ok(Response::xml(result.to_xml()))
+}
