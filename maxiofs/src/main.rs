@@ -42,6 +42,10 @@ struct ServerArgs {
     /// Region reported to clients and required in signatures.
     #[arg(long, default_value = "us-east-1", env = "MAXIOFS_REGION")]
     region: String,
+    /// Domain for virtual-host-style requests: a Host of `bucket.<domain>[:port]` names the
+    /// bucket. Repeatable or comma-separated; path-style requests keep working.
+    #[arg(long = "domain", env = "MAXIOFS_DOMAIN", value_delimiter = ',')]
+    domains: Vec<String>,
     /// Seconds a request head may take to arrive once started (slow clients are cut off).
     #[arg(long, default_value_t = base::limits::REQUEST_HEAD_READ_TIMEOUT_SECS)]
     request_head_timeout_secs: u64,
@@ -111,6 +115,12 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         pin_threads: !args.no_pin,
         settings: runtime::SharedSettings {
             region: args.region.clone(),
+            domains: args
+                .domains
+                .iter()
+                .map(|domain| domain.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|domain| !domain.is_empty())
+                .collect(),
             root_access_key_id: root.access_key_id.clone(),
             root_secret_key: root.secret_key.clone(),
             io_uring: false,

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from botocore.exceptions import ClientError
 from harness import empty_and_delete_bucket, unique_bucket_name
 from s3util import REGION, expect_error
 
@@ -126,3 +127,13 @@ def test_get_bucket_location(s3, bucket):
 
 def test_get_bucket_location_missing_bucket(s3):
     expect_error(s3.get_bucket_location, 404, "NoSuchBucket", Bucket=unique_bucket_name("missing"))
+
+
+def test_versioning_of_a_never_versioned_bucket(s3, bucket):
+    """rclone asks before purging; AWS answers an empty configuration, not an error."""
+    resp = s3.get_bucket_versioning(Bucket=bucket)
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Status" not in resp and "MFADelete" not in resp
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_versioning(Bucket="no-such-bucket-versioning")
+    assert exc.value.response["Error"]["Code"] == "NoSuchBucket"

@@ -51,7 +51,7 @@ def test_request_ids_are_unique(server, bucket):
 
 UNIMPLEMENTED = [
     ("get_bucket_policy", {}),
-    ("put_object_tagging", {"Key": "k", "Tagging": {"TagSet": [{"Key": "a", "Value": "b"}]}}),
+    ("restore_object", {"Key": "k", "RestoreRequest": {"Days": 1}}),
 ]
 
 

@@ -358,80 +358,6 @@ async fn inbox_loop(
                     Err(error) => tracing::warn!(%error, "cannot adopt a handed-over connection"),
                 }
             }
-            MeshMessage::ListPage {
-                partition_id,
-                bucket,
-                start,
-                prefix,
-                limit,
-                reply,
-            } => {
-                let result = match context.partitions.get(&partition_id) {
-                    Some(partition) => partition.list(&bucket, &start, &prefix, limit),
-                    None => Err(ShardError::Metadata(format!(
-                        "partition {partition_id} is not here"
-                    ))),
-                };
-                let _ = reply.send(result);
-            }
-            MeshMessage::DeleteObjects {
-                bucket,
-                keys,
-                reply,
-            } => {
-                let context = Rc::clone(context);
-                monoio::spawn(async move {
-                    let _ = reply.send(Ok(crate::batch_delete::delete_owned_keys(
-                        &context, &bucket, keys,
-                    )
-                    .await));
-                });
-            }
-            MeshMessage::UploadsPage {
-                partition_id,
-                bucket,
-                start,
-                prefix,
-                limit,
-                reply,
-            } => {
-                let result = match context.partitions.get(&partition_id) {
-                    Some(partition) => partition.uploads(&bucket, &start, &prefix, limit),
-                    None => Err(ShardError::Metadata(format!(
-                        "partition {partition_id} is not here"
-                    ))),
-                };
-                let _ = reply.send(result);
-            }
-            MeshMessage::CreateBucket { record, reply } => {
-                let context = Rc::clone(context);
-                monoio::spawn(async move {
-                    let _ = reply.send(catalogue::coordinate_create(&context, record).await);
-                });
-            }
-            MeshMessage::DeleteBucket { name, reply } => {
-                let context = Rc::clone(context);
-                monoio::spawn(async move {
-                    let _ = reply.send(catalogue::coordinate_delete(&context, name).await);
-                });
-            }
-            MeshMessage::BucketCreated { record, reply } => {
-                catalogue::apply_created(context, record);
-                let _ = reply.send(Ok(()));
-            }
-            MeshMessage::PrepareBucketDelete { name, reply } => {
-                let _ = reply.send(catalogue::prepare_delete(context, &name));
-            }
-            MeshMessage::AbortBucketDelete { name, reply } => {
-                catalogue::abort_delete(context, &name);
-                let _ = reply.send(Ok(()));
-            }
-            MeshMessage::BucketDeleted { name, reply } => {
-                let context = Rc::clone(context);
-                monoio::spawn(async move {
-                    let _ = reply.send(catalogue::apply_deleted(&context, &name).await);
-                });
-            }
             MeshMessage::Shutdown => {
                 context.shutting_down.set(true);
                 if let Some(fd) = context.listener_fd.get() {
@@ -444,6 +370,95 @@ async fn inbox_loop(
                 }
                 return;
             }
+            other => serve_message(context, other),
+        }
+    }
+}
+
+/// The partition `partition_id` if this shard owns it (a mesh request for another's is a bug
+/// of the sender, answered as an error rather than a crash of this shard).
+fn owned_partition(
+    context: &ShardContext,
+    partition_id: u32,
+) -> Result<&Rc<Partition>, ShardError> {
+    context
+        .partitions
+        .get(&partition_id)
+        .ok_or_else(|| ShardError::Metadata(format!("partition {partition_id} is not here")))
+}
+
+/// Everything else that arrives in the inbox: quick answers inline, longer work spawned, so the
+/// inbox never waits on another shard.
+fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
+    match message {
+        MeshMessage::Connection { .. } | MeshMessage::Shutdown => {
+            unreachable!("handled by inbox_loop")
+        }
+        MeshMessage::ListPage {
+            partition_id,
+            bucket,
+            start,
+            prefix,
+            limit,
+            reply,
+        } => {
+            let result = owned_partition(context, partition_id)
+                .and_then(|partition| partition.list(&bucket, &start, &prefix, limit));
+            let _ = reply.send(result);
+        }
+        MeshMessage::UploadsPage {
+            partition_id,
+            bucket,
+            start,
+            prefix,
+            limit,
+            reply,
+        } => {
+            let result = owned_partition(context, partition_id)
+                .and_then(|partition| partition.uploads(&bucket, &start, &prefix, limit));
+            let _ = reply.send(result);
+        }
+        MeshMessage::DeleteObjects {
+            bucket,
+            keys,
+            reply,
+        } => {
+            let context = Rc::clone(context);
+            monoio::spawn(async move {
+                let results = crate::batch_delete::delete_owned_keys(&context, &bucket, keys).await;
+                let _ = reply.send(Ok(results));
+            });
+        }
+        MeshMessage::OpenObject(request) => crate::object_stream::serve_open(context, request),
+        MeshMessage::CreateBucket { record, reply } => {
+            let context = Rc::clone(context);
+            monoio::spawn(async move {
+                let _ = reply.send(catalogue::coordinate_create(&context, record).await);
+            });
+        }
+        MeshMessage::DeleteBucket { name, reply } => {
+            let context = Rc::clone(context);
+            monoio::spawn(async move {
+                let _ = reply.send(catalogue::coordinate_delete(&context, name).await);
+            });
+        }
+        MeshMessage::BucketConfig(message) => catalogue::serve_config(context, message),
+        MeshMessage::BucketCreated { record, reply } => {
+            catalogue::apply_created(context, record);
+            let _ = reply.send(Ok(()));
+        }
+        MeshMessage::PrepareBucketDelete { name, reply } => {
+            let _ = reply.send(catalogue::prepare_delete(context, &name));
+        }
+        MeshMessage::AbortBucketDelete { name, reply } => {
+            catalogue::abort_delete(context, &name);
+            let _ = reply.send(Ok(()));
+        }
+        MeshMessage::BucketDeleted { name, reply } => {
+            let context = Rc::clone(context);
+            monoio::spawn(async move {
+                let _ = reply.send(catalogue::apply_deleted(&context, &name).await);
+            });
         }
     }
 }

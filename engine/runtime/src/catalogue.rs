@@ -10,10 +10,11 @@
 use std::rc::Rc;
 
 use shard::meta::MetaOp;
+use shard::record::Tags;
 use shard::{BucketRecord, ShardError};
 
 use crate::context::{BucketEntry, ShardContext};
-use crate::mesh::{MeshMessage, request};
+use crate::mesh::{BucketConfigMessage, MeshMessage, request};
 
 /// The shard that owns partition 0 and with it the catalogue.
 pub const COORDINATOR_SHARD: u32 = 0;
@@ -161,6 +162,115 @@ async fn broadcast(
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// A change to a bucket's configuration. It travels to the coordinator, which applies it to
+/// the current record, so two changes of different settings never undo each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketConfigChange {
+    /// Replaces the tag set (empty: DeleteBucketTagging).
+    Tags(Tags),
+}
+
+impl BucketConfigChange {
+    fn apply_to(self, record: &mut BucketRecord) {
+        match self {
+            BucketConfigChange::Tags(tags) => record.tags = tags,
+        }
+    }
+}
+
+/// Changes a bucket's configuration from any shard; returns once every shard has the new
+/// record.
+pub async fn update_bucket(
+    context: &Rc<ShardContext>,
+    name: String,
+    change: BucketConfigChange,
+) -> Result<(), ShardError> {
+    if context.shard_id == COORDINATOR_SHARD {
+        coordinate_update(context, name, change).await
+    } else {
+        let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
+        request(inbox, |reply| {
+            MeshMessage::BucketConfig(BucketConfigMessage::Update {
+                name,
+                change,
+                reply,
+            })
+        })
+        .await
+    }
+}
+
+/// Longest wait for another catalogue change of the same bucket to finish.
+const BUSY_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Commits a configuration change in partition 0, then broadcasts the whole new record.
+/// Changes of one bucket are serialized by its busy mark, so each starts from the last one.
+pub async fn coordinate_update(
+    context: &Rc<ShardContext>,
+    name: String,
+    change: BucketConfigChange,
+) -> Result<(), ShardError> {
+    assert_eq!(context.shard_id, COORDINATOR_SHARD);
+    let started = std::time::Instant::now();
+    let _busy = loop {
+        if let Some(busy) = BusyGuard::acquire(context, &name) {
+            break busy;
+        }
+        if started.elapsed() > BUSY_WAIT_MAX {
+            return Err(ShardError::ShuttingDown);
+        }
+        monoio::time::sleep(std::time::Duration::from_millis(1)).await;
+    };
+    let Some(mut record) = context.bucket(&name) else {
+        return Err(ShardError::NoSuchBucket);
+    };
+    change.apply_to(&mut record);
+    let partition = &context.partitions[&CATALOGUE_PARTITION];
+    partition
+        .commit(
+            MetaOp::UpdateBucket {
+                record: record.clone(),
+            },
+            Vec::new(),
+        )
+        .await?;
+    apply_config_changed(context, record.clone());
+    broadcast(context, |reply| {
+        MeshMessage::BucketConfig(BucketConfigMessage::Changed {
+            record: record.clone(),
+            reply,
+        })
+    })
+    .await
+}
+
+/// Serves a configuration message from a shard's inbox.
+pub fn serve_config(context: &Rc<ShardContext>, message: BucketConfigMessage) {
+    match message {
+        BucketConfigMessage::Update {
+            name,
+            change,
+            reply,
+        } => {
+            let context = Rc::clone(context);
+            monoio::spawn(async move {
+                let _ = reply.send(coordinate_update(&context, name, change).await);
+            });
+        }
+        BucketConfigMessage::Changed { record, reply } => {
+            apply_config_changed(context, record);
+            let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+/// Replaces this shard's copy of a bucket's record (a no-op if the bucket is gone).
+pub fn apply_config_changed(context: &ShardContext, record: BucketRecord) {
+    if let Some(entry) = context.buckets.borrow_mut().get_mut(&record.name) {
+        entry.record = record;
+    }
 }
 
 pub fn apply_created(context: &ShardContext, record: BucketRecord) {

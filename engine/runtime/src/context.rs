@@ -16,6 +16,8 @@ use crate::placement::{owner_of, partition_of};
 #[derive(Clone, Debug)]
 pub struct SharedSettings {
     pub region: String,
+    /// Domains of virtual-host-style addressing (`bucket.<domain>`), lowercase.
+    pub domains: Vec<String>,
     /// Root identity (access key id, secret key): the only identity until the admin process
     /// pushes more over the control channel.
     pub root_access_key_id: String,

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod context;
 pub mod listing;
 pub mod mesh;
+pub mod object_stream;
 pub mod placement;
 
 pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};

@@ -33,6 +33,9 @@ pub enum MeshMessage {
         keys: Vec<String>,
         reply: Reply<Vec<Result<(), ShardError>>>,
     },
+    /// CopyObject / UploadPartCopy: open an object the receiving shard owns for streaming
+    /// (`object_stream`); `NoSuchKey` when there is none.
+    OpenObject(crate::object_stream::OpenRequest),
     /// A page of the multipart uploads of a partition owned by the receiving shard.
     UploadsPage {
         partition_id: u32,
@@ -49,6 +52,8 @@ pub enum MeshMessage {
     },
     /// To the coordinator: delete an empty bucket everywhere.
     DeleteBucket { name: String, reply: Reply<()> },
+    /// Bucket configuration (tags, and later versioning, policy, CORS ...).
+    BucketConfig(BucketConfigMessage),
     /// From the coordinator: a bucket now exists.
     BucketCreated {
         record: BucketRecord,
@@ -63,6 +68,21 @@ pub enum MeshMessage {
     BucketDeleted { name: String, reply: Reply<()> },
     /// Stop accepting, finish in-flight requests, flush, exit.
     Shutdown,
+}
+
+/// The configuration part of the catalogue protocol (`catalogue::update_bucket`).
+pub enum BucketConfigMessage {
+    /// To the coordinator: change a bucket's configuration and tell every shard.
+    Update {
+        name: String,
+        change: crate::catalogue::BucketConfigChange,
+        reply: Reply<()>,
+    },
+    /// From the coordinator: a bucket's configuration changed; this is its whole new record.
+    Changed {
+        record: BucketRecord,
+        reply: Reply<()>,
+    },
 }
 
 /// Sends `message` to a shard's inbox and waits for the answer carried by its reply channel.

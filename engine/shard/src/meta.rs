@@ -17,13 +17,14 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::error::ShardError;
 use crate::record::{
-    BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord, decode_extents,
-    decode_headers, decode_sizes, encode_extents, encode_headers, encode_sizes,
+    BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, Tags, UploadChecksum, UploadRecord,
+    checksum_algorithm_of, decode_extents, decode_headers, decode_sizes, decode_strings,
+    decode_tags, encode_extents, encode_headers, encode_sizes, encode_strings, encode_tags,
 };
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -63,6 +64,19 @@ CREATE TABLE buckets (
 ) WITHOUT ROWID;
 ";
 
+/// Version 2: object and upload tags, bucket tags, multipart checksums. Empty defaults mean
+/// "none", so rows written by version 1 read back unchanged.
+const SCHEMA_V2_STEP: &str = "
+ALTER TABLE objects ADD COLUMN tags BLOB NOT NULL DEFAULT x'';
+ALTER TABLE objects ADD COLUMN part_checksums BLOB NOT NULL DEFAULT x'';
+ALTER TABLE uploads ADD COLUMN tags BLOB NOT NULL DEFAULT x'';
+ALTER TABLE uploads ADD COLUMN checksum_algorithm TEXT NOT NULL DEFAULT '';
+ALTER TABLE uploads ADD COLUMN checksum_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE parts ADD COLUMN checksum_algorithm TEXT NOT NULL DEFAULT '';
+ALTER TABLE parts ADD COLUMN checksum TEXT NOT NULL DEFAULT '';
+ALTER TABLE buckets ADD COLUMN tags BLOB NOT NULL DEFAULT x'';
+";
+
 /// One metadata mutation, applied by the worker inside a group commit.
 #[derive(Debug)]
 pub enum MetaOp {
@@ -100,6 +114,18 @@ pub enum MetaOp {
     PurgeBucket {
         name: String,
     },
+    /// Replaces an object's tags; ETag and Last-Modified stay (tags are a subresource).
+    /// `NoSuchKey` when the key holds no object.
+    SetObjectTags {
+        bucket: String,
+        key: String,
+        tags: Tags,
+    },
+    /// Replaces a bucket's configuration (tags ...) with the record's. `NoSuchBucket` when
+    /// the catalogue has no such bucket.
+    UpdateBucket {
+        record: BucketRecord,
+    },
 }
 
 /// A precondition on the object a write replaces (S3 conditional writes). It is checked in
@@ -126,6 +152,8 @@ pub struct PartRecord {
     pub etag: String,
     pub last_modified_ms: i64,
     pub extents: Vec<Extent>,
+    /// The verified additional checksum the part was uploaded with: (algorithm, base64).
+    pub checksum: Option<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -138,6 +166,19 @@ pub struct CompleteUpload {
     pub last_modified_ms: i64,
     /// Checked against the key's current object inside the transaction.
     pub condition: WriteCondition,
+    /// The object checksum the caller computed from the parts it read, if any (boxed: it is
+    /// rare and would make every queued `MetaOp` larger).
+    pub checksum: Option<Box<CompleteChecksum>>,
+}
+
+/// The checksum of a completed multipart object, computed by the caller from the stored part
+/// checksums; the transaction checks that those are still the stored ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompleteChecksum {
+    /// Appended to the object's headers (`x-amz-checksum-<algorithm>`, `x-amz-checksum-type`).
+    pub headers: Vec<(String, String)>,
+    /// Base64 checksum of each listed part, in list order, as read by the caller.
+    pub part_checksums: Vec<String>,
 }
 
 /// What a committed `MetaOp` produced.
@@ -189,6 +230,12 @@ impl MetaWriter {
             let transaction = self.connection.transaction()?;
             transaction.execute_batch(SCHEMA_V1)?;
             transaction.pragma_update(None, "user_version", 1)?;
+            transaction.commit()?;
+        }
+        if version < 2 {
+            let transaction = self.connection.transaction()?;
+            transaction.execute_batch(SCHEMA_V2_STEP)?;
+            transaction.pragma_update(None, "user_version", 2)?;
             transaction.commit()?;
         }
         Ok(())
@@ -275,20 +322,7 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
                 completed: None,
             })
         }
-        MetaOp::CreateUpload { upload } => {
-            tx.execute(
-                "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    upload.upload_id,
-                    upload.bucket,
-                    upload.key.as_bytes(),
-                    upload.initiated_ms,
-                    encode_headers(&upload.headers)
-                ],
-            )?;
-            Ok(MetaOutcome::default())
-        }
+        MetaOp::CreateUpload { upload } => create_upload(tx, upload),
         MetaOp::PutPart { upload_id, part } => put_part(tx, upload_id, part),
         MetaOp::CompleteUpload(complete) => complete_upload(tx, complete),
         MetaOp::AbortUpload {
@@ -305,8 +339,14 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         }
         MetaOp::CreateBucket { record } => {
             let inserted = tx.execute(
-                "INSERT OR IGNORE INTO buckets (name, created_ms, region) VALUES (?1, ?2, ?3)",
-                params![record.name, record.created_ms, record.region],
+                "INSERT OR IGNORE INTO buckets (name, created_ms, region, tags)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    record.name,
+                    record.created_ms,
+                    record.region,
+                    encode_tags(&record.tags)
+                ],
             )?;
             if inserted == 0 {
                 return Err(ShardError::BucketAlreadyOwnedByYou);
@@ -319,6 +359,8 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
             }
             Ok(MetaOutcome::default())
         }
+        MetaOp::SetObjectTags { bucket, key, tags } => set_object_tags(tx, bucket, key, tags),
+        MetaOp::UpdateBucket { record } => update_bucket(tx, record),
         MetaOp::PurgeBucket { name } => {
             let mut freed = Vec::new();
             let upload_ids: Vec<String> = {
@@ -349,6 +391,69 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
     }
 }
 
+fn create_upload(
+    tx: &rusqlite::Savepoint<'_>,
+    upload: &UploadRecord,
+) -> Result<MetaOutcome, ShardError> {
+    let (algorithm, checksum_type) = match &upload.checksum {
+        Some(checksum) => (
+            checksum.algorithm.as_str(),
+            if checksum.full_object {
+                "FULL_OBJECT"
+            } else {
+                "COMPOSITE"
+            },
+        ),
+        None => ("", ""),
+    };
+    tx.execute(
+        "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, tags,
+            checksum_algorithm, checksum_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            upload.upload_id,
+            upload.bucket,
+            upload.key.as_bytes(),
+            upload.initiated_ms,
+            encode_headers(&upload.headers),
+            encode_tags(&upload.tags),
+            algorithm,
+            checksum_type
+        ],
+    )?;
+    Ok(MetaOutcome::default())
+}
+
+fn set_object_tags(
+    tx: &rusqlite::Savepoint<'_>,
+    bucket: &str,
+    key: &str,
+    tags: &Tags,
+) -> Result<MetaOutcome, ShardError> {
+    let updated = tx.execute(
+        "UPDATE objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
+        params![bucket, key.as_bytes(), encode_tags(tags)],
+    )?;
+    if updated == 0 {
+        return Err(ShardError::NoSuchKey);
+    }
+    Ok(MetaOutcome::default())
+}
+
+fn update_bucket(
+    tx: &rusqlite::Savepoint<'_>,
+    record: &BucketRecord,
+) -> Result<MetaOutcome, ShardError> {
+    let updated = tx.execute(
+        "UPDATE buckets SET tags = ?2 WHERE name = ?1",
+        params![record.name, encode_tags(&record.tags)],
+    )?;
+    if updated == 0 {
+        return Err(ShardError::NoSuchBucket);
+    }
+    Ok(MetaOutcome::default())
+}
+
 fn insert_object(
     tx: &rusqlite::Savepoint<'_>,
     bucket: &str,
@@ -357,8 +462,9 @@ fn insert_object(
 ) -> Result<(), ShardError> {
     tx.execute(
         "INSERT INTO objects
-            (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes, tags,
+             part_checksums)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             bucket,
             key.as_bytes(),
@@ -367,7 +473,9 @@ fn insert_object(
             record.last_modified_ms,
             encode_headers(&record.headers),
             encode_extents(&record.extents),
-            encode_sizes(&record.part_sizes_bytes)
+            encode_sizes(&record.part_sizes_bytes),
+            encode_tags(&record.tags),
+            encode_strings(&record.part_checksums)
         ],
     )?;
     Ok(())
@@ -444,28 +552,42 @@ fn load_upload(
     upload_id: &str,
 ) -> Result<Option<UploadRecord>, ShardError> {
     let mut statement = connection.prepare_cached(
-        "SELECT bucket, key, initiated_ms, headers FROM uploads WHERE upload_id = ?1",
+        "SELECT bucket, key, initiated_ms, headers, tags, checksum_algorithm, checksum_type
+         FROM uploads WHERE upload_id = ?1",
     )?;
     let row = statement
         .query_row(params![upload_id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ),
+                (
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ),
             ))
         })
         .optional()?;
-    let Some((bucket, key, initiated_ms, headers)) = row else {
+    let Some(((bucket, key, initiated_ms, headers), (tags, algorithm, kind))) = row else {
         return Ok(None);
     };
     let key = String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
+    let checksum = (!algorithm.is_empty()).then(|| UploadChecksum {
+        algorithm,
+        full_object: kind == "FULL_OBJECT",
+    });
     Ok(Some(UploadRecord {
         upload_id: upload_id.to_owned(),
         bucket,
         key,
         initiated_ms,
         headers: decode_headers(&headers)?,
+        tags: decode_tags(&tags)?,
+        checksum,
     }))
 }
 
@@ -509,16 +631,23 @@ fn put_part(
             |r| r.get(0),
         )
         .optional()?;
+    let (checksum_algorithm, checksum) = match &part.checksum {
+        Some((algorithm, value)) => (algorithm.as_str(), value.as_str()),
+        None => ("", ""),
+    };
     tx.execute(
-        "INSERT INTO parts (upload_id, part_number, size, etag, last_modified_ms, extents)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO parts (upload_id, part_number, size, etag, last_modified_ms, extents,
+            checksum_algorithm, checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             upload_id,
             part.part_number,
             size_to_sql(part.size_bytes),
             part.etag,
             part.last_modified_ms,
-            encode_extents(&part.extents)
+            encode_extents(&part.extents),
+            checksum_algorithm,
+            checksum
         ],
     )?;
     let freed = match old {
@@ -535,6 +664,28 @@ struct StoredPart {
     size_bytes: u64,
     etag: String,
     extents: Vec<Extent>,
+    /// Base64, empty when the part had none.
+    checksum: String,
+}
+
+/// The part checksums the caller computed the object checksum from, checked against the stored
+/// parts: a part re-uploaded since the caller read it would make them stale.
+fn check_part_checksums(
+    complete: &CompleteUpload,
+    stored: &std::collections::BTreeMap<u32, StoredPart>,
+) -> Result<Vec<String>, ShardError> {
+    let Some(checksum) = &complete.checksum else {
+        return Ok(Vec::new());
+    };
+    let listed = complete.parts.iter().map(|(number, _)| number);
+    for (part_number, expected) in listed.zip(&checksum.part_checksums) {
+        if stored.get(part_number).map(|part| &part.checksum) != Some(expected) {
+            return Err(ShardError::InvalidPart {
+                part_number: *part_number,
+            });
+        }
+    }
+    Ok(checksum.part_checksums.clone())
 }
 
 /// Validates the client's part list against the stored parts and turns the upload into an
@@ -547,8 +698,9 @@ fn complete_upload(
     check_condition(tx, &complete.bucket, &complete.key, &complete.condition)?;
     let mut stored = std::collections::BTreeMap::new();
     {
-        let mut statement =
-            tx.prepare("SELECT part_number, size, etag, extents FROM parts WHERE upload_id = ?1")?;
+        let mut statement = tx.prepare(
+            "SELECT part_number, size, etag, extents, checksum FROM parts WHERE upload_id = ?1",
+        )?;
         let mut rows = statement.query(params![complete.upload_id])?;
         while let Some(row) = rows.next()? {
             let part_number: u32 = row.get(0)?;
@@ -559,6 +711,7 @@ fn complete_upload(
                     size_bytes: size_from_sql(row.get(1)?),
                     etag: row.get(2)?,
                     extents: decode_extents(&blob)?,
+                    checksum: row.get(4)?,
                 },
             );
         }
@@ -598,6 +751,11 @@ fn complete_upload(
     if complete.parts.is_empty() {
         return Err(ShardError::InvalidPart { part_number: 0 });
     }
+    let mut headers = upload.headers;
+    let part_checksums = check_part_checksums(complete, &stored)?;
+    if let Some(checksum) = &complete.checksum {
+        headers.extend(checksum.headers.iter().cloned());
+    }
     let mut freed = Vec::new();
     for (part_number, part) in &stored {
         if !complete
@@ -624,9 +782,11 @@ fn complete_upload(
             complete.parts.len()
         ),
         last_modified_ms: complete.last_modified_ms,
-        headers: upload.headers,
+        headers,
         extents,
         part_sizes_bytes,
+        tags: upload.tags,
+        part_checksums,
     };
     freed.extend(take_object_extents(tx, &complete.bucket, &complete.key)?);
     insert_object(tx, &complete.bucket, &complete.key, &record)?;
@@ -659,22 +819,31 @@ impl MetaReader {
 
     pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT size, etag, last_modified_ms, headers, extents, part_sizes
+            "SELECT size, etag, last_modified_ms, headers, extents, part_sizes, tags,
+                part_checksums
              FROM objects WHERE bucket = ?1 AND key = ?2",
         )?;
         let row = statement
             .query_row(params![bucket, key.as_bytes()], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                    r.get::<_, Vec<u8>>(5)?,
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ),
+                    (
+                        r.get::<_, Vec<u8>>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                        r.get::<_, Vec<u8>>(6)?,
+                        r.get::<_, Vec<u8>>(7)?,
+                    ),
                 ))
             })
             .optional()?;
-        let Some((size, etag, last_modified_ms, headers, extents, part_sizes)) = row else {
+        let Some(((size, etag, last_modified_ms, headers), (extents, part_sizes, tags, sums))) =
+            row
+        else {
             return Ok(None);
         };
         Ok(Some(ObjectRecord {
@@ -684,6 +853,8 @@ impl MetaReader {
             headers: decode_headers(&headers)?,
             extents: decode_extents(&extents)?,
             part_sizes_bytes: decode_sizes(&part_sizes)?,
+            tags: decode_tags(&tags)?,
+            part_checksums: decode_strings(&sums)?,
         }))
     }
 
@@ -708,22 +879,29 @@ impl MetaReader {
             "?3 IS NULL"
         };
         let sql = format!(
-            "SELECT key, size, etag, last_modified_ms FROM objects
+            "SELECT key, size, etag, last_modified_ms, headers FROM objects
              WHERE bucket = ?1 AND key {comparison} ?2 AND {upper} ORDER BY key LIMIT ?4"
         );
         let mut statement = self.connection.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = statement.query_map(params![bucket, from, prefix_end, limit], |r| {
-            Ok(ListEntry {
-                key: r.get(0)?,
-                size_bytes: size_from_sql(r.get(1)?),
-                etag: r.get(2)?,
-                last_modified_ms: r.get(3)?,
-            })
+            Ok((
+                ListEntry {
+                    key: r.get(0)?,
+                    size_bytes: size_from_sql(r.get(1)?),
+                    etag: r.get(2)?,
+                    last_modified_ms: r.get(3)?,
+                    checksum_algorithm: None,
+                },
+                r.get::<_, Vec<u8>>(4)?,
+            ))
         })?;
         let mut entries = Vec::new();
         for row in rows {
-            entries.push(row?);
+            let (mut entry, headers) = row?;
+            // The algorithm is in the stored headers (ListObjectsV2 `ChecksumAlgorithm`).
+            entry.checksum_algorithm = checksum_algorithm_of(&decode_headers(&headers)?);
+            entries.push(entry);
         }
         Ok(entries)
     }
@@ -750,16 +928,20 @@ impl MetaReader {
         limit: usize,
     ) -> Result<Vec<PartSummary>, ShardError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT part_number, size, etag, last_modified_ms FROM parts
+            "SELECT part_number, size, etag, last_modified_ms, checksum_algorithm, checksum
+             FROM parts
              WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = statement.query_map(params![upload_id, after_part_number, limit], |r| {
+            let algorithm: String = r.get(4)?;
+            let value: String = r.get(5)?;
             Ok(PartSummary {
                 part_number: r.get(0)?,
                 size_bytes: size_from_sql(r.get(1)?),
                 etag: r.get(2)?,
                 last_modified_ms: r.get(3)?,
+                checksum: (!algorithm.is_empty()).then_some((algorithm, value)),
             })
         })?;
         let mut parts = Vec::new();
@@ -826,17 +1008,23 @@ impl MetaReader {
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self
             .connection
-            .prepare_cached("SELECT name, created_ms, region FROM buckets ORDER BY name")?;
+            .prepare_cached("SELECT name, created_ms, region, tags FROM buckets ORDER BY name")?;
         let rows = statement.query_map([], |r| {
-            Ok(BucketRecord {
-                name: r.get(0)?,
-                created_ms: r.get(1)?,
-                region: r.get(2)?,
-            })
+            Ok((
+                BucketRecord {
+                    name: r.get(0)?,
+                    created_ms: r.get(1)?,
+                    region: r.get(2)?,
+                    tags: Vec::new(),
+                },
+                r.get::<_, Vec<u8>>(3)?,
+            ))
         })?;
         let mut buckets = Vec::new();
         for row in rows {
-            buckets.push(row?);
+            let (mut bucket, tags) = row?;
+            bucket.tags = decode_tags(&tags)?;
+            buckets.push(bucket);
         }
         Ok(buckets)
     }
@@ -863,6 +1051,8 @@ pub struct PartSummary {
     /// Without quotes.
     pub etag: String,
     pub last_modified_ms: i64,
+    /// (algorithm, base64) when the part was uploaded with an additional checksum.
+    pub checksum: Option<(String, String)>,
 }
 
 /// One upload in a `ListMultipartUploads` page.

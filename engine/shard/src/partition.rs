@@ -138,7 +138,7 @@ impl Partition {
         let (reply, response) = flume::bounded(1);
         self.jobs()?
             .send_async(WorkerJob::Commit {
-                op,
+                op: Box::new(op),
                 dirty_segments,
                 reply,
             })

@@ -20,8 +20,11 @@ impl Extent {
     }
 }
 
+/// A tag set (object or bucket), in the order the client gave it.
+pub type Tags = Vec<(String, String)>;
+
 /// Everything a GET or HEAD needs to answer, as committed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectRecord {
     pub size_bytes: u64,
     /// Quoted-less hex MD5, or `md5-of-md5s-N` for multipart objects.
@@ -33,6 +36,12 @@ pub struct ObjectRecord {
     pub extents: Vec<Extent>,
     /// Sizes of the parts of a multipart object, in order; empty for a simple PUT.
     pub part_sizes_bytes: Vec<u64>,
+    /// Object tags (`x-amz-tagging`, PutObjectTagging). CopyObject with the COPY tagging
+    /// directive copies the source's; REPLACE sets the request's.
+    pub tags: Tags,
+    /// Base64 checksums of the parts of a multipart object that had an additional checksum,
+    /// in part order (GetObjectAttributes `ObjectParts`); empty otherwise.
+    pub part_checksums: Vec<String>,
 }
 
 /// One row of a listing page.
@@ -42,6 +51,8 @@ pub struct ListEntry {
     pub size_bytes: u64,
     pub etag: String,
     pub last_modified_ms: i64,
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256` when the object has a checksum.
+    pub checksum_algorithm: Option<String>,
 }
 
 /// Where a listing page starts.
@@ -54,26 +65,53 @@ pub enum ListStart {
 }
 
 /// A multipart upload in progress.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadRecord {
     pub upload_id: String,
     pub bucket: String,
     pub key: String,
     pub initiated_ms: i64,
     pub headers: Vec<(String, String)>,
+    /// Tags the completed object gets (`x-amz-tagging` on CreateMultipartUpload).
+    pub tags: Tags,
+    /// The additional checksum every part carries and the object gets, if one was asked for.
+    pub checksum: Option<UploadChecksum>,
 }
 
-/// A bucket of the catalogue.
+/// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of a multipart upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadChecksum {
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    pub algorithm: String,
+    /// True for `FULL_OBJECT` (a CRC of the whole object), false for `COMPOSITE` (a checksum
+    /// of the parts' checksums, suffixed `-N`).
+    pub full_object: bool,
+}
+
+/// A bucket of the catalogue, with its configuration. Every shard holds a copy; a change is
+/// committed by the coordinator and broadcast whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BucketRecord {
     pub name: String,
     pub created_ms: i64,
     pub region: String,
+    /// Bucket tags (PutBucketTagging); empty when none.
+    pub tags: Tags,
+}
+
+/// The algorithm name of a stored `x-amz-checksum-<algorithm>` header (`CRC32`...), if any of
+/// `headers` is one. `x-amz-checksum-type` is not an algorithm.
+pub fn checksum_algorithm_of(headers: &[(String, String)]) -> Option<String> {
+    headers.iter().find_map(|(name, _)| {
+        let algorithm = name.strip_prefix("x-amz-checksum-")?;
+        (algorithm != "type").then(|| algorithm.to_ascii_uppercase())
+    })
 }
 
 const EXTENTS_FORMAT_VERSION: u8 = 1;
 const HEADERS_FORMAT_VERSION: u8 = 1;
 const SIZES_FORMAT_VERSION: u8 = 1;
+const STRINGS_FORMAT_VERSION: u8 = 1;
 
 /// Errors decoding a stored record: a corrupt or foreign metadata row.
 #[derive(Debug, PartialEq, Eq)]
@@ -169,6 +207,58 @@ pub fn decode_sizes(bytes: &[u8]) -> Result<Vec<u64>, DecodeError> {
     Ok(sizes)
 }
 
+/// Tags are stored as header-like pairs; an empty blob (rows written before schema 2, or no
+/// tags) is the empty set.
+pub fn encode_tags(tags: &[(String, String)]) -> Vec<u8> {
+    if tags.is_empty() {
+        Vec::new()
+    } else {
+        encode_headers(tags)
+    }
+}
+
+pub fn decode_tags(bytes: &[u8]) -> Result<Tags, DecodeError> {
+    if bytes.is_empty() {
+        Ok(Vec::new())
+    } else {
+        decode_headers(bytes)
+    }
+}
+
+/// A list of strings; an empty blob is the empty list (rows written before schema 2).
+pub fn encode_strings(strings: &[String]) -> Vec<u8> {
+    if strings.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    out.push(STRINGS_FORMAT_VERSION);
+    put_u32(&mut out, len_u32(strings.len()));
+    for string in strings {
+        put_bytes(&mut out, string.as_bytes());
+    }
+    out
+}
+
+pub fn decode_strings(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != STRINGS_FORMAT_VERSION {
+        return Err(DecodeError("strings: unknown format version"));
+    }
+    let count = reader.u32()? as usize;
+    if count > bytes.len() / 4 {
+        return Err(DecodeError("strings: count exceeds record"));
+    }
+    let mut strings = Vec::with_capacity(count);
+    for _ in 0..count {
+        strings.push(reader.string()?);
+    }
+    reader.finish()?;
+    Ok(strings)
+}
+
 fn len_u32(len: usize) -> u32 {
     u32::try_from(len).expect("record element count fits in u32")
 }
@@ -262,6 +352,23 @@ mod tests {
         let headers = vec![("content-type".to_owned(), "text/plain".to_owned())];
         assert_eq!(decode_headers(&encode_headers(&headers)), Ok(headers));
         assert_eq!(decode_sizes(&encode_sizes(&[5, 6])), Ok(vec![5, 6]));
+        let tags = vec![("k".to_owned(), "v".to_owned())];
+        assert_eq!(decode_tags(&encode_tags(&tags)), Ok(tags));
+        assert_eq!(decode_tags(&encode_tags(&[])), Ok(Vec::new()));
+        let strings = vec!["a".to_owned(), String::new()];
+        assert_eq!(decode_strings(&encode_strings(&strings)), Ok(strings));
+        assert_eq!(decode_strings(&[]), Ok(Vec::new()));
+        assert!(decode_strings(&[2]).is_err());
+    }
+
+    #[test]
+    fn checksum_algorithm_ignores_the_type_header() {
+        let headers = vec![
+            ("x-amz-checksum-type".to_owned(), "FULL_OBJECT".to_owned()),
+            ("x-amz-checksum-crc32c".to_owned(), "yZRlqg==".to_owned()),
+        ];
+        assert_eq!(checksum_algorithm_of(&headers).as_deref(), Some("CRC32C"));
+        assert_eq!(checksum_algorithm_of(&[]), None);
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub type CommitReply = flume::Sender<Result<MetaOutcome, ShardError>>;
 
 pub enum WorkerJob {
     Commit {
-        op: MetaOp,
+        /// Boxed: object records are large and most queued jobs are small.
+        op: Box<MetaOp>,
         dirty_segments: Vec<u32>,
         reply: CommitReply,
     },
@@ -77,7 +78,7 @@ impl Worker {
                         reply,
                     } => {
                         dirty.extend(dirty_segments);
-                        commits.push((op, reply));
+                        commits.push((*op, reply));
                     }
                     WorkerJob::Punch { extents } => punches.extend(extents),
                     WorkerJob::Flush { reply } => flushes.push(reply),

@@ -16,6 +16,7 @@ fn record(etag: &str) -> ObjectRecord {
         headers: vec![],
         extents: vec![],
         part_sizes_bytes: vec![],
+        ..Default::default()
     }
 }
 
@@ -95,6 +96,7 @@ fn complete_upload_checks_its_condition_and_keeps_the_upload_on_failure() {
         key: "k".into(),
         initiated_ms: 1,
         headers: vec![],
+        ..Default::default()
     };
     let part = PartRecord {
         part_number: 1,
@@ -102,6 +104,7 @@ fn complete_upload_checks_its_condition_and_keeps_the_upload_on_failure() {
         etag: "00".repeat(16),
         last_modified_ms: 1,
         extents: vec![],
+        checksum: None,
     };
     let complete = |condition| {
         MetaOp::CompleteUpload(CompleteUpload {
@@ -111,6 +114,7 @@ fn complete_upload_checks_its_condition_and_keeps_the_upload_on_failure() {
             parts: vec![(1, "00".repeat(16))],
             last_modified_ms: 2,
             condition,
+            checksum: None,
         })
     };
     let results = writer.apply_batch(&[

@@ -28,6 +28,7 @@ async fn put(partition: &Rc<Partition>, bucket: &str, key: &str, body: &[u8]) {
         headers: vec![],
         extents: written.extents,
         part_sizes_bytes: vec![],
+        ..Default::default()
     };
     partition
         .commit_and_release(
@@ -140,6 +141,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
             key: "big".into(),
             initiated_ms: 1,
             headers: vec![],
+            ..Default::default()
         };
         partition
             .commit(MetaOp::CreateUpload { upload }, vec![])
@@ -158,6 +160,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
                 etag: etag.clone(),
                 last_modified_ms: 1,
                 extents: written.extents,
+                checksum: None,
             };
             partition
                 .commit_and_release(
@@ -178,6 +181,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
             parts: vec![listed[1].clone(), listed[0].clone()],
             last_modified_ms: 2,
             condition: WriteCondition::default(),
+            checksum: None,
         };
         let error = partition
             .commit(MetaOp::CompleteUpload(bad_order), vec![])
@@ -191,6 +195,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
             parts: listed,
             last_modified_ms: 2,
             condition: WriteCondition::default(),
+            checksum: None,
         };
         let outcome = partition
             .commit(MetaOp::CompleteUpload(complete), vec![])

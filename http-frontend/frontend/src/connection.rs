@@ -140,7 +140,10 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
             }
         };
         first_request = false;
-        match dispatch::placement(&context, &head) {
+        let placement = dispatch::placement(&context, &head);
+        let placement =
+            dispatch::resolve_post_object(&context, &head, &mut connection, placement).await;
+        match placement {
             Placement::Elsewhere(shard_id) => {
                 hand_over(&context, connection, shard_id).await;
                 return;

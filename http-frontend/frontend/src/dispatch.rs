@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use runtime::ShardContext;
 use s3_proto::error::{S3Error, S3ErrorCode};
-use s3_proto::router::{Operation, QueryParams, Route, route};
+use s3_proto::router::{Operation, QueryParams, Route, RouteHeaders, bucket_from_host, route_with};
 use s3_proto::sigv4::{
     AuthContext, Authenticated, CredentialStore, PayloadMode, SignedRequest, SigningKeyCache,
-    authenticate,
+    authenticate_for_host,
 };
 
 use crate::connection::Connection;
@@ -32,12 +32,7 @@ pub fn placement(context: &ShardContext, head: &RequestHead) -> Placement {
     let Ok(query) = QueryParams::parse(&head.raw_query) else {
         return Placement::Here(None);
     };
-    let Ok(route) = route(
-        &head.method,
-        &head.raw_path,
-        &query,
-        head.has_header("x-amz-copy-source"),
-    ) else {
+    let Ok(route) = route_request(context, head, &query) else {
         return Placement::Here(None);
     };
     if let (Some(bucket), Some(key)) = (&route.bucket, &route.key) {
@@ -49,9 +44,61 @@ pub fn placement(context: &ShardContext, head: &RequestHead) -> Placement {
     Placement::Here(Some(route))
 }
 
+/// PostObject's key is in the form: peek at the fields before the file part (bounded by
+/// `FORM_PREFIX_BYTES_MAX`, nothing consumed) and hand the whole request to the key's owner,
+/// which parses it again from the start. Needs Content-Length framing (browsers send it);
+/// a form the peek cannot read is answered here by the handler's own errors.
+pub async fn resolve_post_object(
+    context: &ShardContext,
+    head: &RequestHead,
+    connection: &mut Connection,
+    placement: Placement,
+) -> Placement {
+    use handlers::post_object::{FORM_PREFIX_BYTES_MAX, peek_key};
+    let Placement::Here(Some(route)) = placement else {
+        return placement;
+    };
+    let (Operation::PostObject, Some(bucket), crate::request::BodyFraming::ContentLength(length)) =
+        (route.operation, route.bucket.as_deref(), head.framing)
+    else {
+        return Placement::Here(Some(route));
+    };
+    let content_type = head.header("content-type").unwrap_or_default();
+    let wanted_bytes = usize::try_from(length).map_or(FORM_PREFIX_BYTES_MAX, |length| {
+        length.min(FORM_PREFIX_BYTES_MAX)
+    });
+    if head.expect_continue {
+        // The body comes only after this; the owner may send a second 100 (RFC 9110 15.2
+        // requires clients to accept several 1xx responses).
+        let continue_line = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+        if connection.write_all(continue_line).await.is_err() {
+            return Placement::Here(Some(route));
+        }
+    }
+    // Bounded: each round reads more bytes until `wanted_bytes` are buffered.
+    loop {
+        let body = &connection.unconsumed()[head.head_length..];
+        if let Some(key) = peek_key(content_type, body) {
+            let owner = context.owner_of_key(bucket, &key);
+            if owner != context.shard_id {
+                return Placement::Elsewhere(owner);
+            }
+            return Placement::Here(Some(route));
+        }
+        if body.len() >= wanted_bytes
+            || connection
+                .fill(context.settings.idle_timeout)
+                .await
+                .is_err()
+        {
+            return Placement::Here(Some(route));
+        }
+    }
+}
+
 /// The credentials the data plane knows: the root identity for now.
-struct Credentials<'a> {
-    settings: &'a runtime::SharedSettings,
+pub(crate) struct Credentials<'a> {
+    pub(crate) settings: &'a runtime::SharedSettings,
 }
 
 impl CredentialStore for Credentials<'_> {
@@ -196,8 +243,13 @@ fn prepare(
     let query = QueryParams::parse(&head.raw_query)?;
     let route = match route {
         Some(route) => route,
-        None => route_request(head, &query)?,
+        None => route_request(context, head, &query)?,
     };
+    let host_bucket = host_bucket(context, head);
+    if route.operation == Operation::PostObject {
+        // The form carries the signature; the handler verifies it before anything else.
+        return Ok((route, query, String::new(), PayloadMode::Unsigned));
+    }
     let headers: Vec<(&str, &[u8])> = head
         .headers
         .iter()
@@ -209,20 +261,18 @@ fn prepare(
         raw_query: &head.raw_query,
         headers: &headers,
     };
-    let now_unix_secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        });
     let auth_context = AuthContext {
         region: &context.settings.region,
-        now_unix_secs,
+        now_unix_secs: now_unix_secs(),
     };
     let store = Credentials {
         settings: &context.settings,
     };
     let authenticated = SIGNING_KEYS
-        .with(|cache| authenticate(&signed, &auth_context, &store, &mut cache.borrow_mut()))
+        .with(|cache| {
+            let cache = &mut cache.borrow_mut();
+            authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
+        })
         .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
     match authenticated {
         // No bucket policies yet: anonymous requests are denied.
@@ -234,13 +284,32 @@ fn prepare(
     }
 }
 
-fn route_request(head: &RequestHead, query: &QueryParams) -> Result<Route, S3Error> {
-    route(
-        &head.method,
-        &head.raw_path,
-        query,
-        head.has_header("x-amz-copy-source"),
-    )
+pub(crate) fn now_unix_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// The bucket a virtual-host `Host` names, with the configured `--domain`s.
+fn host_bucket<'h>(context: &ShardContext, head: &'h RequestHead) -> Option<&'h str> {
+    let host = head.header_str("host")?;
+    bucket_from_host(host, &context.settings.domains)
+}
+
+/// The one classification of a request, used for placement and for serving.
+fn route_request(
+    context: &ShardContext,
+    head: &RequestHead,
+    query: &QueryParams,
+) -> Result<Route, S3Error> {
+    let headers = RouteHeaders {
+        host_bucket: host_bucket(context, head),
+        has_copy_source_header: head.has_header("x-amz-copy-source"),
+        content_type: head.header("content-type"),
+    };
+    route_with(&head.method, &head.raw_path, query, &headers)
 }
 
 async fn write_error(

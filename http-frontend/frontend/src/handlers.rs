@@ -1,13 +1,17 @@
 //! One module per group of S3 operations; `run` picks the handler for the routed operation.
 
+pub mod attributes;
 pub mod bucket;
 pub mod conditional;
+pub mod copy;
 pub mod delete_objects;
 pub mod health;
 pub mod list;
 pub mod multipart;
 pub mod object;
 pub mod payload;
+pub mod post_object;
+pub mod tagging;
 
 use s3_proto::error::S3Error;
 use s3_proto::router::Operation;
@@ -22,12 +26,15 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::HeadBucket => bucket::head_bucket(exchange),
         Operation::DeleteBucket => bucket::delete_bucket(exchange).await,
         Operation::GetBucketLocation => bucket::get_bucket_location(exchange),
+        Operation::GetBucketVersioning => bucket::get_bucket_versioning(exchange),
         Operation::ListObjectsV2 => list::list_objects_v2(exchange).await,
         Operation::ListObjects => list::list_objects_v1(exchange).await,
         Operation::ListObjectVersions => list::list_object_versions(exchange).await,
         Operation::PutObject => object::put_object(exchange).await,
         Operation::GetObject | Operation::HeadObject => object::get_object(exchange).await,
         Operation::DeleteObject => object::delete_object(exchange).await,
+        Operation::CopyObject => copy::copy_object(exchange).await,
+        Operation::UploadPartCopy => copy::upload_part_copy(exchange).await,
         Operation::DeleteObjects => delete_objects::delete_objects(exchange).await,
         Operation::CreateMultipartUpload => multipart::create_multipart_upload(exchange).await,
         Operation::UploadPart => multipart::upload_part(exchange).await,
@@ -35,6 +42,14 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::AbortMultipartUpload => multipart::abort_multipart_upload(exchange).await,
         Operation::ListParts => multipart::list_parts(exchange),
         Operation::ListMultipartUploads => multipart::list_multipart_uploads(exchange).await,
+        Operation::PostObject => post_object::post_object(exchange).await,
+        Operation::PutObjectTagging => tagging::put_object_tagging(exchange).await,
+        Operation::GetObjectTagging => tagging::get_object_tagging(exchange),
+        Operation::DeleteObjectTagging => tagging::delete_object_tagging(exchange).await,
+        Operation::PutBucketTagging => tagging::put_bucket_tagging(exchange).await,
+        Operation::GetBucketTagging => tagging::get_bucket_tagging(exchange),
+        Operation::DeleteBucketTagging => tagging::delete_bucket_tagging(exchange).await,
+        Operation::GetObjectAttributes => attributes::get_object_attributes(exchange),
         other => Err(not_implemented(other)),
     }
 }

@@ -9,6 +9,7 @@ pub mod body;
 pub mod checksum;
 pub mod connection;
 pub mod dispatch;
+pub mod form_data;
 pub mod handlers;
 pub mod http_chunked;
 pub mod request;

@@ -9,7 +9,10 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::sigv4::SigV4Error;
 use shard::ShardError;
 
+use s3_proto::post_policy::PostPolicyError;
+
 use crate::body::BodyError;
+use crate::form_data::FormError;
 use crate::http_chunked::HttpChunkedError;
 
 pub fn from_shard(error: &ShardError) -> S3Error {
@@ -145,5 +148,43 @@ fn from_aws_chunked(error: &AwsChunkedError) -> S3Error {
             S3ErrorCode::InvalidRequest,
             "The declared trailer is missing from the request body",
         ),
+    }
+}
+
+pub fn from_form(error: &FormError) -> S3Error {
+    match error {
+        FormError::Malformed(reason) => S3Error::with_message(
+            S3ErrorCode::MalformedPOSTRequest,
+            format!(
+                "The body of your POST request is not well-formed multipart/form-data: {reason}"
+            ),
+        ),
+        FormError::TooManyParts => S3Error::with_message(
+            S3ErrorCode::MalformedPOSTRequest,
+            "The POST form has too many fields",
+        ),
+    }
+}
+
+pub fn from_post_policy(error: &PostPolicyError, region: &str) -> S3Error {
+    match error {
+        PostPolicyError::MissingField(name) => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Bucket POST must contain a field named '{name}'."),
+        )
+        .extra("ArgumentName", *name),
+        PostPolicyError::InvalidPolicyDocument(reason) => S3Error::with_message(
+            S3ErrorCode::InvalidPolicyDocument,
+            format!("Invalid Policy: {reason}"),
+        ),
+        PostPolicyError::Expired => S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            "Invalid according to Policy: Policy expired.",
+        ),
+        PostPolicyError::ConditionFailed(condition) => S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            format!("Invalid according to Policy: {condition}"),
+        ),
+        PostPolicyError::Signature(error) => from_sigv4(error, region),
     }
 }

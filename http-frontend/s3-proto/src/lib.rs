@@ -2,7 +2,9 @@
 
 pub mod aws_chunked;
 pub mod error;
+pub mod post_policy;
 pub mod router;
+pub mod sigv2;
 pub mod sigv4;
 pub mod time_format;
 pub mod xml;

@@ -1,10 +1,12 @@
 //! Request classification: method + path + query → one S3 [`Operation`] plus the decoded
 //! bucket and key, so every request is classified before any handler runs.
 //!
-//! Addressing is path-style only (`/`, `/bucket`, `/bucket/`, `/bucket/key...`), which every
-//! measured client uses (S3-CLIENTS.md §1). The path is percent-decoded exactly once: `%2F` in
-//! a key is `/`, `%252e` stays `%2e`, `+` is a literal plus. Malformed escapes and invalid
-//! UTF-8 after decoding are `InvalidURI`. The bucket name is validated with
+//! Addressing is path-style (`/`, `/bucket`, `/bucket/`, `/bucket/key...`), which every
+//! measured client uses (S3-CLIENTS.md §1), or virtual-host style when the caller found the
+//! bucket in the `Host` header ([`bucket_from_host`], with the server's `--domain`s).
+//! The path is percent-decoded exactly once: `%2F` in a key is `/`, `%252e` stays `%2e`,
+//! `+` is a literal plus. Malformed escapes and invalid UTF-8 after decoding are
+//! `InvalidURI`. The bucket name is validated with
 //! `base::names` (`InvalidBucketName`), the key with `validate_object_key` (`KeyTooLongError`).
 //!
 //! Query strings follow form encoding, as AWS S3 and `MinIO` (Go `url.ParseQuery`) read them:
@@ -558,17 +560,107 @@ const OBJECT_SUBRESOURCES: &SubresourceTable = {
     ]
 };
 
-/// Classifies one request.
-///
-/// `raw_path` is the request-target up to (not including) `?`, exactly as received;
-/// `query` is the parsed query; `has_copy_source_header` tells whether `x-amz-copy-source`
-/// is present (it turns `PutObject` into `CopyObject` and `UploadPart` into
-/// `UploadPartCopy`).
+/// What the router reads from the request headers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RouteHeaders<'a> {
+    /// The bucket a virtual-host `Host` names ([`bucket_from_host`]); the path is then the key.
+    pub host_bucket: Option<&'a str>,
+    /// `x-amz-copy-source` is present (it turns `PutObject` into `CopyObject` and `UploadPart`
+    /// into `UploadPartCopy`).
+    pub has_copy_source_header: bool,
+    /// The raw `Content-Type` value: `POST /bucket` is `PostObject` only for
+    /// [`form_data_content_type`].
+    pub content_type: Option<&'a [u8]>,
+}
+
+/// The bucket named by a virtual-host-style `Host` (`bucket.<domain>[:port]`, domains
+/// compared case-insensitively, the longest match wins); `None` for path-style hosts (the
+/// domain itself, an IP address, any other name).
+pub fn bucket_from_host<'h>(host: &'h str, domains: &[String]) -> Option<&'h str> {
+    let host = host.trim();
+    if host.starts_with('[') {
+        return None;
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) => return None,
+        None => host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    domains
+        .iter()
+        .filter_map(|domain| {
+            let split = name.len().checked_sub(domain.len() + 1)?;
+            let (bucket, suffix) = (name.get(..split)?, name.get(split..)?);
+            let matches = suffix.as_bytes().first() == Some(&b'.')
+                && suffix[1..].eq_ignore_ascii_case(domain);
+            (matches && !bucket.is_empty()).then_some((domain.len(), bucket))
+        })
+        .max_by_key(|(domain_bytes, _)| *domain_bytes)
+        .map(|(_, bucket)| bucket)
+}
+
+/// The parsed `Content-Type` of a browser POST upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormDataContentType {
+    /// The `boundary` parameter (quotes removed), `None` if absent or empty.
+    pub boundary: Option<String>,
+}
+
+/// The one reading of `Content-Type` that makes a POST a form upload (BAD-INPUTS Z9): media
+/// type exactly `multipart/form-data` (any case), optionally followed by `;` parameters.
+/// `multipart/form-data-evil` or `text/plain; multipart/form-data` are not.
+pub fn form_data_content_type(content_type: &[u8]) -> Option<FormDataContentType> {
+    let text = std::str::from_utf8(content_type).ok()?;
+    let (media_type, parameters) = text.split_once(';').unwrap_or((text, ""));
+    if !media_type
+        .trim_matches(|c| c == ' ' || c == '\t')
+        .eq_ignore_ascii_case("multipart/form-data")
+    {
+        return None;
+    }
+    // Bounded by the header length.
+    let boundary = parameters.split(';').find_map(|parameter| {
+        let (name, value) = parameter.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("boundary").then(|| {
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            value.to_owned()
+        })
+    });
+    Some(FormDataContentType {
+        boundary: boundary.filter(|boundary| !boundary.is_empty()),
+    })
+}
+
+/// Classifies one request with path-style addressing and no `Content-Type`; see
+/// [`route_with`].
 pub fn route(
     method: &str,
     raw_path: &str,
     query: &QueryParams,
     has_copy_source_header: bool,
+) -> Result<Route, S3Error> {
+    let headers = RouteHeaders {
+        has_copy_source_header,
+        ..RouteHeaders::default()
+    };
+    route_with(method, raw_path, query, &headers)
+}
+
+/// Classifies one request.
+///
+/// `raw_path` is the request-target up to (not including) `?`, exactly as received;
+/// `query` is the parsed query. With `headers.host_bucket` the path is the key (virtual-host
+/// addressing), else the first path segment is the bucket.
+pub fn route_with(
+    method: &str,
+    raw_path: &str,
+    query: &QueryParams,
+    headers: &RouteHeaders<'_>,
 ) -> Result<Route, S3Error> {
     let Some(path_rest) = raw_path.strip_prefix('/') else {
         return Err(S3Error::with_message(
@@ -578,6 +670,19 @@ pub fn route(
     };
     let Some(method) = Method::parse(method) else {
         return Err(method_not_allowed(method, raw_path));
+    };
+    let has_copy_source_header = headers.has_copy_source_header;
+    let is_form = headers
+        .content_type
+        .is_some_and(|value| form_data_content_type(value).is_some());
+    let virtual_path;
+    let path_rest = match headers.host_bucket {
+        Some(bucket) => {
+            // Bucket names hold no characters that need escaping.
+            virtual_path = format!("{bucket}/{path_rest}");
+            virtual_path.as_str()
+        }
+        None => path_rest,
     };
     if path_rest.is_empty() {
         return route_service(method, raw_path);
@@ -593,7 +698,7 @@ pub fn route(
     let bucket = percent_decode(raw_bucket, PlusMeans::Plus)?;
     validate_bucket_name(&bucket).map_err(|err| bucket_name_error(&err, &bucket))?;
     if raw_key.is_empty() {
-        let operation = route_bucket(method, query, raw_path)?;
+        let operation = route_bucket(method, query, raw_path, is_form)?;
         return Ok(Route {
             operation,
             bucket: Some(bucket),
@@ -624,7 +729,12 @@ fn route_service(method: Method, raw_path: &str) -> Result<Route, S3Error> {
     }
 }
 
-fn route_bucket(method: Method, query: &QueryParams, raw_path: &str) -> Result<Operation, S3Error> {
+fn route_bucket(
+    method: Method,
+    query: &QueryParams,
+    raw_path: &str,
+    is_form: bool,
+) -> Result<Operation, S3Error> {
     if let Some(operation) = select_subresource(BUCKET_SUBRESOURCES, method, query, raw_path)? {
         return Ok(list_when_no_id(operation, query));
     }
@@ -633,7 +743,16 @@ fn route_bucket(method: Method, query: &QueryParams, raw_path: &str) -> Result<O
         Method::Get => Ok(Operation::ListObjects),
         Method::Head => Ok(Operation::HeadBucket),
         Method::Put => Ok(Operation::CreateBucket),
-        Method::Post => Ok(Operation::PostObject),
+        Method::Post if is_form => Ok(Operation::PostObject),
+        // AWS's answer to a bucket POST that is not a form upload.
+        Method::Post => Err(S3Error::with_message(
+            S3ErrorCode::PreconditionFailed,
+            "At least one of the pre-conditions you specified did not hold",
+        )
+        .extra(
+            "Condition",
+            "Bucket POST must be of the enclosure-type multipart/form-data",
+        )),
         Method::Delete => Ok(Operation::DeleteBucket),
         Method::Options => Ok(Operation::OptionsObject),
     }

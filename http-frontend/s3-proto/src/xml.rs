@@ -18,17 +18,21 @@
 //! counts capped while parsing (1000 objects in Delete, 10,000 parts in
 //! `CompleteMultipartUpload`); any namespace or none; unknown elements are `MalformedXML`.
 
+mod attributes;
 mod bucket;
 mod delete;
 mod list;
 mod multipart;
 mod reader;
+mod tagging;
 mod uploads;
 mod versions;
 
 use std::fmt::Write as _;
 
-pub use bucket::{location_constraint_xml, parse_create_bucket_configuration};
+pub use bucket::{
+    location_constraint_xml, parse_create_bucket_configuration, versioning_configuration_xml,
+};
 pub use delete::{
     DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,
 };
@@ -41,6 +45,8 @@ pub use multipart::{
     InitiateMultipartUploadResult, check_part_order, parse_complete_multipart_upload,
 };
 
+pub use attributes::{AttributesPart, GetObjectAttributesResult, ObjectParts};
+pub use tagging::{TagTarget, parse_tagging, parse_tagging_header, tagging_xml, validate_tags};
 pub use uploads::{ListMultipartUploadsResult, ListPartsResult, ListedPart, ListedUpload};
 pub use versions::{ListVersionsResult, ObjectVersion};
 

@@ -5,6 +5,7 @@
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{
     Bucket, ListAllMyBucketsResult, location_constraint_xml, parse_create_bucket_configuration,
+    versioning_configuration_xml,
 };
 use shard::BucketRecord;
 
@@ -68,6 +69,7 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         name: name.clone(),
         created_ms: now_ms(),
         region,
+        tags: Vec::new(),
     };
     runtime::catalogue::create_bucket(exchange.context, record)
         .await
@@ -97,6 +99,13 @@ pub fn get_bucket_location(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         .bucket(exchange.bucket())
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
     Ok(Response::xml(location_constraint_xml(&record.region)))
+}
+
+/// Buckets are never versioned yet (versioning is a later issue), so the answer is the one AWS
+/// gives for a bucket that never had versioning configured. rclone asks before purging.
+pub fn get_bucket_versioning(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    Ok(Response::xml(versioning_configuration_xml(None)))
 }
 
 pub fn now_ms() -> i64 {

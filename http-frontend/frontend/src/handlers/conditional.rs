@@ -33,7 +33,7 @@ fn entity_tags(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn etag_matches(value: &str, etag: &str) -> bool {
+pub(crate) fn etag_matches(value: &str, etag: &str) -> bool {
     entity_tags(value)
         .iter()
         .any(|tag| tag == "*" || tag.eq_ignore_ascii_case(etag))

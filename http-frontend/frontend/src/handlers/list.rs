@@ -161,7 +161,7 @@ fn to_xml_items(exchange: &Exchange<'_>, page: &ListPage, fetch_owner: bool) -> 
                 size_bytes: entry.size_bytes,
                 storage_class: "STANDARD".to_owned(),
                 owner: owner.clone(),
-                checksum_algorithm: None,
+                checksum_algorithm: entry.checksum_algorithm.clone(),
             }),
             ListItem::CommonPrefix(prefix) => {
                 listed.common_prefixes.push(CommonPrefix {

@@ -19,7 +19,7 @@ use crate::handlers::payload::{Sink, read_body, read_small_body, upload_size};
 use crate::response::Response;
 use crate::s3_error;
 
-fn upload_id(exchange: &Exchange<'_>) -> Result<String, S3Error> {
+pub(crate) fn upload_id(exchange: &Exchange<'_>) -> Result<String, S3Error> {
     let id = exchange.query.get("uploadId").unwrap_or("");
     // Ours are 32 hex digits; anything else cannot name an upload.
     if id.len() == 32 && id.bytes().all(|byte| byte.is_ascii_hexdigit()) {
@@ -29,7 +29,7 @@ fn upload_id(exchange: &Exchange<'_>) -> Result<String, S3Error> {
     }
 }
 
-fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result<(), S3Error> {
+pub(crate) fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result<(), S3Error> {
     let partition = exchange
         .context
         .local_partition(exchange.bucket(), exchange.key());
@@ -68,6 +68,11 @@ fn new_upload_id() -> String {
 
 pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let headers = stored_headers(exchange)?;
+    let tags = crate::handlers::tagging::request_tags(exchange)?;
+    let checksum = crate::checksum::upload_checksum(
+        exchange.head.header_str("x-amz-checksum-algorithm"),
+        exchange.head.header_str("x-amz-checksum-type"),
+    )?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())
@@ -79,6 +84,8 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         key: exchange.key().to_owned(),
         initiated_ms: now_ms(),
         headers,
+        tags,
+        checksum: checksum.clone(),
     };
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     partition
@@ -90,7 +97,18 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         key: exchange.key().to_owned(),
         upload_id,
     };
-    Ok(Response::xml(result.to_xml()))
+    let mut response = Response::xml(result.to_xml());
+    if let Some(checksum) = checksum {
+        let checksum_type = if checksum.full_object {
+            "FULL_OBJECT"
+        } else {
+            "COMPOSITE"
+        };
+        response = response
+            .header("x-amz-checksum-algorithm", checksum.algorithm)
+            .header("x-amz-checksum-type", checksum_type);
+    }
+    Ok(response)
 }
 
 pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
@@ -110,12 +128,20 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
     let etag = hex::encode(summary.md5);
+    if let Err(error) = check_part_checksum(exchange, &upload_id, summary.checksum.as_ref()) {
+        partition.release(written.extents);
+        return Err(error);
+    }
     let part = PartRecord {
         part_number,
         size_bytes: written.size_bytes,
         etag: etag.clone(),
         last_modified_ms: now_ms(),
         extents: written.extents.clone(),
+        checksum: summary
+            .checksum
+            .as_ref()
+            .map(|(algorithm, value)| (algorithm.name().to_owned(), value.clone())),
     };
     let committed = partition
         .commit_and_release(MetaOp::PutPart { upload_id, part }, written.dirty_segments)
@@ -132,6 +158,65 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     Ok(response)
 }
 
+/// A part of an upload created with a checksum algorithm must carry that algorithm's checksum.
+fn check_part_checksum(
+    exchange: &Exchange<'_>,
+    upload_id: &str,
+    checksum: Option<&(crate::checksum::ChecksumAlgorithm, String)>,
+) -> Result<(), S3Error> {
+    let partition = exchange
+        .context
+        .local_partition(exchange.bucket(), exchange.key());
+    let upload = partition
+        .upload(upload_id)
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let Some(expected) = upload.and_then(|upload| upload.checksum) else {
+        return Ok(());
+    };
+    let actual = checksum.map(|(algorithm, _)| algorithm.name());
+    if actual == Some(expected.algorithm.as_str()) {
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        format!(
+            "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum \
+             Type: {}",
+            expected.algorithm.to_ascii_lowercase(),
+            actual.map_or_else(|| "null".to_owned(), str::to_ascii_lowercase)
+        ),
+    ))
+}
+
+/// Checks the listed part checksums and computes the object's, from the stored parts.
+fn completion_checksum(
+    exchange: &Exchange<'_>,
+    upload_id: &str,
+    parts: &[s3_proto::xml::CompletedPart],
+) -> Result<Option<crate::checksum::MultipartChecksum>, S3Error> {
+    let partition = exchange
+        .context
+        .local_partition(exchange.bucket(), exchange.key());
+    let upload = partition
+        .upload(upload_id)
+        .map_err(|e| s3_error::from_shard(&e))?
+        .filter(|upload| upload.bucket == exchange.bucket() && upload.key == exchange.key())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload))?;
+    let lists_checksums = parts.iter().any(|part| {
+        crate::checksum::ChecksumAlgorithm::ALL
+            .into_iter()
+            .any(|algorithm| algorithm.listed_value(part).is_some())
+    });
+    if upload.checksum.is_none() && !lists_checksums {
+        return Ok(None);
+    }
+    // At most 10,000 parts exist; one more than that cannot.
+    let stored = partition
+        .parts(upload_id, 0, base::limits::PART_NUMBER_MAX as usize + 1)
+        .map_err(|e| s3_error::from_shard(&e))?;
+    crate::checksum::multipart_checksum(upload.checksum.as_ref(), parts, &stored)
+}
+
 pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let upload_id = upload_id(exchange)?;
     let condition = write_condition(exchange)?;
@@ -141,6 +226,7 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
+    let checksum = completion_checksum(exchange, &upload_id, &parts)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let complete = CompleteUpload {
         bucket: exchange.bucket().to_owned(),
@@ -152,6 +238,9 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
             .collect(),
         last_modified_ms: now_ms(),
         condition,
+        checksum: checksum
+            .as_ref()
+            .map(|checksum| Box::new(checksum.commit.clone())),
     };
     let outcome = partition
         .commit_and_release(MetaOp::CompleteUpload(complete), Vec::new())
@@ -161,13 +250,17 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         .completed
         .map(|record| record.etag)
         .unwrap_or_default();
-    let result = CompleteMultipartUploadResult {
+    let mut result = CompleteMultipartUploadResult {
         location: format!("/{}/{}", exchange.bucket(), exchange.key()),
         bucket: exchange.bucket().to_owned(),
         key: exchange.key().to_owned(),
         etag,
         ..CompleteMultipartUploadResult::default()
     };
+    if let Some(checksum) = checksum {
+        crate::checksum::set_result_checksum(&mut result, checksum.algorithm, checksum.value);
+        result.checksum_type = Some(checksum.checksum_type.to_owned());
+    }
     Ok(Response::xml(result.to_xml()))
 }
 
@@ -243,6 +336,10 @@ pub fn list_parts(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
                 last_modified_ms: part.last_modified_ms,
                 etag: part.etag,
                 size_bytes: part.size_bytes,
+                checksum: part.checksum.and_then(|(name, value)| {
+                    crate::checksum::ChecksumAlgorithm::from_name(&name)
+                        .map(|algorithm| (algorithm.xml_element(), value))
+                }),
             })
             .collect(),
     };

@@ -28,6 +28,10 @@ const STORED_HEADERS: [&str; 6] = [
     "expires",
 ];
 
+/// Stored with an object's checksum: `COMPOSITE` or `FULL_OBJECT`.
+pub const CHECKSUM_TYPE_HEADER: &str = "x-amz-checksum-type";
+pub const FULL_OBJECT: &str = "FULL_OBJECT";
+
 /// The headers of a PUT or CreateMultipartUpload that the object keeps.
 pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, S3Error> {
     let mut headers = Vec::new();
@@ -69,6 +73,7 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let mut headers = stored_headers(exchange)?;
+    let tags = crate::handlers::tagging::request_tags(exchange)?;
     let condition = write_condition(exchange)?;
     let size_hint = upload_size(exchange, PUT_OBJECT_SIZE_BYTES_MAX)?;
     let context = exchange.context;
@@ -90,6 +95,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let etag = hex::encode(summary.md5);
     if let Some((algorithm, value)) = &summary.checksum {
         headers.push((algorithm.header_name().to_owned(), value.clone()));
+        headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
     }
     let record = ObjectRecord {
         size_bytes: written.size_bytes,
@@ -98,6 +104,8 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         headers,
         extents: written.extents.clone(),
         part_sizes_bytes: Vec::new(),
+        tags,
+        part_checksums: Vec::new(),
     };
     let op = MetaOp::PutObject {
         bucket: exchange.bucket().to_owned(),
@@ -115,7 +123,9 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     }
     let mut response = Response::new(200).header("ETag", format!("\"{etag}\""));
     if let Some((algorithm, value)) = summary.checksum {
-        response = response.header(algorithm.header_name(), value);
+        response = response
+            .header(algorithm.header_name(), value)
+            .header(CHECKSUM_TYPE_HEADER, FULL_OBJECT);
     }
     Ok(response)
 }
@@ -249,6 +259,15 @@ fn object_headers(
             .unwrap_or(value);
         headers.push((name.clone(), value.to_owned()));
     }
+    // Objects stored before checksum types were recorded were all single PUTs: full-object.
+    let has_type = record
+        .headers
+        .iter()
+        .any(|(name, _)| name == CHECKSUM_TYPE_HEADER);
+    let has_checksum = shard::record::checksum_algorithm_of(&record.headers).is_some();
+    if checksum_mode && status != 206 && has_checksum && !has_type {
+        headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
+    }
     for header in STORED_HEADERS {
         let stored = record.headers.iter().any(|(name, _)| name == header);
         if !stored && let Some(value) = exchange.query.get(&format!("response-{header}")) {
@@ -283,6 +302,7 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     }
     let (status, range, mut extra) = select_range(exchange, &record)?;
     extra.extend(object_headers(exchange, &record, status));
+    extra.extend(crate::handlers::tagging::tagging_count_header(&record.tags));
     let headers = [
         ("ETag", etag),
         ("Last-Modified", last_modified),

@@ -1,12 +1,99 @@
-use super::{Operation, QueryParams, Route, parse_part_number, route};
+use super::{
+    Operation, QueryParams, Route, RouteHeaders, bucket_from_host, form_data_content_type,
+    parse_part_number, route_with,
+};
 use crate::error::S3ErrorCode;
 use Operation as Op;
 
-/// Routes one request; `copy` says whether `x-amz-copy-source` is present.
+/// Routes one request; `copy` says whether `x-amz-copy-source` is present. Every request
+/// carries a form Content-Type, which only a bucket POST reads (see `post_object_needs_form`).
 fn classify(method: &str, target: &str, copy: bool) -> Result<Route, S3ErrorCode> {
     let (raw_path, raw_query) = target.split_once('?').unwrap_or((target, ""));
     let query = QueryParams::parse(raw_query).map_err(|err| err.code)?;
-    route(method, raw_path, &query, copy).map_err(|err| err.code)
+    let headers = RouteHeaders {
+        has_copy_source_header: copy,
+        content_type: Some(b"multipart/form-data; boundary=b"),
+        host_bucket: None,
+    };
+    route_with(method, raw_path, &query, &headers).map_err(|err| err.code)
+}
+
+/// BAD-INPUTS Z9: one reading of Content-Type decides PostObject.
+#[test]
+fn post_object_needs_form() {
+    let query = QueryParams::parse("").unwrap();
+    let post = |content_type: Option<&'static [u8]>| {
+        let headers = RouteHeaders {
+            content_type,
+            ..RouteHeaders::default()
+        };
+        route_with("POST", "/bkt", &query, &headers).map(|route| route.operation)
+    };
+    for good in [
+        &b"multipart/form-data; boundary=abc"[..],
+        b"MULTIPART/FORM-DATA; boundary=abc",
+        b"multipart/form-data",
+        b" multipart/form-data ;boundary=\"a b\"",
+    ] {
+        assert_eq!(post(Some(good)), Ok(Op::PostObject), "{good:?}");
+    }
+    for bad in [
+        &b"multipart/form-data-evil; boundary=abc"[..],
+        b"text/plain; multipart/form-data",
+        b"multipart/mixed; boundary=abc",
+        b"application/x-www-form-urlencoded",
+        b"",
+    ] {
+        let code = post(Some(bad)).map_err(|err| err.code);
+        assert_eq!(code, Err(S3ErrorCode::PreconditionFailed), "{bad:?}");
+    }
+    let code = post(None).map_err(|err| err.code);
+    assert_eq!(code, Err(S3ErrorCode::PreconditionFailed));
+    let parsed = form_data_content_type(b"multipart/form-data; boundary=\"a b\"").unwrap();
+    assert_eq!(parsed.boundary.as_deref(), Some("a b"));
+    let parsed = form_data_content_type(b"multipart/form-data").unwrap();
+    assert_eq!(parsed.boundary, None);
+}
+
+#[test]
+fn virtual_host_addressing() {
+    let domains = vec!["s3.local".to_owned(), "example.com".to_owned()];
+    assert_eq!(bucket_from_host("bkt.s3.local:9000", &domains), Some("bkt"));
+    assert_eq!(bucket_from_host("bkt.S3.LOCAL", &domains), Some("bkt"));
+    assert_eq!(bucket_from_host("a.b.s3.local", &domains), Some("a.b"));
+    assert_eq!(
+        bucket_from_host("bkt.s3.example.com", &domains),
+        Some("bkt.s3")
+    );
+    for path_style in [
+        "s3.local:9000",
+        "127.0.0.1:9000",
+        "[::1]:9000",
+        "xs3.local",
+        "other",
+    ] {
+        assert_eq!(bucket_from_host(path_style, &domains), None, "{path_style}");
+    }
+    let query = QueryParams::parse("").unwrap();
+    let headers = RouteHeaders {
+        host_bucket: Some("bkt"),
+        ..RouteHeaders::default()
+    };
+    let route = route_with("GET", "/a/b%20c", &query, &headers).unwrap();
+    assert_eq!(route.operation, Op::GetObject);
+    assert_eq!(route.bucket.as_deref(), Some("bkt"));
+    assert_eq!(route.key.as_deref(), Some("a/b c"));
+    let route = route_with("GET", "/", &query, &headers).unwrap();
+    assert_eq!(route.operation, Op::ListObjects);
+    assert_eq!(route.key, None);
+    let route = route_with("GET", "//x", &query, &headers).unwrap();
+    assert_eq!(route.key.as_deref(), Some("/x"));
+    let bad = RouteHeaders {
+        host_bucket: Some("Bad_Bucket"),
+        ..RouteHeaders::default()
+    };
+    let code = route_with("GET", "/", &query, &bad).map_err(|err| err.code);
+    assert_eq!(code.unwrap_err(), S3ErrorCode::InvalidBucketName);
 }
 
 fn check(method: &str, target: &str, copy: bool, expected: Operation) {

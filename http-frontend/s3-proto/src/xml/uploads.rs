@@ -43,6 +43,8 @@ pub struct ListedPart {
     /// Without quotes; written quoted.
     pub etag: String,
     pub size_bytes: u64,
+    /// (`ChecksumCRC32`-style element name, base64) when the part has an additional checksum.
+    pub checksum: Option<(&'static str, String)>,
 }
 
 /// `ListParts` response.
@@ -88,6 +90,9 @@ impl ListPartsResult {
             push_time_element(&mut out, "LastModified", part.last_modified_ms);
             push_etag_element(&mut out, &part.etag);
             push_display_element(&mut out, "Size", part.size_bytes);
+            if let Some((name, value)) = &part.checksum {
+                push_element(&mut out, name, value);
+            }
             out.push_str("</Part>");
         }
         out.push_str("</ListPartsResult>");
@@ -199,6 +204,7 @@ mod tests {
                 last_modified_ms: 0,
                 etag: "abc".to_owned(),
                 size_bytes: 5,
+                checksum: Some(("ChecksumCRC32", "AAAAAA==".to_owned())),
             }],
         };
         let xml = result.to_xml();
@@ -209,7 +215,8 @@ mod tests {
             <NextPartNumberMarker>2</NextPartNumberMarker><MaxParts>1</MaxParts>\
             <IsTruncated>true</IsTruncated><Part><PartNumber>2</PartNumber>\
             <LastModified>1970-01-01T00:00:00.000Z</LastModified>\
-            <ETag>&quot;abc&quot;</ETag><Size>5</Size></Part></ListPartsResult>";
+            <ETag>&quot;abc&quot;</ETag><Size>5</Size>\
+            <ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part></ListPartsResult>";
         assert!(xml.ends_with(expected), "{xml}");
     }
 

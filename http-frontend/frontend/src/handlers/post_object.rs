@@ -1,0 +1,435 @@
+//! PostObject: browser uploads (`POST /bucket`, multipart/form-data) authorized by a signed
+//! POST policy instead of a signed request.
+//!
+//! The form is read once, streaming: fields before the `file` part are collected (bounded by
+//! [`FORM_PREFIX_BYTES_MAX`]), then the signature and the policy are verified, then the file
+//! part streams into the object writer like a PutObject body; fields after the file are
+//! ignored, as S3 does. The key is known only from the form, so `dispatch` peeks at the same
+//! prefix (without consuming it) to hand the connection to the key's owner first
+//! ([`peek_key`]); this handler then always runs on the owner.
+
+use base::limits::PUT_OBJECT_SIZE_BYTES_MAX;
+use md5::{Digest as _, Md5};
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::post_policy::{self, FormField};
+use s3_proto::router::form_data_content_type;
+use s3_proto::sigv4::AuthContext;
+use shard::meta::MetaOp;
+use shard::{ObjectRecord, ObjectWriter};
+
+use crate::body::{BodyReader, HttpBody};
+use crate::dispatch::{Credentials, Exchange, now_unix_secs};
+use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
+use crate::handlers::bucket::now_ms;
+use crate::request::BodyFraming;
+use crate::response::Response;
+use crate::s3_error;
+
+/// Most form bytes before the file part (AWS answers `MaxPostPreDataLengthExceededError`
+/// past its own limit); also how far `dispatch` peeks to find the key.
+pub const FORM_PREFIX_BYTES_MAX: usize = 64 * 1024;
+
+/// Form fields the object keeps as its headers.
+const STORED_FIELDS: [&str; 5] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-type",
+    "expires",
+];
+
+/// Collects the fields before the file part.
+#[derive(Default)]
+struct FieldCollector {
+    fields: Vec<FormField>,
+    current: Option<(String, Vec<u8>)>,
+    file: Option<PartHeaders>,
+}
+
+impl FieldCollector {
+    /// Handles one event before the file part; true once the file part has started.
+    fn on_event(&mut self, event: FormEvent) -> Result<bool, S3Error> {
+        match event {
+            FormEvent::PartStart(headers) if headers.name.eq_ignore_ascii_case("file") => {
+                self.file = Some(headers);
+                return Ok(true);
+            }
+            FormEvent::PartStart(headers) => {
+                self.current = Some((headers.name.to_ascii_lowercase(), Vec::new()));
+            }
+            FormEvent::Data(bytes) => {
+                if let Some((_, value)) = self.current.as_mut() {
+                    value.extend_from_slice(&bytes);
+                }
+            }
+            FormEvent::PartEnd => {
+                let Some((name, value)) = self.current.take() else {
+                    return Ok(false);
+                };
+                let value = String::from_utf8(value)
+                    .map_err(|_| malformed(&format!("The form field {name} is not UTF-8")))?;
+                if self.fields.iter().any(|field| field.name == name) {
+                    return Err(malformed(&format!("The form field {name} appears twice")));
+                }
+                self.fields.push(FormField { name, value });
+            }
+            FormEvent::End => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidArgument,
+                    "POST requires exactly one file upload per request.",
+                )
+                .extra("ArgumentName", "file"));
+            }
+        }
+        Ok(false)
+    }
+
+    /// The key field with `${filename}` replaced by the file part's filename.
+    fn key(&self) -> Option<String> {
+        let key = post_policy::field(&self.fields, "key")?;
+        let filename = self.file.as_ref()?.filename.as_deref().unwrap_or("");
+        Some(key.replace("${filename}", filename))
+    }
+}
+
+fn malformed(message: &str) -> S3Error {
+    S3Error::with_message(S3ErrorCode::MalformedPOSTRequest, message.to_owned())
+}
+
+/// The object key of a form whose first bytes are `prefix`, if they hold every field before
+/// the file part. Used for placement only; the handler parses the form again.
+pub fn peek_key(content_type: &[u8], prefix: &[u8]) -> Option<String> {
+    let boundary = form_data_content_type(content_type)?.boundary?;
+    let mut parser = FormParser::new(&boundary).ok()?;
+    let mut collector = FieldCollector::default();
+    parser.feed(&prefix[..prefix.len().min(FORM_PREFIX_BYTES_MAX)]);
+    while let Some(event) = parser.next_event().ok()? {
+        if collector.on_event(event).ok()? {
+            return collector.key();
+        }
+    }
+    None
+}
+
+fn form_error(error: &FormError) -> S3Error {
+    s3_error::from_form(error)
+}
+
+pub async fn post_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let content_type = exchange.head.header("content-type").unwrap_or_default();
+    let boundary = form_data_content_type(content_type)
+        .and_then(|parsed| parsed.boundary)
+        .ok_or_else(|| malformed("The Content-Type has no multipart boundary"))?;
+    if !matches!(exchange.head.framing, BodyFraming::ContentLength(_)) {
+        return Err(S3Error::new(S3ErrorCode::MissingContentLength));
+    }
+    let mut parser = FormParser::new(&boundary).map_err(|e| form_error(&e))?;
+    let mut reader = BodyReader::Plain(HttpBody::new(
+        exchange.head.framing,
+        exchange.head.expect_continue,
+        exchange.context.settings.idle_timeout,
+    ));
+    let mut collector = FieldCollector::default();
+    // Bounded: the prefix limit below stops the loop before the file part.
+    while !read_fields(exchange, &mut reader, &mut parser, &mut collector).await? {}
+    let upload = authorize(exchange, &collector)?;
+    let mut piece = Vec::new();
+    let stored = store_file(exchange, &mut reader, &mut parser, &upload, &mut piece).await?;
+    // Fields after the file are ignored; read to the end so the connection can be reused.
+    drain_form(exchange, &mut reader, &mut parser).await?;
+    Ok(respond(exchange, &upload, &stored))
+}
+
+/// Reads one piece and feeds the collector; true once the file part has started.
+async fn read_fields(
+    exchange: &mut Exchange<'_>,
+    reader: &mut BodyReader,
+    parser: &mut FormParser,
+    collector: &mut FieldCollector,
+) -> Result<bool, S3Error> {
+    let mut piece = Vec::new();
+    let count = reader
+        .read(exchange.connection, &mut piece)
+        .await
+        .map_err(|e| s3_error::from_body(&e))?;
+    if count == 0 {
+        return Err(malformed("The form ended before the file part"));
+    }
+    parser.feed(&piece);
+    while let Some(event) = parser.next_event().map_err(|e| form_error(&e))? {
+        if collector.on_event(event)? {
+            if parser.consumed_bytes() > FORM_PREFIX_BYTES_MAX {
+                return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
+            }
+            return Ok(true);
+        }
+    }
+    if parser.consumed_bytes() > FORM_PREFIX_BYTES_MAX {
+        return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
+    }
+    Ok(false)
+}
+
+/// What the verified form allows.
+struct Upload {
+    key: String,
+    fields: Vec<FormField>,
+    file_content_type: Option<String>,
+    size_range_bytes: (u64, u64),
+}
+
+/// Verifies the signature and the policy, and the key like any other key.
+fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<Upload, S3Error> {
+    let key = collector.key().ok_or_else(|| {
+        S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check \
+             the order of the fields.",
+        )
+        .extra("ArgumentName", "key")
+    })?;
+    base::names::validate_object_key(&key).map_err(|error| match error {
+        base::names::NameError::KeyTooLong { .. } => S3Error::new(S3ErrorCode::KeyTooLongError),
+        other => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Invalid object key: {other}."),
+        ),
+    })?;
+    let settings = &exchange.context.settings;
+    let now = now_unix_secs();
+    let ctx = AuthContext {
+        region: &settings.region,
+        now_unix_secs: now,
+    };
+    let fields = &collector.fields;
+    // No bucket policies: a form without a signed policy is anonymous and denied.
+    if post_policy::field(fields, "policy").is_none() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            "Anonymous POST uploads are not allowed",
+        ));
+    }
+    let store = Credentials { settings };
+    let access_key_id = post_policy::verify_signature(fields, &ctx, &store)
+        .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
+    let policy = post_policy::parse_policy(post_policy::field(fields, "policy").unwrap_or(""))
+        .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
+    let mut checked_fields = fields.clone();
+    if let Some(field) = checked_fields.iter_mut().find(|field| field.name == "key") {
+        field.value.clone_from(&key);
+    }
+    let range = policy
+        .check(&checked_fields, exchange.bucket(), now)
+        .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
+    exchange.access_key_id = access_key_id;
+    exchange.route.key = Some(key.clone());
+    if exchange.context.owner_of_key(exchange.bucket(), &key) != exchange.context.shard_id {
+        // `dispatch` hands a form to its key's owner; reaching here means it could not peek.
+        return Err(S3Error::with_message(
+            S3ErrorCode::InternalError,
+            "The POST form could not be routed to its key",
+        ));
+    }
+    Ok(Upload {
+        key,
+        fields: checked_fields,
+        file_content_type: collector.file.as_ref().and_then(|f| f.content_type.clone()),
+        size_range_bytes: range.unwrap_or((0, PUT_OBJECT_SIZE_BYTES_MAX)),
+    })
+}
+
+struct Stored {
+    etag: String,
+}
+
+/// Streams the file part into a new object and commits it.
+async fn store_file(
+    exchange: &mut Exchange<'_>,
+    reader: &mut BodyReader,
+    parser: &mut FormParser,
+    upload: &Upload,
+    piece: &mut Vec<u8>,
+) -> Result<Stored, S3Error> {
+    let context = exchange.context;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let partition = context.local_partition(exchange.bucket(), &upload.key);
+    let mut writer = partition.writer(None);
+    let (min_bytes, max_bytes) = upload.size_range_bytes;
+    let max_bytes = max_bytes.min(PUT_OBJECT_SIZE_BYTES_MAX);
+    let mut md5 = Md5::new();
+    let mut size_bytes = 0u64;
+    // Bounded by the body's Content-Length.
+    loop {
+        let Some(event) = parser.next_event().map_err(|e| form_error(&e))? else {
+            piece.clear();
+            let count = reader
+                .read(exchange.connection, piece)
+                .await
+                .map_err(|e| s3_error::from_body(&e))?;
+            if count == 0 {
+                return Err(malformed("The form ended inside the file part"));
+            }
+            parser.feed(piece);
+            continue;
+        };
+        match event {
+            FormEvent::Data(bytes) => {
+                size_bytes += bytes.len() as u64;
+                if size_bytes > max_bytes {
+                    return Err(too_large(max_bytes));
+                }
+                md5.update(&bytes);
+                write(&mut writer, &bytes).await?;
+            }
+            FormEvent::PartEnd => break,
+            FormEvent::PartStart(_) | FormEvent::End => {
+                return Err(malformed("The file part is not terminated"));
+            }
+        }
+    }
+    if size_bytes < min_bytes {
+        return Err(S3Error::new(S3ErrorCode::EntityTooSmall)
+            .extra("MinSizeAllowed", min_bytes.to_string())
+            .extra("ProposedSize", size_bytes.to_string()));
+    }
+    let written = writer
+        .finish()
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let etag = hex::encode(md5.finalize());
+    let record = ObjectRecord {
+        size_bytes: written.size_bytes,
+        etag: etag.clone(),
+        last_modified_ms: now_ms(),
+        headers: stored_headers(upload)?,
+        extents: written.extents.clone(),
+        part_sizes_bytes: Vec::new(),
+        tags: Vec::new(),
+        part_checksums: Vec::new(),
+    };
+    let op = MetaOp::PutObject {
+        bucket: exchange.bucket().to_owned(),
+        key: upload.key.clone(),
+        record,
+        condition: shard::meta::WriteCondition::default(),
+    };
+    if let Err(error) = partition
+        .commit_and_release(op, written.dirty_segments)
+        .await
+    {
+        partition.release(written.extents);
+        return Err(s3_error::from_shard(&error));
+    }
+    Ok(Stored { etag })
+}
+
+fn too_large(max_bytes: u64) -> S3Error {
+    S3Error::new(S3ErrorCode::EntityTooLarge).extra("MaxSizeAllowed", max_bytes.to_string())
+}
+
+async fn write(writer: &mut ObjectWriter, bytes: &[u8]) -> Result<(), S3Error> {
+    writer
+        .write(bytes)
+        .await
+        .map_err(|e| s3_error::from_shard(&e))
+}
+
+/// Content-Type & co. and `x-amz-meta-*` from the form; the file part's type otherwise.
+fn stored_headers(upload: &Upload) -> Result<Vec<(String, String)>, S3Error> {
+    let mut headers = Vec::new();
+    let mut user_metadata_bytes = 0usize;
+    for field in &upload.fields {
+        if STORED_FIELDS.contains(&field.name.as_str()) {
+            headers.push((field.name.clone(), field.value.clone()));
+        } else if let Some(name) = field.name.strip_prefix("x-amz-meta-") {
+            user_metadata_bytes += name.len() + field.value.len();
+            headers.push((field.name.clone(), field.value.clone()));
+        }
+    }
+    if user_metadata_bytes > base::limits::USER_METADATA_BYTES_MAX {
+        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
+    }
+    let has_type = headers.iter().any(|(name, _)| name == "content-type");
+    if let (false, Some(content_type)) = (has_type, upload.file_content_type.as_ref()) {
+        headers.push(("content-type".to_owned(), content_type.clone()));
+    }
+    Ok(headers)
+}
+
+/// Reads the rest of the form (bounded by Content-Length).
+async fn drain_form(
+    exchange: &mut Exchange<'_>,
+    reader: &mut BodyReader,
+    parser: &mut FormParser,
+) -> Result<(), S3Error> {
+    let mut piece = Vec::new();
+    loop {
+        while let Some(event) = parser.next_event().map_err(|e| form_error(&e))? {
+            if event == FormEvent::End {
+                break;
+            }
+        }
+        piece.clear();
+        let count = reader
+            .read(exchange.connection, &mut piece)
+            .await
+            .map_err(|e| s3_error::from_body(&e))?;
+        if count == 0 {
+            exchange.body_complete = true;
+            return Ok(());
+        }
+        // Discarded: after the closing delimiter the parser ignores what it is fed.
+        parser.feed(&piece);
+    }
+}
+
+/// `success_action_redirect` (303), else `success_action_status` 200 / 201 (with
+/// PostResponse XML) / 204 (the default, also for any other value).
+fn respond(exchange: &Exchange<'_>, upload: &Upload, stored: &Stored) -> Response {
+    let bucket = exchange.bucket();
+    let quoted_etag = format!("\"{}\"", stored.etag);
+    let mut location_path = format!("/{bucket}/");
+    s3_proto::xml::url_encode_into(&mut location_path, &upload.key);
+    let redirect = post_policy::field(&upload.fields, "success_action_redirect")
+        .or_else(|| post_policy::field(&upload.fields, "redirect"))
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
+    if let Some(url) = redirect {
+        let mut target = url.to_owned();
+        target.push(if url.contains('?') { '&' } else { '?' });
+        target.push_str("bucket=");
+        s3_proto::xml::url_encode_into(&mut target, bucket);
+        target.push_str("&key=");
+        s3_proto::xml::url_encode_into(&mut target, &upload.key);
+        target.push_str("&etag=");
+        s3_proto::xml::url_encode_into(&mut target, &quoted_etag);
+        return Response::new(303)
+            .header("Location", target)
+            .header("ETag", quoted_etag);
+    }
+    let status = post_policy::field(&upload.fields, "success_action_status");
+    let response = match status {
+        Some("200") => Response::new(200),
+        Some("201") => {
+            let host = exchange.head.header_str("host").unwrap_or("");
+            let xml = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>\
+                 <Location>http://{}{}</Location><Bucket>{}</Bucket><Key>{}</Key>\
+                 <ETag>{}</ETag></PostResponse>",
+                s3_proto::xml::escape(host),
+                s3_proto::xml::escape(&location_path),
+                s3_proto::xml::escape(bucket),
+                s3_proto::xml::escape(&upload.key),
+                s3_proto::xml::escape(&quoted_etag),
+            );
+            let mut response = Response::xml(xml);
+            response.status = 201;
+            response
+        }
+        _ => Response::new(204),
+    };
+    response
+        .header("ETag", quoted_etag)
+        .header("Location", location_path)
+}

@@ -1,0 +1,124 @@
+//! Object tagging (on the shard that owns the key: tags live in the object's record) and bucket
+//! tagging (bucket configuration: committed by the coordinator and copied to every shard).
+
+use base::limits::XML_BODY_BYTES_MAX;
+use runtime::catalogue::{BucketConfigChange, update_bucket};
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::xml::{TagTarget, parse_tagging, parse_tagging_header, tagging_xml, validate_tags};
+use shard::meta::MetaOp;
+use shard::record::Tags;
+
+use crate::dispatch::Exchange;
+use crate::handlers::bucket::require_bucket;
+use crate::handlers::payload::read_small_body;
+use crate::response::Response;
+use crate::s3_error;
+
+/// The tags of `x-amz-tagging` (PutObject, CreateMultipartUpload), validated; none without
+/// the header.
+pub fn request_tags(exchange: &Exchange<'_>) -> Result<Tags, S3Error> {
+    let Some(value) = exchange.head.header("x-amz-tagging") else {
+        return Ok(Vec::new());
+    };
+    let value = std::str::from_utf8(value).map_err(|_| {
+        S3Error::with_message(S3ErrorCode::InvalidArgument, "x-amz-tagging is not UTF-8")
+    })?;
+    let tags = parse_tagging_header(value.trim())?;
+    validate_tags(&tags, TagTarget::Object)?;
+    Ok(tags)
+}
+
+/// The `x-amz-tagging-count` header GET and HEAD carry when the object has tags.
+pub fn tagging_count_header(tags: &Tags) -> Option<(String, String)> {
+    (!tags.is_empty()).then(|| ("x-amz-tagging-count".to_owned(), tags.len().to_string()))
+}
+
+async fn read_tags(exchange: &mut Exchange<'_>, target: TagTarget) -> Result<Tags, S3Error> {
+    let body = read_small_body(exchange, XML_BODY_BYTES_MAX).await?;
+    let tags = parse_tagging(&body)?;
+    validate_tags(&tags, target)?;
+    Ok(tags)
+}
+
+/// Replaces the object's tags; ETag and Last-Modified do not change (tags are a subresource).
+async fn set_object_tags(exchange: &Exchange<'_>, tags: Tags) -> Result<(), S3Error> {
+    let context = exchange.context;
+    let _write = context
+        .begin_write(exchange.bucket())
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let partition = context.local_partition(exchange.bucket(), exchange.key());
+    let op = MetaOp::SetObjectTags {
+        bucket: exchange.bucket().to_owned(),
+        key: exchange.key().to_owned(),
+        tags,
+    };
+    partition
+        .commit(op, Vec::new())
+        .await
+        .map_err(|e| not_found_with_resource(exchange, &e))?;
+    Ok(())
+}
+
+fn not_found_with_resource(exchange: &Exchange<'_>, error: &shard::ShardError) -> S3Error {
+    let error = s3_error::from_shard(error);
+    if error.code == S3ErrorCode::NoSuchKey {
+        error.resource(format!("/{}/{}", exchange.bucket(), exchange.key()))
+    } else {
+        error
+    }
+}
+
+pub async fn put_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    let tags = read_tags(exchange, TagTarget::Object).await?;
+    set_object_tags(exchange, tags).await?;
+    Ok(Response::new(200))
+}
+
+pub async fn delete_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    set_object_tags(exchange, Vec::new()).await?;
+    Ok(Response::new(204))
+}
+
+pub fn get_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    let partition = exchange
+        .context
+        .local_partition(exchange.bucket(), exchange.key());
+    let record = partition
+        .object(exchange.bucket(), exchange.key())
+        .map_err(|e| s3_error::from_shard(&e))?
+        .ok_or_else(|| not_found_with_resource(exchange, &shard::ShardError::NoSuchKey))?;
+    Ok(Response::xml(tagging_xml(&record.tags)))
+}
+
+pub async fn put_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    let tags = read_tags(exchange, TagTarget::Bucket).await?;
+    let name = exchange.bucket().to_owned();
+    update_bucket(exchange.context, name, BucketConfigChange::Tags(tags))
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
+    Ok(Response::new(204))
+}
+
+pub async fn delete_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    require_bucket(exchange)?;
+    let name = exchange.bucket().to_owned();
+    update_bucket(exchange.context, name, BucketConfigChange::Tags(Vec::new()))
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
+    Ok(Response::new(204))
+}
+
+pub fn get_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let record = exchange
+        .context
+        .bucket(exchange.bucket())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    if record.tags.is_empty() {
+        return Err(S3Error::new(S3ErrorCode::NoSuchTagSet).extra("BucketName", record.name));
+    }
+    Ok(Response::xml(tagging_xml(&record.tags)))
+}
