@@ -52,6 +52,9 @@ struct ServerArgs {
     /// Seconds of silence after which a connection is closed (between requests or in a body).
     #[arg(long, default_value_t = base::limits::CONNECTION_IDLE_TIMEOUT_SECS)]
     idle_timeout_secs: u64,
+    /// Bearer token for Prometheus scrapes of /metrics (else /metrics needs a signed request).
+    #[arg(long, env = "MAXIOFS_METRICS_TOKEN")]
+    metrics_token: Option<String>,
     /// Log format.
     #[arg(
         long,
@@ -126,6 +129,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
             io_uring: false,
             request_head_timeout: std::time::Duration::from_secs(args.request_head_timeout_secs),
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
+            metrics_token: args.metrics_token.clone().filter(|token| !token.is_empty()),
         },
     };
     let started = std::time::Instant::now();

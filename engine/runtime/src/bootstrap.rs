@@ -301,6 +301,7 @@ impl ShardThread {
                     .collect::<BTreeMap<_, _>>(),
             ),
             catalogue_busy: std::cell::RefCell::new(std::collections::BTreeSet::new()),
+            metrics: std::cell::RefCell::new(telemetry::ShardMetrics::default()),
             shutting_down: std::cell::Cell::new(false),
             requests_in_flight: std::cell::Cell::new(0),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
@@ -430,6 +431,9 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
             });
         }
         MeshMessage::OpenObject(request) => crate::object_stream::serve_open(context, request),
+        MeshMessage::MetricsSnapshot { reply } => {
+            let _ = reply.send(Ok(crate::metrics::snapshot(context)));
+        }
         MeshMessage::CreateBucket { record, reply } => {
             let context = Rc::clone(context);
             monoio::spawn(async move {

@@ -28,6 +28,9 @@ pub struct SharedSettings {
     pub request_head_timeout: std::time::Duration,
     /// Longest silence on a connection: between requests, or inside a request body.
     pub idle_timeout: std::time::Duration,
+    /// Bearer token that opens `/metrics` to scrapers that cannot sign (Prometheus); without
+    /// it `/metrics` needs a signed request.
+    pub metrics_token: Option<String>,
 }
 
 pub struct BucketEntry {
@@ -52,6 +55,8 @@ pub struct ShardContext {
     /// Requests being served (not idle keep-alive connections); shutdown waits for zero.
     pub requests_in_flight: Cell<u64>,
     pub listener_fd: Cell<Option<i32>>,
+    /// This shard's request counters and latencies; merged with the others' only on scrape.
+    pub metrics: RefCell<telemetry::ShardMetrics>,
 }
 
 impl ShardContext {

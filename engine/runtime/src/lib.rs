@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod context;
 pub mod listing;
 pub mod mesh;
+pub mod metrics;
 pub mod object_stream;
 pub mod placement;
 

@@ -66,6 +66,10 @@ pub enum MeshMessage {
     AbortBucketDelete { name: String, reply: Reply<()> },
     /// From the coordinator: the bucket is gone; drop it and purge its uploads.
     BucketDeleted { name: String, reply: Reply<()> },
+    /// A copy of the receiving shard's metrics, for a scrape on another shard.
+    MetricsSnapshot {
+        reply: Reply<telemetry::MetricsSnapshot>,
+    },
     /// Stop accepting, finish in-flight requests, flush, exit.
     Shutdown,
 }

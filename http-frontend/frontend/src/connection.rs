@@ -32,6 +32,19 @@ pub struct Connection {
     /// Bytes read and not yet consumed are `buffer[start..]`.
     buffer: Vec<u8>,
     start: usize,
+    /// What the current request did on the wire, for metrics; reset per request.
+    pub accounting: Accounting,
+}
+
+/// One request's traffic and outcome as seen on the connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Accounting {
+    /// The S3 operation, once routed.
+    pub operation: Option<&'static str>,
+    /// The status of the last final response head written (1xx are not final).
+    pub status: Option<u16>,
+    pub received_bytes: u64,
+    pub sent_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -47,6 +60,7 @@ impl Connection {
             stream,
             buffer: buffered,
             start: 0,
+            accounting: Accounting::default(),
         }
     }
 
@@ -82,7 +96,10 @@ impl Connection {
         self.buffer = slice.into_inner();
         match result {
             Ok(0) => Err(ReadError::Closed),
-            Ok(count) => Ok(count),
+            Ok(count) => {
+                self.accounting.received_bytes += count as u64;
+                Ok(count)
+            }
             Err(error) => Err(ReadError::Io(error)),
         }
     }
@@ -111,9 +128,39 @@ impl Connection {
     }
 
     pub async fn write_all(&mut self, bytes: Vec<u8>) -> std::io::Result<()> {
+        if let Some(status) = final_status(&bytes) {
+            self.accounting.status = Some(status);
+        }
+        self.accounting.sent_bytes += bytes.len() as u64;
         let (result, _) = self.stream.write_all(bytes).await;
         result.map(|_| ())
     }
+}
+
+/// Counts the finished request in this shard's metrics. A request that got no answer (the
+/// client went away) counts as 499, as nginx logs it.
+fn record_request(
+    context: &ShardContext,
+    accounting: &Accounting,
+    method: &str,
+    elapsed: Duration,
+) {
+    let record = telemetry::RequestRecord {
+        operation: accounting.operation.unwrap_or("Invalid"),
+        method,
+        status: accounting.status.unwrap_or(499),
+        duration: elapsed,
+        received_bytes: accounting.received_bytes,
+        sent_bytes: accounting.sent_bytes,
+    };
+    context.metrics.borrow_mut().record(&record);
+}
+
+/// The status of a final response head (`HTTP/1.1 200 ...`), `None` for body bytes and 1xx.
+fn final_status(bytes: &[u8]) -> Option<u16> {
+    let digits = bytes.strip_prefix(b"HTTP/1.1 ")?.get(..3)?;
+    let status: u16 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    (status >= 200).then_some(status)
 }
 
 /// Serves a connection until it closes, times out or moves to another shard.
@@ -121,6 +168,7 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
     let mut connection = Connection::new(stream, buffered);
     let mut first_request = true;
     loop {
+        connection.accounting = Accounting::default();
         let head = match read_head(&context.settings, &mut connection, first_request).await {
             Ok(head) => head,
             Err(HeadOutcome::Closed) => return,
@@ -150,8 +198,11 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
             }
             Placement::Here(route) => {
                 let _request = context.begin_request();
+                let started = std::time::Instant::now();
+                let method = head.method.clone();
                 let keep_alive =
                     dispatch::serve_request(&context, &mut connection, head, route).await;
+                record_request(&context, &connection.accounting, &method, started.elapsed());
                 if !keep_alive || context.shutting_down.get() {
                     return;
                 }
@@ -200,10 +251,12 @@ async fn read_head(
 }
 
 async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32) {
+    // The request is counted by the shard that serves it.
     let Connection {
         stream,
         buffer,
         start,
+        ..
     } = connection;
     let buffered = buffer[start..].to_vec();
     let raw = stream.into_raw_fd();

@@ -162,7 +162,18 @@ pub async fn serve_request(
 ) -> bool {
     let request_id = response::new_request_id(context);
     connection.consume(head.head_length);
+    connection.accounting.operation = route.as_ref().map(|route| route.operation.as_str());
+    if let Some(response) = handlers::metrics::answer(context, &head).await {
+        connection.accounting.operation = Some("Metrics");
+        let keep_alive = head.keep_alive && !head.has_body();
+        let bytes = match response {
+            Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
+            Err(error) => response::error_bytes(&error, "", keep_alive, &request_id),
+        };
+        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    }
     if let Some(response) = handlers::health::answer(context, &head) {
+        connection.accounting.operation = Some("Health");
         let keep_alive = head.keep_alive && !head.has_body();
         let bytes =
             response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
@@ -170,7 +181,10 @@ pub async fn serve_request(
     }
     let prepared = prepare(context, &head, route);
     let (route, query, access_key_id, payload) = match prepared {
-        Ok(prepared) => prepared,
+        Ok(prepared) => {
+            connection.accounting.operation = Some(prepared.0.operation.as_str());
+            prepared
+        }
         Err(error) => {
             let keep_alive = head.keep_alive && !head.has_body();
             let written = write_error(connection, &head, &error, keep_alive, &request_id).await;
@@ -245,11 +259,27 @@ fn prepare(
         Some(route) => route,
         None => route_request(context, head, &query)?,
     };
-    let host_bucket = host_bucket(context, head);
     if route.operation == Operation::PostObject {
         // The form carries the signature; the handler verifies it before anything else.
         return Ok((route, query, String::new(), PayloadMode::Unsigned));
     }
+    match authenticate_head(context, head)? {
+        // No bucket policies yet: anonymous requests are denied.
+        Authenticated::Anonymous => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        Authenticated::Signed {
+            access_key_id,
+            payload,
+        } => Ok((route, query, access_key_id, payload)),
+    }
+}
+
+/// Verifies the request's signature (SigV4 or SigV2, header or presigned) against the known
+/// identities; `Anonymous` when it carries none.
+pub(crate) fn authenticate_head(
+    context: &ShardContext,
+    head: &RequestHead,
+) -> Result<Authenticated, S3Error> {
+    let host_bucket = host_bucket(context, head);
     let headers: Vec<(&str, &[u8])> = head
         .headers
         .iter()
@@ -268,20 +298,12 @@ fn prepare(
     let store = Credentials {
         settings: &context.settings,
     };
-    let authenticated = SIGNING_KEYS
+    SIGNING_KEYS
         .with(|cache| {
             let cache = &mut cache.borrow_mut();
             authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
         })
-        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
-    match authenticated {
-        // No bucket policies yet: anonymous requests are denied.
-        Authenticated::Anonymous => Err(S3Error::new(S3ErrorCode::AccessDenied)),
-        Authenticated::Signed {
-            access_key_id,
-            payload,
-        } => Ok((route, query, access_key_id, payload)),
-    }
+        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))
 }
 
 pub(crate) fn now_unix_secs() -> i64 {

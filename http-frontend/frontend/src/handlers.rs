@@ -7,6 +7,7 @@ pub mod copy;
 pub mod delete_objects;
 pub mod health;
 pub mod list;
+pub mod metrics;
 pub mod multipart;
 pub mod object;
 pub mod payload;

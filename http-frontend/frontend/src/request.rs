@@ -1,7 +1,7 @@
 //! The request head: parsed with httparse into owned data, with the framing rules that keep
 //! request smuggling out (RFC 9112 §6): one body length, decided once.
 
-use base::limits::REQUEST_HEADER_COUNT_MAX;
+use base::limits::{REQUEST_HEAD_BYTES_MAX, REQUEST_HEADER_COUNT_MAX};
 
 /// How the request body is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,11 @@ pub fn parse_head(bytes: &[u8]) -> Result<Option<RequestHead>, HeadError> {
         Err(httparse::Error::Version) => return Err(HeadError::UnsupportedVersion),
         Err(_) => return Err(HeadError::Malformed),
     };
+    // The caller caps the bytes it buffers while a head is partial, but one read may bring a
+    // complete head larger than the cap (BAD-INPUTS.md H1): the cap holds either way.
+    if head_length > REQUEST_HEAD_BYTES_MAX {
+        return Err(HeadError::TooManyHeaders);
+    }
     let method = request.method.ok_or(HeadError::Malformed)?.to_owned();
     let target = request.path.ok_or(HeadError::Malformed)?;
     if !target.starts_with('/') {
@@ -211,5 +216,15 @@ mod tests {
         let many = "h: v\r\n".repeat(101);
         let request = format!("GET / HTTP/1.1\r\n{many}\r\n");
         assert_eq!(parse(&request).unwrap_err(), HeadError::TooManyHeaders);
+    }
+
+    #[test]
+    fn complete_head_over_the_byte_cap_is_refused() {
+        let big = "a".repeat(REQUEST_HEAD_BYTES_MAX);
+        let request = format!("GET /b/k HTTP/1.1\r\nX-Big: {big}\r\n\r\n");
+        assert_eq!(parse(&request).unwrap_err(), HeadError::TooManyHeaders);
+        let fits = "a".repeat(REQUEST_HEAD_BYTES_MAX - 100);
+        let request = format!("GET /b/k HTTP/1.1\r\nX-Big: {fits}\r\n\r\n");
+        assert!(parse(&request).unwrap().is_some());
     }
 }

@@ -102,6 +102,8 @@ s3_error_codes! {
     InvalidPart => 400, "One or more of the specified parts could not be found. The part \
         might not have been uploaded, or the specified entity tag might not have matched the \
         part's entity tag.";
+    /// GetObject/HeadObject `?partNumber=` beyond the object's part count.
+    InvalidPartNumber => 416, "The requested partnumber is not satisfiable";
     InvalidPartOrder => 400, "The list of parts was not in ascending order. The parts list \
         must be specified in order by part number.";
     InvalidPolicyDocument => 400, "The content of the form does not meet the conditions \

@@ -9,9 +9,13 @@ use tidy::{members, rust_files, workspace_root};
 const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("base", &[]),
     ("shard", &["base"]),
-    ("runtime", &["base", "shard"]),
+    ("telemetry", &[]),
+    ("runtime", &["base", "shard", "telemetry"]),
     ("s3-proto", &["base"]),
-    ("frontend", &["base", "s3-proto", "shard", "runtime"]),
+    (
+        "frontend",
+        &["base", "s3-proto", "shard", "runtime", "telemetry"],
+    ),
     (
         "maxiofs",
         &["base", "shard", "runtime", "s3-proto", "frontend"],

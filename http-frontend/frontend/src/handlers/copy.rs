@@ -21,6 +21,7 @@ use shard::meta::{MetaOp, PartRecord};
 use shard::record::Tags;
 use shard::{ObjectRecord, Partition, ShardError, WrittenData};
 
+use crate::checksum::{ChecksumAlgorithm, Checksummer};
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{etag_matches, write_condition};
@@ -246,13 +247,15 @@ async fn open_source(
 }
 
 /// Streams `range` of the source into new extents of `partition`; returns them with the hex
-/// MD5 of the bytes. A stream that ends short means the source shard stopped: the copy fails
-/// and its extents are freed (the writer is dropped unfinished).
+/// MD5 of the bytes and, when `checksum` names an algorithm, its base64 value. A stream that
+/// ends short means the source shard stopped: the copy fails and its extents are freed (the
+/// writer is dropped unfinished).
 async fn copy_bytes(
     partition: &Rc<Partition>,
     stream: SourceStream,
     range: Range<u64>,
-) -> Result<(WrittenData, String), S3Error> {
+    checksum: Option<ChecksumAlgorithm>,
+) -> Result<(WrittenData, String, Option<String>), S3Error> {
     let length_bytes = range.end - range.start;
     let shard_error = |error: &ShardError| s3_error::from_shard(error);
     stream
@@ -262,6 +265,7 @@ async fn copy_bytes(
         .map_err(|_| shard_error(&ShardError::ShuttingDown))?;
     let mut writer = partition.writer(Some(length_bytes));
     let mut md5 = Md5::new();
+    let mut checksummer = checksum.map(Checksummer::new);
     while let Ok(chunk) = stream.chunks.recv_async().await {
         let chunk = chunk.map_err(|error| shard_error(&error))?;
         if writer.size_bytes() + chunk.len() as u64 > length_bytes {
@@ -270,6 +274,9 @@ async fn copy_bytes(
             )));
         }
         md5.update(&chunk);
+        if let Some(checksummer) = checksummer.as_mut() {
+            checksummer.update(&chunk);
+        }
         writer
             .write(&chunk)
             .await
@@ -279,7 +286,8 @@ async fn copy_bytes(
         return Err(shard_error(&ShardError::ShuttingDown));
     }
     let written = writer.finish().await.map_err(|error| shard_error(&error))?;
-    Ok((written, hex::encode(md5.finalize())))
+    let checksum = checksummer.map(Checksummer::finish_base64);
+    Ok((written, hex::encode(md5.finalize()), checksum))
 }
 
 /// The headers the copy keeps: the source's (COPY) or the request's (REPLACE). A stored
@@ -341,7 +349,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let headers = copied_headers(exchange, &stream.record, metadata)?;
     let tags = copied_tags(exchange, &stream.record, tagging)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let (written, etag) = copy_bytes(&partition, stream, 0..size_bytes).await?;
+    let (written, etag, _) = copy_bytes(&partition, stream, 0..size_bytes, None).await?;
     let last_modified_ms = now_ms();
     let record = ObjectRecord {
         size_bytes: written.size_bytes,
@@ -386,7 +394,12 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
-    require_upload(exchange, &upload_id)?;
+    let upload = require_upload(exchange, &upload_id)?;
+    // A part of an upload created with a checksum algorithm carries that checksum, as an
+    // UploadPart does: CompleteMultipartUpload needs it and the response reports it.
+    let algorithm = upload
+        .checksum
+        .and_then(|checksum| ChecksumAlgorithm::from_name(&checksum.algorithm));
     let stream = open_source(exchange, &source).await?;
     check_source_conditions(exchange, &stream.record)?;
     let range = part_copy_range(requested, stream.record.size_bytes)?;
@@ -394,7 +407,8 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
         return Err(copy_source_too_large(PART_SIZE_BYTES_MAX));
     }
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let (written, etag) = copy_bytes(&partition, stream, range).await?;
+    let (written, etag, value) = copy_bytes(&partition, stream, range, algorithm).await?;
+    let checksum = algorithm.zip(value);
     let last_modified_ms = now_ms();
     let part = PartRecord {
         part_number,
@@ -402,7 +416,9 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
         etag: etag.clone(),
         last_modified_ms,
         extents: written.extents.clone(),
-        checksum: None,
+        checksum: checksum
+            .clone()
+            .map(|(algorithm, value)| (algorithm.name().to_owned(), value)),
     };
     let committed = partition
         .commit_and_release(MetaOp::PutPart { upload_id, part }, written.dirty_segments)
@@ -415,6 +431,7 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
     let result = CopyPartResult {
         etag,
         last_modified_ms,
+        checksum: checksum.map(|(algorithm, value)| (algorithm.xml_element(), value)),
     };
     Ok(Response::xml(result.to_xml()))
 }

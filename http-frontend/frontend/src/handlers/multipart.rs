@@ -29,7 +29,10 @@ pub(crate) fn upload_id(exchange: &Exchange<'_>) -> Result<String, S3Error> {
     }
 }
 
-pub(crate) fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result<(), S3Error> {
+pub(crate) fn require_upload(
+    exchange: &Exchange<'_>,
+    upload_id: &str,
+) -> Result<UploadRecord, S3Error> {
     let partition = exchange
         .context
         .local_partition(exchange.bucket(), exchange.key());
@@ -38,7 +41,7 @@ pub(crate) fn require_upload(exchange: &Exchange<'_>, upload_id: &str) -> Result
         .map_err(|e| s3_error::from_shard(&e))?
     {
         Some(upload) if upload.bucket == exchange.bucket() && upload.key == exchange.key() => {
-            Ok(())
+            Ok(upload)
         }
         _ => Err(S3Error::new(S3ErrorCode::NoSuchUpload)),
     }

@@ -202,10 +202,10 @@ fn part_range(record: &ObjectRecord, part_number: u32) -> Result<Range<u64>, S3E
     };
     let index = part_number as usize - 1;
     if index >= sizes.len() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRange,
-            "The requested partnumber is not satisfiable",
-        ));
+        // AWS names the request and the count beside the code.
+        return Err(S3Error::new(S3ErrorCode::InvalidPartNumber)
+            .extra("PartNumberRequested", part_number.to_string())
+            .extra("ActualPartCount", sizes.len().to_string()));
     }
     let start: u64 = sizes[..index].iter().sum();
     Ok(start..start + sizes[index])
@@ -330,6 +330,7 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let mut valid = first.map_err(|e| s3_error::from_shard(&e))?;
     send_head(exchange, head).await?;
     while let Some(piece) = valid {
+        exchange.connection.accounting.sent_bytes += piece.len() as u64;
         let (result, slice) = exchange.connection.stream.write_all(buf.slice(piece)).await;
         buf = slice.into_inner();
         result.map_err(|_| closed())?;

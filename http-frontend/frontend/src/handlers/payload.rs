@@ -39,7 +39,17 @@ enum DeclaredChecksum {
 
 /// The body size the client announced: decoded length for aws-chunked, else Content-Length.
 pub fn declared_size(exchange: &Exchange<'_>) -> Result<Option<u64>, S3Error> {
-    if let Some(value) = exchange.head.header_str("x-amz-decoded-content-length") {
+    // The decoded length only describes aws-chunked bodies: on a plain body an unsigned copy
+    // of the header must not change how the body is read.
+    let streaming = matches!(
+        exchange.payload,
+        Some(
+            PayloadMode::StreamingSigned(_)
+                | PayloadMode::StreamingSignedTrailer(_)
+                | PayloadMode::StreamingUnsignedTrailer
+        )
+    );
+    if streaming && let Some(value) = exchange.head.header_str("x-amz-decoded-content-length") {
         return value.parse().map(Some).map_err(|_| {
             S3Error::with_message(
                 S3ErrorCode::InvalidArgument,
@@ -119,13 +129,14 @@ pub async fn read_body(
 ) -> Result<BodySummary, S3Error> {
     let declared = declared_checksum(exchange)?;
     let expected_md5 = content_md5(exchange)?;
+    // Before the payload mode is taken: the decoded length depends on it.
+    let decoded_length = declared_size(exchange)?;
     let payload = exchange.payload.take().unwrap_or(PayloadMode::Unsigned);
     let http = HttpBody::new(
         exchange.head.framing,
         exchange.head.expect_continue,
         exchange.context.settings.idle_timeout,
     );
-    let decoded_length = declared_size(exchange)?;
     if decoded_length.is_some_and(|size| size > size_max_bytes) {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }

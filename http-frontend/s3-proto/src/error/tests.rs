@@ -27,6 +27,7 @@ fn statuses_match_the_aws_table() {
         (S3ErrorCode::InternalError, 500),
         (S3ErrorCode::InvalidAccessKeyId, 403),
         (S3ErrorCode::InvalidObjectState, 403),
+        (S3ErrorCode::InvalidPartNumber, 416),
         (S3ErrorCode::InvalidRange, 416),
         (S3ErrorCode::KeyTooLongError, 400),
         (S3ErrorCode::MethodNotAllowed, 405),

@@ -261,7 +261,7 @@ pub struct CopyObjectResult {
 
 impl CopyObjectResult {
     pub fn to_xml(&self) -> String {
-        copy_result_xml("CopyObjectResult", &self.etag, self.last_modified_ms)
+        copy_result_xml("CopyObjectResult", &self.etag, self.last_modified_ms, None)
     }
 }
 
@@ -272,21 +272,41 @@ pub struct CopyPartResult {
     pub etag: String,
     /// Unix milliseconds.
     pub last_modified_ms: i64,
+    /// The part's checksum (`ChecksumCRC32`, base64 value) when the upload was created with a
+    /// checksum algorithm: AWS returns it then, and only then.
+    pub checksum: Option<(&'static str, String)>,
 }
 
 impl CopyPartResult {
     pub fn to_xml(&self) -> String {
-        copy_result_xml("CopyPartResult", &self.etag, self.last_modified_ms)
+        let checksum = self
+            .checksum
+            .as_ref()
+            .map(|(name, value)| (*name, value.as_str()));
+        copy_result_xml(
+            "CopyPartResult",
+            &self.etag,
+            self.last_modified_ms,
+            checksum,
+        )
     }
 }
 
-fn copy_result_xml(root: &str, etag: &str, last_modified_ms: i64) -> String {
+fn copy_result_xml(
+    root: &str,
+    etag: &str,
+    last_modified_ms: i64,
+    checksum: Option<(&str, &str)>,
+) -> String {
     let mut out = String::with_capacity(200);
     push_root_open(&mut out, root);
     out.push_str("<LastModified>");
     write_iso8601_millis(&mut out, last_modified_ms);
     out.push_str("</LastModified>");
     push_etag_element(&mut out, etag);
+    if let Some((name, value)) = checksum {
+        push_element(&mut out, name, value);
+    }
     out.push_str("</");
     out.push_str(root);
     out.push('>');

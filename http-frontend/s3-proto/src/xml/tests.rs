@@ -259,11 +259,19 @@ fn multipart_and_copy_results_have_the_aws_shape() {
     let part = CopyPartResult {
         etag: "abc".to_owned(),
         last_modified_ms: 0,
+        checksum: None,
     };
     assert!(
         part.to_xml()
             .ends_with("<ETag>&quot;abc&quot;</ETag></CopyPartResult>")
     );
+    let part = CopyPartResult {
+        checksum: Some(("ChecksumCRC32", "AAAAAA==".to_owned())),
+        ..part
+    };
+    assert!(part.to_xml().ends_with(
+        "<ETag>&quot;abc&quot;</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></CopyPartResult>"
+    ));
 }
 
 #[test]
