@@ -852,9 +852,9 @@ ROWS += [
     Row("H4-metadata", "user metadata over 2 KiB",
         lambda c: send_signed(c, "PUT", "h4", headers=metadata_headers(2 * KiB), body=b"x"),
         (400, "MetadataTooLarge")),
-    Row("H4-headers", "PUT headers over 8 KiB in total (user metadata under 2 KiB)", None, None,
-        skip="not enforced: the whole head is capped at 64 KiB (row H1); AWS documents the 8 KB PUT "
-             "header limit without an error code, so no answer to assert yet"),
+    Row("H4-headers", "PUT headers over 8 KiB in total (user metadata under 2 KiB)",
+        lambda c: send_signed(c, "PUT", "h4", headers={f"x-filler-{i}": "v" * 900 for i in range(10)}, body=b"x"),
+        (400, "MetadataTooLarge")),
     # test_slow_clients.py covers the idle variant (400 RequestTimeout after the idle timeout).
     Row("H5", "Content-Length 100, 10 bytes sent, then EOF", send_short_body_then_eof, (400, "IncompleteBody")),
     Row("H6", "body longer than Content-Length: the excess is parsed as the next request",

@@ -46,6 +46,10 @@ pub const LIST_KEYS_MAX: u32 = 1000;
 /// keys"; more is `MalformedXML`.
 pub const DELETE_OBJECTS_KEYS_MAX: usize = 1000;
 
+/// All headers of a PUT (PutObject, CreateMultipartUpload, CopyObject) together: AWS limits
+/// the PUT request header to 8 KB (user guide, "Working with object metadata").
+pub const PUT_HEADER_BYTES_MAX: usize = 8 * 1024;
+
 /// Largest user-defined metadata (`x-amz-meta-*` names plus values), in bytes.
 /// AWS user guide "Working with object metadata": "limited to 2 KB"; `MinIO` `maxUserDataSize`.
 pub const USER_METADATA_BYTES_MAX: usize = 2048;

@@ -26,7 +26,7 @@ use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{etag_matches, write_condition};
 use crate::handlers::multipart::{require_upload, upload_id};
-use crate::handlers::object::stored_headers;
+use crate::handlers::object::{commit_object, stored_headers};
 use crate::handlers::tagging::request_tags;
 use crate::response::Response;
 use crate::s3_error;
@@ -360,20 +360,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         tags,
         ..ObjectRecord::default()
     };
-    let op = MetaOp::PutObject {
-        bucket: exchange.bucket().to_owned(),
-        key: exchange.key().to_owned(),
-        record,
-        condition,
-    };
-    let committed = partition
-        .commit_and_release(op, written.dirty_segments)
-        .await;
-    if let Err(error) = committed {
-        // Nothing references the new bytes (a failed precondition, a failed commit).
-        partition.release(written.extents);
-        return Err(s3_error::from_shard(&error));
-    }
+    commit_object(exchange, &partition, record, condition, written).await?;
     let result = CopyObjectResult {
         etag,
         last_modified_ms,

@@ -2,14 +2,14 @@
 
 use std::ops::Range;
 
-use base::limits::{PUT_OBJECT_SIZE_BYTES_MAX, USER_METADATA_BYTES_MAX};
+use base::limits::{PUT_HEADER_BYTES_MAX, PUT_OBJECT_SIZE_BYTES_MAX, USER_METADATA_BYTES_MAX};
 use monoio::buf::IoBuf;
 use monoio::io::AsyncWriteRentExt;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::time_format::http_date_from_millis;
 use shard::aligned::AlignedBuf;
-use shard::meta::MetaOp;
-use shard::{ObjectReader, ObjectRecord};
+use shard::meta::{MetaOp, WriteCondition};
+use shard::{ObjectReader, ObjectRecord, Partition, WrittenData};
 
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
@@ -65,7 +65,13 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
         }
         headers.push((name.clone(), value));
     }
-    if user_metadata_bytes > USER_METADATA_BYTES_MAX {
+    let header_bytes: usize = exchange
+        .head
+        .headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum();
+    if user_metadata_bytes > USER_METADATA_BYTES_MAX || header_bytes > PUT_HEADER_BYTES_MAX {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
     Ok(headers)
@@ -107,20 +113,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         tags,
         part_checksums: Vec::new(),
     };
-    let op = MetaOp::PutObject {
-        bucket: exchange.bucket().to_owned(),
-        key: exchange.key().to_owned(),
-        record,
-        condition,
-    };
-    let committed = partition
-        .commit_and_release(op, written.dirty_segments)
-        .await;
-    if let Err(error) = committed {
-        // Nothing references the new bytes (a failed precondition, a failed commit).
-        partition.release(written.extents);
-        return Err(s3_error::from_shard(&error));
-    }
+    commit_object(exchange, &partition, record, condition, written).await?;
     let mut response = Response::new(200).header("ETag", format!("\"{etag}\""));
     if let Some((algorithm, value)) = summary.checksum {
         response = response
@@ -128,6 +121,30 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
             .header(CHECKSUM_TYPE_HEADER, FULL_OBJECT);
     }
     Ok(response)
+}
+
+/// Makes a freshly written object visible under the request's key (PutObject, CopyObject):
+/// on any failure, a failed precondition included, its bytes are given back.
+pub(crate) async fn commit_object(
+    exchange: &Exchange<'_>,
+    partition: &Partition,
+    record: ObjectRecord,
+    condition: WriteCondition,
+    written: WrittenData,
+) -> Result<(), S3Error> {
+    let op = MetaOp::PutObject {
+        bucket: exchange.bucket().to_owned(),
+        key: exchange.key().to_owned(),
+        record,
+        condition,
+    };
+    let dirty_segments = written.dirty_segments;
+    if let Err(error) = partition.commit_and_release(op, dirty_segments).await {
+        // Nothing references the new bytes (a failed precondition, a failed commit).
+        partition.release(written.extents);
+        return Err(s3_error::from_shard(&error));
+    }
+    Ok(())
 }
 
 pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
