@@ -55,6 +55,10 @@ struct ServerArgs {
     /// Bearer token for Prometheus scrapes of /metrics (else /metrics needs a signed request).
     #[arg(long, env = "MAXIOFS_METRICS_TOKEN")]
     metrics_token: Option<String>,
+    /// Below this much free space on the data directory's file system, /health/ready says
+    /// not ready (default 256 MiB).
+    #[arg(long, default_value_t = 256 << 20, env = "MAXIOFS_MIN_FREE_BYTES")]
+    min_free_bytes: u64,
     /// Log format.
     #[arg(
         long,
@@ -130,6 +134,8 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
             request_head_timeout: std::time::Duration::from_secs(args.request_head_timeout_secs),
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
             metrics_token: args.metrics_token.clone().filter(|token| !token.is_empty()),
+            data_dir: args.data_dir.clone(),
+            free_bytes_critical: args.min_free_bytes,
         },
     };
     let started = std::time::Instant::now();

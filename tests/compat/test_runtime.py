@@ -2,6 +2,7 @@
 different shard count on the same data directory."""
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -112,3 +113,27 @@ def test_second_server_on_the_same_port_refuses_to_start(server_factory):
     assert "in use" in second.log_tail().lower()
     # The first one is untouched.
     make_client(first.endpoint).list_buckets()
+
+
+def test_ready_reports_every_shard_and_free_space(server_factory):
+    server = server_factory.create()
+    server.start()
+    health = ready(server)
+    assert health["shards"] == health["shards_serving"] == 2
+    assert health["metadata_writable"] is True and health["storage_full"] is False
+    assert health["free_bytes"] > health["free_bytes_critical"] > 0
+
+
+def test_not_ready_below_the_free_space_threshold(server_factory):
+    server = server_factory.create()
+    server.extra_args = ["--min-free-bytes", str(10**18)]
+    server.start()
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{server.endpoint.url}/health/ready", timeout=10)
+    assert exc.value.code == 503
+    health = json.loads(exc.value.read())
+    assert health["status"] == "not_ready" and health["shards_serving"] == 2
+    # Live, and still serving reads: readiness is advice to load balancers, not a shutdown.
+    with urllib.request.urlopen(f"{server.endpoint.url}/health/live", timeout=10) as resp:
+        assert resp.status == 200
+    make_client(server.endpoint).list_buckets()

@@ -431,6 +431,9 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
             });
         }
         MeshMessage::OpenObject(request) => crate::object_stream::serve_open(context, request),
+        MeshMessage::Ping { reply } => {
+            let _ = reply.send(Ok(crate::readiness::own_health(context)));
+        }
         MeshMessage::MetricsSnapshot { reply } => {
             let _ = reply.send(Ok(crate::metrics::snapshot(context)));
         }

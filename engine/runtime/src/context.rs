@@ -31,6 +31,10 @@ pub struct SharedSettings {
     /// Bearer token that opens `/metrics` to scrapers that cannot sign (Prometheus); without
     /// it `/metrics` needs a signed request.
     pub metrics_token: Option<String>,
+    /// The data directory, for free-space checks.
+    pub data_dir: std::path::PathBuf,
+    /// Below this much free space the server reports itself not ready.
+    pub free_bytes_critical: u64,
 }
 
 pub struct BucketEntry {

@@ -13,6 +13,7 @@ pub mod mesh;
 pub mod metrics;
 pub mod object_stream;
 pub mod placement;
+pub mod readiness;
 
 pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};
 pub use context::{ShardContext, SharedSettings};

@@ -70,6 +70,10 @@ pub enum MeshMessage {
     MetricsSnapshot {
         reply: Reply<telemetry::MetricsSnapshot>,
     },
+    /// Readiness probe: answered by the inbox loop, so an answer proves the shard runs.
+    Ping {
+        reply: Reply<crate::readiness::ShardHealth>,
+    },
     /// Stop accepting, finish in-flight requests, flush, exit.
     Shutdown,
 }

@@ -53,6 +53,8 @@ pub struct Partition {
     jobs: Option<flume::Sender<WorkerJob>>,
     worker_thread: Option<std::thread::JoinHandle<()>>,
     epochs: RefCell<ReaderEpochs>,
+    /// Set by the worker when a failed fdatasync made it refuse writes until restart.
+    writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub fn partition_dir(data_dir: &Path, partition_id: u32) -> PathBuf {
@@ -84,7 +86,8 @@ impl Partition {
         let segments = SegmentStore::open(&segments_dir, &segment_ids)?;
         let reader = MetaReader::open(&dir)?;
         let (jobs, receiver) = flume::bounded(WORKER_QUEUE_DEPTH);
-        let worker = Worker::new(writer, segments_dir);
+        let writes_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let worker = Worker::new(writer, segments_dir, std::sync::Arc::clone(&writes_failed));
         let worker_thread = std::thread::Builder::new()
             .name(format!("part-{partition_id}-sync"))
             .spawn(move || worker.run(&receiver))
@@ -108,6 +111,7 @@ impl Partition {
                 active: BTreeMap::new(),
                 deferred: Vec::new(),
             }),
+            writes_failed,
         };
         Ok((Rc::new(partition), report))
     }
@@ -122,6 +126,12 @@ impl Partition {
 
     pub fn is_full(&self) -> bool {
         self.segments.is_full()
+    }
+
+    /// Whether the worker refuses writes after a failed fdatasync (until restart).
+    pub fn writes_failed(&self) -> bool {
+        self.writes_failed
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn jobs(&self) -> Result<&flume::Sender<WorkerJob>, ShardError> {

@@ -50,15 +50,22 @@ pub struct Worker {
     segment_files: HashMap<u32, std::fs::File>,
     /// Set by a failed fdatasync or COMMIT; every later commit fails with it.
     poisoned: Option<ShardError>,
+    /// Mirrors `poisoned` for the owning shard's readiness check (read only on /health/ready).
+    writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Worker {
-    pub fn new(writer: MetaWriter, segments_dir: PathBuf) -> Worker {
+    pub fn new(
+        writer: MetaWriter,
+        segments_dir: PathBuf,
+        writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Worker {
         Worker {
             writer,
             segments_dir,
             segment_files: HashMap::new(),
             poisoned: None,
+            writes_failed,
         }
     }
 
@@ -112,6 +119,8 @@ impl Worker {
                         "fdatasync failed; partition refuses writes until restart"
                     );
                     self.poisoned = Some(error);
+                    self.writes_failed
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                     break;
                 }
             }

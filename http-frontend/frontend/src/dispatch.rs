@@ -172,7 +172,7 @@ pub async fn serve_request(
         };
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
-    if let Some(response) = handlers::health::answer(context, &head) {
+    if let Some(response) = handlers::health::answer(context, &head).await {
         connection.accounting.operation = Some("Health");
         let keep_alive = head.keep_alive && !head.has_body();
         let bytes =
