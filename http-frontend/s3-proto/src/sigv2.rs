@@ -24,7 +24,7 @@ use subtle::ConstantTimeEq;
 
 use crate::sigv4::{
     AUTHORIZATION_HEADER_BYTES_MAX, AuthContext, Authenticated, CLOCK_SKEW_SECS_MAX,
-    CredentialStore, PayloadMode, SigV4Error, SignedRequest,
+    CredentialStore, PayloadMode, SigV4Error, SignedRequest, single_header,
 };
 
 type HmacSha1 = Hmac<Sha1>;
@@ -291,20 +291,6 @@ fn parse_query(
         amz_date_in_date_line: None,
     };
     Ok((access_key_id, signature, date_lines))
-}
-
-/// Finds the only header named `name`. `Err` if it appears more than once.
-fn single_header<'a>(headers: &[(&str, &'a [u8])], name: &str) -> Result<Option<&'a [u8]>, ()> {
-    let mut found = None;
-    for (header_name, value) in headers {
-        if header_name.eq_ignore_ascii_case(name) {
-            if found.is_some() {
-                return Err(());
-            }
-            found = Some(*value);
-        }
-    }
-    Ok(found)
 }
 
 /// The `SigV2` string-to-sign.

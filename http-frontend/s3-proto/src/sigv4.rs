@@ -531,8 +531,9 @@ pub(crate) fn authenticate_with_profile(
 }
 
 /// Finds the only header named `name` (lowercase). `Err` if it appears more than once.
-fn single_header<'a>(
-    headers: &'a [(&'a str, &'a [u8])],
+/// Shared with the SigV2 verifier.
+pub(crate) fn single_header<'a>(
+    headers: &[(&str, &'a [u8])],
     name: &str,
 ) -> Result<Option<&'a [u8]>, ()> {
     let mut found = None;
