@@ -81,10 +81,11 @@ impl Latency {
 
 /// One finished request, as the front end saw it.
 #[derive(Clone, Copy, Debug)]
-pub struct RequestRecord<'a> {
+pub struct RequestRecord {
     /// The S3 operation as AWS names it (`PutObject`), or a pseudo-operation (`Health`).
-    pub operation: &'a str,
-    pub method: &'a str,
+    /// Static names keep the per-request update free of allocations.
+    pub operation: &'static str,
+    pub method: &'static str,
     pub status: u16,
     pub duration: Duration,
     pub received_bytes: u64,
@@ -95,22 +96,26 @@ pub struct RequestRecord<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct ShardMetrics {
     /// (operation, status) → requests.
-    pub operations: BTreeMap<(String, u16), u64>,
+    pub operations: BTreeMap<(&'static str, u16), u64>,
     /// (method, status) → requests.
-    pub requests: BTreeMap<(String, u16), u64>,
-    pub latency: BTreeMap<String, Latency>,
+    pub requests: BTreeMap<(&'static str, u16), u64>,
+    pub latency: BTreeMap<&'static str, Latency>,
     pub received_bytes: u64,
     pub sent_bytes: u64,
 }
 
 impl ShardMetrics {
-    pub fn record(&mut self, request: &RequestRecord<'_>) {
-        let key = (request.operation.to_owned(), request.status);
-        *self.operations.entry(key).or_insert(0) += 1;
-        let key = (request.method.to_owned(), request.status);
-        *self.requests.entry(key).or_insert(0) += 1;
+    pub fn record(&mut self, request: &RequestRecord) {
+        *self
+            .operations
+            .entry((request.operation, request.status))
+            .or_insert(0) += 1;
+        *self
+            .requests
+            .entry((request.method, request.status))
+            .or_insert(0) += 1;
         self.latency
-            .entry(request.operation.to_owned())
+            .entry(request.operation)
             .or_insert_with(Latency::new)
             .record(request.duration);
         self.received_bytes += request.received_bytes;
@@ -119,14 +124,14 @@ impl ShardMetrics {
 
     fn merge(&mut self, other: &ShardMetrics) {
         for (key, count) in &other.operations {
-            *self.operations.entry(key.clone()).or_insert(0) += count;
+            *self.operations.entry(*key).or_insert(0) += count;
         }
         for (key, count) in &other.requests {
-            *self.requests.entry(key.clone()).or_insert(0) += count;
+            *self.requests.entry(*key).or_insert(0) += count;
         }
         for (operation, latency) in &other.latency {
             self.latency
-                .entry(operation.clone())
+                .entry(*operation)
                 .or_insert_with(Latency::new)
                 .merge(latency);
         }

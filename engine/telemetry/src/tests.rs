@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 
-fn request(operation: &str, status: u16, millis: u64) -> RequestRecord<'_> {
+fn request(operation: &'static str, status: u16, millis: u64) -> RequestRecord {
     RequestRecord {
         operation,
         method: "GET",

@@ -147,13 +147,27 @@ fn record_request(
 ) {
     let record = telemetry::RequestRecord {
         operation: accounting.operation.unwrap_or("Invalid"),
-        method,
+        method: static_method(method),
         status: accounting.status.unwrap_or(499),
         duration: elapsed,
         received_bytes: accounting.received_bytes,
         sent_bytes: accounting.sent_bytes,
     };
     context.metrics.borrow_mut().record(&record);
+}
+
+/// The method as a static label: the methods S3 uses, everything else as `OTHER` (bounded
+/// label values whatever clients send).
+fn static_method(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "PUT" => "PUT",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 /// The status of a final response head (`HTTP/1.1 200 ...`), `None` for body bytes and 1xx.
