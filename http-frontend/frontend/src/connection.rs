@@ -210,12 +210,12 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
                 hand_over(&context, connection, shard_id).await;
                 return;
             }
-            Placement::Here(route) => {
+            Placement::Here(routed) => {
                 let _request = context.begin_request();
                 let started = std::time::Instant::now();
                 let method = head.method.clone();
                 let keep_alive =
-                    dispatch::serve_request(&context, &mut connection, head, route).await;
+                    dispatch::serve_request(&context, &mut connection, head, routed).await;
                 record_request(&context, &connection.accounting, &method, started.elapsed());
                 if !keep_alive || context.shutting_down.get() {
                     return;

@@ -15,13 +15,20 @@ use s3_proto::sigv4::{
 
 use crate::connection::Connection;
 use crate::handlers;
-use crate::request::RequestHead;
+use crate::request::{BodyFraming, RequestHead};
 use crate::response::{self, Response};
 use crate::s3_error;
 
+/// A request classified once: its operation and its parsed query, reused by `prepare`.
+pub struct Routed {
+    pub route: Route,
+    pub query: QueryParams,
+}
+
 pub enum Placement {
-    /// Serve on this shard (bucket and service operations, errors, health).
-    Here(Option<Route>),
+    /// Serve on this shard (bucket and service operations, errors, health); `None` when the
+    /// request could not be routed (`prepare` reports why).
+    Here(Option<Routed>),
     /// The object belongs to another shard's partition.
     Elsewhere(u32),
 }
@@ -41,7 +48,7 @@ pub fn placement(context: &ShardContext, head: &RequestHead) -> Placement {
             return Placement::Elsewhere(owner);
         }
     }
-    Placement::Here(Some(route))
+    Placement::Here(Some(Routed { route, query }))
 }
 
 /// PostObject's key is in the form: peek at the fields before the file part (bounded by
@@ -55,13 +62,14 @@ pub async fn resolve_post_object(
     placement: Placement,
 ) -> Placement {
     use handlers::post_object::{FORM_PREFIX_BYTES_MAX, peek_key};
-    let Placement::Here(Some(route)) = placement else {
+    let Placement::Here(Some(routed)) = placement else {
         return placement;
     };
-    let (Operation::PostObject, Some(bucket), crate::request::BodyFraming::ContentLength(length)) =
-        (route.operation, route.bucket.as_deref(), head.framing)
+    let route = &routed.route;
+    let (Operation::PostObject, Some(bucket), BodyFraming::ContentLength(length)) =
+        (route.operation, route.bucket.clone(), head.framing)
     else {
-        return Placement::Here(Some(route));
+        return Placement::Here(Some(routed));
     };
     let content_type = head.header("content-type").unwrap_or_default();
     let wanted_bytes = usize::try_from(length).map_or(FORM_PREFIX_BYTES_MAX, |length| {
@@ -72,18 +80,18 @@ pub async fn resolve_post_object(
         // requires clients to accept several 1xx responses).
         let continue_line = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
         if connection.write_all(continue_line).await.is_err() {
-            return Placement::Here(Some(route));
+            return Placement::Here(Some(routed));
         }
     }
     // Bounded: each round reads more bytes until `wanted_bytes` are buffered.
     loop {
         let body = &connection.unconsumed()[head.head_length..];
         if let Some(key) = peek_key(content_type, body) {
-            let owner = context.owner_of_key(bucket, &key);
+            let owner = context.owner_of_key(&bucket, &key);
             if owner != context.shard_id {
                 return Placement::Elsewhere(owner);
             }
-            return Placement::Here(Some(route));
+            return Placement::Here(Some(routed));
         }
         if body.len() >= wanted_bytes
             || connection
@@ -91,7 +99,7 @@ pub async fn resolve_post_object(
                 .await
                 .is_err()
         {
-            return Placement::Here(Some(route));
+            return Placement::Here(Some(routed));
         }
     }
 }
@@ -158,11 +166,13 @@ pub async fn serve_request(
     context: &Rc<ShardContext>,
     connection: &mut Connection,
     head: RequestHead,
-    route: Option<Route>,
+    routed: Option<Routed>,
 ) -> bool {
     let request_id = response::new_request_id(context);
     connection.consume(head.head_length);
-    connection.accounting.operation = route.as_ref().map(|route| route.operation.as_str());
+    connection.accounting.operation = routed
+        .as_ref()
+        .map(|routed| routed.route.operation.as_str());
     if let Some(response) = handlers::metrics::answer(context, &head).await {
         connection.accounting.operation = Some("Metrics");
         let keep_alive = head.keep_alive && !head.has_body();
@@ -179,7 +189,7 @@ pub async fn serve_request(
             response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
-    let prepared = prepare(context, &head, route);
+    let prepared = prepare(context, &head, routed);
     let (route, query, access_key_id, payload) = match prepared {
         Ok(prepared) => {
             connection.accounting.operation = Some(prepared.0.operation.as_str());
@@ -252,12 +262,14 @@ type Prepared = (Route, QueryParams, String, PayloadMode);
 fn prepare(
     context: &ShardContext,
     head: &RequestHead,
-    route: Option<Route>,
+    routed: Option<Routed>,
 ) -> Result<Prepared, S3Error> {
-    let query = QueryParams::parse(&head.raw_query)?;
-    let route = match route {
-        Some(route) => route,
-        None => route_request(context, head, &query)?,
+    let (route, query) = if let Some(Routed { route, query }) = routed {
+        (route, query)
+    } else {
+        let query = QueryParams::parse(&head.raw_query)?;
+        let route = route_request(context, head, &query)?;
+        (route, query)
     };
     if route.operation == Operation::PostObject {
         // The form carries the signature; the handler verifies it before anything else.
