@@ -134,9 +134,7 @@ impl Source for Objects {
         if let Some(partition) = context.partitions.get(&partition_id) {
             return partition.list(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
         }
-        let owner = context.owner_of_partition(partition_id);
-        let inbox = &context.inboxes[owner as usize];
-        request(inbox, |reply| MeshMessage::ListPage {
+        ask_owner(context, partition_id, |reply| MeshMessage::ListPage {
             partition_id,
             bucket: query.bucket.clone(),
             start,
@@ -186,9 +184,7 @@ impl Source for Uploads {
         if let Some(partition) = context.partitions.get(&partition_id) {
             return partition.uploads(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
         }
-        let owner = context.owner_of_partition(partition_id);
-        let inbox = &context.inboxes[owner as usize];
-        request(inbox, |reply| MeshMessage::UploadsPage {
+        ask_owner(context, partition_id, |reply| MeshMessage::UploadsPage {
             partition_id,
             bucket: query.bucket.clone(),
             start,
@@ -298,6 +294,16 @@ async fn refill<S: Source>(
     }
     stream.buffer.extend(entries);
     Ok(())
+}
+
+/// A page of a partition another shard owns, through that shard's inbox.
+async fn ask_owner<T>(
+    context: &ShardContext,
+    partition_id: u32,
+    build: impl FnOnce(crate::mesh::Reply<T>) -> MeshMessage,
+) -> Result<T, ShardError> {
+    let owner = context.owner_of_partition(partition_id);
+    request(&context.inboxes[owner as usize], build).await
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
