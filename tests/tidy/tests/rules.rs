@@ -10,6 +10,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("base", &[]),
     ("shard", &["base"]),
     ("telemetry", &[]),
+    ("control", &[]),
     ("runtime", &["base", "shard", "telemetry"]),
     ("s3-proto", &["base"]),
     (

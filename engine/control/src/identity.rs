@@ -1,0 +1,153 @@
+//! Identity as the data plane needs it to authenticate and authorize S3 requests on every
+//! core: tenants with quotas, users with a role, and access keys with their secrets.
+//!
+//! The admin process owns identity (passwords, 2FA, sessions stay there); it pushes a whole
+//! `IdentitySnapshot` whenever anything changes. The snapshot carries secret keys (SigV4 needs
+//! the secret itself), so it only travels over the 0600 control socket and is persisted by the
+//! data plane with the same mode.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitySnapshot {
+    /// Strictly increasing; the data plane ignores a snapshot older than the one it holds.
+    pub version: u64,
+    pub tenants: Vec<Tenant>,
+    pub users: Vec<User>,
+    pub access_keys: Vec<AccessKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    /// A disabled tenant's keys are refused (`AccessDenied`).
+    pub enabled: bool,
+    pub quota: TenantQuota,
+}
+
+/// Limits the data plane enforces (storage, buckets); access keys are limited by the admin.
+/// `None` is unlimited.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantQuota {
+    pub max_storage_bytes: Option<u64>,
+    pub max_buckets: Option<u32>,
+    pub max_access_keys: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Every bucket of every tenant, and the buckets of no tenant.
+    GlobalAdmin,
+    /// The buckets of their tenant; manages the tenant's users in the admin.
+    TenantAdmin,
+    /// The buckets of their tenant.
+    User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    /// `None`: a global user (no tenant). A non-admin global user owns the buckets of no
+    /// tenant only.
+    pub tenant_id: Option<String>,
+    pub role: Role,
+    /// False for a disabled or locked user: their keys are refused.
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub user_id: String,
+    pub enabled: bool,
+}
+
+impl IdentitySnapshot {
+    /// Checks references and uniqueness; the data plane refuses a snapshot that fails this.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut tenant_ids = BTreeSet::new();
+        for tenant in &self.tenants {
+            if !tenant_ids.insert(tenant.id.as_str()) {
+                return Err(format!("duplicate tenant id {:?}", tenant.id));
+            }
+        }
+        let mut user_ids = BTreeSet::new();
+        for user in &self.users {
+            if !user_ids.insert(user.id.as_str()) {
+                return Err(format!("duplicate user id {:?}", user.id));
+            }
+            if let Some(tenant_id) = &user.tenant_id
+                && !tenant_ids.contains(tenant_id.as_str())
+            {
+                return Err(format!("user {:?}: unknown tenant {tenant_id:?}", user.id));
+            }
+        }
+        let mut key_ids = BTreeSet::new();
+        for key in &self.access_keys {
+            if !key_ids.insert(key.access_key_id.as_str()) {
+                return Err(format!("duplicate access key {:?}", key.access_key_id));
+            }
+            if !user_ids.contains(key.user_id.as_str()) {
+                return Err(format!(
+                    "access key {:?}: unknown user {:?}",
+                    key.access_key_id, key.user_id
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> IdentitySnapshot {
+        IdentitySnapshot {
+            version: 1,
+            tenants: vec![Tenant {
+                id: "t1".into(),
+                name: "acme".into(),
+                enabled: true,
+                quota: TenantQuota::default(),
+            }],
+            users: vec![User {
+                id: "u1".into(),
+                username: "alice".into(),
+                tenant_id: Some("t1".into()),
+                role: Role::User,
+                enabled: true,
+            }],
+            access_keys: vec![AccessKey {
+                access_key_id: "AK1".into(),
+                secret_access_key: "secret".into(),
+                user_id: "u1".into(),
+                enabled: true,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_consistent_snapshot_validates() {
+        assert_eq!(snapshot().validate(), Ok(()));
+    }
+
+    #[test]
+    fn dangling_references_are_refused() {
+        let mut bad_key = snapshot();
+        bad_key.access_keys[0].user_id = "nobody".into();
+        assert!(bad_key.validate().is_err());
+        let mut bad_user = snapshot();
+        bad_user.users[0].tenant_id = Some("t9".into());
+        assert!(bad_user.validate().is_err());
+        let mut duplicate = snapshot();
+        duplicate.access_keys.push(duplicate.access_keys[0].clone());
+        assert!(duplicate.validate().is_err());
+    }
+}

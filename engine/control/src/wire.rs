@@ -1,0 +1,220 @@
+//! Frames on the control socket: a 4-byte big-endian length, then that many bytes of JSON.
+//! One request, one response, in order, on a connection; the first request is `Hello`.
+
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::events::Event;
+use crate::identity::IdentitySnapshot;
+use crate::settings::SettingsSnapshot;
+
+/// Largest frame either side accepts (an identity snapshot of many thousand keys fits).
+pub const MAX_FRAME_BYTES: u32 = 64 << 20;
+
+/// Most events one `ReadEvents` returns, whatever the request's limit.
+pub const MAX_EVENTS_PER_READ: u32 = 10_000;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    Hello {
+        protocol: u32,
+    },
+    /// Replace the identity (applied on every shard before the answer, persisted first).
+    PutIdentity {
+        snapshot: IdentitySnapshot,
+    },
+    /// Replace the dynamic settings (applied on every shard before the answer).
+    PutSettings {
+        snapshot: SettingsSnapshot,
+    },
+    Status,
+    /// Events of one partition with `seq > after`, oldest first, at most `limit`.
+    ReadEvents {
+        partition: u32,
+        after: u64,
+        limit: u32,
+    },
+    /// Forget the events of one partition with `seq <= through`.
+    TrimEvents {
+        partition: u32,
+        through: u64,
+    },
+    /// Every bucket with owner and usage.
+    ListBuckets,
+    /// Create a bucket owned by a tenant (or by no tenant) as the given user.
+    CreateBucket {
+        name: String,
+        tenant_id: Option<String>,
+        user_id: Option<String>,
+    },
+    /// Delete an empty bucket.
+    DeleteBucket {
+        name: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    Hello {
+        protocol: u32,
+        shards: u32,
+        partitions: u32,
+    },
+    Ok,
+    Status(Status),
+    Events {
+        events: Vec<Event>,
+    },
+    Buckets {
+        buckets: Vec<BucketInfo>,
+    },
+    Error {
+        /// The S3 error code where one applies (`BucketAlreadyExists`, `BucketNotEmpty`,
+        /// `NoSuchBucket`, `InvalidBucketName`, `TooManyBuckets`...), else `InternalError`
+        /// or `InvalidRequest`.
+        code: String,
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub shards: u32,
+    pub partitions: u32,
+    /// Version of the identity and settings snapshots in force (0: none received yet).
+    pub identity_version: u64,
+    pub settings_version: u64,
+    /// Per partition, the newest event sequence number (0: none yet).
+    pub event_heads: Vec<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketInfo {
+    pub name: String,
+    pub created_unix_ms: i64,
+    pub tenant_id: Option<String>,
+    pub user_id: Option<String>,
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+pub fn write_frame(writer: &mut impl Write, message: &impl Serialize) -> io::Result<()> {
+    let body = serde_json::to_vec(message).map_err(io::Error::other)?;
+    let length = u32::try_from(body.len())
+        .ok()
+        .filter(|length| *length <= MAX_FRAME_BYTES)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
+    writer.write_all(&length.to_be_bytes())?;
+    writer.write_all(&body)?;
+    writer.flush()
+}
+
+/// The next frame, or `None` at a clean end of stream (between frames).
+pub fn read_frame<T: DeserializeOwned>(reader: &mut impl Read) -> io::Result<Option<T>> {
+    let mut length = [0u8; 4];
+    match reader.read_exact(&mut length) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(error) => return Err(error),
+    }
+    let length = u32::from_be_bytes(length);
+    if length > MAX_FRAME_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame too large",
+        ));
+    }
+    let mut body = vec![0u8; length as usize];
+    reader.read_exact(&mut body)?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+}
+
+/// A blocking client of the control socket (the admin side).
+pub struct Client {
+    stream: UnixStream,
+    pub shards: u32,
+    pub partitions: u32,
+}
+
+impl Client {
+    /// Connects and says hello; fails if the data plane speaks another protocol version.
+    pub fn connect(socket: &Path, timeout: Duration) -> io::Result<Self> {
+        let stream = UnixStream::connect(socket)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        let mut client = Self {
+            stream,
+            shards: 0,
+            partitions: 0,
+        };
+        match client.call(&Request::Hello {
+            protocol: crate::PROTOCOL_VERSION,
+        })? {
+            Response::Hello {
+                protocol,
+                shards,
+                partitions,
+            } if protocol == crate::PROTOCOL_VERSION => {
+                client.shards = shards;
+                client.partitions = partitions;
+                Ok(client)
+            }
+            other => Err(io::Error::other(format!(
+                "control channel: unexpected hello answer {other:?}"
+            ))),
+        }
+    }
+
+    pub fn call(&mut self, request: &Request) -> io::Result<Response> {
+        write_frame(&mut self.stream, request)?;
+        read_frame(&mut self.stream)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "control socket closed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let request = Request::ReadEvents {
+            partition: 3,
+            after: 41,
+            limit: 100,
+        };
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, &request).unwrap();
+        let mut reader = bytes.as_slice();
+        let back: Option<Request> = read_frame(&mut reader).unwrap();
+        assert_eq!(back, Some(request));
+        let end: Option<Request> = read_frame(&mut reader).unwrap();
+        assert_eq!(end, None);
+    }
+
+    #[test]
+    fn oversized_frames_are_refused_before_allocation() {
+        let mut bytes = (MAX_FRAME_BYTES + 1).to_be_bytes().to_vec();
+        bytes.extend_from_slice(b"{}");
+        let result: io::Result<Option<Request>> = read_frame(&mut bytes.as_slice());
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn the_json_shape_is_tagged() {
+        let json = serde_json::to_string(&Request::DeleteBucket {
+            name: "photos".into(),
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"type":"delete_bucket","name":"photos"}"#);
+    }
+}
