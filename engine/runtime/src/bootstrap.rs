@@ -306,6 +306,8 @@ impl ShardThread {
             requests_in_flight: std::cell::Cell::new(0),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
         });
+        // The first scrape's CPU-usage gauge is the share since this reading.
+        let _ = crate::host::cpu_usage_percent();
         let accept_task = monoio::spawn(accept_loop(
             Rc::clone(&context),
             listener,

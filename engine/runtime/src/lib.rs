@@ -8,6 +8,7 @@ pub mod batch_delete;
 pub mod bootstrap;
 pub mod catalogue;
 pub mod context;
+pub mod host;
 pub mod listing;
 pub mod mesh;
 pub mod metrics;

@@ -3,11 +3,17 @@
 //! shards in between scrapes.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use shard::ShardError;
 
 use crate::context::ShardContext;
+use crate::host;
 use crate::mesh::{MeshMessage, request};
+
+/// How long a scrape waits for each shard: a stuck shard must not hang the scrape, it shows up
+/// as missing from `maxiofs_shards_serving` instead.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// This shard's metrics, copied.
 pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
@@ -26,9 +32,10 @@ pub async fn gather(context: &Rc<ShardContext>) -> Vec<telemetry::MetricsSnapsho
         if shard_id == context.shard_id {
             continue;
         }
-        let answer: Result<telemetry::MetricsSnapshot, ShardError> =
-            request(inbox, |reply| MeshMessage::MetricsSnapshot { reply }).await;
-        if let Ok(snapshot) = answer {
+        let answer = request(inbox, |reply| MeshMessage::MetricsSnapshot { reply });
+        let answer: Result<Result<telemetry::MetricsSnapshot, ShardError>, _> =
+            monoio::time::timeout(SNAPSHOT_TIMEOUT, answer).await;
+        if let Ok(Ok(snapshot)) = answer {
             snapshots.push(snapshot);
         }
     }
@@ -37,8 +44,24 @@ pub async fn gather(context: &Rc<ShardContext>) -> Vec<telemetry::MetricsSnapsho
 
 /// The process-wide gauges as seen from this shard.
 pub fn server_gauges(context: &ShardContext) -> telemetry::ServerGauges {
+    let process = host::process();
+    let memory = host::memory();
+    let space = host::fs_space(&context.settings.data_dir);
     telemetry::ServerGauges {
         bucket_count: u64::try_from(context.bucket_list().len()).unwrap_or(u64::MAX),
         storage_full: context.storage_full(),
+        shard_count: context.shard_count,
+        now_unix_secs: telemetry::unix_seconds(),
+        started_unix_secs: process.map_or(0, |process| process.start_unix_secs),
+        system: telemetry::SystemGauges {
+            cpu_usage_percent: host::cpu_usage_percent(),
+            memory_total_bytes: memory.map(|(total, _)| total),
+            memory_available_bytes: memory.map(|(_, available)| available),
+            disk_total_bytes: space.map(|space| space.total_bytes),
+            disk_free_bytes: space.map(|space| space.available_bytes),
+            process_cpu_seconds: process.map(|process| process.cpu_seconds),
+            process_resident_bytes: process.map(|process| process.resident_bytes),
+            process_open_fds: host::open_fds(),
+        },
     }
 }

@@ -8,8 +8,10 @@
 //! Architecture invariant: nothing here does IO or knows about HTTP types; the front end passes
 //! operation names and status codes in.
 
+pub mod window;
+
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 use prometheus::proto::{
@@ -27,6 +29,88 @@ const LATENCY_BUCKETS_SECONDS: [f64; 14] = [
 const PERCENTILE_LOWEST_US: u64 = 1;
 const PERCENTILE_HIGHEST_US: u64 = 3_600_000_000;
 const PERCENTILE_SIGNIFICANT_DIGITS: u8 = 2;
+/// HTTP request and response sizes, as MaxIOFS buckets them: 1 KiB × 2^0..10.
+const HTTP_SIZE_BUCKETS_BYTES: [f64; 11] = [
+    1024.0,
+    2048.0,
+    4096.0,
+    8192.0,
+    16384.0,
+    32768.0,
+    65536.0,
+    131_072.0,
+    262_144.0,
+    524_288.0,
+    1_048_576.0,
+];
+/// Object sizes: 1 KiB × 4^0..14, up to 256 GiB (past S3's 5 GiB single PUT and into large
+/// multipart objects).
+const OBJECT_SIZE_BUCKETS_BYTES: [f64; 15] = [
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262_144.0,
+    1_048_576.0,
+    4_194_304.0,
+    16_777_216.0,
+    67_108_864.0,
+    268_435_456.0,
+    1_073_741_824.0,
+    4_294_967_296.0,
+    17_179_869_184.0,
+    68_719_476_736.0,
+    274_877_906_944.0,
+];
+
+pub(crate) fn new_percentile_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(
+        PERCENTILE_LOWEST_US,
+        PERCENTILE_HIGHEST_US,
+        PERCENTILE_SIGNIFICANT_DIGITS,
+    )
+    .expect("static histogram bounds are valid")
+}
+
+/// A Prometheus histogram over fixed bucket bounds, without percentiles.
+#[derive(Clone, Debug)]
+pub struct Buckets {
+    bounds: &'static [f64],
+    /// Non-cumulative counts per bound, plus one for +Inf.
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Buckets {
+    fn new(bounds: &'static [f64]) -> Buckets {
+        Buckets {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    fn observe(&mut self, value: f64) {
+        let index = self
+            .bounds
+            .iter()
+            .position(|bound| value <= *bound)
+            .unwrap_or(self.bounds.len());
+        self.counts[index] += 1;
+        self.sum += value;
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: &Buckets) {
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+}
 
 /// The latency record of one operation.
 #[derive(Clone, Debug)]
@@ -40,17 +124,11 @@ pub struct Latency {
 
 impl Latency {
     fn new() -> Latency {
-        let percentiles_us = Histogram::new_with_bounds(
-            PERCENTILE_LOWEST_US,
-            PERCENTILE_HIGHEST_US,
-            PERCENTILE_SIGNIFICANT_DIGITS,
-        )
-        .expect("static histogram bounds are valid");
         Latency {
             bucket_counts: [0; LATENCY_BUCKETS_SECONDS.len() + 1],
             sum_seconds: 0.0,
             count: 0,
-            percentiles_us,
+            percentiles_us: new_percentile_histogram(),
         }
     }
 
@@ -90,22 +168,76 @@ pub struct RequestRecord {
     pub duration: Duration,
     pub received_bytes: u64,
     pub sent_bytes: u64,
+    /// The S3 error code of an error answer (`NoSuchKey`), from the one error table.
+    pub error_code: Option<&'static str>,
 }
 
 /// One shard's counters. Mutated only by its own shard.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ShardMetrics {
     /// (operation, status) → requests.
     pub operations: BTreeMap<(&'static str, u16), u64>,
     /// (method, status) → requests.
     pub requests: BTreeMap<(&'static str, u16), u64>,
+    /// (operation, S3 error code) → error answers.
+    pub errors: BTreeMap<(&'static str, &'static str), u64>,
     pub latency: BTreeMap<&'static str, Latency>,
+    /// Request duration per HTTP method (`maxiofs_http_request_duration_seconds`).
+    pub method_latency: BTreeMap<&'static str, Buckets>,
+    pub request_sizes: Buckets,
+    pub response_sizes: Buckets,
+    /// Sizes of objects stored by successful PutObject and PostObject requests.
+    pub object_sizes: Buckets,
     pub received_bytes: u64,
     pub sent_bytes: u64,
+    /// The recent past, for the SLO gauges.
+    pub window: window::Window,
+}
+
+impl Default for ShardMetrics {
+    fn default() -> Self {
+        ShardMetrics {
+            operations: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            latency: BTreeMap::new(),
+            method_latency: BTreeMap::new(),
+            request_sizes: Buckets::new(&HTTP_SIZE_BUCKETS_BYTES),
+            response_sizes: Buckets::new(&HTTP_SIZE_BUCKETS_BYTES),
+            object_sizes: Buckets::new(&OBJECT_SIZE_BUCKETS_BYTES),
+            received_bytes: 0,
+            sent_bytes: 0,
+            window: window::Window::default(),
+        }
+    }
+}
+
+/// Wall-clock seconds since 1970: the time base of the sliding windows.
+pub fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 impl ShardMetrics {
     pub fn record(&mut self, request: &RequestRecord) {
+        self.record_at(request, unix_seconds());
+    }
+
+    pub fn record_at(&mut self, request: &RequestRecord, now_secs: u64) {
+        self.window.record(request, now_secs);
+        if let Some(code) = request.error_code {
+            *self.errors.entry((request.operation, code)).or_insert(0) += 1;
+        }
+        self.method_latency
+            .entry(request.method)
+            .or_insert_with(|| Buckets::new(&LATENCY_BUCKETS_SECONDS))
+            .observe(request.duration.as_secs_f64());
+        self.request_sizes.observe(as_f64(request.received_bytes));
+        self.response_sizes.observe(as_f64(request.sent_bytes));
+        if request.status < 300 && matches!(request.operation, "PutObject" | "PostObject") {
+            self.object_sizes.observe(as_f64(request.received_bytes));
+        }
         *self
             .operations
             .entry((request.operation, request.status))
@@ -129,6 +261,18 @@ impl ShardMetrics {
         for (key, count) in &other.requests {
             *self.requests.entry(*key).or_insert(0) += count;
         }
+        for (key, count) in &other.errors {
+            *self.errors.entry(*key).or_insert(0) += count;
+        }
+        for (method, buckets) in &other.method_latency {
+            self.method_latency
+                .entry(*method)
+                .or_insert_with(|| Buckets::new(&LATENCY_BUCKETS_SECONDS))
+                .merge(buckets);
+        }
+        self.request_sizes.merge(&other.request_sizes);
+        self.response_sizes.merge(&other.response_sizes);
+        self.object_sizes.merge(&other.object_sizes);
         for (operation, latency) in &other.latency {
             self.latency
                 .entry(*operation)
@@ -149,11 +293,32 @@ pub struct MetricsSnapshot {
     pub io_uring: bool,
 }
 
-/// Process-wide facts the scraping shard adds.
+/// Process-wide facts the scraping shard adds (read from the OS by the runtime: this crate
+/// does no IO).
 #[derive(Clone, Debug, Default)]
 pub struct ServerGauges {
     pub bucket_count: u64,
     pub storage_full: bool,
+    /// Shards configured; shards that answered the scrape are the snapshots.
+    pub shard_count: u32,
+    pub now_unix_secs: u64,
+    pub started_unix_secs: u64,
+    pub system: SystemGauges,
+}
+
+/// Host and process figures for the MaxIOFS "system" families; `None` where unreadable.
+#[derive(Clone, Debug, Default)]
+pub struct SystemGauges {
+    /// Busy share of all CPUs since the previous scrape on the same shard.
+    pub cpu_usage_percent: Option<f64>,
+    pub memory_total_bytes: Option<u64>,
+    pub memory_available_bytes: Option<u64>,
+    /// The file system of the data directory.
+    pub disk_total_bytes: Option<u64>,
+    pub disk_free_bytes: Option<u64>,
+    pub process_cpu_seconds: Option<f64>,
+    pub process_resident_bytes: Option<u64>,
+    pub process_open_fds: Option<u64>,
 }
 
 fn label(name: &str, value: &str) -> LabelPair {
@@ -218,8 +383,28 @@ fn histogram(labels: Vec<LabelPair>, latency: &Latency) -> Metric {
     metric
 }
 
-fn is_success(status: u16) -> bool {
-    status < 500
+fn buckets_metric(labels: Vec<LabelPair>, buckets: &Buckets) -> Metric {
+    let mut cumulative = 0u64;
+    let proto_buckets = buckets
+        .bounds
+        .iter()
+        .zip(&buckets.counts)
+        .map(|(bound, count)| {
+            cumulative += count;
+            let mut bucket = Bucket::default();
+            bucket.set_upper_bound(*bound);
+            bucket.set_cumulative_count(cumulative);
+            bucket
+        })
+        .collect();
+    let mut proto = HistogramProto::default();
+    proto.set_bucket(proto_buckets);
+    proto.set_sample_count(buckets.count);
+    proto.set_sample_sum(buckets.sum);
+    let mut metric = Metric::default();
+    metric.set_label(labels);
+    metric.set_histogram(proto);
+    metric
 }
 
 /// The per-shard families: one series per shard, so a dashboard can see an unbalanced core.
@@ -315,6 +500,29 @@ fn request_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
             durations,
         ),
         family(
+            "maxiofs_s3_errors_total",
+            "S3 error answers by operation and error code.",
+            MetricType::COUNTER,
+            merged
+                .errors
+                .iter()
+                .map(|((operation, code), count)| {
+                    let labels = vec![label("operation", operation), label("error_type", code)];
+                    counter(labels, as_f64(*count))
+                })
+                .collect(),
+        ),
+        family(
+            "maxiofs_http_request_duration_seconds",
+            "Time from the request head to the last byte of the answer, by HTTP method.",
+            MetricType::HISTOGRAM,
+            merged
+                .method_latency
+                .iter()
+                .map(|(method, buckets)| buckets_metric(vec![label("method", method)], buckets))
+                .collect(),
+        ),
+        family(
             "maxiofs_http_received_bytes_total",
             "Bytes read from clients.",
             MetricType::COUNTER,
@@ -329,57 +537,225 @@ fn request_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
     ]
 }
 
-/// The SLO gauges of the MaxIOFS dashboard and alert rules, since the process started.
-fn slo_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
+/// Sizes of requests, responses and stored objects.
+fn size_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
+    vec![
+        family(
+            "maxiofs_http_request_size_bytes",
+            "Bytes read per request, head and body.",
+            MetricType::HISTOGRAM,
+            vec![buckets_metric(Vec::new(), &merged.request_sizes)],
+        ),
+        family(
+            "maxiofs_http_response_size_bytes",
+            "Bytes written per request, head and body.",
+            MetricType::HISTOGRAM,
+            vec![buckets_metric(Vec::new(), &merged.response_sizes)],
+        ),
+        family(
+            "maxiofs_object_size_bytes",
+            "Request bytes of successful PutObject and PostObject requests (the object plus \
+             its request head and framing).",
+            MetricType::HISTOGRAM,
+            vec![buckets_metric(Vec::new(), &merged.object_sizes)],
+        ),
+    ]
+}
+
+/// The SLO gauges of the MaxIOFS dashboard and alert rules, over the sliding window
+/// (`window.rs`), plus the since-start request count that MaxIOFS exports as a gauge.
+fn slo_families(
+    merged: &ShardMetrics,
+    snapshots: &[MetricsSnapshot],
+    gauges: &ServerGauges,
+) -> Vec<MetricFamily> {
+    let mut totals = window::WindowTotals::merge(
+        snapshots.iter().map(|snapshot| &snapshot.metrics.window),
+        gauges.now_unix_secs,
+    );
+    if gauges.started_unix_secs > 0 {
+        // A server younger than the window: rates over its lifetime, not the slot's.
+        #[allow(clippy::cast_precision_loss)] // seconds are exact in f64
+        let uptime = gauges
+            .now_unix_secs
+            .saturating_sub(gauges.started_unix_secs)
+            .max(1) as f64;
+        totals.covered_seconds = totals.covered_seconds.min(uptime);
+    }
     let mut families = Vec::new();
-    for (suffix, quantile) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
-        let metrics = merged
-            .latency
+    for (suffix, quantile) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("p999", 0.999)] {
+        let metrics = totals
+            .operations
             .iter()
-            .map(|(operation, latency)| {
-                let micros = latency.percentiles_us.value_at_quantile(quantile);
+            .map(|(operation, stats)| {
+                let micros = stats.latency_us.value_at_quantile(quantile);
                 gauge(vec![label("operation", operation)], as_f64(micros) / 1000.0)
             })
             .collect();
         families.push(family(
             &format!("maxiofs_operation_latency_{suffix}_milliseconds"),
-            &format!("Latency {suffix} per operation since start, in milliseconds."),
+            &format!("Latency {suffix} per operation over the sliding window, in milliseconds."),
             MetricType::GAUGE,
             metrics,
         ));
     }
+    let mut means = Vec::new();
     let mut success = Vec::new();
-    let mut counts = Vec::new();
-    for (operation, latency) in &merged.latency {
-        let ok: u64 = merged
-            .operations
-            .iter()
-            .filter(|((name, status), _)| name == operation && is_success(*status))
-            .map(|(_, count)| count)
-            .sum();
-        let rate = if latency.count == 0 {
-            100.0
-        } else {
-            as_f64(ok) * 100.0 / as_f64(latency.count)
-        };
-        success.push(gauge(vec![label("operation", operation)], rate));
-        counts.push(gauge(
+    for (operation, stats) in &totals.operations {
+        let mean_ms = stats.sum_seconds * 1000.0 / as_f64(stats.requests.max(1));
+        means.push(gauge(vec![label("operation", operation)], mean_ms));
+        let ok = stats.requests - stats.server_errors;
+        success.push(gauge(
             vec![label("operation", operation)],
-            as_f64(latency.count),
+            as_f64(ok) * 100.0 / as_f64(stats.requests.max(1)),
         ));
     }
     families.push(family(
+        "maxiofs_operation_latency_mean_milliseconds",
+        "Mean latency per operation over the sliding window, in milliseconds.",
+        MetricType::GAUGE,
+        means,
+    ));
+    families.push(family(
         "maxiofs_operation_success_rate_percent",
-        "Share of requests per operation answered without a 5xx, since start.",
+        "Share of requests per operation answered without a 5xx, over the sliding window.",
         MetricType::GAUGE,
         success,
     ));
+    let counts = merged
+        .latency
+        .iter()
+        .map(|(operation, latency)| {
+            gauge(vec![label("operation", operation)], as_f64(latency.count))
+        })
+        .collect();
     families.push(family(
         "maxiofs_operation_count_total",
-        "Requests per operation since start (a gauge, as in MaxIOFS).",
+        "Requests per operation since start (a gauge, as in MaxIOFS; rate() the counter \
+         maxiofs_s3_operations_total instead).",
         MetricType::GAUGE,
         counts,
     ));
+    for (name, help, value) in [
+        (
+            "maxiofs_throughput_requests_per_second",
+            "Requests per second over the sliding window.",
+            as_f64(totals.requests),
+        ),
+        (
+            "maxiofs_throughput_bytes_per_second",
+            "Bytes read and written per second over the sliding window.",
+            as_f64(totals.bytes),
+        ),
+        (
+            "maxiofs_throughput_objects_per_second",
+            "Successful single-object operations (put, get, head, delete, copy, complete) per \
+             second over the sliding window.",
+            as_f64(totals.objects),
+        ),
+    ] {
+        families.push(family(
+            name,
+            help,
+            MetricType::GAUGE,
+            vec![gauge(Vec::new(), value / totals.covered_seconds)],
+        ));
+    }
+    families.push(family(
+        "maxiofs_slo_window_seconds",
+        "Length of the sliding window behind the SLO gauges.",
+        MetricType::GAUGE,
+        vec![gauge(Vec::new(), as_f64(window::WINDOW_SECONDS))],
+    ));
+    families
+}
+
+/// Host and process gauges; a figure the OS would not give is left out rather than faked.
+fn system_families(gauges: &ServerGauges) -> Vec<MetricFamily> {
+    let system = &gauges.system;
+    let mut families = Vec::new();
+    let mut push = |name: &str, help: &str, kind: MetricType, value: Option<f64>| {
+        if let Some(value) = value {
+            let metric = if kind == MetricType::COUNTER {
+                counter(Vec::new(), value)
+            } else {
+                gauge(Vec::new(), value)
+            };
+            families.push(family(name, help, kind, vec![metric]));
+        }
+    };
+    let percent = |part: Option<u64>, whole: Option<u64>| match (part, whole) {
+        (Some(part), Some(whole)) if whole > 0 => Some(as_f64(part) * 100.0 / as_f64(whole)),
+        _ => None,
+    };
+    let memory_used = system
+        .memory_total_bytes
+        .zip(system.memory_available_bytes)
+        .map(|(total, available)| total.saturating_sub(available));
+    let disk_used = system
+        .disk_total_bytes
+        .zip(system.disk_free_bytes)
+        .map(|(total, free)| total.saturating_sub(free));
+    push(
+        "maxiofs_system_cpu_usage_percent",
+        "Busy share of all CPUs of the host since the previous scrape.",
+        MetricType::GAUGE,
+        system.cpu_usage_percent,
+    );
+    push(
+        "maxiofs_system_memory_usage_percent",
+        "Host memory in use (total minus available).",
+        MetricType::GAUGE,
+        percent(memory_used, system.memory_total_bytes),
+    );
+    push(
+        "maxiofs_system_disk_usage_percent",
+        "Used share of the data directory's file system (as df counts it for this user).",
+        MetricType::GAUGE,
+        percent(disk_used, system.disk_total_bytes),
+    );
+    push(
+        "maxiofs_system_disk_used_bytes",
+        "Bytes used on the data directory's file system.",
+        MetricType::GAUGE,
+        disk_used.map(as_f64),
+    );
+    push(
+        "maxiofs_system_disk_total_bytes",
+        "Size of the data directory's file system.",
+        MetricType::GAUGE,
+        system.disk_total_bytes.map(as_f64),
+    );
+    push(
+        "maxiofs_system_disk_free_bytes",
+        "Bytes of the data directory's file system available to the server.",
+        MetricType::GAUGE,
+        system.disk_free_bytes.map(as_f64),
+    );
+    push(
+        "process_cpu_seconds_total",
+        "User and system CPU time of the server process.",
+        MetricType::COUNTER,
+        system.process_cpu_seconds,
+    );
+    push(
+        "process_resident_memory_bytes",
+        "Resident memory of the server process.",
+        MetricType::GAUGE,
+        system.process_resident_bytes.map(as_f64),
+    );
+    push(
+        "process_open_fds",
+        "Open file descriptors of the server process.",
+        MetricType::GAUGE,
+        system.process_open_fds.map(as_f64),
+    );
+    push(
+        "process_start_time_seconds",
+        "Start time of the server process since 1970.",
+        MetricType::GAUGE,
+        (gauges.started_unix_secs > 0).then(|| as_f64(gauges.started_unix_secs)),
+    );
     families
 }
 
@@ -390,8 +766,25 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
         merged.merge(&snapshot.metrics);
     }
     let mut families = request_families(&merged);
-    families.extend(slo_families(&merged));
+    families.extend(size_families(&merged));
+    families.extend(slo_families(&merged, snapshots, gauges));
     families.extend(shard_families(snapshots));
+    families.extend(system_families(gauges));
+    families.push(family(
+        "maxiofs_shards_total",
+        "Shards configured.",
+        MetricType::GAUGE,
+        vec![gauge(Vec::new(), f64::from(gauges.shard_count))],
+    ));
+    families.push(family(
+        "maxiofs_shards_serving",
+        "Shards that answered this scrape within the probe timeout.",
+        MetricType::GAUGE,
+        vec![gauge(
+            Vec::new(),
+            as_f64(u64::try_from(snapshots.len()).unwrap_or(u64::MAX)),
+        )],
+    ));
     families.push(family(
         "maxiofs_buckets_total",
         "Buckets in the catalogue.",
@@ -407,8 +800,11 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
             if gauges.storage_full { 1.0 } else { 0.0 },
         )],
     ));
+    // The encoder refuses a family without samples (an operation that never failed has no
+    // error series yet), and would stop there.
+    families.retain(|family| !family.get_metric().is_empty());
     let mut text = String::new();
-    // Encoding hand-built families into a String cannot fail.
+    // Encoding non-empty hand-built families into a String cannot fail.
     let _ = prometheus::TextEncoder::new().encode_utf8(&families, &mut text);
     text
 }

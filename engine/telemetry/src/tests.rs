@@ -10,6 +10,15 @@ fn request(operation: &'static str, status: u16, millis: u64) -> RequestRecord {
         duration: Duration::from_millis(millis),
         received_bytes: 10,
         sent_bytes: 100,
+        error_code: (status >= 400).then_some("InternalError"),
+    }
+}
+
+/// Gauges of a scrape happening now, when the records above were made.
+fn now() -> ServerGauges {
+    ServerGauges {
+        now_unix_secs: unix_seconds(),
+        ..ServerGauges::default()
     }
 }
 
@@ -32,10 +41,7 @@ fn shards_add_up_when_rendered() {
     second.record(&request("GetObject", 200, 30));
     second.record(&request("GetObject", 503, 1));
     second.record(&request("PutObject", 200, 7));
-    let text = render(
-        &[snapshot(0, first), snapshot(1, second)],
-        &ServerGauges::default(),
-    );
+    let text = render(&[snapshot(0, first), snapshot(1, second)], &now());
     assert!(text.contains("maxiofs_s3_operations_total{operation=\"GetObject\",status=\"200\"} 4"));
     assert!(text.contains("maxiofs_s3_operations_total{operation=\"GetObject\",status=\"503\"} 1"));
     assert!(text.contains("maxiofs_http_received_bytes_total 60"));
@@ -57,12 +63,79 @@ fn percentiles_come_from_the_merged_histogram() {
     for millis in 1..=100 {
         metrics.record(&request("HeadObject", 200, millis));
     }
-    let text = render(&[snapshot(0, metrics)], &ServerGauges::default());
+    let text = render(&[snapshot(0, metrics)], &now());
     let p99 = text
         .lines()
         .find(|line| line.starts_with("maxiofs_operation_latency_p99_milliseconds"))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse::<f64>().ok())
-        .expect("p99 line");
+        .unwrap_or_else(|| panic!("p99 line in {text}"));
     assert!((98.0..=101.0).contains(&p99), "{p99}");
+}
+
+#[test]
+fn the_window_forgets_what_is_older_than_its_slots() {
+    let start = 1_000_000 * window::SLOT_SECONDS;
+    let mut metrics = ShardMetrics::default();
+    for _ in 0..10 {
+        metrics.record_at(&request("GetObject", 200, 500), start);
+    }
+    let later = start + window::WINDOW_SECONDS + window::SLOT_SECONDS;
+    metrics.record_at(&request("GetObject", 200, 2), later);
+    metrics.record_at(&request("GetObject", 500, 2), later);
+    let gauges = ServerGauges {
+        now_unix_secs: later + 1,
+        ..ServerGauges::default()
+    };
+    let text = render(&[snapshot(0, metrics)], &gauges);
+    // Only the two recent requests are in the window: 2 ms, one of them a 5xx.
+    assert!(text.contains("maxiofs_operation_latency_p99_milliseconds{operation=\"GetObject\"} 2"));
+    assert!(text.contains("maxiofs_operation_success_rate_percent{operation=\"GetObject\"} 50"));
+    // The since-start count still has all twelve.
+    assert!(text.contains("maxiofs_operation_count_total{operation=\"GetObject\"} 12"));
+    assert!(text.contains("maxiofs_throughput_requests_per_second 2"));
+}
+
+#[test]
+fn windows_of_several_shards_merge_slot_by_slot() {
+    let now = 2_000_000 * window::SLOT_SECONDS + 5;
+    let mut first = ShardMetrics::default();
+    let mut second = ShardMetrics::default();
+    first.record_at(&request("PutObject", 200, 1), now - window::SLOT_SECONDS);
+    second.record_at(&request("PutObject", 200, 100), now);
+    second.record_at(&request("PutObject", 404, 1), now);
+    let gauges = ServerGauges {
+        now_unix_secs: now,
+        ..ServerGauges::default()
+    };
+    let text = render(&[snapshot(0, first), snapshot(1, second)], &gauges);
+    assert!(text.contains("maxiofs_operation_success_rate_percent{operation=\"PutObject\"} 100"));
+    assert!(
+        text.contains(
+            "maxiofs_s3_errors_total{error_type=\"InternalError\",operation=\"PutObject\"} 1"
+        ) || text.contains(
+            "maxiofs_s3_errors_total{operation=\"PutObject\",error_type=\"InternalError\"} 1"
+        )
+    );
+    // Two successful object operations over the 35 s since the older slot began.
+    let objects_line = text
+        .lines()
+        .find(|line| line.starts_with("maxiofs_throughput_objects_per_second "))
+        .expect("objects per second is exported");
+    let rate: f64 = objects_line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((rate - 2.0 / 35.0).abs() < 1e-9, "{rate}");
+}
+
+#[test]
+fn a_fresh_server_renders_every_family_that_has_samples() {
+    // No request yet: the request families are empty and must not cut the text short.
+    let gauges = ServerGauges {
+        bucket_count: 3,
+        shard_count: 2,
+        ..now()
+    };
+    let text = render(&[snapshot(0, ShardMetrics::default())], &gauges);
+    assert!(text.contains("maxiofs_buckets_total 3"), "{text}");
+    assert!(text.contains("maxiofs_shards_total 2"), "{text}");
+    assert!(text.contains("maxiofs_shards_serving 1"), "{text}");
 }

@@ -45,6 +45,8 @@ pub struct Accounting {
     pub status: Option<u16>,
     pub received_bytes: u64,
     pub sent_bytes: u64,
+    /// The S3 error code of an error answer.
+    pub error_code: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -152,6 +154,7 @@ fn record_request(
         duration: elapsed,
         received_bytes: accounting.received_bytes,
         sent_bytes: accounting.sent_bytes,
+        error_code: accounting.error_code,
     };
     context.metrics.borrow_mut().record(&record);
 }

@@ -218,14 +218,6 @@ pub async fn serve_request(
     };
     let result = handlers::run(&mut exchange).await;
     let keep_alive = exchange.keep_alive();
-    tracing::debug!(
-        request_id = %exchange.request_id,
-        operation = exchange.route.operation.as_str(),
-        bucket = exchange.bucket(),
-        key = exchange.key(),
-        ok = result.is_ok(),
-        "request"
-    );
     let body_unread = exchange.head.has_body() && !exchange.body_complete;
     let written = match result {
         Ok(_) if exchange.responded => true,
@@ -239,7 +231,7 @@ pub async fn serve_request(
             exchange.connection.write_all(bytes).await.is_ok()
         }
         // The head went out already; cutting the connection short is the only signal left.
-        Err(_) if exchange.responded => return false,
+        Err(_) if exchange.responded => false,
         Err(error) => {
             write_error(
                 exchange.connection,
@@ -251,6 +243,20 @@ pub async fn serve_request(
             .await
         }
     };
+    // One line per request (at debug), after the answer so that it carries the status; the
+    // request id is the `x-amz-request-id` the client got.
+    let accounting = exchange.connection.accounting;
+    tracing::debug!(
+        request_id = %exchange.request_id,
+        operation = exchange.route.operation.as_str(),
+        bucket = exchange.bucket(),
+        key = exchange.key(),
+        status = accounting.status.unwrap_or(499),
+        error = accounting.error_code.unwrap_or(""),
+        received_bytes = accounting.received_bytes,
+        sent_bytes = accounting.sent_bytes,
+        "request"
+    );
     if written && body_unread {
         exchange.connection.linger().await;
     }
@@ -353,6 +359,7 @@ async fn write_error(
     keep_alive: bool,
     request_id: &str,
 ) -> bool {
+    connection.accounting.error_code = Some(error.code.as_str());
     let mut error = error.clone();
     if error.resource.is_none() {
         error = error.resource(head.raw_path.clone());

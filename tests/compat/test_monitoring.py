@@ -1,0 +1,253 @@
+"""docs/monitoring against a live server: every metric the Grafana dashboard and the alert rules
+query is exported, the rules pass `promtool check rules`, the sliding-window SLO gauges move
+with traffic, and readiness (and `maxiofs_shards_serving`) turns false when a shard stops."""
+
+import ctypes
+import ctypes.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import make_client
+from s3util import expect_error, payload
+from test_metrics import TOKEN, metered, samples, scrape, total  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.binary
+
+MONITORING = Path(__file__).resolve().parents[2] / "docs" / "monitoring"
+
+# PromQL words that look like metric names but are not.
+PROMQL_WORDS = {
+    "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+    "offset", "bool", "inf", "nan",
+}  # fmt: skip
+# Series Prometheus makes itself, not the server.
+PROMETHEUS_SERIES = {"up"}
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # string literals (label values)
+    expr = re.sub(r"\{[^}]*\}", "", expr)  # label matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)  # range and subquery selectors
+    expr = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    names = set()
+    for match in re.finditer(r"(?<![\w$.])([a-zA-Z_:][a-zA-Z0-9_:]*)\b(\s*\()?", expr):
+        word, call = match.group(1), match.group(2)
+        if call or word in PROMQL_WORDS:
+            continue
+        names.add(word)
+    return names
+
+
+def dashboard_exprs() -> list[str]:
+    dashboard = json.loads((MONITORING / "grafana-dashboard.json").read_text())
+    exprs = []
+    for panel in dashboard["panels"]:
+        exprs += [target["expr"] for target in panel.get("targets", [])]
+    for variable in dashboard["templating"]["list"]:
+        query = variable.get("query", "")
+        if query.startswith("label_values("):
+            exprs.append(query[len("label_values(") : query.rindex(",")])
+    return exprs
+
+
+def rule_exprs() -> list[str]:
+    rules = yaml.safe_load((MONITORING / "alerts.yml").read_text())
+    return [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+
+
+def test_the_expression_parser_finds_metrics_not_functions_or_labels():
+    expr = (
+        'histogram_quantile(0.95, sum by (le, operation) (rate(maxiofs_a_bucket{op=~"x|y"}[5m])))'
+        " / on (instance) group_left maxiofs_b offset 5m > 2 and up == 0"
+    )
+    assert metric_names(expr) == {"maxiofs_a_bucket", "maxiofs_b", "up"}
+
+
+def drive_traffic(server):
+    s3 = make_client(server.endpoint)
+    s3.create_bucket(Bucket="monitored")
+    for index in range(20):
+        s3.put_object(Bucket="monitored", Key=f"k/{index}", Body=payload(4096 + index))
+    for index in range(10):
+        s3.get_object(Bucket="monitored", Key=f"k/{index}")["Body"].read()
+        s3.head_object(Bucket="monitored", Key=f"k/{index}")
+    s3.list_objects_v2(Bucket="monitored")
+    s3.delete_object(Bucket="monitored", Key="k/0")
+    expect_error(s3.get_object, 404, "NoSuchKey", Bucket="monitored", Key="missing")
+
+
+def exported_names(text: str) -> set[str]:
+    return {name for name, _, _ in samples(text)}
+
+
+def test_every_metric_of_the_dashboard_and_rules_is_exported(metered):  # noqa: F811
+    drive_traffic(metered)
+    # Several scrapes, so that every shard's first CPU reading has a predecessor.
+    exported = set()
+    for _ in range(4):
+        exported |= exported_names(scrape(metered))
+    for source, exprs in (("dashboard", dashboard_exprs()), ("alerts.yml", rule_exprs())):
+        assert exprs, f"no expressions found in {source}"
+        for expr in exprs:
+            missing = metric_names(expr) - exported - PROMETHEUS_SERIES
+            assert not missing, f"{source}: {expr!r} uses metrics the server does not export: {missing}"
+
+
+def test_promtool_accepts_the_rules():
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing: .ci/run installs it (Debian package prometheus)")
+        pytest.skip("promtool not installed (apt-get install prometheus)")
+    result = subprocess.run([promtool, "check", "rules", str(MONITORING / "alerts.yml")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_the_dashboard_is_what_its_generator_writes(tmp_path):
+    """grafana-dashboard.json is generated: an edit by hand would be lost at the next run."""
+    generator = MONITORING / "build_dashboard.py"
+    copy = tmp_path / "build_dashboard.py"
+    shutil.copy(generator, copy)
+    subprocess.run(["python3", str(copy)], check=True, capture_output=True)
+    assert json.loads((tmp_path / "grafana-dashboard.json").read_text()) == json.loads(
+        (MONITORING / "grafana-dashboard.json").read_text()
+    )
+
+
+def test_slo_gauges_follow_recent_traffic(metered):  # noqa: F811
+    drive_traffic(metered)
+    text = scrape(metered)
+    assert total(text, "maxiofs_throughput_requests_per_second") > 0
+    assert total(text, "maxiofs_throughput_objects_per_second") > 0
+    assert total(text, "maxiofs_slo_window_seconds") == 300
+    p50 = total(text, "maxiofs_operation_latency_p50_milliseconds", operation="PutObject")
+    p999 = total(text, "maxiofs_operation_latency_p999_milliseconds", operation="PutObject")
+    assert 0 < p50 <= p999
+    assert total(text, "maxiofs_operation_success_rate_percent", operation="GetObject") == 100
+    assert total(text, "maxiofs_s3_errors_total", operation="GetObject", error_type="NoSuchKey") == 1
+    assert total(text, "maxiofs_http_request_duration_seconds_count", method="PUT") >= 21
+    assert total(text, "maxiofs_object_size_bytes_count") == 20
+    assert total(text, "maxiofs_system_disk_total_bytes") > 0
+    assert 0 < total(text, "maxiofs_system_memory_usage_percent") < 100
+    assert total(text, "process_resident_memory_bytes") > 0
+
+
+# -- a stopped shard ---------------------------------------------------------
+
+PTRACE_DETACH = 17
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+WALL = 0x40000000
+
+
+class FrozenThread:
+    """Stops one thread of another process (and only that one) with PTRACE_SEIZE +
+    PTRACE_INTERRUPT, as a debugger in non-stop mode does: the rest of the process runs on."""
+
+    def __init__(self, tid: int):
+        self.tid = tid
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        self.libc.ptrace.restype = ctypes.c_long
+
+    def _ptrace(self, request: int):
+        if self.libc.ptrace(request, self.tid, None, None) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"ptrace({request:#x}, {self.tid}): {os.strerror(errno)}")
+
+    def __enter__(self):
+        self._ptrace(PTRACE_SEIZE)
+        self._ptrace(PTRACE_INTERRUPT)
+        os.waitpid(self.tid, WALL)
+        return self
+
+    def __exit__(self, *exc):
+        self._ptrace(PTRACE_DETACH)
+
+
+def thread_id(pid: int, name: str) -> int:
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == name:
+            return int(task.name)
+    raise AssertionError(f"no thread {name} in process {pid}")
+
+
+def get_answered(url: str, headers=None, attempts: int = 40) -> tuple[int, bytes]:
+    """GET on fresh connections until one lands on a shard that answers (the kernel spreads
+    connections over every shard's listener, the frozen one's too)."""
+    for _ in range(attempts):
+        request = urllib.request.Request(url, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=3) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+        except (TimeoutError, urllib.error.URLError):
+            continue
+    raise AssertionError(f"no shard answered {url}")
+
+
+def test_readiness_turns_false_while_a_shard_is_stopped(metered):  # noqa: F811
+    base = metered.endpoint.url
+    status, _ = get_answered(f"{base}/health/ready")
+    assert status == 200
+    try:
+        frozen = FrozenThread(thread_id(metered.proc.pid, "shard-1"))
+        frozen.__enter__()
+    except OSError as error:
+        pytest.skip(f"cannot ptrace a thread here: {error}")
+    try:
+        status, body = get_answered(f"{base}/health/ready")
+        assert status == 503, body
+        health = json.loads(body)
+        assert health["shards"] == 2 and health["shards_serving"] == 1
+        status, body = get_answered(f"{base}/metrics", {"Authorization": f"Bearer {TOKEN}"})
+        assert status == 200
+        assert total(body.decode(), "maxiofs_shards_serving") == 1
+        assert total(body.decode(), "maxiofs_shards_total") == 2
+    finally:
+        frozen.__exit__()
+    deadline = time.monotonic() + 10
+    while get_answered(f"{base}/health/ready")[0] != 200:
+        assert time.monotonic() < deadline, "readiness did not come back after the shard resumed"
+        time.sleep(0.2)
+
+
+def test_each_request_is_one_log_line_with_its_request_id(server_factory):
+    server = server_factory.create(name="logged")
+    server.extra_args = ["--log-format", "json"]
+    server.extra_env = {"RUST_LOG": "debug"}
+    server.start()
+    s3 = make_client(server.endpoint)
+    s3.create_bucket(Bucket="logged")
+    put = s3.put_object(Bucket="logged", Key="a/b.txt", Body=b"x" * 1000)
+    request_id = put["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    try:
+        s3.get_object(Bucket="logged", Key="missing")
+    except Exception as error:  # noqa: BLE001 (the error's request id is what we want)
+        missing_id = error.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    assert server.stop() == 0
+    lines = []
+    for line in server.stderr_path.read_text().splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record.get("fields", {}).get("message") == "request":
+                lines.append(record["fields"])
+    by_id = {fields["request_id"]: fields for fields in lines}
+    assert by_id[request_id]["operation"] == "PutObject"
+    assert by_id[request_id]["status"] == 200 and by_id[request_id]["key"] == "a/b.txt"
+    assert by_id[request_id]["received_bytes"] >= 1000
+    assert by_id[missing_id]["status"] == 404 and by_id[missing_id]["error"] == "NoSuchKey"
+    assert len([fields for fields in lines if fields["request_id"] == request_id]) == 1
