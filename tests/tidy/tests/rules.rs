@@ -11,6 +11,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("shard", &["base"]),
     ("telemetry", &[]),
     ("control", &[]),
+    ("sse", &[]),
     ("runtime", &["base", "shard", "telemetry"]),
     ("s3-proto", &["base"]),
     (

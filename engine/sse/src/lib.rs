@@ -1,0 +1,49 @@
+//! Server-side encryption primitives (DESIGN.md §4), with no knowledge of HTTP or storage:
+//!
+//! - `master`: the master keys (KEKs), versioned, loaded from a key file or the environment, or
+//!   generated at first start and stored with mode 0600; rotation adds a version.
+//! - `envelope`: a random per-object `DataKey` (an AES-256 key for the data and a MAC key),
+//!   wrapped with AES-256-GCM by a KEK version (SSE-S3) or by the customer's key (SSE-C).
+//! - `cipher`: AES-256-CTR over the object's bytes, seekable (a range read decrypts only what
+//!   it returns), and an HMAC-SHA256 tag per stored block over the ciphertext, so tampering
+//!   and bit rot are errors, never wrong plaintext.
+//! - `customer`: SSE-C keys: the headers' key and MD5 checked, and a salted keyed hash kept to
+//!   reject a wrong key without storing the key.
+//!
+//! The data path applies `cipher` in its one streaming pass (DESIGN.md §3); nothing here
+//! buffers a whole object.
+
+pub mod cipher;
+pub mod customer;
+pub mod envelope;
+pub mod master;
+
+/// Errors of this crate; callers map them to S3 codes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SseError {
+    /// A wrapped key or tag did not authenticate: wrong key, or tampered or rotten bytes.
+    Authentication,
+    /// The KEK version a key was wrapped with is not in the keyring.
+    UnknownKekVersion(u32),
+    /// Stored bytes that are not in a format this version reads.
+    Format(&'static str),
+    /// A customer key (SSE-C) that is not 32 bytes of base64, or whose MD5 does not match.
+    InvalidCustomerKey(&'static str),
+    Io(String),
+}
+
+impl std::fmt::Display for SseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SseError::Authentication => write!(f, "authentication of encrypted data failed"),
+            SseError::UnknownKekVersion(version) => {
+                write!(f, "unknown master key version {version}")
+            }
+            SseError::Format(what) => write!(f, "malformed {what}"),
+            SseError::InvalidCustomerKey(what) => write!(f, "invalid customer key: {what}"),
+            SseError::Io(message) => write!(f, "{message}"),
+        }
+    }
+}
+
+impl std::error::Error for SseError {}
