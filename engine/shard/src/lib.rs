@@ -18,5 +18,7 @@ pub mod segments;
 pub mod worker;
 
 pub use error::ShardError;
-pub use partition::{ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData};
+pub use partition::{
+    IntegrityCounters, ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData,
+};
 pub use record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};

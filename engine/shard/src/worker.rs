@@ -37,6 +37,10 @@ pub enum WorkerJob {
     Punch {
         extents: Vec<Extent>,
     },
+    /// A check block failed verification: record it in the `damaged` table for repair.
+    RecordDamage {
+        damage: crate::meta::Damage,
+    },
     /// Answered once every job queued before it is done.
     Flush {
         reply: flume::Sender<()>,
@@ -88,6 +92,11 @@ impl Worker {
                         commits.push((*op, reply));
                     }
                     WorkerJob::Punch { extents } => punches.extend(extents),
+                    WorkerJob::RecordDamage { damage } => {
+                        if let Err(error) = self.writer.record_damage(damage) {
+                            tracing::error!(%error, "recording a damaged block failed");
+                        }
+                    }
                     WorkerJob::Flush { reply } => flushes.push(reply),
                 }
                 next = if commits.len() < BATCH_OPS_MAX {
