@@ -10,6 +10,7 @@
 //! `synchronous=FULL`.
 
 pub mod aligned;
+pub mod check;
 pub mod error;
 pub mod meta;
 pub mod partition;

@@ -49,6 +49,12 @@ pub struct IntegrityCounters {
     pub blocks_verified: u64,
     /// Objects read without block checksums (written before they existed).
     pub unverified_reads: u64,
+    /// Scrub passes finished over this partition.
+    pub scrub_passes: u64,
+    /// Objects and bytes the scrubber read, and objects it found damaged.
+    pub scrub_objects: u64,
+    pub scrub_bytes: u64,
+    pub scrub_damaged_objects: u64,
 }
 
 struct ReaderEpochs {
@@ -153,6 +159,16 @@ impl Partition {
 
     pub fn integrity_counters(&self) -> IntegrityCounters {
         self.integrity.get()
+    }
+
+    /// Counts what the scrubber did; it lives in the runtime, the counters live here.
+    pub fn count_scrub(&self, objects: u64, bytes: u64, damaged_objects: u64, pass_done: bool) {
+        self.count_integrity(|counters| {
+            counters.scrub_objects += objects;
+            counters.scrub_bytes += bytes;
+            counters.scrub_damaged_objects += damaged_objects;
+            counters.scrub_passes += u64::from(pass_done);
+        });
     }
 
     fn count_integrity(&self, update: impl FnOnce(&mut IntegrityCounters)) {

@@ -17,6 +17,7 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
     MetricsSnapshot {
         shard_id,
         metrics,
+        storage: StorageCounters::default(),
         requests_in_flight: 0,
         io_uring: true,
     }
@@ -65,4 +66,18 @@ fn percentiles_come_from_the_merged_histogram() {
         .and_then(|value| value.parse::<f64>().ok())
         .expect("p99 line");
     assert!((98.0..=101.0).contains(&p99), "{p99}");
+}
+
+#[test]
+fn storage_counters_add_up_across_shards() {
+    let mut first = snapshot(0, ShardMetrics::default());
+    first.storage.checksum_errors = 2;
+    first.storage.scrub_bytes = 100;
+    let mut second = snapshot(1, ShardMetrics::default());
+    second.storage.checksum_errors = 1;
+    second.storage.scrub_passes = 4;
+    let text = render(&[first, second], &ServerGauges::default());
+    assert!(text.contains("maxiofs_storage_checksum_errors_total 3"));
+    assert!(text.contains("maxiofs_scrub_bytes_total 100"));
+    assert!(text.contains("maxiofs_scrub_passes_total 4"));
 }
