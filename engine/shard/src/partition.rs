@@ -98,6 +98,10 @@ impl Partition {
         std::fs::create_dir_all(&segments_dir)
             .map_err(|e| ShardError::io("create partition", &e))?;
         let mut writer = MetaWriter::open(&dir)?;
+        if let Err(error) = crate::worker::take_reserve(&dir) {
+            // Not fatal: the server runs, but a full disk may then refuse deletes too.
+            tracing::warn!(partition = partition_id, %error, "cannot allocate the metadata reserve");
+        }
         let mut live = writer.live_extents()?;
         writer.forget_unreferenced_damage(&live)?;
         let object_count = writer.object_count()?;
