@@ -55,6 +55,40 @@ pub struct Running {
     pub reports: Vec<RecoveryReport>,
     inboxes: Vec<flume::Sender<MeshMessage>>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// Held for the life of the process: the kernel drops the lock when it exits, even on
+    /// kill -9, so a stale lock never blocks a restart.
+    _data_dir_lock: std::fs::File,
+}
+
+/// Name of the lock file in the data directory (see `lock_data_dir`).
+pub const DATA_DIR_LOCK_FILE: &str = "LOCK";
+
+/// Takes the data directory's exclusive lock (flock on `LOCK`), without waiting: a second
+/// server, or `maxiofs verify` while a server runs, is refused instead of sharing the files.
+pub fn lock_data_dir(data_dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(data_dir.join(DATA_DIR_LOCK_FILE))?;
+    // SAFETY: plain syscall on a descriptor owned by `file`; no memory is passed.
+    #[allow(unsafe_code)]
+    let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if result != 0 {
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!(
+                    "data directory {} is in use by another maxiofs process",
+                    data_dir.display()
+                ),
+            ));
+        }
+        return Err(error);
+    }
+    Ok(file)
 }
 
 impl Running {
@@ -127,6 +161,7 @@ pub fn start(
     handler: &Arc<dyn ConnectionHandler>,
 ) -> Result<Running, StartError> {
     assert!(config.shard_count > 0);
+    let data_dir_lock = lock_data_dir(&config.data_dir).map_err(StartError::Io)?;
     let partition_count =
         load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
@@ -190,6 +225,7 @@ pub fn start(
         reports,
         inboxes: senders,
         threads,
+        _data_dir_lock: data_dir_lock,
     })
 }
 
@@ -313,8 +349,10 @@ impl ShardThread {
             listener,
             Arc::clone(&self.handler),
         ));
+        let scrub_task = monoio::spawn(crate::scrubber::run(Rc::clone(&context)));
         inbox_loop(&context, &self.inbox, &self.handler).await;
         accept_task.await;
+        scrub_task.await;
         drain(&context).await;
     }
 }

@@ -35,6 +35,8 @@ pub struct SharedSettings {
     pub data_dir: std::path::PathBuf,
     /// Below this much free space the server reports itself not ready.
     pub free_bytes_critical: u64,
+    /// Background verification of stored data (`scrubber.rs`).
+    pub scrub: crate::scrubber::ScrubSettings,
 }
 
 pub struct BucketEntry {

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod object_stream;
 pub mod placement;
 pub mod readiness;
+pub mod scrubber;
 
 pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};
 pub use context::{ShardContext, SharedSettings};

@@ -17,9 +17,23 @@ const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// This shard's metrics, copied.
 pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
+    let mut storage = telemetry::StorageCounters::default();
+    for partition in context.partitions.values() {
+        let counters = partition.integrity_counters();
+        storage.add(&telemetry::StorageCounters {
+            checksum_errors: counters.checksum_errors,
+            blocks_verified: counters.blocks_verified,
+            unverified_reads: counters.unverified_reads,
+            scrub_passes: counters.scrub_passes,
+            scrub_objects: counters.scrub_objects,
+            scrub_bytes: counters.scrub_bytes,
+            scrub_damaged_objects: counters.scrub_damaged_objects,
+        });
+    }
     telemetry::MetricsSnapshot {
         shard_id: context.shard_id,
         metrics: context.metrics.borrow().clone(),
+        storage,
         requests_in_flight: context.requests_in_flight.get(),
         io_uring: context.settings.io_uring,
     }

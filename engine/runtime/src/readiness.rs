@@ -69,25 +69,9 @@ pub async fn check(context: &Rc<ShardContext>) -> Readiness {
         shard_count: context.shard_count,
         metadata_writable: healths.iter().all(|health| health.writable),
         storage_full: healths.iter().any(|health| health.full),
-        free_bytes: free_bytes(&context.settings.data_dir),
+        free_bytes: crate::host::fs_space(&context.settings.data_dir)
+            .map(|space| space.available_bytes),
         free_bytes_critical: context.settings.free_bytes_critical,
         shutting_down: context.shutting_down.get(),
     }
-}
-
-/// Bytes available to this (unprivileged-equivalent) process on the file system of `dir`.
-fn free_bytes(dir: &std::path::Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: `path` is a valid NUL-terminated string and `stat` a plain struct that statvfs
-    // fills in; nothing is retained after the call.
-    #[allow(unsafe_code)]
-    let stat = unsafe {
-        let mut stat: libc::statvfs = std::mem::zeroed();
-        if libc::statvfs(path.as_ptr(), &raw mut stat) != 0 {
-            return None;
-        }
-        stat
-    };
-    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
 }

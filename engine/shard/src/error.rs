@@ -33,6 +33,12 @@ pub enum ShardError {
         kind: std::io::ErrorKind,
         message: String,
     },
+    /// Stored object bytes do not match their block checksum (bit rot, a misdirected or torn
+    /// write): the bytes are not served. The block is logged, counted and recorded for repair.
+    DataCorrupt {
+        segment_id: u32,
+        offset_bytes: u64,
+    },
     /// The metadata store failed.
     Metadata(String),
     /// A stored record could not be decoded: the metadata is corrupt.
@@ -79,6 +85,13 @@ impl fmt::Display for ShardError {
             } => write!(f, "{context}: {message}"),
             ShardError::Metadata(message) => write!(f, "metadata: {message}"),
             ShardError::CorruptRecord(what) => write!(f, "corrupt metadata record: {what}"),
+            ShardError::DataCorrupt {
+                segment_id,
+                offset_bytes,
+            } => write!(
+                f,
+                "stored data failed its checksum (segment {segment_id}, offset {offset_bytes})"
+            ),
             other => write!(f, "{other:?}"),
         }
     }

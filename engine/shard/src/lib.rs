@@ -10,6 +10,7 @@
 //! `synchronous=FULL`.
 
 pub mod aligned;
+pub mod check;
 pub mod error;
 pub mod meta;
 pub mod partition;
@@ -18,5 +19,7 @@ pub mod segments;
 pub mod worker;
 
 pub use error::ShardError;
-pub use partition::{ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData};
+pub use partition::{
+    IntegrityCounters, ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData,
+};
 pub use record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};

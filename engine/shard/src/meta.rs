@@ -18,13 +18,14 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::error::ShardError;
 use crate::record::{
     BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, Tags, UploadChecksum, UploadRecord,
-    checksum_algorithm_of, decode_extents, decode_headers, decode_sizes, decode_strings,
-    decode_tags, encode_extents, encode_headers, encode_sizes, encode_strings, encode_tags,
+    checksum_algorithm_of, decode_extents, decode_extents_checked, decode_headers, decode_sizes,
+    decode_strings, decode_tags, encode_extents, encode_headers, encode_sizes, encode_strings,
+    encode_tags,
 };
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -76,6 +77,33 @@ ALTER TABLE parts ADD COLUMN checksum_algorithm TEXT NOT NULL DEFAULT '';
 ALTER TABLE parts ADD COLUMN checksum TEXT NOT NULL DEFAULT '';
 ALTER TABLE buckets ADD COLUMN tags BLOB NOT NULL DEFAULT x'';
 ";
+
+/// Version 3: check blocks found damaged (by a GET or the scrubber), kept for repair. Block
+/// checksums themselves need no column: they live in the extents blob (encoding version 2).
+const SCHEMA_V3_STEP: &str = "
+CREATE TABLE damaged (
+    segment_id INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    detected_ms INTEGER NOT NULL,
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (segment_id, offset)
+) WITHOUT ROWID;
+";
+
+/// A check block whose bytes do not match their checksum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    pub segment_id: u32,
+    /// Where the block starts in the segment file.
+    pub offset_bytes: u64,
+    pub length_bytes: u64,
+    pub detected_ms: i64,
+    /// The object that references the block, when one does (empty for an upload's part).
+    pub bucket: String,
+    pub key: Vec<u8>,
+}
 
 /// One metadata mutation, applied by the worker inside a group commit.
 #[derive(Debug)]
@@ -152,6 +180,8 @@ pub struct PartRecord {
     pub etag: String,
     pub last_modified_ms: i64,
     pub extents: Vec<Extent>,
+    /// CRC32C of every check block of `extents` (see `record::BlockChecksums`).
+    pub block_checksums: crate::record::BlockChecksums,
     /// The verified additional checksum the part was uploaded with: (algorithm, base64).
     pub checksum: Option<(String, String)>,
 }
@@ -238,7 +268,88 @@ impl MetaWriter {
             transaction.pragma_update(None, "user_version", 2)?;
             transaction.commit()?;
         }
+        if version < 3 {
+            let transaction = self.connection.transaction()?;
+            transaction.execute_batch(SCHEMA_V3_STEP)?;
+            transaction.pragma_update(None, "user_version", 3)?;
+            transaction.commit()?;
+        }
         Ok(())
+    }
+
+    /// Records a damaged block, naming the object that references it (found by a scan: damage
+    /// is rare, and the reader that found it does not know the key). Its own transaction.
+    pub fn record_damage(&mut self, mut damage: Damage) -> Result<(), ShardError> {
+        if let Some((bucket, key)) = self.object_covering(damage.segment_id, damage.offset_bytes)? {
+            damage.bucket = bucket;
+            damage.key = key;
+        }
+        self.connection.execute(
+            "INSERT OR REPLACE INTO damaged
+                (segment_id, offset, length, detected_ms, bucket, key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                damage.segment_id,
+                size_to_sql(damage.offset_bytes),
+                size_to_sql(damage.length_bytes),
+                damage.detected_ms,
+                damage.bucket,
+                damage.key
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn object_covering(
+        &self,
+        segment_id: u32,
+        offset_bytes: u64,
+    ) -> Result<Option<(String, Vec<u8>)>, ShardError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT bucket, key, extents FROM objects")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let blob: Vec<u8> = row.get(2)?;
+            let covers = decode_extents(&blob)?.iter().any(|extent| {
+                extent.segment_id == segment_id
+                    && (extent.offset_bytes..extent.offset_bytes + extent.disk_length_bytes())
+                        .contains(&offset_bytes)
+            });
+            if covers {
+                return Ok(Some((row.get(0)?, row.get(1)?)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Forgets damage records of blocks no committed record references any more (the object
+    /// was deleted or overwritten since): run at open, with the live extents.
+    pub fn forget_unreferenced_damage(&mut self, live: &[Extent]) -> Result<u64, ShardError> {
+        let recorded: Vec<(u32, i64)> = {
+            let mut statement = self
+                .connection
+                .prepare("SELECT segment_id, offset FROM damaged")?;
+            statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut forgotten = 0;
+        for (segment_id, offset) in recorded {
+            let offset_bytes = size_from_sql(offset);
+            let referenced = live.iter().any(|extent| {
+                extent.segment_id == segment_id
+                    && (extent.offset_bytes..extent.offset_bytes + extent.disk_length_bytes())
+                        .contains(&offset_bytes)
+            });
+            if !referenced {
+                forgotten += self.connection.execute(
+                    "DELETE FROM damaged WHERE segment_id = ?1 AND offset = ?2",
+                    params![segment_id, offset],
+                )? as u64;
+            }
+        }
+        Ok(forgotten)
     }
 
     /// Applies `ops` in one durable transaction; each op succeeds or fails on its own (a
@@ -472,7 +583,7 @@ fn insert_object(
             record.etag,
             record.last_modified_ms,
             encode_headers(&record.headers),
-            encode_extents(&record.extents),
+            encode_extents(&record.extents, &record.block_checksums),
             encode_sizes(&record.part_sizes_bytes),
             encode_tags(&record.tags),
             encode_strings(&record.part_checksums)
@@ -645,7 +756,7 @@ fn put_part(
             size_to_sql(part.size_bytes),
             part.etag,
             part.last_modified_ms,
-            encode_extents(&part.extents),
+            encode_extents(&part.extents, &part.block_checksums),
             checksum_algorithm,
             checksum
         ],
@@ -664,6 +775,7 @@ struct StoredPart {
     size_bytes: u64,
     etag: String,
     extents: Vec<Extent>,
+    block_checksums: crate::record::BlockChecksums,
     /// Base64, empty when the part had none.
     checksum: String,
 }
@@ -688,6 +800,36 @@ fn check_part_checksums(
     Ok(checksum.part_checksums.clone())
 }
 
+/// Every stored part of an upload, by part number.
+fn load_parts(
+    tx: &rusqlite::Savepoint<'_>,
+    upload_id: &str,
+) -> Result<std::collections::BTreeMap<u32, StoredPart>, ShardError> {
+    let mut stored = std::collections::BTreeMap::new();
+    {
+        let mut statement = tx.prepare(
+            "SELECT part_number, size, etag, extents, checksum FROM parts WHERE upload_id = ?1",
+        )?;
+        let mut rows = statement.query(params![upload_id])?;
+        while let Some(row) = rows.next()? {
+            let part_number: u32 = row.get(0)?;
+            let blob: Vec<u8> = row.get(3)?;
+            let (extents, block_checksums) = decode_extents_checked(&blob)?;
+            stored.insert(
+                part_number,
+                StoredPart {
+                    size_bytes: size_from_sql(row.get(1)?),
+                    etag: row.get(2)?,
+                    extents,
+                    block_checksums,
+                    checksum: row.get(4)?,
+                },
+            );
+        }
+    }
+    Ok(stored)
+}
+
 /// Validates the client's part list against the stored parts and turns the upload into an
 /// object whose extents are the parts' extents: no byte is rewritten.
 fn complete_upload(
@@ -696,26 +838,7 @@ fn complete_upload(
 ) -> Result<MetaOutcome, ShardError> {
     let upload = require_upload(tx, &complete.bucket, &complete.key, &complete.upload_id)?;
     check_condition(tx, &complete.bucket, &complete.key, &complete.condition)?;
-    let mut stored = std::collections::BTreeMap::new();
-    {
-        let mut statement = tx.prepare(
-            "SELECT part_number, size, etag, extents, checksum FROM parts WHERE upload_id = ?1",
-        )?;
-        let mut rows = statement.query(params![complete.upload_id])?;
-        while let Some(row) = rows.next()? {
-            let part_number: u32 = row.get(0)?;
-            let blob: Vec<u8> = row.get(3)?;
-            stored.insert(
-                part_number,
-                StoredPart {
-                    size_bytes: size_from_sql(row.get(1)?),
-                    etag: row.get(2)?,
-                    extents: decode_extents(&blob)?,
-                    checksum: row.get(4)?,
-                },
-            );
-        }
-    }
+    let stored = load_parts(tx, &complete.upload_id)?;
     // As S3 does: order and existence of every listed part first, sizes second.
     let mut previous_number = 0u32;
     for (part_number, etag) in &complete.parts {
@@ -734,6 +857,9 @@ fn complete_upload(
     }
     let mut md5_of_md5s = Md5::new();
     let mut extents = Vec::new();
+    let mut block_checksums = Vec::new();
+    // Parts uploaded before block checksums existed have none; then the object has none.
+    let mut all_checked = true;
     let mut part_sizes_bytes = Vec::with_capacity(complete.parts.len());
     for (index, (part_number, _)) in complete.parts.iter().enumerate() {
         let part = &stored[part_number];
@@ -746,6 +872,8 @@ fn complete_upload(
         let digest = hex::decode(&part.etag).map_err(|_| ShardError::CorruptRecord("part etag"))?;
         md5_of_md5s.update(&digest);
         extents.extend_from_slice(&part.extents);
+        all_checked &= part.extents.is_empty() || !part.block_checksums.is_empty();
+        block_checksums.extend_from_slice(&part.block_checksums);
         part_sizes_bytes.push(part.size_bytes);
     }
     if complete.parts.is_empty() {
@@ -787,6 +915,11 @@ fn complete_upload(
         part_sizes_bytes,
         tags: upload.tags,
         part_checksums,
+        block_checksums: if all_checked {
+            block_checksums
+        } else {
+            Vec::new()
+        },
     };
     freed.extend(take_object_extents(tx, &complete.bucket, &complete.key)?);
     insert_object(tx, &complete.bucket, &complete.key, &record)?;
@@ -846,16 +979,76 @@ impl MetaReader {
         else {
             return Ok(None);
         };
+        let (extents, block_checksums) = decode_extents_checked(&extents)?;
         Ok(Some(ObjectRecord {
             size_bytes: size_from_sql(size),
             etag,
             last_modified_ms,
             headers: decode_headers(&headers)?,
-            extents: decode_extents(&extents)?,
+            extents,
             part_sizes_bytes: decode_sizes(&part_sizes)?,
             tags: decode_tags(&tags)?,
             part_checksums: decode_strings(&sums)?,
+            block_checksums,
         }))
+    }
+
+    /// Up to `limit` (bucket, key) pairs of every bucket after `after`, in (bucket, key)
+    /// order: the scrubber's cursor over the partition.
+    pub fn object_keys_after(
+        &self,
+        after: Option<&(String, Vec<u8>)>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, ShardError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two statements rather than `?1 IS NULL OR ...`, so that both use the primary key.
+        let mut keys = Vec::new();
+        let mut push = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+            keys.push((row.get(0)?, row.get(1)?));
+            Ok(())
+        };
+        if let Some((bucket, key)) = after {
+            let mut statement = self.connection.prepare_cached(
+                "SELECT bucket, key FROM objects WHERE (bucket, key) > (?1, ?2)
+                 ORDER BY bucket, key LIMIT ?3",
+            )?;
+            let mut rows = statement.query(params![bucket, key, limit])?;
+            while let Some(row) = rows.next()? {
+                push(row)?;
+            }
+        } else {
+            let mut statement = self
+                .connection
+                .prepare_cached("SELECT bucket, key FROM objects ORDER BY bucket, key LIMIT ?1")?;
+            let mut rows = statement.query(params![limit])?;
+            while let Some(row) = rows.next()? {
+                push(row)?;
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Every recorded damaged block, oldest first.
+    pub fn damaged(&self) -> Result<Vec<Damage>, ShardError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT segment_id, offset, length, detected_ms, bucket, key FROM damaged
+             ORDER BY detected_ms",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(Damage {
+                segment_id: r.get(0)?,
+                offset_bytes: size_from_sql(r.get(1)?),
+                length_bytes: size_from_sql(r.get(2)?),
+                detected_ms: r.get(3)?,
+                bucket: r.get(4)?,
+                key: r.get(5)?,
+            })
+        })?;
+        let mut damaged = Vec::new();
+        for row in rows {
+            damaged.push(row?);
+        }
+        Ok(damaged)
     }
 
     /// Keys of `bucket` from `start` within the prefix, sorted by bytes, at most `limit`.

@@ -6,7 +6,7 @@
 //! made durable by the worker; only then is the request answered. Freed extents are punched only
 //! once no GET that might still read them is running (reader epochs).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 use crate::aligned::{AlignedBuf, round_down_to_block, round_up_to_block};
 use crate::error::ShardError;
 use crate::meta::{
-    MetaOp, MetaOutcome, MetaReader, MetaWriter, PartSummary, UploadStart, UploadSummary,
+    Damage, MetaOp, MetaOutcome, MetaReader, MetaWriter, PartSummary, UploadStart, UploadSummary,
 };
-use crate::record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};
+use crate::record::{
+    BlockChecksums, BucketRecord, CHECK_BLOCK_BYTES, Extent, ListEntry, ListStart, ObjectRecord,
+    UploadRecord, block_checksum, checksums_cover,
+};
 use crate::segments::{SegmentStore, list_segment_ids, reclaim_unreferenced};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
@@ -35,6 +38,23 @@ pub struct RecoveryReport {
     pub live_extent_count: usize,
     pub reclaimed_bytes: u64,
     pub elapsed: Duration,
+}
+
+/// Counters of the partition's data integrity, read at scrape time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IntegrityCounters {
+    /// Check blocks whose bytes did not match their checksum (GETs, copies and scrubs).
+    pub checksum_errors: u64,
+    /// Check blocks verified by reads of any kind.
+    pub blocks_verified: u64,
+    /// Objects read without block checksums (written before they existed).
+    pub unverified_reads: u64,
+    /// Scrub passes finished over this partition.
+    pub scrub_passes: u64,
+    /// Objects and bytes the scrubber read, and objects it found damaged.
+    pub scrub_objects: u64,
+    pub scrub_bytes: u64,
+    pub scrub_damaged_objects: u64,
 }
 
 struct ReaderEpochs {
@@ -55,6 +75,7 @@ pub struct Partition {
     epochs: RefCell<ReaderEpochs>,
     /// Set by the worker when a failed fdatasync made it refuse writes until restart.
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    integrity: Cell<IntegrityCounters>,
 }
 
 pub fn partition_dir(data_dir: &Path, partition_id: u32) -> PathBuf {
@@ -76,8 +97,17 @@ impl Partition {
         let segments_dir = dir.join("segments");
         std::fs::create_dir_all(&segments_dir)
             .map_err(|e| ShardError::io("create partition", &e))?;
-        let writer = MetaWriter::open(&dir)?;
+        let mut writer = MetaWriter::open(&dir)?;
+        if let Err(error) = crate::worker::take_reserve(&dir) {
+            // Not fatal: the server runs, but a full disk may then refuse deletes too.
+            tracing::warn!(
+                partition = partition_id,
+                %error,
+                "cannot allocate the metadata reserve"
+            );
+        }
         let mut live = writer.live_extents()?;
+        writer.forget_unreferenced_damage(&live)?;
         let object_count = writer.object_count()?;
         let segment_ids =
             list_segment_ids(&segments_dir).map_err(|e| ShardError::io("list segments", &e))?;
@@ -112,6 +142,7 @@ impl Partition {
                 deferred: Vec::new(),
             }),
             writes_failed,
+            integrity: Cell::new(IntegrityCounters::default()),
         };
         Ok((Rc::new(partition), report))
     }
@@ -132,6 +163,76 @@ impl Partition {
     pub fn writes_failed(&self) -> bool {
         self.writes_failed
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn integrity_counters(&self) -> IntegrityCounters {
+        self.integrity.get()
+    }
+
+    /// Counts what the scrubber did; it lives in the runtime, the counters live here.
+    pub fn count_scrub(&self, objects: u64, bytes: u64, damaged_objects: u64, pass_done: bool) {
+        self.count_integrity(|counters| {
+            counters.scrub_objects += objects;
+            counters.scrub_bytes += bytes;
+            counters.scrub_damaged_objects += damaged_objects;
+            counters.scrub_passes += u64::from(pass_done);
+        });
+    }
+
+    fn count_integrity(&self, update: impl FnOnce(&mut IntegrityCounters)) {
+        let mut counters = self.integrity.get();
+        update(&mut counters);
+        self.integrity.set(counters);
+    }
+
+    /// Damaged blocks recorded so far (by GETs and the scrubber), for reports and repair.
+    pub fn damaged(&self) -> Result<Vec<Damage>, ShardError> {
+        self.reader.damaged()
+    }
+
+    /// A page of (bucket, key) pairs in (bucket, key) order after `after`: the scrubber's cursor.
+    pub fn object_keys_after(
+        &self,
+        after: Option<&(String, Vec<u8>)>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, ShardError> {
+        self.reader.object_keys_after(after, limit)
+    }
+
+    /// A check block failed verification: log it, count it, and have the worker record it
+    /// for repair. Never fails: the read that found it fails instead.
+    fn report_damage(&self, extent: &Extent, block_start_bytes: u64, block_length_bytes: u64) {
+        let offset_bytes = extent.offset_bytes + block_start_bytes;
+        tracing::error!(
+            partition = self.id,
+            segment_id = extent.segment_id,
+            offset_bytes,
+            length_bytes = block_length_bytes,
+            "stored data does not match its checksum; not served"
+        );
+        self.count_integrity(|counters| counters.checksum_errors += 1);
+        let detected_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+            });
+        let damage = Damage {
+            segment_id: extent.segment_id,
+            offset_bytes,
+            length_bytes: block_length_bytes,
+            detected_ms,
+            bucket: String::new(),
+            key: Vec::new(),
+        };
+        if let Ok(jobs) = self.jobs()
+            && jobs.try_send(WorkerJob::RecordDamage { damage }).is_err()
+        {
+            // The log line and the counter above still report it; the next read records it.
+            tracing::warn!(
+                partition = self.id,
+                "worker queue full; damage not recorded"
+            );
+        }
     }
 
     fn jobs(&self) -> Result<&flume::Sender<WorkerJob>, ShardError> {
@@ -307,6 +408,8 @@ impl Partition {
             flushed_bytes: 0,
             size_bytes: 0,
             dirty_segments: Vec::new(),
+            block_checksums: Vec::new(),
+            summer: BlockSummer::default(),
             finished: false,
         }
     }
@@ -347,6 +450,8 @@ impl Drop for ReadPin {
 #[derive(Debug)]
 pub struct WrittenData {
     pub extents: Vec<Extent>,
+    /// CRC32C of each check block of `extents`, for the record that will reference them.
+    pub block_checksums: BlockChecksums,
     pub size_bytes: u64,
     pub dirty_segments: Vec<u32>,
 }
@@ -365,7 +470,51 @@ pub struct ObjectWriter {
     flushed_bytes: u64,
     size_bytes: u64,
     dirty_segments: Vec<u32>,
+    /// Checksums of the check blocks of `extents`, flattened.
+    block_checksums: BlockChecksums,
+    /// Checksums of the reservation being filled.
+    summer: BlockSummer,
     finished: bool,
+}
+
+/// Cuts the bytes written into one extent into check blocks and checksums each.
+#[derive(Default)]
+struct BlockSummer {
+    checksums: Vec<u32>,
+    crc: Option<crc_fast::Digest>,
+    block_filled_bytes: u64,
+}
+
+impl BlockSummer {
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let room =
+                usize::try_from(CHECK_BLOCK_BYTES - self.block_filled_bytes).unwrap_or(usize::MAX);
+            let (now, rest) = data.split_at(room.min(data.len()));
+            self.crc
+                .get_or_insert_with(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi))
+                .update(now);
+            self.block_filled_bytes += now.len() as u64;
+            data = rest;
+            if self.block_filled_bytes == CHECK_BLOCK_BYTES {
+                self.close_block();
+            }
+        }
+    }
+
+    fn close_block(&mut self) {
+        if let Some(crc) = self.crc.take() {
+            let crc = u32::try_from(crc.finalize()).expect("a CRC32C fits in 32 bits");
+            self.checksums.push(crc);
+        }
+        self.block_filled_bytes = 0;
+    }
+
+    /// The checksums of the extent, its partial last block included; resets for the next.
+    fn finish(&mut self) -> Vec<u32> {
+        self.close_block();
+        std::mem::take(&mut self.checksums)
+    }
 }
 
 impl ObjectWriter {
@@ -418,6 +567,11 @@ impl ObjectWriter {
                 self.buf = Some(buf);
                 return Err(error);
             }
+            // Only object bytes are checksummed: the zero padding of the last block is not.
+            let logical_end = (position + count).min(logical);
+            if let Some(written) = buf.as_slice().get(position..logical_end) {
+                self.summer.feed(written);
+            }
             if !self.dirty_segments.contains(&reservation.segment_id) {
                 self.dirty_segments.push(reservation.segment_id);
             }
@@ -451,11 +605,13 @@ impl ObjectWriter {
             return;
         };
         let used = self.reservation_used_bytes;
+        let checksums = self.summer.finish();
         if used > 0 {
             self.extents.push(Extent {
                 length_bytes: used,
                 ..reservation
             });
+            self.block_checksums.extend(checksums);
         }
         let used_disk = round_up_to_block(used);
         if used_disk < reservation.length_bytes {
@@ -482,8 +638,10 @@ impl ObjectWriter {
             self.extents.iter().map(|e| e.length_bytes).sum::<u64>(),
             self.size_bytes
         );
+        assert!(checksums_cover(&self.extents, &self.block_checksums));
         Ok(WrittenData {
             extents: std::mem::take(&mut self.extents),
+            block_checksums: std::mem::take(&mut self.block_checksums),
             size_bytes: self.size_bytes,
             dirty_segments: std::mem::take(&mut self.dirty_segments),
         })
@@ -504,10 +662,19 @@ impl Drop for ObjectWriter {
 }
 
 /// Reads `[start, end)` of an object in block-aligned transfers of at most `IO_BUFFER_BYTES`.
+///
+/// When the object has block checksums, every transfer covers whole check blocks and each is
+/// verified before `next` returns any of its bytes: a damaged block is an error
+/// (`ShardError::DataCorrupt`), never data. Callers that have not sent a response head yet turn
+/// it into an error status; later ones cut the connection short.
 pub struct ObjectReader {
     partition: Rc<Partition>,
     _pin: ReadPin,
     extents: Vec<Extent>,
+    /// Flattened per extent (see `BlockChecksums`); empty: read unverified.
+    block_checksums: BlockChecksums,
+    /// Index in `block_checksums` of each extent's first check block.
+    first_block_of_extent: Vec<usize>,
     extent_index: usize,
     offset_in_extent_bytes: u64,
     remaining_bytes: u64,
@@ -530,19 +697,45 @@ impl ObjectReader {
             skip -= record.extents[extent_index].length_bytes;
             extent_index += 1;
         }
+        let mut first_block_of_extent = Vec::with_capacity(record.extents.len());
+        let mut blocks = 0usize;
+        for extent in &record.extents {
+            first_block_of_extent.push(blocks);
+            blocks += extent.check_block_count();
+        }
+        // `decode_extents_checked` rejects partial sets; a record built in memory must not
+        // carry one either.
+        assert!(
+            record.block_checksums.is_empty()
+                || checksums_cover(&record.extents, &record.block_checksums)
+        );
+        if record.block_checksums.is_empty() && !record.extents.is_empty() {
+            partition.count_integrity(|counters| counters.unverified_reads += 1);
+        }
         ObjectReader {
             partition: Rc::clone(partition),
             _pin: pin,
             extents: record.extents.clone(),
+            block_checksums: record.block_checksums.clone(),
+            first_block_of_extent,
             extent_index,
             offset_in_extent_bytes: skip,
             remaining_bytes: range.end - range.start,
         }
     }
 
-    /// A buffer size that fits this read without waste.
+    /// A buffer size that fits this read without waste, and always at least one whole check
+    /// block of every extent it touches.
     pub fn buffer_size_bytes(&self) -> usize {
-        let wanted = round_up_to_block(self.remaining_bytes + 4096);
+        let mut wanted = round_up_to_block(self.remaining_bytes + 4096);
+        if !self.block_checksums.is_empty() {
+            let largest_block = self.extents[self.extent_index.min(self.extents.len())..]
+                .iter()
+                .map(|extent| extent.disk_length_bytes().min(CHECK_BLOCK_BYTES))
+                .max()
+                .unwrap_or(0);
+            wanted = wanted.max(largest_block);
+        }
         usize::try_from(wanted)
             .unwrap_or(IO_BUFFER_BYTES)
             .clamp(4096, IO_BUFFER_BYTES)
@@ -569,15 +762,37 @@ impl ObjectReader {
                 buf,
             );
         };
+        let verified = !self.block_checksums.is_empty();
         let in_extent = extent.length_bytes - self.offset_in_extent_bytes;
         let wanted = in_extent.min(self.remaining_bytes);
-        let aligned_start = round_down_to_block(self.offset_in_extent_bytes);
-        let lead = self.offset_in_extent_bytes - aligned_start;
         let capacity = buf.capacity() as u64;
-        let read_length =
-            (round_up_to_block(self.offset_in_extent_bytes + wanted) - aligned_start).min(capacity);
+        let (aligned_start, read_length) = if verified {
+            // Whole check blocks only, as many as fit (at least one: see buffer_size_bytes).
+            let aligned_start = self.offset_in_extent_bytes / CHECK_BLOCK_BYTES * CHECK_BLOCK_BYTES;
+            let blocks_fitting = (capacity / CHECK_BLOCK_BYTES).max(1);
+            let read_length = (blocks_fitting * CHECK_BLOCK_BYTES)
+                .min(extent.disk_length_bytes() - aligned_start);
+            if read_length > capacity {
+                return (
+                    Err(ShardError::Io {
+                        context: "read segment",
+                        kind: std::io::ErrorKind::InvalidInput,
+                        message: "read buffer smaller than a check block".to_owned(),
+                    }),
+                    buf,
+                );
+            }
+            (aligned_start, read_length)
+        } else {
+            let aligned_start = round_down_to_block(self.offset_in_extent_bytes);
+            let read_length = (round_up_to_block(self.offset_in_extent_bytes + wanted)
+                - aligned_start)
+                .min(capacity);
+            (aligned_start, read_length)
+        };
+        let lead = self.offset_in_extent_bytes - aligned_start;
         let valid = wanted.min(read_length - lead);
-        let read_length = usize::try_from(read_length).unwrap_or(usize::MAX);
+        let read_length_usize = usize::try_from(read_length).unwrap_or(usize::MAX);
         let (result, buf) = self
             .partition
             .segments
@@ -585,10 +800,13 @@ impl ObjectReader {
                 extent.segment_id,
                 extent.offset_bytes + aligned_start,
                 buf,
-                read_length,
+                read_length_usize,
             )
             .await;
         if let Err(error) = result {
+            return (Err(error), buf);
+        }
+        if verified && let Err(error) = self.verify(&extent, aligned_start, read_length, &buf) {
             return (Err(error), buf);
         }
         self.offset_in_extent_bytes += valid;
@@ -600,5 +818,39 @@ impl ObjectReader {
         let lead = usize::try_from(lead).unwrap_or(0);
         let valid = usize::try_from(valid).unwrap_or(0);
         (Ok(Some(lead..lead + valid)), buf)
+    }
+
+    /// Checks every check block in `buf`, which holds `[aligned_start, +read_length)` of the
+    /// current extent (block-aligned, whole check blocks).
+    fn verify(
+        &self,
+        extent: &Extent,
+        aligned_start: u64,
+        read_length: u64,
+        buf: &AlignedBuf,
+    ) -> Result<(), ShardError> {
+        let first_block = self.first_block_of_extent[self.extent_index];
+        let mut block_start = aligned_start;
+        while block_start < aligned_start + read_length && block_start < extent.length_bytes {
+            let block_end = (block_start + CHECK_BLOCK_BYTES).min(extent.length_bytes);
+            let in_buf = usize::try_from(block_start - aligned_start).unwrap_or(usize::MAX)
+                ..usize::try_from(block_end - aligned_start).unwrap_or(usize::MAX);
+            let index = first_block
+                + usize::try_from(block_start / CHECK_BLOCK_BYTES).unwrap_or(usize::MAX);
+            let expected = self.block_checksums.get(index).copied();
+            let actual = buf.as_slice().get(in_buf).map(block_checksum);
+            if actual.is_none() || actual != expected {
+                self.partition
+                    .report_damage(extent, block_start, block_end - block_start);
+                return Err(ShardError::DataCorrupt {
+                    segment_id: extent.segment_id,
+                    offset_bytes: extent.offset_bytes + block_start,
+                });
+            }
+            self.partition
+                .count_integrity(|counters| counters.blocks_verified += 1);
+            block_start = block_end;
+        }
+        Ok(())
     }
 }

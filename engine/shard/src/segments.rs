@@ -96,6 +96,11 @@ fn fallocate(file: &std::fs::File, mode: i32, offset: u64, length: u64) -> std::
     }
 }
 
+/// Allocates `[offset, offset + length)` of a file (plain fallocate, mode 0).
+pub fn fallocate_file(file: &std::fs::File, offset: u64, length: u64) -> std::io::Result<()> {
+    fallocate(file, 0, offset, length)
+}
+
 /// Returns the range to the file system; reads of it return zeros. Used for freed extents.
 pub fn punch_hole(file: &std::fs::File, offset: u64, length: u64) -> std::io::Result<()> {
     fallocate(

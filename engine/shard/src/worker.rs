@@ -18,7 +18,26 @@ use std::path::PathBuf;
 use crate::error::ShardError;
 use crate::meta::{MetaOp, MetaOutcome, MetaWriter};
 use crate::record::Extent;
-use crate::segments::{punch_hole, segment_path};
+use crate::segments::{fallocate_file, punch_hole, segment_path};
+
+/// Size of each partition's reserve file: space held back so that metadata commits (deletes
+/// above all) still succeed when the file system is full. SQLite needs WAL pages to delete.
+pub const RESERVE_BYTES: u64 = 8 << 20;
+/// Name of the reserve file in the partition directory.
+pub const RESERVE_FILE_NAME: &str = "reserve";
+/// After the reserve was released, how often the worker tries to take the space back.
+const RESERVE_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Creates (or completes) the reserve file; fails with ENOSPC on a full file system.
+pub fn take_reserve(partition_dir: &std::path::Path) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(partition_dir.join(RESERVE_FILE_NAME))?;
+    fallocate_file(&file, 0, RESERVE_BYTES)?;
+    file.sync_all()
+}
 
 /// Most commit requests in one group commit; bounds the transaction and the reply fan-out.
 const BATCH_OPS_MAX: usize = 512;
@@ -37,6 +56,10 @@ pub enum WorkerJob {
     Punch {
         extents: Vec<Extent>,
     },
+    /// A check block failed verification: record it in the `damaged` table for repair.
+    RecordDamage {
+        damage: crate::meta::Damage,
+    },
     /// Answered once every job queued before it is done.
     Flush {
         reply: flume::Sender<()>,
@@ -52,6 +75,8 @@ pub struct Worker {
     poisoned: Option<ShardError>,
     /// Mirrors `poisoned` for the owning shard's readiness check (read only on /health/ready).
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// When the reserve file was given back to the file system (`None`: it is held).
+    reserve_released_at: Option<std::time::Instant>,
 }
 
 impl Worker {
@@ -66,6 +91,7 @@ impl Worker {
             segment_files: HashMap::new(),
             poisoned: None,
             writes_failed,
+            reserve_released_at: None,
         }
     }
 
@@ -88,6 +114,11 @@ impl Worker {
                         commits.push((*op, reply));
                     }
                     WorkerJob::Punch { extents } => punches.extend(extents),
+                    WorkerJob::RecordDamage { damage } => {
+                        if let Err(error) = self.writer.record_damage(damage) {
+                            tracing::error!(%error, "recording a damaged block failed");
+                        }
+                    }
                     WorkerJob::Flush { reply } => flushes.push(reply),
                 }
                 next = if commits.len() < BATCH_OPS_MAX {
@@ -129,11 +160,96 @@ impl Worker {
         let (ops, replies): (Vec<MetaOp>, Vec<CommitReply>) = commits.drain(..).unzip();
         let results = match &self.poisoned {
             Some(error) => ops.iter().map(|_| Err(error.clone())).collect(),
-            None => self.writer.apply_batch(&ops),
+            None => self.apply_with_reserve(ops),
         };
         for (result, reply) in results.into_iter().zip(replies) {
             // The requester may have gone (connection closed); the commit stands regardless.
             let _ = reply.send(result);
+        }
+    }
+
+    /// Applies the batch; ops that failed for lack of space are retried once after the
+    /// reserve file is released, so that deletes (which give space back) work on a full disk.
+    fn apply_with_reserve(&mut self, ops: Vec<MetaOp>) -> Vec<Result<MetaOutcome, ShardError>> {
+        let mut results = self.writer.apply_batch(&ops);
+        let full = |result: &Result<MetaOutcome, ShardError>| {
+            matches!(result, Err(ShardError::StorageFull))
+        };
+        if !results.iter().any(full) {
+            self.retake_reserve();
+            return results;
+        }
+        // Only operations that give space back may use the reserve; a write that would eat it
+        // would leave the disk full with nothing left to delete with.
+        let frees_space = |op: &MetaOp| {
+            matches!(
+                op,
+                MetaOp::DeleteObject { .. }
+                    | MetaOp::AbortUpload { .. }
+                    | MetaOp::PurgeBucket { .. }
+                    | MetaOp::DeleteBucket { .. }
+            )
+        };
+        let retry_wanted = ops
+            .iter()
+            .zip(&results)
+            .any(|(op, result)| full(result) && frees_space(op));
+        if !retry_wanted || !self.release_reserve() {
+            return results;
+        }
+        let (retry_indices, retry_ops): (Vec<usize>, Vec<MetaOp>) = ops
+            .into_iter()
+            .enumerate()
+            .filter(|(index, op)| full(&results[*index]) && frees_space(op))
+            .unzip();
+        let retried = self.writer.apply_batch(&retry_ops);
+        for (index, result) in retry_indices.into_iter().zip(retried) {
+            results[index] = result;
+        }
+        results
+    }
+
+    /// Gives the reserve file's space back; false when it was already released.
+    fn release_reserve(&mut self) -> bool {
+        if self.reserve_released_at.is_some() {
+            return false;
+        }
+        self.reserve_released_at = Some(std::time::Instant::now());
+        let Some(partition_dir) = self.segments_dir.parent() else {
+            return false;
+        };
+        match std::fs::remove_file(partition_dir.join(RESERVE_FILE_NAME)) {
+            Ok(()) => {
+                tracing::warn!(
+                    dir = %partition_dir.display(),
+                    "file system full: released the metadata reserve so deletes keep working"
+                );
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, "file system full and no metadata reserve to release");
+                false
+            }
+        }
+    }
+
+    /// Takes the reserve back once space has returned (tried at most every few seconds).
+    fn retake_reserve(&mut self) {
+        let Some(released_at) = self.reserve_released_at else {
+            return;
+        };
+        if released_at.elapsed() < RESERVE_RETRY_INTERVAL {
+            return;
+        }
+        let Some(partition_dir) = self.segments_dir.parent() else {
+            return;
+        };
+        match take_reserve(partition_dir) {
+            Ok(()) => {
+                tracing::info!(dir = %partition_dir.display(), "metadata reserve restored");
+                self.reserve_released_at = None;
+            }
+            Err(_) => self.reserve_released_at = Some(std::time::Instant::now()),
         }
     }
 

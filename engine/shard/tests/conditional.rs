@@ -104,6 +104,7 @@ fn complete_upload_checks_its_condition_and_keeps_the_upload_on_failure() {
         etag: "00".repeat(16),
         last_modified_ms: 1,
         extents: vec![],
+        block_checksums: vec![],
         checksum: None,
     };
     let complete = |condition| {

@@ -4,7 +4,10 @@
 
 use rusqlite::{Connection, params};
 use shard::meta::{MetaOp, MetaReader, MetaWriter, PartRecord};
-use shard::record::{encode_extents, encode_headers, encode_sizes};
+use shard::record::{encode_headers, encode_sizes};
+
+/// An empty extent list in encoding version 1 (no block checksums), as version 1 wrote it.
+const V1_EMPTY_EXTENTS: [u8; 5] = [1, 0, 0, 0, 0];
 
 /// Schema version 1 exactly as released (a frozen copy: that text never changes).
 const SCHEMA_V1: &str = "
@@ -53,7 +56,7 @@ fn write_v1(dir: &std::path::Path) {
             "INSERT INTO objects VALUES ('b', CAST('k' AS BLOB), 11, 'e', 5, ?1, ?2, ?3)",
             params![
                 encode_headers(&headers),
-                encode_extents(&[]),
+                V1_EMPTY_EXTENTS.to_vec(),
                 encode_sizes(&[])
             ],
         )
@@ -67,7 +70,7 @@ fn write_v1(dir: &std::path::Path) {
     connection
         .execute(
             "INSERT INTO parts VALUES ('u1', 1, 3, 'ab', 8, ?1)",
-            params![encode_extents(&[])],
+            params![V1_EMPTY_EXTENTS.to_vec()],
         )
         .unwrap();
     connection
@@ -115,6 +118,7 @@ fn schema_1_rows_read_back_after_migration() {
                 etag: "cd".into(),
                 last_modified_ms: 9,
                 extents: vec![],
+                block_checksums: vec![],
                 checksum: Some(("CRC32".into(), "AAAAAA==".into())),
             },
         },

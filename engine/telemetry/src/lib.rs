@@ -284,11 +284,42 @@ impl ShardMetrics {
     }
 }
 
+/// Data integrity counters of a shard's partitions (block checksums and the scrubber).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageCounters {
+    /// Check blocks whose bytes failed their checksum, found by any read.
+    pub checksum_errors: u64,
+    /// Check blocks verified by any read.
+    pub blocks_verified: u64,
+    /// Objects read that were written before block checksums existed.
+    pub unverified_reads: u64,
+    /// Finished scrub passes over a partition.
+    pub scrub_passes: u64,
+    /// Objects and bytes the scrubber read.
+    pub scrub_objects: u64,
+    pub scrub_bytes: u64,
+    /// Objects the scrubber found damaged.
+    pub scrub_damaged_objects: u64,
+}
+
+impl StorageCounters {
+    pub fn add(&mut self, other: &StorageCounters) {
+        self.checksum_errors += other.checksum_errors;
+        self.blocks_verified += other.blocks_verified;
+        self.unverified_reads += other.unverified_reads;
+        self.scrub_passes += other.scrub_passes;
+        self.scrub_objects += other.scrub_objects;
+        self.scrub_bytes += other.scrub_bytes;
+        self.scrub_damaged_objects += other.scrub_damaged_objects;
+    }
+}
+
 /// What a shard reports at scrape time: a copy of its counters plus its own gauges.
 #[derive(Clone, Debug)]
 pub struct MetricsSnapshot {
     pub shard_id: u32,
     pub metrics: ShardMetrics,
+    pub storage: StorageCounters,
     pub requests_in_flight: u64,
     pub io_uring: bool,
 }
@@ -759,6 +790,58 @@ fn system_families(gauges: &ServerGauges) -> Vec<MetricFamily> {
     families
 }
 
+fn storage_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
+    let mut total = StorageCounters::default();
+    for snapshot in snapshots {
+        total.add(&snapshot.storage);
+    }
+    let one = |name: &str, help: &str, value: u64| {
+        family(
+            name,
+            help,
+            MetricType::COUNTER,
+            vec![counter(Vec::new(), as_f64(value))],
+        )
+    };
+    vec![
+        one(
+            "maxiofs_storage_checksum_errors_total",
+            "Stored blocks that failed their checksum (never served; see the damaged table).",
+            total.checksum_errors,
+        ),
+        one(
+            "maxiofs_storage_blocks_verified_total",
+            "Stored blocks whose checksum was verified by a read or a scrub.",
+            total.blocks_verified,
+        ),
+        one(
+            "maxiofs_storage_unverified_reads_total",
+            "Objects read that were written before block checksums existed.",
+            total.unverified_reads,
+        ),
+        one(
+            "maxiofs_scrub_passes_total",
+            "Finished scrub passes over a partition.",
+            total.scrub_passes,
+        ),
+        one(
+            "maxiofs_scrub_objects_total",
+            "Objects read by the scrubber.",
+            total.scrub_objects,
+        ),
+        one(
+            "maxiofs_scrub_bytes_total",
+            "Object bytes read and verified by the scrubber.",
+            total.scrub_bytes,
+        ),
+        one(
+            "maxiofs_scrub_damaged_objects_total",
+            "Objects in which the scrubber found a damaged block.",
+            total.scrub_damaged_objects,
+        ),
+    ]
+}
+
 /// Merges every shard's snapshot and renders the Prometheus text exposition.
 pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
     let mut merged = ShardMetrics::default();
@@ -785,6 +868,7 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
             as_f64(u64::try_from(snapshots.len()).unwrap_or(u64::MAX)),
         )],
     ));
+    families.extend(storage_families(snapshots));
     families.push(family(
         "maxiofs_buckets_total",
         "Buckets in the catalogue.",

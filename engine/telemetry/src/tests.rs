@@ -26,6 +26,7 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
     MetricsSnapshot {
         shard_id,
         metrics,
+        storage: StorageCounters::default(),
         requests_in_flight: 0,
         io_uring: true,
     }
@@ -138,4 +139,18 @@ fn a_fresh_server_renders_every_family_that_has_samples() {
     assert!(text.contains("maxiofs_buckets_total 3"), "{text}");
     assert!(text.contains("maxiofs_shards_total 2"), "{text}");
     assert!(text.contains("maxiofs_shards_serving 1"), "{text}");
+}
+
+#[test]
+fn storage_counters_add_up_across_shards() {
+    let mut first = snapshot(0, ShardMetrics::default());
+    first.storage.checksum_errors = 2;
+    first.storage.scrub_bytes = 100;
+    let mut second = snapshot(1, ShardMetrics::default());
+    second.storage.checksum_errors = 1;
+    second.storage.scrub_passes = 4;
+    let text = render(&[first, second], &now());
+    assert!(text.contains("maxiofs_storage_checksum_errors_total 3"));
+    assert!(text.contains("maxiofs_scrub_bytes_total 100"));
+    assert!(text.contains("maxiofs_scrub_passes_total 4"));
 }

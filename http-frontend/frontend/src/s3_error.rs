@@ -38,6 +38,12 @@ pub fn from_shard(error: &ShardError) -> S3Error {
             S3ErrorCode::ServiceUnavailable,
             "The server is shutting down; retry.",
         ),
+        // The shard has logged, counted and recorded the damaged block; the client gets a
+        // retryable 500 and never the bytes.
+        ShardError::DataCorrupt { .. } => S3Error::with_message(
+            S3ErrorCode::InternalError,
+            "The stored object failed its integrity check and cannot be served.",
+        ),
         ShardError::Io { .. } | ShardError::Metadata(_) | ShardError::CorruptRecord(_) => {
             tracing::error!(%error, "internal storage error");
             S3Error::new(S3ErrorCode::InternalError)

@@ -357,6 +357,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         last_modified_ms,
         headers,
         extents: written.extents.clone(),
+        block_checksums: written.block_checksums.clone(),
         tags,
         ..ObjectRecord::default()
     };
@@ -403,6 +404,7 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
         etag: etag.clone(),
         last_modified_ms,
         extents: written.extents.clone(),
+        block_checksums: written.block_checksums.clone(),
         checksum: checksum
             .clone()
             .map(|(algorithm, value)| (algorithm.name().to_owned(), value)),

@@ -141,6 +141,7 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         etag: etag.clone(),
         last_modified_ms: now_ms(),
         extents: written.extents.clone(),
+        block_checksums: written.block_checksums.clone(),
         checksum: summary
             .checksum
             .as_ref()

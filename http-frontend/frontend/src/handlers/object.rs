@@ -109,6 +109,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         last_modified_ms: now_ms(),
         headers,
         extents: written.extents.clone(),
+        block_checksums: written.block_checksums.clone(),
         part_sizes_bytes: Vec::new(),
         tags,
         part_checksums: Vec::new(),

@@ -305,6 +305,7 @@ async fn store_file(
         last_modified_ms: now_ms(),
         headers: stored_headers(upload)?,
         extents: written.extents.clone(),
+        block_checksums: written.block_checksums.clone(),
         part_sizes_bytes: Vec::new(),
         tags: Vec::new(),
         part_checksums: Vec::new(),
