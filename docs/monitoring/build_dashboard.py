@@ -181,6 +181,43 @@ PANELS = [
 ]
 
 
+PANELS += [
+    row("Storage integrity"),
+    panel(
+        "stat",
+        "Checksum mismatches (range)",
+        [(f"sum(increase({s('maxiofs_storage_checksum_errors_total')}[$__range]))", "")],
+        "short",
+        6,
+        6,
+    ),
+    panel(
+        "stat",
+        "Damaged objects found by the scrubber (range)",
+        [(f"sum(increase({s('maxiofs_scrub_damaged_objects_total')}[$__range]))", "")],
+        "short",
+        6,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Blocks verified per second (reads)",
+        [(f"sum(rate({s('maxiofs_storage_blocks_verified_total')}[$__rate_interval]))", "blocks/s")],
+        "short",
+        6,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Scrubber bytes per second",
+        [(f"sum(rate({s('maxiofs_scrub_bytes_total')}[$__rate_interval]))", "scrubbed")],
+        "Bps",
+        6,
+        6,
+    ),
+]
+
+
 def layout(panels):
     """Grafana grid positions: panels flow left to right, 24 columns wide."""
     x = y = row_height = 0
