@@ -6,7 +6,9 @@
 //! IO and knows nothing about engine errors.
 //!
 //! Naming rule: every variant is spelled exactly as the code it puts on the wire, so
-//! `S3ErrorCode::NoSuchKey.as_str() == "NoSuchKey"` for every variant. Two codes are not AWS's:
+//! `S3ErrorCode::NoSuchKey.as_str() == "NoSuchKey"`, except codes that are not identifiers,
+//! which give their wire name (`KmsNotFoundException = "KMS.NotFoundException"`). Two codes are
+//! not AWS's:
 //! - `XMinioStorageFull` (507) for a full disk: AWS never runs out of space, so it has no code;
 //!   `MinIO`'s name is what self-hosted S3 tooling already knows, and 507 is the status
 //!   BAD-INPUTS.md §3 asks us to keep.
@@ -19,8 +21,19 @@
 
 use std::fmt::Write as _;
 
+/// The `<Code>` of a variant: its name, or the wire name given after `=` for the few codes
+/// that are not Rust identifiers (`KMS.NotFoundException`).
+macro_rules! wire_name {
+    ($variant:ident) => {
+        stringify!($variant)
+    };
+    ($variant:ident, $wire:literal) => {
+        $wire
+    };
+}
+
 macro_rules! s3_error_codes {
-    ($( $(#[$doc:meta])* $variant:ident => $status:literal, $message:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident $(= $wire:literal)? => $status:literal, $message:literal; )*) => {
         /// One S3 error code, spelled as it appears in `<Code>`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum S3ErrorCode {
@@ -31,10 +44,10 @@ macro_rules! s3_error_codes {
             /// Every code, in declaration order (for tables, metrics and tests).
             pub const ALL: &'static [S3ErrorCode] = &[ $( S3ErrorCode::$variant, )* ];
 
-            /// The `<Code>` value, identical to the variant name.
+            /// The `<Code>` value: the variant name, or its wire name where one is given.
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $( S3ErrorCode::$variant => stringify!($variant), )*
+                    $( S3ErrorCode::$variant => wire_name!($variant $(, $wire)?), )*
                 }
             }
 
@@ -110,6 +123,8 @@ s3_error_codes! {
         specified in the policy document.";
     InvalidRange => 416, "The requested range is not satisfiable.";
     InvalidRequest => 400, "Invalid Request";
+    /// SSE-KMS with a key this server cannot use (it has no KMS): refused, never plaintext.
+    KmsNotFoundException = "KMS.NotFoundException" => 400, "Invalid keyId";
     InvalidStorageClass => 400, "The storage class that you specified is not valid.";
     InvalidTag => 400, "The tag provided was not a valid tag.";
     InvalidToken => 400, "The provided token is malformed or otherwise not valid.";

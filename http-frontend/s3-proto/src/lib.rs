@@ -6,5 +6,6 @@ pub mod post_policy;
 pub mod router;
 pub mod sigv2;
 pub mod sigv4;
+pub mod sse;
 pub mod time_format;
 pub mod xml;

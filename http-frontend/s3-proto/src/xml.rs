@@ -21,6 +21,7 @@
 mod attributes;
 mod bucket;
 mod delete;
+mod encryption;
 mod list;
 mod multipart;
 mod reader;
@@ -36,6 +37,7 @@ pub use bucket::{
 pub use delete::{
     DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,
 };
+pub use encryption::{BucketEncryption, bucket_encryption_xml, parse_bucket_encryption};
 pub use list::{
     Bucket, CommonPrefix, ListAllMyBucketsResult, ListObjectsV1Result, ListObjectsV2Result, Object,
     Owner,
