@@ -11,7 +11,12 @@ use shard::aligned::AlignedBuf;
 use shard::meta::{MetaOp, WriteCondition};
 use shard::{ObjectReader, ObjectRecord, Partition};
 
-fn runtime() -> monoio::Runtime<monoio::FusionDriver> {
+type Runtime = monoio::FusionRuntime<
+    monoio::time::TimeDriver<monoio::IoUringDriver>,
+    monoio::time::TimeDriver<monoio::LegacyDriver>,
+>;
+
+fn runtime() -> Runtime {
     monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
         .enable_timer()
         .build()

@@ -93,18 +93,18 @@ fn chunked(c: &mut Criterion) {
                     let mut decoder =
                         AwsChunkedDecoder::new(ChunkedSigning::Signed(chain), None, None);
                     let mut input: &[u8] = body;
-                    let mut decoded = 0;
+                    let mut decoded_bytes = 0;
                     loop {
                         match decoder.decode(input).expect("valid body") {
                             ChunkedStep::Data { data, consumed } => {
-                                decoded += data.len();
+                                decoded_bytes += data.len();
                                 input = &input[consumed..];
                             }
                             ChunkedStep::NeedMore { consumed } => input = &input[consumed..],
                             ChunkedStep::Done { .. } => break,
                         }
                     }
-                    assert_eq!(decoded, data.len());
+                    assert_eq!(decoded_bytes, data.len());
                 });
             },
         );

@@ -2,6 +2,8 @@
 //! keys (plain and url-encoded), decoding a CompleteMultipartUpload of 1,000 parts and a
 //! DeleteObjects request of 1,000 keys.
 
+use std::fmt::Write as _;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use s3_proto::xml::{
     EncodingType, ListObjectsV2Result, Object, parse_complete_multipart_upload, parse_delete,
@@ -21,7 +23,7 @@ fn listing(count: usize, encoding: Option<EncodingType>) -> ListObjectsV2Result 
         contents: (0..count)
             .map(|index| Object {
                 key: format!("k/photos/2026/{index:08} copy.jpg"),
-                last_modified_ms: 1_764_000_000_000 + index as i64,
+                last_modified_ms: 1_764_000_000_000 + i64::try_from(index).expect("small index"),
                 etag: "9b2cf535f27731c974343645a3985328".into(),
                 size_bytes: 4096,
                 storage_class: "STANDARD".into(),
@@ -49,10 +51,11 @@ fn decode(c: &mut Criterion) {
     let mut complete =
         String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
     for number in 1..=1000 {
-        complete.push_str(&format!(
+        let _ = write!(
+            complete,
             "<Part><PartNumber>{number}</PartNumber>\
              <ETag>\"9b2cf535f27731c974343645a3985328\"</ETag></Part>"
-        ));
+        );
     }
     complete.push_str("</CompleteMultipartUpload>");
     group.bench_function("CompleteMultipartUpload, 1000 parts", |b| {
@@ -63,7 +66,7 @@ fn decode(c: &mut Criterion) {
     });
     let mut delete = String::from("<Delete><Quiet>true</Quiet>");
     for index in 0..1000 {
-        delete.push_str(&format!("<Object><Key>k/{index:08}</Key></Object>"));
+        let _ = write!(delete, "<Object><Key>k/{index:08}</Key></Object>");
     }
     delete.push_str("</Delete>");
     group.bench_function("DeleteObjects, 1000 keys", |b| {

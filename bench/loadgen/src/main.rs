@@ -33,7 +33,7 @@ use workload::{Mix, Op, Phase, Plan, Stats, empty_stats, prepare, random_payload
 /// Most connections (threads) one run opens.
 const CONNECTIONS_MAX: usize = 1024;
 /// Longest measured phase.
-const DURATION_MAX: Duration = Duration::from_secs(3600);
+const DURATION_MAX: Duration = Duration::from_hours(1);
 /// Largest object size (the S3 single-PUT limit is 5 GiB; more than RAM is no benchmark).
 const SIZE_BYTES_MAX: u64 = 1 << 30;
 
@@ -464,7 +464,7 @@ mod tests {
         assert!(parse_size("1PB").is_err());
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_mins(2)));
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("2h").is_err());
     }

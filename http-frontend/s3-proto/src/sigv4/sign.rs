@@ -269,8 +269,10 @@ mod tests {
                 raw_query: query,
                 headers: &headers,
             };
-            let signed = "host;x-amz-content-sha256;x-amz-date";
-            let authorization = signer.authorization(&req, signed, &date, payload).unwrap();
+            let signed_headers = "host;x-amz-content-sha256;x-amz-date";
+            let authorization = signer
+                .authorization(&req, signed_headers, &date, payload)
+                .unwrap();
             headers.push(("authorization", authorization.as_bytes()));
             let outcome = verify(method, path, query, &headers, now);
             let Authenticated::Signed {
@@ -304,12 +306,12 @@ mod tests {
             raw_query: "",
             headers: &headers,
         };
-        let signed = "host;x-amz-content-sha256;x-amz-date";
+        let signed_headers = "host;x-amz-content-sha256;x-amz-date";
         let seed = signer
-            .signature(&req, signed, &date, STREAMING_SIGNED_PAYLOAD)
+            .signature(&req, signed_headers, &date, STREAMING_SIGNED_PAYLOAD)
             .unwrap();
         let authorization = signer
-            .authorization(&req, signed, &date, STREAMING_SIGNED_PAYLOAD)
+            .authorization(&req, signed_headers, &date, STREAMING_SIGNED_PAYLOAD)
             .unwrap();
         headers.push(("authorization", authorization.as_bytes()));
         let Authenticated::Signed {
@@ -340,7 +342,7 @@ mod tests {
         };
         assert!(
             signer
-                .signature(&req, signed, &next_day, UNSIGNED_PAYLOAD)
+                .signature(&req, signed_headers, &next_day, UNSIGNED_PAYLOAD)
                 .is_err()
         );
     }
