@@ -159,12 +159,16 @@ impl Client {
         )
     }
 
-    /// Creates the bucket; an existing bucket we own is fine.
+    /// Creates the bucket; an existing one is fine (s3s-fs answers BucketAlreadyExists even
+    /// to its owner).
     pub fn create_bucket(&mut self) -> io::Result<()> {
         let path = format!("/{}", self.target.bucket);
         let response = self.send("PUT", &path, "", b"", true)?;
         let body = String::from_utf8_lossy(&self.kept);
-        if response.status == 200 || body.contains("BucketAlreadyOwnedByYou") {
+        if response.status == 200
+            || body.contains("BucketAlreadyOwnedByYou")
+            || body.contains("BucketAlreadyExists")
+        {
             Ok(())
         } else {
             Err(io::Error::other(format!(
