@@ -5,7 +5,8 @@
 #   scripts/test.sh                 everything
 #   scripts/test.sh -k multipart    extra arguments go to pytest
 #
-# Env: SKIP_LINT=1 skips fmt/clippy; SKIP_COMPAT=1 skips the Python suite;
+# Env: SKIP_LINT=1 skips fmt/clippy; SKIP_COMPAT=1 skips the Python suite and the k6 smoke;
+#      SKIP_K6=1 skips only the k6 smoke; SKIP_BENCH=1 skips compiling the benchmarks;
 #      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test.
 set -euo pipefail
 
@@ -33,6 +34,12 @@ else
     cargo test --workspace
 fi
 
+if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
+    # Benchmarks are compiled, never run, here: timings are not assertions.
+    step "cargo bench --no-run"
+    cargo bench -p bench --no-run
+fi
+
 if [[ "${SKIP_COMPAT:-0}" == 1 ]]; then
     exit 0
 fi
@@ -51,3 +58,9 @@ fi
 export MAXIOFS_BIN="${MAXIOFS_BIN:-$repo/target/debug/maxiofs}"
 export PATH="$venv/bin:$PATH"
 "$venv/bin/python" -m pytest tests/compat -q "$@"
+
+if [[ "${SKIP_K6:-0}" != 1 ]]; then
+    # 10 s of the mixed k6 scenario against the server, with the SLO thresholds.
+    step "k6 smoke"
+    k6/smoke.sh
+fi

@@ -10,6 +10,7 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::cell::RefCell;
 use std::ptr::NonNull;
 
 /// The alignment and granularity of every O_DIRECT transfer.
@@ -27,6 +28,30 @@ pub const fn round_down_to_block(value: u64) -> u64 {
     value / block * block
 }
 
+/// Buffers of exactly this size (the 1 MiB IO buffer of PUT and GET) are recycled per thread:
+/// a fresh 1 MiB allocation is an mmap, 256 page faults with zeroing, and an munmap, about 8 %
+/// of a 1 MiB PUT's CPU (perf).
+pub const POOLED_BUFFER_BYTES: usize = 1 << 20;
+/// Recycled buffers kept per thread (16 MiB).
+const POOLED_BUFFER_COUNT_MAX: usize = 16;
+
+/// Allocations of `POOLED_BUFFER_BYTES` waiting for reuse; freed when the thread exits.
+struct Pool(Vec<NonNull<u8>>);
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        for ptr in self.0.drain(..) {
+            // SAFETY: every pooled pointer was allocated with the pooled layout and is owned
+            // by the pool alone.
+            unsafe { dealloc(ptr.as_ptr(), AlignedBuf::layout(POOLED_BUFFER_BYTES)) }
+        }
+    }
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool(Vec::new())) };
+}
+
 pub struct AlignedBuf {
     ptr: NonNull<u8>,
     capacity: usize,
@@ -39,11 +64,23 @@ pub struct AlignedBuf {
 unsafe impl Send for AlignedBuf {}
 
 impl AlignedBuf {
-    /// Allocates a zeroed buffer of `capacity` bytes; `capacity` must be a non-zero multiple of
-    /// the block size.
+    /// Allocates a buffer of `capacity` bytes, zeroed, or recycled (initialised, old contents)
+    /// for the pooled size; `capacity` must be a non-zero multiple of the block size.
     pub fn new(capacity: usize) -> AlignedBuf {
         assert!(capacity > 0);
         assert!(capacity.is_multiple_of(BLOCK_SIZE_BYTES));
+        if capacity == POOLED_BUFFER_BYTES
+            && let Some(ptr) = POOL
+                .try_with(|pool| pool.borrow_mut().0.pop())
+                .ok()
+                .flatten()
+        {
+            return AlignedBuf {
+                ptr,
+                capacity,
+                len: 0,
+            };
+        }
         let layout = Self::layout(capacity);
         // SAFETY: the layout has a non-zero size (asserted above).
         let raw = unsafe { alloc_zeroed(layout) };
@@ -109,7 +146,8 @@ impl AlignedBuf {
     }
 
     pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: `len <= capacity` bytes of the allocation are initialised (it was zeroed).
+        // SAFETY: `len <= capacity` bytes of the allocation are initialised (zeroed when first
+        // allocated; a recycled buffer keeps its old, initialised bytes).
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
@@ -119,13 +157,30 @@ impl AlignedBuf {
     }
 
     fn as_full_mut(&mut self) -> &mut [u8] {
-        // SAFETY: the whole allocation is initialised (zeroed at allocation) and exclusively ours.
+        // SAFETY: the whole allocation is initialised (zeroed at first allocation, recycled
+        // buffers keep initialised bytes) and exclusively ours.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.capacity) }
     }
 }
 
 impl Drop for AlignedBuf {
     fn drop(&mut self) {
+        if self.capacity == POOLED_BUFFER_BYTES {
+            let ptr = self.ptr;
+            let kept = POOL
+                .try_with(|pool| {
+                    let mut pool = pool.borrow_mut();
+                    let keep = pool.0.len() < POOLED_BUFFER_COUNT_MAX;
+                    if keep {
+                        pool.0.push(ptr);
+                    }
+                    keep
+                })
+                .unwrap_or(false);
+            if kept {
+                return;
+            }
+        }
         // SAFETY: allocated in `new` with exactly this layout.
         unsafe { dealloc(self.ptr.as_ptr(), Self::layout(self.capacity)) }
     }
@@ -162,6 +217,29 @@ unsafe impl monoio::buf::IoBufMut for AlignedBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_buffers_are_recycled_per_thread_and_bounded() {
+        let first = AlignedBuf::new(POOLED_BUFFER_BYTES);
+        let address = first.ptr;
+        drop(first);
+        let mut again = AlignedBuf::new(POOLED_BUFFER_BYTES);
+        assert_eq!(again.ptr, address);
+        assert!(again.is_empty());
+        assert_eq!(again.extend_from_slice(&[1; 10]), 10);
+        again.pad_to_block();
+        assert_eq!(
+            &again.as_slice()[10..BLOCK_SIZE_BYTES],
+            &[0; BLOCK_SIZE_BYTES - 10]
+        );
+        let many: Vec<AlignedBuf> = (0..POOLED_BUFFER_COUNT_MAX + 4)
+            .map(|_| AlignedBuf::new(POOLED_BUFFER_BYTES))
+            .collect();
+        drop(many);
+        drop(again);
+        let pooled = POOL.with(|pool| pool.borrow().0.len());
+        assert_eq!(pooled, POOLED_BUFFER_COUNT_MAX);
+    }
 
     #[test]
     fn buffer_is_aligned_and_pads_to_block() {

@@ -288,6 +288,7 @@ impl Partition {
         if extents.is_empty() {
             return;
         }
+        self.segments.forget(&extents);
         {
             let mut epochs = self.epochs.borrow_mut();
             let epoch = epochs.current;

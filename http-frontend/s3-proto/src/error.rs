@@ -33,7 +33,9 @@ macro_rules! wire_name {
 }
 
 macro_rules! s3_error_codes {
-    ($( $(#[$doc:meta])* $variant:ident $(= $wire:literal)? => $status:literal, $message:literal; )*) => {
+    ($(
+        $(#[$doc:meta])* $variant:ident $(= $wire:literal)? => $status:literal, $message:literal;
+    )*) => {
         /// One S3 error code, spelled as it appears in `<Code>`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum S3ErrorCode {

@@ -15,6 +15,7 @@
 //! uppercase), except that an encoded slash stays `%2F`, so `/bkt/a%2Fb` and `/bkt/a/b` differ.
 
 mod canonical;
+pub mod sign;
 #[cfg(test)]
 pub(crate) mod tests;
 

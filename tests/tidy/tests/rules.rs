@@ -24,6 +24,9 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ),
     ("it", &["*"]),
     ("tidy", &["*"]),
+    // Benchmarks and the load generator (bench/, bench/loadgen): tools, like tests.
+    ("bench", &["*"]),
+    ("loadgen", &["*"]),
 ];
 
 #[test]

@@ -1,0 +1,110 @@
+//! The shard's put and get path on a temp dir, on the real monoio runtime (io_uring, or epoll
+//! where io_uring is blocked): write a body into segment extents with O_DIRECT, group-commit it
+//! (fdatasync + SQLite), look it up and read it back. Durable writes: what is measured is
+//! mostly this disk's fdatasync latency for PUT, and the read path's CPU for GET.
+
+use std::rc::Rc;
+
+use bench::random_bytes;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use shard::aligned::AlignedBuf;
+use shard::meta::{MetaOp, WriteCondition};
+use shard::{ObjectReader, ObjectRecord, Partition};
+
+type Runtime = monoio::FusionRuntime<
+    monoio::time::TimeDriver<monoio::IoUringDriver>,
+    monoio::time::TimeDriver<monoio::LegacyDriver>,
+>;
+
+fn runtime() -> Runtime {
+    monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+        .enable_timer()
+        .build()
+        .expect("monoio runtime")
+}
+
+async fn put(partition: &Rc<Partition>, key: &str, body: &[u8]) {
+    let mut writer = partition.writer(Some(body.len() as u64));
+    for piece in body.chunks(256 * 1024) {
+        writer.write(piece).await.expect("write");
+    }
+    let written = writer.finish().await.expect("finish");
+    let record = ObjectRecord {
+        size_bytes: written.size_bytes,
+        etag: "9b2cf535f27731c974343645a3985328".into(),
+        last_modified_ms: 1,
+        extents: written.extents,
+        ..Default::default()
+    };
+    partition
+        .commit_and_release(
+            MetaOp::PutObject {
+                bucket: "bench".into(),
+                key: key.into(),
+                record,
+                condition: WriteCondition::default(),
+            },
+            written.dirty_segments,
+        )
+        .await
+        .expect("commit");
+}
+
+async fn get(partition: &Rc<Partition>, key: &str, buf: AlignedBuf) -> (usize, AlignedBuf) {
+    let (record, pin) = partition
+        .lookup_pinned("bench", key)
+        .expect("lookup")
+        .expect("present");
+    let size = record.size_bytes;
+    let mut reader = ObjectReader::new(partition, &record, pin, 0..size);
+    let mut buf = buf;
+    let mut total = 0;
+    loop {
+        let (result, returned) = reader.next(buf).await;
+        buf = returned;
+        match result.expect("read") {
+            Some(valid) => total += valid.len(),
+            None => return (total, buf),
+        }
+    }
+}
+
+fn shard_io(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut runtime = runtime();
+    let partition = runtime.block_on(async {
+        let (partition, _) = Partition::open(dir.path(), 0).expect("open partition");
+        partition
+    });
+    let mut group = c.benchmark_group("shard_io");
+    // Durable PUTs are paced by fdatasync: few samples keep the run short.
+    group.sample_size(20);
+    for size in [4096_usize, 1 << 20] {
+        let body = random_bytes(size, 5);
+        group.throughput(Throughput::Bytes(size as u64));
+        let mut counter = 0_u64;
+        group.bench_function(BenchmarkId::new("put durable", size), |b| {
+            b.iter(|| {
+                counter += 1;
+                let key = format!("put/{size}/{}", counter % 64);
+                runtime.block_on(put(&partition, &key, &body));
+            });
+        });
+        let key = format!("get/{size}");
+        runtime.block_on(put(&partition, &key, &body));
+        let mut buf = Some(AlignedBuf::new(size.next_multiple_of(4096) + 4096));
+        group.bench_function(BenchmarkId::new("get", size), |b| {
+            b.iter(|| {
+                let taken = buf.take().expect("buffer returned");
+                let (read, returned) = runtime.block_on(get(&partition, &key, taken));
+                assert_eq!(read, size);
+                buf = Some(returned);
+            });
+        });
+    }
+    group.finish();
+    drop(partition);
+}
+
+criterion_group!(benches, shard_io);
+criterion_main!(benches);
