@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::{App, now_seconds, rfc3339};
-use crate::authz::{Actor, Target, parse_role, role_name};
+use crate::authz::{Actor, Target, UserScope, parse_role, role_name};
 use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, Shared};
 use crate::secrets;
 use crate::settings;
@@ -84,15 +84,30 @@ fn target(user: &User) -> Target<'_> {
     }
 }
 
-/// An optional quota in a request body: absent (keep), `null` (unlimited) or a count.
-fn quota_field(body: &Value, name: &str) -> ApiResult<Option<Option<i64>>> {
+/// A quota field of a request body.
+enum QuotaField {
+    Absent,
+    /// `null` (unlimited) or a count.
+    Set(Option<i64>),
+}
+
+impl QuotaField {
+    fn or(self, current: Option<i64>) -> Option<i64> {
+        match self {
+            Self::Absent => current,
+            Self::Set(value) => value,
+        }
+    }
+}
+
+fn quota_field(body: &Value, name: &str) -> ApiResult<QuotaField> {
     match body.get(name) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
+        None => Ok(QuotaField::Absent),
+        Some(Value::Null) => Ok(QuotaField::Set(None)),
         Some(value) => value
             .as_i64()
             .filter(|number| *number >= 0)
-            .map(|number| Some(Some(number)))
+            .map(|number| QuotaField::Set(Some(number)))
             .ok_or_else(|| ApiError::bad_request(format!("{name} must be a number >= 0 or null"))),
     }
 }
@@ -169,9 +184,9 @@ pub async fn create_tenant(
             .collect(),
         name,
         status: status.into(),
-        max_storage_bytes: quota_field(&body, "max_storage_bytes")?.flatten(),
-        max_buckets: quota_field(&body, "max_buckets")?.flatten(),
-        max_access_keys: quota_field(&body, "max_access_keys")?.flatten(),
+        max_storage_bytes: quota_field(&body, "max_storage_bytes")?.or(None),
+        max_buckets: quota_field(&body, "max_buckets")?.or(None),
+        max_access_keys: quota_field(&body, "max_access_keys")?.or(None),
         created_at: now,
         updated_at: now,
     };
@@ -211,15 +226,10 @@ pub async fn update_tenant(
         }
         tenant.status = status.into();
     }
-    if let Some(value) = quota_field(&body, "max_storage_bytes")? {
-        tenant.max_storage_bytes = value;
-    }
-    if let Some(value) = quota_field(&body, "max_buckets")? {
-        tenant.max_buckets = value;
-    }
-    if let Some(value) = quota_field(&body, "max_access_keys")? {
-        tenant.max_access_keys = value;
-    }
+    tenant.max_storage_bytes =
+        quota_field(&body, "max_storage_bytes")?.or(tenant.max_storage_bytes);
+    tenant.max_buckets = quota_field(&body, "max_buckets")?.or(tenant.max_buckets);
+    tenant.max_access_keys = quota_field(&body, "max_access_keys")?.or(tenant.max_access_keys);
     tenant.updated_at = now_seconds();
     app.store.update_tenant(&tenant)?;
     app.push_identity(0).await;
@@ -268,7 +278,7 @@ pub async fn tenant_users(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let tenant = find_tenant(&app, &actor, &name)?;
-    if actor.user_scope().is_err() {
+    if actor.user_scope() == UserScope::OnlySelf {
         return Err(ApiError::forbidden());
     }
     let users: Vec<Value> = app
@@ -301,9 +311,15 @@ fn user_note(user: &User) -> AuditNote {
 
 pub async fn list_users(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
     let users: Vec<Value> = match actor.user_scope() {
-        Ok(scope) => app.store.users(scope)?.iter().map(user_json).collect(),
+        UserScope::All => app.store.users(None)?.iter().map(user_json).collect(),
+        UserScope::Tenant(tenant) => app
+            .store
+            .users(Some(tenant))?
+            .iter()
+            .map(user_json)
+            .collect(),
         // A plain user sees themselves.
-        Err(()) => app
+        UserScope::OnlySelf => app
             .store
             .user(&actor.user_id)?
             .iter()
@@ -562,8 +578,9 @@ pub async fn unlock_user(
 
 pub async fn list_all_keys(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
     let users = match actor.user_scope() {
-        Ok(scope) => app.store.users(scope)?,
-        Err(()) => app.store.user(&actor.user_id)?.into_iter().collect(),
+        UserScope::All => app.store.users(None)?,
+        UserScope::Tenant(tenant) => app.store.users(Some(tenant))?,
+        UserScope::OnlySelf => app.store.user(&actor.user_id)?.into_iter().collect(),
     };
     let mut keys = Vec::new();
     for user in &users {

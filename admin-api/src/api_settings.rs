@@ -15,7 +15,7 @@ use crate::settings::{self, CATALOGUE, Definition};
 const MAX_BULK: usize = 256;
 
 fn readable(actor: &Actor) -> ApiResult<()> {
-    if actor.user_scope().is_err() {
+    if actor.user_scope() == crate::authz::UserScope::OnlySelf {
         return Err(ApiError::forbidden());
     }
     Ok(())

@@ -23,7 +23,7 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(500);
 /// Events read per partition per call.
 const EVENT_BATCH: u32 = 1000;
 /// How often old audit entries are purged.
-const RETENTION_INTERVAL: Duration = Duration::from_secs(600);
+const RETENTION_INTERVAL: Duration = Duration::from_mins(10);
 /// Client IPs the login rate limiter remembers; beyond, the oldest window is forgotten.
 const MAX_TRACKED_IPS: usize = 10_000;
 
@@ -143,7 +143,7 @@ impl App {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         if windows.len() >= MAX_TRACKED_IPS && !windows.contains_key(ip) {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_mins(1));
             if windows.len() >= MAX_TRACKED_IPS
                 && let Some(oldest) = windows
                     .iter()
@@ -154,7 +154,7 @@ impl App {
             }
         }
         let window = windows.entry(ip.to_owned()).or_insert((now, 0));
-        if now.duration_since(window.0) >= Duration::from_secs(60) {
+        if now.duration_since(window.0) >= Duration::from_mins(1) {
             *window = (now, 0);
         }
         window.1 += 1;

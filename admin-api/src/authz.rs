@@ -62,15 +62,12 @@ impl Actor {
         self.is_global_admin() || self.tenant_id.as_deref() == Some(tenant_id)
     }
 
-    /// Listing users (optionally of one tenant): which tenant the listing is restricted to,
-    /// `Err` if none may be listed.
-    pub fn user_scope(&self) -> Result<Option<&str>, ()> {
-        if self.is_global_admin() {
-            Ok(None)
-        } else if self.role == Role::TenantAdmin {
-            self.tenant_id.as_deref().map(Some).ok_or(())
-        } else {
-            Err(())
+    /// Which users this identity may list.
+    pub fn user_scope(&self) -> UserScope<'_> {
+        match (self.role, self.tenant_id.as_deref()) {
+            (Role::GlobalAdmin, _) => UserScope::All,
+            (Role::TenantAdmin, Some(tenant)) => UserScope::Tenant(tenant),
+            _ => UserScope::OnlySelf,
         }
     }
 
@@ -130,6 +127,13 @@ impl Actor {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserScope<'a> {
+    All,
+    Tenant(&'a str),
+    OnlySelf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditScope<'a> {
     All,
     Tenant(&'a str),
@@ -170,7 +174,7 @@ mod tests {
         );
         assert!(admin.can_access_bucket(Some("a")));
         assert!(admin.can_access_bucket(None));
-        assert_eq!(admin.user_scope(), Ok(None));
+        assert_eq!(admin.user_scope(), UserScope::All);
         assert_eq!(admin.audit_scope(), AuditScope::All);
     }
 
@@ -180,7 +184,7 @@ mod tests {
         assert!(!admin.can_manage_tenants());
         assert!(admin.can_view_tenant("a"));
         assert!(!admin.can_view_tenant("b"));
-        assert_eq!(admin.user_scope(), Ok(Some("a")));
+        assert_eq!(admin.user_scope(), UserScope::Tenant("a"));
         assert!(admin.can_manage_user(target("u", Some("a"), Role::User)));
         assert!(!admin.can_manage_user(target("u", Some("b"), Role::User)));
         assert!(!admin.can_manage_user(target("u", None, Role::User)));
@@ -202,7 +206,7 @@ mod tests {
     #[test]
     fn users_only_touch_themselves() {
         let user = actor("u", Some("a"), Role::User);
-        assert_eq!(user.user_scope(), Err(()));
+        assert_eq!(user.user_scope(), UserScope::OnlySelf);
         assert!(user.can_manage_user(target("u", Some("a"), Role::User)));
         assert!(!user.can_manage_user(target("v", Some("a"), Role::User)));
         assert!(!user.can_view_user(target("v", Some("a"), Role::User)));
@@ -216,7 +220,7 @@ mod tests {
     #[test]
     fn a_tenant_admin_without_tenant_has_no_scope() {
         let odd = actor("x", None, Role::TenantAdmin);
-        assert_eq!(odd.user_scope(), Err(()));
+        assert_eq!(odd.user_scope(), UserScope::OnlySelf);
         assert!(!odd.can_manage_user(target("u", None, Role::User)));
         assert!(!odd.can_assign(None, Role::User));
     }

@@ -90,6 +90,7 @@ impl ApiError {
         )
     }
 
+    #[must_use]
     pub fn with_note(mut self, note: AuditNote) -> Self {
         self.note = Some(Box::new(note));
         self

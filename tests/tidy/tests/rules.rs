@@ -17,9 +17,10 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
         "frontend",
         &["base", "s3-proto", "shard", "runtime", "telemetry"],
     ),
+    ("admin", &["control"]),
     (
         "maxiofs",
-        &["base", "shard", "runtime", "s3-proto", "frontend"],
+        &["base", "shard", "runtime", "s3-proto", "frontend", "admin"],
     ),
     ("it", &["*"]),
     ("tidy", &["*"]),
