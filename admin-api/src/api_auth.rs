@@ -2,9 +2,9 @@
 //! Sessions are random opaque tokens stored as digests; they expire after
 //! `security.session_timeout` seconds, `refresh` extends them and `logout` revokes them.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -36,6 +36,14 @@ fn note_for(user_id: Option<&str>, username: &str, tenant_id: Option<&str>) -> A
         resource: Some(username.chars().take(128).collect()),
         ..AuditNote::default()
     }
+}
+
+/// The audit note of an unauthenticated call that succeeded (who it was is in the note).
+fn success(note: AuditNote, event: &'static str) -> Extension<AuditNote> {
+    Extension(AuditNote {
+        event: Some(event),
+        ..note
+    })
 }
 
 fn failed_login(message: &str, note: AuditNote) -> ApiError {
@@ -134,7 +142,7 @@ pub async fn login(
     State(app): State<Shared>,
     ClientIp(ip): ClientIp,
     Body(request): Body<LoginRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(Extension<AuditNote>, Json<Value>)> {
     let note = note_for(None, &request.username, None);
     if !app.login_allowed(&ip) {
         app.metrics
@@ -167,7 +175,8 @@ pub async fn login(
         let (token, expires_at) = new_session(&app, &actor.user_id)?;
         app.metrics.logins.with_label_values(&["success"]).inc();
         let body = session_body(&token, expires_at, &actor_json(&app, &actor)?);
-        return Ok(Json(body));
+        let note = note_for(Some(&actor.user_id), &actor.username, None);
+        return Ok((success(note, "login_success"), Json(body)));
     }
     let Some(mut user) = app
         .store
@@ -227,19 +236,25 @@ pub async fn login(
             now,
             now + TWO_FACTOR_WINDOW,
         )?;
-        return Ok(Json(json!({
-            "requires_2fa": true,
-            "temp_token": temp,
-            "expires_in": TWO_FACTOR_WINDOW,
-        })));
+        return Ok((
+            success(note, "login_password_verified"),
+            Json(json!({
+                "requires_2fa": true,
+                "temp_token": temp,
+                "expires_in": TWO_FACTOR_WINDOW,
+            })),
+        ));
     }
     let (token, expires_at) = new_session(&app, &user.id)?;
     app.metrics.logins.with_label_values(&["success"]).inc();
-    Ok(Json(session_body(
-        &token,
-        expires_at,
-        &crate::api_identity::user_json(&user),
-    )))
+    Ok((
+        success(note, "login_success"),
+        Json(session_body(
+            &token,
+            expires_at,
+            &crate::api_identity::user_json(&user),
+        )),
+    ))
 }
 
 /// Checks a TOTP code (once per step) or an unused backup code; records the step used.
@@ -276,7 +291,7 @@ pub async fn totp_verify(
     State(app): State<Shared>,
     ClientIp(ip): ClientIp,
     Body(request): Body<VerifyRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(Extension<AuditNote>, Json<Value>)> {
     let digest = secrets::digest(&request.temp_token);
     let Some((user_id, _)) = app.store.session(&digest, "2fa", now_seconds())? else {
         return Err(ApiError::unauthorized("unknown or expired temp_token"));
@@ -316,11 +331,14 @@ pub async fn totp_verify(
     app.store.update_user(&user)?;
     let (token, expires_at) = new_session(&app, &user.id)?;
     app.metrics.logins.with_label_values(&["success"]).inc();
-    Ok(Json(session_body(
-        &token,
-        expires_at,
-        &crate::api_identity::user_json(&user),
-    )))
+    Ok((
+        success(note, "2fa_verify_success"),
+        Json(session_body(
+            &token,
+            expires_at,
+            &crate::api_identity::user_json(&user),
+        )),
+    ))
 }
 
 pub async fn logout(

@@ -90,8 +90,9 @@ impl Actor {
     /// Creating a user with `role` in `tenant_id`, or moving a user there.
     pub fn can_assign(&self, tenant_id: Option<&str>, role: Role) -> bool {
         if self.is_global_admin() {
-            // A tenant role needs a tenant.
-            return role == Role::GlobalAdmin || tenant_id.is_some();
+            // A tenant admin needs a tenant; a user without one is a global user (the buckets
+            // of no tenant).
+            return role != Role::TenantAdmin || tenant_id.is_some();
         }
         self.admin_of(tenant_id) && role != Role::GlobalAdmin
     }
@@ -170,8 +171,9 @@ mod tests {
         assert!(admin.can_assign(None, Role::GlobalAdmin));
         assert!(
             !admin.can_assign(None, Role::TenantAdmin),
-            "tenant role needs a tenant"
+            "a tenant admin needs a tenant"
         );
+        assert!(admin.can_assign(None, Role::User), "a global user");
         assert!(admin.can_access_bucket(Some("a")));
         assert!(admin.can_access_bucket(None));
         assert_eq!(admin.user_scope(), UserScope::All);
