@@ -28,6 +28,7 @@ const RETENTION_INTERVAL: Duration = Duration::from_mins(10);
 const MAX_TRACKED_IPS: usize = 10_000;
 
 pub const ROOT_USER_ID: &str = "root";
+const NOT_PUSHED: u64 = u64::MAX;
 
 pub struct RootIdentity {
     pub user: String,
@@ -43,7 +44,8 @@ pub struct App {
     limiter: Mutex<HashMap<String, (Instant, u64)>>,
     /// Serialises snapshot pushes so versions reach the data plane in order.
     push_lock: tokio::sync::Mutex<()>,
-    /// Versions the data plane acknowledged (0: none yet this run).
+    /// Versions the data plane acknowledged (`NOT_PUSHED`: none yet this run, so the first
+    /// round pushes whatever the data plane holds).
     pushed_identity: AtomicU64,
     pushed_settings: AtomicU64,
 }
@@ -79,8 +81,8 @@ impl App {
             metrics: Metrics::new(),
             limiter: Mutex::new(HashMap::new()),
             push_lock: tokio::sync::Mutex::new(()),
-            pushed_identity: AtomicU64::new(0),
-            pushed_settings: AtomicU64::new(0),
+            pushed_identity: AtomicU64::new(NOT_PUSHED),
+            pushed_settings: AtomicU64::new(NOT_PUSHED),
         })
     }
 
@@ -298,7 +300,7 @@ impl App {
 
     /// One round of the background loop: re-push what the data plane does not hold, then
     /// consume the event log.
-    async fn sync_once(&self) {
+    pub async fn sync_once(&self) {
         let status = match link::call(&self.link, Request::Status).await {
             Ok(Response::Status(status)) => status,
             Ok(other) => {
