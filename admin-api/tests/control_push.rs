@@ -24,7 +24,7 @@ fn event(seq: u64, kind: EventKind, key: Option<&str>) -> Event {
     Event {
         partition: 0,
         seq,
-        time_unix_ms: 1_000 * i64::try_from(seq).unwrap(),
+        time_unix_ms: 1_000 * i64::try_from(seq).expect("fake data plane"),
         kind,
         operation: "PutObject".into(),
         bucket: "photos".into(),
@@ -46,7 +46,7 @@ fn event(seq: u64, kind: EventKind, key: Option<&str>) -> Event {
 }
 
 fn answer(state: &Mutex<DataPlane>, request: Request) -> Response {
-    let mut state = state.lock().unwrap();
+    let mut state = state.lock().expect("fake data plane");
     match request {
         Request::Hello { protocol } => Response::Hello {
             protocol,
@@ -54,7 +54,7 @@ fn answer(state: &Mutex<DataPlane>, request: Request) -> Response {
             partitions: 1,
         },
         Request::PutIdentity { snapshot } => {
-            snapshot.validate().unwrap();
+            snapshot.validate().expect("fake data plane");
             state.identity = Some(snapshot);
             Response::Ok
         }
@@ -90,12 +90,12 @@ fn answer(state: &Mutex<DataPlane>, request: Request) -> Response {
     }
 }
 
-fn serve(listener: UnixListener, state: Arc<Mutex<DataPlane>>) {
+fn serve(listener: &UnixListener, state: &Arc<Mutex<DataPlane>>) {
     for stream in listener.incoming() {
         let Ok(mut stream): Result<UnixStream, _> = stream else {
             return;
         };
-        let state = Arc::clone(&state);
+        let state = Arc::clone(state);
         std::thread::spawn(move || {
             while let Ok(Some(request)) = read_frame::<Request>(&mut stream) {
                 if write_frame(&mut stream, &answer(&state, request)).is_err() {
@@ -119,12 +119,12 @@ fn seed(store: &Store) {
             created_at: 0,
             updated_at: 0,
         })
-        .unwrap();
+        .expect("fake data plane");
     store
         .insert_user(&User {
             id: "user-1".into(),
             username: "alice".into(),
-            password_hash: admin::secrets::hash_password("Alice-Pass-1").unwrap(),
+            password_hash: admin::secrets::hash_password("Alice-Pass-1").expect("fake data plane"),
             tenant_id: Some("tenant-1".into()),
             role: "user".into(),
             status: "active".into(),
@@ -139,7 +139,7 @@ fn seed(store: &Store) {
             created_at: 0,
             updated_at: 0,
         })
-        .unwrap();
+        .expect("fake data plane");
     store
         .insert_access_key(&AccessKey {
             access_key_id: "AKEXAMPLE".into(),
@@ -148,7 +148,7 @@ fn seed(store: &Store) {
             status: "inactive".into(),
             created_at: 0,
         })
-        .unwrap();
+        .expect("fake data plane");
 }
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn pushes_repushes_and_consumes_the_event_log() {
     let state = Arc::new(Mutex::new(DataPlane::default()));
     let listener = UnixListener::bind(&socket).unwrap();
     let served = Arc::clone(&state);
-    std::thread::spawn(move || serve(listener, served));
+    std::thread::spawn(move || serve(&listener, &served));
 
     let store = Store::open(&dir.path().join("admin.db")).unwrap();
     seed(&store);
