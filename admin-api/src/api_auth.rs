@@ -211,17 +211,19 @@ pub async fn login(
         }
         return Err(failed_login("invalid user name or password", note));
     }
-    if user.status != "active" {
+    if user.status != "active" || !app.tenant_enabled(&user)? {
         app.metrics.logins.with_label_values(&["failure"]).inc();
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "AccountDisabled",
-            format!("the account is {}", user.status),
-        )
-        .with_note(AuditNote {
-            event: Some("login_failed"),
-            ..note
-        }));
+        let reason = if user.status == "active" {
+            "the account's tenant is disabled".to_owned()
+        } else {
+            format!("the account is {}", user.status)
+        };
+        return Err(
+            ApiError::new(StatusCode::FORBIDDEN, "AccountDisabled", reason).with_note(AuditNote {
+                event: Some("login_failed"),
+                ..note
+            }),
+        );
     }
     user.failed_attempts = 0;
     user.locked_until = 0;

@@ -19,8 +19,11 @@ use crate::store::{AccessKey, Tenant, User};
 const MAX_NAME_LENGTH: usize = 64;
 const USER_STATUSES: &[&str] = &["active", "disabled", "locked"];
 
+/// Tenant and user names share lookups with ids (`tenant-…`, `user-…`), so a name may not
+/// look like an id.
 fn valid_tenant_name(name: &str) -> bool {
     (1..=MAX_NAME_LENGTH).contains(&name.len())
+        && !name.starts_with("tenant-")
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -29,6 +32,8 @@ fn valid_tenant_name(name: &str) -> bool {
 
 fn valid_username(name: &str) -> bool {
     (1..=MAX_NAME_LENGTH).contains(&name.len())
+        && !name.starts_with("user-")
+        && name != crate::app::ROOT_USER_ID
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
@@ -161,7 +166,7 @@ pub async fn create_tenant(
     let name = string_field(&body, "name")?.unwrap_or_default().to_owned();
     if !valid_tenant_name(&name) {
         return Err(ApiError::bad_request(
-            "name: 1-64 of a-z, 0-9 and '-', not starting with '-'",
+            "name: 1-64 of a-z, 0-9 and '-', not starting with '-' or tenant-",
         ));
     }
     if app.store.tenant(&name)?.is_some() {
@@ -346,7 +351,7 @@ pub async fn create_user(
         .to_owned();
     if !valid_username(&username) {
         return Err(ApiError::bad_request(
-            "username: 1-64 of letters, digits and . _ @ -",
+            "username: 1-64 of letters, digits and . _ @ -, not starting with user-",
         ));
     }
     let role_text = string_field(&body, "role")?.unwrap_or("user");

@@ -120,7 +120,7 @@ impl App {
         let Some(user) = self.store.user(user_id)? else {
             return Ok(None);
         };
-        if user.id != user_id || user.status != "active" {
+        if user.id != user_id || user.status != "active" || !self.tenant_enabled(&user)? {
             return Ok(None);
         }
         Ok(Some(Actor {
@@ -130,6 +130,17 @@ impl App {
             role: parse_role(&user.role).unwrap_or(control::identity::Role::User),
             is_root: false,
         }))
+    }
+
+    /// False for a user of a disabled tenant: they may not use the console either.
+    pub fn tenant_enabled(&self, user: &store::User) -> Result<bool, rusqlite::Error> {
+        match &user.tenant_id {
+            Some(tenant) => Ok(self
+                .store
+                .tenant(tenant)?
+                .is_none_or(|tenant| tenant.status == "active")),
+            None => Ok(true),
+        }
     }
 
     /// Whether one more login attempt from `ip` fits in the per-minute budget.

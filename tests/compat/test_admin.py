@@ -238,6 +238,34 @@ def test_quotas(stack, root):
     s3.put_object(Bucket=bucket, Key="big", Body=b"x" * 2000)
 
 
+def test_disabled_tenant_and_locked_user_are_refused_on_both_ports(stack, root):
+    tenant = make_tenant(root)
+    user = make_user(root, tenant)
+    key = root.post(f"/api/v1/users/{user['username']}/access-keys")
+    s3 = s3_client(stack, key)
+    s3.list_buckets()
+
+    root.put(f"/api/v1/tenants/{tenant['name']}", {"status": "disabled"})
+    with pytest.raises(ClientError) as refused:
+        s3.list_buckets()
+    assert error_code(refused) == "AccessDenied"
+    with pytest.raises(ApiError) as login:
+        stack.console().login(user["username"], PASSWORD)
+    assert login.value.status == 403 and login.value.code == "AccountDisabled"
+    root.put(f"/api/v1/tenants/{tenant['name']}", {"status": "active"})
+    s3.list_buckets()
+    session = stack.console().login(user["username"], PASSWORD)
+
+    # Locked by status: keys refused, sessions revoked; unlock restores both.
+    root.put(f"/api/v1/users/{user['username']}", {"status": "locked"})
+    with pytest.raises(ClientError):
+        s3.list_buckets()
+    assert session.raw("GET", "/api/v1/auth/me")[0] == 401
+    root.post(f"/api/v1/users/{user['username']}/unlock")
+    s3.list_buckets()
+    stack.console().login(user["username"], PASSWORD)
+
+
 def test_two_factor_login_and_backup_codes(stack, root):
     user = make_user(root, None)
     session = stack.console().login(user["username"], PASSWORD)
