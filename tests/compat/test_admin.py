@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import uuid
@@ -74,6 +75,21 @@ def test_api_root_names_the_endpoint_groups(stack):
     assert body["version"]
     for group in ("auth", "tenants", "users", "access_keys", "buckets", "settings", "audit_logs"):
         assert group in body["endpoints"]
+
+
+def test_errors_are_json_whatever_fails(stack, root):
+    console = stack.console()
+    for method, path, body, status, code in (
+        ("DELETE", "/api/v1/", None, 405, "MethodNotAllowed"),
+        ("GET", "/api/v1/no-such-thing", None, 404, "NotFound"),
+        ("POST", "/api/v1/auth/login", {"user": "x"}, 400, "InvalidRequest"),
+    ):
+        got, headers, payload = console.raw(method, path, body)
+        assert got == status, (method, path, got, payload)
+        assert headers["Content-Type"].startswith("application/json")
+        assert json.loads(payload)["error"]["code"] == code
+    got, _, payload = root.raw("GET", "/api/v1/audit-logs?page=minus-one")
+    assert got == 400 and json.loads(payload)["error"]["code"] == "InvalidRequest"
 
 
 def test_login_me_refresh_logout(stack):
