@@ -8,12 +8,16 @@ pub mod batch_delete;
 pub mod bootstrap;
 pub mod catalogue;
 pub mod context;
+pub mod control_server;
+pub mod events;
+pub mod identity;
 pub mod listing;
 pub mod mesh;
 pub mod metrics;
 pub mod object_stream;
 pub mod placement;
 pub mod readiness;
+pub mod usage;
 
 pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};
 pub use context::{ShardContext, SharedSettings};

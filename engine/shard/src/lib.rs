@@ -19,4 +19,7 @@ pub mod worker;
 
 pub use error::ShardError;
 pub use partition::{ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData};
-pub use record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};
+pub use record::{
+    BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
+    StoredEvent, UploadRecord,
+};

@@ -11,7 +11,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("shard", &["base"]),
     ("telemetry", &[]),
     ("control", &[]),
-    ("runtime", &["base", "shard", "telemetry"]),
+    ("runtime", &["base", "shard", "telemetry", "control"]),
     ("s3-proto", &["base"]),
     (
         "frontend",
