@@ -148,7 +148,7 @@ pub fn start(
             format!("{}: {message}", control_server::IDENTITY_FILE_NAME),
         ))
     })?;
-    let identity_index = Arc::new(IdentityIndex::build(&identity));
+    let shared_identity = Arc::new(identity.clone());
     let shared_dynamic_settings = Arc::new(dynamic_settings.clone());
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
     let local_address = listeners[0].local_addr().map_err(StartError::Io)?;
@@ -179,7 +179,7 @@ pub fn start(
             listener,
             inbox,
             inboxes: senders.clone(),
-            identity: Arc::clone(&identity_index),
+            identity: Arc::clone(&shared_identity),
             dynamic_settings: Arc::clone(&shared_dynamic_settings),
             handler: Arc::clone(handler),
             cpu: (!cpus.is_empty()).then(|| cpus[shard_id as usize % cpus.len()]),
@@ -247,7 +247,7 @@ struct ShardThread {
     listener: std::net::TcpListener,
     inbox: flume::Receiver<MeshMessage>,
     inboxes: Vec<flume::Sender<MeshMessage>>,
-    identity: Arc<IdentityIndex>,
+    identity: Arc<control::identity::IdentitySnapshot>,
     dynamic_settings: Arc<control::settings::SettingsSnapshot>,
     handler: Arc<dyn ConnectionHandler>,
     cpu: Option<usize>,
@@ -353,8 +353,10 @@ impl ShardThread {
             shutting_down: std::cell::Cell::new(false),
             requests_in_flight: std::cell::Cell::new(0),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
-            identity: std::cell::RefCell::new(self.identity),
-            dynamic_settings: std::cell::RefCell::new(self.dynamic_settings),
+            identity: std::cell::RefCell::new(Rc::new(IdentityIndex::build(&self.identity))),
+            dynamic_settings: std::cell::RefCell::new(Rc::new(
+                self.dynamic_settings.as_ref().clone(),
+            )),
             usage: std::cell::RefCell::new(crate::usage::UsageView::default()),
             denied_events_dropped: std::cell::Cell::new(0),
         });

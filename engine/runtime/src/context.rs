@@ -6,7 +6,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
-use std::sync::Arc;
 
 use control::settings::SettingsSnapshot;
 use shard::{BucketRecord, Partition, ShardError};
@@ -69,9 +68,9 @@ pub struct ShardContext {
     pub metrics: RefCell<telemetry::ShardMetrics>,
     /// Identity pushed by the admin (the root credential is in `settings`): replaced whole by
     /// the control server, never mutated in place.
-    pub identity: RefCell<Arc<IdentityIndex>>,
+    pub identity: RefCell<Rc<IdentityIndex>>,
     /// Dynamic settings pushed by the admin (`control::settings::keys`), replaced whole.
-    pub dynamic_settings: RefCell<Arc<SettingsSnapshot>>,
+    pub dynamic_settings: RefCell<Rc<SettingsSnapshot>>,
     /// Storage used per bucket and per tenant, as this shard knows it (`usage.rs`).
     pub usage: RefCell<crate::usage::UsageView>,
     /// Denied-request events dropped because partition 0's queue was too deep.
@@ -152,12 +151,12 @@ impl ShardContext {
     }
 
     /// The identity in force on this shard (a cheap clone of the shared index).
-    pub fn identity(&self) -> Arc<IdentityIndex> {
-        Arc::clone(&self.identity.borrow())
+    pub fn identity(&self) -> Rc<IdentityIndex> {
+        Rc::clone(&self.identity.borrow())
     }
 
-    pub fn dynamic_settings(&self) -> Arc<SettingsSnapshot> {
-        Arc::clone(&self.dynamic_settings.borrow())
+    pub fn dynamic_settings(&self) -> Rc<SettingsSnapshot> {
+        Rc::clone(&self.dynamic_settings.borrow())
     }
 
     pub fn begin_request(self: &Rc<Self>) -> RequestGuard {

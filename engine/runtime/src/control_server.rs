@@ -361,9 +361,10 @@ impl Applier {
         }
         persist_json(&self.data_dir.join(IDENTITY_FILE_NAME), snapshot)
             .map_err(|error| error_response("InternalError", &error.to_string()))?;
-        let index = Arc::new(IdentityIndex::build(snapshot));
+        // Each shard builds its own index from the shared, read-only snapshot.
+        let shared = Arc::new(snapshot.clone());
         self.broadcast(|reply| ControlMessage::Identity {
-            index: Arc::clone(&index),
+            snapshot: Arc::clone(&shared),
             reply,
         })?;
         self.identity_version = snapshot.version;
@@ -570,12 +571,12 @@ fn wait<T>(answer: &flume::Receiver<Result<T, ShardError>>) -> Result<T, Respons
 /// A shard's side of `ControlMessage`: quick answers inline, commits spawned.
 pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: ControlMessage) {
     match message {
-        ControlMessage::Identity { index, reply } => {
-            *context.identity.borrow_mut() = index;
+        ControlMessage::Identity { snapshot, reply } => {
+            *context.identity.borrow_mut() = std::rc::Rc::new(IdentityIndex::build(&snapshot));
             let _ = reply.send(Ok(()));
         }
         ControlMessage::Settings { snapshot, reply } => {
-            *context.dynamic_settings.borrow_mut() = snapshot;
+            *context.dynamic_settings.borrow_mut() = std::rc::Rc::new(snapshot.as_ref().clone());
             let _ = reply.send(Ok(()));
         }
         ControlMessage::ReadEvents {

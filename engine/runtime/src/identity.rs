@@ -1,13 +1,14 @@
 //! Who may sign S3 requests and which buckets they may touch, as every shard sees it.
 //!
 //! The admin pushes a whole `IdentitySnapshot` over the control channel; the control server
-//! builds one `IdentityIndex` from it (a hash map by access key id, built once per snapshot)
-//! and hands the same immutable `Arc` to every shard. A shard swaps its copy in one step, so a
-//! request sees either the old or the new identity, never a mix, and a deleted or disabled key
-//! fails on the first request after `PutIdentity` answered.
+//! validates it and sends it to every shard, and each shard builds its own `IdentityIndex` (a
+//! hash map by access key id, built once per snapshot) behind an `Rc`: the data path touches
+//! nothing another core touches, not even a reference count. A shard swaps its index in one
+//! step, so a request sees either the old or the new identity, never a mix, and a deleted or
+//! disabled key fails on the first request after `PutIdentity` answered.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 pub use control::identity::{IdentitySnapshot, Role, TenantQuota};
 
@@ -29,7 +30,7 @@ pub struct KeyEntry {
 pub enum Principal {
     /// The root credential of the data directory: every bucket, always valid.
     Root,
-    User(Arc<KeyEntry>),
+    User(Rc<KeyEntry>),
 }
 
 impl Principal {
@@ -63,11 +64,11 @@ impl Principal {
     }
 }
 
-/// The lookup structure every shard holds (behind an `Arc`, immutable once built).
+/// The lookup structure each shard holds (behind an `Rc`, immutable once built).
 #[derive(Debug, Default)]
 pub struct IdentityIndex {
     pub version: u64,
-    keys: HashMap<String, Arc<KeyEntry>>,
+    keys: HashMap<String, Rc<KeyEntry>>,
     /// Quotas of each tenant (the data plane enforces storage bytes and bucket counts).
     quotas: HashMap<String, TenantQuota>,
 }
@@ -96,7 +97,7 @@ impl IdentityIndex {
                 .is_none_or(|id| tenants.get(id).is_some_and(|tenant| tenant.enabled));
             keys.insert(
                 key.access_key_id.clone(),
-                Arc::new(KeyEntry {
+                Rc::new(KeyEntry {
                     access_key_id: key.access_key_id.clone(),
                     secret_access_key: key.secret_access_key.clone(),
                     user_id: user.id.clone(),
@@ -118,7 +119,7 @@ impl IdentityIndex {
         }
     }
 
-    pub fn key(&self, access_key_id: &str) -> Option<&Arc<KeyEntry>> {
+    pub fn key(&self, access_key_id: &str) -> Option<&Rc<KeyEntry>> {
         self.keys.get(access_key_id)
     }
 
@@ -203,7 +204,7 @@ mod tests {
     #[test]
     fn authorization_follows_tenant_and_role() {
         let index = IdentityIndex::build(&snapshot());
-        let principal = |id: &str| Principal::User(Arc::clone(index.key(id).unwrap()));
+        let principal = |id: &str| Principal::User(Rc::clone(index.key(id).unwrap()));
         let alice = principal("AK-ALICE");
         assert!(alice.may_access(Some("acme")));
         assert!(!alice.may_access(Some("other")));

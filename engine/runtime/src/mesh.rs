@@ -89,9 +89,9 @@ pub enum MeshMessage {
 
 /// The control-channel part of the mesh (`control_server.rs`, `usage.rs`, `events.rs`).
 pub enum ControlMessage {
-    /// Replace this shard's identity with this index (built once, shared read-only).
+    /// Replace this shard's identity: the shard builds its own index from the snapshot.
     Identity {
-        index: std::sync::Arc<crate::identity::IdentityIndex>,
+        snapshot: std::sync::Arc<control::identity::IdentitySnapshot>,
         reply: Reply<()>,
     },
     /// Replace this shard's dynamic settings.

@@ -134,7 +134,7 @@ impl Credentials<'_> {
             return Ok(Principal::Root);
         }
         match self.identity.key(access_key_id) {
-            Some(entry) if entry.usable => Ok(Principal::User(std::sync::Arc::clone(entry))),
+            Some(entry) if entry.usable => Ok(Principal::User(Rc::clone(entry))),
             Some(_) => Err(S3Error::with_message(
                 S3ErrorCode::AccessDenied,
                 "The access key, its user or its tenant is disabled.",
