@@ -124,6 +124,11 @@ CREATE TRIGGER bucket_usage_update AFTER UPDATE OF size ON objects BEGIN
 END;
 ";
 
+/// Most events a partition's log keeps. Consumers trim what they stored; when none does (no
+/// admin running), the oldest events beyond this are dropped as new ones arrive, so the log
+/// cannot fill the disk. A consumer that fell further behind sees a jump in `seq`.
+pub const EVENT_LOG_ROWS_MAX: i64 = 1_000_000;
+
 /// One metadata mutation, applied by the worker inside a group commit.
 #[derive(Debug)]
 pub enum MetaOp {
@@ -516,6 +521,10 @@ fn insert_event(tx: &rusqlite::Savepoint<'_>, event: &EventRecord) -> Result<(),
         event.source_ip,
         event.status,
     ])?;
+    // An index seek that deletes nothing unless the log is full.
+    let newest = tx.last_insert_rowid();
+    tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?
+        .execute(params![newest - EVENT_LOG_ROWS_MAX])?;
     Ok(())
 }
 

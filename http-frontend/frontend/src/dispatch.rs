@@ -253,8 +253,10 @@ impl Exchange<'_> {
     /// The tenant that owns this request's bucket (`None`: no tenant, or no such bucket).
     pub fn bucket_tenant(&self) -> Option<String> {
         self.context
-            .bucket(self.bucket())
-            .and_then(|record| record.owner_tenant)
+            .buckets
+            .borrow()
+            .get(self.bucket())
+            .and_then(|entry| entry.record.owner_tenant.clone())
     }
 
     /// Whether the connection can serve another request after this one.
