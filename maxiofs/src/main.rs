@@ -244,6 +244,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("maxiofs:   access key: {}", root.access_key_id);
         println!("maxiofs:   secret key: {}", root.secret_key);
     }
+    tracing::info!(socket = %running.control_socket().display(), "control channel ready");
     println!(
         "maxiofs: S3 API listening on http://{}",
         running.local_address
