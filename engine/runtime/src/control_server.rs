@@ -26,6 +26,7 @@ use control::settings::SettingsSnapshot;
 use control::wire::{
     BucketInfo, MAX_EVENTS_PER_READ, Request, Response, Status, read_frame, write_frame,
 };
+use shard::meta::MetaReader;
 use shard::{BucketRecord, ShardError};
 
 use crate::events::Actor;
@@ -285,6 +286,7 @@ struct Applier {
     settings_version: u64,
     /// Requests applied, for the request ids of control-channel bucket events.
     requests: u64,
+    readers: std::collections::HashMap<u32, MetaReader>,
 }
 
 impl Applier {
@@ -298,6 +300,7 @@ impl Applier {
             identity_version: config.identity.version,
             settings_version: config.settings.version,
             requests: 0,
+            readers: std::collections::HashMap::new(),
         }
     }
 
@@ -311,7 +314,7 @@ impl Applier {
     fn apply(&mut self, request: Request) -> Response {
         let result = match request {
             Request::Hello { .. } => Ok(Response::Ok),
-            Request::PutIdentity { snapshot } => self.put_identity(&snapshot),
+            Request::PutIdentity { snapshot } => self.put_identity(snapshot),
             Request::PutSettings { snapshot } => self.put_settings(snapshot),
             Request::Status => self.status(),
             Request::ReadEvents {
@@ -346,7 +349,7 @@ impl Applier {
         result.unwrap_or_else(|response| response)
     }
 
-    fn put_identity(&mut self, snapshot: &IdentitySnapshot) -> Result<Response, Response> {
+    fn put_identity(&mut self, snapshot: IdentitySnapshot) -> Result<Response, Response> {
         snapshot
             .validate()
             .map_err(|message| error_response("InvalidRequest", &message))?;
@@ -359,15 +362,16 @@ impl Applier {
                 ),
             ));
         }
-        persist_json(&self.data_dir.join(IDENTITY_FILE_NAME), snapshot)
+        persist_json(&self.data_dir.join(IDENTITY_FILE_NAME), &snapshot)
             .map_err(|error| error_response("InternalError", &error.to_string()))?;
         // Each shard builds its own index from the shared, read-only snapshot.
-        let shared = Arc::new(snapshot.clone());
+        let version = snapshot.version;
+        let shared = Arc::new(snapshot);
         self.broadcast(|reply| ControlMessage::Identity {
             snapshot: Arc::clone(&shared),
             reply,
         })?;
-        self.identity_version = snapshot.version;
+        self.identity_version = version;
         Ok(Response::Ok)
     }
 
@@ -392,15 +396,23 @@ impl Applier {
         Ok(Response::Ok)
     }
 
-    fn status(&self) -> Result<Response, Response> {
-        let mut event_heads = vec![0; self.partition_count as usize];
-        for shard_id in 0..self.shard_count {
-            let heads = self.ask(shard_id, |reply| ControlMessage::EventHeads { reply })?;
-            for (partition, head) in heads {
-                if let Some(slot) = event_heads.get_mut(partition as usize) {
-                    *slot = head;
-                }
-            }
+    /// A read-only connection to a partition's metadata, opened on first use: the event log
+    /// is read here, on the control thread, so a large page never stalls a shard.
+    fn reader(&mut self, partition: u32) -> Result<&MetaReader, Response> {
+        self.check_partition(partition)?;
+        if !self.readers.contains_key(&partition) {
+            let dir = shard::partition::partition_dir(&self.data_dir, partition);
+            let reader = MetaReader::open(&dir).map_err(|error| shard_error_response(&error))?;
+            self.readers.insert(partition, reader);
+        }
+        Ok(&self.readers[&partition])
+    }
+
+    fn status(&mut self) -> Result<Response, Response> {
+        let mut event_heads = Vec::with_capacity(self.partition_count as usize);
+        for partition in 0..self.partition_count {
+            let head = self.reader(partition)?.event_head();
+            event_heads.push(head.map_err(|error| shard_error_response(&error))?);
         }
         Ok(Response::Status(Status {
             shards: self.shard_count,
@@ -425,17 +437,17 @@ impl Applier {
         }
     }
 
-    fn read_events(&self, partition: u32, after: u64, limit: u32) -> Result<Response, Response> {
-        self.check_partition(partition)?;
+    fn read_events(
+        &mut self,
+        partition: u32,
+        after: u64,
+        limit: u32,
+    ) -> Result<Response, Response> {
         let limit = limit.min(MAX_EVENTS_PER_READ) as usize;
-        let stored = self.ask(owner_of(partition, self.shard_count), |reply| {
-            ControlMessage::ReadEvents {
-                partition_id: partition,
-                after,
-                limit,
-                reply,
-            }
-        })?;
+        let stored = self
+            .reader(partition)?
+            .events(after, limit)
+            .map_err(|error| shard_error_response(&error))?;
         let events = stored
             .into_iter()
             .filter_map(|stored| crate::events::to_wire(partition, stored))
@@ -579,21 +591,6 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
             *context.dynamic_settings.borrow_mut() = std::rc::Rc::new(snapshot.as_ref().clone());
             let _ = reply.send(Ok(()));
         }
-        ControlMessage::ReadEvents {
-            partition_id,
-            after,
-            limit,
-            reply,
-        } => {
-            let result = context
-                .partitions
-                .get(&partition_id)
-                .ok_or_else(|| {
-                    ShardError::Metadata(format!("partition {partition_id} is not here"))
-                })
-                .and_then(|partition| partition.meta().events(after, limit));
-            let _ = reply.send(result);
-        }
         ControlMessage::TrimEvents {
             partition_id,
             through,
@@ -616,14 +613,6 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
                     .map(|_| ());
                 let _ = reply.send(result);
             });
-        }
-        ControlMessage::EventHeads { reply } => {
-            let heads = context
-                .partitions
-                .iter()
-                .map(|(id, partition)| Ok((*id, partition.meta().event_head()?)))
-                .collect();
-            let _ = reply.send(heads);
         }
         ControlMessage::BucketUsage { reply } => {
             // Fresh from SQLite, not the periodic view: the admin wants exact numbers.

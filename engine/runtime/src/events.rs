@@ -20,6 +20,9 @@ pub const CATALOGUE_PARTITION: u32 = 0;
 /// this many commits queued: denied requests cost no disk write of their own, so a flood of
 /// them must not slow down the writes that do, nor grow the log without limit.
 pub const DENIED_EVENT_QUEUE_MAX: usize = 256;
+/// A denied-request event is not sent to the coordinator when its inbox holds more than this
+/// many messages: hand-overs and catalogue messages there matter more.
+pub const DENIED_EVENT_INBOX_MAX: usize = crate::mesh::INBOX_DEPTH / 8;
 
 /// Who made a request, as far as the event log cares.
 #[derive(Clone, Debug, Default)]
@@ -118,11 +121,9 @@ pub fn record_denied(context: &Rc<ShardContext>, event: EventRecord) {
     let message = MeshMessage::Control(ControlMessage::DeniedEvent {
         event: Box::new(event),
     });
-    // Never wait: a full coordinator inbox means the event is not worth slowing anyone down.
-    if context.inboxes[COORDINATOR_SHARD as usize]
-        .try_send(message)
-        .is_err()
-    {
+    // Never wait: a busy coordinator inbox means the event is not worth slowing anyone down.
+    let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
+    if inbox.len() > DENIED_EVENT_INBOX_MAX || inbox.try_send(message).is_err() {
         count_dropped(context);
     }
 }

@@ -99,20 +99,11 @@ pub enum ControlMessage {
         snapshot: std::sync::Arc<control::settings::SettingsSnapshot>,
         reply: Reply<()>,
     },
-    /// Events of a partition the receiving shard owns.
-    ReadEvents {
-        partition_id: u32,
-        after: u64,
-        limit: usize,
-        reply: Reply<Vec<shard::StoredEvent>>,
-    },
     TrimEvents {
         partition_id: u32,
         through: u64,
         reply: Reply<()>,
     },
-    /// The newest event sequence number of each partition the receiving shard owns.
-    EventHeads { reply: Reply<Vec<(u32, u64)>> },
     /// Objects and bytes per bucket over the partitions the receiving shard owns.
     BucketUsage {
         reply: Reply<Vec<(String, shard::BucketUsage)>>,
