@@ -53,6 +53,12 @@ fn failed_login(message: &str, note: AuditNote) -> ApiError {
     })
 }
 
+/// A hash no password matches (of random bytes), for logins of unknown users.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| secrets::hash_password(&secrets::new_token()).unwrap_or_default())
+}
+
 async fn verify_password_blocking(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
         .await
@@ -183,6 +189,9 @@ pub async fn login(
         .user(&request.username)?
         .filter(|user| user.username == request.username)
     else {
+        // The same Argon2 work as for a real user, so the answer's timing does not tell which
+        // user names exist.
+        verify_password_blocking(request.password, dummy_hash().to_owned()).await;
         app.metrics.logins.with_label_values(&["failure"]).inc();
         return Err(failed_login("invalid user name or password", note));
     };

@@ -60,6 +60,8 @@ pub const SETTINGS_VERSION: &str = "settings_version";
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// Most entries a CSV export holds (it is built in memory).
 pub const MAX_EXPORT_ROWS: u32 = 100_000;
+/// Live sessions one user may hold; a new login beyond ends the oldest.
+pub const MAX_SESSIONS_PER_USER: i64 = 100;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Tenant {
@@ -619,6 +621,12 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![digest, user_id, kind, now, expires_at],
         )?;
+        connection.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND token_digest NOT IN (
+                SELECT token_digest FROM sessions WHERE user_id = ?1
+                ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+            params![user_id, MAX_SESSIONS_PER_USER],
+        )?;
         Ok(())
     }
 
@@ -806,6 +814,32 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .unwrap();
         assert_eq!(usize::try_from(version).unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn sessions_expire_and_are_capped_per_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        for index in 0..=MAX_SESSIONS_PER_USER {
+            store
+                .insert_session(&format!("token{index}"), "u1", "session", index, 1000)
+                .unwrap();
+        }
+        assert!(
+            store.session("token0", "session", 10).unwrap().is_none(),
+            "oldest ended"
+        );
+        assert!(store.session("token1", "session", 10).unwrap().is_some());
+        assert!(
+            store.session("token1", "2fa", 10).unwrap().is_none(),
+            "kinds are apart"
+        );
+        assert!(
+            store.session("token1", "session", 1000).unwrap().is_none(),
+            "expired"
+        );
+        store.delete_sessions_of("u1").unwrap();
+        assert!(store.session("token5", "session", 10).unwrap().is_none());
     }
 
     #[test]

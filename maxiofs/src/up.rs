@@ -157,8 +157,9 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
         println!("maxiofs up:   password / secret key:  {}", root.secret_key);
     }
-    // Blocked before any child starts; the iterator sees them, the children get their own
-    // default dispositions back at exec.
+    // Handlers installed before any child starts (exec gives the children the default
+    // dispositions back). In a terminal, Ctrl-C reaches the children too; the SIGTERM that
+    // follows from here is then a no-op for them.
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
