@@ -18,9 +18,9 @@ const POLL: Duration = Duration::from_millis(100);
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A child up this long is considered healthy again: its backoff starts over.
-const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+const HEALTHY_AFTER: Duration = Duration::from_mins(1);
 const MAX_RESTARTS: usize = 5;
-const RESTART_WINDOW: Duration = Duration::from_secs(300);
+const RESTART_WINDOW: Duration = Duration::from_mins(5);
 const GRACE: Duration = Duration::from_secs(15);
 
 #[derive(clap::Args)]
@@ -80,6 +80,47 @@ impl Supervised {
         self.child = Some(child);
         self.started = Instant::now();
         Ok(())
+    }
+
+    /// Notices an exit, schedules the restart after the backoff, and restarts when it is due.
+    /// False when the child exited too often to go on.
+    fn tend(&mut self, exe: &Path, root: &credentials::RootCredentials) -> bool {
+        if let Some(child) = self.child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            self.child = None;
+            let now = Instant::now();
+            if now.duration_since(self.started) >= HEALTHY_AFTER {
+                self.backoff = FIRST_BACKOFF;
+            }
+            self.restarts
+                .retain(|at| now.duration_since(*at) < RESTART_WINDOW);
+            if self.restarts.len() >= MAX_RESTARTS {
+                eprintln!(
+                    "maxiofs up: {} exited ({status}) {MAX_RESTARTS} times within {}s: giving up",
+                    self.name,
+                    RESTART_WINDOW.as_secs()
+                );
+                return false;
+            }
+            eprintln!(
+                "maxiofs up: {} exited ({status}); restarting in {} ms",
+                self.name,
+                self.backoff.as_millis()
+            );
+            self.restart_at = Some(now + self.backoff);
+            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        }
+        if self.child.is_none() && self.restart_at.is_some_and(|at| Instant::now() >= at) {
+            self.restart_at = None;
+            self.restarts.push(Instant::now());
+            if let Err(error) = self.start(exe, root) {
+                eprintln!("maxiofs up: cannot restart {}: {error}", self.name);
+                // Retried at the next backoff step.
+                self.restart_at = Some(Instant::now() + self.backoff);
+            }
+        }
+        true
     }
 
     fn pid(&self) -> Option<i32> {
@@ -214,47 +255,9 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             return Ok(ExitCode::SUCCESS);
         }
         for index in 0..children.len() {
-            let supervised = &mut children[index];
-            if let Some(child) = supervised.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                supervised.child = None;
-                let now = Instant::now();
-                if now.duration_since(supervised.started) >= HEALTHY_AFTER {
-                    supervised.backoff = FIRST_BACKOFF;
-                }
-                supervised
-                    .restarts
-                    .retain(|at| now.duration_since(*at) < RESTART_WINDOW);
-                if supervised.restarts.len() >= MAX_RESTARTS {
-                    eprintln!(
-                        "maxiofs up: {} exited ({status}) {MAX_RESTARTS} times within {}s: \
-                         giving up",
-                        supervised.name,
-                        RESTART_WINDOW.as_secs()
-                    );
-                    stop_all(&mut children);
-                    return Ok(ExitCode::FAILURE);
-                }
-                eprintln!(
-                    "maxiofs up: {} exited ({status}); restarting in {} ms",
-                    supervised.name,
-                    supervised.backoff.as_millis()
-                );
-                supervised.restart_at = Some(now + supervised.backoff);
-                supervised.backoff = (supervised.backoff * 2).min(MAX_BACKOFF);
-            }
-            let supervised = &mut children[index];
-            if supervised.child.is_none()
-                && supervised.restart_at.is_some_and(|at| Instant::now() >= at)
-            {
-                supervised.restart_at = None;
-                supervised.restarts.push(Instant::now());
-                if let Err(error) = supervised.start(&exe, &root) {
-                    eprintln!("maxiofs up: cannot restart {}: {error}", supervised.name);
-                    // Retried at the next backoff step.
-                    supervised.restart_at = Some(Instant::now() + supervised.backoff);
-                }
+            if !children[index].tend(&exe, &root) {
+                stop_all(&mut children);
+                return Ok(ExitCode::FAILURE);
             }
         }
         std::thread::sleep(POLL);
