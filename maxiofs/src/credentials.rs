@@ -24,7 +24,10 @@ fn from_env(primary: &str, alias: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std::error::Error>> {
+/// The root identity from the environment or the credentials file, without generating one.
+pub fn load_existing(
+    data_dir: &Path,
+) -> Result<Option<RootCredentials>, Box<dyn std::error::Error>> {
     let user = from_env("MAXIOFS_ROOT_USER", "MINIO_ROOT_USER");
     let password = from_env("MAXIOFS_ROOT_PASSWORD", "MINIO_ROOT_PASSWORD");
     match (user, password) {
@@ -32,11 +35,11 @@ pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std:
             if secret_key.len() < 8 {
                 return Err("MAXIOFS_ROOT_PASSWORD must be at least 8 characters".into());
             }
-            return Ok(RootCredentials {
+            return Ok(Some(RootCredentials {
                 access_key_id,
                 secret_key,
                 generated: false,
-            });
+            }));
         }
         (Some(_), None) | (None, Some(_)) => {
             return Err("set both MAXIOFS_ROOT_USER and MAXIOFS_ROOT_PASSWORD, or neither".into());
@@ -47,14 +50,22 @@ pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std:
     if let Ok(text) = std::fs::read_to_string(&path) {
         let mut lines = text.lines();
         if let (Some(access_key_id), Some(secret_key)) = (lines.next(), lines.next()) {
-            return Ok(RootCredentials {
+            return Ok(Some(RootCredentials {
                 access_key_id: access_key_id.to_owned(),
                 secret_key: secret_key.to_owned(),
                 generated: false,
-            });
+            }));
         }
         return Err(format!("{} is malformed", path.display()).into());
     }
+    Ok(None)
+}
+
+pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std::error::Error>> {
+    if let Some(existing) = load_existing(data_dir)? {
+        return Ok(existing);
+    }
+    let path = data_dir.join(CREDENTIALS_FILE_NAME);
     let access_key_id: String = (0..20)
         .map(|_| ACCESS_KEY_ALPHABET[rand::random_range(0..ACCESS_KEY_ALPHABET.len())] as char)
         .collect();

@@ -1,6 +1,8 @@
-//! `maxiofs`: the one binary. `maxiofs server` runs the S3 data plane.
+//! `maxiofs`: the one binary. `maxiofs server` runs the S3 data plane, `maxiofs admin` the
+//! admin process (console API), and `maxiofs up` both, supervised.
 
 mod credentials;
+mod up;
 mod verify;
 
 use std::net::SocketAddr;
@@ -27,6 +29,31 @@ enum Command {
     /// Check a stopped data directory offline: metadata integrity, extents inside their
     /// segments, no overlapping extents, every block checksum. Exits 1 on any problem.
     Verify(VerifyArgs),
+    /// Run the admin process: the console API, identity, settings and audit log.
+    Admin(AdminArgs),
+    /// Run the data plane and the admin as two supervised child processes.
+    Up(up::UpArgs),
+}
+
+/// `maxiofs admin`. Precedence: flag, then environment variable, then `--config` file, then
+/// the defaults (admin-api/src/config.rs).
+#[derive(clap::Args)]
+struct AdminArgs {
+    /// Where admin.db lives [default: ./data/admin].
+    #[arg(long, env = "MAXIOFS_ADMIN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address of the console API [default: 127.0.0.1:9001].
+    #[arg(long, env = "MAXIOFS_CONSOLE_ADDRESS")]
+    address: Option<String>,
+    /// The data plane's control socket [default: ./data/control.sock].
+    #[arg(long, env = "MAXIOFS_CONTROL_SOCKET")]
+    control_socket: Option<PathBuf>,
+    /// Static settings in TOML (data_dir, address, control_socket, log_format).
+    #[arg(long, env = "MAXIOFS_ADMIN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, env = "MAXIOFS_LOG_FORMAT")]
+    log_format: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -113,6 +140,14 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        Command::Admin(args) => match run_admin(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("maxiofs admin: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Command::Up(args) => up::run(&args),
         Command::Verify(args) => match verify::run(&args.data_dir) {
             Ok(true) => std::process::ExitCode::SUCCESS,
             Ok(false) => std::process::ExitCode::from(1),
@@ -122,6 +157,37 @@ fn main() -> std::process::ExitCode {
             }
         },
     }
+}
+
+fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let config = admin::Config::resolve(admin::Overrides {
+        data_dir: args.data_dir,
+        address: args.address,
+        control_socket: args.control_socket,
+        log_format: args.log_format,
+        config_file: args.config,
+    })?;
+    init_logging(&config.log_format);
+    // The root identity: from the environment, else the data plane's credentials file next to
+    // its control socket. The admin never generates one (the data plane or `up` does).
+    let server_dir = config
+        .control_socket
+        .parent()
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+    let root = credentials::load_existing(&server_dir)?.ok_or_else(|| {
+        format!(
+            "no root credential: set MAXIOFS_ROOT_USER and MAXIOFS_ROOT_PASSWORD, or start \
+             the data plane first (it writes {})",
+            server_dir.join("root-credentials").display()
+        )
+    })?;
+    admin::run(
+        &config,
+        admin::RootIdentity {
+            user: root.access_key_id,
+            secret: root.secret_key,
+        },
+    )
 }
 
 /// The restart's bound, reported: how long opening and recovering every partition took and
@@ -215,6 +281,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("maxiofs:   access key: {}", root.access_key_id);
         println!("maxiofs:   secret key: {}", root.secret_key);
     }
+    tracing::info!(socket = %running.control_socket().display(), "control channel ready");
     println!(
         "maxiofs: S3 API listening on http://{}",
         running.local_address

@@ -7,13 +7,16 @@ use std::rc::Rc;
 use shard::ShardError;
 
 use crate::context::ShardContext;
+use crate::events::{Actor, EventKind};
 
 /// Deletes keys of `bucket` whose partitions this shard owns (DeleteObjects), every commit
 /// queued at once so each partition's worker group-commits them; one result per key, in order.
+/// Each key's `ObjectRemoved` event commits with its delete.
 pub async fn delete_owned_keys(
     context: &Rc<ShardContext>,
     bucket: &str,
     keys: Vec<String>,
+    actor: &Actor,
 ) -> Vec<Result<(), ShardError>> {
     let _write = match context.begin_write(bucket) {
         Ok(guard) => guard,
@@ -23,10 +26,21 @@ pub async fn delete_owned_keys(
         .into_iter()
         .map(|key| {
             let partition = context.local_partition(bucket, &key);
-            let op = shard::meta::MetaOp::DeleteObject {
-                bucket: bucket.to_owned(),
-                key,
-            };
+            let event = crate::events::record(
+                EventKind::ObjectRemoved,
+                "DeleteObjects",
+                bucket,
+                Some(&key),
+                actor,
+                200,
+            );
+            let op = crate::events::logged(
+                shard::meta::MetaOp::DeleteObject {
+                    bucket: bucket.to_owned(),
+                    key,
+                },
+                event,
+            );
             monoio::spawn(async move { partition.commit_and_release(op, Vec::new()).await })
         })
         .collect();

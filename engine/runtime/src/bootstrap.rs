@@ -19,6 +19,8 @@ use shard::{BucketRecord, Partition, RecoveryReport, ShardError};
 
 use crate::catalogue;
 use crate::context::{BucketEntry, ShardContext, SharedSettings};
+use crate::control_server::{self, ControlConfig, ControlServer};
+use crate::identity::IdentityIndex;
 use crate::mesh::{INBOX_DEPTH, MeshMessage};
 use crate::placement::{load_or_format, owner_of};
 
@@ -55,6 +57,7 @@ pub struct Running {
     pub reports: Vec<RecoveryReport>,
     inboxes: Vec<flume::Sender<MeshMessage>>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    control: ControlServer,
     /// Held for the life of the process: the kernel drops the lock when it exits, even on
     /// kill -9, so a stale lock never blocks a restart.
     _data_dir_lock: std::fs::File,
@@ -92,8 +95,15 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> std::io::Result<std::fs::Fil
 }
 
 impl Running {
+    /// The control socket the admin connects to.
+    pub fn control_socket(&self) -> &std::path::Path {
+        self.control.socket_path()
+    }
+
     /// Graceful stop: returns when every shard has finished.
     pub fn shutdown(self) {
+        // No identity or bucket change may start while the shards stop.
+        self.control.stop();
         for inbox in &self.inboxes {
             let _ = inbox.send(MeshMessage::Shutdown);
         }
@@ -156,6 +166,27 @@ fn bind_listeners(address: SocketAddr, count: u32) -> std::io::Result<Vec<std::n
     Ok(listeners)
 }
 
+/// The last identity and settings the admin pushed: the data plane serves without the admin.
+fn load_control_state(
+    data_dir: &std::path::Path,
+) -> Result<
+    (
+        control::identity::IdentitySnapshot,
+        control::settings::SettingsSnapshot,
+    ),
+    StartError,
+> {
+    let (identity, dynamic_settings) =
+        control_server::load_persisted(data_dir).map_err(StartError::Io)?;
+    identity.validate().map_err(|message| {
+        StartError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: {message}", control_server::IDENTITY_FILE_NAME),
+        ))
+    })?;
+    Ok((identity, dynamic_settings))
+}
+
 pub fn start(
     config: &RuntimeConfig,
     handler: &Arc<dyn ConnectionHandler>,
@@ -164,6 +195,9 @@ pub fn start(
     let data_dir_lock = lock_data_dir(&config.data_dir).map_err(StartError::Io)?;
     let partition_count =
         load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
+    let (identity, dynamic_settings) = load_control_state(&config.data_dir)?;
+    let shared_identity = Arc::new(identity.clone());
+    let shared_dynamic_settings = Arc::new(dynamic_settings.clone());
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
     let local_address = listeners[0].local_addr().map_err(StartError::Io)?;
     let io_uring = monoio::utils::detect_uring();
@@ -193,6 +227,8 @@ pub fn start(
             listener,
             inbox,
             inboxes: senders.clone(),
+            identity: Arc::clone(&shared_identity),
+            dynamic_settings: Arc::clone(&shared_dynamic_settings),
             handler: Arc::clone(handler),
             cpu: (!cpus.is_empty()).then(|| cpus[shard_id as usize % cpus.len()]),
         };
@@ -219,12 +255,34 @@ pub fn start(
     for signal in start_signals {
         let _ = signal.send(buckets.clone());
     }
+    let control = control_server::start(ControlConfig {
+        data_dir: config.data_dir.clone(),
+        region: config.settings.region.clone(),
+        shard_count: config.shard_count,
+        partition_count,
+        inboxes: senders.clone(),
+        identity,
+        settings: dynamic_settings,
+    });
+    let control = match control {
+        Ok(control) => control,
+        Err(error) => {
+            for inbox in &senders {
+                let _ = inbox.send(MeshMessage::Shutdown);
+            }
+            for thread in threads {
+                let _ = thread.join();
+            }
+            return Err(StartError::Io(error));
+        }
+    };
     Ok(Running {
         local_address,
         io_uring,
         reports,
         inboxes: senders,
         threads,
+        control,
         _data_dir_lock: data_dir_lock,
     })
 }
@@ -238,6 +296,8 @@ struct ShardThread {
     listener: std::net::TcpListener,
     inbox: flume::Receiver<MeshMessage>,
     inboxes: Vec<flume::Sender<MeshMessage>>,
+    identity: Arc<control::identity::IdentitySnapshot>,
+    dynamic_settings: Arc<control::settings::SettingsSnapshot>,
     handler: Arc<dyn ConnectionHandler>,
     cpu: Option<usize>,
 }
@@ -337,11 +397,19 @@ impl ShardThread {
                     .collect::<BTreeMap<_, _>>(),
             ),
             catalogue_busy: std::cell::RefCell::new(std::collections::BTreeSet::new()),
+            creating_for_tenant: std::cell::RefCell::new(HashMap::new()),
             metrics: std::cell::RefCell::new(telemetry::ShardMetrics::default()),
             shutting_down: std::cell::Cell::new(false),
             requests_in_flight: std::cell::Cell::new(0),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
+            identity: std::cell::RefCell::new(Rc::new(IdentityIndex::build(&self.identity))),
+            dynamic_settings: std::cell::RefCell::new(Rc::new(
+                self.dynamic_settings.as_ref().clone(),
+            )),
+            usage: std::cell::RefCell::new(crate::usage::UsageView::default()),
+            denied_events_dropped: std::cell::Cell::new(0),
         });
+        monoio::spawn(crate::usage::run(Rc::clone(&context)));
         // The first scrape's CPU-usage gauge is the share since this reading.
         let _ = crate::host::cpu_usage_percent();
         let accept_task = monoio::spawn(accept_loop(
@@ -462,11 +530,13 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
         MeshMessage::DeleteObjects {
             bucket,
             keys,
+            actor,
             reply,
         } => {
             let context = Rc::clone(context);
             monoio::spawn(async move {
-                let results = crate::batch_delete::delete_owned_keys(&context, &bucket, keys).await;
+                let results =
+                    crate::batch_delete::delete_owned_keys(&context, &bucket, keys, &actor).await;
                 let _ = reply.send(Ok(results));
             });
         }
@@ -477,16 +547,20 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
         MeshMessage::MetricsSnapshot { reply } => {
             let _ = reply.send(Ok(crate::metrics::snapshot(context)));
         }
-        MeshMessage::CreateBucket { record, reply } => {
+        MeshMessage::CreateBucket {
+            record,
+            actor,
+            reply,
+        } => {
             let context = Rc::clone(context);
             monoio::spawn(async move {
-                let _ = reply.send(catalogue::coordinate_create(&context, record).await);
+                let _ = reply.send(catalogue::coordinate_create(&context, record, actor).await);
             });
         }
-        MeshMessage::DeleteBucket { name, reply } => {
+        MeshMessage::DeleteBucket { name, actor, reply } => {
             let context = Rc::clone(context);
             monoio::spawn(async move {
-                let _ = reply.send(catalogue::coordinate_delete(&context, name).await);
+                let _ = reply.send(catalogue::coordinate_delete(&context, name, actor).await);
             });
         }
         MeshMessage::BucketConfig(message) => catalogue::serve_config(context, message),
@@ -507,6 +581,7 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
                 let _ = reply.send(catalogue::apply_deleted(&context, &name).await);
             });
         }
+        MeshMessage::Control(message) => control_server::serve(context, message),
     }
 }
 

@@ -13,7 +13,10 @@ use shard::meta::MetaOp;
 use shard::record::Tags;
 use shard::{BucketRecord, ShardError};
 
+use control::events::EventKind;
+
 use crate::context::{BucketEntry, ShardContext};
+use crate::events::{Actor, logged};
 use crate::mesh::{BucketConfigMessage, MeshMessage, request};
 
 /// The shard that owns partition 0 and with it the catalogue.
@@ -24,22 +27,37 @@ const CATALOGUE_PARTITION: u32 = 0;
 pub async fn create_bucket(
     context: &Rc<ShardContext>,
     record: BucketRecord,
+    actor: Actor,
 ) -> Result<(), ShardError> {
     if context.shard_id == COORDINATOR_SHARD {
-        coordinate_create(context, record).await
+        coordinate_create(context, record, actor).await
     } else {
         let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
-        request(inbox, |reply| MeshMessage::CreateBucket { record, reply }).await
+        request(inbox, |reply| MeshMessage::CreateBucket {
+            record,
+            actor,
+            reply,
+        })
+        .await
     }
 }
 
 /// DeleteBucket from any shard.
-pub async fn delete_bucket(context: &Rc<ShardContext>, name: String) -> Result<(), ShardError> {
+pub async fn delete_bucket(
+    context: &Rc<ShardContext>,
+    name: String,
+    actor: Actor,
+) -> Result<(), ShardError> {
     if context.shard_id == COORDINATOR_SHARD {
-        coordinate_delete(context, name).await
+        coordinate_delete(context, name, actor).await
     } else {
         let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
-        request(inbox, |reply| MeshMessage::DeleteBucket { name, reply }).await
+        request(inbox, |reply| MeshMessage::DeleteBucket {
+            name,
+            actor,
+            reply,
+        })
+        .await
     }
 }
 
@@ -68,6 +86,7 @@ impl Drop for BusyGuard {
 pub async fn coordinate_create(
     context: &Rc<ShardContext>,
     record: BucketRecord,
+    actor: Actor,
 ) -> Result<(), ShardError> {
     assert_eq!(context.shard_id, COORDINATOR_SHARD);
     if context.buckets.borrow().contains_key(&record.name) {
@@ -77,12 +96,28 @@ pub async fn coordinate_create(
     let Some(_busy) = BusyGuard::acquire(context, &record.name) else {
         return Err(ShardError::BucketAlreadyOwnedByYou);
     };
+    check_bucket_quota(context, record.owner_tenant.as_deref())?;
+    let _pending = record
+        .owner_tenant
+        .as_deref()
+        .map(|tenant| PendingCreate::new(context, tenant));
     let partition = &context.partitions[&CATALOGUE_PARTITION];
+    let event = crate::events::record(
+        EventKind::BucketCreated,
+        "CreateBucket",
+        &record.name,
+        None,
+        &actor,
+        200,
+    );
     partition
         .commit(
-            MetaOp::CreateBucket {
-                record: record.clone(),
-            },
+            logged(
+                MetaOp::CreateBucket {
+                    record: record.clone(),
+                },
+                event,
+            ),
             Vec::new(),
         )
         .await?;
@@ -95,7 +130,70 @@ pub async fn coordinate_create(
     Ok(())
 }
 
-pub async fn coordinate_delete(context: &Rc<ShardContext>, name: String) -> Result<(), ShardError> {
+/// Counts a create in progress against its tenant's bucket quota until it is done.
+struct PendingCreate {
+    context: Rc<ShardContext>,
+    tenant: String,
+}
+
+impl PendingCreate {
+    fn new(context: &Rc<ShardContext>, tenant: &str) -> PendingCreate {
+        *context
+            .creating_for_tenant
+            .borrow_mut()
+            .entry(tenant.to_owned())
+            .or_default() += 1;
+        PendingCreate {
+            context: Rc::clone(context),
+            tenant: tenant.to_owned(),
+        }
+    }
+}
+
+impl Drop for PendingCreate {
+    fn drop(&mut self) {
+        let mut creating = self.context.creating_for_tenant.borrow_mut();
+        if let Some(count) = creating.get_mut(&self.tenant) {
+            *count -= 1;
+            if *count == 0 {
+                creating.remove(&self.tenant);
+            }
+        }
+    }
+}
+
+/// Refuses a bucket beyond the owner tenant's `max_buckets`. The count includes buckets being
+/// created right now (busy names not yet in the catalogue), so concurrent creates of one
+/// tenant cannot overshoot it.
+fn check_bucket_quota(context: &ShardContext, tenant: Option<&str>) -> Result<(), ShardError> {
+    let Some(tenant) = tenant else {
+        return Ok(());
+    };
+    let Some(limit) = context
+        .identity()
+        .quota(tenant)
+        .and_then(|quota| quota.max_buckets)
+    else {
+        return Ok(());
+    };
+    let owned = context
+        .buckets
+        .borrow()
+        .values()
+        .filter(|entry| entry.record.owner_tenant.as_deref() == Some(tenant))
+        .count();
+    let pending = context.creating_for_tenant.borrow().get(tenant).copied();
+    if owned + pending.unwrap_or(0) >= limit as usize {
+        return Err(ShardError::TooManyBuckets);
+    }
+    Ok(())
+}
+
+pub async fn coordinate_delete(
+    context: &Rc<ShardContext>,
+    name: String,
+    actor: Actor,
+) -> Result<(), ShardError> {
     assert_eq!(context.shard_id, COORDINATOR_SHARD);
     if !context.bucket_exists(&name) {
         return Err(ShardError::NoSuchBucket);
@@ -117,8 +215,19 @@ pub async fn coordinate_delete(context: &Rc<ShardContext>, name: String) -> Resu
         return abandon_delete(context, &name, error).await;
     }
     let partition = &context.partitions[&CATALOGUE_PARTITION];
+    let event = crate::events::record(
+        EventKind::BucketRemoved,
+        "DeleteBucket",
+        &name,
+        None,
+        &actor,
+        204,
+    );
     if let Err(error) = partition
-        .commit(MetaOp::DeleteBucket { name: name.clone() }, Vec::new())
+        .commit(
+            logged(MetaOp::DeleteBucket { name: name.clone() }, event),
+            Vec::new(),
+        )
         .await
     {
         return abandon_delete(context, &name, error).await;
@@ -178,6 +287,14 @@ impl BucketConfigChange {
             BucketConfigChange::Tags(tags) => record.tags = tags,
         }
     }
+
+    /// The S3 operation that made this change, for the event log.
+    fn operation(&self) -> &'static str {
+        match self {
+            BucketConfigChange::Tags(tags) if tags.is_empty() => "DeleteBucketTagging",
+            BucketConfigChange::Tags(_) => "PutBucketTagging",
+        }
+    }
 }
 
 /// Changes a bucket's configuration from any shard; returns once every shard has the new
@@ -186,15 +303,17 @@ pub async fn update_bucket(
     context: &Rc<ShardContext>,
     name: String,
     change: BucketConfigChange,
+    actor: Actor,
 ) -> Result<(), ShardError> {
     if context.shard_id == COORDINATOR_SHARD {
-        coordinate_update(context, name, change).await
+        coordinate_update(context, name, change, actor).await
     } else {
         let inbox = &context.inboxes[COORDINATOR_SHARD as usize];
         request(inbox, |reply| {
             MeshMessage::BucketConfig(BucketConfigMessage::Update {
                 name,
                 change,
+                actor,
                 reply,
             })
         })
@@ -211,6 +330,7 @@ pub async fn coordinate_update(
     context: &Rc<ShardContext>,
     name: String,
     change: BucketConfigChange,
+    actor: Actor,
 ) -> Result<(), ShardError> {
     assert_eq!(context.shard_id, COORDINATOR_SHARD);
     let started = std::time::Instant::now();
@@ -226,13 +346,24 @@ pub async fn coordinate_update(
     let Some(mut record) = context.bucket(&name) else {
         return Err(ShardError::NoSuchBucket);
     };
+    let event = crate::events::record(
+        EventKind::BucketConfigChanged,
+        change.operation(),
+        &name,
+        None,
+        &actor,
+        200,
+    );
     change.apply_to(&mut record);
     let partition = &context.partitions[&CATALOGUE_PARTITION];
     partition
         .commit(
-            MetaOp::UpdateBucket {
-                record: record.clone(),
-            },
+            logged(
+                MetaOp::UpdateBucket {
+                    record: record.clone(),
+                },
+                event,
+            ),
             Vec::new(),
         )
         .await?;
@@ -252,11 +383,12 @@ pub fn serve_config(context: &Rc<ShardContext>, message: BucketConfigMessage) {
         BucketConfigMessage::Update {
             name,
             change,
+            actor,
             reply,
         } => {
             let context = Rc::clone(context);
             monoio::spawn(async move {
-                let _ = reply.send(coordinate_update(&context, name, change).await);
+                let _ = reply.send(coordinate_update(&context, name, change, actor).await);
             });
         }
         BucketConfigMessage::Changed { record, reply } => {

@@ -7,7 +7,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use control::settings::SettingsSnapshot;
 use shard::{BucketRecord, Partition, ShardError};
+
+use crate::identity::IdentityIndex;
 
 use crate::mesh::MeshMessage;
 use crate::placement::{owner_of, partition_of};
@@ -57,12 +60,23 @@ pub struct ShardContext {
     pub buckets: RefCell<BTreeMap<String, BucketEntry>>,
     /// Buckets the coordinator is creating or deleting right now (shard 0 only).
     pub catalogue_busy: RefCell<std::collections::BTreeSet<String>>,
+    /// Bucket creates in progress per tenant (shard 0 only), for the bucket quota.
+    pub creating_for_tenant: RefCell<HashMap<String, usize>>,
     pub shutting_down: Cell<bool>,
     /// Requests being served (not idle keep-alive connections); shutdown waits for zero.
     pub requests_in_flight: Cell<u64>,
     pub listener_fd: Cell<Option<i32>>,
     /// This shard's request counters and latencies; merged with the others' only on scrape.
     pub metrics: RefCell<telemetry::ShardMetrics>,
+    /// Identity pushed by the admin (the root credential is in `settings`): replaced whole by
+    /// the control server, never mutated in place.
+    pub identity: RefCell<Rc<IdentityIndex>>,
+    /// Dynamic settings pushed by the admin (`control::settings::keys`), replaced whole.
+    pub dynamic_settings: RefCell<Rc<SettingsSnapshot>>,
+    /// Storage used per bucket and per tenant, as this shard knows it (`usage.rs`).
+    pub usage: RefCell<crate::usage::UsageView>,
+    /// Denied-request events dropped because partition 0's queue was too deep.
+    pub denied_events_dropped: Cell<u64>,
 }
 
 impl ShardContext {
@@ -136,6 +150,15 @@ impl ShardContext {
         self.partitions
             .values()
             .any(|partition| partition.is_full())
+    }
+
+    /// The identity in force on this shard (a cheap clone of the shared index).
+    pub fn identity(&self) -> Rc<IdentityIndex> {
+        Rc::clone(&self.identity.borrow())
+    }
+
+    pub fn dynamic_settings(&self) -> Rc<SettingsSnapshot> {
+        Rc::clone(&self.dynamic_settings.borrow())
     }
 
     pub fn begin_request(self: &Rc<Self>) -> RequestGuard {

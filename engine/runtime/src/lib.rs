@@ -8,7 +8,10 @@ pub mod batch_delete;
 pub mod bootstrap;
 pub mod catalogue;
 pub mod context;
+pub mod control_server;
+pub mod events;
 pub mod host;
+pub mod identity;
 pub mod listing;
 pub mod mesh;
 pub mod metrics;
@@ -16,6 +19,7 @@ pub mod object_stream;
 pub mod placement;
 pub mod readiness;
 pub mod scrubber;
+pub mod usage;
 
 pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};
 pub use context::{ShardContext, SharedSettings};

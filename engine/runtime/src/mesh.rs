@@ -31,6 +31,7 @@ pub enum MeshMessage {
     DeleteObjects {
         bucket: String,
         keys: Vec<String>,
+        actor: crate::events::Actor,
         reply: Reply<Vec<Result<(), ShardError>>>,
     },
     /// CopyObject / UploadPartCopy: open an object the receiving shard owns for streaming
@@ -48,10 +49,15 @@ pub enum MeshMessage {
     /// To the coordinator: create a bucket and tell every shard.
     CreateBucket {
         record: BucketRecord,
+        actor: crate::events::Actor,
         reply: Reply<()>,
     },
     /// To the coordinator: delete an empty bucket everywhere.
-    DeleteBucket { name: String, reply: Reply<()> },
+    DeleteBucket {
+        name: String,
+        actor: crate::events::Actor,
+        reply: Reply<()>,
+    },
     /// Bucket configuration (tags, and later versioning, policy, CORS ...).
     BucketConfig(BucketConfigMessage),
     /// From the coordinator: a bucket now exists.
@@ -74,8 +80,44 @@ pub enum MeshMessage {
     Ping {
         reply: Reply<crate::readiness::ShardHealth>,
     },
+    /// From the control server (identity, settings, event log, usage) and between shards
+    /// (usage totals, denied-request events for partition 0).
+    Control(ControlMessage),
     /// Stop accepting, finish in-flight requests, flush, exit.
     Shutdown,
+}
+
+/// The control-channel part of the mesh (`control_server.rs`, `usage.rs`, `events.rs`).
+pub enum ControlMessage {
+    /// Replace this shard's identity: the shard builds its own index from the snapshot.
+    Identity {
+        snapshot: std::sync::Arc<control::identity::IdentitySnapshot>,
+        reply: Reply<()>,
+    },
+    /// Replace this shard's dynamic settings.
+    Settings {
+        snapshot: std::sync::Arc<control::settings::SettingsSnapshot>,
+        reply: Reply<()>,
+    },
+    TrimEvents {
+        partition_id: u32,
+        through: u64,
+        reply: Reply<()>,
+    },
+    /// Objects and bytes per bucket over the partitions the receiving shard owns.
+    BucketUsage {
+        reply: Reply<Vec<(String, shard::BucketUsage)>>,
+    },
+    /// The catalogue as the receiving shard holds it.
+    Buckets { reply: Reply<Vec<BucketRecord>> },
+    /// From another shard: its bytes per tenant (absolute totals, not deltas, so a lost or
+    /// late message is corrected by the next one).
+    TenantUsage {
+        from_shard: u32,
+        totals: crate::usage::TenantTotals,
+    },
+    /// To the coordinator: a denied request to record in partition 0.
+    DeniedEvent { event: Box<shard::EventRecord> },
 }
 
 /// The configuration part of the catalogue protocol (`catalogue::update_bucket`).
@@ -84,6 +126,7 @@ pub enum BucketConfigMessage {
     Update {
         name: String,
         change: crate::catalogue::BucketConfigChange,
+        actor: crate::events::Actor,
         reply: Reply<()>,
     },
     /// From the coordinator: a bucket's configuration changed; this is its whole new record.

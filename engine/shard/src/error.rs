@@ -45,6 +45,10 @@ pub enum ShardError {
     CorruptRecord(&'static str),
     /// The shard is stopping and takes no new work.
     ShuttingDown,
+    /// The owner's tenant has as many buckets as its quota allows.
+    TooManyBuckets,
+    /// The write would take the owner's tenant over its storage quota.
+    QuotaExceeded,
 }
 
 impl ShardError {

@@ -22,4 +22,7 @@ pub use error::ShardError;
 pub use partition::{
     IntegrityCounters, ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData,
 };
-pub use record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};
+pub use record::{
+    BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
+    StoredEvent, UploadRecord,
+};

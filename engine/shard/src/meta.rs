@@ -17,15 +17,15 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::error::ShardError;
 use crate::record::{
-    BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, Tags, UploadChecksum, UploadRecord,
-    checksum_algorithm_of, decode_extents, decode_extents_checked, decode_headers, decode_sizes,
-    decode_strings, decode_tags, encode_extents, encode_headers, encode_sizes, encode_strings,
-    encode_tags,
+    BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
+    StoredEvent, Tags, UploadChecksum, UploadRecord, checksum_algorithm_of, decode_extents,
+    decode_extents_checked, decode_headers, decode_sizes, decode_strings, decode_tags,
+    encode_extents, encode_headers, encode_sizes, encode_strings, encode_tags,
 };
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -105,6 +105,57 @@ pub struct Damage {
     pub key: Vec<u8>,
 }
 
+/// Version 4: bucket owners, the event log and per-bucket usage. Usage is kept by triggers on
+/// `objects`, so every path that adds, replaces or removes an object row (PUT, copy,
+/// multipart completion, delete, bucket purge) updates it in the same transaction. Existing
+/// buckets get no owner (they belong to no tenant); existing objects are counted once here.
+/// `AUTOINCREMENT` makes event sequence numbers strictly increasing for the life of the
+/// file, also across trimming and restarts.
+const SCHEMA_V4_STEP: &str = "
+ALTER TABLE buckets ADD COLUMN owner_tenant TEXT;
+ALTER TABLE buckets ADD COLUMN owner_user TEXT;
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT,
+    version_id TEXT,
+    size INTEGER,
+    etag TEXT,
+    access_key_id TEXT,
+    user_id TEXT,
+    tenant_id TEXT,
+    request_id TEXT NOT NULL,
+    source_ip TEXT,
+    status INTEGER NOT NULL
+);
+CREATE TABLE bucket_usage (
+    bucket TEXT PRIMARY KEY NOT NULL,
+    objects INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO bucket_usage (bucket, objects, bytes)
+    SELECT bucket, count(*), coalesce(sum(size), 0) FROM objects GROUP BY bucket;
+CREATE TRIGGER bucket_usage_insert AFTER INSERT ON objects BEGIN
+    INSERT INTO bucket_usage (bucket, objects, bytes) VALUES (NEW.bucket, 1, NEW.size)
+    ON CONFLICT (bucket) DO UPDATE SET objects = objects + 1, bytes = bytes + NEW.size;
+END;
+CREATE TRIGGER bucket_usage_delete AFTER DELETE ON objects BEGIN
+    UPDATE bucket_usage SET objects = objects - 1, bytes = bytes - OLD.size
+    WHERE bucket = OLD.bucket;
+END;
+CREATE TRIGGER bucket_usage_update AFTER UPDATE OF size ON objects BEGIN
+    UPDATE bucket_usage SET bytes = bytes - OLD.size + NEW.size WHERE bucket = NEW.bucket;
+END;
+";
+
+/// Most events a partition's log keeps. Consumers trim what they stored; when none does (no
+/// admin running), the oldest events beyond this are dropped as new ones arrive, so the log
+/// cannot fill the disk. A consumer that fell further behind sees a jump in `seq`.
+pub const EVENT_LOG_ROWS_MAX: i64 = 1_000_000;
+
 /// One metadata mutation, applied by the worker inside a group commit.
 #[derive(Debug)]
 pub enum MetaOp {
@@ -153,6 +204,19 @@ pub enum MetaOp {
     /// the catalogue has no such bucket.
     UpdateBucket {
         record: BucketRecord,
+    },
+    /// `op`, and if it succeeds, `event` appended to the event log in the same transaction.
+    Logged {
+        op: Box<MetaOp>,
+        event: Box<EventRecord>,
+    },
+    /// Events that describe no write of this partition (denied requests, in partition 0).
+    AppendEvents {
+        events: Vec<EventRecord>,
+    },
+    /// Forgets the events with `seq <= through` (the sequence keeps counting).
+    TrimEvents {
+        through: u64,
     },
 }
 
@@ -256,23 +320,15 @@ impl MetaWriter {
                 "metadata schema version {version} is newer than this binary ({SCHEMA_VERSION})"
             )));
         }
-        if version < 1 {
-            let transaction = self.connection.transaction()?;
-            transaction.execute_batch(SCHEMA_V1)?;
-            transaction.pragma_update(None, "user_version", 1)?;
-            transaction.commit()?;
-        }
-        if version < 2 {
-            let transaction = self.connection.transaction()?;
-            transaction.execute_batch(SCHEMA_V2_STEP)?;
-            transaction.pragma_update(None, "user_version", 2)?;
-            transaction.commit()?;
-        }
-        if version < 3 {
-            let transaction = self.connection.transaction()?;
-            transaction.execute_batch(SCHEMA_V3_STEP)?;
-            transaction.pragma_update(None, "user_version", 3)?;
-            transaction.commit()?;
+        // Step `n` takes a file from version `n` to `n + 1`, each in its own transaction.
+        let steps = [SCHEMA_V1, SCHEMA_V2_STEP, SCHEMA_V3_STEP, SCHEMA_V4_STEP];
+        for (target, step) in (1i64..).zip(steps) {
+            if version < target {
+                let transaction = self.connection.transaction()?;
+                transaction.execute_batch(step)?;
+                transaction.pragma_update(None, "user_version", target)?;
+                transaction.commit()?;
+            }
         }
         Ok(())
     }
@@ -450,13 +506,16 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         }
         MetaOp::CreateBucket { record } => {
             let inserted = tx.execute(
-                "INSERT OR IGNORE INTO buckets (name, created_ms, region, tags)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO buckets
+                    (name, created_ms, region, tags, owner_tenant, owner_user)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     record.name,
                     record.created_ms,
                     record.region,
-                    encode_tags(&record.tags)
+                    encode_tags(&record.tags),
+                    record.owner_tenant,
+                    record.owner_user,
                 ],
             )?;
             if inserted == 0 {
@@ -494,12 +553,75 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
                 freed.extend(decode_extents(&blob)?);
             }
             tx.execute("DELETE FROM objects WHERE bucket = ?1", params![name])?;
+            tx.execute("DELETE FROM bucket_usage WHERE bucket = ?1", params![name])?;
             Ok(MetaOutcome {
                 freed,
                 completed: None,
             })
         }
+        MetaOp::Logged { .. } | MetaOp::AppendEvents { .. } | MetaOp::TrimEvents { .. } => {
+            apply_event_op(tx, op)
+        }
     }
+}
+
+/// The event-log operations (schema version 4).
+fn apply_event_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, ShardError> {
+    match op {
+        MetaOp::Logged { op, event } => {
+            let outcome = apply_op(tx, op)?;
+            let mut event = event.as_ref().clone();
+            if let Some(completed) = &outcome.completed {
+                event.size_bytes.get_or_insert(completed.size_bytes);
+                event.etag.get_or_insert_with(|| completed.etag.clone());
+            }
+            insert_event(tx, &event)?;
+            Ok(outcome)
+        }
+        MetaOp::AppendEvents { events } => {
+            for event in events {
+                insert_event(tx, event)?;
+            }
+            Ok(MetaOutcome::default())
+        }
+        MetaOp::TrimEvents { through } => {
+            tx.execute(
+                "DELETE FROM events WHERE seq <= ?1",
+                params![i64::try_from(*through).unwrap_or(i64::MAX)],
+            )?;
+            Ok(MetaOutcome::default())
+        }
+        other => apply_op(tx, other),
+    }
+}
+
+fn insert_event(tx: &rusqlite::Savepoint<'_>, event: &EventRecord) -> Result<(), ShardError> {
+    tx.prepare_cached(
+        "INSERT INTO events (time_ms, kind, operation, bucket, key, version_id, size, etag,
+            access_key_id, user_id, tenant_id, request_id, source_ip, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        event.time_ms,
+        event.kind,
+        event.operation,
+        event.bucket,
+        event.key,
+        event.version_id,
+        event.size_bytes.map(size_to_sql),
+        event.etag,
+        event.access_key_id,
+        event.user_id,
+        event.tenant_id,
+        event.request_id,
+        event.source_ip,
+        event.status,
+    ])?;
+    // An index seek that deletes nothing unless the log is full.
+    let newest = tx.last_insert_rowid();
+    tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?
+        .execute(params![newest - EVENT_LOG_ROWS_MAX])?;
+    Ok(())
 }
 
 fn create_upload(
@@ -1199,9 +1321,10 @@ impl MetaReader {
     }
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
-        let mut statement = self
-            .connection
-            .prepare_cached("SELECT name, created_ms, region, tags FROM buckets ORDER BY name")?;
+        let mut statement = self.connection.prepare_cached(
+            "SELECT name, created_ms, region, tags, owner_tenant, owner_user
+             FROM buckets ORDER BY name",
+        )?;
         let rows = statement.query_map([], |r| {
             Ok((
                 BucketRecord {
@@ -1209,6 +1332,8 @@ impl MetaReader {
                     created_ms: r.get(1)?,
                     region: r.get(2)?,
                     tags: Vec::new(),
+                    owner_tenant: r.get(4)?,
+                    owner_user: r.get(5)?,
                 },
                 r.get::<_, Vec<u8>>(3)?,
             ))
@@ -1220,6 +1345,78 @@ impl MetaReader {
             buckets.push(bucket);
         }
         Ok(buckets)
+    }
+
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    pub fn events(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, ShardError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT seq, time_ms, kind, operation, bucket, key, version_id, size, etag,
+                access_key_id, user_id, tenant_id, request_id, source_ip, status
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = statement.query_map(
+            params![
+                i64::try_from(after).unwrap_or(i64::MAX),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            |r| {
+                Ok(StoredEvent {
+                    seq: size_from_sql(r.get(0)?),
+                    event: EventRecord {
+                        time_ms: r.get(1)?,
+                        kind: r.get(2)?,
+                        operation: r.get(3)?,
+                        bucket: r.get(4)?,
+                        key: r.get(5)?,
+                        version_id: r.get(6)?,
+                        size_bytes: r.get::<_, Option<i64>>(7)?.map(size_from_sql),
+                        etag: r.get(8)?,
+                        access_key_id: r.get(9)?,
+                        user_id: r.get(10)?,
+                        tenant_id: r.get(11)?,
+                        request_id: r.get(12)?,
+                        source_ip: r.get(13)?,
+                        status: r.get(14)?,
+                    },
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest sequence number ever assigned (0: none), trimmed or not.
+    pub fn event_head(&self) -> Result<u64, ShardError> {
+        let head: Option<i64> = self
+            .connection
+            .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'events'")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(head.map_or(0, size_from_sql))
+    }
+
+    /// Objects and bytes per bucket in this partition.
+    pub fn bucket_usage(&self) -> Result<Vec<(String, BucketUsage)>, ShardError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT bucket, objects, bytes FROM bucket_usage WHERE objects > 0")?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                BucketUsage {
+                    objects: size_from_sql(r.get(1)?),
+                    bytes: size_from_sql(r.get(2)?),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Changes whenever another connection (the worker) committed: a cheap "anything new?"
+    /// check before re-reading usage.
+    pub fn data_version(&self) -> Result<i64, ShardError> {
+        Ok(self
+            .connection
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 }
 

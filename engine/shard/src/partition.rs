@@ -370,6 +370,16 @@ impl Partition {
         self.reader.buckets()
     }
 
+    /// The read-only metadata connection (event log, usage) of this partition.
+    pub fn meta(&self) -> &MetaReader {
+        &self.reader
+    }
+
+    /// Commits queued for the worker and not yet taken: how far behind it is.
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.as_ref().map_or(0, flume::Sender::len)
+    }
+
     pub fn parts(
         &self,
         upload_id: &str,

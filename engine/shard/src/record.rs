@@ -128,6 +128,47 @@ pub struct BucketRecord {
     pub region: String,
     /// Bucket tags (PutBucketTagging); empty when none.
     pub tags: Tags,
+    /// The tenant that owns the bucket; `None`: no tenant (root, global users, and buckets
+    /// created before ownership was recorded).
+    pub owner_tenant: Option<String>,
+    /// The user who created the bucket; `None` for the root identity.
+    pub owner_user: Option<String>,
+}
+
+/// One entry of a partition's event log as stored (the control protocol's `Event` without
+/// partition and sequence number, which the log assigns). `kind` is the snake_case name of
+/// `control::events::EventKind`; the shard stores it without interpreting it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventRecord {
+    pub time_ms: i64,
+    pub kind: String,
+    pub operation: String,
+    pub bucket: String,
+    pub key: Option<String>,
+    pub version_id: Option<String>,
+    /// Filled in by the commit from the completed object when `None` (multipart completion).
+    pub size_bytes: Option<u64>,
+    pub etag: Option<String>,
+    pub access_key_id: Option<String>,
+    pub user_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub request_id: String,
+    pub source_ip: Option<String>,
+    pub status: u16,
+}
+
+/// An event read back from the log with its sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub event: EventRecord,
+}
+
+/// Objects and bytes of one bucket in one partition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BucketUsage {
+    pub objects: u64,
+    pub bytes: u64,
 }
 
 /// The algorithm name of a stored `x-amz-checksum-<algorithm>` header (`CRC32`...), if any of

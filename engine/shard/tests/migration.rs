@@ -102,6 +102,19 @@ fn schema_1_rows_read_back_after_migration() {
     let buckets = reader.buckets().unwrap();
     assert_eq!(buckets[0].name, "b");
     assert!(buckets[0].tags.is_empty());
+    // Version 3: old buckets belong to no tenant; old objects are counted in the usage.
+    assert_eq!(buckets[0].owner_tenant, None);
+    let usage = reader.bucket_usage().unwrap();
+    assert_eq!(
+        usage,
+        [(
+            "b".to_owned(),
+            shard::BucketUsage {
+                objects: 1,
+                bytes: 11
+            }
+        )]
+    );
     // The new columns are writable on the migrated file.
     let tags = vec![("t".to_owned(), "v".to_owned())];
     let results = writer.apply_batch(&[

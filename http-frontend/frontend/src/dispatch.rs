@@ -6,6 +6,8 @@
 use std::rc::Rc;
 
 use runtime::ShardContext;
+use runtime::events::Actor;
+use runtime::identity::{IdentityIndex, Principal};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{Operation, QueryParams, Route, RouteHeaders, bucket_from_host, route_with};
 use s3_proto::sigv4::{
@@ -104,17 +106,100 @@ pub async fn resolve_post_object(
     }
 }
 
-/// The credentials the data plane knows: the root identity for now.
+/// The credentials the data plane knows: the root identity, and the access keys of the
+/// identity the admin pushed (one hash lookup). A disabled key still has its secret here: the
+/// signature is verified first, and `principal` then refuses the key with AccessDenied, so
+/// only the key's holder learns that it is disabled.
 pub(crate) struct Credentials<'a> {
     pub(crate) settings: &'a runtime::SharedSettings,
+    pub(crate) identity: &'a IdentityIndex,
 }
 
 impl CredentialStore for Credentials<'_> {
     fn secret_key(&self, access_key_id: &str) -> Option<&str> {
         // The id is public; the secret is compared inside the verifier in constant time.
-        (access_key_id == self.settings.root_access_key_id)
-            .then_some(self.settings.root_secret_key.as_str())
+        if access_key_id == self.settings.root_access_key_id {
+            return Some(self.settings.root_secret_key.as_str());
+        }
+        self.identity
+            .key(access_key_id)
+            .map(|entry| entry.secret_access_key.as_str())
     }
+}
+
+impl Credentials<'_> {
+    /// The principal of a key whose signature verified against this same identity.
+    pub(crate) fn principal(&self, access_key_id: &str) -> Result<Principal, S3Error> {
+        if access_key_id == self.settings.root_access_key_id {
+            return Ok(Principal::Root);
+        }
+        match self.identity.key(access_key_id) {
+            Some(entry) if entry.usable => Ok(Principal::User(Rc::clone(entry))),
+            Some(_) => Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "The access key, its user or its tenant is disabled.",
+            )),
+            None => Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)),
+        }
+    }
+}
+
+/// Whether `principal` may run `route`: every operation naming an existing bucket requires
+/// access to that bucket's tenant (a missing bucket is left to the handler's NoSuchBucket;
+/// CreateBucket of a taken name is the handler's BucketAlreadyExists).
+pub(crate) fn authorize(
+    context: &ShardContext,
+    principal: &Principal,
+    bucket: Option<&str>,
+) -> Result<(), S3Error> {
+    let Some(bucket) = bucket else {
+        return Ok(());
+    };
+    let allowed = context
+        .buckets
+        .borrow()
+        .get(bucket)
+        .is_none_or(|entry| principal.may_access(entry.record.owner_tenant.as_deref()));
+    if allowed {
+        Ok(())
+    } else {
+        Err(S3Error::new(S3ErrorCode::AccessDenied))
+    }
+}
+
+/// Records a refused request (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch) on
+/// an existing bucket in partition 0's event log.
+pub(crate) fn record_denied(
+    context: &Rc<ShardContext>,
+    error: &S3Error,
+    route: &Route,
+    actor: &Actor,
+) {
+    let denied = matches!(
+        error.code,
+        S3ErrorCode::AccessDenied
+            | S3ErrorCode::InvalidAccessKeyId
+            | S3ErrorCode::SignatureDoesNotMatch
+    );
+    let Some(bucket) = route.bucket.as_deref() else {
+        return;
+    };
+    if !denied || !context.bucket_exists(bucket) {
+        return;
+    }
+    let event = runtime::events::record(
+        control_kind_access_denied(),
+        route.operation.as_str(),
+        bucket,
+        route.key.as_deref(),
+        actor,
+        error.code.http_status(),
+    );
+    runtime::events::record_denied(context, event);
+}
+
+fn control_kind_access_denied() -> runtime::events::EventKind {
+    runtime::events::EventKind::AccessDenied
 }
 
 thread_local! {
@@ -132,6 +217,8 @@ pub struct Exchange<'a> {
     pub query: QueryParams,
     pub request_id: String,
     pub access_key_id: String,
+    /// Who signed the request; `None` only for a POST upload before its form is verified.
+    pub principal: Option<Principal>,
     /// Taken by the body reader of the handler that reads the body.
     pub payload: Option<PayloadMode>,
     /// Set by the handler once the request body has been read to its end.
@@ -153,11 +240,49 @@ impl Exchange<'_> {
         self.head.method == "HEAD"
     }
 
+    /// Who made this request, for the event log.
+    pub fn actor(&self) -> Actor {
+        actor_of(
+            self.principal.as_ref(),
+            &self.access_key_id,
+            &self.request_id,
+            self.connection,
+        )
+    }
+
+    /// The tenant that owns this request's bucket (`None`: no tenant, or no such bucket).
+    pub fn bucket_tenant(&self) -> Option<String> {
+        self.context
+            .buckets
+            .borrow()
+            .get(self.bucket())
+            .and_then(|entry| entry.record.owner_tenant.clone())
+    }
+
     /// Whether the connection can serve another request after this one.
     pub fn keep_alive(&self) -> bool {
         self.head.keep_alive
             && (self.body_complete || !self.head.has_body())
             && !self.context.shutting_down.get()
+    }
+}
+
+fn actor_of(
+    principal: Option<&Principal>,
+    access_key_id: &str,
+    request_id: &str,
+    connection: &Connection,
+) -> Actor {
+    Actor {
+        access_key_id: (!access_key_id.is_empty()).then(|| access_key_id.to_owned()),
+        user_id: principal.and_then(Principal::user_id).map(str::to_owned),
+        tenant_id: principal.and_then(Principal::tenant_id).map(str::to_owned),
+        request_id: request_id.to_owned(),
+        source_ip: connection
+            .stream
+            .peer_addr()
+            .ok()
+            .map(|address| address.ip().to_string()),
     }
 }
 
@@ -190,12 +315,17 @@ pub async fn serve_request(
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
     let prepared = prepare(context, &head, routed);
-    let (route, query, access_key_id, payload) = match prepared {
+    let (route, query, access_key_id, payload, principal) = match prepared {
         Ok(prepared) => {
             connection.accounting.operation = Some(prepared.0.operation.as_str());
             prepared
         }
-        Err(error) => {
+        Err(refusal) => {
+            let (error, route) = *refusal;
+            if let Some(route) = route {
+                let actor = actor_of(None, "", &request_id, connection);
+                record_denied(context, &error, &route, &actor);
+            }
             let keep_alive = head.keep_alive && !head.has_body();
             let written = write_error(connection, &head, &error, keep_alive, &request_id).await;
             if written && head.has_body() {
@@ -212,11 +342,15 @@ pub async fn serve_request(
         query,
         request_id,
         access_key_id,
+        principal,
         payload: Some(payload),
         body_complete: false,
         responded: false,
     };
     let result = handlers::run(&mut exchange).await;
+    if let Err(error) = &result {
+        record_denied(context, error, &exchange.route, &exchange.actor());
+    }
     let keep_alive = exchange.keep_alive();
     let body_unread = exchange.head.has_body() && !exchange.body_complete;
     let written = match result {
@@ -243,8 +377,16 @@ pub async fn serve_request(
             .await
         }
     };
-    // One line per request (at debug), after the answer so that it carries the status; the
-    // request id is the `x-amz-request-id` the client got.
+    log_request(&exchange);
+    if written && body_unread {
+        exchange.connection.linger().await;
+    }
+    written && keep_alive
+}
+
+/// One line per request (at debug), after the answer so that it carries the status; the
+/// request id is the `x-amz-request-id` the client got.
+fn log_request(exchange: &Exchange<'_>) {
     let accounting = exchange.connection.accounting;
     tracing::debug!(
         request_id = %exchange.request_id,
@@ -257,46 +399,73 @@ pub async fn serve_request(
         sent_bytes = accounting.sent_bytes,
         "request"
     );
-    if written && body_unread {
-        exchange.connection.linger().await;
-    }
-    written && keep_alive
 }
 
-type Prepared = (Route, QueryParams, String, PayloadMode);
+type Prepared = (Route, QueryParams, String, PayloadMode, Option<Principal>);
 
+/// Routes, authenticates and authorizes a request. On failure, the route (when known) comes
+/// back with the error so that a denied request can be logged.
 fn prepare(
     context: &ShardContext,
     head: &RequestHead,
     routed: Option<Routed>,
-) -> Result<Prepared, S3Error> {
+) -> Result<Prepared, Box<(S3Error, Option<Route>)>> {
     let (route, query) = if let Some(Routed { route, query }) = routed {
         (route, query)
     } else {
-        let query = QueryParams::parse(&head.raw_query)?;
-        let route = route_request(context, head, &query)?;
+        let query = QueryParams::parse(&head.raw_query).map_err(|error| Box::new((error, None)))?;
+        let route =
+            route_request(context, head, &query).map_err(|error| Box::new((error, None)))?;
         (route, query)
     };
     if route.operation == Operation::PostObject {
         // The form carries the signature; the handler verifies it before anything else.
-        return Ok((route, query, String::new(), PayloadMode::Unsigned));
+        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
     }
-    match authenticate_head(context, head)? {
+    let authenticated = match authenticate_head(context, head) {
+        Ok(authenticated) => authenticated,
+        Err(error) => return Err(Box::new((error, Some(route)))),
+    };
+    match authenticated {
         // No bucket policies yet: anonymous requests are denied.
-        Authenticated::Anonymous => Err(S3Error::new(S3ErrorCode::AccessDenied)),
-        Authenticated::Signed {
-            access_key_id,
-            payload,
-        } => Ok((route, query, access_key_id, payload)),
+        None => Err(Box::new((
+            S3Error::new(S3ErrorCode::AccessDenied),
+            Some(route),
+        ))),
+        Some(signed) => {
+            // CreateBucket of a taken name answers BucketAlreadyExists in its handler.
+            let bucket = route
+                .bucket
+                .as_deref()
+                .filter(|_| route.operation != Operation::CreateBucket);
+            if let Err(error) = authorize(context, &signed.principal, bucket) {
+                return Err(Box::new((error, Some(route))));
+            }
+            Ok((
+                route,
+                query,
+                signed.access_key_id,
+                signed.payload,
+                Some(signed.principal),
+            ))
+        }
     }
 }
 
+/// A request whose signature verified, and who signed it.
+pub(crate) struct SignedBy {
+    pub(crate) access_key_id: String,
+    pub(crate) payload: PayloadMode,
+    pub(crate) principal: Principal,
+}
+
 /// Verifies the request's signature (SigV4 or SigV2, header or presigned) against the known
-/// identities; `Anonymous` when it carries none.
+/// identities, and resolves who signed it (AccessDenied for a disabled key); `None` when it
+/// carries no signature (anonymous).
 pub(crate) fn authenticate_head(
     context: &ShardContext,
     head: &RequestHead,
-) -> Result<Authenticated, S3Error> {
+) -> Result<Option<SignedBy>, S3Error> {
     let host_bucket = host_bucket(context, head);
     let headers: Vec<(&str, &[u8])> = head
         .headers
@@ -313,15 +482,29 @@ pub(crate) fn authenticate_head(
         region: &context.settings.region,
         now_unix_secs: now_unix_secs(),
     };
+    // One snapshot for the whole request: the key verified is the key authorized.
+    let identity = context.identity();
     let store = Credentials {
         settings: &context.settings,
+        identity: &identity,
     };
-    SIGNING_KEYS
+    let authenticated = SIGNING_KEYS
         .with(|cache| {
             let cache = &mut cache.borrow_mut();
             authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
         })
-        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))
+        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
+    match authenticated {
+        Authenticated::Signed {
+            access_key_id,
+            payload,
+        } => Ok(Some(SignedBy {
+            principal: store.principal(&access_key_id)?,
+            access_key_id,
+            payload,
+        })),
+        Authenticated::Anonymous => Ok(None),
+    }
 }
 
 pub(crate) fn now_unix_secs() -> i64 {

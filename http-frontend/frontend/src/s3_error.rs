@@ -34,6 +34,8 @@ pub fn from_shard(error: &ShardError) -> S3Error {
                 shard::meta::PART_SIZE_BYTES_MIN.to_string(),
             ),
         ShardError::StorageFull => S3Error::new(S3ErrorCode::XMinioStorageFull),
+        ShardError::TooManyBuckets => S3Error::new(S3ErrorCode::TooManyBuckets),
+        ShardError::QuotaExceeded => S3Error::new(S3ErrorCode::QuotaExceeded),
         ShardError::ShuttingDown => S3Error::with_message(
             S3ErrorCode::ServiceUnavailable,
             "The server is shutting down; retry.",

@@ -29,11 +29,18 @@ pub fn owner(exchange: &Exchange<'_>) -> s3_proto::xml::Owner {
     }
 }
 
+/// Lists the buckets the principal may reach: all for root and global admins, their
+/// tenant's for tenant users, the buckets of no tenant for global users.
 pub fn list_buckets(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let principal = exchange
+        .principal
+        .clone()
+        .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
     let buckets = exchange
         .context
         .bucket_list()
         .into_iter()
+        .filter(|record| principal.may_access(record.owner_tenant.as_deref()))
         .map(|record| Bucket {
             name: record.name,
             creation_date_ms: record.created_ms,
@@ -65,13 +72,27 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         }
     }
     let name = exchange.bucket().to_owned();
+    let principal = exchange
+        .principal
+        .clone()
+        .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
+    if let Some(existing) = exchange.context.bucket(&name)
+        && !principal.may_access(existing.owner_tenant.as_deref())
+    {
+        // Someone else's bucket: AWS answers BucketAlreadyExists, not ...OwnedByYou.
+        return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists).resource(format!("/{name}")));
+    }
+    // The bucket belongs to the creator's tenant (none for root and global users).
     let record = BucketRecord {
         name: name.clone(),
         created_ms: now_ms(),
         region,
         tags: Vec::new(),
+        owner_tenant: principal.tenant_id().map(str::to_owned),
+        owner_user: principal.user_id().map(str::to_owned),
     };
-    runtime::catalogue::create_bucket(exchange.context, record)
+    let actor = exchange.actor();
+    runtime::catalogue::create_bucket(exchange.context, record, actor)
         .await
         .map_err(|error| s3_error::from_shard(&error).resource(format!("/{name}")))?;
     Ok(Response::new(200).header("Location", format!("/{name}")))
@@ -87,7 +108,8 @@ pub fn head_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
 
 pub async fn delete_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let name = exchange.bucket().to_owned();
-    runtime::catalogue::delete_bucket(exchange.context, name)
+    let actor = exchange.actor();
+    runtime::catalogue::delete_bucket(exchange.context, name, actor)
         .await
         .map_err(|error| s3_error::from_shard(&error))?;
     Ok(Response::new(204))

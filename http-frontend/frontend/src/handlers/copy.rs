@@ -26,7 +26,7 @@ use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{etag_matches, write_condition};
 use crate::handlers::multipart::{require_upload, upload_id};
-use crate::handlers::object::{commit_object, stored_headers};
+use crate::handlers::object::{check_storage_quota, commit_object, stored_headers};
 use crate::handlers::tagging::request_tags;
 use crate::response::Response;
 use crate::s3_error;
@@ -226,11 +226,17 @@ fn copy_source_too_large(size_max_bytes: u64) -> S3Error {
     )
 }
 
-/// Opens the source on whichever shard owns it; the source bucket must exist.
+/// Opens the source on whichever shard owns it; the source bucket must exist and the
+/// principal must be allowed into it (a copy reads it: tenant isolation applies).
 async fn open_source(
     exchange: &Exchange<'_>,
     source: &CopySource,
 ) -> Result<SourceStream, S3Error> {
+    let principal = exchange
+        .principal
+        .as_ref()
+        .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
+    crate::dispatch::authorize(exchange.context, principal, Some(&source.bucket))?;
     if !exchange.context.bucket_exists(&source.bucket) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket).extra("BucketName", &*source.bucket));
     }
@@ -346,6 +352,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     if size_bytes > PUT_OBJECT_SIZE_BYTES_MAX {
         return Err(copy_source_too_large(PUT_OBJECT_SIZE_BYTES_MAX));
     }
+    check_storage_quota(exchange, size_bytes)?;
     let headers = copied_headers(exchange, &stream.record, metadata)?;
     let tags = copied_tags(exchange, &stream.record, tagging)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
@@ -394,6 +401,7 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
     if range.end - range.start > PART_SIZE_BYTES_MAX {
         return Err(copy_source_too_large(PART_SIZE_BYTES_MAX));
     }
+    check_storage_quota(exchange, range.end - range.start)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let (written, etag, value) = copy_bytes(&partition, stream, range, algorithm).await?;
     let checksum = algorithm.zip(value);

@@ -84,6 +84,7 @@ pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3E
     let body = read_small_body(exchange, XML_BODY_BYTES_MAX).await?;
     let delete = parse_delete(&body)?;
     let bucket = exchange.bucket().to_owned();
+    let actor = exchange.actor();
     let mut outcomes: Vec<Option<Result<(), (S3ErrorCode, String)>>> =
         vec![None; delete.objects.len()];
     // Owner shard -> (index in the request, key).
@@ -107,11 +108,13 @@ pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3E
         }
         let inbox = context.inboxes[owner as usize].clone();
         let bucket = bucket.clone();
+        let actor = actor.clone();
         let count = keys.len();
         let task = monoio::spawn(async move {
             let answer = request(&inbox, |reply| MeshMessage::DeleteObjects {
                 bucket,
                 keys,
+                actor,
                 reply,
             })
             .await;
@@ -132,7 +135,10 @@ pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3E
         }
     };
     if let Some((indexes, keys)) = local {
-        record(indexes, delete_owned_keys(context, &bucket, keys).await);
+        record(
+            indexes,
+            delete_owned_keys(context, &bucket, keys, &actor).await,
+        );
     }
     for (indexes, task) in remote {
         record(indexes, task.await);

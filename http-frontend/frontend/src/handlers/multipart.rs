@@ -11,10 +11,13 @@ use s3_proto::xml::{
 use shard::UploadRecord;
 use shard::meta::{CompleteUpload, MetaOp, PartRecord};
 
+use runtime::events::{EventKind, logged};
+
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::write_condition;
 use crate::handlers::object::stored_headers;
+use crate::handlers::object::{check_storage_quota, object_event};
 use crate::handlers::payload::{Sink, read_body, read_small_body, upload_size};
 use crate::response::Response;
 use crate::s3_error;
@@ -118,6 +121,9 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let part_number = parse_part_number(exchange.query.get("partNumber").unwrap_or(""))?;
     let upload_id = upload_id(exchange)?;
     let size_hint = upload_size(exchange, PART_SIZE_BYTES_MAX)?;
+    // Parts are not usage until completed, but a part that alone exceeds what is left of the
+    // quota can never complete: refuse it before its bytes are stored.
+    check_storage_quota(exchange, size_hint.unwrap_or(0))?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())
@@ -232,6 +238,8 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         .map_err(|e| s3_error::from_shard(&e))?;
     let checksum = completion_checksum(exchange, &upload_id, &parts)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
+    check_storage_quota(exchange, listed_parts_size(&partition, &upload_id, &parts)?)?;
+    let event = object_event(exchange, EventKind::ObjectCreated, 200);
     let complete = CompleteUpload {
         bucket: exchange.bucket().to_owned(),
         key: exchange.key().to_owned(),
@@ -246,8 +254,9 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
             .as_ref()
             .map(|checksum| Box::new(checksum.commit.clone())),
     };
+    // The event's size and ETag are filled in from the completed object inside the commit.
     let outcome = partition
-        .commit_and_release(MetaOp::CompleteUpload(complete), Vec::new())
+        .commit_and_release(logged(MetaOp::CompleteUpload(complete), event), Vec::new())
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
     let etag = outcome
@@ -266,6 +275,26 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         result.checksum_type = Some(checksum.checksum_type.to_owned());
     }
     Ok(Response::xml(result.to_xml()))
+}
+
+/// The size the completed object would have: the stored sizes of the listed parts (a part
+/// listed but missing fails the completion later with InvalidPart).
+fn listed_parts_size(
+    partition: &shard::Partition,
+    upload_id: &str,
+    parts: &[s3_proto::xml::CompletedPart],
+) -> Result<u64, S3Error> {
+    let stored = partition
+        .parts(upload_id, 0, base::limits::PART_NUMBER_MAX as usize + 1)
+        .map_err(|e| s3_error::from_shard(&e))?;
+    let sizes: std::collections::HashMap<u32, u64> = stored
+        .iter()
+        .map(|part| (part.part_number, part.size_bytes))
+        .collect();
+    Ok(parts
+        .iter()
+        .filter_map(|part| sizes.get(&part.part_number))
+        .sum())
 }
 
 pub async fn abort_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

@@ -5,11 +5,12 @@ use std::ops::Range;
 use base::limits::{PUT_HEADER_BYTES_MAX, PUT_OBJECT_SIZE_BYTES_MAX, USER_METADATA_BYTES_MAX};
 use monoio::buf::IoBuf;
 use monoio::io::AsyncWriteRentExt;
+use runtime::events::{EventKind, logged};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::time_format::http_date_from_millis;
 use shard::aligned::AlignedBuf;
 use shard::meta::{MetaOp, WriteCondition};
-use shard::{ObjectReader, ObjectRecord, Partition, WrittenData};
+use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, WrittenData};
 
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
@@ -82,6 +83,8 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let tags = crate::handlers::tagging::request_tags(exchange)?;
     let condition = write_condition(exchange)?;
     let size_hint = upload_size(exchange, PUT_OBJECT_SIZE_BYTES_MAX)?;
+    // Refused before the body is read when the declared size is already too much.
+    check_storage_quota(exchange, size_hint.unwrap_or(0))?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())
@@ -124,8 +127,9 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     Ok(response)
 }
 
-/// Makes a freshly written object visible under the request's key (PutObject, CopyObject):
-/// on any failure, a failed precondition included, its bytes are given back.
+/// Makes a freshly written object visible under the request's key (PutObject, CopyObject),
+/// with its `ObjectCreated` event in the same commit: on any failure, a failed precondition
+/// or storage quota included, its bytes are given back.
 pub(crate) async fn commit_object(
     exchange: &Exchange<'_>,
     partition: &Partition,
@@ -133,12 +137,22 @@ pub(crate) async fn commit_object(
     condition: WriteCondition,
     written: WrittenData,
 ) -> Result<(), S3Error> {
-    let op = MetaOp::PutObject {
-        bucket: exchange.bucket().to_owned(),
-        key: exchange.key().to_owned(),
-        record,
-        condition,
-    };
+    if let Err(error) = check_storage_quota(exchange, record.size_bytes) {
+        partition.release(written.extents);
+        return Err(error);
+    }
+    let mut event = object_event(exchange, EventKind::ObjectCreated, 200);
+    event.size_bytes = Some(record.size_bytes);
+    event.etag = Some(record.etag.clone());
+    let op = logged(
+        MetaOp::PutObject {
+            bucket: exchange.bucket().to_owned(),
+            key: exchange.key().to_owned(),
+            record,
+            condition,
+        },
+        event,
+    );
     let dirty_segments = written.dirty_segments;
     if let Err(error) = partition.commit_and_release(op, dirty_segments).await {
         // Nothing references the new bytes (a failed precondition, a failed commit).
@@ -154,15 +168,41 @@ pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let op = MetaOp::DeleteObject {
-        bucket: exchange.bucket().to_owned(),
-        key: exchange.key().to_owned(),
-    };
+    let op = logged(
+        MetaOp::DeleteObject {
+            bucket: exchange.bucket().to_owned(),
+            key: exchange.key().to_owned(),
+        },
+        object_event(exchange, EventKind::ObjectRemoved, 204),
+    );
     partition
         .commit_and_release(op, Vec::new())
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
     Ok(Response::new(204))
+}
+
+/// An event about the request's object, by the request's principal.
+pub(crate) fn object_event(exchange: &Exchange<'_>, kind: EventKind, status: u16) -> EventRecord {
+    runtime::events::record(
+        kind,
+        exchange.route.operation.as_str(),
+        exchange.bucket(),
+        Some(exchange.key()),
+        &exchange.actor(),
+        status,
+    )
+}
+
+/// Refuses a write of `incoming_bytes` that would take the bucket's tenant over its storage
+/// quota (as far as this shard knows the tenant's usage: see `runtime::usage`).
+pub(crate) fn check_storage_quota(
+    exchange: &Exchange<'_>,
+    incoming_bytes: u64,
+) -> Result<(), S3Error> {
+    let tenant = exchange.bucket_tenant();
+    runtime::usage::check_storage_quota(exchange.context, tenant.as_deref(), incoming_bytes)
+        .map_err(|error| s3_error::from_shard(&error))
 }
 
 /// Parses a single `bytes=` range against `size`: `Ok(None)` means the whole object (no or

@@ -14,11 +14,10 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::post_policy::{self, FormField};
 use s3_proto::router::form_data_content_type;
 use s3_proto::sigv4::AuthContext;
-use shard::meta::MetaOp;
 use shard::{ObjectRecord, ObjectWriter};
 
 use crate::body::{BodyReader, HttpBody};
-use crate::dispatch::{Credentials, Exchange, now_unix_secs};
+use crate::dispatch::{self, Credentials, Exchange, now_unix_secs};
 use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
 use crate::request::BodyFraming;
@@ -209,9 +208,16 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
             "Anonymous POST uploads are not allowed",
         ));
     }
-    let store = Credentials { settings };
+    let identity = exchange.context.identity();
+    let store = Credentials {
+        settings,
+        identity: &identity,
+    };
     let access_key_id = post_policy::verify_signature(fields, &ctx, &store)
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
+    // The form's signer must be allowed into the bucket, like every signed request.
+    let principal = store.principal(&access_key_id)?;
+    dispatch::authorize(exchange.context, &principal, Some(exchange.bucket()))?;
     let policy = post_policy::parse_policy(post_policy::field(fields, "policy").unwrap_or(""))
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     let mut checked_fields = fields.clone();
@@ -222,6 +228,7 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         .check(&checked_fields, exchange.bucket(), now)
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     exchange.access_key_id = access_key_id;
+    exchange.principal = Some(principal);
     exchange.route.key = Some(key.clone());
     if exchange.context.owner_of_key(exchange.bucket(), &key) != exchange.context.shard_id {
         // `dispatch` hands a form to its key's owner; reaching here means it could not peek.
@@ -310,19 +317,16 @@ async fn store_file(
         tags: Vec::new(),
         part_checksums: Vec::new(),
     };
-    let op = MetaOp::PutObject {
-        bucket: exchange.bucket().to_owned(),
-        key: upload.key.clone(),
+    // `authorize` set the route's key to the form's: the commit and its event use it.
+    debug_assert_eq!(exchange.key(), upload.key);
+    crate::handlers::object::commit_object(
+        exchange,
+        &partition,
         record,
-        condition: shard::meta::WriteCondition::default(),
-    };
-    if let Err(error) = partition
-        .commit_and_release(op, written.dirty_segments)
-        .await
-    {
-        partition.release(written.extents);
-        return Err(s3_error::from_shard(&error));
-    }
+        shard::meta::WriteCondition::default(),
+        written,
+    )
+    .await?;
     Ok(Stored { etag })
 }
 

@@ -97,18 +97,30 @@ pub async fn put_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response,
     require_bucket(exchange)?;
     let tags = read_tags(exchange, TagTarget::Bucket).await?;
     let name = exchange.bucket().to_owned();
-    update_bucket(exchange.context, name, BucketConfigChange::Tags(tags))
-        .await
-        .map_err(|e| s3_error::from_shard(&e))?;
+    let actor = exchange.actor();
+    update_bucket(
+        exchange.context,
+        name,
+        BucketConfigChange::Tags(tags),
+        actor,
+    )
+    .await
+    .map_err(|e| s3_error::from_shard(&e))?;
     Ok(Response::new(204))
 }
 
 pub async fn delete_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
     let name = exchange.bucket().to_owned();
-    update_bucket(exchange.context, name, BucketConfigChange::Tags(Vec::new()))
-        .await
-        .map_err(|e| s3_error::from_shard(&e))?;
+    let actor = exchange.actor();
+    update_bucket(
+        exchange.context,
+        name,
+        BucketConfigChange::Tags(Vec::new()),
+        actor,
+    )
+    .await
+    .map_err(|e| s3_error::from_shard(&e))?;
     Ok(Response::new(204))
 }
 

@@ -1,0 +1,536 @@
+//! Login (password, then TOTP or a backup code when 2FA is on), sessions, and 2FA enrolment.
+//! Sessions are random opaque tokens stored as digests; they expire after
+//! `security.session_timeout` seconds, `refresh` extends them and `logout` revokes them.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::{App, now_seconds, rfc3339};
+use crate::authz::Actor;
+use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, ClientIp, Session, Shared};
+use crate::secrets;
+use crate::settings;
+use crate::store::User;
+use crate::totp;
+
+/// Seconds between the password step and the 2FA step of a login.
+const TWO_FACTOR_WINDOW: i64 = 300;
+/// Longest user name or password looked at (longer ones cannot match).
+const MAX_CREDENTIAL_BYTES: usize = 1024;
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+fn note_for(user_id: Option<&str>, username: &str, tenant_id: Option<&str>) -> AuditNote {
+    AuditNote {
+        user_id: user_id.map(Into::into),
+        username: Some(username.chars().take(128).collect()),
+        tenant_id: tenant_id.map(Into::into),
+        resource_type: Some("auth"),
+        resource: Some(username.chars().take(128).collect()),
+        ..AuditNote::default()
+    }
+}
+
+/// The audit note of an unauthenticated call that succeeded (who it was is in the note).
+fn success(note: AuditNote, event: &'static str) -> Extension<AuditNote> {
+    Extension(AuditNote {
+        event: Some(event),
+        ..note
+    })
+}
+
+fn failed_login(message: &str, note: AuditNote) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "InvalidCredentials", message).with_note(AuditNote {
+        event: Some("login_failed"),
+        ..note
+    })
+}
+
+/// A hash no password matches (of random bytes), for logins of unknown users.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| secrets::hash_password(&secrets::new_token()).unwrap_or_default())
+}
+
+async fn verify_password_blocking(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn new_session(app: &App, user_id: &str) -> ApiResult<(String, i64)> {
+    let token = secrets::new_token();
+    let now = now_seconds();
+    let lifetime = i64::try_from(app.live().number(settings::SESSION_TIMEOUT)).unwrap_or(86_400);
+    let expires_at = now + lifetime;
+    app.store.insert_session(
+        &secrets::digest(&token),
+        user_id,
+        "session",
+        now,
+        expires_at,
+    )?;
+    Ok((token, expires_at))
+}
+
+fn session_body(token: &str, expires_at: i64, user: &Value) -> Value {
+    json!({
+        "token": token,
+        "token_type": "Bearer",
+        "expires_at": rfc3339(expires_at),
+        "expires_in": expires_at - now_seconds(),
+        "user": user,
+    })
+}
+
+pub fn actor_json(app: &App, actor: &Actor) -> ApiResult<Value> {
+    if actor.is_root {
+        return Ok(json!({
+            "id": actor.user_id,
+            "username": actor.username,
+            "tenant_id": null,
+            "role": "global_admin",
+            "status": "active",
+            "root": true,
+            "two_factor_enabled": false,
+        }));
+    }
+    let user = app
+        .store
+        .user(&actor.user_id)?
+        .ok_or_else(|| ApiError::unauthorized("the session's user is gone"))?;
+    Ok(crate::api_identity::user_json(&user))
+}
+
+/// Counts a failed password or code; locks the account at `security.max_failed_attempts`.
+fn count_failure(app: &App, user: &mut User) -> ApiResult<bool> {
+    let live = app.live();
+    user.failed_attempts += 1;
+    let limit = i64::try_from(live.number(settings::MAX_FAILED_ATTEMPTS)).unwrap_or(5);
+    let locked = user.failed_attempts >= limit;
+    if locked {
+        let duration = i64::try_from(live.number(settings::LOCKOUT_DURATION)).unwrap_or(900);
+        user.locked_until = now_seconds() + duration;
+        user.failed_attempts = 0;
+    }
+    user.updated_at = now_seconds();
+    app.store.update_user(user)?;
+    Ok(locked)
+}
+
+fn locked_error(user: &User) -> ApiError {
+    ApiError::new(
+        StatusCode::LOCKED,
+        "AccountLocked",
+        format!(
+            "too many failed logins: locked until {}",
+            rfc3339(user.locked_until)
+        ),
+    )
+    .with_note(AuditNote {
+        event: Some("login_failed"),
+        details: Some(json!({"reason": "locked"}).to_string()),
+        ..note_for(Some(&user.id), &user.username, user.tenant_id.as_deref())
+    })
+}
+
+// One linear flow: the order of the checks (rate limit, lockout, password, status, 2FA) is
+// the point, and reads best in one place.
+#[allow(clippy::too_many_lines)]
+pub async fn login(
+    State(app): State<Shared>,
+    ClientIp(ip): ClientIp,
+    Body(request): Body<LoginRequest>,
+) -> ApiResult<(Extension<AuditNote>, Json<Value>)> {
+    let note = note_for(None, &request.username, None);
+    if !app.login_allowed(&ip) {
+        app.metrics
+            .logins
+            .with_label_values(&["rate_limited"])
+            .inc();
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "too many login attempts from this address; try again in a minute",
+        )
+        .with_note(AuditNote {
+            event: Some("login_failed"),
+            details: Some(json!({"reason": "rate_limited"}).to_string()),
+            ..note
+        }));
+    }
+    if request.username.len() > MAX_CREDENTIAL_BYTES
+        || request.password.len() > MAX_CREDENTIAL_BYTES
+    {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        return Err(failed_login("invalid user name or password", note));
+    }
+    if secrets::equal(request.username.as_bytes(), app.root.user.as_bytes()) {
+        if !secrets::equal(request.password.as_bytes(), app.root.secret.as_bytes()) {
+            app.metrics.logins.with_label_values(&["failure"]).inc();
+            return Err(failed_login("invalid user name or password", note));
+        }
+        let actor = app.root_actor();
+        let (token, expires_at) = new_session(&app, &actor.user_id)?;
+        app.metrics.logins.with_label_values(&["success"]).inc();
+        let body = session_body(&token, expires_at, &actor_json(&app, &actor)?);
+        let note = note_for(Some(&actor.user_id), &actor.username, None);
+        return Ok((success(note, "login_success"), Json(body)));
+    }
+    let Some(mut user) = app
+        .store
+        .user(&request.username)?
+        .filter(|user| user.username == request.username)
+    else {
+        // The same Argon2 work as for a real user, so the answer's timing does not tell which
+        // user names exist.
+        verify_password_blocking(request.password, dummy_hash().to_owned()).await;
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        return Err(failed_login("invalid user name or password", note));
+    };
+    let note = note_for(Some(&user.id), &user.username, user.tenant_id.as_deref());
+    if user.locked_until > now_seconds() {
+        app.metrics.logins.with_label_values(&["locked"]).inc();
+        return Err(locked_error(&user));
+    }
+    if !verify_password_blocking(request.password, user.password_hash.clone()).await {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        if count_failure(&app, &mut user)? {
+            app.audit(&crate::store::AuditEntry {
+                timestamp_ms: crate::app::now_ms(),
+                source: "console".into(),
+                tenant_id: user.tenant_id.clone(),
+                user_id: Some(user.id.clone()),
+                username: Some(user.username.clone()),
+                event_type: "user_blocked".into(),
+                resource_type: Some("users".into()),
+                resource: Some(user.username.clone()),
+                action: "lockout".into(),
+                status: "success".into(),
+                ip: Some(ip.clone()),
+                ..crate::store::AuditEntry::default()
+            });
+        }
+        return Err(failed_login("invalid user name or password", note));
+    }
+    if user.status != "active" || !app.tenant_enabled(&user)? {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        let reason = if user.status == "active" {
+            "the account's tenant is disabled".to_owned()
+        } else {
+            format!("the account is {}", user.status)
+        };
+        return Err(
+            ApiError::new(StatusCode::FORBIDDEN, "AccountDisabled", reason).with_note(AuditNote {
+                event: Some("login_failed"),
+                ..note
+            }),
+        );
+    }
+    user.failed_attempts = 0;
+    user.locked_until = 0;
+    app.store.update_user(&user)?;
+    if user.totp_enabled {
+        let temp = secrets::new_token();
+        let now = now_seconds();
+        app.store.insert_session(
+            &secrets::digest(&temp),
+            &user.id,
+            "2fa",
+            now,
+            now + TWO_FACTOR_WINDOW,
+        )?;
+        return Ok((
+            success(note, "login_password_verified"),
+            Json(json!({
+                "requires_2fa": true,
+                "temp_token": temp,
+                "expires_in": TWO_FACTOR_WINDOW,
+            })),
+        ));
+    }
+    let (token, expires_at) = new_session(&app, &user.id)?;
+    app.metrics.logins.with_label_values(&["success"]).inc();
+    Ok((
+        success(note, "login_success"),
+        Json(session_body(
+            &token,
+            expires_at,
+            &crate::api_identity::user_json(&user),
+        )),
+    ))
+}
+
+/// Checks a TOTP code (once per step) or an unused backup code; records the step used.
+fn check_second_factor(app: &App, user: &mut User, code: &str) -> ApiResult<bool> {
+    let Some(secret) = user.totp_secret.as_deref().and_then(totp::decode_secret) else {
+        return Ok(false);
+    };
+    let now_step = totp::step_of(u64::try_from(now_seconds()).unwrap_or(0));
+    let last = user
+        .totp_last_step
+        .and_then(|step| u64::try_from(step).ok());
+    if let Some(step) = totp::verify(&secret, code, now_step, last) {
+        user.totp_last_step = i64::try_from(step).ok();
+        user.updated_at = now_seconds();
+        app.store.update_user(user)?;
+        return Ok(true);
+    }
+    if code.len() <= 64 {
+        let digest = secrets::backup_code_digest(code);
+        return Ok(app
+            .store
+            .use_backup_code(&user.id, &digest, now_seconds())?);
+    }
+    Ok(false)
+}
+
+#[derive(Deserialize)]
+pub struct VerifyRequest {
+    temp_token: String,
+    code: String,
+}
+
+pub async fn totp_verify(
+    State(app): State<Shared>,
+    ClientIp(ip): ClientIp,
+    Body(request): Body<VerifyRequest>,
+) -> ApiResult<(Extension<AuditNote>, Json<Value>)> {
+    let digest = secrets::digest(&request.temp_token);
+    let Some((user_id, _)) = app.store.session(&digest, "2fa", now_seconds())? else {
+        return Err(ApiError::unauthorized("unknown or expired temp_token"));
+    };
+    let Some(mut user) = app.store.user(&user_id)?.filter(|user| user.id == user_id) else {
+        return Err(ApiError::unauthorized("unknown or expired temp_token"));
+    };
+    let note = note_for(Some(&user.id), &user.username, user.tenant_id.as_deref());
+    if user.locked_until > now_seconds() {
+        return Err(locked_error(&user));
+    }
+    if !app.login_allowed(&ip) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "too many login attempts from this address; try again in a minute",
+        )
+        .with_note(note));
+    }
+    if !check_second_factor(&app, &mut user, &request.code)? {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        if count_failure(&app, &mut user)? {
+            app.store.delete_session(&digest)?;
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidCode",
+            "invalid or already used code",
+        )
+        .with_note(AuditNote {
+            event: Some("2fa_verify_failed"),
+            ..note
+        }));
+    }
+    app.store.delete_session(&digest)?;
+    user.failed_attempts = 0;
+    app.store.update_user(&user)?;
+    let (token, expires_at) = new_session(&app, &user.id)?;
+    app.metrics.logins.with_label_values(&["success"]).inc();
+    Ok((
+        success(note, "2fa_verify_success"),
+        Json(session_body(
+            &token,
+            expires_at,
+            &crate::api_identity::user_json(&user),
+        )),
+    ))
+}
+
+pub async fn logout(
+    State(app): State<Shared>,
+    Session(session): Session,
+) -> ApiResult<Json<Value>> {
+    app.store.delete_session(&session.token_digest)?;
+    Ok(Json(json!({"message": "logged out"})))
+}
+
+pub async fn refresh(
+    State(app): State<Shared>,
+    Session(session): Session,
+) -> ApiResult<Json<Value>> {
+    let lifetime = i64::try_from(app.live().number(settings::SESSION_TIMEOUT)).unwrap_or(86_400);
+    let expires_at = now_seconds() + lifetime;
+    app.store
+        .extend_session(&session.token_digest, expires_at)?;
+    Ok(Json(json!({
+        "expires_at": rfc3339(expires_at),
+        "expires_in": lifetime,
+    })))
+}
+
+pub async fn me(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    Ok(Json(actor_json(&app, &actor)?))
+}
+
+/// The acting user's row; the root identity has none (and so no 2FA: it is the break-glass
+/// credential, protected by being secret and rate limited).
+fn own_user(app: &App, actor: &Actor) -> ApiResult<User> {
+    if actor.is_root {
+        return Err(ApiError::bad_request(
+            "the root identity has no 2FA; create a global admin user for daily use",
+        ));
+    }
+    app.store
+        .user(&actor.user_id)?
+        .ok_or_else(|| ApiError::unauthorized("the session's user is gone"))
+}
+
+pub async fn totp_setup(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    let mut user = own_user(&app, &actor)?;
+    if user.totp_enabled {
+        return Err(ApiError::conflict(
+            "TwoFactorAlreadyEnabled",
+            "2FA is already enabled; disable it first",
+        ));
+    }
+    let secret = totp::new_secret();
+    let uri = totp::otpauth_uri(&user.username, &secret);
+    let qr = totp::qr_code_data_uri(&uri).map_err(|error| ApiError::internal(&error))?;
+    user.totp_pending_secret = Some(totp::encode_secret(&secret));
+    user.updated_at = now_seconds();
+    app.store.update_user(&user)?;
+    Ok(Json(json!({
+        "secret": totp::encode_secret(&secret),
+        "otpauth_url": uri,
+        "qr_code": qr,
+        "issuer": totp::ISSUER,
+        "digits": totp::DIGITS,
+        "period": totp::STEP_SECONDS,
+        "algorithm": "SHA1",
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct CodeRequest {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+fn new_backup_codes(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
+    let codes: Vec<String> = (0..secrets::BACKUP_CODES)
+        .map(|_| secrets::new_backup_code())
+        .collect();
+    let digests: Vec<String> = codes
+        .iter()
+        .map(|code| secrets::backup_code_digest(code))
+        .collect();
+    app.store.replace_backup_codes(user_id, &digests)?;
+    Ok(codes)
+}
+
+pub async fn totp_enable(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Body(request): Body<CodeRequest>,
+) -> ApiResult<Json<Value>> {
+    let mut user = own_user(&app, &actor)?;
+    let Some(pending) = user.totp_pending_secret.clone() else {
+        return Err(ApiError::bad_request("call /auth/2fa/setup first"));
+    };
+    let secret = totp::decode_secret(&pending)
+        .ok_or_else(|| ApiError::internal(&"stored TOTP secret unreadable"))?;
+    let code = request.code.unwrap_or_default();
+    let now_step = totp::step_of(u64::try_from(now_seconds()).unwrap_or(0));
+    let Some(step) = totp::verify(&secret, &code, now_step, None) else {
+        return Err(ApiError::bad_request("invalid code"));
+    };
+    user.totp_secret = Some(pending);
+    user.totp_pending_secret = None;
+    user.totp_enabled = true;
+    user.totp_last_step = i64::try_from(step).ok();
+    user.updated_at = now_seconds();
+    app.store.update_user(&user)?;
+    let codes = new_backup_codes(&app, &user.id)?;
+    Ok(Json(json!({"enabled": true, "backup_codes": codes})))
+}
+
+pub async fn totp_disable(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Body(request): Body<CodeRequest>,
+) -> ApiResult<Json<Value>> {
+    let mut user = own_user(&app, &actor)?;
+    if !user.totp_enabled {
+        return Err(ApiError::bad_request("2FA is not enabled"));
+    }
+    let by_code = match &request.code {
+        Some(code) => check_second_factor(&app, &mut user, code)?,
+        None => false,
+    };
+    let by_password = match request.password {
+        Some(password) if !by_code => {
+            verify_password_blocking(password, user.password_hash.clone()).await
+        }
+        _ => false,
+    };
+    if !by_code && !by_password {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidCode",
+            "a valid code or the password is required",
+        ));
+    }
+    user.totp_enabled = false;
+    user.totp_secret = None;
+    user.totp_pending_secret = None;
+    user.updated_at = now_seconds();
+    app.store.update_user(&user)?;
+    app.store.replace_backup_codes(&user.id, &[])?;
+    Ok(Json(json!({"enabled": false})))
+}
+
+pub async fn backup_codes(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Body(request): Body<CodeRequest>,
+) -> ApiResult<Json<Value>> {
+    let mut user = own_user(&app, &actor)?;
+    if !user.totp_enabled {
+        return Err(ApiError::bad_request("2FA is not enabled"));
+    }
+    let code = request.code.unwrap_or_default();
+    if !check_second_factor(&app, &mut user, &code)? {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidCode",
+            "a valid code is required",
+        ));
+    }
+    let codes = new_backup_codes(&app, &user.id)?;
+    Ok(Json(json!({"backup_codes": codes})))
+}
+
+pub async fn totp_status(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    if actor.is_root {
+        return Ok(Json(json!({"enabled": false, "backup_codes_remaining": 0})));
+    }
+    let user = own_user(&app, &actor)?;
+    let remaining = if user.totp_enabled {
+        app.store.unused_backup_codes(&user.id)?
+    } else {
+        0
+    };
+    Ok(Json(json!({
+        "enabled": user.totp_enabled,
+        "setup_pending": user.totp_pending_secret.is_some(),
+        "backup_codes_remaining": remaining,
+    })))
+}

@@ -1,0 +1,714 @@
+//! Tenants, users and access keys. Every change is stored in admin.db and then pushed to the
+//! data plane as a whole identity snapshot before the answer, so it is in force on the S3 port
+//! when the client hears back.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use control::identity::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::{App, now_seconds, rfc3339};
+use crate::authz::{Actor, Target, UserScope, parse_role, role_name};
+use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, Shared};
+use crate::secrets;
+use crate::settings;
+use crate::store::{AccessKey, Tenant, User};
+
+const MAX_NAME_LENGTH: usize = 64;
+const USER_STATUSES: &[&str] = &["active", "disabled", "locked"];
+
+/// Tenant and user names share lookups with ids (`tenant-…`, `user-…`), so a name may not
+/// look like an id.
+fn valid_tenant_name(name: &str) -> bool {
+    (1..=MAX_NAME_LENGTH).contains(&name.len())
+        && !name.starts_with("tenant-")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+}
+
+fn valid_username(name: &str) -> bool {
+    (1..=MAX_NAME_LENGTH).contains(&name.len())
+        && !name.starts_with("user-")
+        && name != crate::app::ROOT_USER_ID
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
+}
+
+fn tenant_json(tenant: &Tenant) -> Value {
+    json!({
+        "id": tenant.id,
+        "name": tenant.name,
+        "display_name": tenant.display_name,
+        "status": tenant.status,
+        "max_storage_bytes": tenant.max_storage_bytes,
+        "max_buckets": tenant.max_buckets,
+        "max_access_keys": tenant.max_access_keys,
+        "created_at": rfc3339(tenant.created_at),
+        "updated_at": rfc3339(tenant.updated_at),
+    })
+}
+
+pub fn user_json(user: &User) -> Value {
+    let locked = user.locked_until > now_seconds();
+    json!({
+        "id": user.id,
+        "username": user.username,
+        "tenant_id": user.tenant_id,
+        "role": user.role,
+        "status": user.status,
+        "email": user.email,
+        "display_name": user.display_name,
+        "two_factor_enabled": user.totp_enabled,
+        "locked": locked || user.status == "locked",
+        "locked_until": locked.then(|| rfc3339(user.locked_until)),
+        "created_at": rfc3339(user.created_at),
+        "updated_at": rfc3339(user.updated_at),
+    })
+}
+
+fn key_json(key: &AccessKey, username: &str) -> Value {
+    json!({
+        "access_key_id": key.access_key_id,
+        "user_id": key.user_id,
+        "username": username,
+        "status": key.status,
+        "created_at": rfc3339(key.created_at),
+    })
+}
+
+fn target(user: &User) -> Target<'_> {
+    Target {
+        user_id: &user.id,
+        tenant_id: user.tenant_id.as_deref(),
+        role: parse_role(&user.role).unwrap_or(Role::User),
+    }
+}
+
+/// A quota field of a request body.
+enum QuotaField {
+    Absent,
+    /// `null` (unlimited) or a count.
+    Set(Option<i64>),
+}
+
+impl QuotaField {
+    fn or(self, current: Option<i64>) -> Option<i64> {
+        match self {
+            Self::Absent => current,
+            Self::Set(value) => value,
+        }
+    }
+}
+
+fn quota_field(body: &Value, name: &str) -> ApiResult<QuotaField> {
+    match body.get(name) {
+        None => Ok(QuotaField::Absent),
+        Some(Value::Null) => Ok(QuotaField::Set(None)),
+        Some(value) => value
+            .as_i64()
+            .filter(|number| *number >= 0)
+            .map(|number| QuotaField::Set(Some(number)))
+            .ok_or_else(|| ApiError::bad_request(format!("{name} must be a number >= 0 or null"))),
+    }
+}
+
+fn string_field<'a>(body: &'a Value, name: &str) -> ApiResult<Option<&'a str>> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.as_str())),
+        Some(_) => Err(ApiError::bad_request(format!("{name} must be a string"))),
+    }
+}
+
+fn tenant_note(tenant: &Tenant) -> AuditNote {
+    AuditNote {
+        resource_type: Some("tenant"),
+        resource: Some(tenant.name.clone()),
+        ..AuditNote::default()
+    }
+}
+
+fn find_tenant(app: &App, actor: &Actor, name: &str) -> ApiResult<Tenant> {
+    let tenant = app
+        .store
+        .tenant(name)?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    if !actor.can_view_tenant(&tenant.id) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(tenant)
+}
+
+pub async fn list_tenants(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    let tenants: Vec<Value> = app
+        .store
+        .tenants()?
+        .iter()
+        .filter(|tenant| actor.can_view_tenant(&tenant.id))
+        .map(tenant_json)
+        .collect();
+    Ok(Json(json!({"tenants": tenants, "total": tenants.len()})))
+}
+
+pub async fn create_tenant(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Body(body): Body<Value>,
+) -> ApiResult<(StatusCode, axum::Extension<AuditNote>, Json<Value>)> {
+    if !actor.can_manage_tenants() {
+        return Err(ApiError::forbidden());
+    }
+    let name = string_field(&body, "name")?.unwrap_or_default().to_owned();
+    if !valid_tenant_name(&name) {
+        return Err(ApiError::bad_request(
+            "name: 1-64 of a-z, 0-9 and '-', not starting with '-' or tenant-",
+        ));
+    }
+    if app.store.tenant(&name)?.is_some() {
+        return Err(ApiError::conflict(
+            "TenantAlreadyExists",
+            "a tenant has this name",
+        ));
+    }
+    let status = string_field(&body, "status")?.unwrap_or("active");
+    if status != "active" && status != "disabled" {
+        return Err(ApiError::bad_request("status: active or disabled"));
+    }
+    let now = now_seconds();
+    let tenant = Tenant {
+        id: secrets::new_id("tenant"),
+        display_name: string_field(&body, "display_name")?
+            .unwrap_or(&name)
+            .chars()
+            .take(256)
+            .collect(),
+        name,
+        status: status.into(),
+        max_storage_bytes: quota_field(&body, "max_storage_bytes")?.or(None),
+        max_buckets: quota_field(&body, "max_buckets")?.or(None),
+        max_access_keys: quota_field(&body, "max_access_keys")?.or(None),
+        created_at: now,
+        updated_at: now,
+    };
+    app.store.insert_tenant(&tenant)?;
+    app.push_identity(0).await;
+    Ok((
+        StatusCode::CREATED,
+        axum::Extension(tenant_note(&tenant)),
+        Json(tenant_json(&tenant)),
+    ))
+}
+
+pub async fn get_tenant(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(tenant_json(&find_tenant(&app, &actor, &name)?)))
+}
+
+pub async fn update_tenant(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+    Body(body): Body<Value>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    if !actor.can_manage_tenants() {
+        return Err(ApiError::forbidden());
+    }
+    let mut tenant = find_tenant(&app, &actor, &name)?;
+    if let Some(display_name) = string_field(&body, "display_name")? {
+        tenant.display_name = display_name.chars().take(256).collect();
+    }
+    if let Some(status) = string_field(&body, "status")? {
+        if status != "active" && status != "disabled" {
+            return Err(ApiError::bad_request("status: active or disabled"));
+        }
+        tenant.status = status.into();
+    }
+    tenant.max_storage_bytes =
+        quota_field(&body, "max_storage_bytes")?.or(tenant.max_storage_bytes);
+    tenant.max_buckets = quota_field(&body, "max_buckets")?.or(tenant.max_buckets);
+    tenant.max_access_keys = quota_field(&body, "max_access_keys")?.or(tenant.max_access_keys);
+    tenant.updated_at = now_seconds();
+    app.store.update_tenant(&tenant)?;
+    app.push_identity(0).await;
+    Ok((
+        axum::Extension(tenant_note(&tenant)),
+        Json(tenant_json(&tenant)),
+    ))
+}
+
+pub async fn delete_tenant(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    if !actor.can_manage_tenants() {
+        return Err(ApiError::forbidden());
+    }
+    let tenant = find_tenant(&app, &actor, &name)?;
+    if !app.store.users(Some(&tenant.id))?.is_empty() {
+        return Err(ApiError::conflict(
+            "TenantNotEmpty",
+            "the tenant still has users",
+        ));
+    }
+    let buckets = crate::api_buckets::all_buckets(&app).await?;
+    if buckets
+        .iter()
+        .any(|bucket| bucket.tenant_id.as_deref() == Some(tenant.id.as_str()))
+    {
+        return Err(ApiError::conflict(
+            "TenantNotEmpty",
+            "the tenant still has buckets",
+        ));
+    }
+    app.store.delete_tenant(&tenant.id)?;
+    app.push_identity(0).await;
+    Ok((
+        axum::Extension(tenant_note(&tenant)),
+        Json(json!({"deleted": tenant.id})),
+    ))
+}
+
+pub async fn tenant_users(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let tenant = find_tenant(&app, &actor, &name)?;
+    if actor.user_scope() == UserScope::OnlySelf {
+        return Err(ApiError::forbidden());
+    }
+    let users: Vec<Value> = app
+        .store
+        .users(Some(&tenant.id))?
+        .iter()
+        .map(user_json)
+        .collect();
+    Ok(Json(json!({"users": users, "total": users.len()})))
+}
+
+fn find_user(app: &App, actor: &Actor, name: &str) -> ApiResult<User> {
+    let user = app
+        .store
+        .user(name)?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    if !actor.can_view_user(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(user)
+}
+
+fn user_note(user: &User) -> AuditNote {
+    AuditNote {
+        resource_type: Some("user"),
+        resource: Some(user.username.clone()),
+        ..AuditNote::default()
+    }
+}
+
+pub async fn list_users(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    let users: Vec<Value> = match actor.user_scope() {
+        UserScope::All => app.store.users(None)?.iter().map(user_json).collect(),
+        UserScope::Tenant(tenant) => app
+            .store
+            .users(Some(tenant))?
+            .iter()
+            .map(user_json)
+            .collect(),
+        // A plain user sees themselves.
+        UserScope::OnlySelf => app
+            .store
+            .user(&actor.user_id)?
+            .iter()
+            .map(user_json)
+            .collect(),
+    };
+    Ok(Json(json!({"users": users, "total": users.len()})))
+}
+
+async fn hash_password_blocking(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|error| ApiError::internal(&error))?
+        .map_err(|error| ApiError::internal(&error))
+}
+
+pub async fn create_user(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Body(body): Body<Value>,
+) -> ApiResult<(StatusCode, axum::Extension<AuditNote>, Json<Value>)> {
+    let username = string_field(&body, "username")?
+        .unwrap_or_default()
+        .to_owned();
+    if !valid_username(&username) {
+        return Err(ApiError::bad_request(
+            "username: 1-64 of letters, digits and . _ @ -, not starting with user-",
+        ));
+    }
+    let role_text = string_field(&body, "role")?.unwrap_or("user");
+    let role = parse_role(role_text)
+        .ok_or_else(|| ApiError::bad_request("role: global_admin, tenant_admin or user"))?;
+    // A tenant admin's users land in their tenant unless they name it.
+    let tenant_id = match string_field(&body, "tenant_id")? {
+        Some(name) => Some(
+            app.store
+                .tenant(name)?
+                .ok_or_else(|| ApiError::bad_request("no such tenant"))?
+                .id,
+        ),
+        None if actor.role == Role::TenantAdmin => actor.tenant_id.clone(),
+        None => None,
+    };
+    if !actor.can_assign(tenant_id.as_deref(), role) {
+        return Err(ApiError::forbidden());
+    }
+    if username == app.root.user || app.store.user(&username)?.is_some() {
+        return Err(ApiError::conflict(
+            "UserAlreadyExists",
+            "a user has this name",
+        ));
+    }
+    let password = string_field(&body, "password")?
+        .unwrap_or_default()
+        .to_owned();
+    settings::check_password(&app.live(), &password).map_err(ApiError::bad_request)?;
+    let status = string_field(&body, "status")?.unwrap_or("active");
+    if !USER_STATUSES.contains(&status) {
+        return Err(ApiError::bad_request("status: active, disabled or locked"));
+    }
+    let now = now_seconds();
+    let user = User {
+        id: secrets::new_id("user"),
+        username,
+        password_hash: hash_password_blocking(password).await?,
+        tenant_id,
+        role: role_name(role).into(),
+        status: status.into(),
+        email: string_field(&body, "email")?.map(|text| text.chars().take(256).collect()),
+        display_name: string_field(&body, "display_name")?
+            .map(|text| text.chars().take(256).collect()),
+        failed_attempts: 0,
+        locked_until: 0,
+        totp_secret: None,
+        totp_enabled: false,
+        totp_pending_secret: None,
+        totp_last_step: None,
+        created_at: now,
+        updated_at: now,
+    };
+    app.store.insert_user(&user)?;
+    app.push_identity(0).await;
+    Ok((
+        StatusCode::CREATED,
+        axum::Extension(user_note(&user)),
+        Json(user_json(&user)),
+    ))
+}
+
+pub async fn get_user(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(user_json(&find_user(&app, &actor, &name)?)))
+}
+
+pub async fn update_user(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+    Body(body): Body<Value>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    let mut user = find_user(&app, &actor, &name)?;
+    if !actor.can_manage_user(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    let old_role = parse_role(&user.role).unwrap_or(Role::User);
+    let role = match string_field(&body, "role")? {
+        Some(text) => parse_role(text)
+            .ok_or_else(|| ApiError::bad_request("role: global_admin, tenant_admin or user"))?,
+        None => old_role,
+    };
+    let tenant_id = match body.get("tenant_id") {
+        None => user.tenant_id.clone(),
+        Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(
+            app.store
+                .tenant(name)?
+                .ok_or_else(|| ApiError::bad_request("no such tenant"))?
+                .id,
+        ),
+        Some(_) => return Err(ApiError::bad_request("tenant_id must be a string or null")),
+    };
+    let status = string_field(&body, "status")?
+        .unwrap_or(&user.status)
+        .to_owned();
+    if !USER_STATUSES.contains(&status.as_str()) {
+        return Err(ApiError::bad_request("status: active, disabled or locked"));
+    }
+    let standing_changes = role != old_role || tenant_id != user.tenant_id || status != user.status;
+    if standing_changes
+        && (!actor.can_change_standing(target(&user))
+            || !actor.can_assign(tenant_id.as_deref(), role))
+    {
+        return Err(ApiError::forbidden());
+    }
+    if let Some(email) = string_field(&body, "email")? {
+        user.email = Some(email.chars().take(256).collect());
+    }
+    if let Some(display_name) = string_field(&body, "display_name")? {
+        user.display_name = Some(display_name.chars().take(256).collect());
+    }
+    let event = if role != old_role {
+        Some("user_role_changed")
+    } else if status != user.status {
+        Some(if status == "active" {
+            "user_unblocked"
+        } else {
+            "user_status_changed"
+        })
+    } else {
+        None
+    };
+    user.role = role_name(role).into();
+    user.tenant_id = tenant_id;
+    user.status = status;
+    user.updated_at = now_seconds();
+    app.store.update_user(&user)?;
+    if user.status != "active" {
+        app.store.delete_sessions_of(&user.id)?;
+    }
+    if standing_changes {
+        app.push_identity(0).await;
+    }
+    Ok((
+        axum::Extension(AuditNote {
+            event,
+            ..user_note(&user)
+        }),
+        Json(user_json(&user)),
+    ))
+}
+
+pub async fn delete_user(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    let user = find_user(&app, &actor, &name)?;
+    if !actor.can_change_standing(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    app.store.delete_user(&user.id)?;
+    app.push_identity(0).await;
+    Ok((
+        axum::Extension(user_note(&user)),
+        Json(json!({"deleted": user.id})),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordRequest {
+    #[serde(default)]
+    current_password: Option<String>,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+    Body(request): Body<PasswordRequest>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    let mut user = find_user(&app, &actor, &name)?;
+    if !actor.can_manage_user(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    // One's own password needs the current one (a stolen session cannot take the account).
+    if actor.user_id == user.id {
+        let current = request.current_password.unwrap_or_default();
+        let hash = user.password_hash.clone();
+        let valid = tokio::task::spawn_blocking(move || secrets::verify_password(&current, &hash))
+            .await
+            .unwrap_or(false);
+        if !valid {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidCredentials",
+                "current_password is wrong",
+            ));
+        }
+    }
+    settings::check_password(&app.live(), &request.new_password).map_err(ApiError::bad_request)?;
+    user.password_hash = hash_password_blocking(request.new_password).await?;
+    user.updated_at = now_seconds();
+    app.store.update_user(&user)?;
+    Ok((
+        axum::Extension(user_note(&user)),
+        Json(json!({"message": "password changed"})),
+    ))
+}
+
+pub async fn unlock_user(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    let mut user = find_user(&app, &actor, &name)?;
+    if !actor.can_change_standing(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    let was_locked = user.status == "locked";
+    user.failed_attempts = 0;
+    user.locked_until = 0;
+    if was_locked {
+        user.status = "active".into();
+    }
+    user.updated_at = now_seconds();
+    app.store.update_user(&user)?;
+    if was_locked {
+        app.push_identity(0).await;
+    }
+    Ok((axum::Extension(user_note(&user)), Json(user_json(&user))))
+}
+
+pub async fn list_all_keys(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    let users = match actor.user_scope() {
+        UserScope::All => app.store.users(None)?,
+        UserScope::Tenant(tenant) => app.store.users(Some(tenant))?,
+        UserScope::OnlySelf => app.store.user(&actor.user_id)?.into_iter().collect(),
+    };
+    let mut keys = Vec::new();
+    for user in &users {
+        for key in app.store.access_keys(Some(&user.id))? {
+            keys.push(key_json(&key, &user.username));
+        }
+    }
+    Ok(Json(json!({"access_keys": keys, "total": keys.len()})))
+}
+
+pub async fn list_keys(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let user = find_user(&app, &actor, &name)?;
+    let keys: Vec<Value> = app
+        .store
+        .access_keys(Some(&user.id))?
+        .iter()
+        .map(|key| key_json(key, &user.username))
+        .collect();
+    Ok(Json(json!({"access_keys": keys, "total": keys.len()})))
+}
+
+fn key_note(user: &User, key_id: &str) -> AuditNote {
+    AuditNote {
+        resource_type: Some("access_key"),
+        resource: Some(format!("{}/{key_id}", user.username)),
+        ..AuditNote::default()
+    }
+}
+
+pub async fn create_key(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<(StatusCode, axum::Extension<AuditNote>, Json<Value>)> {
+    let user = find_user(&app, &actor, &name)?;
+    if !actor.can_manage_user(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    if let Some(tenant_id) = &user.tenant_id
+        && let Some(limit) = app.store.tenant(tenant_id)?.and_then(|t| t.max_access_keys)
+        && app.store.tenant_key_count(tenant_id)? >= limit
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "QuotaExceeded",
+            format!("the tenant may have at most {limit} access keys"),
+        ));
+    }
+    let key = AccessKey {
+        access_key_id: secrets::new_access_key_id(),
+        secret_access_key: secrets::new_secret_key(),
+        user_id: user.id.clone(),
+        status: "active".into(),
+        created_at: now_seconds(),
+    };
+    app.store.insert_access_key(&key)?;
+    app.push_identity(0).await;
+    let mut body = key_json(&key, &user.username);
+    body["secret_access_key"] = Value::String(key.secret_access_key.clone());
+    Ok((
+        StatusCode::CREATED,
+        axum::Extension(key_note(&user, &key.access_key_id)),
+        Json(body),
+    ))
+}
+
+fn find_key(app: &App, actor: &Actor, name: &str, key_id: &str) -> ApiResult<(User, AccessKey)> {
+    let user = find_user(app, actor, name)?;
+    if !actor.can_manage_user(target(&user)) {
+        return Err(ApiError::forbidden());
+    }
+    let key = app
+        .store
+        .access_key(key_id)?
+        .filter(|key| key.user_id == user.id)
+        .ok_or_else(|| ApiError::not_found("access key"))?;
+    Ok((user, key))
+}
+
+pub async fn set_key_status(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path((name, key_id)): Path<(String, String)>,
+    Body(body): Body<Value>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    let (user, mut key) = find_key(&app, &actor, &name, &key_id)?;
+    let status = match (body.get("status"), body.get("enabled")) {
+        (Some(Value::String(status)), _) if status == "active" || status == "inactive" => {
+            status.clone()
+        }
+        (None, Some(Value::Bool(enabled))) => {
+            if *enabled { "active" } else { "inactive" }.to_owned()
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "send {\"status\": \"active\" | \"inactive\"} or {\"enabled\": bool}",
+            ));
+        }
+    };
+    app.store
+        .set_access_key_status(&key.access_key_id, &status)?;
+    key.status = status;
+    app.push_identity(0).await;
+    Ok((
+        axum::Extension(key_note(&user, &key.access_key_id)),
+        Json(key_json(&key, &user.username)),
+    ))
+}
+
+pub async fn delete_key(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Path((name, key_id)): Path<(String, String)>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    let (user, key) = find_key(&app, &actor, &name, &key_id)?;
+    app.store.delete_access_key(&key.access_key_id)?;
+    app.push_identity(0).await;
+    Ok((
+        axum::Extension(key_note(&user, &key.access_key_id)),
+        Json(json!({"deleted": key.access_key_id})),
+    ))
+}

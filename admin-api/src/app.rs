@@ -1,0 +1,507 @@
+//! The admin's state shared by every request, and its background work: keeping the data plane's
+//! identity and settings current (after every change, at start, and whenever the data plane
+//! comes back with another version) and turning the event log into audit entries.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use control::events::{Event, EventKind};
+use control::identity::{self, IdentitySnapshot, TenantQuota};
+use control::settings::SettingsSnapshot;
+use control::wire::{Request, Response};
+
+use crate::authz::{Actor, parse_role};
+use crate::link::{self, Link};
+use crate::metrics::Metrics;
+use crate::settings::{self, Live};
+use crate::store::{self, AuditEntry, Store};
+
+/// How often the background loop checks the data plane and reads the event log.
+const SYNC_INTERVAL: Duration = Duration::from_millis(500);
+/// Events read per partition per call.
+const EVENT_BATCH: u32 = 1000;
+/// How often old audit entries are purged.
+const RETENTION_INTERVAL: Duration = Duration::from_mins(10);
+/// Client IPs the login rate limiter remembers; beyond, the oldest window is forgotten.
+const MAX_TRACKED_IPS: usize = 10_000;
+
+pub const ROOT_USER_ID: &str = "root";
+const NOT_PUSHED: u64 = u64::MAX;
+
+pub struct RootIdentity {
+    pub user: String,
+    pub secret: String,
+}
+
+pub struct App {
+    pub store: Store,
+    pub link: Arc<Link>,
+    pub live: RwLock<Live>,
+    pub root: RootIdentity,
+    pub metrics: Metrics,
+    limiter: Mutex<HashMap<String, (Instant, u64)>>,
+    /// Serialises snapshot pushes so versions reach the data plane in order.
+    push_lock: tokio::sync::Mutex<()>,
+    /// Versions the data plane acknowledged (`NOT_PUSHED`: none yet this run, so the first
+    /// round pushes whatever the data plane holds).
+    pushed_identity: AtomicU64,
+    pushed_settings: AtomicU64,
+}
+
+pub fn now_seconds() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
+
+pub fn rfc3339(unix_seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|moment| {
+            moment
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+impl App {
+    pub fn new(store: Store, link: Link, root: RootIdentity) -> Result<Self, rusqlite::Error> {
+        let live = Live::from_stored(store.settings()?);
+        Ok(Self {
+            store,
+            link: Arc::new(link),
+            live: RwLock::new(live),
+            root,
+            metrics: Metrics::new(),
+            limiter: Mutex::new(HashMap::new()),
+            push_lock: tokio::sync::Mutex::new(()),
+            pushed_identity: AtomicU64::new(NOT_PUSHED),
+            pushed_settings: AtomicU64::new(NOT_PUSHED),
+        })
+    }
+
+    pub fn live(&self) -> Live {
+        self.live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn reload_settings(&self) -> Result<(), rusqlite::Error> {
+        let live = Live::from_stored(self.store.settings()?);
+        *self
+            .live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = live;
+        Ok(())
+    }
+
+    pub fn root_actor(&self) -> Actor {
+        Actor {
+            user_id: ROOT_USER_ID.into(),
+            username: self.root.user.clone(),
+            tenant_id: None,
+            role: control::identity::Role::GlobalAdmin,
+            is_root: true,
+        }
+    }
+
+    /// The identity behind a user id (the root's included), if it may act now.
+    pub fn actor_of(&self, user_id: &str) -> Result<Option<Actor>, rusqlite::Error> {
+        if user_id == ROOT_USER_ID {
+            return Ok(Some(self.root_actor()));
+        }
+        let Some(user) = self.store.user(user_id)? else {
+            return Ok(None);
+        };
+        if user.id != user_id || user.status != "active" || !self.tenant_enabled(&user)? {
+            return Ok(None);
+        }
+        Ok(Some(Actor {
+            user_id: user.id,
+            username: user.username,
+            tenant_id: user.tenant_id,
+            role: parse_role(&user.role).unwrap_or(control::identity::Role::User),
+            is_root: false,
+        }))
+    }
+
+    /// False for a user of a disabled tenant: they may not use the console either.
+    pub fn tenant_enabled(&self, user: &store::User) -> Result<bool, rusqlite::Error> {
+        match &user.tenant_id {
+            Some(tenant) => Ok(self
+                .store
+                .tenant(tenant)?
+                .is_none_or(|tenant| tenant.status == "active")),
+            None => Ok(true),
+        }
+    }
+
+    /// Whether one more login attempt from `ip` fits in the per-minute budget.
+    pub fn login_allowed(&self, ip: &str) -> bool {
+        let live = self.live();
+        if !live.flag(settings::RATELIMIT_ENABLED) {
+            return true;
+        }
+        let budget = live.number(settings::RATELIMIT_LOGIN_PER_MINUTE);
+        let mut windows = self
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if windows.len() >= MAX_TRACKED_IPS && !windows.contains_key(ip) {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_mins(1));
+            if windows.len() >= MAX_TRACKED_IPS
+                && let Some(oldest) = windows
+                    .iter()
+                    .min_by_key(|(_, (start, _))| *start)
+                    .map(|(key, _)| key.clone())
+            {
+                windows.remove(&oldest);
+            }
+        }
+        let window = windows.entry(ip.to_owned()).or_insert((now, 0));
+        if now.duration_since(window.0) >= Duration::from_mins(1) {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+        window.1 <= budget
+    }
+
+    pub fn audit(&self, entry: &AuditEntry) {
+        let live = self.live();
+        if !live.flag(settings::AUDIT_ENABLED) {
+            return;
+        }
+        if entry.source == "console" && !live.flag(settings::AUDIT_LOG_CONSOLE) {
+            return;
+        }
+        match self.store.append_audit(entry) {
+            Ok(()) => self
+                .metrics
+                .audit_entries
+                .with_label_values(&[entry.source.as_str()])
+                .inc(),
+            Err(error) => tracing::error!(%error, "audit entry not stored"),
+        }
+    }
+
+    /// The whole identity as the data plane needs it, from admin.db.
+    fn identity_snapshot(&self, version: u64) -> Result<IdentitySnapshot, rusqlite::Error> {
+        let quota = |value: Option<i64>| value.and_then(|value| u64::try_from(value).ok());
+        let tenants = self
+            .store
+            .tenants()?
+            .into_iter()
+            .map(|tenant| identity::Tenant {
+                enabled: tenant.status == "active",
+                quota: TenantQuota {
+                    max_storage_bytes: quota(tenant.max_storage_bytes),
+                    max_buckets: quota(tenant.max_buckets).and_then(|v| u32::try_from(v).ok()),
+                    max_access_keys: quota(tenant.max_access_keys)
+                        .and_then(|v| u32::try_from(v).ok()),
+                },
+                id: tenant.id,
+                name: tenant.name,
+            })
+            .collect();
+        let users = self
+            .store
+            .users(None)?
+            .into_iter()
+            .map(|user| identity::User {
+                enabled: user.status == "active",
+                role: parse_role(&user.role).unwrap_or(identity::Role::User),
+                id: user.id,
+                username: user.username,
+                tenant_id: user.tenant_id,
+            })
+            .collect();
+        let access_keys = self
+            .store
+            .access_keys(None)?
+            .into_iter()
+            .map(|key| identity::AccessKey {
+                enabled: key.status == "active",
+                access_key_id: key.access_key_id,
+                secret_access_key: key.secret_access_key,
+                user_id: key.user_id,
+            })
+            .collect();
+        Ok(IdentitySnapshot {
+            version,
+            tenants,
+            users,
+            access_keys,
+        })
+    }
+
+    fn note_control_error(&self, what: &str, error: &dyn std::fmt::Display) {
+        self.metrics.control_errors.inc();
+        tracing::warn!(%error, "control channel: {what} failed");
+    }
+
+    /// Sends the current identity to the data plane and waits for it to be in force there.
+    /// A failure is logged and counted; the background loop pushes again when the data plane
+    /// is back (admin.db stays the source of truth).
+    pub async fn push_identity(&self, at_least: u64) -> bool {
+        let _order = self.push_lock.lock().await;
+        let snapshot = self
+            .store
+            .bump_counter(store::IDENTITY_VERSION, at_least)
+            .and_then(|version| self.identity_snapshot(version));
+        let snapshot = match snapshot {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                tracing::error!(%error, "identity snapshot not built");
+                return false;
+            }
+        };
+        let version = snapshot.version;
+        match link::call(&self.link, Request::PutIdentity { snapshot }).await {
+            Ok(Response::Ok) => {
+                self.pushed_identity.store(version, Ordering::Release);
+                true
+            }
+            Ok(other) => {
+                self.note_control_error("PutIdentity", &format!("{other:?}"));
+                false
+            }
+            Err(error) => {
+                self.note_control_error("PutIdentity", &error);
+                false
+            }
+        }
+    }
+
+    pub async fn push_settings(&self, at_least: u64) -> bool {
+        let _order = self.push_lock.lock().await;
+        let version = match self.store.bump_counter(store::SETTINGS_VERSION, at_least) {
+            Ok(version) => version,
+            Err(error) => {
+                tracing::error!(%error, "settings version not stored");
+                return false;
+            }
+        };
+        let snapshot = SettingsSnapshot {
+            version,
+            values: self.live().values,
+        };
+        match link::call(&self.link, Request::PutSettings { snapshot }).await {
+            Ok(Response::Ok) => {
+                self.pushed_settings.store(version, Ordering::Release);
+                true
+            }
+            Ok(other) => {
+                self.note_control_error("PutSettings", &format!("{other:?}"));
+                false
+            }
+            Err(error) => {
+                self.note_control_error("PutSettings", &error);
+                false
+            }
+        }
+    }
+
+    /// One round of the background loop: re-push what the data plane does not hold, then
+    /// consume the event log.
+    pub async fn sync_once(&self) {
+        let status = match link::call(&self.link, Request::Status).await {
+            Ok(Response::Status(status)) => status,
+            Ok(other) => {
+                self.note_control_error("Status", &format!("{other:?}"));
+                return;
+            }
+            Err(error) => {
+                // Not counted: the data plane being down (or not up yet) is visible enough in
+                // the log at debug level, and each later call that matters is counted.
+                tracing::debug!(%error, "control channel: data plane not reachable");
+                return;
+            }
+        };
+        // A data plane that restarted without our last snapshot (or with a newer one from a
+        // previous admin.db) gets the current state under a version above what it holds.
+        if status.identity_version != self.pushed_identity.load(Ordering::Acquire) {
+            self.push_identity(status.identity_version + 1).await;
+        }
+        if status.settings_version != self.pushed_settings.load(Ordering::Acquire) {
+            self.push_settings(status.settings_version + 1).await;
+        }
+        for (partition, head) in status.event_heads.iter().enumerate() {
+            let Ok(partition) = u32::try_from(partition) else {
+                break;
+            };
+            if let Err(error) = self.consume_partition(partition, *head).await {
+                self.note_control_error("event log", &error);
+            }
+        }
+    }
+
+    async fn consume_partition(&self, partition: u32, head: u64) -> Result<(), String> {
+        let mut cursor = self.store.cursor(partition).map_err(|e| e.to_string())?;
+        // A data plane with a fresh log (data directory replaced) starts again from 0.
+        if head < cursor {
+            cursor = 0;
+            self.store
+                .append_events(partition, 0, &[])
+                .map_err(|e| e.to_string())?;
+        }
+        while cursor < head {
+            let request = Request::ReadEvents {
+                partition,
+                after: cursor,
+                limit: EVENT_BATCH,
+            };
+            let events = match link::call(&self.link, request).await {
+                Ok(Response::Events { events }) => events,
+                Ok(other) => return Err(format!("ReadEvents: {other:?}")),
+                Err(error) => return Err(format!("ReadEvents: {error}")),
+            };
+            let Some(last) = events.last().map(|event| event.seq) else {
+                break;
+            };
+            let entries = self.audit_entries_of(&events);
+            self.store
+                .append_events(partition, last, &entries)
+                .map_err(|e| e.to_string())?;
+            self.metrics
+                .audit_entries
+                .with_label_values(&["s3"])
+                .inc_by(entries.len() as u64);
+            cursor = last;
+            // The audit log is the only consumer so far: what it stored may go.
+            match link::call(
+                &self.link,
+                Request::TrimEvents {
+                    partition,
+                    through: last,
+                },
+            )
+            .await
+            {
+                Ok(Response::Ok) => {}
+                Ok(other) => return Err(format!("TrimEvents: {other:?}")),
+                Err(error) => return Err(format!("TrimEvents: {error}")),
+            }
+        }
+        self.metrics
+            .event_lag
+            .with_label_values(&[partition.to_string().as_str()])
+            .set(i64::try_from(head.saturating_sub(cursor)).unwrap_or(i64::MAX));
+        Ok(())
+    }
+
+    fn audit_entries_of(&self, events: &[Event]) -> Vec<AuditEntry> {
+        let live = self.live();
+        if !live.flag(settings::AUDIT_ENABLED) {
+            return Vec::new();
+        }
+        let log_writes = live.flag(settings::AUDIT_LOG_S3);
+        let names: BTreeMap<String, String> = self
+            .store
+            .users(None)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|user| (user.id, user.username))
+            .collect();
+        events
+            .iter()
+            .filter(|event| log_writes || event.kind == EventKind::AccessDenied)
+            .map(|event| {
+                let (event_type, resource_type) = match event.kind {
+                    EventKind::ObjectCreated => ("object_uploaded", "object"),
+                    EventKind::ObjectRemoved | EventKind::DeleteMarkerCreated => {
+                        ("object_deleted", "object")
+                    }
+                    EventKind::ObjectRestored => ("object_restored", "object"),
+                    EventKind::LifecycleExpired => ("object_expired", "object"),
+                    EventKind::BucketCreated => ("bucket_created", "bucket"),
+                    EventKind::BucketRemoved => ("bucket_deleted", "bucket"),
+                    EventKind::BucketConfigChanged => ("bucket_config_changed", "bucket"),
+                    EventKind::AccessDenied => ("access_denied", "s3"),
+                };
+                let resource = match &event.key {
+                    Some(key) => format!("{}/{key}", event.bucket),
+                    None => event.bucket.clone(),
+                };
+                let username = match (&event.user_id, &event.access_key_id) {
+                    (Some(user), _) => names.get(user).cloned(),
+                    (None, Some(key)) if *key == self.root.user => Some(key.clone()),
+                    _ => None,
+                };
+                let mut details = serde_json::Map::new();
+                for (name, value) in [
+                    ("access_key_id", event.access_key_id.clone().map(Into::into)),
+                    ("version_id", event.version_id.clone().map(Into::into)),
+                    ("size", event.size.map(Into::into)),
+                    ("etag", event.etag.clone().map(Into::into)),
+                    ("partition", Some(event.partition.into())),
+                    ("seq", Some(event.seq.into())),
+                ] {
+                    if let Some(value) = value {
+                        details.insert(name.into(), value);
+                    }
+                }
+                let status = if event.kind == EventKind::AccessDenied {
+                    "denied"
+                } else if event.status < 400 {
+                    "success"
+                } else {
+                    "failed"
+                };
+                AuditEntry {
+                    timestamp_ms: event.time_unix_ms,
+                    source: "s3".into(),
+                    tenant_id: event.tenant_id.clone(),
+                    user_id: event.user_id.clone(),
+                    username,
+                    event_type: event_type.into(),
+                    resource_type: Some(resource_type.into()),
+                    resource: (!resource.is_empty()).then_some(resource),
+                    action: event.operation.clone(),
+                    status: status.into(),
+                    http_status: Some(i64::from(event.status)),
+                    ip: event.source_ip.clone(),
+                    request_id: Some(event.request_id.clone()),
+                    details: Some(serde_json::Value::Object(details).to_string()),
+                    ..AuditEntry::default()
+                }
+            })
+            .collect()
+    }
+
+    fn purge_audit(&self) {
+        let days = i64::try_from(self.live().number(settings::AUDIT_RETENTION_DAYS))
+            .unwrap_or(i64::MAX / 2);
+        let cutoff = now_ms().saturating_sub(days.saturating_mul(86_400_000));
+        match self.store.purge_audit(cutoff) {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "audit entries past retention removed"),
+            Err(error) => tracing::error!(%error, "audit retention purge failed"),
+        }
+    }
+}
+
+/// The background loop, until the process stops.
+pub async fn run_background(app: Arc<App>) {
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        app.sync_once().await;
+        if last_purge.is_none_or(|at| at.elapsed() >= RETENTION_INTERVAL) {
+            app.purge_audit();
+            last_purge = Some(Instant::now());
+        }
+        tokio::time::sleep(SYNC_INTERVAL).await;
+    }
+}
+
+/// Purges with the retention in force right now (after a change of `audit.retention_days`).
+pub fn purge_now(app: &App) {
+    app.purge_audit();
+}

@@ -1,0 +1,121 @@
+//! Static settings of `maxiofs admin`. Precedence, highest first: command-line flag, then
+//! environment variable (clap reads both in `maxiofs`), then the TOML file given by `--config`
+//! (`MAXIOFS_ADMIN_CONFIG`), then the defaults below. Dynamic settings live in admin.db.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_ADDRESS: &str = "127.0.0.1:9001";
+pub const DEFAULT_DATA_DIR: &str = "./data/admin";
+pub const DEFAULT_CONTROL_SOCKET: &str = "./data/control.sock";
+
+/// The TOML file's keys (all optional; unknown keys are refused to catch typos).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub address: Option<String>,
+    pub control_socket: Option<PathBuf>,
+    pub log_format: Option<String>,
+}
+
+/// What the command line and environment gave (`None`: neither).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub address: Option<String>,
+    pub control_socket: Option<PathBuf>,
+    pub log_format: Option<String>,
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub address: SocketAddr,
+    pub control_socket: PathBuf,
+    pub log_format: String,
+}
+
+pub fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+impl Config {
+    pub fn resolve(overrides: Overrides) -> Result<Self, String> {
+        let file = match &overrides.config_file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        Self::merge(overrides, file)
+    }
+
+    pub fn merge(overrides: Overrides, file: FileConfig) -> Result<Self, String> {
+        let address = overrides
+            .address
+            .or(file.address)
+            .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
+        let address = address
+            .parse()
+            .map_err(|error| format!("address {address:?}: {error}"))?;
+        let log_format = overrides
+            .log_format
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        if log_format != "text" && log_format != "json" {
+            return Err(format!("log_format {log_format:?}: text or json"));
+        }
+        Ok(Self {
+            data_dir: overrides
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            address,
+            control_socket: overrides
+                .control_socket
+                .or(file.control_socket)
+                .unwrap_or_else(|| DEFAULT_CONTROL_SOCKET.into()),
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let file: FileConfig =
+            toml::from_str("address = \"127.0.0.1:7000\"\ndata_dir = \"/srv/admin\"\n").unwrap();
+        let config = Config::merge(
+            Overrides {
+                address: Some("127.0.0.1:8000".into()),
+                ..Overrides::default()
+            },
+            file,
+        )
+        .unwrap();
+        assert_eq!(config.address, "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/srv/admin"));
+        assert_eq!(config.control_socket, PathBuf::from(DEFAULT_CONTROL_SOCKET));
+        assert!(
+            toml::from_str::<FileConfig>("adress = \"x\"").is_err(),
+            "typos refused"
+        );
+        assert!(
+            Config::merge(
+                Overrides {
+                    address: Some("nowhere".into()),
+                    ..Overrides::default()
+                },
+                FileConfig::default()
+            )
+            .is_err()
+        );
+    }
+}

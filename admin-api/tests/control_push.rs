@@ -1,0 +1,225 @@
+//! The admin's side of the control channel against a fake data plane on a temporary Unix
+//! socket: identity pushes carry what admin.db holds, a data plane that comes back without the
+//! last snapshot gets it again under a higher version, and the event log becomes audit entries
+//! and is trimmed behind the cursor.
+
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::{Arc, Mutex};
+
+use admin::app::App;
+use admin::store::{AccessKey, AuditFilter, Store, Tenant, User};
+use control::events::{Event, EventKind};
+use control::identity::IdentitySnapshot;
+use control::wire::{Request, Response, Status, read_frame, write_frame};
+
+#[derive(Default)]
+struct DataPlane {
+    identity: Option<IdentitySnapshot>,
+    settings_version: u64,
+    events: Vec<Event>,
+    trimmed_through: u64,
+}
+
+fn event(seq: u64, kind: EventKind, key: Option<&str>) -> Event {
+    Event {
+        partition: 0,
+        seq,
+        time_unix_ms: 1_000 * i64::try_from(seq).expect("fake data plane"),
+        kind,
+        operation: "PutObject".into(),
+        bucket: "photos".into(),
+        key: key.map(Into::into),
+        version_id: None,
+        size: Some(5),
+        etag: None,
+        access_key_id: Some("AKEXAMPLE".into()),
+        user_id: Some("user-1".into()),
+        tenant_id: Some("tenant-1".into()),
+        request_id: format!("req-{seq}"),
+        source_ip: Some("127.0.0.1".into()),
+        status: if kind == EventKind::AccessDenied {
+            403
+        } else {
+            200
+        },
+    }
+}
+
+fn answer(state: &Mutex<DataPlane>, request: Request) -> Response {
+    let mut state = state.lock().expect("fake data plane");
+    match request {
+        Request::Hello { protocol } => Response::Hello {
+            protocol,
+            shards: 1,
+            partitions: 1,
+        },
+        Request::PutIdentity { snapshot } => {
+            snapshot.validate().expect("fake data plane");
+            state.identity = Some(snapshot);
+            Response::Ok
+        }
+        Request::PutSettings { snapshot } => {
+            state.settings_version = snapshot.version;
+            Response::Ok
+        }
+        Request::Status => Response::Status(Status {
+            shards: 1,
+            partitions: 1,
+            identity_version: state.identity.as_ref().map_or(0, |s| s.version),
+            settings_version: state.settings_version,
+            event_heads: vec![state.events.last().map_or(0, |e| e.seq)],
+        }),
+        Request::ReadEvents { after, limit, .. } => Response::Events {
+            events: state
+                .events
+                .iter()
+                .filter(|e| e.seq > after)
+                .take(limit as usize)
+                .cloned()
+                .collect(),
+        },
+        Request::TrimEvents { through, .. } => {
+            state.trimmed_through = through;
+            state.events.retain(|e| e.seq > through);
+            Response::Ok
+        }
+        other => Response::Error {
+            code: "InvalidRequest".into(),
+            message: format!("not faked: {other:?}"),
+        },
+    }
+}
+
+fn serve(listener: &UnixListener, state: &Arc<Mutex<DataPlane>>) {
+    for stream in listener.incoming() {
+        let Ok(mut stream): Result<UnixStream, _> = stream else {
+            return;
+        };
+        let state = Arc::clone(state);
+        std::thread::spawn(move || {
+            while let Ok(Some(request)) = read_frame::<Request>(&mut stream) {
+                if write_frame(&mut stream, &answer(&state, request)).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+fn seed(store: &Store) {
+    store
+        .insert_tenant(&Tenant {
+            id: "tenant-1".into(),
+            name: "acme".into(),
+            display_name: "Acme".into(),
+            status: "active".into(),
+            max_storage_bytes: Some(1000),
+            max_buckets: Some(3),
+            max_access_keys: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .expect("fake data plane");
+    store
+        .insert_user(&User {
+            id: "user-1".into(),
+            username: "alice".into(),
+            password_hash: admin::secrets::hash_password("Alice-Pass-1").expect("fake data plane"),
+            tenant_id: Some("tenant-1".into()),
+            role: "user".into(),
+            status: "active".into(),
+            email: None,
+            display_name: None,
+            failed_attempts: 0,
+            locked_until: 0,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_pending_secret: None,
+            totp_last_step: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .expect("fake data plane");
+    store
+        .insert_access_key(&AccessKey {
+            access_key_id: "AKEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+            user_id: "user-1".into(),
+            status: "inactive".into(),
+            created_at: 0,
+        })
+        .expect("fake data plane");
+}
+
+#[tokio::test]
+async fn pushes_repushes_and_consumes_the_event_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("control.sock");
+    let state = Arc::new(Mutex::new(DataPlane::default()));
+    let listener = UnixListener::bind(&socket).unwrap();
+    let served = Arc::clone(&state);
+    std::thread::spawn(move || serve(&listener, &served));
+
+    let store = Store::open(&dir.path().join("admin.db")).unwrap();
+    seed(&store);
+    let root = admin::RootIdentity {
+        user: "root".into(),
+        secret: "root-secret".into(),
+    };
+    let app = App::new(store, admin::link::Link::new(socket), root).unwrap();
+
+    assert!(app.push_identity(0).await);
+    {
+        let state = state.lock().unwrap();
+        let snapshot = state.identity.as_ref().unwrap();
+        assert_eq!(snapshot.version, 1);
+        assert_eq!(snapshot.tenants[0].quota.max_storage_bytes, Some(1000));
+        assert_eq!(snapshot.users[0].tenant_id.as_deref(), Some("tenant-1"));
+        assert!(
+            !snapshot.access_keys[0].enabled,
+            "an inactive key is pushed disabled"
+        );
+    }
+
+    // The first round pushes the settings (none yet there) and consumes two events.
+    state.lock().unwrap().events = vec![
+        event(1, EventKind::ObjectCreated, Some("cat.jpg")),
+        event(2, EventKind::AccessDenied, None),
+    ];
+    app.sync_once().await;
+    {
+        let state = state.lock().unwrap();
+        assert_eq!(
+            state.identity.as_ref().unwrap().version,
+            1,
+            "nothing to re-push"
+        );
+        assert!(state.settings_version >= 1);
+        assert_eq!(state.trimmed_through, 2);
+        assert!(state.events.is_empty());
+    }
+    let (entries, total) = app
+        .store
+        .audit_page(
+            &AuditFilter {
+                source: Some("s3".into()),
+                ..AuditFilter::default()
+            },
+            1,
+            10,
+        )
+        .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(entries[0].event_type, "access_denied");
+    assert_eq!(entries[0].status, "denied");
+    assert_eq!(entries[1].event_type, "object_uploaded");
+    assert_eq!(entries[1].resource.as_deref(), Some("photos/cat.jpg"));
+    assert_eq!(entries[1].username.as_deref(), Some("alice"));
+    assert_eq!(app.store.cursor(0).unwrap(), 2);
+
+    // The data plane comes back without the identity: the next round pushes it again, newer.
+    state.lock().unwrap().identity = None;
+    app.sync_once().await;
+    let state = state.lock().unwrap();
+    assert_eq!(state.identity.as_ref().unwrap().version, 2);
+}

@@ -1,0 +1,631 @@
+//! The data plane's end of the control channel (`control::wire`): a Unix socket in the data
+//! directory (`control.sock`, mode 0600) on which `maxiofs admin` pushes identity and
+//! settings, manages buckets and reads the event log.
+//!
+//! Threads, none of them a shard: one accepts connections, one per connection (at most
+//! `CONNECTIONS_MAX`) reads and writes frames with timeouts, and one applies requests in
+//! order, so two pushes never interleave. The control server reaches shards only through
+//! their inboxes (`MeshMessage::Control`, the catalogue messages) and waits for their answers
+//! on bounded reply channels with a timeout.
+//!
+//! Identity and settings are persisted (`identity.json`, `settings.json`, mode 0600, written
+//! to a temporary file, fsynced, renamed, directory fsynced) before they are applied, and
+//! loaded at start, so the data plane serves with the last pushed identity without the admin.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use control::identity::IdentitySnapshot;
+use control::settings::SettingsSnapshot;
+use control::wire::{
+    BucketInfo, MAX_EVENTS_PER_READ, Request, Response, Status, read_frame, write_frame,
+};
+use shard::meta::MetaReader;
+use shard::{BucketRecord, ShardError};
+
+use crate::events::Actor;
+use crate::identity::IdentityIndex;
+use crate::mesh::{ControlMessage, MeshMessage, Reply};
+use crate::placement::owner_of;
+
+pub const IDENTITY_FILE_NAME: &str = "identity.json";
+pub const SETTINGS_FILE_NAME: &str = "settings.json";
+/// Simultaneous control connections; the admin needs one or two. More are refused.
+pub const CONNECTIONS_MAX: usize = 16;
+/// A connection silent for this long is closed (the admin reconnects on demand).
+const IDLE_TIMEOUT: Duration = Duration::from_mins(5);
+/// Longest time to write one response.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for the shards to answer one request (a busy inbox, a slow commit).
+const SHARD_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests queued for the applier thread; a full queue makes connection threads wait.
+const REQUEST_QUEUE_DEPTH: usize = 16;
+
+/// What the control server needs from the runtime.
+pub struct ControlConfig {
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub shard_count: u32,
+    pub partition_count: u32,
+    pub inboxes: Vec<flume::Sender<MeshMessage>>,
+    pub identity: IdentitySnapshot,
+    pub settings: SettingsSnapshot,
+}
+
+/// The running control server; `stop` closes the socket and ends its threads.
+pub struct ControlServer {
+    socket_path: PathBuf,
+    stopping: Arc<AtomicBool>,
+    acceptor: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ControlServer {
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_path
+    }
+
+    pub fn stop(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wakes the blocking accept; the acceptor sees `stopping` and returns.
+        let _ = UnixStream::connect(&self.socket_path);
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+        let _ = std::fs::remove_file(&self.socket_path);
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        if self.acceptor.is_some() {
+            self.stop_now();
+        }
+    }
+}
+
+/// The persisted identity and settings (empty snapshots, version 0, when none were pushed).
+pub fn load_persisted(data_dir: &Path) -> std::io::Result<(IdentitySnapshot, SettingsSnapshot)> {
+    Ok((
+        load_json(&data_dir.join(IDENTITY_FILE_NAME))?,
+        load_json(&data_dir.join(SETTINGS_FILE_NAME))?,
+    ))
+}
+
+fn load_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> std::io::Result<T> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|error| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {error}", path.display()),
+            )
+        }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Writes `value` as JSON to `path` atomically and durably, readable by the owner only.
+fn persist_json(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let body = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    let temporary = path.with_extension("json.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    // `mode` applies only at creation: a leftover temporary file keeps its old mode.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(&body)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)?;
+    let directory = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::File::open(directory)?.sync_all()
+}
+
+type Job = (Request, flume::Sender<Response>);
+
+/// Binds the socket (removing a stale one) and starts the threads.
+pub fn start(config: ControlConfig) -> std::io::Result<ControlServer> {
+    let socket_path = config.data_dir.join(control::SOCKET_FILE_NAME);
+    match std::fs::remove_file(&socket_path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    let listener = UnixListener::bind(&socket_path)?;
+    std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (jobs, job_receiver) = flume::bounded::<Job>(REQUEST_QUEUE_DEPTH);
+    let hello = Response::Hello {
+        protocol: control::PROTOCOL_VERSION,
+        shards: config.shard_count,
+        partitions: config.partition_count,
+    };
+    let applier = Applier::new(config);
+    std::thread::Builder::new()
+        .name("control-apply".into())
+        .spawn(move || applier.run(&job_receiver))?;
+    let acceptor_stopping = Arc::clone(&stopping);
+    let acceptor = std::thread::Builder::new()
+        .name("control-accept".into())
+        .spawn(move || accept_loop(&listener, &acceptor_stopping, &jobs, &hello))?;
+    Ok(ControlServer {
+        socket_path,
+        stopping,
+        acceptor: Some(acceptor),
+    })
+}
+
+fn accept_loop(
+    listener: &UnixListener,
+    stopping: &AtomicBool,
+    jobs: &flume::Sender<Job>,
+    hello: &Response,
+) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(mut stream) = stream else {
+            // EMFILE and friends: back off; the admin retries.
+            std::thread::park_timeout(Duration::from_millis(50));
+            continue;
+        };
+        if active.fetch_add(1, Ordering::SeqCst) >= CONNECTIONS_MAX {
+            active.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            let _ = write_frame(
+                &mut stream,
+                &error_response("SlowDown", "too many control connections"),
+            );
+            continue;
+        }
+        let jobs = jobs.clone();
+        let hello = hello.clone();
+        let active = Arc::clone(&active);
+        let spawned = std::thread::Builder::new()
+            .name("control-conn".into())
+            .spawn(move || {
+                if let Err(error) = serve_connection(stream, &jobs, &hello) {
+                    tracing::debug!(%error, "control connection ended");
+                }
+                active.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            tracing::warn!("cannot start a control connection thread");
+        }
+    }
+}
+
+fn serve_connection(
+    mut stream: UnixStream,
+    jobs: &flume::Sender<Job>,
+    hello: &Response,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let mut greeted = false;
+    while let Some(request) = read_frame::<Request>(&mut stream)? {
+        let response = match request {
+            Request::Hello { protocol } if protocol == control::PROTOCOL_VERSION => {
+                greeted = true;
+                hello.clone()
+            }
+            Request::Hello { protocol } => {
+                let response = error_response(
+                    "InvalidRequest",
+                    &format!(
+                        "protocol {protocol} is not spoken here (this is {})",
+                        control::PROTOCOL_VERSION
+                    ),
+                );
+                write_frame(&mut stream, &response)?;
+                return Ok(());
+            }
+            _ if !greeted => {
+                let response = error_response("InvalidRequest", "the first request is hello");
+                write_frame(&mut stream, &response)?;
+                return Ok(());
+            }
+            request => {
+                let (reply, answer) = flume::bounded(1);
+                if jobs.send((request, reply)).is_err() {
+                    return Ok(());
+                }
+                answer
+                    .recv()
+                    .unwrap_or_else(|_| error_response("InternalError", "control server stopped"))
+            }
+        };
+        write_frame(&mut stream, &response)?;
+    }
+    Ok(())
+}
+
+fn error_response(code: &str, message: &str) -> Response {
+    Response::Error {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn shard_error_response(error: &ShardError) -> Response {
+    let code = match error {
+        ShardError::NoSuchBucket => "NoSuchBucket",
+        ShardError::BucketAlreadyOwnedByYou => "BucketAlreadyExists",
+        ShardError::BucketNotEmpty => "BucketNotEmpty",
+        ShardError::TooManyBuckets => "TooManyBuckets",
+        ShardError::QuotaExceeded => "QuotaExceeded",
+        ShardError::ShuttingDown => "ServiceUnavailable",
+        _ => "InternalError",
+    };
+    error_response(code, &error.to_string())
+}
+
+/// The one thread that applies requests, in arrival order.
+struct Applier {
+    data_dir: PathBuf,
+    region: String,
+    shard_count: u32,
+    partition_count: u32,
+    inboxes: Vec<flume::Sender<MeshMessage>>,
+    identity_version: u64,
+    settings_version: u64,
+    /// Requests applied, for the request ids of control-channel bucket events.
+    requests: u64,
+    readers: std::collections::HashMap<u32, MetaReader>,
+}
+
+impl Applier {
+    fn new(config: ControlConfig) -> Applier {
+        Applier {
+            data_dir: config.data_dir,
+            region: config.region,
+            shard_count: config.shard_count,
+            partition_count: config.partition_count,
+            inboxes: config.inboxes,
+            identity_version: config.identity.version,
+            settings_version: config.settings.version,
+            requests: 0,
+            readers: std::collections::HashMap::new(),
+        }
+    }
+
+    fn run(mut self, jobs: &flume::Receiver<Job>) {
+        while let Ok((request, reply)) = jobs.recv() {
+            let response = self.apply(request);
+            let _ = reply.send(response);
+        }
+    }
+
+    fn apply(&mut self, request: Request) -> Response {
+        let result = match request {
+            Request::Hello { .. } => Ok(Response::Ok),
+            Request::PutIdentity { snapshot } => self.put_identity(snapshot),
+            Request::PutSettings { snapshot } => self.put_settings(snapshot),
+            Request::Status => self.status(),
+            Request::ReadEvents {
+                partition,
+                after,
+                limit,
+            } => self.read_events(partition, after, limit),
+            Request::TrimEvents { partition, through } => {
+                self.check_partition(partition).and_then(|()| {
+                    self.ask(owner_of(partition, self.shard_count), |reply| {
+                        ControlMessage::TrimEvents {
+                            partition_id: partition,
+                            through,
+                            reply,
+                        }
+                    })
+                    .map(|()| Response::Ok)
+                })
+            }
+            Request::ListBuckets => self.list_buckets(),
+            Request::CreateBucket {
+                name,
+                tenant_id,
+                user_id,
+            } => self.create_bucket(name, tenant_id, user_id),
+            Request::DeleteBucket { name } => {
+                let actor = self.actor(None, None);
+                self.catalogue(|reply| MeshMessage::DeleteBucket { name, actor, reply })
+                    .map(|()| Response::Ok)
+            }
+        };
+        result.unwrap_or_else(|response| response)
+    }
+
+    fn put_identity(&mut self, snapshot: IdentitySnapshot) -> Result<Response, Response> {
+        snapshot
+            .validate()
+            .map_err(|message| error_response("InvalidRequest", &message))?;
+        if snapshot.version < self.identity_version {
+            return Err(error_response(
+                "StaleVersion",
+                &format!(
+                    "identity version {} is older than the one in force ({})",
+                    snapshot.version, self.identity_version
+                ),
+            ));
+        }
+        persist_json(&self.data_dir.join(IDENTITY_FILE_NAME), &snapshot)
+            .map_err(|error| error_response("InternalError", &error.to_string()))?;
+        // Each shard builds its own index from the shared, read-only snapshot.
+        let version = snapshot.version;
+        let shared = Arc::new(snapshot);
+        self.broadcast(|reply| ControlMessage::Identity {
+            snapshot: Arc::clone(&shared),
+            reply,
+        })?;
+        self.identity_version = version;
+        Ok(Response::Ok)
+    }
+
+    fn put_settings(&mut self, snapshot: SettingsSnapshot) -> Result<Response, Response> {
+        if snapshot.version < self.settings_version {
+            return Err(error_response(
+                "StaleVersion",
+                &format!(
+                    "settings version {} is older than the one in force ({})",
+                    snapshot.version, self.settings_version
+                ),
+            ));
+        }
+        persist_json(&self.data_dir.join(SETTINGS_FILE_NAME), &snapshot)
+            .map_err(|error| error_response("InternalError", &error.to_string()))?;
+        let snapshot = Arc::new(snapshot);
+        self.broadcast(|reply| ControlMessage::Settings {
+            snapshot: Arc::clone(&snapshot),
+            reply,
+        })?;
+        self.settings_version = snapshot.version;
+        Ok(Response::Ok)
+    }
+
+    /// A read-only connection to a partition's metadata, opened on first use: the event log
+    /// is read here, on the control thread, so a large page never stalls a shard.
+    fn reader(&mut self, partition: u32) -> Result<&MetaReader, Response> {
+        self.check_partition(partition)?;
+        if !self.readers.contains_key(&partition) {
+            let dir = shard::partition::partition_dir(&self.data_dir, partition);
+            let reader = MetaReader::open(&dir).map_err(|error| shard_error_response(&error))?;
+            self.readers.insert(partition, reader);
+        }
+        Ok(&self.readers[&partition])
+    }
+
+    fn status(&mut self) -> Result<Response, Response> {
+        let mut event_heads = Vec::with_capacity(self.partition_count as usize);
+        for partition in 0..self.partition_count {
+            let head = self.reader(partition)?.event_head();
+            event_heads.push(head.map_err(|error| shard_error_response(&error))?);
+        }
+        Ok(Response::Status(Status {
+            shards: self.shard_count,
+            partitions: self.partition_count,
+            identity_version: self.identity_version,
+            settings_version: self.settings_version,
+            event_heads,
+        }))
+    }
+
+    fn check_partition(&self, partition: u32) -> Result<(), Response> {
+        if partition < self.partition_count {
+            Ok(())
+        } else {
+            Err(error_response(
+                "InvalidRequest",
+                &format!(
+                    "partition {partition} does not exist (there are {})",
+                    self.partition_count
+                ),
+            ))
+        }
+    }
+
+    fn read_events(
+        &mut self,
+        partition: u32,
+        after: u64,
+        limit: u32,
+    ) -> Result<Response, Response> {
+        let limit = limit.min(MAX_EVENTS_PER_READ) as usize;
+        let stored = self
+            .reader(partition)?
+            .events(after, limit)
+            .map_err(|error| shard_error_response(&error))?;
+        let events = stored
+            .into_iter()
+            .filter_map(|stored| crate::events::to_wire(partition, stored))
+            .collect();
+        Ok(Response::Events { events })
+    }
+
+    fn list_buckets(&self) -> Result<Response, Response> {
+        let records = self.ask(crate::catalogue::COORDINATOR_SHARD, |reply| {
+            ControlMessage::Buckets { reply }
+        })?;
+        let mut usage: BTreeMap<String, shard::BucketUsage> = BTreeMap::new();
+        for shard_id in 0..self.shard_count {
+            for (bucket, shard_usage) in
+                self.ask(shard_id, |reply| ControlMessage::BucketUsage { reply })?
+            {
+                let total = usage.entry(bucket).or_default();
+                total.objects += shard_usage.objects;
+                total.bytes += shard_usage.bytes;
+            }
+        }
+        let buckets = records
+            .into_iter()
+            .map(|record| {
+                let used = usage.get(&record.name).copied().unwrap_or_default();
+                BucketInfo {
+                    name: record.name,
+                    created_unix_ms: record.created_ms,
+                    tenant_id: record.owner_tenant,
+                    user_id: record.owner_user,
+                    objects: used.objects,
+                    bytes: used.bytes,
+                }
+            })
+            .collect();
+        Ok(Response::Buckets { buckets })
+    }
+
+    fn create_bucket(
+        &mut self,
+        name: String,
+        tenant_id: Option<String>,
+        user_id: Option<String>,
+    ) -> Result<Response, Response> {
+        base::names::validate_bucket_name(&name)
+            .map_err(|error| error_response("InvalidBucketName", &error.to_string()))?;
+        let actor = self.actor(user_id.clone(), tenant_id.clone());
+        let record = BucketRecord {
+            name,
+            created_ms: crate::events::now_ms(),
+            region: self.region.clone(),
+            tags: Vec::new(),
+            owner_tenant: tenant_id,
+            owner_user: user_id,
+        };
+        self.catalogue(|reply| MeshMessage::CreateBucket {
+            record,
+            actor,
+            reply,
+        })
+        .map(|()| Response::Ok)
+    }
+
+    /// Who bucket events of the control channel are attributed to: the user the admin names,
+    /// with a request id of our own (`control-<n>`).
+    fn actor(&mut self, user_id: Option<String>, tenant_id: Option<String>) -> Actor {
+        self.requests += 1;
+        Actor {
+            access_key_id: None,
+            user_id,
+            tenant_id,
+            request_id: format!("control-{}", self.requests),
+            source_ip: None,
+        }
+    }
+
+    /// A catalogue request to the coordinator.
+    fn catalogue<T>(&self, build: impl FnOnce(Reply<T>) -> MeshMessage) -> Result<T, Response> {
+        let inbox = &self.inboxes[crate::catalogue::COORDINATOR_SHARD as usize];
+        call(inbox, build)
+    }
+
+    /// A control request to one shard.
+    fn ask<T>(
+        &self,
+        shard_id: u32,
+        build: impl FnOnce(Reply<T>) -> ControlMessage,
+    ) -> Result<T, Response> {
+        call(&self.inboxes[shard_id as usize], |reply| {
+            MeshMessage::Control(build(reply))
+        })
+    }
+
+    /// Sends to every shard first, then waits for every answer: the shards apply in parallel.
+    fn broadcast(&self, build: impl Fn(Reply<()>) -> ControlMessage) -> Result<(), Response> {
+        let mut answers = Vec::with_capacity(self.inboxes.len());
+        for inbox in &self.inboxes {
+            let (reply, answer) = flume::bounded(1);
+            inbox
+                .send_timeout(MeshMessage::Control(build(reply)), SHARD_TIMEOUT)
+                .map_err(|_| error_response("ServiceUnavailable", "a shard does not answer"))?;
+            answers.push(answer);
+        }
+        for answer in answers {
+            wait(&answer)?;
+        }
+        Ok(())
+    }
+}
+
+fn call<T>(
+    inbox: &flume::Sender<MeshMessage>,
+    build: impl FnOnce(Reply<T>) -> MeshMessage,
+) -> Result<T, Response> {
+    let (reply, answer) = flume::bounded(1);
+    inbox
+        .send_timeout(build(reply), SHARD_TIMEOUT)
+        .map_err(|_| error_response("ServiceUnavailable", "a shard does not answer"))?;
+    wait(&answer)
+}
+
+fn wait<T>(answer: &flume::Receiver<Result<T, ShardError>>) -> Result<T, Response> {
+    match answer.recv_timeout(SHARD_TIMEOUT) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(shard_error_response(&error)),
+        Err(_) => Err(error_response(
+            "ServiceUnavailable",
+            "a shard does not answer",
+        )),
+    }
+}
+
+/// A shard's side of `ControlMessage`: quick answers inline, commits spawned.
+pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: ControlMessage) {
+    match message {
+        ControlMessage::Identity { snapshot, reply } => {
+            *context.identity.borrow_mut() = std::rc::Rc::new(IdentityIndex::build(&snapshot));
+            let _ = reply.send(Ok(()));
+        }
+        ControlMessage::Settings { snapshot, reply } => {
+            *context.dynamic_settings.borrow_mut() = std::rc::Rc::new(snapshot.as_ref().clone());
+            let _ = reply.send(Ok(()));
+        }
+        ControlMessage::TrimEvents {
+            partition_id,
+            through,
+            reply,
+        } => {
+            let Some(partition) = context
+                .partitions
+                .get(&partition_id)
+                .map(std::rc::Rc::clone)
+            else {
+                let _ = reply.send(Err(ShardError::Metadata(format!(
+                    "partition {partition_id} is not here"
+                ))));
+                return;
+            };
+            monoio::spawn(async move {
+                let result = partition
+                    .commit(shard::meta::MetaOp::TrimEvents { through }, Vec::new())
+                    .await
+                    .map(|_| ());
+                let _ = reply.send(result);
+            });
+        }
+        ControlMessage::BucketUsage { reply } => {
+            // Fresh from SQLite, not the periodic view: the admin wants exact numbers.
+            let result = crate::usage::refresh(context)
+                .map(|_| context.usage.borrow().local_buckets().into_iter().collect());
+            let _ = reply.send(result);
+        }
+        ControlMessage::Buckets { reply } => {
+            let _ = reply.send(Ok(context.bucket_list()));
+        }
+        ControlMessage::TenantUsage { from_shard, totals } => {
+            crate::usage::apply_remote(context, from_shard, totals);
+        }
+        ControlMessage::DeniedEvent { event } => crate::events::append_denied(context, *event),
+    }
+}

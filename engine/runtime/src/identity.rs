@@ -1,0 +1,230 @@
+//! Who may sign S3 requests and which buckets they may touch, as every shard sees it.
+//!
+//! The admin pushes a whole `IdentitySnapshot` over the control channel; the control server
+//! validates it and sends it to every shard, and each shard builds its own `IdentityIndex` (a
+//! hash map by access key id, built once per snapshot) behind an `Rc`: the data path touches
+//! nothing another core touches, not even a reference count. A shard swaps its index in one
+//! step, so a request sees either the old or the new identity, never a mix, and a deleted or
+//! disabled key fails on the first request after `PutIdentity` answered.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub use control::identity::{IdentitySnapshot, Role, TenantQuota};
+
+/// One access key of a user, with what authorization needs about its owner.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KeyEntry {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub user_id: String,
+    pub tenant_id: Option<String>,
+    pub role: Role,
+    /// False when the key, its user or its tenant is disabled: the signature is still checked
+    /// (so only the key's holder learns it is disabled), then the request is refused.
+    pub usable: bool,
+}
+
+/// The identity a request was signed with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// The root credential of the data directory: every bucket, always valid.
+    Root,
+    User(Rc<KeyEntry>),
+}
+
+impl Principal {
+    pub fn tenant_id(&self) -> Option<&str> {
+        match self {
+            Principal::Root => None,
+            Principal::User(entry) => entry.tenant_id.as_deref(),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Principal::Root => None,
+            Principal::User(entry) => Some(&entry.user_id),
+        }
+    }
+
+    /// Root or a global admin of no tenant: sees and touches every bucket.
+    pub fn is_global_admin(&self) -> bool {
+        match self {
+            Principal::Root => true,
+            Principal::User(entry) => entry.role == Role::GlobalAdmin && entry.tenant_id.is_none(),
+        }
+    }
+
+    /// Whether this principal may see and touch a bucket owned by `owner_tenant` (`None`: a
+    /// bucket of no tenant). Tenant users and tenant admins reach their tenant's buckets only;
+    /// a global user who is not an admin reaches the buckets of no tenant only.
+    pub fn may_access(&self, owner_tenant: Option<&str>) -> bool {
+        self.is_global_admin() || self.tenant_id() == owner_tenant
+    }
+}
+
+/// The lookup structure each shard holds (behind an `Rc`, immutable once built).
+#[derive(Debug, Default)]
+pub struct IdentityIndex {
+    pub version: u64,
+    keys: HashMap<String, Rc<KeyEntry>>,
+    /// Quotas of each tenant (the data plane enforces storage bytes and bucket counts).
+    quotas: HashMap<String, TenantQuota>,
+}
+
+impl IdentityIndex {
+    /// Builds the index of a snapshot that passed `IdentitySnapshot::validate`.
+    pub fn build(snapshot: &IdentitySnapshot) -> IdentityIndex {
+        let tenants: HashMap<&str, &control::identity::Tenant> = snapshot
+            .tenants
+            .iter()
+            .map(|tenant| (tenant.id.as_str(), tenant))
+            .collect();
+        let users: HashMap<&str, &control::identity::User> = snapshot
+            .users
+            .iter()
+            .map(|user| (user.id.as_str(), user))
+            .collect();
+        let mut keys = HashMap::with_capacity(snapshot.access_keys.len());
+        for key in &snapshot.access_keys {
+            let Some(user) = users.get(key.user_id.as_str()) else {
+                continue;
+            };
+            let tenant_enabled = user
+                .tenant_id
+                .as_deref()
+                .is_none_or(|id| tenants.get(id).is_some_and(|tenant| tenant.enabled));
+            keys.insert(
+                key.access_key_id.clone(),
+                Rc::new(KeyEntry {
+                    access_key_id: key.access_key_id.clone(),
+                    secret_access_key: key.secret_access_key.clone(),
+                    user_id: user.id.clone(),
+                    tenant_id: user.tenant_id.clone(),
+                    role: user.role,
+                    usable: key.enabled && user.enabled && tenant_enabled,
+                }),
+            );
+        }
+        let quotas = snapshot
+            .tenants
+            .iter()
+            .map(|tenant| (tenant.id.clone(), tenant.quota.clone()))
+            .collect();
+        IdentityIndex {
+            version: snapshot.version,
+            keys,
+            quotas,
+        }
+    }
+
+    pub fn key(&self, access_key_id: &str) -> Option<&Rc<KeyEntry>> {
+        self.keys.get(access_key_id)
+    }
+
+    pub fn quota(&self, tenant_id: &str) -> Option<&TenantQuota> {
+        self.quotas.get(tenant_id)
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use control::identity::{AccessKey, Tenant, User};
+
+    use super::*;
+
+    fn snapshot() -> IdentitySnapshot {
+        let tenant = |id: &str, enabled| Tenant {
+            id: id.into(),
+            name: id.into(),
+            enabled,
+            quota: TenantQuota {
+                max_buckets: Some(2),
+                ..TenantQuota::default()
+            },
+        };
+        let user = |id: &str, tenant: Option<&str>, role, enabled| User {
+            id: id.into(),
+            username: id.into(),
+            tenant_id: tenant.map(Into::into),
+            role,
+            enabled,
+        };
+        let key = |id: &str, user: &str, enabled| AccessKey {
+            access_key_id: id.into(),
+            secret_access_key: format!("secret-{id}"),
+            user_id: user.into(),
+            enabled,
+        };
+        IdentitySnapshot {
+            version: 7,
+            tenants: vec![tenant("acme", true), tenant("gone", false)],
+            users: vec![
+                user("alice", Some("acme"), Role::User, true),
+                user("bob", Some("acme"), Role::User, false),
+                user("carol", Some("gone"), Role::TenantAdmin, true),
+                user("admin", None, Role::GlobalAdmin, true),
+                user("plain", None, Role::User, true),
+            ],
+            access_keys: vec![
+                key("AK-ALICE", "alice", true),
+                key("AK-ALICE-OFF", "alice", false),
+                key("AK-BOB", "bob", true),
+                key("AK-CAROL", "carol", true),
+                key("AK-ADMIN", "admin", true),
+                key("AK-PLAIN", "plain", true),
+            ],
+        }
+    }
+
+    #[test]
+    fn keys_are_usable_only_when_key_user_and_tenant_are_enabled() {
+        let index = IdentityIndex::build(&snapshot());
+        assert_eq!(index.version, 7);
+        assert_eq!(index.key_count(), 6);
+        let usable = |id: &str| index.key(id).map(|entry| entry.usable);
+        assert_eq!(usable("AK-ALICE"), Some(true));
+        assert_eq!(usable("AK-ALICE-OFF"), Some(false));
+        assert_eq!(usable("AK-BOB"), Some(false), "disabled user");
+        assert_eq!(usable("AK-CAROL"), Some(false), "disabled tenant");
+        assert_eq!(usable("AK-ADMIN"), Some(true));
+        assert_eq!(usable("AK-NOBODY"), None);
+        let alice = index.key("AK-ALICE").unwrap();
+        assert_eq!(alice.secret_access_key, "secret-AK-ALICE");
+        assert_eq!(alice.tenant_id.as_deref(), Some("acme"));
+        assert_eq!(index.quota("acme").unwrap().max_buckets, Some(2));
+        assert!(index.quota("nobody").is_none());
+    }
+
+    #[test]
+    fn authorization_follows_tenant_and_role() {
+        let index = IdentityIndex::build(&snapshot());
+        let principal = |id: &str| Principal::User(Rc::clone(index.key(id).unwrap()));
+        let alice = principal("AK-ALICE");
+        assert!(alice.may_access(Some("acme")));
+        assert!(!alice.may_access(Some("other")));
+        assert!(
+            !alice.may_access(None),
+            "a tenant user never reaches tenant-less buckets"
+        );
+        let carol = principal("AK-CAROL");
+        assert!(
+            !carol.may_access(Some("acme")),
+            "a tenant admin stays in the tenant"
+        );
+        let admin = principal("AK-ADMIN");
+        assert!(admin.is_global_admin());
+        assert!(admin.may_access(Some("acme")) && admin.may_access(None));
+        let plain = principal("AK-PLAIN");
+        assert!(plain.may_access(None));
+        assert!(!plain.may_access(Some("acme")));
+        assert!(Principal::Root.may_access(Some("acme")) && Principal::Root.may_access(None));
+        assert_eq!(alice.user_id(), Some("alice"));
+        assert_eq!(Principal::Root.user_id(), None);
+    }
+}

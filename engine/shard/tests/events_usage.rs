@@ -1,0 +1,201 @@
+//! The event log and per-bucket usage of one partition's metadata: events commit with their
+//! write or not at all, sequence numbers only grow (also across trimming and reopening), usage
+//! follows every object write, and bucket owners are stored.
+#![allow(clippy::unwrap_used)] // test helpers: fail loudly
+
+use shard::meta::{MetaOp, MetaReader, MetaWriter, WriteCondition};
+use shard::{BucketRecord, BucketUsage, EventRecord, ObjectRecord, ShardError};
+
+fn put(key: &str, size: u64, condition: WriteCondition) -> MetaOp {
+    MetaOp::PutObject {
+        bucket: "b".into(),
+        key: key.into(),
+        record: ObjectRecord {
+            size_bytes: size,
+            etag: format!("etag-{key}"),
+            ..ObjectRecord::default()
+        },
+        condition,
+    }
+}
+
+fn event(operation: &str, key: &str) -> EventRecord {
+    EventRecord {
+        time_ms: 1,
+        kind: "object_created".into(),
+        operation: operation.into(),
+        bucket: "b".into(),
+        key: Some(key.into()),
+        request_id: format!("req-{key}"),
+        status: 200,
+        ..EventRecord::default()
+    }
+}
+
+fn logged(op: MetaOp, event: EventRecord) -> MetaOp {
+    MetaOp::Logged {
+        op: Box::new(op),
+        event: Box::new(event),
+    }
+}
+
+fn usage(reader: &MetaReader) -> Vec<(String, BucketUsage)> {
+    reader.bucket_usage().unwrap()
+}
+
+#[test]
+fn events_commit_with_their_write_and_sequences_only_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = MetaWriter::open(dir.path()).unwrap();
+    let reader = MetaReader::open(dir.path()).unwrap();
+    assert_eq!(reader.event_head().unwrap(), 0);
+    let results = writer.apply_batch(&[
+        logged(
+            put("a", 10, WriteCondition::default()),
+            event("PutObject", "a"),
+        ),
+        // Fails its precondition: neither the object nor its event may appear.
+        logged(
+            put(
+                "a",
+                99,
+                WriteCondition {
+                    must_be_absent: true,
+                    etag_in: None,
+                },
+            ),
+            event("PutObject", "a-again"),
+        ),
+        logged(
+            put("c", 5, WriteCondition::default()),
+            event("PutObject", "c"),
+        ),
+    ]);
+    assert!(results[0].is_ok() && results[2].is_ok());
+    assert_eq!(results[1], Err(ShardError::PreconditionFailed));
+    let events = reader.events(0, 100).unwrap();
+    let keys: Vec<_> = events
+        .iter()
+        .map(|e| e.event.key.clone().unwrap())
+        .collect();
+    assert_eq!(keys, ["a", "c"]);
+    assert!(events[0].seq < events[1].seq);
+    assert_eq!(reader.events(events[0].seq, 100).unwrap().len(), 1);
+    assert_eq!(reader.events(0, 1).unwrap().len(), 1);
+    let head = reader.event_head().unwrap();
+    assert_eq!(head, events[1].seq);
+    // Trimming everything keeps the head; the next event continues after it.
+    writer
+        .apply_batch(&[MetaOp::TrimEvents { through: head }])
+        .into_iter()
+        .for_each(|r| assert!(r.is_ok()));
+    assert!(reader.events(0, 100).unwrap().is_empty());
+    drop(writer);
+    let mut writer = MetaWriter::open(dir.path()).unwrap();
+    let appended = writer.apply_batch(&[MetaOp::AppendEvents {
+        events: vec![EventRecord {
+            kind: "access_denied".into(),
+            status: 403,
+            ..event("GetObject", "x")
+        }],
+    }]);
+    assert!(appended[0].is_ok());
+    let events = reader.events(0, 100).unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].seq > head, "{} after {head}", events[0].seq);
+    assert_eq!(events[0].event.status, 403);
+}
+
+#[test]
+fn usage_follows_puts_replacements_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = MetaWriter::open(dir.path()).unwrap();
+    let reader = MetaReader::open(dir.path()).unwrap();
+    let version = reader.data_version().unwrap();
+    let results = writer.apply_batch(&[
+        put("a", 10, WriteCondition::default()),
+        put("b", 5, WriteCondition::default()),
+        // Replaces "a": one object, new size.
+        put("a", 3, WriteCondition::default()),
+    ]);
+    assert!(results.iter().all(Result::is_ok));
+    assert_ne!(reader.data_version().unwrap(), version);
+    assert_eq!(
+        usage(&reader),
+        [(
+            "b".to_owned(),
+            BucketUsage {
+                objects: 2,
+                bytes: 8
+            }
+        )]
+    );
+    let results = writer.apply_batch(&[
+        MetaOp::DeleteObject {
+            bucket: "b".into(),
+            key: "a".into(),
+        },
+        // Deleting a missing key changes nothing.
+        MetaOp::DeleteObject {
+            bucket: "b".into(),
+            key: "zzz".into(),
+        },
+    ]);
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        usage(&reader),
+        [(
+            "b".to_owned(),
+            BucketUsage {
+                objects: 1,
+                bytes: 5
+            }
+        )]
+    );
+    let results = writer.apply_batch(&[MetaOp::PurgeBucket { name: "b".into() }]);
+    assert!(results[0].is_ok());
+    assert!(usage(&reader).is_empty());
+}
+
+#[test]
+fn bucket_owners_are_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = MetaWriter::open(dir.path()).unwrap();
+    let reader = MetaReader::open(dir.path()).unwrap();
+    let record = BucketRecord {
+        name: "owned".into(),
+        created_ms: 1,
+        region: "us-east-1".into(),
+        tags: Vec::new(),
+        owner_tenant: Some("acme".into()),
+        owner_user: Some("alice".into()),
+    };
+    let results = writer.apply_batch(&[
+        MetaOp::CreateBucket {
+            record: record.clone(),
+        },
+        MetaOp::CreateBucket {
+            record: BucketRecord {
+                name: "free".into(),
+                ..record.clone()
+            }
+            .without_owner(),
+        },
+    ]);
+    assert!(results.iter().all(Result::is_ok));
+    let buckets = reader.buckets().unwrap();
+    assert_eq!(buckets[1], record);
+    assert_eq!(buckets[0].owner_tenant, None);
+}
+
+trait WithoutOwner {
+    fn without_owner(self) -> Self;
+}
+
+impl WithoutOwner for BucketRecord {
+    fn without_owner(mut self) -> Self {
+        self.owner_tenant = None;
+        self.owner_user = None;
+        self
+    }
+}
