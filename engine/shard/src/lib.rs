@@ -16,6 +16,7 @@ pub mod meta;
 pub mod partition;
 pub mod record;
 pub mod segments;
+pub mod storage;
 pub mod worker;
 
 pub use error::ShardError;
