@@ -21,6 +21,7 @@ pub mod worker;
 
 pub use error::ShardError;
 pub use partition::{
-    IntegrityCounters, ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData,
+    IntegrityCounters, ObjectReader, ObjectWriter, Partition, PartitionOptions, ReadPin,
+    RecoveryReport, WrittenData,
 };
 pub use record::{BucketRecord, Extent, ListEntry, ListStart, ObjectRecord, UploadRecord};

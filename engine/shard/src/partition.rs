@@ -128,7 +128,11 @@ impl Partition {
         let mut writer = MetaWriter::open(&dir)?;
         if let Err(error) = crate::worker::take_reserve(&dir) {
             // Not fatal: the server runs, but a full disk may then refuse deletes too.
-            tracing::warn!(partition = partition_id, %error, "cannot allocate the metadata reserve");
+            tracing::warn!(
+                partition = partition_id,
+                %error,
+                "cannot allocate the metadata reserve"
+            );
         }
         let mut live = writer.live_extents()?;
         writer.forget_unreferenced_damage(&live)?;
