@@ -6,7 +6,8 @@
 #   scripts/test.sh -k multipart    extra arguments go to pytest
 #
 # Env: SKIP_LINT=1 skips fmt/clippy; SKIP_COMPAT=1 skips the Python suite;
-#      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test.
+#      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test;
+#      SIM_SEEDS=N the number of seeds of the storage simulation (SIM_SEED=N replays one).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

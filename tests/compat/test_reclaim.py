@@ -19,7 +19,7 @@ from harness import make_client
 from s3util import KiB, MiB, payload
 from storage_util import allocated_bytes, run_verify
 
-pytestmark = pytest.mark.binary
+pytestmark = [pytest.mark.binary, pytest.mark.slow]
 
 BUCKET = "reclaim"
 VICTIMS = 60
