@@ -126,7 +126,14 @@ impl Partition {
         std::fs::create_dir_all(&segments_dir)
             .map_err(|e| ShardError::io("create partition", &e))?;
         let mut writer = MetaWriter::open(&dir)?;
-        if let Err(error) = crate::worker::take_reserve(&dir) {
+        // The reserve protects the file system the real segments share with SQLite; a
+        // simulated disk has no such neighbour (and the simulation opens thousands of times).
+        let reserve = if options.storage.is_none() {
+            crate::worker::take_reserve(&dir)
+        } else {
+            Ok(())
+        };
+        if let Err(error) = reserve {
             // Not fatal: the server runs, but a full disk may then refuse deletes too.
             tracing::warn!(
                 partition = partition_id,
