@@ -7,7 +7,8 @@
 #
 # Env: SKIP_LINT=1 skips fmt/clippy; SKIP_COMPAT=1 skips the Python suite and the k6 smoke;
 #      SKIP_K6=1 skips only the k6 smoke; SKIP_BENCH=1 skips compiling the benchmarks;
-#      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test.
+#      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test;
+#      SIM_SEEDS=N the number of seeds of the storage simulation (SIM_SEED=N replays one).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

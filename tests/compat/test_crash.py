@@ -7,7 +7,11 @@ exactly the last acknowledged state, plus the state of an operation that was in 
 at the kill (old or new, never partial). After the restart every key is read back and
 must be in one of its allowed states, and LIST must agree with the GETs.
 
-Env: CRASH_ROUNDS (default 5), CRASH_SEED (default random; printed for reproduction).
+After the last round the stopped data dir must pass `maxiofs verify` (every block checksum,
+no overlapping extents), and the space the segments hold is reported against the live data.
+
+Env: CRASH_ROUNDS (default 5 for CI; e.g. CRASH_ROUNDS=200 for the long run on demand),
+CRASH_SEED (default random; printed for reproduction).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness import make_client
 from s3util import KiB, MiB, md5_hex, multipart_etag, payload, quoted
+from storage_util import allocated_bytes, run_verify
 
 pytestmark = pytest.mark.binary
 
@@ -190,10 +195,6 @@ def verify(client, manifest: Manifest) -> list[str]:
     return problems
 
 
-def du(path) -> int:
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_sigkill_loses_no_acked_write(server_factory, capsys):
@@ -236,12 +237,17 @@ def test_sigkill_loses_no_acked_write(server_factory, capsys):
         )
 
     live = sum(next(iter(s)).size for s in manifest.allowed.values())
-    disk = du(server.data_dir)
+    disk = allocated_bytes(server.data_dir)
     assert server.stop() == 0, "server did not exit cleanly after crash recovery"
+    verified = run_verify(server.data_dir)
+    recovered = [line for line in server.stderr_path.read_text(errors="replace").splitlines() if "recovered " in line]
     report(
         f"crash test summary: kills={ROUNDS} objects acked={manifest.acked} ({dict(ops)}) "
         f"objects lost={len(problems)} max restart={max(restart_times):.2f}s "
-        f"live bytes={live} data dir bytes={disk}"
+        f"live bytes={live} data dir allocated bytes={disk}\n"
+        f"  last recovery: {recovered[-1].split('maxiofs: ')[-1] if recovered else '?'}\n"
+        f"  verify: {verified.stdout.strip().splitlines()[-1] if verified.stdout.strip() else verified.stderr}"
     )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     assert not manifest.http_errors, "unexpected S3 errors under load:\n" + "\n".join(manifest.http_errors[:20])
     assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems[:50])

@@ -21,7 +21,7 @@ from harness import make_client
 from s3util import KiB, MiB, payload
 from storage_util import run_verify
 
-pytestmark = pytest.mark.binary
+pytestmark = [pytest.mark.binary, pytest.mark.slow]
 
 IMAGE_BYTES = 300 * MiB
 OBJECT_BYTES = 4 * MiB

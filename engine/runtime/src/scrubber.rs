@@ -146,7 +146,15 @@ pub async fn scrub_partition(
             let Ok(key) = String::from_utf8(key) else {
                 continue;
             };
-            let outcome = scrub_object(partition, &bucket, &key, settings, started, &mut report);
+            let outcome = scrub_object(
+                context,
+                partition,
+                &bucket,
+                &key,
+                settings,
+                started,
+                &mut report,
+            );
             match outcome.await {
                 Ok(()) => {}
                 Err(ShardError::DataCorrupt { .. }) => {
@@ -178,6 +186,7 @@ pub async fn scrub_partition(
 
 /// Reads one object whole, verifying every block, paced to the configured rate.
 async fn scrub_object(
+    context: &ShardContext,
     partition: &Rc<Partition>,
     bucket: &str,
     key: &str,
@@ -189,7 +198,8 @@ async fn scrub_object(
     let Some((record, pin)) = partition.lookup_pinned(bucket, key)? else {
         return Ok(());
     };
-    let mut reader = ObjectReader::new(partition, &record, pin, 0..record.size_bytes);
+    let mut reader =
+        ObjectReader::new(partition, &record, pin, 0..record.size_bytes).bypass_cache();
     let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
     report.objects += 1;
     partition.count_scrub(1, 0, 0, false);
@@ -206,7 +216,11 @@ async fn scrub_object(
         let due_ms = u128::from(report.bytes) * 1000 / u128::from(settings.bytes_per_sec);
         let due = Duration::from_millis(u64::try_from(due_ms).unwrap_or(u64::MAX));
         if let Some(ahead) = due.checked_sub(pass_started.elapsed()) {
-            monoio::time::sleep(ahead).await;
+            // In short steps: a slow rate must not hold up shutdown. The caller notices
+            // shutdown at the next object.
+            if !sleep_unless_stopping(context, ahead).await {
+                return Ok(());
+            }
         }
     }
 }

@@ -16,11 +16,13 @@ pub mod meta;
 pub mod partition;
 pub mod record;
 pub mod segments;
+pub mod storage;
 pub mod worker;
 
 pub use error::ShardError;
 pub use partition::{
-    IntegrityCounters, ObjectReader, ObjectWriter, Partition, ReadPin, RecoveryReport, WrittenData,
+    IntegrityCounters, ObjectReader, ObjectWriter, Partition, PartitionOptions, ReadPin,
+    RecoveryReport, WrittenData,
 };
 pub use record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,

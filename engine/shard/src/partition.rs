@@ -22,7 +22,8 @@ use crate::record::{
     BlockChecksums, BucketRecord, CHECK_BLOCK_BYTES, Extent, ListEntry, ListStart, ObjectRecord,
     UploadRecord, block_checksum, checksums_cover,
 };
-use crate::segments::{SegmentStore, list_segment_ids, reclaim_unreferenced};
+use crate::segments::{SegmentStore, reclaim_unreferenced};
+use crate::storage::Storage;
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
 /// Size of the aligned buffer a PUT fills before each O_DIRECT write, and of the largest read.
@@ -70,12 +71,30 @@ pub struct Partition {
     dir: PathBuf,
     segments: SegmentStore,
     reader: MetaReader,
-    jobs: Option<flume::Sender<WorkerJob>>,
+    jobs: Option<WorkerHandle>,
     worker_thread: Option<std::thread::JoinHandle<()>>,
     epochs: RefCell<ReaderEpochs>,
     /// Set by the worker when a failed fdatasync made it refuse writes until restart.
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     integrity: Cell<IntegrityCounters>,
+}
+
+/// How commits reach the partition's worker.
+enum WorkerHandle {
+    /// The worker's own thread, through a bounded queue (the server).
+    Thread(flume::Sender<WorkerJob>),
+    /// The worker runs each job inline on the shard thread when it is submitted: one thread,
+    /// so a simulation is deterministic.
+    Inline(Box<RefCell<Worker>>),
+}
+
+/// How to open a partition; the default is the server's (real files, worker thread).
+#[derive(Default)]
+pub struct PartitionOptions {
+    /// Segment storage; `None` means the real files under the partition directory.
+    pub storage: Option<Storage>,
+    /// Run the worker inline (see `WorkerHandle::Inline`).
+    pub inline_worker: bool,
 }
 
 pub fn partition_dir(data_dir: &Path, partition_id: u32) -> PathBuf {
@@ -92,13 +111,29 @@ impl Partition {
         data_dir: &Path,
         partition_id: u32,
     ) -> Result<(Rc<Partition>, RecoveryReport), ShardError> {
+        Partition::open_with(data_dir, partition_id, PartitionOptions::default())
+    }
+
+    /// `open` with a chosen storage and worker mode (the simulation's entry point).
+    pub fn open_with(
+        data_dir: &Path,
+        partition_id: u32,
+        options: PartitionOptions,
+    ) -> Result<(Rc<Partition>, RecoveryReport), ShardError> {
         let started = Instant::now();
         let dir = partition_dir(data_dir, partition_id);
         let segments_dir = dir.join("segments");
         std::fs::create_dir_all(&segments_dir)
             .map_err(|e| ShardError::io("create partition", &e))?;
         let mut writer = MetaWriter::open(&dir)?;
-        if let Err(error) = crate::worker::take_reserve(&dir) {
+        // The reserve protects the file system the real segments share with SQLite; a
+        // simulated disk has no such neighbour (and the simulation opens thousands of times).
+        let reserve = if options.storage.is_none() {
+            crate::worker::take_reserve(&dir)
+        } else {
+            Ok(())
+        };
+        if let Err(error) = reserve {
             // Not fatal: the server runs, but a full disk may then refuse deletes too.
             tracing::warn!(
                 partition = partition_id,
@@ -109,19 +144,36 @@ impl Partition {
         let mut live = writer.live_extents()?;
         writer.forget_unreferenced_damage(&live)?;
         let object_count = writer.object_count()?;
-        let segment_ids =
-            list_segment_ids(&segments_dir).map_err(|e| ShardError::io("list segments", &e))?;
-        let reclaimed_bytes = reclaim_unreferenced(&segments_dir, &segment_ids, &mut live)
+        let Storage {
+            io,
+            mut maintenance,
+        } = options
+            .storage
+            .unwrap_or_else(|| Storage::direct(&segments_dir));
+        let segment_ids = maintenance
+            .list()
+            .map_err(|e| ShardError::io("list segments", &e))?;
+        let reclaimed_bytes = reclaim_unreferenced(maintenance.as_mut(), &mut live)
             .map_err(|e| ShardError::io("reclaim segments", &e))?;
-        let segments = SegmentStore::open(&segments_dir, &segment_ids)?;
+        let segments = SegmentStore::open(io, &segment_ids)?;
         let reader = MetaReader::open(&dir)?;
-        let (jobs, receiver) = flume::bounded(WORKER_QUEUE_DEPTH);
         let writes_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let worker = Worker::new(writer, segments_dir, std::sync::Arc::clone(&writes_failed));
-        let worker_thread = std::thread::Builder::new()
-            .name(format!("part-{partition_id}-sync"))
-            .spawn(move || worker.run(&receiver))
-            .map_err(|e| ShardError::io("spawn partition worker", &e))?;
+        let worker = Worker::new(
+            writer,
+            dir.clone(),
+            maintenance,
+            std::sync::Arc::clone(&writes_failed),
+        );
+        let (jobs, worker_thread) = if options.inline_worker {
+            (WorkerHandle::Inline(Box::new(RefCell::new(worker))), None)
+        } else {
+            let (jobs, receiver) = flume::bounded(WORKER_QUEUE_DEPTH);
+            let thread = std::thread::Builder::new()
+                .name(format!("part-{partition_id}-sync"))
+                .spawn(move || worker.run(&receiver))
+                .map_err(|e| ShardError::io("spawn partition worker", &e))?;
+            (WorkerHandle::Thread(jobs), Some(thread))
+        };
         let report = RecoveryReport {
             partition_id,
             object_count,
@@ -135,7 +187,7 @@ impl Partition {
             segments,
             reader,
             jobs: Some(jobs),
-            worker_thread: Some(worker_thread),
+            worker_thread,
             epochs: RefCell::new(ReaderEpochs {
                 current: 0,
                 active: BTreeMap::new(),
@@ -224,9 +276,7 @@ impl Partition {
             bucket: String::new(),
             key: Vec::new(),
         };
-        if let Ok(jobs) = self.jobs()
-            && jobs.try_send(WorkerJob::RecordDamage { damage }).is_err()
-        {
+        if !self.try_submit(WorkerJob::RecordDamage { damage }) {
             // The log line and the counter above still report it; the next read records it.
             tracing::warn!(
                 partition = self.id,
@@ -235,8 +285,31 @@ impl Partition {
         }
     }
 
-    fn jobs(&self) -> Result<&flume::Sender<WorkerJob>, ShardError> {
-        self.jobs.as_ref().ok_or(ShardError::ShuttingDown)
+    /// Hands a job to the worker without waiting; false when the queue is full or closed.
+    fn try_submit(&self, job: WorkerJob) -> bool {
+        match &self.jobs {
+            Some(WorkerHandle::Thread(jobs)) => jobs.try_send(job).is_ok(),
+            Some(WorkerHandle::Inline(worker)) => {
+                worker.borrow_mut().run_batch(vec![job]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Hands a job to the worker, waiting for room in its queue.
+    async fn submit(&self, job: WorkerJob) -> Result<(), ShardError> {
+        match &self.jobs {
+            Some(WorkerHandle::Thread(jobs)) => jobs
+                .send_async(job)
+                .await
+                .map_err(|_| ShardError::ShuttingDown),
+            Some(WorkerHandle::Inline(worker)) => {
+                worker.borrow_mut().run_batch(vec![job]);
+                Ok(())
+            }
+            None => Err(ShardError::ShuttingDown),
+        }
     }
 
     /// Makes `op` durable (group-committed with every other pending write of the partition)
@@ -247,14 +320,12 @@ impl Partition {
         dirty_segments: Vec<u32>,
     ) -> Result<MetaOutcome, ShardError> {
         let (reply, response) = flume::bounded(1);
-        self.jobs()?
-            .send_async(WorkerJob::Commit {
-                op: Box::new(op),
-                dirty_segments,
-                reply,
-            })
-            .await
-            .map_err(|_| ShardError::ShuttingDown)?;
+        self.submit(WorkerJob::Commit {
+            op: Box::new(op),
+            dirty_segments,
+            reply,
+        })
+        .await?;
         let outcome = response
             .recv_async()
             .await
@@ -276,9 +347,7 @@ impl Partition {
     /// Waits until the worker has finished everything queued so far.
     pub async fn flush(&self) {
         let (reply, done) = flume::bounded(1);
-        if let Ok(jobs) = self.jobs()
-            && jobs.send_async(WorkerJob::Flush { reply }).await.is_ok()
-        {
+        if self.submit(WorkerJob::Flush { reply }).await.is_ok() {
             let _ = done.recv_async().await;
         }
     }
@@ -312,14 +381,12 @@ impl Partition {
         if ready.is_empty() {
             return;
         }
-        if let Ok(jobs) = self.jobs() {
-            // A full queue only delays reclamation: the next start punches unreferenced space.
-            if jobs.try_send(WorkerJob::Punch { extents: ready }).is_err() {
-                tracing::debug!(
-                    partition = self.id,
-                    "worker queue full; reclamation deferred to restart"
-                );
-            }
+        // A full queue only delays reclamation: the next start punches unreferenced space.
+        if !self.try_submit(WorkerJob::Punch { extents: ready }) {
+            tracing::debug!(
+                partition = self.id,
+                "worker queue full; reclamation deferred to restart"
+            );
         }
     }
 
@@ -377,7 +444,11 @@ impl Partition {
 
     /// Commits queued for the worker and not yet taken: how far behind it is.
     pub fn queue_depth(&self) -> usize {
-        self.jobs.as_ref().map_or(0, flume::Sender::len)
+        match &self.jobs {
+            Some(WorkerHandle::Thread(sender)) => sender.len(),
+            // Inline jobs run when submitted: nothing ever waits.
+            Some(WorkerHandle::Inline(_)) | None => 0,
+        }
     }
 
     pub fn parts(
@@ -689,9 +760,18 @@ pub struct ObjectReader {
     extent_index: usize,
     offset_in_extent_bytes: u64,
     remaining_bytes: u64,
+    /// Small reads may come from the segment store's read cache; the scrubber turns this off.
+    cached: bool,
 }
 
 impl ObjectReader {
+    /// Reads from the disk only, never from the read cache (the scrubber).
+    #[must_use]
+    pub fn bypass_cache(mut self) -> ObjectReader {
+        self.cached = false;
+        self
+    }
+
     /// `start..end` must lie within the object (the caller validated the range).
     pub fn new(
         partition: &Rc<Partition>,
@@ -730,6 +810,7 @@ impl ObjectReader {
             block_checksums: record.block_checksums.clone(),
             first_block_of_extent,
             extent_index,
+            cached: true,
             offset_in_extent_bytes: skip,
             remaining_bytes: range.end - range.start,
         }
@@ -804,16 +885,17 @@ impl ObjectReader {
         let lead = self.offset_in_extent_bytes - aligned_start;
         let valid = wanted.min(read_length - lead);
         let read_length_usize = usize::try_from(read_length).unwrap_or(usize::MAX);
-        let (result, buf) = self
-            .partition
-            .segments
-            .read(
-                extent.segment_id,
-                extent.offset_bytes + aligned_start,
-                buf,
-                read_length_usize,
-            )
-            .await;
+        let segments = &self.partition.segments;
+        let offset_bytes = extent.offset_bytes + aligned_start;
+        let (result, buf) = if self.cached {
+            segments
+                .read(extent.segment_id, offset_bytes, buf, read_length_usize)
+                .await
+        } else {
+            segments
+                .read_uncached(extent.segment_id, offset_bytes, buf, read_length_usize)
+                .await
+        };
         if let Err(error) = result {
             return (Err(error), buf);
         }

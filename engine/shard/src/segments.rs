@@ -12,17 +12,15 @@
 //! fresh one), so recovery can treat every unreferenced byte of old segments as garbage.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
-
-use monoio::buf::IoBuf;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 
 use crate::aligned::{AlignedBuf, BLOCK_SIZE_BYTES, round_up_to_block};
 use crate::error::ShardError;
 use crate::record::Extent;
+use crate::storage::{SegmentIo, SegmentMaintenance};
 
 /// A segment is rolled over when it reaches this size; bounds the cost of recovery scans and
 /// lets fully freed segments be deleted whole.
@@ -67,10 +65,8 @@ struct ActiveSegment {
 }
 
 pub struct SegmentStore {
-    dir: PathBuf,
+    io: Box<dyn SegmentIo>,
     active: RefCell<ActiveSegment>,
-    /// Open O_DIRECT handles by segment id; segments are few (one per GiB written).
-    files: RefCell<HashMap<u32, Rc<monoio::fs::File>>>,
     /// Set when preallocation hit ENOSPC, cleared when a later preallocation succeeds.
     full: Cell<bool>,
     cache: RefCell<ReadCache>,
@@ -138,16 +134,6 @@ impl ReadCache {
     }
 }
 
-fn open_direct(path: &Path, create: bool) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(create)
-        .truncate(false)
-        .custom_flags(libc::O_DIRECT | libc::O_CLOEXEC)
-        .open(path)
-}
-
 fn fallocate(file: &std::fs::File, mode: i32, offset: u64, length: u64) -> std::io::Result<()> {
     let offset = libc::off_t::try_from(offset).map_err(std::io::Error::other)?;
     let length = libc::off_t::try_from(length).map_err(std::io::Error::other)?;
@@ -181,36 +167,24 @@ pub fn punch_hole(file: &std::fs::File, offset: u64, length: u64) -> std::io::Re
 }
 
 impl SegmentStore {
-    /// Opens the segment directory and starts a fresh active segment after `max(existing)`.
-    pub fn open(dir: &Path, existing_ids: &[u32]) -> Result<SegmentStore, ShardError> {
+    /// Starts a fresh active segment after `max(existing)` through `io`.
+    pub fn open(io: Box<dyn SegmentIo>, existing_ids: &[u32]) -> Result<SegmentStore, ShardError> {
         let next_id = existing_ids.iter().max().map_or(1, |id| id + 1);
         let store = SegmentStore {
-            dir: dir.to_path_buf(),
+            io,
             active: RefCell::new(ActiveSegment {
                 segment_id: next_id,
                 tail_bytes: 0,
                 allocated_bytes: 0,
             }),
-            files: RefCell::new(HashMap::new()),
             full: Cell::new(false),
             cache: RefCell::new(ReadCache::default()),
         };
-        store.create_segment(next_id)?;
+        store
+            .io
+            .create(next_id)
+            .map_err(|e| ShardError::io("create segment", &e))?;
         Ok(store)
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn create_segment(&self, segment_id: u32) -> Result<(), ShardError> {
-        let path = segment_path(&self.dir, segment_id);
-        let file = open_direct(&path, true).map_err(|e| ShardError::io("create segment", &e))?;
-        sync_directory(&self.dir).map_err(|e| ShardError::io("sync segment directory", &e))?;
-        let file =
-            monoio::fs::File::from_std(file).map_err(|e| ShardError::io("register segment", &e))?;
-        self.files.borrow_mut().insert(segment_id, Rc::new(file));
-        Ok(())
     }
 
     /// Reserves up to `wanted_bytes` (rounded up to blocks) at the tail of the active segment.
@@ -244,14 +218,10 @@ impl SegmentStore {
 
     fn preallocate(&self, segment_id: u32, allocate_to: u64) -> Result<(), ShardError> {
         let allocated = self.active.borrow().allocated_bytes;
-        let path = segment_path(&self.dir, segment_id);
-        // A plain (buffered) descriptor is enough for fallocate; opening is cheap and rare
-        // (once per preallocation step).
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(|e| ShardError::io("open segment", &e))?;
-        match fallocate(&file, 0, allocated, allocate_to - allocated) {
+        match self
+            .io
+            .allocate(segment_id, allocated, allocate_to - allocated)
+        {
             Ok(()) => {
                 self.full.set(false);
                 self.active.borrow_mut().allocated_bytes = allocate_to;
@@ -269,7 +239,9 @@ impl SegmentStore {
 
     fn roll_segment(&self) -> Result<(), ShardError> {
         let next_id = self.active.borrow().segment_id + 1;
-        self.create_segment(next_id)?;
+        self.io
+            .create(next_id)
+            .map_err(|e| ShardError::io("create segment", &e))?;
         *self.active.borrow_mut() = ActiveSegment {
             segment_id: next_id,
             tail_bytes: 0,
@@ -299,19 +271,6 @@ impl SegmentStore {
         self.full.get()
     }
 
-    fn file(&self, segment_id: u32) -> Result<Rc<monoio::fs::File>, ShardError> {
-        if let Some(file) = self.files.borrow().get(&segment_id) {
-            return Ok(Rc::clone(file));
-        }
-        let path = segment_path(&self.dir, segment_id);
-        let file = open_direct(&path, false).map_err(|e| ShardError::io("open segment", &e))?;
-        let file = Rc::new(
-            monoio::fs::File::from_std(file).map_err(|e| ShardError::io("register segment", &e))?,
-        );
-        self.files.borrow_mut().insert(segment_id, Rc::clone(&file));
-        Ok(file)
-    }
-
     /// Writes `buf[start..end]` at `offset_bytes`; offsets and lengths are block-aligned.
     pub async fn write(
         &self,
@@ -324,16 +283,14 @@ impl SegmentStore {
         debug_assert!(offset_bytes.is_multiple_of(BLOCK_SIZE_BYTES as u64));
         debug_assert!(start.is_multiple_of(BLOCK_SIZE_BYTES));
         debug_assert!((end - start).is_multiple_of(BLOCK_SIZE_BYTES));
-        let file = match self.file(segment_id) {
-            Ok(file) => file,
-            Err(error) => return (Err(error), buf),
-        };
-        let (result, slice) = file.write_all_at(buf.slice(start..end), offset_bytes).await;
-        let buf = slice.into_inner();
+        let (result, buf) = self
+            .io
+            .write_at(segment_id, offset_bytes, buf, start, end)
+            .await;
         (result.map_err(|e| ShardError::io("write segment", &e)), buf)
     }
 
-    /// Fills `buf` (its whole capacity, or `length` bytes) from `offset_bytes`.
+    /// Fills `buf` with `length` bytes from `offset_bytes`.
     pub async fn read(
         &self,
         segment_id: u32,
@@ -353,33 +310,28 @@ impl SegmentStore {
                 }
             }
         }
-        let file = match self.file(segment_id) {
-            Ok(file) => file,
-            Err(error) => return (Err(error), buf),
-        };
-        buf.clear();
-        let mut filled = 0usize;
-        while filled < length {
-            let slice = monoio::buf::IoBufMut::slice_mut(buf, filled..length);
-            let (result, slice) = file.read_at(slice, offset_bytes + filled as u64).await;
-            buf = slice.into_inner();
-            match result {
-                Ok(0) => {
-                    let error = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-                    return (Err(ShardError::io("read segment", &error)), buf);
-                }
-                Ok(count) => filled += count,
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(error) => return (Err(ShardError::io("read segment", &error)), buf),
-            }
-        }
-        buf.set_len(length);
-        if cacheable {
+        let (result, buf) = self
+            .read_uncached(segment_id, offset_bytes, buf, length)
+            .await;
+        if result.is_ok() && cacheable {
             self.cache
                 .borrow_mut()
                 .insert((segment_id, offset_bytes), &buf.as_slice()[..length]);
         }
-        (Ok(()), buf)
+        (result, buf)
+    }
+
+    /// Fills `buf` from the disk, past the read cache: what the scrubber needs, since it must
+    /// see the bytes on the disk, not a copy read before they rotted.
+    pub async fn read_uncached(
+        &self,
+        segment_id: u32,
+        offset_bytes: u64,
+        buf: AlignedBuf,
+        length: usize,
+    ) -> (Result<(), ShardError>, AlignedBuf) {
+        let (result, buf) = self.io.read_at(segment_id, offset_bytes, buf, length).await;
+        (result.map_err(|e| ShardError::io("read segment", &e)), buf)
     }
 
     /// Drops cached reads of freed extents (their memory; their bytes could not go stale).
@@ -399,42 +351,39 @@ pub fn sync_directory(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Punches every byte range of the segments in `dir` that no extent in `live` covers, and
-/// deletes segments that hold no live extent at all. Run at start, before any new write.
+/// Punches every byte range of the segments that no extent in `live` covers, and deletes
+/// segments that hold no live extent at all. Run at start, before any new write.
 /// Returns the number of bytes given back.
 pub fn reclaim_unreferenced(
-    dir: &Path,
-    segment_ids: &[u32],
+    storage: &mut dyn SegmentMaintenance,
     live: &mut [Extent],
 ) -> std::io::Result<u64> {
     live.sort_unstable_by_key(|extent| (extent.segment_id, extent.offset_bytes));
     let mut reclaimed = 0u64;
-    for segment_id in segment_ids {
-        let path = segment_path(dir, *segment_id);
-        let start = live.partition_point(|extent| extent.segment_id < *segment_id);
-        let end = live.partition_point(|extent| extent.segment_id <= *segment_id);
+    for segment_id in storage.list()? {
+        let start = live.partition_point(|extent| extent.segment_id < segment_id);
+        let end = live.partition_point(|extent| extent.segment_id <= segment_id);
         let extents = &live[start..end];
+        let file_size = storage.size(segment_id)?;
         if extents.is_empty() {
-            reclaimed += std::fs::metadata(&path)?.len();
-            std::fs::remove_file(&path)?;
+            reclaimed += file_size;
+            storage.remove(segment_id)?;
             continue;
         }
-        let file = std::fs::OpenOptions::new().write(true).open(&path)?;
-        let file_size = file.metadata()?.len();
         let mut cursor = 0u64;
         for extent in extents {
             if extent.offset_bytes > cursor {
-                punch_hole(&file, cursor, extent.offset_bytes - cursor)?;
+                storage.punch_hole(segment_id, cursor, extent.offset_bytes - cursor)?;
                 reclaimed += extent.offset_bytes - cursor;
             }
             cursor = cursor.max(extent.offset_bytes + extent.disk_length_bytes());
         }
         if file_size > cursor {
-            punch_hole(&file, cursor, file_size - cursor)?;
+            storage.punch_hole(segment_id, cursor, file_size - cursor)?;
             reclaimed += file_size - cursor;
         }
     }
-    sync_directory(dir)?;
+    storage.sync_directory()?;
     Ok(reclaimed)
 }
 

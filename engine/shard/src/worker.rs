@@ -12,13 +12,13 @@
 //! unknown, so the worker fails the batch and refuses every later commit until restart; reads
 //! keep working.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::error::ShardError;
 use crate::meta::{MetaOp, MetaOutcome, MetaWriter};
 use crate::record::Extent;
-use crate::segments::{fallocate_file, punch_hole, segment_path};
+use crate::segments::fallocate_file;
+use crate::storage::SegmentMaintenance;
 
 /// Size of each partition's reserve file: space held back so that metadata commits (deletes
 /// above all) still succeed when the file system is full. SQLite needs WAL pages to delete.
@@ -68,9 +68,10 @@ pub enum WorkerJob {
 
 pub struct Worker {
     writer: MetaWriter,
-    segments_dir: PathBuf,
-    /// Buffered descriptors for fdatasync and hole punching, opened on first use.
-    segment_files: HashMap<u32, std::fs::File>,
+    /// The partition directory (for the reserve file).
+    partition_dir: PathBuf,
+    /// fdatasync and hole punching of segments (the storage interface's worker half).
+    storage: Box<dyn SegmentMaintenance>,
     /// Set by a failed fdatasync or COMMIT; every later commit fails with it.
     poisoned: Option<ShardError>,
     /// Mirrors `poisoned` for the owning shard's readiness check (read only on /health/ready).
@@ -82,13 +83,14 @@ pub struct Worker {
 impl Worker {
     pub fn new(
         writer: MetaWriter,
-        segments_dir: PathBuf,
+        partition_dir: PathBuf,
+        storage: Box<dyn SegmentMaintenance>,
         writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Worker {
         Worker {
             writer,
-            segments_dir,
-            segment_files: HashMap::new(),
+            partition_dir,
+            storage,
             poisoned: None,
             writes_failed,
             reserve_released_at: None,
@@ -97,41 +99,47 @@ impl Worker {
 
     /// Runs until every sender of `jobs` is gone.
     pub fn run(mut self, jobs: &flume::Receiver<WorkerJob>) {
+        while let Ok(first) = jobs.recv() {
+            let mut batch = vec![first];
+            while batch.len() < BATCH_OPS_MAX
+                && let Ok(job) = jobs.try_recv()
+            {
+                batch.push(job);
+            }
+            self.run_batch(batch);
+        }
+    }
+
+    /// One group commit: every commit of `jobs` shares one round of fdatasyncs and one
+    /// transaction; punches run after it. The simulation calls this inline, job by job.
+    pub fn run_batch(&mut self, jobs: Vec<WorkerJob>) {
         let mut commits: Vec<(MetaOp, CommitReply)> = Vec::new();
         let mut dirty: Vec<u32> = Vec::new();
         let mut punches: Vec<Extent> = Vec::new();
         let mut flushes: Vec<flume::Sender<()>> = Vec::new();
-        while let Ok(first) = jobs.recv() {
-            let mut next = Some(first);
-            while let Some(job) = next {
-                match job {
-                    WorkerJob::Commit {
-                        op,
-                        dirty_segments,
-                        reply,
-                    } => {
-                        dirty.extend(dirty_segments);
-                        commits.push((*op, reply));
-                    }
-                    WorkerJob::Punch { extents } => punches.extend(extents),
-                    WorkerJob::RecordDamage { damage } => {
-                        if let Err(error) = self.writer.record_damage(damage) {
-                            tracing::error!(%error, "recording a damaged block failed");
-                        }
-                    }
-                    WorkerJob::Flush { reply } => flushes.push(reply),
+        for job in jobs {
+            match job {
+                WorkerJob::Commit {
+                    op,
+                    dirty_segments,
+                    reply,
+                } => {
+                    dirty.extend(dirty_segments);
+                    commits.push((*op, reply));
                 }
-                next = if commits.len() < BATCH_OPS_MAX {
-                    jobs.try_recv().ok()
-                } else {
-                    None
-                };
+                WorkerJob::Punch { extents } => punches.extend(extents),
+                WorkerJob::RecordDamage { damage } => {
+                    if let Err(error) = self.writer.record_damage(damage) {
+                        tracing::error!(%error, "recording a damaged block failed");
+                    }
+                }
+                WorkerJob::Flush { reply } => flushes.push(reply),
             }
-            self.commit_batch(&mut commits, &mut dirty);
-            self.punch(&mut punches);
-            for reply in flushes.drain(..) {
-                let _ = reply.send(());
-            }
+        }
+        self.commit_batch(&mut commits, &mut dirty);
+        self.punch(&mut punches);
+        for reply in flushes {
+            let _ = reply.send(());
         }
     }
 
@@ -215,9 +223,7 @@ impl Worker {
             return false;
         }
         self.reserve_released_at = Some(std::time::Instant::now());
-        let Some(partition_dir) = self.segments_dir.parent() else {
-            return false;
-        };
+        let partition_dir = &self.partition_dir;
         match std::fs::remove_file(partition_dir.join(RESERVE_FILE_NAME)) {
             Ok(()) => {
                 tracing::warn!(
@@ -241,41 +247,29 @@ impl Worker {
         if released_at.elapsed() < RESERVE_RETRY_INTERVAL {
             return;
         }
-        let Some(partition_dir) = self.segments_dir.parent() else {
-            return;
-        };
-        match take_reserve(partition_dir) {
+        match take_reserve(&self.partition_dir) {
             Ok(()) => {
-                tracing::info!(dir = %partition_dir.display(), "metadata reserve restored");
+                let dir = self.partition_dir.display();
+                tracing::info!(%dir, "metadata reserve restored");
                 self.reserve_released_at = None;
             }
             Err(_) => self.reserve_released_at = Some(std::time::Instant::now()),
         }
     }
 
-    fn segment_file(&mut self, segment_id: u32) -> std::io::Result<&std::fs::File> {
-        if !self.segment_files.contains_key(&segment_id) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(segment_path(&self.segments_dir, segment_id))?;
-            self.segment_files.insert(segment_id, file);
-        }
-        Ok(&self.segment_files[&segment_id])
-    }
-
     fn sync_segment(&mut self, segment_id: u32) -> Result<(), ShardError> {
-        let file = self
-            .segment_file(segment_id)
-            .map_err(|e| ShardError::io("open segment", &e))?;
-        file.sync_data()
+        self.storage
+            .sync(segment_id)
             .map_err(|e| ShardError::io("fdatasync segment", &e))
     }
 
     fn punch(&mut self, extents: &mut Vec<Extent>) {
         for extent in extents.drain(..) {
-            let result = self
-                .segment_file(extent.segment_id)
-                .and_then(|file| punch_hole(file, extent.offset_bytes, extent.disk_length_bytes()));
+            let result = self.storage.punch_hole(
+                extent.segment_id,
+                extent.offset_bytes,
+                extent.disk_length_bytes(),
+            );
             if let Err(error) = result {
                 // Not fatal: the range stays allocated until the next start reclaims it.
                 tracing::warn!(%error, ?extent, "punching a freed extent failed");

@@ -143,7 +143,10 @@ fn a_fresh_server_renders_every_family_that_has_samples() {
 
 #[test]
 fn storage_counters_add_up_across_shards() {
-    let mut first = snapshot(0, ShardMetrics::default());
+    // The encoder refuses a family without samples: give the request families one.
+    let mut served = ShardMetrics::default();
+    served.record(&request("GetObject", 200, 1));
+    let mut first = snapshot(0, served);
     first.storage.checksum_errors = 2;
     first.storage.scrub_bytes = 100;
     let mut second = snapshot(1, ShardMetrics::default());
