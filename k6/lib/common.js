@@ -79,8 +79,11 @@ export const shapes = {
 };
 
 // The SLOs of MaxIOFS's docs/SLO.md (MAXIOFS-REFERENCE.md §6.4), per operation: p95 / p99 in
-// ms; availability 99.9 % (checks), 5xx below 1 %.
-export function sloThresholds(ops) {
+// ms; availability 99.9 % (checks), 5xx below 1 %. `critical` doubles the latency limits: the
+// SLO's "critical" band starts at twice the target (p95 > 100 ms, p99 > 200 ms), which is what
+// the CI smoke fails on, since its machine is shared.
+export function sloThresholds(ops, critical) {
+  const factor = critical ? 2 : 1;
   const limits = {
     put: [50, 100],
     get: [50, 100],
@@ -94,7 +97,10 @@ export function sloThresholds(ops) {
   };
   for (const op of ops) {
     const [p95, p99] = limits[op];
-    thresholds[`http_req_duration{op:${op}}`] = [`p(95)<${p95}`, `p(99)<${p99}`];
+    thresholds[`http_req_duration{op:${op}}`] = [
+      `p(95)<${p95 * factor}`,
+      `p(99)<${p99 * factor}`,
+    ];
   }
   return thresholds;
 }

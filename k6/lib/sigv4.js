@@ -100,7 +100,10 @@ export class S3Client {
 
   createBucket(bucket) {
     const res = this.request('PUT', bucket, '', null, null, { responseType: 'text' });
-    if (res.status !== 200 && !(res.body || '').includes('BucketAlreadyOwnedByYou')) {
+    // An existing bucket is fine (s3s-fs answers BucketAlreadyExists even to its owner).
+    const body = res.body || '';
+    const exists = body.includes('BucketAlreadyOwnedByYou') || body.includes('BucketAlreadyExists');
+    if (res.status !== 200 && !exists) {
       throw new Error(`create bucket ${bucket}: HTTP ${res.status} ${res.body}`);
     }
   }
