@@ -13,9 +13,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::Rc;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::aligned::{AlignedBuf, BLOCK_SIZE_BYTES, round_up_to_block};
 use crate::error::ShardError;
