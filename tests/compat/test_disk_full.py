@@ -9,9 +9,12 @@ system is unmounted in every case.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -20,6 +23,14 @@ from botocore.exceptions import ClientError
 from harness import make_client
 from s3util import KiB, MiB, payload
 from storage_util import run_verify
+
+
+def ready_status(server) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"{server.endpoint.url}/health/ready", timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 pytestmark = [pytest.mark.binary, pytest.mark.slow]
 
@@ -84,6 +95,10 @@ def test_full_disk_fails_writes_cleanly_and_recovers(server_factory, small_fs):
     if upload is not None:
         s3.abort_multipart_upload(Bucket=BUCKET, Key="parts", UploadId=upload)
 
+    # A full disk is reported by readiness (load balancers stop sending writes).
+    status, health = ready_status(server)
+    assert status == 503 and health["storage_full"] is True, health
+
     # Reads, listings and deletes keep working on the full disk.
     listed = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
               for o in page.get("Contents", [])}  # fmt: skip
@@ -101,6 +116,8 @@ def test_full_disk_fails_writes_cleanly_and_recovers(server_factory, small_fs):
         assert put(s3, f"again{index}", payload(OBJECT_BYTES))[1] == 200
     small = payload(10 * KiB)
     s3.put_object(Bucket=BUCKET, Key="small", Body=small)
+    status, health = ready_status(server)
+    assert status == 200 and health["storage_full"] is False, health
     assert s3.get_object(Bucket=BUCKET, Key="small")["Body"].read() == small
 
     assert server.stop() == 0

@@ -251,3 +251,21 @@ def test_each_request_is_one_log_line_with_its_request_id(server_factory):
     assert by_id[request_id]["received_bytes"] >= 1000
     assert by_id[missing_id]["status"] == 404 and by_id[missing_id]["error"] == "NoSuchKey"
     assert len([fields for fields in lines if fields["request_id"] == request_id]) == 1
+
+
+def test_usage_per_bucket_and_tenant_follows_writes(metered):  # noqa: F811
+    drive_traffic(metered)  # 20 objects of 4096 + i bytes, then k/0 deleted
+    want_objects = 19
+    want_bytes = sum(4096 + index for index in range(1, 20))
+    deadline = time.monotonic() + 10
+    while True:
+        text = scrape(metered)
+        objects = total(text, "maxiofs_bucket_objects_total", bucket="monitored")
+        if objects == want_objects or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # shards refresh usage every 250 ms
+    assert objects == want_objects
+    assert total(text, "maxiofs_bucket_bytes_total", bucket="monitored") == want_bytes
+    # The root identity's buckets belong to no tenant.
+    assert total(text, "maxiofs_storage_used_bytes", tenant="") == want_bytes
+    assert total(text, "maxiofs_objects_total") == want_objects

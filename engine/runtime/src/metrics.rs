@@ -36,6 +36,17 @@ pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
         storage,
         requests_in_flight: context.requests_in_flight.get(),
         io_uring: context.settings.io_uring,
+        bucket_usage: context
+            .usage
+            .borrow()
+            .local_buckets()
+            .into_iter()
+            .map(|(bucket, usage)| telemetry::BucketUsageSample {
+                bucket,
+                objects: usage.objects,
+                bytes: usage.bytes,
+            })
+            .collect(),
     }
 }
 
@@ -67,6 +78,11 @@ pub fn server_gauges(context: &ShardContext) -> telemetry::ServerGauges {
         shard_count: context.shard_count,
         now_unix_secs: telemetry::unix_seconds(),
         started_unix_secs: process.map_or(0, |process| process.start_unix_secs),
+        bucket_owners: context
+            .bucket_list()
+            .into_iter()
+            .map(|record| (record.name, record.owner_tenant))
+            .collect(),
         system: telemetry::SystemGauges {
             cpu_usage_percent: host::cpu_usage_percent(),
             memory_total_bytes: memory.map(|(total, _)| total),

@@ -220,6 +220,22 @@ pub enum MetaOp {
     },
 }
 
+impl MetaOp {
+    /// Whether the operation gives space back, and so may use the disk-full reserve. A logged
+    /// delete frees space too: its event row is small next to what it frees.
+    pub fn frees_space(&self) -> bool {
+        match self {
+            MetaOp::DeleteObject { .. }
+            | MetaOp::AbortUpload { .. }
+            | MetaOp::PurgeBucket { .. }
+            | MetaOp::DeleteBucket { .. }
+            | MetaOp::TrimEvents { .. } => true,
+            MetaOp::Logged { op, .. } => op.frees_space(),
+            _ => false,
+        }
+    }
+}
+
 /// A precondition on the object a write replaces (S3 conditional writes). It is checked in
 /// the worker's transaction, so two conditional writes of one key cannot both pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

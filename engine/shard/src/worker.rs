@@ -189,15 +189,7 @@ impl Worker {
         }
         // Only operations that give space back may use the reserve; a write that would eat it
         // would leave the disk full with nothing left to delete with.
-        let frees_space = |op: &MetaOp| {
-            matches!(
-                op,
-                MetaOp::DeleteObject { .. }
-                    | MetaOp::AbortUpload { .. }
-                    | MetaOp::PurgeBucket { .. }
-                    | MetaOp::DeleteBucket { .. }
-            )
-        };
+        let frees_space = MetaOp::frees_space;
         let retry_wanted = ops
             .iter()
             .zip(&results)

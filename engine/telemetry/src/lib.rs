@@ -322,6 +322,16 @@ pub struct MetricsSnapshot {
     pub storage: StorageCounters,
     pub requests_in_flight: u64,
     pub io_uring: bool,
+    /// Objects and bytes per bucket over this shard's partitions.
+    pub bucket_usage: Vec<BucketUsageSample>,
+}
+
+/// One bucket's usage over one shard's partitions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketUsageSample {
+    pub bucket: String,
+    pub objects: u64,
+    pub bytes: u64,
 }
 
 /// Process-wide facts the scraping shard adds (read from the OS by the runtime: this crate
@@ -335,6 +345,8 @@ pub struct ServerGauges {
     pub now_unix_secs: u64,
     pub started_unix_secs: u64,
     pub system: SystemGauges,
+    /// Bucket name -> owning tenant id (`None`: no tenant), from the catalogue.
+    pub bucket_owners: BTreeMap<String, Option<String>>,
 }
 
 /// Host and process figures for the MaxIOFS "system" families; `None` where unreadable.
@@ -701,6 +713,101 @@ fn slo_families(
     families
 }
 
+/// Storage per bucket and per tenant: the families MaxIOFS's dashboard queries (the per-tenant
+/// and total ones it documents but never registered). Buckets come from the catalogue, so an
+/// empty bucket shows as zero; tenant "" is "no tenant".
+fn usage_families(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> Vec<MetricFamily> {
+    let mut buckets: BTreeMap<&str, (u64, u64)> = gauges
+        .bucket_owners
+        .keys()
+        .map(|bucket| (bucket.as_str(), (0, 0)))
+        .collect();
+    for sample in snapshots.iter().flat_map(|snapshot| &snapshot.bucket_usage) {
+        // A bucket deleted since the shard's last usage refresh is not in the catalogue.
+        if let Some(total) = buckets.get_mut(sample.bucket.as_str()) {
+            total.0 += sample.objects;
+            total.1 += sample.bytes;
+        }
+    }
+    let mut tenants: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    for (bucket, (objects, bytes)) in &buckets {
+        let tenant = gauges
+            .bucket_owners
+            .get(*bucket)
+            .and_then(Option::as_deref)
+            .unwrap_or("");
+        let total = tenants.entry(tenant).or_default();
+        total.0 += 1;
+        total.1 += objects;
+        total.2 += bytes;
+    }
+    let per_bucket = |pick: fn(&(u64, u64)) -> u64| -> Vec<Metric> {
+        buckets
+            .iter()
+            .map(|(bucket, usage)| gauge(vec![label("bucket", bucket)], as_f64(pick(usage))))
+            .collect()
+    };
+    let per_tenant = |pick: fn(&(u64, u64, u64)) -> u64| -> Vec<Metric> {
+        tenants
+            .iter()
+            .map(|(tenant, usage)| gauge(vec![label("tenant", tenant)], as_f64(pick(usage))))
+            .collect()
+    };
+    let all_objects: u64 = buckets.values().map(|usage| usage.0).sum();
+    let all_bytes: u64 = buckets.values().map(|usage| usage.1).sum();
+    let families: [(&str, &str, Vec<Metric>); 9] = [
+        (
+            "maxiofs_bucket_objects_total",
+            "Objects per bucket.",
+            per_bucket(|usage| usage.0),
+        ),
+        (
+            "maxiofs_bucket_bytes_total",
+            "Bytes stored per bucket (object sizes).",
+            per_bucket(|usage| usage.1),
+        ),
+        (
+            "maxiofs_storage_objects_total",
+            "Objects per bucket (MaxIOFS's storage family; same as maxiofs_bucket_objects_total).",
+            per_bucket(|usage| usage.0),
+        ),
+        (
+            "maxiofs_storage_bytes_total",
+            "Bytes per bucket (MaxIOFS's storage family; same as maxiofs_bucket_bytes_total).",
+            per_bucket(|usage| usage.1),
+        ),
+        (
+            "maxiofs_storage_used_bytes",
+            "Bytes stored per tenant (\"\": buckets of no tenant).",
+            per_tenant(|usage| usage.2),
+        ),
+        (
+            "maxiofs_tenant_objects_total",
+            "Objects per tenant.",
+            per_tenant(|usage| usage.1),
+        ),
+        (
+            "maxiofs_tenant_buckets_total",
+            "Buckets per tenant.",
+            per_tenant(|usage| usage.0),
+        ),
+        (
+            "maxiofs_objects_total",
+            "Objects in every bucket.",
+            vec![gauge(Vec::new(), as_f64(all_objects))],
+        ),
+        (
+            "maxiofs_storage_used_bytes_total",
+            "Bytes stored in every bucket.",
+            vec![gauge(Vec::new(), as_f64(all_bytes))],
+        ),
+    ];
+    families
+        .into_iter()
+        .map(|(name, help, metrics)| family(name, help, MetricType::GAUGE, metrics))
+        .collect()
+}
+
 /// Host and process gauges; a figure the OS would not give is left out rather than faked.
 fn system_families(gauges: &ServerGauges) -> Vec<MetricFamily> {
     let system = &gauges.system;
@@ -853,6 +960,7 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
     families.extend(slo_families(&merged, snapshots, gauges));
     families.extend(shard_families(snapshots));
     families.extend(system_families(gauges));
+    families.extend(usage_families(snapshots, gauges));
     families.push(family(
         "maxiofs_shards_total",
         "Shards configured.",

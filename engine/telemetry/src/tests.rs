@@ -29,6 +29,7 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
         storage: StorageCounters::default(),
         requests_in_flight: 0,
         io_uring: true,
+        bucket_usage: Vec::new(),
     }
 }
 
@@ -156,4 +157,40 @@ fn storage_counters_add_up_across_shards() {
     assert!(text.contains("maxiofs_storage_checksum_errors_total 3"));
     assert!(text.contains("maxiofs_scrub_bytes_total 100"));
     assert!(text.contains("maxiofs_scrub_passes_total 4"));
+}
+
+#[test]
+fn usage_adds_up_per_bucket_and_per_tenant() {
+    let mut first = snapshot(0, ShardMetrics::default());
+    let mut second = snapshot(1, ShardMetrics::default());
+    let sample = |bucket: &str, objects, bytes| BucketUsageSample {
+        bucket: bucket.to_owned(),
+        objects,
+        bytes,
+    };
+    first.bucket_usage = vec![sample("photos", 2, 200), sample("gone", 9, 9)];
+    second.bucket_usage = vec![sample("photos", 1, 50), sample("logs", 4, 4000)];
+    let mut gauges = now();
+    gauges
+        .bucket_owners
+        .insert("photos".into(), Some("acme".into()));
+    gauges.bucket_owners.insert("logs".into(), None);
+    gauges
+        .bucket_owners
+        .insert("empty".into(), Some("acme".into()));
+    let text = render(&[first, second], &gauges);
+    assert!(
+        text.contains("maxiofs_bucket_objects_total{bucket=\"photos\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("maxiofs_bucket_bytes_total{bucket=\"photos\"} 250"));
+    assert!(text.contains("maxiofs_bucket_bytes_total{bucket=\"empty\"} 0"));
+    assert!(
+        !text.contains("bucket=\"gone\""),
+        "a deleted bucket is not reported"
+    );
+    assert!(text.contains("maxiofs_storage_used_bytes{tenant=\"acme\"} 250"));
+    assert!(text.contains("maxiofs_storage_used_bytes{tenant=\"\"} 4000"));
+    assert!(text.contains("maxiofs_tenant_buckets_total{tenant=\"acme\"} 2"));
+    assert!(text.contains("maxiofs_objects_total 7"));
 }
