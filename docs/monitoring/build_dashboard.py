@@ -150,6 +150,22 @@ PANELS = [
         8,
         8,
     ),
+    panel(
+        "timeseries",
+        "Authentication failures by reason",
+        [(f"sum by (method, reason) (rate({s('maxiofs_auth_failures_total')}[$__rate_interval]))", "{{method}} {{reason}}")],
+        "reqps",
+        12,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Authentications by method",
+        [(f"sum by (method) (rate({s('maxiofs_auth_attempts_total')}[$__rate_interval]))", "{{method}}")],
+        "reqps",
+        12,
+        6,
+    ),
     row("Throughput and requests"),
     panel(
         "timeseries",

@@ -85,6 +85,8 @@ def drive_traffic(server):
     s3.list_objects_v2(Bucket="monitored")
     s3.delete_object(Bucket="monitored", Key="k/0")
     expect_error(s3.get_object, 404, "NoSuchKey", Bucket="monitored", Key="missing")
+    stranger = make_client(server.endpoint, access_key="AKIANOBODY", secret_key="whatever-secret")
+    expect_error(stranger.list_buckets, 403, "InvalidAccessKeyId")
 
 
 def exported_names(text: str) -> set[str]:
@@ -261,7 +263,9 @@ def test_usage_per_bucket_and_tenant_follows_writes(metered):  # noqa: F811
     while True:
         text = scrape(metered)
         objects = total(text, "maxiofs_bucket_objects_total", bucket="monitored")
-        if objects == want_objects or time.monotonic() > deadline:
+        stored = total(text, "maxiofs_bucket_bytes_total", bucket="monitored")
+        # Each shard refreshes on its own: wait until both agree with what was written.
+        if (objects, stored) == (want_objects, want_bytes) or time.monotonic() > deadline:
             break
         time.sleep(0.2)  # shards refresh usage every 250 ms
     assert objects == want_objects
@@ -269,3 +273,27 @@ def test_usage_per_bucket_and_tenant_follows_writes(metered):  # noqa: F811
     # The root identity's buckets belong to no tenant.
     assert total(text, "maxiofs_storage_used_bytes", tenant="") == want_bytes
     assert total(text, "maxiofs_objects_total") == want_objects
+
+
+def test_authentication_is_counted_by_method_and_reason(metered):  # noqa: F811
+    s3 = make_client(metered.endpoint)
+    s3.create_bucket(Bucket="authed")
+    s3.put_object(Bucket="authed", Key="k", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "authed", "Key": "k"}, ExpiresIn=60)
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.read() == b"x"
+    wrong_secret = make_client(metered.endpoint, access_key=metered.endpoint.access_key, secret_key="not-the-secret")
+    expect_error(wrong_secret.list_buckets, 403, "SignatureDoesNotMatch")
+    unknown = make_client(metered.endpoint, access_key="AKIANOBODY", secret_key="whatever-secret")
+    expect_error(unknown.list_buckets, 403, "InvalidAccessKeyId")
+    try:
+        urllib.request.urlopen(f"{metered.endpoint.url}/authed/k", timeout=10)
+    except urllib.error.HTTPError as error:
+        assert error.code == 403
+    text = scrape(metered)
+    assert total(text, "maxiofs_auth_attempts_total", method="sigv4", status="success") >= 2
+    assert total(text, "maxiofs_auth_attempts_total", method="presigned_v4", status="success") == 1
+    assert total(text, "maxiofs_auth_attempts_total", method="anonymous", status="success") == 1
+    assert total(text, "maxiofs_auth_failures_total", method="sigv4", reason="SignatureDoesNotMatch") == 1
+    assert total(text, "maxiofs_auth_failures_total", method="sigv4", reason="InvalidAccessKeyId") == 1
+    assert total(text, "maxiofs_auth_attempts_total", method="sigv4", status="failure") == 2

@@ -192,6 +192,10 @@ pub struct ShardMetrics {
     pub sent_bytes: u64,
     /// The recent past, for the SLO gauges.
     pub window: window::Window,
+    /// (method, "success" | "failure") -> authentication attempts.
+    pub auth_attempts: BTreeMap<(&'static str, &'static str), u64>,
+    /// (method, S3 error code) -> failed authentications.
+    pub auth_failures: BTreeMap<(&'static str, &'static str), u64>,
 }
 
 impl Default for ShardMetrics {
@@ -208,6 +212,8 @@ impl Default for ShardMetrics {
             received_bytes: 0,
             sent_bytes: 0,
             window: window::Window::default(),
+            auth_attempts: BTreeMap::new(),
+            auth_failures: BTreeMap::new(),
         }
     }
 }
@@ -222,6 +228,20 @@ pub fn unix_seconds() -> u64 {
 impl ShardMetrics {
     pub fn record(&mut self, request: &RequestRecord) {
         self.record_at(request, unix_seconds());
+    }
+
+    /// One authentication by `method` (`sigv4`, `presigned_v2`, `anonymous`...), failed with
+    /// the S3 error code `failure` or not.
+    pub fn record_auth(&mut self, method: &'static str, failure: Option<&'static str>) {
+        let outcome = if failure.is_some() {
+            "failure"
+        } else {
+            "success"
+        };
+        *self.auth_attempts.entry((method, outcome)).or_insert(0) += 1;
+        if let Some(reason) = failure {
+            *self.auth_failures.entry((method, reason)).or_insert(0) += 1;
+        }
     }
 
     pub fn record_at(&mut self, request: &RequestRecord, now_secs: u64) {
@@ -269,6 +289,12 @@ impl ShardMetrics {
                 .entry(*method)
                 .or_insert_with(|| Buckets::new(&LATENCY_BUCKETS_SECONDS))
                 .merge(buckets);
+        }
+        for (key, count) in &other.auth_attempts {
+            *self.auth_attempts.entry(*key).or_insert(0) += count;
+        }
+        for (key, count) in &other.auth_failures {
+            *self.auth_failures.entry(*key).or_insert(0) += count;
         }
         self.request_sizes.merge(&other.request_sizes);
         self.response_sizes.merge(&other.response_sizes);
@@ -576,6 +602,35 @@ fn request_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
             "Bytes written to clients.",
             MetricType::COUNTER,
             vec![counter(Vec::new(), as_f64(merged.sent_bytes))],
+        ),
+    ]
+}
+
+/// Authentication attempts and failures by method.
+fn auth_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
+    let series = |map: &BTreeMap<(&'static str, &'static str), u64>, second: &str| {
+        map.iter()
+            .map(|((method, value), count)| {
+                counter(
+                    vec![label("method", method), label(second, value)],
+                    as_f64(*count),
+                )
+            })
+            .collect()
+    };
+    vec![
+        family(
+            "maxiofs_auth_attempts_total",
+            "Authentications by method (sigv4, sigv2, presigned_v4, presigned_v2, anonymous) \
+             and outcome.",
+            MetricType::COUNTER,
+            series(&merged.auth_attempts, "status"),
+        ),
+        family(
+            "maxiofs_auth_failures_total",
+            "Failed authentications by method and S3 error code.",
+            MetricType::COUNTER,
+            series(&merged.auth_failures, "reason"),
         ),
     ]
 }
@@ -957,6 +1012,7 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
     }
     let mut families = request_families(&merged);
     families.extend(size_families(&merged));
+    families.extend(auth_families(&merged));
     families.extend(slo_families(&merged, snapshots, gauges));
     families.extend(shard_families(snapshots));
     families.extend(system_families(gauges));

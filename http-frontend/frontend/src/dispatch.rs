@@ -462,10 +462,44 @@ pub(crate) struct SignedBy {
 /// Verifies the request's signature (SigV4 or SigV2, header or presigned) against the known
 /// identities, and resolves who signed it (AccessDenied for a disabled key); `None` when it
 /// carries no signature (anonymous).
+/// Authenticates the request and counts the attempt by method and outcome
+/// (`maxiofs_auth_attempts_total`, `maxiofs_auth_failures_total`).
 pub(crate) fn authenticate_head(
     context: &ShardContext,
     head: &RequestHead,
 ) -> Result<Option<SignedBy>, S3Error> {
+    let result = verify_head(context, head);
+    let failure = result.as_ref().err().map(|error| error.code.as_str());
+    context
+        .metrics
+        .borrow_mut()
+        .record_auth(auth_method(head), failure);
+    result
+}
+
+/// How a request is signed, as a static metric label (from the head alone: the verifier
+/// decides whether the signature is good).
+fn auth_method(head: &RequestHead) -> &'static str {
+    if let Some(authorization) = head.header("authorization") {
+        if authorization.starts_with(b"AWS4-HMAC-SHA256") {
+            return "sigv4";
+        }
+        if authorization.starts_with(b"AWS ") {
+            return "sigv2";
+        }
+        return "other";
+    }
+    let query = head.raw_query.as_str();
+    if query.contains("X-Amz-Signature=") {
+        "presigned_v4"
+    } else if query.contains("Signature=") {
+        "presigned_v2"
+    } else {
+        "anonymous"
+    }
+}
+
+fn verify_head(context: &ShardContext, head: &RequestHead) -> Result<Option<SignedBy>, S3Error> {
     let host_bucket = host_bucket(context, head);
     let headers: Vec<(&str, &[u8])> = head
         .headers
