@@ -6,7 +6,7 @@
 #   scripts/test.sh -k multipart    extra arguments go to pytest
 #
 # Env: SKIP_LINT=1 skips fmt/clippy; SKIP_COMPAT=1 skips the Python suite and the k6 smoke;
-#      SKIP_K6=1 skips only the k6 smoke; SKIP_BENCH=1 skips compiling the benchmarks;
+#      SKIP_K6=1 skips only the k6 smoke;
 #      CRASH_ROUNDS=N sets the number of kill/restart rounds of the crash test;
 #      SIM_SEEDS=N the number of seeds of the storage simulation (SIM_SEED=N replays one).
 set -euo pipefail
@@ -25,6 +25,8 @@ if [[ "${SKIP_LINT:-0}" != 1 ]]; then
 fi
 
 step "cargo build"
+# --all-targets compiles the criterion benchmarks too (dev profile): CI checks that they build;
+# `cargo bench -p bench` measures with the optimized profile.
 cargo build --workspace --all-targets
 
 step "Rust tests"
@@ -33,12 +35,6 @@ if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-tests=warn
 else
     cargo test --workspace
-fi
-
-if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
-    # Benchmarks are compiled, never run, here: timings are not assertions.
-    step "cargo bench --no-run"
-    cargo bench -p bench --no-run
 fi
 
 if [[ "${SKIP_COMPAT:-0}" == 1 ]]; then

@@ -2,7 +2,7 @@
 //! random payloads, requests signed with our own signer, aws-chunked bodies.
 //!
 //! `cargo bench -p bench` runs them all; `cargo bench -p bench --bench sigv4` one file. CI only
-//! compiles them (`cargo bench --no-run`): timings are never assertions.
+//! compiles them (`cargo build --workspace --all-targets`): timings are never assertions.
 
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
