@@ -418,18 +418,12 @@ impl Store {
     // ---- users ----
 
     pub fn users(&self, tenant_id: Option<&str>) -> Result<Vec<User>> {
+        // One statement for both: a NULL filter matches every row.
         let connection = self.lock();
-        if let Some(tenant_id) = tenant_id {
-            let mut statement = connection.prepare(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ?1 ORDER BY username"
-            ))?;
-            statement.query_map([tenant_id], user_from)?.collect()
-        } else {
-            let mut statement = connection.prepare(&format!(
-                "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-            ))?;
-            statement.query_map([], user_from)?.collect()
-        }
+        let mut statement = connection.prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY username"
+        ))?;
+        statement.query_map([tenant_id], user_from)?.collect()
     }
 
     /// A user by id or by user name.
@@ -542,17 +536,11 @@ impl Store {
 
     pub fn access_keys(&self, user_id: Option<&str>) -> Result<Vec<AccessKey>> {
         let connection = self.lock();
-        if let Some(user_id) = user_id {
-            let mut statement = connection.prepare(&format!(
-                "SELECT {KEY_COLUMNS} FROM access_keys WHERE user_id = ?1 ORDER BY created_at"
-            ))?;
-            statement.query_map([user_id], key_from)?.collect()
-        } else {
-            let mut statement = connection.prepare(&format!(
-                "SELECT {KEY_COLUMNS} FROM access_keys ORDER BY created_at"
-            ))?;
-            statement.query_map([], key_from)?.collect()
-        }
+        let mut statement = connection.prepare(&format!(
+            "SELECT {KEY_COLUMNS} FROM access_keys WHERE ?1 IS NULL OR user_id = ?1 \
+             ORDER BY created_at"
+        ))?;
+        statement.query_map([user_id], key_from)?.collect()
     }
 
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
