@@ -137,6 +137,25 @@ pub enum BucketConfigMessage {
 }
 
 /// Sends `message` to a shard's inbox and waits for the answer carried by its reply channel.
+/// Asks every other shard the same question, waiting at most `timeout` for each; the answers
+/// of those that answered in time, in shard order. A stuck shard is simply missing.
+pub async fn ask_others<T>(
+    context: &crate::context::ShardContext,
+    timeout: std::time::Duration,
+    build: impl Fn(Reply<T>) -> MeshMessage,
+) -> Vec<T> {
+    let mut answers = Vec::new();
+    for (shard_id, inbox) in (0u32..).zip(&context.inboxes) {
+        if shard_id == context.shard_id {
+            continue;
+        }
+        if let Ok(Ok(answer)) = monoio::time::timeout(timeout, request(inbox, &build)).await {
+            answers.push(answer);
+        }
+    }
+    answers
+}
+
 pub async fn request<T>(
     inbox: &flume::Sender<MeshMessage>,
     build: impl FnOnce(Reply<T>) -> MeshMessage,

@@ -5,11 +5,9 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use shard::ShardError;
-
 use crate::context::ShardContext;
 use crate::host;
-use crate::mesh::{MeshMessage, request};
+use crate::mesh::{MeshMessage, ask_others};
 
 /// How long a scrape waits for each shard: a stuck shard must not hang the scrape, it shows up
 /// as missing from `maxiofs_shards_serving` instead.
@@ -53,17 +51,12 @@ pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
 /// Every shard's snapshot, this one's first; shards that are stopping are left out.
 pub async fn gather(context: &Rc<ShardContext>) -> Vec<telemetry::MetricsSnapshot> {
     let mut snapshots = vec![snapshot(context)];
-    for (shard_id, inbox) in (0u32..).zip(&context.inboxes) {
-        if shard_id == context.shard_id {
-            continue;
-        }
-        let answer = request(inbox, |reply| MeshMessage::MetricsSnapshot { reply });
-        let answer: Result<Result<telemetry::MetricsSnapshot, ShardError>, _> =
-            monoio::time::timeout(SNAPSHOT_TIMEOUT, answer).await;
-        if let Ok(Ok(snapshot)) = answer {
-            snapshots.push(snapshot);
-        }
-    }
+    snapshots.extend(
+        ask_others(context, SNAPSHOT_TIMEOUT, |reply| {
+            MeshMessage::MetricsSnapshot { reply }
+        })
+        .await,
+    );
     snapshots
 }
 

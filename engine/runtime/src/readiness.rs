@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::context::ShardContext;
-use crate::mesh::{MeshMessage, request};
+use crate::mesh::{MeshMessage, ask_others};
 
 /// How long a shard may take to answer a readiness probe before it counts as not serving.
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
@@ -55,15 +55,7 @@ pub fn own_health(context: &ShardContext) -> ShardHealth {
 /// Probes every other shard (bounded by `PING_TIMEOUT` each) and the file system.
 pub async fn check(context: &Rc<ShardContext>) -> Readiness {
     let mut healths = vec![own_health(context)];
-    for (shard_id, inbox) in (0u32..).zip(&context.inboxes) {
-        if shard_id == context.shard_id {
-            continue;
-        }
-        let ping = request(inbox, |reply| MeshMessage::Ping { reply });
-        if let Ok(Ok(health)) = monoio::time::timeout(PING_TIMEOUT, ping).await {
-            healths.push(health);
-        }
-    }
+    healths.extend(ask_others(context, PING_TIMEOUT, |reply| MeshMessage::Ping { reply }).await);
     Readiness {
         shards_serving: u32::try_from(healths.len()).unwrap_or(u32::MAX),
         shard_count: context.shard_count,
