@@ -25,7 +25,7 @@ use crate::record::{
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -90,6 +90,17 @@ CREATE TABLE damaged (
     key BLOB NOT NULL,
     PRIMARY KEY (segment_id, offset)
 ) WITHOUT ROWID;
+";
+
+/// Version 5: server-side encryption. `objects.sse` and `parts.sse` hold the encryption of
+/// the stored bytes (wrapped data keys, IVs, block tags: `record::encode_encryption`),
+/// `uploads.sse` the mode every part of an upload uses, `buckets.encryption` the bucket's
+/// default encryption configuration. Empty: not encrypted / no default.
+const SCHEMA_V5_STEP: &str = "
+ALTER TABLE objects ADD COLUMN sse BLOB NOT NULL DEFAULT x'';
+ALTER TABLE parts ADD COLUMN sse BLOB NOT NULL DEFAULT x'';
+ALTER TABLE uploads ADD COLUMN sse BLOB NOT NULL DEFAULT x'';
+ALTER TABLE buckets ADD COLUMN encryption BLOB NOT NULL DEFAULT x'';
 ";
 
 /// A check block whose bytes do not match their checksum.
@@ -337,7 +348,13 @@ impl MetaWriter {
             )));
         }
         // Step `n` takes a file from version `n` to `n + 1`, each in its own transaction.
-        let steps = [SCHEMA_V1, SCHEMA_V2_STEP, SCHEMA_V3_STEP, SCHEMA_V4_STEP];
+        let steps = [
+            SCHEMA_V1,
+            SCHEMA_V2_STEP,
+            SCHEMA_V3_STEP,
+            SCHEMA_V4_STEP,
+            SCHEMA_V5_STEP,
+        ];
         for (target, step) in (1i64..).zip(steps) {
             if version < target {
                 let transaction = self.connection.transaction()?;
