@@ -112,6 +112,22 @@ struct ServerArgs {
         env = "MAXIOFS_LOG_FORMAT"
     )]
     log_format: String,
+    /// The master keys that wrap SSE-S3 data keys, in the format of `<data-dir>/master-keys`
+    /// (docs/design/encryption.md). Without it, that file is used, created at first start
+    /// from MAXIOFS_MASTER_KEY or at random.
+    #[arg(long, env = "MAXIOFS_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+    /// Accept SSE-C customer keys over plain HTTP (AWS requires TLS; for tests, or behind a
+    /// TLS-terminating proxy on a trusted link).
+    #[arg(
+        long,
+        env = "MAXIOFS_SSE_C_ALLOW_HTTP",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value_t = false,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    sse_c_allow_http: bool,
 }
 
 fn init_logging(format: &str) {
@@ -223,6 +239,11 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::create_dir_all(&args.data_dir)?;
     let root = credentials::load_or_generate(&args.data_dir)?;
+    let key_source = runtime::keyring::KeySource {
+        key_file: args.master_key_file.clone(),
+        // Read here, not through clap: a secret has no business in `--help` output.
+        first_key: std::env::var("MAXIOFS_MASTER_KEY").ok(),
+    };
     // Block the stop signals before any thread starts, so every thread inherits the mask and
     // only the signal iterator below sees them.
     let mut signals = signal_hook::iterator::Signals::new([
@@ -254,7 +275,9 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
                 bytes_per_sec: args.scrub_bytes_per_sec,
                 interval: std::time::Duration::from_secs(args.scrub_interval_secs),
             },
+            sse_c_allow_http: args.sse_c_allow_http,
         },
+        master_keys: key_source,
     };
     let started = std::time::Instant::now();
     let handler: Arc<dyn runtime::ConnectionHandler> = Arc::new(frontend::S3Frontend);

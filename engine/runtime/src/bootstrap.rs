@@ -48,6 +48,9 @@ pub struct RuntimeConfig {
     pub shard_count: u32,
     pub pin_threads: bool,
     pub settings: SharedSettings,
+    /// Where the master keys come from; loaded (or created) once the data directory is
+    /// locked, so two servers starting at once cannot each create a different keyring.
+    pub master_keys: crate::keyring::KeySource,
 }
 
 /// A running data plane.
@@ -118,6 +121,7 @@ pub enum StartError {
     Io(std::io::Error),
     Shard(u32, ShardError),
     ShardDied(u32),
+    MasterKeys(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -126,6 +130,7 @@ impl std::fmt::Display for StartError {
             StartError::Io(error) => write!(f, "{error}"),
             StartError::Shard(shard_id, error) => write!(f, "shard {shard_id}: {error}"),
             StartError::ShardDied(shard_id) => write!(f, "shard {shard_id} exited during start"),
+            StartError::MasterKeys(message) => write!(f, "{message}"),
         }
     }
 }
@@ -196,6 +201,9 @@ pub fn start(
     let partition_count =
         load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
     let (identity, dynamic_settings) = load_control_state(&config.data_dir)?;
+    let (master_keys, _master_keys_path) =
+        crate::keyring::load(&config.data_dir, &config.master_keys)
+            .map_err(StartError::MasterKeys)?;
     let shared_identity = Arc::new(identity.clone());
     let shared_dynamic_settings = Arc::new(dynamic_settings.clone());
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
@@ -229,6 +237,7 @@ pub fn start(
             inboxes: senders.clone(),
             identity: Arc::clone(&shared_identity),
             dynamic_settings: Arc::clone(&shared_dynamic_settings),
+            master_keys: master_keys.clone(),
             handler: Arc::clone(handler),
             cpu: (!cpus.is_empty()).then(|| cpus[shard_id as usize % cpus.len()]),
         };
@@ -298,6 +307,7 @@ struct ShardThread {
     inboxes: Vec<flume::Sender<MeshMessage>>,
     identity: Arc<control::identity::IdentitySnapshot>,
     dynamic_settings: Arc<control::settings::SettingsSnapshot>,
+    master_keys: sse::master::MasterKeys,
     handler: Arc<dyn ConnectionHandler>,
     cpu: Option<usize>,
 }
@@ -406,6 +416,7 @@ impl ShardThread {
             dynamic_settings: std::cell::RefCell::new(Rc::new(
                 self.dynamic_settings.as_ref().clone(),
             )),
+            master_keys: std::cell::RefCell::new(Rc::new(self.master_keys)),
             usage: std::cell::RefCell::new(crate::usage::UsageView::default()),
             denied_events_dropped: std::cell::Cell::new(0),
         });

@@ -40,6 +40,10 @@ pub struct SharedSettings {
     pub free_bytes_critical: u64,
     /// Background verification of stored data (`scrubber.rs`).
     pub scrub: crate::scrubber::ScrubSettings,
+    /// SSE-C over plain HTTP (`--sse-c-allow-http`, `MAXIOFS_SSE_C_ALLOW_HTTP=true`): AWS
+    /// refuses customer keys without TLS; tests and TLS-terminating proxies on a trusted
+    /// link need them anyway. The dynamic setting `security.sse_c_allow_http` also allows it.
+    pub sse_c_allow_http: bool,
 }
 
 pub struct BucketEntry {
@@ -73,6 +77,9 @@ pub struct ShardContext {
     pub identity: RefCell<Rc<IdentityIndex>>,
     /// Dynamic settings pushed by the admin (`control::settings::keys`), replaced whole.
     pub dynamic_settings: RefCell<Rc<SettingsSnapshot>>,
+    /// The master keys (KEKs) that wrap SSE-S3 data keys: this shard's own copy, replaced
+    /// whole when a rotation adds a version (`keyring.rs`), never mutated in place.
+    pub master_keys: RefCell<Rc<sse::master::MasterKeys>>,
     /// Storage used per bucket and per tenant, as this shard knows it (`usage.rs`).
     pub usage: RefCell<crate::usage::UsageView>,
     /// Denied-request events dropped because partition 0's queue was too deep.
@@ -159,6 +166,12 @@ impl ShardContext {
 
     pub fn dynamic_settings(&self) -> Rc<SettingsSnapshot> {
         Rc::clone(&self.dynamic_settings.borrow())
+    }
+
+    /// The keyring in force on this shard (a cheap clone): new data keys are wrapped with its
+    /// current version, older versions unwrap keys not yet re-wrapped.
+    pub fn master_keys(&self) -> Rc<sse::master::MasterKeys> {
+        Rc::clone(&self.master_keys.borrow())
     }
 
     pub fn begin_request(self: &Rc<Self>) -> RequestGuard {

@@ -12,6 +12,7 @@ pub mod control_server;
 pub mod events;
 pub mod host;
 pub mod identity;
+pub mod keyring;
 pub mod listing;
 pub mod mesh;
 pub mod metrics;

@@ -12,16 +12,18 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("telemetry", &[]),
     ("control", &[]),
     ("sse", &[]),
-    ("runtime", &["base", "shard", "telemetry", "control"]),
+    ("runtime", &["base", "shard", "telemetry", "control", "sse"]),
     ("s3-proto", &["base"]),
     (
         "frontend",
-        &["base", "s3-proto", "shard", "runtime", "telemetry"],
+        &["base", "s3-proto", "shard", "runtime", "telemetry", "sse"],
     ),
     ("admin", &["control"]),
     (
         "maxiofs",
-        &["base", "shard", "runtime", "s3-proto", "frontend", "admin"],
+        &[
+            "base", "shard", "runtime", "s3-proto", "frontend", "admin", "control", "sse",
+        ],
     ),
     ("it", &["*"]),
     ("tidy", &["*"]),
