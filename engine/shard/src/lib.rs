@@ -25,6 +25,6 @@ pub use partition::{
     RecoveryReport, WrittenData,
 };
 pub use record::{
-    BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
-    StoredEvent, UploadRecord,
+    BucketEncryption, BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart,
+    ObjectRecord, StoredEvent, UploadRecord,
 };
