@@ -41,4 +41,7 @@ pub mod keys {
     pub const AUDIT_LOG_DENIED: &str = "audit.log_denied_requests";
     /// Accept SSE-C over plain HTTP (AWS requires TLS). Default false.
     pub const SSE_C_ALLOW_HTTP: &str = "security.sse_c_allow_http";
+    /// Encrypt (SSE-S3) every object written without an encryption request or bucket
+    /// default. Default false.
+    pub const ENCRYPT_ALL_OBJECTS: &str = "security.encrypt_all_objects";
 }

@@ -11,10 +11,12 @@
 
 pub mod aligned;
 pub mod check;
+pub mod encryption;
 pub mod error;
 pub mod meta;
 pub mod partition;
 pub mod record;
+pub mod rewrap;
 pub mod segments;
 pub mod storage;
 pub mod worker;
