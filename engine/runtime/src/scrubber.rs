@@ -55,6 +55,17 @@ pub struct PassReport {
     pub damaged_objects: u64,
     /// Objects that could not be read for another reason (IO error, corrupt record).
     pub failed_objects: u64,
+    /// The pass stopped early because the partition's keys could not be listed.
+    pub listing_failed: bool,
+}
+
+impl PassReport {
+    /// Whether the pass read everything it should have. Damage found is a success of the
+    /// scrubber (it is counted apart); objects it could not read, or keys it could not list,
+    /// are not.
+    pub fn completed(&self) -> bool {
+        self.failed_objects == 0 && !self.listing_failed
+    }
 }
 
 /// Runs passes until the shard shuts down.
@@ -76,14 +87,17 @@ pub async fn run(context: Rc<ShardContext>) {
                 return;
             };
             partition.count_scrub(0, 0, 0, true);
-            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            if report.damaged_objects > 0 || report.failed_objects > 0 {
+            let elapsed = started.elapsed();
+            partition.count_task(shard::TaskType::Scrub, elapsed, report.completed());
+            let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+            if report.damaged_objects > 0 || !report.completed() {
                 tracing::error!(
                     partition = partition_id,
                     objects = report.objects,
                     bytes = report.bytes,
                     damaged_objects = report.damaged_objects,
                     failed_objects = report.failed_objects,
+                    listing_failed = report.listing_failed,
                     elapsed_ms,
                     "scrub pass complete: damage found"
                 );
@@ -131,6 +145,7 @@ pub async fn scrub_partition(
             Ok(page) => page,
             Err(error) => {
                 tracing::error!(partition = partition.id(), %error, "scrub cannot list objects");
+                report.listing_failed = true;
                 return Some(report);
             }
         };

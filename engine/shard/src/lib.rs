@@ -17,6 +17,7 @@ pub mod partition;
 pub mod record;
 pub mod segments;
 pub mod storage;
+pub mod tasks;
 pub mod worker;
 
 pub use error::ShardError;
@@ -28,3 +29,5 @@ pub use record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
     StoredEvent, UploadRecord,
 };
+pub use segments::CacheStats;
+pub use tasks::{TaskStats, TaskType};

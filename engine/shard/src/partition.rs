@@ -22,8 +22,9 @@ use crate::record::{
     BlockChecksums, BucketRecord, CHECK_BLOCK_BYTES, Extent, ListEntry, ListStart, ObjectRecord,
     UploadRecord, block_checksum, checksums_cover,
 };
-use crate::segments::{SegmentStore, reclaim_unreferenced};
+use crate::segments::{CacheStats, SegmentStore, reclaim_unreferenced};
 use crate::storage::Storage;
+use crate::tasks::{TaskCounters, TaskStats, TaskType};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
 /// Size of the aligned buffer a PUT fills before each O_DIRECT write, and of the largest read.
@@ -77,6 +78,8 @@ pub struct Partition {
     /// Set by the worker when a failed fdatasync made it refuse writes until restart.
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     integrity: Cell<IntegrityCounters>,
+    /// Background work of this partition, shared with its worker (`tasks.rs`).
+    tasks: std::sync::Arc<TaskCounters>,
 }
 
 /// How commits reach the partition's worker.
@@ -158,11 +161,13 @@ impl Partition {
         let segments = SegmentStore::open(io, &segment_ids)?;
         let reader = MetaReader::open(&dir)?;
         let writes_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = std::sync::Arc::new(TaskCounters::default());
         let worker = Worker::new(
             writer,
             dir.clone(),
             maintenance,
             std::sync::Arc::clone(&writes_failed),
+            std::sync::Arc::clone(&tasks),
         );
         let (jobs, worker_thread) = if options.inline_worker {
             (WorkerHandle::Inline(Box::new(RefCell::new(worker))), None)
@@ -181,6 +186,8 @@ impl Partition {
             reclaimed_bytes,
             elapsed: started.elapsed(),
         };
+        // A failed recovery fails the start (the error above), so only successes are counted.
+        tasks.record(TaskType::Recovery, report.elapsed, true);
         let partition = Partition {
             id: partition_id,
             dir,
@@ -195,6 +202,7 @@ impl Partition {
             }),
             writes_failed,
             integrity: Cell::new(IntegrityCounters::default()),
+            tasks,
         };
         Ok((Rc::new(partition), report))
     }
@@ -229,6 +237,21 @@ impl Partition {
             counters.scrub_damaged_objects += damaged_objects;
             counters.scrub_passes += u64::from(pass_done);
         });
+    }
+
+    /// A background task of this partition run elsewhere (the scrubber, an event-log trim).
+    pub fn count_task(&self, task_type: TaskType, elapsed: Duration, succeeded: bool) {
+        self.tasks.record(task_type, elapsed, succeeded);
+    }
+
+    /// Every task type's counters, for a scrape.
+    pub fn task_stats(&self) -> Vec<(TaskType, TaskStats)> {
+        self.tasks.snapshot()
+    }
+
+    /// The small-read cache's counters, for a scrape.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.segments.cache_stats()
     }
 
     fn count_integrity(&self, update: impl FnOnce(&mut IntegrityCounters)) {
