@@ -166,7 +166,7 @@ mod tests {
         let counters = TaskCounters::default();
         counters.record(TaskType::Reclaim, Duration::from_micros(50), true);
         counters.record(TaskType::Reclaim, Duration::from_millis(3), false);
-        counters.record(TaskType::Scrub, Duration::from_secs(7200), true);
+        counters.record(TaskType::Scrub, Duration::from_hours(2), true);
         let snapshot = counters.snapshot();
         let stats = |wanted: TaskType| {
             snapshot

@@ -48,16 +48,13 @@ pub(crate) fn background_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFa
         .iter()
         .flat_map(|snapshot| &snapshot.background_tasks)
     {
-        match merged.get_mut(sample.task_type) {
-            Some((succeeded, failed, durations)) => {
-                *succeeded += sample.succeeded;
-                *failed += sample.failed;
-                durations.merge(&sample.durations);
-            }
-            None => {
-                let entry = (sample.succeeded, sample.failed, sample.durations.clone());
-                merged.insert(sample.task_type, entry);
-            }
+        if let Some((succeeded, failed, durations)) = merged.get_mut(sample.task_type) {
+            *succeeded += sample.succeeded;
+            *failed += sample.failed;
+            durations.merge(&sample.durations);
+        } else {
+            let entry = (sample.succeeded, sample.failed, sample.durations.clone());
+            merged.insert(sample.task_type, entry);
         }
     }
     let mut tasks = Vec::new();
