@@ -6,7 +6,8 @@
 //! object whole. Reading is paced to `bytes_per_sec` (one shard's share of disk bandwidth), and
 //! passes start `interval` apart. A damaged block is logged, counted and recorded by the
 //! partition like any other failed read; the pass reports what it found at its end
-//! (log line `scrub pass complete` and the `maxiofs_scrub_*` counters).
+//! (log line `scrub pass complete` and the `maxiofs_scrub_*` counters). Each finished pass is
+//! also a `scrub` background task of its partition, failed when something could not be read.
 //!
 //! The task stops at the next object once the shard is shutting down.
 
