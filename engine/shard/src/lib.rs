@@ -19,6 +19,7 @@ pub mod record;
 pub mod rewrap;
 pub mod segments;
 pub mod storage;
+pub mod tasks;
 pub mod worker;
 
 pub use error::ShardError;
@@ -30,3 +31,5 @@ pub use record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
     StoredEvent, UploadRecord,
 };
+pub use segments::CacheStats;
+pub use tasks::{TaskStats, TaskType};

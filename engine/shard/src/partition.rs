@@ -27,8 +27,9 @@ use crate::record::{
     UploadRecord, block_checksum, checksums_cover,
 };
 use crate::rewrap::{self, RewrapCursor, RewrapProgress};
-use crate::segments::{SegmentStore, reclaim_unreferenced};
+use crate::segments::{CacheStats, SegmentStore, reclaim_unreferenced};
 use crate::storage::Storage;
+use crate::tasks::{TaskCounters, TaskStats, TaskType};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
 /// Size of the aligned buffer a PUT fills before each O_DIRECT write, and of the largest read.
@@ -84,6 +85,8 @@ pub struct Partition {
     integrity: Cell<IntegrityCounters>,
     /// Where the current master key rotation pass is (`rewrap.rs`).
     rewrap_cursor: RefCell<RewrapCursor>,
+    /// Background work of this partition, shared with its worker (`tasks.rs`).
+    tasks: std::sync::Arc<TaskCounters>,
 }
 
 /// How commits reach the partition's worker.
@@ -165,11 +168,13 @@ impl Partition {
         let segments = SegmentStore::open(io, &segment_ids)?;
         let reader = MetaReader::open(&dir)?;
         let writes_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = std::sync::Arc::new(TaskCounters::default());
         let worker = Worker::new(
             writer,
             dir.clone(),
             maintenance,
             std::sync::Arc::clone(&writes_failed),
+            std::sync::Arc::clone(&tasks),
         );
         let (jobs, worker_thread) = if options.inline_worker {
             (WorkerHandle::Inline(Box::new(RefCell::new(worker))), None)
@@ -188,6 +193,8 @@ impl Partition {
             reclaimed_bytes,
             elapsed: started.elapsed(),
         };
+        // A failed recovery fails the start (the error above), so only successes are counted.
+        tasks.record(TaskType::Recovery, report.elapsed, true);
         let partition = Partition {
             id: partition_id,
             dir,
@@ -203,6 +210,7 @@ impl Partition {
             writes_failed,
             integrity: Cell::new(IntegrityCounters::default()),
             rewrap_cursor: RefCell::new(RewrapCursor::Start),
+            tasks,
         };
         Ok((Rc::new(partition), report))
     }
@@ -237,6 +245,21 @@ impl Partition {
             counters.scrub_damaged_objects += damaged_objects;
             counters.scrub_passes += u64::from(pass_done);
         });
+    }
+
+    /// A background task of this partition run elsewhere (the scrubber, an event-log trim).
+    pub fn count_task(&self, task_type: TaskType, elapsed: Duration, succeeded: bool) {
+        self.tasks.record(task_type, elapsed, succeeded);
+    }
+
+    /// Every task type's counters, for a scrape.
+    pub fn task_stats(&self) -> Vec<(TaskType, TaskStats)> {
+        self.tasks.snapshot()
+    }
+
+    /// The small-read cache's counters, for a scrape.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.segments.cache_stats()
     }
 
     fn count_integrity(&self, update: impl FnOnce(&mut IntegrityCounters)) {
