@@ -251,6 +251,87 @@ PANELS += [
     ),
 ]
 
+TASK_FAILURES = s("maxiofs_background_tasks_total", 'status="failure"')
+
+PANELS += [
+    row("Background tasks and read cache"),
+    panel(
+        "stat",
+        "Background task failures (range)",
+        [(f"sum(increase({TASK_FAILURES}[$__range]))", "")],
+        "short",
+        6,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Background tasks per minute by type and status",
+        [
+            (
+                f"60 * sum by (task_type, status) (rate({s('maxiofs_background_tasks_total')}[$__rate_interval]))",
+                "{{task_type}} {{status}}",
+            )
+        ],
+        "short",
+        9,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Background task duration (p95 and mean) by type",
+        [
+            (
+                "histogram_quantile(0.95, sum by (le, task_type) "
+                f"(rate({s('maxiofs_background_task_duration_seconds_bucket')}[$__rate_interval])))",
+                "p95 {{task_type}}",
+            ),
+            (
+                f"sum by (task_type) (rate({s('maxiofs_background_task_duration_seconds_sum')}[$__rate_interval]))"
+                f" / sum by (task_type) (rate({s('maxiofs_background_task_duration_seconds_count')}[$__rate_interval]))",
+                "mean {{task_type}}",
+            ),
+        ],
+        "s",
+        9,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Read cache hit ratio (small reads)",
+        [
+            (
+                f"sum(rate({s('maxiofs_cache_hits_total')}[$__rate_interval])) / "
+                f"(sum(rate({s('maxiofs_cache_hits_total')}[$__rate_interval])) + "
+                f"sum(rate({s('maxiofs_cache_misses_total')}[$__rate_interval])))",
+                "over the interval",
+            ),
+            (s("maxiofs_cache_hit_rate"), "since start {{instance}}"),
+        ],
+        "percentunit",
+        8,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Read cache size",
+        [
+            (f"sum({s('maxiofs_cache_size_bytes')})", "held"),
+            (f"sum({s('maxiofs_cache_capacity_bytes')})", "capacity"),
+        ],
+        "bytes",
+        8,
+        6,
+    ),
+    panel(
+        "timeseries",
+        "Read cache evictions per second",
+        [(f"sum(rate({s('maxiofs_cache_evictions_total')}[$__rate_interval]))", "evictions/s")],
+        "short",
+        8,
+        6,
+    ),
+]
+
 
 def layout(panels):
     """Grafana grid positions: panels flow left to right, 24 columns wide."""

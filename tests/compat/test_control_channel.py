@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from control_client import ControlClient, ControlError, access_key, snapshot, tenant, user
 from harness import make_client
 from s3util import Endpoint, KiB, MiB, error_of, expect_error, http_call, payload, raw_request
+from test_metrics import total
 from test_post_object import post_form
 
 pytestmark = pytest.mark.binary
@@ -456,6 +457,15 @@ def test_events_survive_restart_and_trim(world):
             control.trim_events(partition, head)
         assert control.all_events() == []
         assert control.status()["event_heads"] == heads
+        # Each trim is a background task of its partition, counted in /metrics.
+        scraped = raw_request(world.endpoint("root2"), "GET", "/metrics")
+        assert scraped.status == 200
+        trims = {
+            status: total(scraped.body.decode(), "maxiofs_background_tasks_total",
+                          task_type="event_log_trim", status=status)
+            for status in ("success", "failure")
+        }  # fmt: skip
+        assert trims == {"success": len(heads), "failure": 0}
         # New events continue after the trimmed ones.
         world.client("alice").put_object(Bucket="ev-trim", Key="later", Body=b"y")
         (event,) = control.all_events()

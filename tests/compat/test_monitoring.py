@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,155 @@ def test_authentication_is_counted_by_method_and_reason(metered):  # noqa: F811
     assert total(text, "maxiofs_auth_failures_total", method="sigv4", reason="SignatureDoesNotMatch") == 1
     assert total(text, "maxiofs_auth_failures_total", method="sigv4", reason="InvalidAccessKeyId") == 1
     assert total(text, "maxiofs_auth_attempts_total", method="sigv4", status="failure") == 2
+
+
+# -- background tasks and the read cache ----------------------------------------------------
+
+
+def partition_count(server) -> int:
+    """Partitions of the data directory, from its FORMAT file (`partitions N`)."""
+    match = re.search(r"^partitions (\d+)$", (server.data_dir / "FORMAT").read_text(), re.MULTILINE)
+    assert match, "FORMAT names no partition count"
+    return int(match[1])
+
+
+def tasks(text: str, task_type: str) -> tuple[float, float, float]:
+    """(successes, failures, duration observations) of one background task type."""
+    return (
+        total(text, "maxiofs_background_tasks_total", task_type=task_type, status="success"),
+        total(text, "maxiofs_background_tasks_total", task_type=task_type, status="failure"),
+        total(text, "maxiofs_background_task_duration_seconds_count", task_type=task_type),
+    )
+
+
+def wait_for(server, condition, seconds: float = 10) -> str:
+    """Scrapes until `condition(text)` holds; returns the last scrape either way."""
+    deadline = time.monotonic() + seconds
+    text = scrape(server)
+    while not condition(text) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = scrape(server)
+    return text
+
+
+def test_start_up_recovery_is_one_task_per_partition(metered):  # noqa: F811
+    text = scrape(metered)
+    partitions = partition_count(metered)
+    assert tasks(text, "recovery") == (partitions, 0, partitions)
+    # Every task type is exported from the start, zeros included, so rules have a series.
+    for task_type in ("scrub", "reclaim", "reserve_release", "reserve_restore", "event_log_trim"):
+        assert tasks(text, task_type) == (0, 0, 0), task_type
+
+
+def test_repeated_small_gets_are_served_from_the_read_cache(metered):  # noqa: F811
+    s3 = make_client(metered.endpoint)
+    s3.create_bucket(Bucket="cached")
+    bodies = {f"small/{index}": payload(4096) for index in range(8)}
+    keys = list(bodies)
+    for key, body in bodies.items():
+        s3.put_object(Bucket="cached", Key=key, Body=body)
+    for key in keys:  # first reads: from the disk, into the cache
+        s3.get_object(Bucket="cached", Key=key)["Body"].read()
+    before = scrape(metered)
+    rounds = 5
+    for _ in range(rounds):
+        for key in keys:
+            assert s3.get_object(Bucket="cached", Key=key)["Body"].read() == bodies[key]
+    after = scrape(metered)
+    hits = total(after, "maxiofs_cache_hits_total") - total(before, "maxiofs_cache_hits_total")
+    misses = total(after, "maxiofs_cache_misses_total") - total(before, "maxiofs_cache_misses_total")
+    # One cacheable read per 4 KiB GET, every one of them a hit.
+    assert (hits, misses) == (rounds * len(keys), 0)
+    assert total(before, "maxiofs_cache_misses_total") >= len(keys)
+    all_hits = total(after, "maxiofs_cache_hits_total")
+    lookups = all_hits + total(after, "maxiofs_cache_misses_total")
+    assert total(after, "maxiofs_cache_hit_rate") == pytest.approx(all_hits / lookups)
+    assert total(after, "maxiofs_cache_hit_rate") > 0.5
+    assert len(keys) * 4096 <= total(after, "maxiofs_cache_size_bytes") <= total(after, "maxiofs_cache_capacity_bytes")
+    assert total(after, "maxiofs_cache_evictions_total") == 0
+    assert "# TYPE maxiofs_cache_hits_total counter" in after
+    assert "# TYPE maxiofs_cache_hit_rate gauge" in after
+
+
+def test_deletes_and_overwrites_are_counted_as_reclamation_tasks(metered):  # noqa: F811
+    s3 = make_client(metered.endpoint)
+    s3.create_bucket(Bucket="reclaimed")
+    for index in range(10):
+        s3.put_object(Bucket="reclaimed", Key=f"k/{index}", Body=payload(100_000 + index))
+    # Writes of a known length free nothing.
+    assert tasks(scrape(metered), "reclaim") == (0, 0, 0)
+    for index in range(5):
+        s3.delete_object(Bucket="reclaimed", Key=f"k/{index}")
+    s3.put_object(Bucket="reclaimed", Key="k/9", Body=payload(5000))  # an overwrite frees too
+    # Punching runs on the partition worker after the commits; a batch may hold several frees.
+    text = wait_for(metered, lambda text: tasks(text, "reclaim")[0] >= 1)
+    succeeded, failed, observed = tasks(text, "reclaim")
+    assert 1 <= succeeded <= 6 and failed == 0
+    assert observed == succeeded + failed
+    assert total(text, "maxiofs_background_task_duration_seconds_sum", task_type="reclaim") > 0
+
+
+@pytest.fixture
+def scrubbed(server_factory):
+    server = server_factory.create(name="scrubbed-metrics")
+    server.extra_args = ["--metrics-token", TOKEN, "--scrub-interval-secs", "1", "--scrub-bytes-per-sec", str(64 << 20)]
+    server.start()
+    yield server
+    assert server.stop() == 0
+
+
+def test_scrub_passes_are_counted_with_their_duration(scrubbed):
+    s3 = make_client(scrubbed.endpoint)
+    s3.create_bucket(Bucket="scrubbed")
+    for index in range(6):
+        s3.put_object(Bucket="scrubbed", Key=f"k/{index}", Body=payload(300_000))
+    partitions = partition_count(scrubbed)
+    # One pass over every partition, plus one more after the objects were certainly there.
+    text = wait_for(scrubbed, lambda text: tasks(text, "scrub")[0] >= 2 * partitions, seconds=30)
+    succeeded, failed, observed = tasks(text, "scrub")
+    assert succeeded >= 2 * partitions and failed == 0
+    assert observed == succeeded
+    assert total(text, "maxiofs_background_task_duration_seconds_sum", task_type="scrub") > 0
+    # A finished pass is also a scrub pass; the scrubber read the objects.
+    assert total(text, "maxiofs_scrub_passes_total") >= succeeded
+    assert total(text, "maxiofs_scrub_objects_total") >= 6
+
+
+# -- under load ------------------------------------------------------------------------------
+
+
+def test_counters_and_histograms_add_up_across_shards_under_concurrent_load(metered):  # noqa: F811
+    """Issue 6's "Done when": many clients at once, on connections spread over both shards,
+    and every request sent is counted once: per operation, in the latency histograms, per
+    HTTP method and per shard."""
+    s3 = make_client(metered.endpoint)
+    s3.create_bucket(Bucket="loaded")
+    workers, per_worker = 8, 12
+
+    def work(worker: int):
+        client = make_client(metered.endpoint)
+        for index in range(per_worker):
+            key, body = f"w{worker}/{index}", payload(2000 + index)
+            client.put_object(Bucket="loaded", Key=key, Body=body)
+            assert client.get_object(Bucket="loaded", Key=key)["Body"].read() == body
+            expect_error(client.head_object, 404, "404", Bucket="loaded", Key=f"{key}/missing")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work, worker) for worker in range(workers)]:
+            future.result()
+    text = scrape(metered)
+    sent = workers * per_worker
+    for operation, status in (("PutObject", "200"), ("GetObject", "200"), ("HeadObject", "404")):
+        assert total(text, "maxiofs_s3_operations_total", operation=operation) == sent, operation
+        assert total(text, "maxiofs_s3_operations_total", operation=operation, status=status) == sent
+        assert total(text, "maxiofs_s3_operation_duration_seconds_count", operation=operation) == sent
+        inf = total(text, "maxiofs_s3_operation_duration_seconds_bucket", operation=operation, le="+Inf")
+        assert inf == sent, operation
+        assert total(text, "maxiofs_operation_count_total", operation=operation) == sent
+    # Plus the one CreateBucket.
+    assert total(text, "maxiofs_http_request_duration_seconds_count", method="PUT") == sent + 1
+    assert total(text, "maxiofs_http_request_duration_seconds_count", method="GET") == sent
+    assert total(text, "maxiofs_http_request_duration_seconds_count", method="HEAD") == sent
+    per_shard = {labels["shard"]: v for n, labels, v in samples(text) if n == "maxiofs_shard_requests_total"}
+    assert set(per_shard) == {"0", "1"} and all(v > 0 for v in per_shard.values())
+    assert sum(per_shard.values()) == total(text, "maxiofs_s3_operations_total") == 3 * sent + 1

@@ -608,10 +608,13 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
                 return;
             };
             monoio::spawn(async move {
+                let started = std::time::Instant::now();
                 let result = partition
                     .commit(shard::meta::MetaOp::TrimEvents { through }, Vec::new())
                     .await
                     .map(|_| ());
+                let task = shard::TaskType::EventLogTrim;
+                partition.count_task(task, started.elapsed(), result.is_ok());
                 let _ = reply.send(result);
             });
         }

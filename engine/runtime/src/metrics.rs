@@ -16,7 +16,16 @@ const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(1);
 /// This shard's metrics, copied.
 pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
     let mut storage = telemetry::StorageCounters::default();
+    let mut cache = shard::CacheStats::default();
+    let mut tasks: Vec<(shard::TaskType, shard::TaskStats)> = Vec::new();
     for partition in context.partitions.values() {
+        cache.add(&partition.cache_stats());
+        for (task_type, stats) in partition.task_stats() {
+            match tasks.iter_mut().find(|(known, _)| *known == task_type) {
+                Some((_, total)) => total.add(&stats),
+                None => tasks.push((task_type, stats)),
+            }
+        }
         let counters = partition.integrity_counters();
         storage.add(&telemetry::StorageCounters {
             checksum_errors: counters.checksum_errors,
@@ -45,6 +54,26 @@ pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
                 bytes: usage.bytes,
             })
             .collect(),
+        background_tasks: tasks
+            .into_iter()
+            .map(|(task_type, stats)| telemetry::BackgroundTaskSample {
+                task_type: task_type.as_str(),
+                succeeded: stats.succeeded,
+                failed: stats.failed,
+                durations: telemetry::Buckets::from_counts(
+                    &shard::tasks::TASK_DURATION_BUCKETS_SECONDS,
+                    stats.duration_buckets,
+                    stats.duration_sum_seconds,
+                ),
+            })
+            .collect(),
+        cache: telemetry::CacheSample {
+            hits: cache.hits,
+            misses: cache.misses,
+            evictions: cache.evictions,
+            size_bytes: cache.size_bytes,
+            capacity_bytes: cache.capacity_bytes,
+        },
     }
 }
 

@@ -15,6 +15,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use shard::aligned::AlignedBuf;
+use shard::encryption::ReadDecryption;
 use shard::partition::IO_BUFFER_BYTES;
 use shard::{ObjectReader, ObjectRecord, Partition, ReadPin, ShardError};
 
@@ -35,11 +36,20 @@ pub struct SourceStream {
     pub record: ObjectRecord,
     /// Sending a range (within `record.size_bytes`) starts the bytes; dropping it instead
     /// ends the source task without reading anything.
-    pub start: flume::Sender<Range<u64>>,
+    pub start: flume::Sender<StreamStart>,
     /// The bytes of the range, in chunks of at most `IO_BUFFER_BYTES`. The channel closes
     /// after the last chunk; a close before the range's length was received means the source
     /// shard stopped.
     pub chunks: flume::Receiver<Chunk>,
+}
+
+/// What the destination asks the source task for.
+pub struct StreamStart {
+    pub range: Range<u64>,
+    /// The keys of an encrypted source (the destination holds the request's SSE-C headers);
+    /// the bytes then cross as plaintext, to be encrypted by the destination's writer as its
+    /// own request says. `None` for a plaintext source.
+    pub decryption: Option<ReadDecryption>,
 }
 
 /// Opens `bucket/key` wherever it lives: on this shard directly, else through the owner's
@@ -119,10 +129,10 @@ async fn stream_object(
     partition: Rc<Partition>,
     record: ObjectRecord,
     pin: ReadPin,
-    start: flume::Receiver<Range<u64>>,
+    start: flume::Receiver<StreamStart>,
     chunks: flume::Sender<Chunk>,
 ) {
-    let Ok(range) = start.recv_async().await else {
+    let Ok(StreamStart { range, decryption }) = start.recv_async().await else {
         return;
     };
     if range.start > range.end || range.end > record.size_bytes {
@@ -130,7 +140,16 @@ async fn stream_object(
         let _ = chunks.send_async(Err(error)).await;
         return;
     }
+    // Never stream ciphertext as if it were the object.
+    if record.encryption.is_some() != decryption.is_some() {
+        let error = ShardError::CorruptRecord("copy source decryption does not match the source");
+        let _ = chunks.send_async(Err(error)).await;
+        return;
+    }
     let mut reader = ObjectReader::new(&partition, &record, pin, range);
+    if let Some(decryption) = decryption {
+        reader = reader.decrypting(decryption);
+    }
     let mut buf = AlignedBuf::new(reader.buffer_size_bytes().min(IO_BUFFER_BYTES));
     loop {
         let (result, returned) = reader.next(buf).await;

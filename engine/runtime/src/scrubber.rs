@@ -6,7 +6,8 @@
 //! object whole. Reading is paced to `bytes_per_sec` (one shard's share of disk bandwidth), and
 //! passes start `interval` apart. A damaged block is logged, counted and recorded by the
 //! partition like any other failed read; the pass reports what it found at its end
-//! (log line `scrub pass complete` and the `maxiofs_scrub_*` counters).
+//! (log line `scrub pass complete` and the `maxiofs_scrub_*` counters). Each finished pass is
+//! also a `scrub` background task of its partition, failed when something could not be read.
 //!
 //! The task stops at the next object once the shard is shutting down.
 
@@ -55,6 +56,17 @@ pub struct PassReport {
     pub damaged_objects: u64,
     /// Objects that could not be read for another reason (IO error, corrupt record).
     pub failed_objects: u64,
+    /// The pass stopped early because the partition's keys could not be listed.
+    pub listing_failed: bool,
+}
+
+impl PassReport {
+    /// Whether the pass read everything it should have. Damage found is a success of the
+    /// scrubber (it is counted apart); objects it could not read, or keys it could not list,
+    /// are not.
+    pub fn completed(&self) -> bool {
+        self.failed_objects == 0 && !self.listing_failed
+    }
 }
 
 /// Runs passes until the shard shuts down.
@@ -76,14 +88,17 @@ pub async fn run(context: Rc<ShardContext>) {
                 return;
             };
             partition.count_scrub(0, 0, 0, true);
-            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            if report.damaged_objects > 0 || report.failed_objects > 0 {
+            let elapsed = started.elapsed();
+            partition.count_task(shard::TaskType::Scrub, elapsed, report.completed());
+            let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+            if report.damaged_objects > 0 || !report.completed() {
                 tracing::error!(
                     partition = partition_id,
                     objects = report.objects,
                     bytes = report.bytes,
                     damaged_objects = report.damaged_objects,
                     failed_objects = report.failed_objects,
+                    listing_failed = report.listing_failed,
                     elapsed_ms,
                     "scrub pass complete: damage found"
                 );
@@ -131,6 +146,7 @@ pub async fn scrub_partition(
             Ok(page) => page,
             Err(error) => {
                 tracing::error!(partition = partition.id(), %error, "scrub cannot list objects");
+                report.listing_failed = true;
                 return Some(report);
             }
         };

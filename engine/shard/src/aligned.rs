@@ -151,6 +151,11 @@ impl AlignedBuf {
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        let len = self.len;
+        &mut self.as_full_mut()[..len]
+    }
+
     fn spare_mut(&mut self) -> &mut [u8] {
         let len = self.len;
         &mut self.as_full_mut()[len..]

@@ -11,12 +11,15 @@
 
 pub mod aligned;
 pub mod check;
+pub mod encryption;
 pub mod error;
 pub mod meta;
 pub mod partition;
 pub mod record;
+pub mod rewrap;
 pub mod segments;
 pub mod storage;
+pub mod tasks;
 pub mod worker;
 
 pub use error::ShardError;
@@ -28,3 +31,5 @@ pub use record::{
     BucketEncryption, BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart,
     ObjectRecord, StoredEvent, UploadRecord,
 };
+pub use segments::CacheStats;
+pub use tasks::{TaskStats, TaskType};

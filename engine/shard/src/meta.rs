@@ -15,6 +15,7 @@ use std::path::Path;
 use md5::{Digest, Md5};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::encryption::{EncryptionMode, StoredEncryption, decode_encryption, encode_encryption};
 use crate::error::ShardError;
 use crate::record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
@@ -229,6 +230,11 @@ pub enum MetaOp {
     TrimEvents {
         through: u64,
     },
+    /// Replaces the `sse` blobs of rows that still hold the blob read (master key rotation:
+    /// `rewrap.rs`).
+    SetEncryption {
+        updates: Vec<crate::rewrap::EncryptionUpdate>,
+    },
 }
 
 impl MetaOp {
@@ -275,6 +281,8 @@ pub struct PartRecord {
     pub block_checksums: crate::record::BlockChecksums,
     /// The verified additional checksum the part was uploaded with: (algorithm, base64).
     pub checksum: Option<(String, String)>,
+    /// The part's encryption: the upload's mode and one run.
+    pub encryption: Option<StoredEncryption>,
 }
 
 #[derive(Debug)]
@@ -596,6 +604,7 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         MetaOp::Logged { .. } | MetaOp::AppendEvents { .. } | MetaOp::TrimEvents { .. } => {
             apply_event_op(tx, op)
         }
+        MetaOp::SetEncryption { updates } => crate::rewrap::apply_updates(tx, updates),
     }
 }
 
@@ -675,8 +684,8 @@ fn create_upload(
     };
     tx.execute(
         "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, tags,
-            checksum_algorithm, checksum_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            checksum_algorithm, checksum_type, sse)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             upload.upload_id,
             upload.bucket,
@@ -685,7 +694,8 @@ fn create_upload(
             encode_headers(&upload.headers),
             encode_tags(&upload.tags),
             algorithm,
-            checksum_type
+            checksum_type,
+            encode_upload_mode(upload.encryption.as_ref())
         ],
     )?;
     Ok(MetaOutcome::default())
@@ -734,8 +744,8 @@ fn insert_object(
     tx.execute(
         "INSERT INTO objects
             (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes, tags,
-             part_checksums)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             part_checksums, sse)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             bucket,
             key.as_bytes(),
@@ -746,7 +756,8 @@ fn insert_object(
             encode_extents(&record.extents, &record.block_checksums),
             encode_sizes(&record.part_sizes_bytes),
             encode_tags(&record.tags),
-            encode_strings(&record.part_checksums)
+            encode_strings(&record.part_checksums),
+            encode_encryption(record.encryption.as_ref())
         ],
     )?;
     Ok(())
@@ -823,7 +834,7 @@ fn load_upload(
     upload_id: &str,
 ) -> Result<Option<UploadRecord>, ShardError> {
     let mut statement = connection.prepare_cached(
-        "SELECT bucket, key, initiated_ms, headers, tags, checksum_algorithm, checksum_type
+        "SELECT bucket, key, initiated_ms, headers, tags, checksum_algorithm, checksum_type, sse
          FROM uploads WHERE upload_id = ?1",
     )?;
     let row = statement
@@ -839,11 +850,12 @@ fn load_upload(
                     r.get::<_, Vec<u8>>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, Vec<u8>>(7)?,
                 ),
             ))
         })
         .optional()?;
-    let Some(((bucket, key, initiated_ms, headers), (tags, algorithm, kind))) = row else {
+    let Some(((bucket, key, initiated_ms, headers), (tags, algorithm, kind, sse))) = row else {
         return Ok(None);
     };
     let key = String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
@@ -859,6 +871,7 @@ fn load_upload(
         headers: decode_headers(&headers)?,
         tags: decode_tags(&tags)?,
         checksum,
+        encryption: decode_encryption(&sse)?.map(|stored| stored.mode),
     }))
 }
 
@@ -908,8 +921,8 @@ fn put_part(
     };
     tx.execute(
         "INSERT INTO parts (upload_id, part_number, size, etag, last_modified_ms, extents,
-            checksum_algorithm, checksum)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            checksum_algorithm, checksum, sse)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             upload_id,
             part.part_number,
@@ -918,7 +931,8 @@ fn put_part(
             part.last_modified_ms,
             encode_extents(&part.extents, &part.block_checksums),
             checksum_algorithm,
-            checksum
+            checksum,
+            encode_encryption(part.encryption.as_ref())
         ],
     )?;
     let freed = match old {
@@ -938,6 +952,7 @@ struct StoredPart {
     block_checksums: crate::record::BlockChecksums,
     /// Base64, empty when the part had none.
     checksum: String,
+    encryption: Option<StoredEncryption>,
 }
 
 /// The part checksums the caller computed the object checksum from, checked against the stored
@@ -968,7 +983,8 @@ fn load_parts(
     let mut stored = std::collections::BTreeMap::new();
     {
         let mut statement = tx.prepare(
-            "SELECT part_number, size, etag, extents, checksum FROM parts WHERE upload_id = ?1",
+            "SELECT part_number, size, etag, extents, checksum, sse FROM parts
+             WHERE upload_id = ?1",
         )?;
         let mut rows = statement.query(params![upload_id])?;
         while let Some(row) = rows.next()? {
@@ -983,6 +999,7 @@ fn load_parts(
                     extents,
                     block_checksums,
                     checksum: row.get(4)?,
+                    encryption: decode_encryption(&row.get::<_, Vec<u8>>(5)?)?,
                 },
             );
         }
@@ -1021,6 +1038,7 @@ fn complete_upload(
     // Parts uploaded before block checksums existed have none; then the object has none.
     let mut all_checked = true;
     let mut part_sizes_bytes = Vec::with_capacity(complete.parts.len());
+    let mut runs = Vec::new();
     for (index, (part_number, _)) in complete.parts.iter().enumerate() {
         let part = &stored[part_number];
         let is_last = index + 1 == complete.parts.len();
@@ -1035,6 +1053,7 @@ fn complete_upload(
         all_checked &= part.extents.is_empty() || !part.block_checksums.is_empty();
         block_checksums.extend_from_slice(&part.block_checksums);
         part_sizes_bytes.push(part.size_bytes);
+        runs.extend(part_runs(&upload, *part_number, part)?);
     }
     if complete.parts.is_empty() {
         return Err(ShardError::InvalidPart { part_number: 0 });
@@ -1080,6 +1099,9 @@ fn complete_upload(
         } else {
             Vec::new()
         },
+        encryption: upload
+            .encryption
+            .map(|mode| StoredEncryption { mode, runs }),
     };
     freed.extend(take_object_extents(tx, &complete.bucket, &complete.key)?);
     insert_object(tx, &complete.bucket, &complete.key, &record)?;
@@ -1087,6 +1109,41 @@ fn complete_upload(
         freed,
         completed: Some(record),
     })
+}
+
+/// The encrypted runs a part contributes to the completed object: its own when the upload is
+/// encrypted, none when not. A part whose encryption differs from the upload's is corrupt
+/// metadata (UploadPart encrypts with the upload's mode).
+fn part_runs(
+    upload: &UploadRecord,
+    part_number: u32,
+    part: &StoredPart,
+) -> Result<Vec<crate::encryption::EncryptedRun>, ShardError> {
+    let consistent = match (&upload.encryption, &part.encryption) {
+        (None, None) => return Ok(Vec::new()),
+        (Some(mode), Some(stored)) => stored.mode == *mode && stored.runs.len() == 1,
+        _ => false,
+    };
+    if !consistent {
+        tracing::error!(part_number, "part encryption does not match its upload");
+        return Err(ShardError::CorruptRecord("part encryption"));
+    }
+    Ok(part
+        .encryption
+        .clone()
+        .map(|stored| stored.runs)
+        .unwrap_or_default())
+}
+
+/// An upload's mode is stored as a record without runs.
+fn encode_upload_mode(mode: Option<&EncryptionMode>) -> Vec<u8> {
+    encode_encryption(
+        mode.map(|mode| StoredEncryption {
+            mode: mode.clone(),
+            runs: Vec::new(),
+        })
+        .as_ref(),
+    )
 }
 
 fn size_to_sql(size: u64) -> i64 {
@@ -1110,10 +1167,14 @@ impl MetaReader {
         Ok(MetaReader { connection })
     }
 
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
     pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT size, etag, last_modified_ms, headers, extents, part_sizes, tags,
-                part_checksums
+                part_checksums, sse
              FROM objects WHERE bucket = ?1 AND key = ?2",
         )?;
         let row = statement
@@ -1131,14 +1192,15 @@ impl MetaReader {
                         r.get::<_, Vec<u8>>(6)?,
                         r.get::<_, Vec<u8>>(7)?,
                     ),
+                    r.get::<_, Vec<u8>>(8)?,
                 ))
             })
             .optional()?;
-        let Some(((size, etag, last_modified_ms, headers), (extents, part_sizes, tags, sums))) =
-            row
-        else {
+        let Some((head, blobs, sse)) = row else {
             return Ok(None);
         };
+        let ((size, etag, last_modified_ms, headers), (extents, part_sizes, tags, sums)) =
+            (head, blobs);
         let (extents, block_checksums) = decode_extents_checked(&extents)?;
         Ok(Some(ObjectRecord {
             size_bytes: size_from_sql(size),
@@ -1150,6 +1212,7 @@ impl MetaReader {
             tags: decode_tags(&tags)?,
             part_checksums: decode_strings(&sums)?,
             block_checksums,
+            encryption: decode_encryption(&sse)?,
         }))
     }
 

@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use sse::cipher::ObjectCipher;
+use sse::master::MasterKeys;
+
 use crate::aligned::{AlignedBuf, round_down_to_block, round_up_to_block};
+use crate::encryption::{ReadDecryption, Tag, WriteEncryption};
 use crate::error::ShardError;
 use crate::meta::{
     Damage, MetaOp, MetaOutcome, MetaReader, MetaWriter, PartSummary, UploadStart, UploadSummary,
@@ -22,8 +26,10 @@ use crate::record::{
     BlockChecksums, BucketRecord, CHECK_BLOCK_BYTES, Extent, ListEntry, ListStart, ObjectRecord,
     UploadRecord, block_checksum, checksums_cover,
 };
-use crate::segments::{SegmentStore, reclaim_unreferenced};
+use crate::rewrap::{self, RewrapCursor, RewrapProgress};
+use crate::segments::{CacheStats, SegmentStore, reclaim_unreferenced};
 use crate::storage::Storage;
+use crate::tasks::{TaskCounters, TaskStats, TaskType};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
 /// Size of the aligned buffer a PUT fills before each O_DIRECT write, and of the largest read.
@@ -77,6 +83,10 @@ pub struct Partition {
     /// Set by the worker when a failed fdatasync made it refuse writes until restart.
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     integrity: Cell<IntegrityCounters>,
+    /// Where the current master key rotation pass is (`rewrap.rs`).
+    rewrap_cursor: RefCell<RewrapCursor>,
+    /// Background work of this partition, shared with its worker (`tasks.rs`).
+    tasks: std::sync::Arc<TaskCounters>,
 }
 
 /// How commits reach the partition's worker.
@@ -158,11 +168,13 @@ impl Partition {
         let segments = SegmentStore::open(io, &segment_ids)?;
         let reader = MetaReader::open(&dir)?;
         let writes_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = std::sync::Arc::new(TaskCounters::default());
         let worker = Worker::new(
             writer,
             dir.clone(),
             maintenance,
             std::sync::Arc::clone(&writes_failed),
+            std::sync::Arc::clone(&tasks),
         );
         let (jobs, worker_thread) = if options.inline_worker {
             (WorkerHandle::Inline(Box::new(RefCell::new(worker))), None)
@@ -181,6 +193,8 @@ impl Partition {
             reclaimed_bytes,
             elapsed: started.elapsed(),
         };
+        // A failed recovery fails the start (the error above), so only successes are counted.
+        tasks.record(TaskType::Recovery, report.elapsed, true);
         let partition = Partition {
             id: partition_id,
             dir,
@@ -195,6 +209,8 @@ impl Partition {
             }),
             writes_failed,
             integrity: Cell::new(IntegrityCounters::default()),
+            rewrap_cursor: RefCell::new(RewrapCursor::Start),
+            tasks,
         };
         Ok((Rc::new(partition), report))
     }
@@ -229,6 +245,21 @@ impl Partition {
             counters.scrub_damaged_objects += damaged_objects;
             counters.scrub_passes += u64::from(pass_done);
         });
+    }
+
+    /// A background task of this partition run elsewhere (the scrubber, an event-log trim).
+    pub fn count_task(&self, task_type: TaskType, elapsed: Duration, succeeded: bool) {
+        self.tasks.record(task_type, elapsed, succeeded);
+    }
+
+    /// Every task type's counters, for a scrape.
+    pub fn task_stats(&self) -> Vec<(TaskType, TaskStats)> {
+        self.tasks.snapshot()
+    }
+
+    /// The small-read cache's counters, for a scrape.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.segments.cache_stats()
     }
 
     fn count_integrity(&self, update: impl FnOnce(&mut IntegrityCounters)) {
@@ -342,6 +373,31 @@ impl Partition {
         let mut outcome = self.commit(op, dirty_segments).await?;
         self.release(std::mem::take(&mut outcome.freed));
         Ok(outcome)
+    }
+
+    /// Re-wraps the data keys of up to `max_rows` more rows with `keys`' current version (a
+    /// master key rotation; `rewrap.rs`). Call until `pass_done`.
+    pub async fn rewrap_data_keys(
+        &self,
+        keys: &MasterKeys,
+        max_rows: usize,
+    ) -> Result<RewrapProgress, ShardError> {
+        let cursor = self.rewrap_cursor.borrow().clone();
+        let (updates, next, mut progress) =
+            rewrap::plan_batch(self.reader.connection(), keys, &cursor, max_rows)?;
+        if !updates.is_empty() {
+            progress.rewrapped = updates.len() as u64;
+            self.commit(MetaOp::SetEncryption { updates }, Vec::new())
+                .await?;
+        }
+        *self.rewrap_cursor.borrow_mut() = next;
+        Ok(progress)
+    }
+
+    /// How many stored data keys each master key version wraps (a full scan of the
+    /// partition's encrypted rows: for status pages, not for a hot path).
+    pub fn data_keys_by_kek_version(&self) -> Result<BTreeMap<u32, u64>, ShardError> {
+        rewrap::data_keys_by_version(self.reader.connection())
     }
 
     /// Waits until the worker has finished everything queued so far.
@@ -536,6 +592,8 @@ pub struct WrittenData {
     pub block_checksums: BlockChecksums,
     pub size_bytes: u64,
     pub dirty_segments: Vec<u32>,
+    /// When the writer encrypted: the tag of each check block, for the record's run.
+    pub tags: Vec<Tag>,
 }
 
 /// Streams an object body into segment extents. Dropping it without `finish` frees what it
@@ -559,12 +617,14 @@ pub struct ObjectWriter {
     finished: bool,
 }
 
-/// Cuts the bytes written into one extent into check blocks and checksums each.
+/// Cuts the bytes written into one extent into check blocks and checksums each, and tags each
+/// when the writer encrypts.
 #[derive(Default)]
 struct BlockSummer {
     checksums: Vec<u32>,
     crc: Option<crc_fast::Digest>,
     block_filled_bytes: u64,
+    encryption: Option<WriteEncryption>,
 }
 
 impl BlockSummer {
@@ -576,6 +636,9 @@ impl BlockSummer {
             self.crc
                 .get_or_insert_with(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi))
                 .update(now);
+            if let Some(encryption) = self.encryption.as_mut() {
+                encryption.feed(now);
+            }
             self.block_filled_bytes += now.len() as u64;
             data = rest;
             if self.block_filled_bytes == CHECK_BLOCK_BYTES {
@@ -588,6 +651,9 @@ impl BlockSummer {
         if let Some(crc) = self.crc.take() {
             let crc = u32::try_from(crc.finalize()).expect("a CRC32C fits in 32 bits");
             self.checksums.push(crc);
+        }
+        if let Some(encryption) = self.encryption.as_mut() {
+            encryption.close_block();
         }
         self.block_filled_bytes = 0;
     }
@@ -602,6 +668,13 @@ impl BlockSummer {
 impl ObjectWriter {
     pub fn size_bytes(&self) -> u64 {
         self.size_bytes
+    }
+
+    /// Encrypts everything this writer writes with `cipher` (one run) and tags every check
+    /// block of the ciphertext. Called before the first write.
+    pub fn encrypt_with(&mut self, cipher: ObjectCipher) {
+        assert_eq!(self.size_bytes, 0, "encryption starts with the first byte");
+        self.summer.encryption = Some(WriteEncryption::new(cipher));
     }
 
     pub async fn write(&mut self, mut data: &[u8]) -> Result<(), ShardError> {
@@ -621,6 +694,10 @@ impl ObjectWriter {
     async fn flush_buffer(&mut self) -> Result<(), ShardError> {
         let mut buf = self.buf.take().ok_or(ShardError::ShuttingDown)?;
         let logical = buf.len();
+        // In place, while the bytes are still in cache from the copy into the buffer.
+        if let Some(encryption) = self.summer.encryption.as_mut() {
+            encryption.encrypt(buf.as_mut_slice());
+        }
         buf.pad_to_block();
         let padded = buf.len();
         let mut position = 0usize;
@@ -721,11 +798,18 @@ impl ObjectWriter {
             self.size_bytes
         );
         assert!(checksums_cover(&self.extents, &self.block_checksums));
+        let tags = self
+            .summer
+            .encryption
+            .as_mut()
+            .map(WriteEncryption::take_tags)
+            .unwrap_or_default();
         Ok(WrittenData {
             extents: std::mem::take(&mut self.extents),
             block_checksums: std::mem::take(&mut self.block_checksums),
             size_bytes: self.size_bytes,
             dirty_segments: std::mem::take(&mut self.dirty_segments),
+            tags,
         })
     }
 }
@@ -762,6 +846,8 @@ pub struct ObjectReader {
     remaining_bytes: u64,
     /// Small reads may come from the segment store's read cache; the scrubber turns this off.
     cached: bool,
+    /// Encrypted objects: tags checked in place of the CRCs, and the returned bytes decrypted.
+    decryption: Option<ReadDecryption>,
 }
 
 impl ObjectReader {
@@ -770,6 +856,20 @@ impl ObjectReader {
     pub fn bypass_cache(mut self) -> ObjectReader {
         self.cached = false;
         self
+    }
+
+    /// Verifies each block's tag (instead of its CRC, which the tag subsumes) and returns
+    /// plaintext. Without this an encrypted object reads as its CRC-checked ciphertext (the
+    /// scrubber).
+    #[must_use]
+    pub fn decrypting(mut self, decryption: ReadDecryption) -> ObjectReader {
+        self.decryption = Some(decryption);
+        self
+    }
+
+    /// Whether reads cover whole check blocks and verify each.
+    fn verifies(&self) -> bool {
+        !self.block_checksums.is_empty() || self.decryption.is_some()
     }
 
     /// `start..end` must lie within the object (the caller validated the range).
@@ -811,6 +911,7 @@ impl ObjectReader {
             first_block_of_extent,
             extent_index,
             cached: true,
+            decryption: None,
             offset_in_extent_bytes: skip,
             remaining_bytes: range.end - range.start,
         }
@@ -820,7 +921,7 @@ impl ObjectReader {
     /// block of every extent it touches.
     pub fn buffer_size_bytes(&self) -> usize {
         let mut wanted = round_up_to_block(self.remaining_bytes + 4096);
-        if !self.block_checksums.is_empty() {
+        if self.verifies() {
             let largest_block = self.extents[self.extent_index.min(self.extents.len())..]
                 .iter()
                 .map(|extent| extent.disk_length_bytes().min(CHECK_BLOCK_BYTES))
@@ -854,7 +955,7 @@ impl ObjectReader {
                 buf,
             );
         };
-        let verified = !self.block_checksums.is_empty();
+        let verified = self.verifies();
         let in_extent = extent.length_bytes - self.offset_in_extent_bytes;
         let wanted = in_extent.min(self.remaining_bytes);
         let capacity = buf.capacity() as u64;
@@ -902,15 +1003,22 @@ impl ObjectReader {
         if verified && let Err(error) = self.verify(&extent, aligned_start, read_length, &buf) {
             return (Err(error), buf);
         }
+        let (lead_usize, valid_usize) = (
+            usize::try_from(lead).unwrap_or(0),
+            usize::try_from(valid).unwrap_or(0),
+        );
+        let mut buf = buf;
+        if let Some(decryption) = &self.decryption {
+            let returned = &mut buf.as_mut_slice()[lead_usize..lead_usize + valid_usize];
+            decryption.decrypt(self.extent_index, self.offset_in_extent_bytes, returned);
+        }
         self.offset_in_extent_bytes += valid;
         self.remaining_bytes -= valid;
         if self.offset_in_extent_bytes == extent.length_bytes {
             self.extent_index += 1;
             self.offset_in_extent_bytes = 0;
         }
-        let lead = usize::try_from(lead).unwrap_or(0);
-        let valid = usize::try_from(valid).unwrap_or(0);
-        (Ok(Some(lead..lead + valid)), buf)
+        (Ok(Some(lead_usize..lead_usize + valid_usize)), buf)
     }
 
     /// Checks every check block in `buf`, which holds `[aligned_start, +read_length)` of the
@@ -930,9 +1038,17 @@ impl ObjectReader {
                 ..usize::try_from(block_end - aligned_start).unwrap_or(usize::MAX);
             let index = first_block
                 + usize::try_from(block_start / CHECK_BLOCK_BYTES).unwrap_or(usize::MAX);
-            let expected = self.block_checksums.get(index).copied();
-            let actual = buf.as_slice().get(in_buf).map(block_checksum);
-            if actual.is_none() || actual != expected {
+            let block = buf.as_slice().get(in_buf);
+            let intact = match (&self.decryption, block) {
+                (Some(decryption), Some(block)) => {
+                    decryption.verify(self.extent_index, block_start / CHECK_BLOCK_BYTES, block)
+                }
+                (None, Some(block)) => {
+                    self.block_checksums.get(index).copied() == Some(block_checksum(block))
+                }
+                (_, None) => false,
+            };
+            if !intact {
                 self.partition
                     .report_damage(extent, block_start, block_end - block_start);
                 return Err(ShardError::DataCorrupt {

@@ -73,6 +73,8 @@ pub struct ObjectRecord {
     /// CRC32C of every check block of `extents`; empty when the object was written before
     /// block checksums existed (see `BlockChecksums`).
     pub block_checksums: BlockChecksums,
+    /// How the stored bytes are encrypted (SSE-S3, SSE-C); `None`: plaintext.
+    pub encryption: Option<crate::encryption::StoredEncryption>,
 }
 
 /// One row of a listing page.
@@ -107,6 +109,8 @@ pub struct UploadRecord {
     pub tags: Tags,
     /// The additional checksum every part carries and the object gets, if one was asked for.
     pub checksum: Option<UploadChecksum>,
+    /// The encryption every part uses (SSE-C: the key each UploadPart must present).
+    pub encryption: Option<crate::encryption::EncryptionMode>,
 }
 
 /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of a multipart upload.
@@ -417,34 +421,34 @@ pub fn decode_strings(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
     Ok(strings)
 }
 
-fn len_u32(len: usize) -> u32 {
+pub(crate) fn len_u32(len: usize) -> u32 {
     u32::try_from(len).expect("record element count fits in u32")
 }
 
-fn put_u32(out: &mut Vec<u8>, value: u32) {
+pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
     out.extend_from_slice(&value.to_le_bytes());
 }
 
-fn put_u64(out: &mut Vec<u8>, value: u64) {
+pub(crate) fn put_u64(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(&value.to_le_bytes());
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     put_u32(out, len_u32(bytes.len()));
     out.extend_from_slice(bytes);
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     position: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Reader { bytes, position: 0 }
     }
 
-    fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
         let end = self
             .position
             .checked_add(count)
@@ -457,29 +461,29 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn u8(&mut self) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.take(1)?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         let bytes = self.take(4)?;
         Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
-    fn u64(&mut self) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, DecodeError> {
         let bytes = self.take(8)?;
         let mut array = [0u8; 8];
         array.copy_from_slice(bytes);
         Ok(u64::from_le_bytes(array))
     }
 
-    fn string(&mut self) -> Result<String, DecodeError> {
+    pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
         let len = self.u32()? as usize;
         let bytes = self.take(len)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError("string is not UTF-8"))
     }
 
-    fn finish(&self) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         if self.position == self.bytes.len() {
             Ok(())
         } else {

@@ -88,6 +88,31 @@ struct ReadCache {
     order: VecDeque<(CacheKey, u64)>,
     bytes: usize,
     inserted: u64,
+    /// Since start: reads served from the cache, cacheable reads that went to the disk, and
+    /// entries dropped to make room (not those dropped because their extent was freed).
+    hits: u64,
+    misses: u64,
+    evictions: u64,
+}
+
+/// A copy of one partition's read-cache counters, for a scrape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub size_bytes: u64,
+    pub capacity_bytes: u64,
+}
+
+impl CacheStats {
+    pub fn add(&mut self, other: &CacheStats) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.evictions += other.evictions;
+        self.size_bytes += other.size_bytes;
+        self.capacity_bytes += other.capacity_bytes;
+    }
 }
 
 impl ReadCache {
@@ -104,6 +129,7 @@ impl ReadCache {
                 && let Some((_, evicted)) = self.entries.remove(&oldest)
             {
                 self.bytes -= evicted.len();
+                self.evictions += 1;
             }
         }
         self.inserted += 1;
@@ -306,9 +332,11 @@ impl SegmentStore {
             if let Some(cached) = cached.filter(|cached| cached.len() >= length) {
                 buf.clear();
                 if buf.extend_from_slice(&cached[..length]) == length {
+                    self.cache.borrow_mut().hits += 1;
                     return (Ok(()), buf);
                 }
             }
+            self.cache.borrow_mut().misses += 1;
         }
         let (result, buf) = self
             .read_uncached(segment_id, offset_bytes, buf, length)
@@ -332,6 +360,17 @@ impl SegmentStore {
     ) -> (Result<(), ShardError>, AlignedBuf) {
         let (result, buf) = self.io.read_at(segment_id, offset_bytes, buf, length).await;
         (result.map_err(|e| ShardError::io("read segment", &e)), buf)
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        let cache = self.cache.borrow();
+        CacheStats {
+            hits: cache.hits,
+            misses: cache.misses,
+            evictions: cache.evictions,
+            size_bytes: u64::try_from(cache.bytes).unwrap_or(u64::MAX),
+            capacity_bytes: u64::try_from(READ_CACHE_BYTES_MAX).unwrap_or(u64::MAX),
+        }
     }
 
     /// Drops cached reads of freed extents (their memory; their bytes could not go stale).
@@ -404,6 +443,7 @@ mod tests {
         assert_eq!(cache.bytes, cache.entries.len() * block.len());
         // The oldest went first.
         assert!(!cache.entries.contains_key(&(1, 0)));
+        assert_eq!(cache.evictions, count as u64 - cache.entries.len() as u64);
         let last = (count as u64 - 1) * 65_536;
         assert!(cache.entries.contains_key(&(1, last)));
         // Freeing an extent drops every cached read that starts inside it, and nothing else.
@@ -425,5 +465,10 @@ mod tests {
             cache.insert((2, 0), &block[..4096]);
         }
         assert!(cache.order.len() <= 2 * cache.entries.len() + 64);
+        // Forgetting a freed extent is not an eviction.
+        assert_eq!(
+            cache.evictions,
+            count as u64 - (READ_CACHE_BYTES_MAX / block.len()) as u64
+        );
     }
 }

@@ -13,12 +13,15 @@
 //! keep working.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::error::ShardError;
 use crate::meta::{MetaOp, MetaOutcome, MetaWriter};
 use crate::record::Extent;
 use crate::segments::fallocate_file;
 use crate::storage::SegmentMaintenance;
+use crate::tasks::{TaskCounters, TaskType};
 
 /// Size of each partition's reserve file: space held back so that metadata commits (deletes
 /// above all) still succeed when the file system is full. SQLite needs WAL pages to delete.
@@ -78,6 +81,8 @@ pub struct Worker {
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// When the reserve file was given back to the file system (`None`: it is held).
     reserve_released_at: Option<std::time::Instant>,
+    /// Punch batches and reserve changes, for `maxiofs_background_tasks_total`.
+    tasks: Arc<TaskCounters>,
 }
 
 impl Worker {
@@ -86,6 +91,7 @@ impl Worker {
         partition_dir: PathBuf,
         storage: Box<dyn SegmentMaintenance>,
         writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        tasks: Arc<TaskCounters>,
     ) -> Worker {
         Worker {
             writer,
@@ -94,6 +100,7 @@ impl Worker {
             poisoned: None,
             writes_failed,
             reserve_released_at: None,
+            tasks,
         }
     }
 
@@ -214,9 +221,10 @@ impl Worker {
         if self.reserve_released_at.is_some() {
             return false;
         }
-        self.reserve_released_at = Some(std::time::Instant::now());
+        let started = Instant::now();
+        self.reserve_released_at = Some(started);
         let partition_dir = &self.partition_dir;
-        match std::fs::remove_file(partition_dir.join(RESERVE_FILE_NAME)) {
+        let released = match std::fs::remove_file(partition_dir.join(RESERVE_FILE_NAME)) {
             Ok(()) => {
                 tracing::warn!(
                     dir = %partition_dir.display(),
@@ -228,7 +236,10 @@ impl Worker {
                 tracing::warn!(%error, "file system full and no metadata reserve to release");
                 false
             }
-        }
+        };
+        self.tasks
+            .record(TaskType::ReserveRelease, started.elapsed(), released);
+        released
     }
 
     /// Takes the reserve back once space has returned (tried at most every few seconds).
@@ -239,7 +250,15 @@ impl Worker {
         if released_at.elapsed() < RESERVE_RETRY_INTERVAL {
             return;
         }
-        match take_reserve(&self.partition_dir) {
+        let started = Instant::now();
+        let restored = take_reserve(&self.partition_dir);
+        // A failure here means the disk is still (nearly) full; the next batch tries again.
+        self.tasks.record(
+            TaskType::ReserveRestore,
+            started.elapsed(),
+            restored.is_ok(),
+        );
+        match restored {
             Ok(()) => {
                 let dir = self.partition_dir.display();
                 tracing::info!(%dir, "metadata reserve restored");
@@ -255,7 +274,13 @@ impl Worker {
             .map_err(|e| ShardError::io("fdatasync segment", &e))
     }
 
+    /// Punches a batch of freed extents: one `reclaim` task, failed if any punch failed.
     fn punch(&mut self, extents: &mut Vec<Extent>) {
+        if extents.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        let mut all_punched = true;
         for extent in extents.drain(..) {
             let result = self.storage.punch_hole(
                 extent.segment_id,
@@ -265,7 +290,10 @@ impl Worker {
             if let Err(error) = result {
                 // Not fatal: the range stays allocated until the next start reclaims it.
                 tracing::warn!(%error, ?extent, "punching a freed extent failed");
+                all_punched = false;
             }
         }
+        self.tasks
+            .record(TaskType::Reclaim, started.elapsed(), all_punched);
     }
 }

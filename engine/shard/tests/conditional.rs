@@ -106,6 +106,7 @@ fn complete_upload_checks_its_condition_and_keeps_the_upload_on_failure() {
         extents: vec![],
         block_checksums: vec![],
         checksum: None,
+        encryption: None,
     };
     let complete = |condition| {
         MetaOp::CompleteUpload(CompleteUpload {

@@ -133,6 +133,7 @@ fn schema_1_rows_read_back_after_migration() {
                 extents: vec![],
                 block_checksums: vec![],
                 checksum: Some(("CRC32".into(), "AAAAAA==".into())),
+                encryption: None,
             },
         },
     ]);

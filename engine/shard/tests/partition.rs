@@ -163,6 +163,7 @@ fn multipart_completion_concatenates_parts_without_copying() {
                 block_checksums: written.block_checksums,
                 extents: written.extents,
                 checksum: None,
+                encryption: None,
             };
             partition
                 .commit_and_release(

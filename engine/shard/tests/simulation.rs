@@ -375,6 +375,7 @@ impl World {
             extents: written.extents.clone(),
             block_checksums: written.block_checksums.clone(),
             checksum: None,
+            encryption: None,
         };
         let op = MetaOp::PutPart {
             upload_id: upload_id.to_owned(),

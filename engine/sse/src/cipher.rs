@@ -6,7 +6,7 @@
 //! gets its own data key and IV, so part boundaries never reuse a keystream.
 //!
 //! Tags: BLAKE3 in keyed mode (a PRF, so a MAC) with the data key's MAC key, over the block's
-//! index, its length and its ciphertext, truncated to 16 bytes. Measured here per core on
+//! index, its ciphertext and its length, truncated to 16 bytes. Measured here per core on
 //! 64 KiB blocks: BLAKE3 2.7 GB/s (AVX-512), HMAC-SHA256 1.4 GB/s (SHA-NI), POLYVAL as in
 //! RustCrypto's polyval 1.0 GB/s; AES-256-CTR itself 3.5-4.5 GB/s.
 //! A GET verifies each block's tag before decrypting any of it: wrong bytes are an error,
@@ -25,6 +25,7 @@ pub const TAG_BYTES: usize = 16;
 pub const IV_BYTES: usize = 16;
 
 /// The cipher of one object (or one multipart part).
+#[derive(Clone)]
 pub struct ObjectCipher {
     key: DataKey,
     iv: [u8; IV_BYTES],
@@ -58,13 +59,31 @@ impl ObjectCipher {
 
     /// The tag of stored block number `index` holding `ciphertext`.
     pub fn block_tag(&self, index: u64, ciphertext: &[u8]) -> [u8; TAG_BYTES] {
+        let mut hasher = self.tag_hasher(index);
+        hasher.update(ciphertext);
+        hasher.finish()
+    }
+
+    /// A tag computed piece by piece, for a block that arrives in several writes.
+    pub fn tag_hasher(&self, index: u64) -> TagHasher {
         let mut hasher = blake3::Hasher::new_keyed(self.key.mac_key());
         hasher.update(&index.to_be_bytes());
-        hasher.update(&(ciphertext.len() as u64).to_be_bytes());
-        hasher.update(ciphertext);
-        let mut tag = [0u8; TAG_BYTES];
-        tag.copy_from_slice(&hasher.finalize().as_bytes()[..TAG_BYTES]);
-        tag
+        TagHasher {
+            hasher,
+            length_bytes: 0,
+        }
+    }
+
+    /// The ETag of an SSE-C object or part: a keyed hash of the plaintext's MD5, so that a
+    /// listing, which needs no key, reveals nothing about the plaintext (AWS's SSE-C ETags are
+    /// not MD5s either).
+    pub fn opaque_etag(&self, md5: &[u8]) -> [u8; 16] {
+        let mut hasher = blake3::Hasher::new_keyed(self.key.mac_key());
+        hasher.update(b"etag");
+        hasher.update(md5);
+        let mut etag = [0u8; 16];
+        etag.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        etag
     }
 
     /// Checks a stored block's tag in constant time.
@@ -79,6 +98,27 @@ impl ObjectCipher {
         } else {
             Err(SseError::Authentication)
         }
+    }
+}
+
+/// Keyed BLAKE3 over `index (u64 BE) || ciphertext || length (u64 BE)`: both numbers are fixed
+/// size, so no two (index, ciphertext) pairs hash the same input.
+pub struct TagHasher {
+    hasher: blake3::Hasher,
+    length_bytes: u64,
+}
+
+impl TagHasher {
+    pub fn update(&mut self, ciphertext: &[u8]) {
+        self.hasher.update(ciphertext);
+        self.length_bytes += ciphertext.len() as u64;
+    }
+
+    pub fn finish(mut self) -> [u8; TAG_BYTES] {
+        self.hasher.update(&self.length_bytes.to_be_bytes());
+        let mut tag = [0u8; TAG_BYTES];
+        tag.copy_from_slice(&self.hasher.finalize().as_bytes()[..TAG_BYTES]);
+        tag
     }
 }
 
@@ -133,6 +173,17 @@ mod tests {
         }
         cipher.apply_at(offset as u64, &mut pieces[offset..]);
         assert_eq!(pieces, whole);
+    }
+
+    #[test]
+    fn a_tag_computed_in_pieces_equals_the_whole_block_tag() {
+        let cipher = cipher();
+        let block = plaintext(65_536);
+        let mut hasher = cipher.tag_hasher(7);
+        for piece in block.chunks(10_000) {
+            hasher.update(piece);
+        }
+        assert_eq!(hasher.finish(), cipher.block_tag(7, &block));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! - `envelope`: a random per-object `DataKey` (an AES-256 key for the data and a MAC key),
 //!   wrapped with AES-256-GCM by a KEK version (SSE-S3) or by the customer's key (SSE-C).
 //! - `cipher`: AES-256-CTR over the object's bytes, seekable (a range read decrypts only what
-//!   it returns), and an HMAC-SHA256 tag per stored block over the ciphertext, so tampering
+//!   it returns), and a keyed BLAKE3 tag per stored block over the ciphertext, so tampering
 //!   and bit rot are errors, never wrong plaintext.
 //! - `customer`: SSE-C keys: the headers' key and MD5 checked, and a salted keyed hash kept to
 //!   reject a wrong key without storing the key.

@@ -8,7 +8,10 @@
 //! Architecture invariant: nothing here does IO or knows about HTTP types; the front end passes
 //! operation names and status codes in.
 
+pub mod background;
 pub mod window;
+
+pub use background::{BackgroundTaskSample, CacheSample};
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -92,6 +95,22 @@ impl Buckets {
         }
     }
 
+    /// A histogram counted elsewhere (the shard crate's task counters): non-cumulative
+    /// `counts` per bound plus one for +Inf, and the sum of the observed values.
+    pub fn from_counts(bounds: &'static [f64], counts: Vec<u64>, sum: f64) -> Buckets {
+        assert_eq!(
+            counts.len(),
+            bounds.len() + 1,
+            "one count per bound and +Inf"
+        );
+        Buckets {
+            bounds,
+            count: counts.iter().sum(),
+            counts,
+            sum,
+        }
+    }
+
     fn observe(&mut self, value: f64) {
         let index = self
             .bounds
@@ -104,6 +123,10 @@ impl Buckets {
     }
 
     fn merge(&mut self, other: &Buckets) {
+        assert_eq!(
+            self.bounds, other.bounds,
+            "histograms merge over the same bounds"
+        );
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
             *mine += theirs;
         }
@@ -350,6 +373,10 @@ pub struct MetricsSnapshot {
     pub io_uring: bool,
     /// Objects and bytes per bucket over this shard's partitions.
     pub bucket_usage: Vec<BucketUsageSample>,
+    /// Background work of this shard's partitions, one sample per task type.
+    pub background_tasks: Vec<BackgroundTaskSample>,
+    /// The small-read caches of this shard's partitions.
+    pub cache: CacheSample,
 }
 
 /// One bucket's usage over one shard's partitions.
@@ -1033,6 +1060,8 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
         )],
     ));
     families.extend(storage_families(snapshots));
+    families.extend(background::background_families(snapshots));
+    families.extend(background::cache_families(snapshots));
     families.push(family(
         "maxiofs_buckets_total",
         "Buckets in the catalogue.",

@@ -30,6 +30,8 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
         requests_in_flight: 0,
         io_uring: true,
         bucket_usage: Vec::new(),
+        background_tasks: Vec::new(),
+        cache: CacheSample::default(),
     }
 }
 
@@ -193,4 +195,70 @@ fn usage_adds_up_per_bucket_and_per_tenant() {
     assert!(text.contains("maxiofs_storage_used_bytes{tenant=\"\"} 4000"));
     assert!(text.contains("maxiofs_tenant_buckets_total{tenant=\"acme\"} 2"));
     assert!(text.contains("maxiofs_objects_total 7"));
+}
+
+const TASK_BOUNDS: [f64; 2] = [0.01, 1.0];
+
+fn task(
+    task_type: &'static str,
+    succeeded: u64,
+    failed: u64,
+    counts: [u64; 3],
+) -> BackgroundTaskSample {
+    BackgroundTaskSample {
+        task_type,
+        succeeded,
+        failed,
+        durations: Buckets::from_counts(&TASK_BOUNDS, counts.to_vec(), 0.5),
+    }
+}
+
+#[test]
+fn background_tasks_and_the_cache_add_up_across_shards() {
+    let mut first = snapshot(0, ShardMetrics::default());
+    first.background_tasks = vec![
+        task("reclaim", 3, 1, [2, 2, 0]),
+        task("scrub", 1, 0, [0, 0, 1]),
+    ];
+    first.cache = CacheSample {
+        hits: 6,
+        misses: 2,
+        evictions: 1,
+        size_bytes: 4096,
+        capacity_bytes: 100,
+    };
+    let mut second = snapshot(1, ShardMetrics::default());
+    second.background_tasks = vec![task("reclaim", 2, 0, [0, 1, 1])];
+    second.cache = CacheSample {
+        hits: 2,
+        misses: 0,
+        evictions: 0,
+        size_bytes: 8192,
+        capacity_bytes: 100,
+    };
+    let text = render(&[first, second], &now());
+    let has = |line: &str| assert!(text.contains(line), "{line} not in\n{text}");
+    has("maxiofs_background_tasks_total{task_type=\"reclaim\",status=\"success\"} 5");
+    has("maxiofs_background_tasks_total{task_type=\"reclaim\",status=\"failure\"} 1");
+    // A type with no failure still has its failure series, at zero.
+    has("maxiofs_background_tasks_total{task_type=\"scrub\",status=\"failure\"} 0");
+    has("maxiofs_background_task_duration_seconds_bucket{task_type=\"reclaim\",le=\"0.01\"} 2");
+    has("maxiofs_background_task_duration_seconds_bucket{task_type=\"reclaim\",le=\"1\"} 5");
+    has("maxiofs_background_task_duration_seconds_count{task_type=\"reclaim\"} 6");
+    has("maxiofs_background_task_duration_seconds_sum{task_type=\"reclaim\"} 1");
+    has("# TYPE maxiofs_background_tasks_total counter");
+    has("# TYPE maxiofs_background_task_duration_seconds histogram");
+    has("maxiofs_cache_hits_total 8");
+    has("maxiofs_cache_misses_total 2");
+    has("maxiofs_cache_evictions_total 1");
+    has("maxiofs_cache_size_bytes 12288");
+    has("maxiofs_cache_capacity_bytes 200");
+    has("maxiofs_cache_hit_rate 0.8");
+}
+
+#[test]
+fn no_cache_hit_rate_before_the_first_small_read() {
+    let text = render(&[snapshot(0, ShardMetrics::default())], &now());
+    assert!(text.contains("maxiofs_cache_misses_total 0"), "{text}");
+    assert!(!text.contains("maxiofs_cache_hit_rate"), "{text}");
 }

@@ -5,6 +5,7 @@ pub mod bucket;
 pub mod conditional;
 pub mod copy;
 pub mod delete_objects;
+pub mod encryption;
 pub mod health;
 pub mod list;
 pub mod metrics;

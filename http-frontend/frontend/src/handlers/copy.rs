@@ -12,7 +12,7 @@ use std::rc::Rc;
 use base::limits::{PART_SIZE_BYTES_MAX, PUT_OBJECT_SIZE_BYTES_MAX};
 use base::names::{NameError, validate_bucket_name, validate_object_key};
 use md5::{Digest as _, Md5};
-use runtime::object_stream::{SourceStream, open_object};
+use runtime::object_stream::{SourceStream, StreamStart, open_object};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{QueryParams, parse_part_number};
 use s3_proto::time_format::parse_http_date;
@@ -25,6 +25,10 @@ use crate::checksum::{ChecksumAlgorithm, Checksummer};
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{etag_matches, write_condition};
+use crate::handlers::encryption::{
+    RunStart, WriteKey, copy_source_decryption, part_write_key, requests_encryption, seal,
+    write_key,
+};
 use crate::handlers::multipart::{require_upload, upload_id};
 use crate::handlers::object::{check_storage_quota, commit_object, stored_headers};
 use crate::handlers::tagging::request_tags;
@@ -259,17 +263,19 @@ async fn open_source(
 async fn copy_bytes(
     partition: &Rc<Partition>,
     stream: SourceStream,
-    range: Range<u64>,
+    start: StreamStart,
     checksum: Option<ChecksumAlgorithm>,
-) -> Result<(WrittenData, String, Option<String>), S3Error> {
-    let length_bytes = range.end - range.start;
+    key: &WriteKey,
+) -> Result<CopiedBytes, S3Error> {
+    let length_bytes = start.range.end - start.range.start;
     let shard_error = |error: &ShardError| s3_error::from_shard(error);
     stream
         .start
-        .send_async(range)
+        .send_async(start)
         .await
         .map_err(|_| shard_error(&ShardError::ShuttingDown))?;
     let mut writer = partition.writer(Some(length_bytes));
+    let run = key.start_run(&mut writer);
     let mut md5 = Md5::new();
     let mut checksummer = checksum.map(Checksummer::new);
     while let Ok(chunk) = stream.chunks.recv_async().await {
@@ -293,7 +299,22 @@ async fn copy_bytes(
     }
     let written = writer.finish().await.map_err(|error| shard_error(&error))?;
     let checksum = checksummer.map(Checksummer::finish_base64);
-    Ok((written, hex::encode(md5.finalize()), checksum))
+    Ok(CopiedBytes {
+        written,
+        md5: md5.finalize().into(),
+        checksum,
+        run,
+    })
+}
+
+/// What `copy_bytes` wrote.
+struct CopiedBytes {
+    written: WrittenData,
+    md5: [u8; 16],
+    /// Base64 of the requested additional checksum.
+    checksum: Option<String>,
+    /// The destination's encryption run, when it is encrypted.
+    run: Option<RunStart>,
 }
 
 /// The headers the copy keeps: the source's (COPY) or the request's (REPLACE). A stored
@@ -339,10 +360,12 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
+    let key = write_key(exchange)?;
     let stream = open_source(exchange, &source).await?;
+    let decryption = copy_source_decryption(exchange, &stream.record)?;
     check_source_conditions(exchange, &stream.record)?;
     let onto_itself = source.bucket == exchange.bucket() && source.key == exchange.key();
-    if onto_itself && metadata == Directive::Copy {
+    if onto_itself && metadata == Directive::Copy && !requests_encryption(exchange) {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             COPY_TO_ITSELF_MESSAGE,
@@ -356,7 +379,13 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let headers = copied_headers(exchange, &stream.record, metadata)?;
     let tags = copied_tags(exchange, &stream.record, tagging)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let (written, etag, _) = copy_bytes(&partition, stream, 0..size_bytes, None).await?;
+    let start = StreamStart {
+        range: 0..size_bytes,
+        decryption,
+    };
+    let copied = copy_bytes(&partition, stream, start, None, &key).await?;
+    let (etag, encryption) = seal(key.mode(), copied.run, &copied.md5, &copied.written);
+    let written = copied.written;
     let last_modified_ms = now_ms();
     let record = ObjectRecord {
         size_bytes: written.size_bytes,
@@ -366,6 +395,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         extents: written.extents.clone(),
         block_checksums: written.block_checksums.clone(),
         tags,
+        encryption,
         ..ObjectRecord::default()
     };
     commit_object(exchange, &partition, record, condition, written).await?;
@@ -373,7 +403,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         etag,
         last_modified_ms,
     };
-    Ok(Response::xml(result.to_xml()))
+    Ok(key.add_headers(Response::xml(result.to_xml())))
 }
 
 pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
@@ -395,7 +425,9 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
     let algorithm = upload
         .checksum
         .and_then(|checksum| ChecksumAlgorithm::from_name(&checksum.algorithm));
+    let key = part_write_key(exchange, upload.encryption.as_ref())?;
     let stream = open_source(exchange, &source).await?;
+    let decryption = copy_source_decryption(exchange, &stream.record)?;
     check_source_conditions(exchange, &stream.record)?;
     let range = part_copy_range(requested, stream.record.size_bytes)?;
     if range.end - range.start > PART_SIZE_BYTES_MAX {
@@ -403,7 +435,10 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
     }
     check_storage_quota(exchange, range.end - range.start)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let (written, etag, value) = copy_bytes(&partition, stream, range, algorithm).await?;
+    let start = StreamStart { range, decryption };
+    let copied = copy_bytes(&partition, stream, start, algorithm, &key).await?;
+    let (etag, encryption) = seal(upload.encryption, copied.run, &copied.md5, &copied.written);
+    let (written, value) = (copied.written, copied.checksum);
     let checksum = algorithm.zip(value);
     let last_modified_ms = now_ms();
     let part = PartRecord {
@@ -416,6 +451,7 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
         checksum: checksum
             .clone()
             .map(|(algorithm, value)| (algorithm.name().to_owned(), value)),
+        encryption,
     };
     let committed = partition
         .commit_and_release(MetaOp::PutPart { upload_id, part }, written.dirty_segments)
@@ -430,7 +466,7 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
         last_modified_ms,
         checksum: checksum.map(|(algorithm, value)| (algorithm.xml_element(), value)),
     };
-    Ok(Response::xml(result.to_xml()))
+    Ok(key.add_headers(Response::xml(result.to_xml())))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use runtime::events::{EventKind, logged};
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::write_condition;
+use crate::handlers::encryption::{self, part_write_key, seal, write_key};
 use crate::handlers::object::stored_headers;
 use crate::handlers::object::{check_storage_quota, object_event};
 use crate::handlers::payload::{Sink, read_body, read_small_body, upload_size};
@@ -79,6 +80,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         exchange.head.header_str("x-amz-checksum-algorithm"),
         exchange.head.header_str("x-amz-checksum-type"),
     )?;
+    let key = write_key(exchange)?;
     let context = exchange.context;
     let _write = context
         .begin_write(exchange.bucket())
@@ -92,6 +94,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         headers,
         tags,
         checksum: checksum.clone(),
+        encryption: key.mode(),
     };
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     partition
@@ -103,7 +106,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         key: exchange.key().to_owned(),
         upload_id,
     };
-    let mut response = Response::xml(result.to_xml());
+    let mut response = key.add_headers(Response::xml(result.to_xml()));
     if let Some(checksum) = checksum {
         let checksum_type = if checksum.full_object {
             "FULL_OBJECT"
@@ -128,15 +131,17 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
-    require_upload(exchange, &upload_id)?;
+    let upload = require_upload(exchange, &upload_id)?;
+    let key = part_write_key(exchange, upload.encryption.as_ref())?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let mut writer = partition.writer(size_hint);
+    let run = key.start_run(&mut writer);
     let summary = read_body(exchange, Sink::Object(&mut writer), PART_SIZE_BYTES_MAX).await?;
     let written = writer
         .finish()
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    let etag = hex::encode(summary.md5);
+    let (etag, encryption) = seal(upload.encryption, run, &summary.md5, &written);
     if let Err(error) = check_part_checksum(exchange, &upload_id, summary.checksum.as_ref()) {
         partition.release(written.extents);
         return Err(error);
@@ -152,6 +157,7 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
             .checksum
             .as_ref()
             .map(|(algorithm, value)| (algorithm.name().to_owned(), value.clone())),
+        encryption,
     };
     let committed = partition
         .commit_and_release(MetaOp::PutPart { upload_id, part }, written.dirty_segments)
@@ -161,7 +167,7 @@ pub async fn upload_part(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         partition.release(written.extents);
         return Err(s3_error::from_shard(&error));
     }
-    let mut response = Response::new(200).header("ETag", format!("\"{etag}\""));
+    let mut response = key.add_headers(Response::new(200).header("ETag", format!("\"{etag}\"")));
     if let Some((algorithm, value)) = summary.checksum {
         response = response.header(algorithm.header_name(), value);
     }
@@ -259,10 +265,8 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         .commit_and_release(logged(MetaOp::CompleteUpload(complete), event), Vec::new())
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    let etag = outcome
-        .completed
-        .map(|record| record.etag)
-        .unwrap_or_default();
+    let completed = outcome.completed.unwrap_or_default();
+    let etag = completed.etag.clone();
     let mut result = CompleteMultipartUploadResult {
         location: format!("/{}/{}", exchange.bucket(), exchange.key()),
         bucket: exchange.bucket().to_owned(),
@@ -274,7 +278,11 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         crate::checksum::set_result_checksum(&mut result, checksum.algorithm, checksum.value);
         result.checksum_type = Some(checksum.checksum_type.to_owned());
     }
-    Ok(Response::xml(result.to_xml()))
+    let response = Response::xml(result.to_xml());
+    Ok(encryption::add_stored_headers(
+        response,
+        completed.encryption.as_ref(),
+    ))
 }
 
 /// The size the completed object would have: the stored sizes of the listed parts (a part

@@ -15,6 +15,7 @@ use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, WrittenData};
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{ReadDecision, evaluate_read, write_condition};
+use crate::handlers::encryption::{self, read_decryption, seal, write_key};
 use crate::handlers::payload::{Sink, read_body, upload_size};
 use crate::response::{Response, head_bytes};
 use crate::s3_error;
@@ -82,6 +83,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let mut headers = stored_headers(exchange)?;
     let tags = crate::handlers::tagging::request_tags(exchange)?;
     let condition = write_condition(exchange)?;
+    let key = write_key(exchange)?;
     let size_hint = upload_size(exchange, PUT_OBJECT_SIZE_BYTES_MAX)?;
     // Refused before the body is read when the declared size is already too much.
     check_storage_quota(exchange, size_hint.unwrap_or(0))?;
@@ -91,6 +93,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let mut writer = partition.writer(size_hint);
+    let run = key.start_run(&mut writer);
     let summary = read_body(
         exchange,
         Sink::Object(&mut writer),
@@ -101,7 +104,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         .finish()
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    let etag = hex::encode(summary.md5);
+    let (etag, encryption) = seal(key.mode(), run, &summary.md5, &written);
     if let Some((algorithm, value)) = &summary.checksum {
         headers.push((algorithm.header_name().to_owned(), value.clone()));
         headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
@@ -116,9 +119,10 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         part_sizes_bytes: Vec::new(),
         tags,
         part_checksums: Vec::new(),
+        encryption,
     };
     commit_object(exchange, &partition, record, condition, written).await?;
-    let mut response = Response::new(200).header("ETag", format!("\"{etag}\""));
+    let mut response = key.add_headers(Response::new(200).header("ETag", format!("\"{etag}\"")));
     if let Some((algorithm, value)) = summary.checksum {
         response = response
             .header(algorithm.header_name(), value)
@@ -351,6 +355,8 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
             let resource = format!("/{}/{}", exchange.bucket(), exchange.key());
             S3Error::new(S3ErrorCode::NoSuchKey).resource(resource)
         })?;
+    // The key is checked before anything about the object is revealed.
+    let decryption = read_decryption(exchange, &record)?;
     let etag = format!("\"{}\"", record.etag);
     let last_modified = http_date_from_millis(record.last_modified_ms);
     if evaluate_read(exchange, &record)? == ReadDecision::NotModified {
@@ -361,6 +367,12 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let (status, range, mut extra) = select_range(exchange, &record)?;
     extra.extend(object_headers(exchange, &record, status));
     extra.extend(crate::handlers::tagging::tagging_count_header(&record.tags));
+    let encryption_headers = encryption::stored_headers(record.encryption.as_ref());
+    extra.extend(
+        encryption_headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
+    );
     let headers = [
         ("ETag", etag),
         ("Last-Modified", last_modified),
@@ -381,6 +393,9 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         return Ok(Response::new(status));
     }
     let mut reader = ObjectReader::new(&partition, &record, pin, range);
+    if let Some(decryption) = decryption {
+        reader = reader.decrypting(decryption);
+    }
     let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
     // Read the first piece before the head goes out, so a storage error is still an S3 error.
     let (first, returned) = reader.next(buf).await;

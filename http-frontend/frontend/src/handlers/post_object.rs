@@ -20,6 +20,7 @@ use crate::body::{BodyReader, HttpBody};
 use crate::dispatch::{self, Credentials, Exchange, now_unix_secs};
 use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
+use crate::handlers::encryption::{seal, write_key_from};
 use crate::request::BodyFraming;
 use crate::response::Response;
 use crate::s3_error;
@@ -262,7 +263,15 @@ async fn store_file(
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), &upload.key);
+    let key = write_key_from(exchange, |name| {
+        upload
+            .fields
+            .iter()
+            .find(|field| field.name.eq_ignore_ascii_case(name))
+            .map(|field| field.value.as_str())
+    })?;
     let mut writer = partition.writer(None);
+    let run = key.start_run(&mut writer);
     let (min_bytes, max_bytes) = upload.size_range_bytes;
     let max_bytes = max_bytes.min(PUT_OBJECT_SIZE_BYTES_MAX);
     let mut md5 = Md5::new();
@@ -305,7 +314,8 @@ async fn store_file(
         .finish()
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    let etag = hex::encode(md5.finalize());
+    let md5: [u8; 16] = md5.finalize().into();
+    let (etag, encryption) = seal(key.mode(), run, &md5, &written);
     let record = ObjectRecord {
         size_bytes: written.size_bytes,
         etag: etag.clone(),
@@ -316,6 +326,7 @@ async fn store_file(
         part_sizes_bytes: Vec::new(),
         tags: Vec::new(),
         part_checksums: Vec::new(),
+        encryption,
     };
     // `authorize` set the route's key to the form's: the commit and its event use it.
     debug_assert_eq!(exchange.key(), upload.key);

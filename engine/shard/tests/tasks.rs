@@ -1,0 +1,115 @@
+//! What a partition reports at scrape time about its background work and its read cache:
+//! recovery at open, one reclamation task per batch of freed extents (failed when a punch
+//! fails), and the small-read cache's hits and misses.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test helpers: fail loudly
+
+use std::rc::Rc;
+
+use shard::aligned::AlignedBuf;
+use shard::meta::{MetaOp, WriteCondition};
+use shard::storage::sim::{Faults, SimDisk};
+use shard::{ObjectReader, ObjectRecord, Partition, PartitionOptions, TaskStats, TaskType};
+
+const BUCKET: &str = "b";
+
+fn run<F: std::future::Future<Output = ()>>(future: F) {
+    let mut runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+        .enable_timer()
+        .build()
+        .expect("runtime");
+    runtime.block_on(future);
+}
+
+fn stats(partition: &Partition, wanted: TaskType) -> (u64, u64, u64) {
+    let (_, stats): (TaskType, TaskStats) = partition
+        .task_stats()
+        .into_iter()
+        .find(|(task_type, _)| *task_type == wanted)
+        .unwrap();
+    let observed = stats.duration_buckets.iter().sum();
+    (stats.succeeded, stats.failed, observed)
+}
+
+async fn put(partition: &Rc<Partition>, key: &str, body: &[u8]) {
+    let mut writer = partition.writer(Some(body.len() as u64));
+    writer.write(body).await.unwrap();
+    let written = writer.finish().await.unwrap();
+    let record = ObjectRecord {
+        size_bytes: written.size_bytes,
+        etag: "00".into(),
+        last_modified_ms: 1,
+        block_checksums: written.block_checksums,
+        extents: written.extents,
+        ..Default::default()
+    };
+    let op = MetaOp::PutObject {
+        bucket: BUCKET.into(),
+        key: key.into(),
+        record,
+        condition: WriteCondition::default(),
+    };
+    partition
+        .commit_and_release(op, written.dirty_segments)
+        .await
+        .unwrap();
+}
+
+async fn read(partition: &Rc<Partition>, key: &str) -> Vec<u8> {
+    let (record, pin) = partition.lookup_pinned(BUCKET, key).unwrap().unwrap();
+    let mut reader = ObjectReader::new(partition, &record, pin, 0..record.size_bytes);
+    let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
+    let mut out = Vec::new();
+    loop {
+        let (result, returned) = reader.next(buf).await;
+        buf = returned;
+        match result.unwrap() {
+            Some(valid) => out.extend_from_slice(&buf.as_slice()[valid]),
+            None => return out,
+        }
+    }
+}
+
+async fn delete(partition: &Rc<Partition>, key: &str) {
+    let op = MetaOp::DeleteObject {
+        bucket: BUCKET.into(),
+        key: key.into(),
+    };
+    partition.commit_and_release(op, Vec::new()).await.unwrap();
+}
+
+#[test]
+fn recovery_reclamation_and_the_read_cache_are_counted() {
+    run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = SimDisk::new(7, Faults::default());
+        let options = PartitionOptions {
+            storage: Some(disk.storage()),
+            inline_worker: true,
+        };
+        let (partition, _) = Partition::open_with(dir.path(), 0, options).unwrap();
+        assert_eq!(stats(&partition, TaskType::Recovery), (1, 0, 1));
+
+        let body: Vec<u8> = (0..4000u32).map(|i| (i % 251) as u8).collect();
+        put(&partition, "first", &body).await;
+        put(&partition, "second", &body).await;
+        // A write of a known length frees nothing.
+        assert_eq!(stats(&partition, TaskType::Reclaim), (0, 0, 0));
+        assert_eq!(read(&partition, "first").await, body);
+        assert_eq!(read(&partition, "first").await, body);
+        let cache = partition.cache_stats();
+        assert_eq!((cache.hits, cache.misses, cache.evictions), (1, 1, 0));
+        assert!(cache.size_bytes >= 4000 && cache.size_bytes <= cache.capacity_bytes);
+
+        delete(&partition, "first").await;
+        assert_eq!(stats(&partition, TaskType::Reclaim), (1, 0, 1));
+        // Freeing an extent drops its cached read.
+        assert_eq!(partition.cache_stats().size_bytes, 0);
+
+        // The disk stops answering: the delete commits (metadata is elsewhere), the punch
+        // fails and is counted as a failed reclamation.
+        disk.crash();
+        delete(&partition, "second").await;
+        assert_eq!(stats(&partition, TaskType::Reclaim), (1, 1, 2));
+        assert_eq!(stats(&partition, TaskType::Scrub), (0, 0, 0));
+    });
+}
