@@ -37,7 +37,7 @@ fn from_data_plane(code: &str, message: String) -> ApiError {
     ApiError::new(status, code, message)
 }
 
-async fn call(app: &App, request: Request) -> ApiResult<Response> {
+pub(crate) async fn call(app: &App, request: Request) -> ApiResult<Response> {
     match link::call(&app.link, request).await {
         Ok(Response::Error { code, message }) => Err(from_data_plane(&code, message)),
         Ok(response) => Ok(response),

@@ -18,7 +18,7 @@ use crate::app::{App, now_ms, now_seconds};
 use crate::authz::Actor;
 use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
-use crate::{api_audit, api_auth, api_buckets, api_identity, api_settings};
+use crate::{api_audit, api_auth, api_buckets, api_encryption, api_identity, api_settings};
 
 pub type Shared = Arc<App>;
 
@@ -298,6 +298,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
     use api_audit as audit;
     use api_auth as auth;
     use api_buckets as buckets;
+    use api_encryption as encryption;
     use api_identity as identity;
     use api_settings as settings;
     let handler = match (route.method, route.path) {
@@ -337,6 +338,8 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("POST", "/api/v1/buckets") => post(buckets::create),
         ("GET", "/api/v1/buckets/{bucket}") => get(buckets::get_one),
         ("DELETE", "/api/v1/buckets/{bucket}") => delete(buckets::remove),
+        ("GET", "/api/v1/encryption") => get(encryption::status),
+        ("POST", "/api/v1/encryption/rotate") => post(encryption::rotate),
         ("GET", "/api/v1/settings") => get(settings::list),
         ("GET", "/api/v1/settings/categories") => get(settings::categories),
         ("POST", "/api/v1/settings/bulk") => post(settings::bulk),

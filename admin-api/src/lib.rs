@@ -5,14 +5,16 @@
 //! settings snapshots pushed to it, buckets managed through it, its event log read from it.
 //!
 //! Module map: `http` (router, errors, auth and audit layer) over `routes` (the route table),
-//! `api_*` (handlers per endpoint group), `app` (shared state, snapshot pushes, the background
-//! loop that re-pushes and consumes the event log), `store` (admin.db), `authz` (who may do
-//! what), `secrets` and `totp` (passwords, tokens, RFC 6238), `settings` (the catalogue),
-//! `link` (control socket client), `metrics`, `config` (static settings).
+//! `api_*` (handlers per endpoint group; `api_encryption`: master key rotation and status),
+//! `app` (shared state, snapshot pushes, the background loop that re-pushes and consumes the
+//! event log), `store` (admin.db), `authz` (who may do what), `secrets` and `totp` (passwords,
+//! tokens, RFC 6238), `settings` (the catalogue), `link` (control socket client), `metrics`,
+//! `config` (static settings).
 
 pub mod api_audit;
 pub mod api_auth;
 pub mod api_buckets;
+pub mod api_encryption;
 pub mod api_identity;
 pub mod api_settings;
 pub mod app;

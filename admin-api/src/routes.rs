@@ -216,6 +216,19 @@ pub const ROUTES: &[Route] = &[
         "bucket_deleted",
         "Delete an empty bucket",
     ),
+    // encryption
+    route(
+        "GET",
+        "/api/v1/encryption",
+        "encryption_status",
+        "Master key versions and data keys per version",
+    ),
+    route(
+        "POST",
+        "/api/v1/encryption/rotate",
+        "master_key_rotated",
+        "Add a master key version; data keys are re-wrapped in the background",
+    ),
     // settings
     route(
         "GET",
@@ -295,6 +308,7 @@ pub const GROUPS: &[(&str, &str)] = &[
     ("users", "/api/v1/users"),
     ("access_keys", "/api/v1/access-keys"),
     ("buckets", "/api/v1/buckets"),
+    ("encryption", "/api/v1/encryption"),
     ("settings", "/api/v1/settings"),
     ("audit_logs", "/api/v1/audit-logs"),
 ];

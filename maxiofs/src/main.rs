@@ -2,6 +2,7 @@
 //! admin process (console API), and `maxiofs up` both, supervised.
 
 mod credentials;
+mod kek;
 mod up;
 mod verify;
 
@@ -33,6 +34,8 @@ enum Command {
     Admin(AdminArgs),
     /// Run the data plane and the admin as two supervised child processes.
     Up(up::UpArgs),
+    /// Master key (KEK) management of a running server: rotate, status.
+    Kek(kek::KekArgs),
 }
 
 /// `maxiofs admin`. Precedence: flag, then environment variable, then `--config` file, then
@@ -164,6 +167,13 @@ fn main() -> std::process::ExitCode {
             }
         },
         Command::Up(args) => up::run(&args),
+        Command::Kek(args) => match kek::run(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("maxiofs kek: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Command::Verify(args) => match verify::run(&args.data_dir) {
             Ok(true) => std::process::ExitCode::SUCCESS,
             Ok(false) => std::process::ExitCode::from(1),

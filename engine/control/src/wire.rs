@@ -57,6 +57,11 @@ pub enum Request {
     DeleteBucket {
         name: String,
     },
+    /// Add a master key version and make it current: new data keys are wrapped with it, and
+    /// every shard re-wraps the stored ones in the background. Answers `encryption`.
+    RotateMasterKey,
+    /// The master key versions and how many stored data keys each one wraps.
+    EncryptionStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,6 +80,7 @@ pub enum Response {
     Buckets {
         buckets: Vec<BucketInfo>,
     },
+    Encryption(EncryptionStatus),
     Error {
         /// The S3 error code where one applies (`BucketAlreadyExists`, `BucketNotEmpty`,
         /// `NoSuchBucket`, `InvalidBucketName`, `TooManyBuckets`...), else `InternalError`
@@ -93,6 +99,29 @@ pub struct Status {
     pub settings_version: u64,
     /// Per partition, the newest event sequence number (0: none yet).
     pub event_heads: Vec<u64>,
+}
+
+/// The master keys (KEKs) and the data keys they wrap. Key material never leaves the data
+/// plane: only version numbers and counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionStatus {
+    /// The version new data keys are wrapped with.
+    pub current_version: u32,
+    /// Every version in the keyring, ascending (old ones are kept: they may still wrap keys).
+    pub versions: Vec<u32>,
+    /// Stored data keys (SSE-S3 objects and parts) per version that wraps them, ascending;
+    /// versions that wrap none are left out. (A list, not a map: JSON map keys are strings,
+    /// which serde cannot read back as numbers inside a tagged enum.)
+    pub data_keys_by_version: Vec<VersionDataKeys>,
+    /// Data keys wrapped by any version but the current one: what the background re-wrap
+    /// still has to do (0 when a rotation is complete).
+    pub data_keys_on_old_versions: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionDataKeys {
+    pub version: u32,
+    pub data_keys: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +236,31 @@ mod tests {
         bytes.extend_from_slice(b"{}");
         let result: io::Result<Option<Request>> = read_frame(&mut bytes.as_slice());
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn encryption_status_round_trips() {
+        let response = Response::Encryption(EncryptionStatus {
+            current_version: 2,
+            versions: vec![1, 2],
+            data_keys_by_version: vec![
+                VersionDataKeys {
+                    version: 1,
+                    data_keys: 5,
+                },
+                VersionDataKeys {
+                    version: 2,
+                    data_keys: 7,
+                },
+            ],
+            data_keys_on_old_versions: 5,
+        });
+        let json = serde_json::to_string(&response).unwrap();
+        assert!(json.contains(r#"{"version":1,"data_keys":5}"#), "{json}");
+        let back: Response = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, response);
+        let rotate = serde_json::to_string(&Request::RotateMasterKey).unwrap();
+        assert_eq!(rotate, r#"{"type":"rotate_master_key"}"#);
     }
 
     #[test]

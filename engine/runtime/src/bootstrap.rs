@@ -201,7 +201,7 @@ pub fn start(
     let partition_count =
         load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
     let (identity, dynamic_settings) = load_control_state(&config.data_dir)?;
-    let (master_keys, _master_keys_path) =
+    let (master_keys, master_keys_path) =
         crate::keyring::load(&config.data_dir, &config.master_keys)
             .map_err(StartError::MasterKeys)?;
     let shared_identity = Arc::new(identity.clone());
@@ -272,6 +272,8 @@ pub fn start(
         inboxes: senders.clone(),
         identity,
         settings: dynamic_settings,
+        master_keys,
+        master_keys_path,
     });
     let control = match control {
         Ok(control) => control,
@@ -417,10 +419,15 @@ impl ShardThread {
                 self.dynamic_settings.as_ref().clone(),
             )),
             master_keys: std::cell::RefCell::new(Rc::new(self.master_keys)),
+            rewrap_generation: std::cell::Cell::new(0),
             usage: std::cell::RefCell::new(crate::usage::UsageView::default()),
             denied_events_dropped: std::cell::Cell::new(0),
         });
         monoio::spawn(crate::usage::run(Rc::clone(&context)));
+        if context.master_keys().versions().nth(1).is_some() {
+            // A keyring that was rotated: finish a re-wrap that a stop interrupted.
+            crate::rewrap::start(&context);
+        }
         // The first scrape's CPU-usage gauge is the share since this reading.
         let _ = crate::host::cpu_usage_percent();
         let accept_task = monoio::spawn(accept_loop(

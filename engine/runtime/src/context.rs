@@ -80,6 +80,8 @@ pub struct ShardContext {
     /// The master keys (KEKs) that wrap SSE-S3 data keys: this shard's own copy, replaced
     /// whole when a rotation adds a version (`keyring.rs`), never mutated in place.
     pub master_keys: RefCell<Rc<sse::master::MasterKeys>>,
+    /// Bumped by each rotation: a running re-wrap of an older one stops (`rewrap.rs`).
+    pub rewrap_generation: Cell<u64>,
     /// Storage used per bucket and per tenant, as this shard knows it (`usage.rs`).
     pub usage: RefCell<crate::usage::UsageView>,
     /// Denied-request events dropped because partition 0's queue was too deep.
@@ -118,6 +120,15 @@ impl ShardContext {
             .get(name)
             .filter(|entry| !entry.deleting)
             .map(|entry| entry.record.clone())
+    }
+
+    /// Whether the bucket has a default encryption (PutBucketEncryption): every write to it
+    /// without an encryption request is SSE-S3. Read in place, without copying the record.
+    pub fn bucket_encrypts_by_default(&self, name: &str) -> bool {
+        self.buckets
+            .borrow()
+            .get(name)
+            .is_some_and(|entry| entry.record.encryption.is_some())
     }
 
     pub fn bucket_exists(&self, name: &str) -> bool {

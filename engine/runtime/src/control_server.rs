@@ -24,10 +24,12 @@ use std::time::Duration;
 use control::identity::IdentitySnapshot;
 use control::settings::SettingsSnapshot;
 use control::wire::{
-    BucketInfo, MAX_EVENTS_PER_READ, Request, Response, Status, read_frame, write_frame,
+    BucketInfo, EncryptionStatus, MAX_EVENTS_PER_READ, Request, Response, Status, VersionDataKeys,
+    read_frame, write_frame,
 };
 use shard::meta::MetaReader;
 use shard::{BucketRecord, ShardError};
+use sse::master::MasterKeys;
 
 use crate::events::Actor;
 use crate::identity::IdentityIndex;
@@ -56,6 +58,9 @@ pub struct ControlConfig {
     pub inboxes: Vec<flume::Sender<MeshMessage>>,
     pub identity: IdentitySnapshot,
     pub settings: SettingsSnapshot,
+    /// The keyring in force, and the file a rotation rewrites.
+    pub master_keys: MasterKeys,
+    pub master_keys_path: PathBuf,
 }
 
 /// The running control server; `stop` closes the socket and ends its threads.
@@ -287,6 +292,8 @@ struct Applier {
     /// Requests applied, for the request ids of control-channel bucket events.
     requests: u64,
     readers: std::collections::HashMap<u32, MetaReader>,
+    master_keys: MasterKeys,
+    master_keys_path: PathBuf,
 }
 
 impl Applier {
@@ -301,6 +308,8 @@ impl Applier {
             settings_version: config.settings.version,
             requests: 0,
             readers: std::collections::HashMap::new(),
+            master_keys: config.master_keys,
+            master_keys_path: config.master_keys_path,
         }
     }
 
@@ -345,6 +354,8 @@ impl Applier {
                 self.catalogue(|reply| MeshMessage::DeleteBucket { name, actor, reply })
                     .map(|()| Response::Ok)
             }
+            Request::RotateMasterKey => self.rotate_master_key(),
+            Request::EncryptionStatus => self.encryption_status(),
         };
         result.unwrap_or_else(|response| response)
     }
@@ -394,6 +405,52 @@ impl Applier {
         })?;
         self.settings_version = snapshot.version;
         Ok(Response::Ok)
+    }
+
+    /// Adds a master key version: stored first (a crash after this point restarts with the
+    /// new version, and the start-up re-wrap finishes the job), then swapped in on every
+    /// shard, each of which re-wraps its data keys in the background.
+    fn rotate_master_key(&mut self) -> Result<Response, Response> {
+        let mut keys = self.master_keys.clone();
+        let version = keys.rotate();
+        keys.store(&self.master_keys_path)
+            .map_err(|error| error_response("InternalError", &error.to_string()))?;
+        self.master_keys = keys.clone();
+        let shared = Arc::new(keys);
+        self.broadcast(|reply| ControlMessage::MasterKeys {
+            keys: Arc::clone(&shared),
+            reply,
+        })?;
+        tracing::info!(
+            version,
+            "master key rotated; re-wrapping data keys in the background"
+        );
+        self.encryption_status()
+    }
+
+    fn encryption_status(&self) -> Result<Response, Response> {
+        let mut totals: BTreeMap<u32, u64> = BTreeMap::new();
+        for shard_id in 0..self.shard_count {
+            let counts = self.ask(shard_id, |reply| ControlMessage::DataKeyVersions { reply })?;
+            for (version, count) in counts {
+                *totals.entry(version).or_insert(0) += count;
+            }
+        }
+        let current_version = self.master_keys.current().0;
+        Ok(Response::Encryption(EncryptionStatus {
+            current_version,
+            versions: self.master_keys.versions().collect(),
+            data_keys_on_old_versions: totals
+                .iter()
+                .filter(|(version, _)| **version != current_version)
+                .map(|(_, count)| count)
+                .sum(),
+            data_keys_by_version: totals
+                .into_iter()
+                .filter(|(_, count)| *count > 0)
+                .map(|(version, data_keys)| VersionDataKeys { version, data_keys })
+                .collect(),
+        }))
     }
 
     /// A read-only connection to a partition's metadata, opened on first use: the event log
@@ -631,5 +688,12 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
             crate::usage::apply_remote(context, from_shard, totals);
         }
         ControlMessage::DeniedEvent { event } => crate::events::append_denied(context, *event),
+        ControlMessage::MasterKeys { keys, reply } => {
+            crate::rewrap::apply_keyring(context, &keys);
+            let _ = reply.send(Ok(()));
+        }
+        ControlMessage::DataKeyVersions { reply } => {
+            let _ = reply.send(crate::rewrap::local_data_keys_by_version(context));
+        }
     }
 }

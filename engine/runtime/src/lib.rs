@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod object_stream;
 pub mod placement;
 pub mod readiness;
+pub mod rewrap;
 pub mod scrubber;
 pub mod usage;
 

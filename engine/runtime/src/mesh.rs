@@ -118,6 +118,15 @@ pub enum ControlMessage {
     },
     /// To the coordinator: a denied request to record in partition 0.
     DeniedEvent { event: Box<shard::EventRecord> },
+    /// A rotated keyring: swap it in and re-wrap this shard's data keys in the background.
+    MasterKeys {
+        keys: std::sync::Arc<sse::master::MasterKeys>,
+        reply: Reply<()>,
+    },
+    /// Stored data keys per master key version over this shard's partitions.
+    DataKeyVersions {
+        reply: Reply<std::collections::BTreeMap<u32, u64>>,
+    },
 }
 
 /// The configuration part of the catalogue protocol (`catalogue::update_bucket`).

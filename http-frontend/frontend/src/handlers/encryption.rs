@@ -146,9 +146,11 @@ pub(crate) fn write_key_from<'a>(
 /// No SSE header: the bucket's default encryption, else the server-wide setting.
 fn default_write_key(exchange: &Exchange<'_>) -> WriteKey {
     let context = exchange.context;
-    if context
-        .dynamic_settings()
-        .flag(keys::ENCRYPT_ALL_OBJECTS, false)
+    // A stored default is always AES256: PutBucketEncryption refuses the KMS algorithms.
+    if context.bucket_encrypts_by_default(exchange.bucket())
+        || context
+            .dynamic_settings()
+            .flag(keys::ENCRYPT_ALL_OBJECTS, false)
     {
         return WriteKey::Master(context.master_keys());
     }
