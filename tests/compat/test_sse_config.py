@@ -7,6 +7,7 @@ restart that still serves every SSE-S3 object."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 import stat
@@ -94,6 +95,24 @@ def test_kms_defaults_are_refused_not_silently_ignored(s3, bucket, default):
     with pytest.raises(ClientError) as refused:
         s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=configuration)
     assert error_of(refused) == ("KMS.NotFoundException", 400)
+    with pytest.raises(ClientError) as missing:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert error_of(missing)[0] == "ServerSideEncryptionConfigurationNotFoundError"
+
+
+@pytest.mark.parametrize(
+    "configuration",
+    [
+        {"Rules": [AES256_RULE["Rules"][0], AES256_RULE["Rules"][0]]},
+        {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES128"}}]},
+        {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "k"}}]},
+    ],
+    ids=["two-rules", "unknown-algorithm", "key-id-without-kms"],
+)
+def test_malformed_configurations_are_refused(s3, bucket, configuration):
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=configuration)
+    assert error_of(refused) == ("MalformedXML", 400)
     with pytest.raises(ClientError) as missing:
         s3.get_bucket_encryption(Bucket=bucket)
     assert error_of(missing)[0] == "ServerSideEncryptionConfigurationNotFoundError"
@@ -310,25 +329,56 @@ def wait_for_rewrap(data_dir, timeout: float = 60.0) -> str:
         time.sleep(0.2)
 
 
+def customer_headers(key: bytes) -> dict:
+    return {
+        "SSECustomerAlgorithm": "AES256",
+        "SSECustomerKey": base64.b64encode(key).decode(),
+        "SSECustomerKeyMD5": base64.b64encode(hashlib.md5(key).digest()).decode(),
+    }
+
+
 def test_rotation_and_restart_still_serve_every_encrypted_object(server_factory):
     server = server_factory.create()
+    server.extra_env["MAXIOFS_SSE_C_ALLOW_HTTP"] = "true"
     server.start()
     s3 = make_client(server.endpoint)
     s3.create_bucket(Bucket="rotated")
     bodies = {f"object-{i}": os.urandom(1000 + 37 * i) for i in range(40)}
     for key, body in bodies.items():
         s3.put_object(Bucket="rotated", Key=key, Body=body, ServerSideEncryption="AES256")
+    # A multipart object: its parts' data keys are re-wrapped too.
+    parts = [os.urandom(5 << 20), os.urandom(1234)]
+    upload = s3.create_multipart_upload(Bucket="rotated", Key="multi", ServerSideEncryption="AES256")
+    etags = [
+        s3.upload_part(Bucket="rotated", Key="multi", UploadId=upload["UploadId"], PartNumber=n, Body=part)["ETag"]
+        for n, part in enumerate(parts, start=1)
+    ]
+    s3.complete_multipart_upload(
+        Bucket="rotated",
+        Key="multi",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": n} for n, etag in enumerate(etags, start=1)]},
+    )
+    # SSE-C keys belong to the customer: a rotation leaves them alone and they keep working.
+    customer = customer_headers(os.urandom(32))
+    s3.put_object(Bucket="rotated", Key="customer", Body=b"customer bytes", **customer)
+    plain = s3.get_object(Bucket="rotated", Key="object-3")["Body"].read()
+    assert plain == bodies["object-3"]
 
     before = kek(server.data_dir, "status")
-    assert re.search(r"^data keys wrapped by version 1: 40$", before.stdout, re.MULTILINE), before.stdout
-    rotated = kek(server.data_dir, "rotate")
-    assert rotated.returncode == 0, rotated.stderr
+    wrapped_v1 = int(re.search(r"^data keys wrapped by version 1: (\d+)$", before.stdout, re.MULTILINE)[1])
+    assert wrapped_v1 >= 41, before.stdout
+    # Two rotations back to back: the second restarts the re-wrap with the newest version.
+    for _ in range(2):
+        rotated = kek(server.data_dir, "rotate")
+        assert rotated.returncode == 0, rotated.stderr
     status = wait_for_rewrap(server.data_dir)
-    assert re.search(r"^data keys wrapped by version 2: 40$", status, re.MULTILINE), status
+    assert re.search(rf"^data keys wrapped by version 3: {wrapped_v1}$", status, re.MULTILINE), status
+    assert "wrapped by version 1" not in status and "wrapped by version 2" not in status, status
 
     assert server.stop() == 0
     # Old versions stay in the file: a backup of an older keyring still opens older copies.
-    assert key_file_versions(server.data_dir / "master-keys") == (2, [1, 2])
+    assert key_file_versions(server.data_dir / "master-keys") == (3, [1, 2, 3])
     server.start()
     s3 = make_client(server.endpoint)
     for key, body in bodies.items():
@@ -337,4 +387,6 @@ def test_rotation_and_restart_still_serve_every_encrypted_object(server_factory)
         assert answer["Body"].read() == body
     ranged = s3.get_object(Bucket="rotated", Key="object-7", Range="bytes=100-299")
     assert ranged["Body"].read() == bodies["object-7"][100:300]
+    assert s3.get_object(Bucket="rotated", Key="multi")["Body"].read() == b"".join(parts)
+    assert s3.get_object(Bucket="rotated", Key="customer", **customer)["Body"].read() == b"customer bytes"
     assert server.stop() == 0
