@@ -428,10 +428,15 @@ impl Applier {
         self.encryption_status()
     }
 
-    fn encryption_status(&self) -> Result<Response, Response> {
+    /// Counted here, on the control thread, through the read-only connections: a scan of
+    /// every partition's encrypted rows never stalls a shard.
+    fn encryption_status(&mut self) -> Result<Response, Response> {
         let mut totals: BTreeMap<u32, u64> = BTreeMap::new();
-        for shard_id in 0..self.shard_count {
-            let counts = self.ask(shard_id, |reply| ControlMessage::DataKeyVersions { reply })?;
+        for partition in 0..self.partition_count {
+            let counts = self
+                .reader(partition)?
+                .data_keys_by_kek_version()
+                .map_err(|error| shard_error_response(&error))?;
             for (version, count) in counts {
                 *totals.entry(version).or_insert(0) += count;
             }
@@ -691,9 +696,6 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
         ControlMessage::MasterKeys { keys, reply } => {
             crate::rewrap::apply_keyring(context, &keys);
             let _ = reply.send(Ok(()));
-        }
-        ControlMessage::DataKeyVersions { reply } => {
-            let _ = reply.send(crate::rewrap::local_data_keys_by_version(context));
         }
     }
 }

@@ -123,10 +123,6 @@ pub enum ControlMessage {
         keys: std::sync::Arc<sse::master::MasterKeys>,
         reply: Reply<()>,
     },
-    /// Stored data keys per master key version over this shard's partitions.
-    DataKeyVersions {
-        reply: Reply<std::collections::BTreeMap<u32, u64>>,
-    },
 }
 
 /// The configuration part of the catalogue protocol (`catalogue::update_bucket`).

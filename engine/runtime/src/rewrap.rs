@@ -119,19 +119,6 @@ fn rewrappable(counts: &BTreeMap<u32, u64>, keys: &MasterKeys) -> u64 {
         .sum()
 }
 
-/// Stored data keys per master key version over this shard's partitions.
-pub fn local_data_keys_by_version(
-    context: &ShardContext,
-) -> Result<BTreeMap<u32, u64>, ShardError> {
-    let mut totals = BTreeMap::new();
-    for partition in context.partitions.values() {
-        for (version, count) in partition.data_keys_by_kek_version()? {
-            *totals.entry(version).or_insert(0) += count;
-        }
-    }
-    Ok(totals)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

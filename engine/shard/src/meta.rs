@@ -1522,6 +1522,14 @@ impl MetaReader {
             .connection
             .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
+
+    /// Stored data keys per master key version that wraps them (a scan of every encrypted
+    /// row: the control server's status, read off the shard threads; `rewrap.rs`).
+    pub fn data_keys_by_kek_version(
+        &self,
+    ) -> Result<std::collections::BTreeMap<u32, u64>, ShardError> {
+        crate::rewrap::data_keys_by_version(&self.connection)
+    }
 }
 
 /// The smallest byte string greater than every string starting with `prefix`, or `None` when
