@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from conftest import new_credentials
 from control_client import ControlClient
 from harness import ServerProcess, make_client, unique_bucket_name
-from storage_util import flip_byte
+from storage_util import flip_byte, run_verify
 
 # botocore takes the key as a str (it base64-encodes its UTF-8 bytes): 32 ASCII characters.
 KEY = "0123456789abcdef0123456789abcdef"
@@ -334,3 +334,30 @@ def test_the_server_wide_setting_encrypts_every_new_object(client, sse_bucket, s
             control.put_settings(version + 1, {"security.encrypt_all_objects": "false"})
     plain = client.put_object(Bucket=sse_bucket, Key="after", Body=b"x")
     assert "ServerSideEncryption" not in plain
+
+
+def test_verify_accepts_encrypted_records(server_factory):
+    server = server_factory.create()
+    server.extra_env["MAXIOFS_SSE_C_ALLOW_HTTP"] = "true"
+    server.start()
+    s3 = make_client(server.endpoint)
+    s3.create_bucket(Bucket="enc")
+    s3.put_object(Bucket="enc", Key="s3", Body=payload(100_000, 20), ServerSideEncryption="AES256")
+    s3.put_object(Bucket="enc", Key="c", Body=payload(70_000, 21), **SSE_C)
+    upload = s3.create_multipart_upload(Bucket="enc", Key="mp", **SSE_C)
+    parts = []
+    for number, size in ((1, 5 << 20), (2, 10)):
+        response = s3.upload_part(
+            Bucket="enc", Key="mp", UploadId=upload["UploadId"], PartNumber=number,
+            Body=payload(size, number), **SSE_C,
+        )
+        parts.append({"PartNumber": number, "ETag": response["ETag"]})
+    s3.complete_multipart_upload(
+        Bucket="enc", Key="mp", UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    # An upload in progress keeps an encrypted part.
+    pending = s3.create_multipart_upload(Bucket="enc", Key="pending", ServerSideEncryption="AES256")
+    s3.upload_part(Bucket="enc", Key="pending", UploadId=pending["UploadId"], PartNumber=1, Body=b"p")
+    assert server.stop() == 0
+    result = run_verify(server.data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
