@@ -120,6 +120,12 @@ pub const CATALOGUE: &[Definition] = &[
         description: "Accept SSE-C over plain HTTP (AWS requires TLS)",
     },
     Definition {
+        key: control::settings::keys::ENCRYPT_ALL_OBJECTS,
+        kind: Kind::Bool,
+        default: "false",
+        description: "Encrypt (SSE-S3) every object written without an encryption header",
+    },
+    Definition {
         key: AUDIT_ENABLED,
         kind: Kind::Bool,
         default: "true",
@@ -286,6 +292,18 @@ mod tests {
             );
         }
         assert_eq!(categories(), vec!["audit", "security"]);
+    }
+
+    #[test]
+    fn every_key_the_data_plane_reads_is_in_the_catalogue_off_by_default() {
+        use control::settings::keys;
+        for key in [keys::SSE_C_ALLOW_HTTP, keys::ENCRYPT_ALL_OBJECTS] {
+            let definition = definition(key).unwrap_or_else(|| panic!("{key} missing"));
+            assert_eq!((definition.kind, definition.default), (Kind::Bool, "false"));
+            assert_eq!(validate(key, &Value::from(true)), Ok("true".into()));
+            assert!(validate(key, &Value::from("sometimes")).is_err());
+        }
+        assert!(definition(keys::AUDIT_LOG_DENIED).is_some());
     }
 
     #[test]

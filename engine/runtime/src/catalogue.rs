@@ -279,12 +279,15 @@ async fn broadcast(
 pub enum BucketConfigChange {
     /// Replaces the tag set (empty: DeleteBucketTagging).
     Tags(Tags),
+    /// Replaces the default encryption (`None`: DeleteBucketEncryption).
+    Encryption(Option<shard::BucketEncryption>),
 }
 
 impl BucketConfigChange {
     fn apply_to(self, record: &mut BucketRecord) {
         match self {
             BucketConfigChange::Tags(tags) => record.tags = tags,
+            BucketConfigChange::Encryption(encryption) => record.encryption = encryption,
         }
     }
 
@@ -293,6 +296,8 @@ impl BucketConfigChange {
         match self {
             BucketConfigChange::Tags(tags) if tags.is_empty() => "DeleteBucketTagging",
             BucketConfigChange::Tags(_) => "PutBucketTagging",
+            BucketConfigChange::Encryption(None) => "DeleteBucketEncryption",
+            BucketConfigChange::Encryption(Some(_)) => "PutBucketEncryption",
         }
     }
 }

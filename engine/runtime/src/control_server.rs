@@ -502,6 +502,7 @@ impl Applier {
             tags: Vec::new(),
             owner_tenant: tenant_id,
             owner_user: user_id,
+            encryption: None,
         };
         self.catalogue(|reply| MeshMessage::CreateBucket {
             record,

@@ -28,8 +28,8 @@ pub use partition::{
     RecoveryReport, WrittenData,
 };
 pub use record::{
-    BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
-    StoredEvent, UploadRecord,
+    BucketEncryption, BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart,
+    ObjectRecord, StoredEvent, UploadRecord,
 };
 pub use segments::CacheStats;
 pub use tasks::{TaskStats, TaskType};

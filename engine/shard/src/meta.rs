@@ -548,8 +548,8 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         MetaOp::CreateBucket { record } => {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO buckets
-                    (name, created_ms, region, tags, owner_tenant, owner_user)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    (name, created_ms, region, tags, owner_tenant, owner_user, encryption)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     record.name,
                     record.created_ms,
@@ -557,6 +557,7 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
                     encode_tags(&record.tags),
                     record.owner_tenant,
                     record.owner_user,
+                    crate::record::encode_bucket_encryption(record.encryption.as_ref()),
                 ],
             )?;
             if inserted == 0 {
@@ -721,8 +722,12 @@ fn update_bucket(
     record: &BucketRecord,
 ) -> Result<MetaOutcome, ShardError> {
     let updated = tx.execute(
-        "UPDATE buckets SET tags = ?2 WHERE name = ?1",
-        params![record.name, encode_tags(&record.tags)],
+        "UPDATE buckets SET tags = ?2, encryption = ?3 WHERE name = ?1",
+        params![
+            record.name,
+            encode_tags(&record.tags),
+            crate::record::encode_bucket_encryption(record.encryption.as_ref())
+        ],
     )?;
     if updated == 0 {
         return Err(ShardError::NoSuchBucket);
@@ -1418,7 +1423,7 @@ impl MetaReader {
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT name, created_ms, region, tags, owner_tenant, owner_user
+            "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption
              FROM buckets ORDER BY name",
         )?;
         let rows = statement.query_map([], |r| {
@@ -1430,14 +1435,17 @@ impl MetaReader {
                     tags: Vec::new(),
                     owner_tenant: r.get(4)?,
                     owner_user: r.get(5)?,
+                    encryption: None,
                 },
                 r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Vec<u8>>(6)?,
             ))
         })?;
         let mut buckets = Vec::new();
         for row in rows {
-            let (mut bucket, tags) = row?;
+            let (mut bucket, tags, encryption) = row?;
             bucket.tags = decode_tags(&tags)?;
+            bucket.encryption = crate::record::decode_bucket_encryption(&encryption)?;
             buckets.push(bucket);
         }
         Ok(buckets)

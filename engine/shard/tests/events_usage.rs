@@ -169,6 +169,11 @@ fn bucket_owners_are_stored() {
         tags: Vec::new(),
         owner_tenant: Some("acme".into()),
         owner_user: Some("alice".into()),
+        encryption: Some(shard::BucketEncryption {
+            algorithm: "AES256".into(),
+            kms_key_id: None,
+            bucket_key_enabled: true,
+        }),
     };
     let results = writer.apply_batch(&[
         MetaOp::CreateBucket {

@@ -51,6 +51,11 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::PutBucketTagging => tagging::put_bucket_tagging(exchange).await,
         Operation::GetBucketTagging => tagging::get_bucket_tagging(exchange),
         Operation::DeleteBucketTagging => tagging::delete_bucket_tagging(exchange).await,
+        Operation::PutBucketEncryption => bucket::encryption::put_bucket_encryption(exchange).await,
+        Operation::GetBucketEncryption => bucket::encryption::get_bucket_encryption(exchange),
+        Operation::DeleteBucketEncryption => {
+            bucket::encryption::delete_bucket_encryption(exchange).await
+        }
         Operation::GetObjectAttributes => attributes::get_object_attributes(exchange),
         other => Err(not_implemented(other)),
     }

@@ -1,6 +1,8 @@
 //! Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 //! GetBucketLocation. The catalogue lives in every shard's memory; changes go through the
-//! coordinator (`runtime::catalogue`).
+//! coordinator (`runtime::catalogue`). Default encryption: `encryption`.
+
+pub mod encryption;
 
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{
@@ -90,6 +92,7 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         tags: Vec::new(),
         owner_tenant: principal.tenant_id().map(str::to_owned),
         owner_user: principal.user_id().map(str::to_owned),
+        encryption: None,
     };
     let actor = exchange.actor();
     runtime::catalogue::create_bucket(exchange.context, record, actor)
