@@ -361,3 +361,23 @@ def test_verify_accepts_encrypted_records(server_factory):
     assert server.stop() == 0
     result = run_verify(server.data_dir)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bucket_default_encryption_applies_to_writes_without_headers(client, sse_bucket):
+    client.put_bucket_encryption(
+        Bucket=sse_bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    put = client.put_object(Bucket=sse_bucket, Key="d", Body=b"by default")
+    assert put["ServerSideEncryption"] == "AES256"
+    assert client.head_object(Bucket=sse_bucket, Key="d")["ServerSideEncryption"] == "AES256"
+    upload = client.create_multipart_upload(Bucket=sse_bucket, Key="m")
+    assert upload["ServerSideEncryption"] == "AES256"
+    client.abort_multipart_upload(Bucket=sse_bucket, Key="m", UploadId=upload["UploadId"])
+    # A request's own SSE-C key wins over the default.
+    client.put_object(Bucket=sse_bucket, Key="c", Body=b"mine", **SSE_C)
+    assert client.head_object(Bucket=sse_bucket, Key="c", **SSE_C)["SSECustomerKeyMD5"] == key_md5(KEY)
+    client.delete_bucket_encryption(Bucket=sse_bucket)
+    assert "ServerSideEncryption" not in client.put_object(Bucket=sse_bucket, Key="p", Body=b"x")

@@ -116,7 +116,8 @@ fn load_records(
     check: &mut PartitionCheck,
 ) -> rusqlite::Result<Vec<Owned>> {
     let mut records = Vec::new();
-    let mut statement = connection.prepare("SELECT bucket, key, size, extents, sse FROM objects")?;
+    let mut statement =
+        connection.prepare("SELECT bucket, key, size, extents, sse FROM objects")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let key: Vec<u8> = row.get(1)?;
