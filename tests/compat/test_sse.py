@@ -381,3 +381,21 @@ def test_bucket_default_encryption_applies_to_writes_without_headers(client, sse
     assert client.head_object(Bucket=sse_bucket, Key="c", **SSE_C)["SSECustomerKeyMD5"] == key_md5(KEY)
     client.delete_bucket_encryption(Bucket=sse_bucket)
     assert "ServerSideEncryption" not in client.put_object(Bucket=sse_bucket, Key="p", Body=b"x")
+
+
+def test_object_attributes_of_an_sse_c_object_need_its_key(client, sse_bucket):
+    client.put_object(Bucket=sse_bucket, Key="c", Body=b"attributes", **SSE_C)
+    status, _ = error_of(
+        lambda: client.get_object_attributes(Bucket=sse_bucket, Key="c", ObjectAttributes=["ObjectSize"])
+    )
+    assert status == 400
+    # botocore does not encode the key for this operation: send the wire form.
+    wire_key = {
+        "SSECustomerAlgorithm": "AES256",
+        "SSECustomerKey": base64.b64encode(KEY.encode()).decode(),
+        "SSECustomerKeyMD5": key_md5(KEY),
+    }
+    attributes = client.get_object_attributes(
+        Bucket=sse_bucket, Key="c", ObjectAttributes=["ObjectSize"], **wire_key
+    )
+    assert attributes["ObjectSize"] == len(b"attributes")
