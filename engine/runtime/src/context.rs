@@ -122,15 +122,6 @@ impl ShardContext {
             .map(|entry| entry.record.clone())
     }
 
-    /// Whether the bucket has a default encryption (PutBucketEncryption): every write to it
-    /// without an encryption request is SSE-S3. Read in place, without copying the record.
-    pub fn bucket_encrypts_by_default(&self, name: &str) -> bool {
-        self.buckets
-            .borrow()
-            .get(name)
-            .is_some_and(|entry| entry.record.encryption.is_some())
-    }
-
     pub fn bucket_exists(&self, name: &str) -> bool {
         self.buckets
             .borrow()

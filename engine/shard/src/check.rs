@@ -57,6 +57,8 @@ struct Owned {
     owner: String,
     size_bytes: u64,
     blob: Vec<u8>,
+    /// The `sse` blob (empty: plaintext).
+    encryption: Vec<u8>,
 }
 
 /// Verifies the partition in `dir` (`<data>/partitions/NNNN`). Never writes.
@@ -114,7 +116,8 @@ fn load_records(
     check: &mut PartitionCheck,
 ) -> rusqlite::Result<Vec<Owned>> {
     let mut records = Vec::new();
-    let mut statement = connection.prepare("SELECT bucket, key, size, extents FROM objects")?;
+    let mut statement =
+        connection.prepare("SELECT bucket, key, size, extents, sse FROM objects")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let key: Vec<u8> = row.get(1)?;
@@ -127,11 +130,12 @@ fn load_records(
             ),
             size_bytes: u64::try_from(size).unwrap_or(0),
             blob: row.get(3)?,
+            encryption: row.get(4)?,
         });
         check.objects += 1;
     }
     let mut statement =
-        connection.prepare("SELECT upload_id, part_number, size, extents FROM parts")?;
+        connection.prepare("SELECT upload_id, part_number, size, extents, sse FROM parts")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let size: i64 = row.get(2)?;
@@ -143,6 +147,7 @@ fn load_records(
             ),
             size_bytes: u64::try_from(size).unwrap_or(0),
             blob: row.get(3)?,
+            encryption: row.get(4)?,
         });
         check.parts += 1;
     }
@@ -165,6 +170,7 @@ fn check_extents(dir: &Path, records: &[Owned], check: &mut PartitionCheck) {
                 continue;
             }
         };
+        check_encryption(record, &extents, check);
         let total: u64 = extents.iter().map(|extent| extent.length_bytes).sum();
         if total != record.size_bytes {
             check.problem(format!(
@@ -223,6 +229,26 @@ fn check_extents(dir: &Path, records: &[Owned], check: &mut PartitionCheck) {
                 second.offset_bytes
             ));
         }
+    }
+}
+
+/// An encrypted record's runs must decode and cover its extents with a tag per check block
+/// (the tags themselves need the keys: a GET checks them).
+fn check_encryption(record: &Owned, extents: &[Extent], check: &mut PartitionCheck) {
+    match crate::encryption::decode_encryption(&record.encryption) {
+        Ok(None) => {}
+        Ok(Some(encryption)) => {
+            if !encryption.covers(extents) {
+                check.problem(format!(
+                    "{}: encryption runs do not match the extents",
+                    record.owner
+                ));
+            }
+        }
+        Err(error) => check.problem(format!(
+            "{}: corrupt encryption record: {}",
+            record.owner, error.0
+        )),
     }
 }
 

@@ -121,7 +121,7 @@ impl StoredEncryption {
 
     /// Whether the runs cover exactly `extents` (`size_bytes` in all), each run ending on an
     /// extent boundary with one tag per check block.
-    fn covers(&self, extents: &[Extent]) -> bool {
+    pub(crate) fn covers(&self, extents: &[Extent]) -> bool {
         let mut remaining = extents.iter();
         for run in &self.runs {
             let mut run_bytes = 0u64;

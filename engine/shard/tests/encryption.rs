@@ -4,22 +4,17 @@
 
 use std::rc::Rc;
 
-use shard::aligned::AlignedBuf;
 use shard::encryption::{
     EncryptionMode, KeySource, ReadDecryption, StoredEncryption, mode_for, new_run_cipher,
 };
 use shard::meta::{CompleteUpload, MetaOp, PartRecord, WriteCondition};
-use shard::{ObjectReader, ObjectRecord, Partition, ShardError, UploadRecord, WrittenData};
+use shard::{ObjectReader, Partition, ShardError, UploadRecord, WrittenData};
 use sse::customer::CustomerKey;
 use sse::master::MasterKeys;
 
-fn run<F: std::future::Future<Output = ()>>(future: F) {
-    let mut runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .enable_timer()
-        .build()
-        .expect("runtime");
-    runtime.block_on(future);
-}
+mod common;
+
+use common::{commit_written, drain, run};
 
 /// Incompressible-looking bytes with no long repeats, so a window of them is a fingerprint.
 fn body(size: usize, seed: u64) -> Vec<u8> {
@@ -66,27 +61,7 @@ async fn put_encrypted(partition: &Rc<Partition>, keys: &MasterKeys, key: &str, 
     let source = KeySource::Master(keys);
     let (encryption, written) =
         write_encrypted(partition, &source, EncryptionMode::Master, data).await;
-    let record = ObjectRecord {
-        size_bytes: written.size_bytes,
-        etag: "00".into(),
-        last_modified_ms: 1,
-        block_checksums: written.block_checksums,
-        extents: written.extents,
-        encryption: Some(encryption),
-        ..Default::default()
-    };
-    partition
-        .commit_and_release(
-            MetaOp::PutObject {
-                bucket: "b".into(),
-                key: key.into(),
-                record,
-                condition: WriteCondition::default(),
-            },
-            written.dirty_segments,
-        )
-        .await
-        .unwrap();
+    commit_written(partition, "b", key, written, Some(encryption)).await;
 }
 
 /// Reads `range` of `key`, decrypting with `source` when given.
@@ -105,16 +80,7 @@ async fn read(
             .map_err(|_| ShardError::ShuttingDown)?;
         reader = reader.decrypting(ReadDecryption::new(encryption, ciphers, &record.extents)?);
     }
-    let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
-    let mut out = Vec::new();
-    loop {
-        let (result, returned) = reader.next(buf).await;
-        buf = returned;
-        match result? {
-            Some(valid) => out.extend_from_slice(&buf.as_slice()[valid]),
-            None => return Ok(out),
-        }
-    }
+    drain(reader).await
 }
 
 /// Every byte of every segment file of the partition (the test inspects the disk directly).

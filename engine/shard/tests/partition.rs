@@ -3,46 +3,15 @@
 
 use std::rc::Rc;
 
-use shard::aligned::AlignedBuf;
 use shard::meta::{CompleteUpload, MetaOp, PartRecord, WriteCondition};
-use shard::{ListStart, ObjectReader, ObjectRecord, Partition, UploadRecord};
+use shard::{ListStart, ObjectReader, Partition, UploadRecord};
 
-fn run<F: std::future::Future<Output = ()>>(future: F) {
-    let mut runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .enable_timer()
-        .build()
-        .expect("runtime");
-    runtime.block_on(future);
-}
+mod common;
+
+use common::{drain, put_plain, run};
 
 async fn put(partition: &Rc<Partition>, bucket: &str, key: &str, body: &[u8]) {
-    let mut writer = partition.writer(Some(body.len() as u64));
-    for piece in body.chunks(300_000) {
-        writer.write(piece).await.unwrap();
-    }
-    let written = writer.finish().await.unwrap();
-    let record = ObjectRecord {
-        size_bytes: written.size_bytes,
-        etag: "00".into(),
-        last_modified_ms: 1,
-        headers: vec![],
-        block_checksums: written.block_checksums,
-        extents: written.extents,
-        part_sizes_bytes: vec![],
-        ..Default::default()
-    };
-    partition
-        .commit_and_release(
-            MetaOp::PutObject {
-                bucket: bucket.into(),
-                key: key.into(),
-                record,
-                condition: WriteCondition::default(),
-            },
-            written.dirty_segments,
-        )
-        .await
-        .unwrap();
+    put_plain(partition, bucket, key, body, 300_000).await;
 }
 
 async fn read(
@@ -52,17 +21,9 @@ async fn read(
     range: std::ops::Range<u64>,
 ) -> Vec<u8> {
     let (record, pin) = partition.lookup_pinned(bucket, key).unwrap().unwrap();
-    let mut reader = ObjectReader::new(partition, &record, pin, range);
-    let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
-    let mut out = Vec::new();
-    loop {
-        let (result, returned) = reader.next(buf).await;
-        buf = returned;
-        match result.unwrap() {
-            Some(valid) => out.extend_from_slice(&buf.as_slice()[valid]),
-            None => return out,
-        }
-    }
+    drain(ObjectReader::new(partition, &record, pin, range))
+        .await
+        .unwrap()
 }
 
 fn body(size: usize, seed: u8) -> Vec<u8> {
@@ -247,17 +208,7 @@ async fn try_read(
     range: std::ops::Range<u64>,
 ) -> Result<Vec<u8>, shard::ShardError> {
     let (record, pin) = partition.lookup_pinned("b", key).unwrap().unwrap();
-    let mut reader = ObjectReader::new(partition, &record, pin, range);
-    let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
-    let mut out = Vec::new();
-    loop {
-        let (result, returned) = reader.next(buf).await;
-        buf = returned;
-        match result? {
-            Some(valid) => out.extend_from_slice(&buf.as_slice()[valid]),
-            None => return Ok(out),
-        }
-    }
+    drain(ObjectReader::new(partition, &record, pin, range)).await
 }
 
 #[test]

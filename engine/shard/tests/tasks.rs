@@ -5,20 +5,15 @@
 
 use std::rc::Rc;
 
-use shard::aligned::AlignedBuf;
-use shard::meta::{MetaOp, WriteCondition};
+use shard::meta::MetaOp;
 use shard::storage::sim::{Faults, SimDisk};
-use shard::{ObjectReader, ObjectRecord, Partition, PartitionOptions, TaskStats, TaskType};
+use shard::{ObjectReader, Partition, PartitionOptions, TaskStats, TaskType};
 
 const BUCKET: &str = "b";
 
-fn run<F: std::future::Future<Output = ()>>(future: F) {
-    let mut runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .enable_timer()
-        .build()
-        .expect("runtime");
-    runtime.block_on(future);
-}
+mod common;
+
+use common::{drain, put_plain, run};
 
 fn stats(partition: &Partition, wanted: TaskType) -> (u64, u64, u64) {
     let (_, stats): (TaskType, TaskStats) = partition
@@ -31,42 +26,15 @@ fn stats(partition: &Partition, wanted: TaskType) -> (u64, u64, u64) {
 }
 
 async fn put(partition: &Rc<Partition>, key: &str, body: &[u8]) {
-    let mut writer = partition.writer(Some(body.len() as u64));
-    writer.write(body).await.unwrap();
-    let written = writer.finish().await.unwrap();
-    let record = ObjectRecord {
-        size_bytes: written.size_bytes,
-        etag: "00".into(),
-        last_modified_ms: 1,
-        block_checksums: written.block_checksums,
-        extents: written.extents,
-        ..Default::default()
-    };
-    let op = MetaOp::PutObject {
-        bucket: BUCKET.into(),
-        key: key.into(),
-        record,
-        condition: WriteCondition::default(),
-    };
-    partition
-        .commit_and_release(op, written.dirty_segments)
-        .await
-        .unwrap();
+    put_plain(partition, BUCKET, key, body, body.len()).await;
 }
 
 async fn read(partition: &Rc<Partition>, key: &str) -> Vec<u8> {
     let (record, pin) = partition.lookup_pinned(BUCKET, key).unwrap().unwrap();
-    let mut reader = ObjectReader::new(partition, &record, pin, 0..record.size_bytes);
-    let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
-    let mut out = Vec::new();
-    loop {
-        let (result, returned) = reader.next(buf).await;
-        buf = returned;
-        match result.unwrap() {
-            Some(valid) => out.extend_from_slice(&buf.as_slice()[valid]),
-            None => return out,
-        }
-    }
+    let range = 0..record.size_bytes;
+    drain(ObjectReader::new(partition, &record, pin, range))
+        .await
+        .unwrap()
 }
 
 async fn delete(partition: &Rc<Partition>, key: &str) {

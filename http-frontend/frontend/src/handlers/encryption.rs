@@ -139,22 +139,35 @@ pub(crate) fn write_key_from<'a>(
         SseRequest::Customer(headers) => Ok(WriteKey::Customer(customer_key(exchange, &headers)?)),
         SseRequest::S3 => Ok(WriteKey::Master(exchange.context.master_keys())),
         SseRequest::Kms { key_id, .. } => Err(unknown_kms_key(key_id.as_deref())),
-        SseRequest::None => Ok(default_write_key(exchange)),
+        SseRequest::None => default_write_key(exchange),
     }
 }
 
 /// No SSE header: the bucket's default encryption, else the server-wide setting.
-fn default_write_key(exchange: &Exchange<'_>) -> WriteKey {
+fn default_write_key(exchange: &Exchange<'_>) -> Result<WriteKey, S3Error> {
     let context = exchange.context;
-    // A stored default is always AES256: PutBucketEncryption refuses the KMS algorithms.
-    if context.bucket_encrypts_by_default(exchange.bucket())
-        || context
-            .dynamic_settings()
-            .flag(keys::ENCRYPT_ALL_OBJECTS, false)
-    {
-        return WriteKey::Master(context.master_keys());
+    // Not `context.bucket()`: that clones the whole record (tags ...) on every write.
+    let bucket_default = context
+        .buckets
+        .borrow()
+        .get(exchange.bucket())
+        .and_then(|entry| entry.record.encryption.clone());
+    if let Some(default) = bucket_default {
+        // PutBucketEncryption accepts only AES256; a KMS rule stored by another version
+        // must not turn into plaintext.
+        return if default.algorithm == AES256 {
+            Ok(WriteKey::Master(context.master_keys()))
+        } else {
+            Err(unknown_kms_key(default.kms_key_id.as_deref()))
+        };
     }
-    WriteKey::Plain
+    if context
+        .dynamic_settings()
+        .flag(keys::ENCRYPT_ALL_OBJECTS, false)
+    {
+        return Ok(WriteKey::Master(context.master_keys()));
+    }
+    Ok(WriteKey::Plain)
 }
 
 /// `KMS.NotFoundException`, as AWS answers a key id it does not know.
