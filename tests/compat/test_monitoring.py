@@ -334,7 +334,8 @@ def test_start_up_recovery_is_one_task_per_partition(metered):  # noqa: F811
     partitions = partition_count(metered)
     assert tasks(text, "recovery") == (partitions, 0, partitions)
     # Every task type is exported from the start, zeros included, so rules have a series.
-    for task_type in ("scrub", "reclaim", "reserve_release", "reserve_restore", "event_log_trim"):
+    for task_type in ("scrub", "reclaim", "reserve_release", "reserve_restore", "event_log_trim",
+                      "key_rewrap"):
         assert tasks(text, task_type) == (0, 0, 0), task_type
 
 

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 import harness
 from admin_harness import ApiError, UpProcess
 from harness import ServerError, make_client
+from test_metrics import TOKEN, scrape, total
 
 pytestmark = pytest.mark.binary
 
@@ -340,6 +341,7 @@ def customer_headers(key: bytes) -> dict:
 def test_rotation_and_restart_still_serve_every_encrypted_object(server_factory):
     server = server_factory.create()
     server.extra_env["MAXIOFS_SSE_C_ALLOW_HTTP"] = "true"
+    server.extra_args = ["--metrics-token", TOKEN]
     server.start()
     s3 = make_client(server.endpoint)
     s3.create_bucket(Bucket="rotated")
@@ -375,6 +377,12 @@ def test_rotation_and_restart_still_serve_every_encrypted_object(server_factory)
     status = wait_for_rewrap(server.data_dir)
     assert re.search(rf"^data keys wrapped by version 3: {wrapped_v1}$", status, re.MULTILINE), status
     assert "wrapped by version 1" not in status and "wrapped by version 2" not in status, status
+    # Each partition's finished re-wrap is a background task (a superseded one is not counted).
+    metrics = scrape(server)
+    partitions = int(re.search(r"partitions (\d+)", (server.data_dir / "FORMAT").read_text())[1])
+    rewraps = total(metrics, "maxiofs_background_tasks_total", task_type="key_rewrap", status="success")
+    assert rewraps >= partitions, metrics
+    assert total(metrics, "maxiofs_background_tasks_total", task_type="key_rewrap", status="failure") == 0
 
     assert server.stop() == 0
     # Old versions stay in the file: a backup of an older keyring still opens older copies.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use shard::{Partition, ShardError};
+use shard::{Partition, ShardError, TaskType};
 use sse::master::MasterKeys;
 
 use crate::context::ShardContext;
@@ -52,7 +52,12 @@ async fn run(context: Rc<ShardContext>, generation: u64) {
     let mut rewrapped = 0u64;
     for partition_id in partition_ids {
         let partition = Rc::clone(&context.partitions[&partition_id]);
-        match rewrap_partition(&context, generation, &partition, &keys).await {
+        let started = std::time::Instant::now();
+        let result = rewrap_partition(&context, generation, &partition, &keys).await;
+        if !matches!(result, Ok(None)) {
+            partition.count_task(TaskType::KeyRewrap, started.elapsed(), result.is_ok());
+        }
+        match result {
             Ok(Some(count)) => rewrapped += count,
             Ok(None) => return,
             Err(error) => {

@@ -26,16 +26,19 @@ pub enum TaskType {
     ReserveRestore,
     /// Deleting event-log rows the admin has stored (requested over the control socket).
     EventLogTrim,
+    /// Re-wrapping a partition's data keys after a master key rotation (`runtime::rewrap`).
+    KeyRewrap,
 }
 
 impl TaskType {
-    pub const ALL: [TaskType; 6] = [
+    pub const ALL: [TaskType; 7] = [
         TaskType::Recovery,
         TaskType::Scrub,
         TaskType::Reclaim,
         TaskType::ReserveRelease,
         TaskType::ReserveRestore,
         TaskType::EventLogTrim,
+        TaskType::KeyRewrap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl TaskType {
             TaskType::ReserveRelease => "reserve_release",
             TaskType::ReserveRestore => "reserve_restore",
             TaskType::EventLogTrim => "event_log_trim",
+            TaskType::KeyRewrap => "key_rewrap",
         }
     }
 
@@ -57,6 +61,7 @@ impl TaskType {
             TaskType::ReserveRelease => 3,
             TaskType::ReserveRestore => 4,
             TaskType::EventLogTrim => 5,
+            TaskType::KeyRewrap => 6,
         }
     }
 }

@@ -12,7 +12,8 @@ use crate::{Buckets, MetricsSnapshot, as_f64, buckets_metric, counter, family, g
 /// One background task type's counters over one shard's partitions.
 #[derive(Clone, Debug)]
 pub struct BackgroundTaskSample {
-    /// `recovery`, `scrub`, `reclaim`, `reserve_release`, `reserve_restore`, `event_log_trim`.
+    /// `recovery`, `scrub`, `reclaim`, `reserve_release`, `reserve_restore`, `event_log_trim`,
+    /// `key_rewrap`.
     pub task_type: &'static str,
     pub succeeded: u64,
     pub failed: u64,
@@ -72,7 +73,8 @@ pub(crate) fn background_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFa
             "Background tasks finished, by type and status: recovery (a partition opened at \
              start), scrub (a pass over a partition), reclaim (a batch of freed extents \
              punched), reserve_release and reserve_restore (the disk-full reserve), \
-             event_log_trim (stored events deleted for the admin).",
+             event_log_trim (stored events deleted for the admin), key_rewrap (a partition's \
+             data keys re-wrapped after a master key rotation).",
             MetricType::COUNTER,
             tasks,
         ),
