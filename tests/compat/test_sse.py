@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from conftest import new_credentials
 from control_client import ControlClient
-from harness import ServerProcess, make_client, unique_bucket_name
+from harness import ServerProcess, make_client, run_aws, unique_bucket_name
 from storage_util import flip_byte, run_verify
 
 # botocore takes the key as a str (it base64-encodes its UTF-8 bytes): 32 ASCII characters.
@@ -399,3 +399,29 @@ def test_object_attributes_of_an_sse_c_object_need_its_key(client, sse_bucket):
         Bucket=sse_bucket, Key="c", ObjectAttributes=["ObjectSize"], **wire_key
     )
     assert attributes["ObjectSize"] == len(b"attributes")
+
+
+def test_aws_cli_sse_s3_and_sse_c(sse_server, client, sse_bucket, tmp_path):
+    """aws cli v1 `s3 cp` with --sse and --sse-c (20 MiB: a multipart upload of 8 MiB parts)."""
+    home = tmp_path / "aws-home"
+    home.mkdir()
+    source = tmp_path / "big.bin"
+    data = payload(20 << 20, 22)
+    source.write_bytes(data)
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY)
+
+    def aws(*args):
+        return run_aws(sse_server.endpoint, home, *args)
+
+    aws("s3", "cp", str(source), f"s3://{sse_bucket}/s3.bin", "--sse", "AES256", "--only-show-errors")
+    head = client.head_object(Bucket=sse_bucket, Key="s3.bin")
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ETag"].strip('"').endswith("-3")
+    sse_c = ["--sse-c", "AES256", "--sse-c-key", f"fileb://{key_file}"]
+    aws("s3", "cp", str(source), f"s3://{sse_bucket}/c.bin", *sse_c, "--only-show-errors")
+    assert client.head_object(Bucket=sse_bucket, Key="c.bin", **SSE_C)["ContentLength"] == len(data)
+    for key, extra in (("s3.bin", []), ("c.bin", sse_c)):
+        back = tmp_path / f"{key}.back"
+        aws("s3", "cp", f"s3://{sse_bucket}/{key}", str(back), *extra, "--only-show-errors")
+        assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(data).digest(), key
