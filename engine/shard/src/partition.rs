@@ -492,6 +492,7 @@ impl Partition {
             dirty_segments: Vec::new(),
             block_checksums: Vec::new(),
             summer: BlockSummer::default(),
+            lent_at_len: None,
             finished: false,
         }
     }
@@ -556,6 +557,8 @@ pub struct ObjectWriter {
     block_checksums: BlockChecksums,
     /// Checksums of the reservation being filled.
     summer: BlockSummer,
+    /// Length of the buffer when it was lent (`lend_buffer`), until it comes back.
+    lent_at_len: Option<usize>,
     finished: bool,
 }
 
@@ -613,6 +616,34 @@ impl ObjectWriter {
             if buf.remaining() == 0 {
                 self.flush_buffer().await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Lends the IO buffer, which always has free room, to a caller that appends body bytes
+    /// to it in place: a socket read straight into the O_DIRECT buffer saves a copy of every
+    /// byte (1 MiB PUT, perf). Give it back with `return_buffer` before any other call.
+    pub fn lend_buffer(&mut self) -> Result<AlignedBuf, ShardError> {
+        let buf = self.buf.take().ok_or(ShardError::ShuttingDown)?;
+        debug_assert!(buf.remaining() > 0, "a full buffer is always flushed");
+        self.lent_at_len = Some(buf.len());
+        Ok(buf)
+    }
+
+    /// Takes back the lent buffer with the bytes appended to it; writes it when full (through
+    /// `flush_buffer`, the one place a buffer is written). The bytes before the lent length
+    /// must be unchanged.
+    pub async fn return_buffer(&mut self, buf: AlignedBuf) -> Result<(), ShardError> {
+        let lent_at_len = self
+            .lent_at_len
+            .take()
+            .expect("return_buffer without lend_buffer");
+        assert!(self.buf.is_none() && buf.len() >= lent_at_len);
+        self.size_bytes += (buf.len() - lent_at_len) as u64;
+        let full = buf.remaining() == 0;
+        self.buf = Some(buf);
+        if full {
+            self.flush_buffer().await?;
         }
         Ok(())
     }
