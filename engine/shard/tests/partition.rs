@@ -239,6 +239,62 @@ fn dropped_writer_leaves_nothing_visible() {
     });
 }
 
+/// Bytes appended in place to the lent IO buffer (how the front end reads a PUT body from the
+/// socket), mixed with plain writes, store exactly the same object as `write` alone: sizes,
+/// buffer flushes at the 1 MiB boundary and the check-block checksums all come out right.
+#[test]
+fn bytes_appended_to_the_lent_buffer_are_stored_like_written_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    run(async {
+        let (partition, _) = Partition::open(dir.path(), 0).unwrap();
+        let expected = body((3 << 20) + 12_345, 11);
+        let mut writer = partition.writer(Some(expected.len() as u64));
+        let mut written = 0;
+        let mut step = 0;
+        while written < expected.len() {
+            step += 1;
+            let count = (step * 77_777).min(expected.len() - written);
+            if step % 3 == 0 {
+                writer
+                    .write(&expected[written..written + count])
+                    .await
+                    .unwrap();
+                written += count;
+                continue;
+            }
+            let mut buf = writer.lend_buffer().unwrap();
+            let taken = buf.extend_from_slice(&expected[written..written + count]);
+            assert!(taken > 0, "a lent buffer always has room");
+            written += taken;
+            writer.return_buffer(buf).await.unwrap();
+        }
+        assert_eq!(writer.size_bytes(), expected.len() as u64);
+        let data = writer.finish().await.unwrap();
+        let record = ObjectRecord {
+            size_bytes: data.size_bytes,
+            etag: "00".into(),
+            last_modified_ms: 1,
+            block_checksums: data.block_checksums,
+            extents: data.extents,
+            ..Default::default()
+        };
+        partition
+            .commit_and_release(
+                MetaOp::PutObject {
+                    bucket: "b".into(),
+                    key: "lent".into(),
+                    record,
+                    condition: WriteCondition::default(),
+                },
+                data.dirty_segments,
+            )
+            .await
+            .unwrap();
+        let length = expected.len() as u64;
+        assert_eq!(read(&partition, "b", "lent", 0..length).await, expected);
+    });
+}
+
 /// Reads a range and returns the first error, if any.
 async fn try_read(
     partition: &Rc<Partition>,

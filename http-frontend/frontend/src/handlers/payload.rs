@@ -215,9 +215,9 @@ pub async fn read_body(
 }
 
 /// A Content-Length body into an object: the socket is read straight into the writer's
-/// O_DIRECT buffer and hashed there, one copy (the kernel's) instead of three (perf: the
-/// copies were ~12 % of a 1 MiB PUT). Its length was checked against the limit by the caller
-/// and cannot be exceeded. Returns the body's size.
+/// O_DIRECT buffer and hashed there: the kernel's copy only, instead of two more copies
+/// through a piece buffer (1 MiB PUT: 2.05 -> 1.92 ms of CPU, docs/PERFORMANCE.md). Its length
+/// was checked against the limit by the caller and cannot be exceeded. Returns its size.
 async fn read_into_writer(
     exchange: &mut Exchange<'_>,
     http: &mut HttpBody,
