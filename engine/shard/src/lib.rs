@@ -15,6 +15,7 @@ pub mod error;
 pub mod meta;
 pub mod partition;
 pub mod record;
+mod record_cache;
 pub mod segments;
 pub mod storage;
 pub mod worker;

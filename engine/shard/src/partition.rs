@@ -22,6 +22,7 @@ use crate::record::{
     BlockChecksums, BucketRecord, CHECK_BLOCK_BYTES, Extent, ListEntry, ListStart, ObjectRecord,
     UploadRecord, block_checksum, checksums_cover,
 };
+use crate::record_cache::RecordCache;
 use crate::segments::{SegmentStore, reclaim_unreferenced};
 use crate::storage::Storage;
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
@@ -77,6 +78,8 @@ pub struct Partition {
     /// Set by the worker when a failed fdatasync made it refuse writes until restart.
     writes_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     integrity: Cell<IntegrityCounters>,
+    /// Records of small objects, kept coherent by `commit` (`record_cache.rs`).
+    records: RefCell<RecordCache>,
 }
 
 /// How commits reach the partition's worker.
@@ -195,6 +198,7 @@ impl Partition {
             }),
             writes_failed,
             integrity: Cell::new(IntegrityCounters::default()),
+            records: RefCell::new(RecordCache::default()),
         };
         Ok((Rc::new(partition), report))
     }
@@ -319,18 +323,27 @@ impl Partition {
         op: MetaOp,
         dirty_segments: Vec<u32>,
     ) -> Result<MetaOutcome, ShardError> {
+        let touched = self.records.borrow_mut().commit_started(&op);
         let (reply, response) = flume::bounded(1);
-        self.submit(WorkerJob::Commit {
-            op: Box::new(op),
-            dirty_segments,
-            reply,
-        })
-        .await?;
-        let outcome = response
-            .recv_async()
-            .await
-            .map_err(|_| ShardError::ShuttingDown)??;
-        Ok(outcome)
+        let submitted = self
+            .submit(WorkerJob::Commit {
+                op: Box::new(op),
+                dirty_segments,
+                reply,
+            })
+            .await;
+        let outcome = match submitted {
+            Ok(()) => response
+                .recv_async()
+                .await
+                .unwrap_or(Err(ShardError::ShuttingDown)),
+            Err(error) => Err(error),
+        };
+        // Whatever the outcome: the worker may have applied the operation before failing. (A
+        // commit future dropped before this point leaves the cache refusing new records for
+        // good, which costs speed, never correctness; no caller drops one today.)
+        self.records.borrow_mut().commit_finished(&touched);
+        outcome
     }
 
     /// Commits and then releases whatever the commit freed.
@@ -407,12 +420,20 @@ impl Partition {
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, ReadPin)>, ShardError> {
-        let record = self.reader.object(bucket, key)?;
+        let record = self.object(bucket, key)?;
         Ok(record.map(|record| (record, self.pin())))
     }
 
+    /// The committed record of an object: from the record cache, or SQLite (then cached).
     pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ShardError> {
-        self.reader.object(bucket, key)
+        if let Some(record) = self.records.borrow().get(bucket, key) {
+            return Ok(Some(record));
+        }
+        let record = self.reader.object(bucket, key)?;
+        if let Some(record) = &record {
+            self.records.borrow_mut().insert(bucket, key, record);
+        }
+        Ok(record)
     }
 
     pub fn list(

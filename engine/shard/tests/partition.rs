@@ -295,6 +295,48 @@ fn bytes_appended_to_the_lent_buffer_are_stored_like_written_ones() {
     });
 }
 
+/// Small objects' records are cached on the shard: every kind of change through `commit` is
+/// seen by the next read, as if there were no cache.
+#[test]
+fn cached_records_follow_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    run(async {
+        let (partition, _) = Partition::open(dir.path(), 0).unwrap();
+        put(&partition, "b", "k", b"first").await;
+        for _ in 0..2 {
+            assert_eq!(read(&partition, "b", "k", 0..5).await, b"first");
+        }
+        put(&partition, "b", "k", b"second!").await;
+        assert_eq!(read(&partition, "b", "k", 0..7).await, b"second!");
+        let tags = vec![("t".to_owned(), "v".to_owned())];
+        partition
+            .commit(
+                MetaOp::SetObjectTags {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                    tags: tags.clone(),
+                },
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(partition.object("b", "k").unwrap().unwrap().tags, tags);
+        assert_eq!(read(&partition, "b", "k", 0..7).await, b"second!");
+        partition
+            .commit_and_release(
+                MetaOp::DeleteObject {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                },
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(partition.object("b", "k").unwrap().is_none());
+        assert!(partition.lookup_pinned("b", "k").unwrap().is_none());
+    });
+}
+
 /// Reads a range and returns the first error, if any.
 async fn try_read(
     partition: &Rc<Partition>,
