@@ -12,6 +12,12 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc malloc: per-thread heaps with no arena locks and no fastbin
+/// consolidation on larger requests. Same run, 4 KiB GET: 19.4 -> 16.5 us of server CPU per
+/// request (glibc's malloc and free were ~15 % of the profile). docs/PERFORMANCE.md.
+#[global_allocator]
+static GLOBAL_ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "maxiofs",

@@ -186,6 +186,36 @@ def test_pipelined_requests(server, s3, bucket):
     assert got == list(bodies.values())
 
 
+def test_pipelined_puts_keep_the_bytes_after_each_body(server, s3, bucket):
+    # A Content-Length body is read from the socket straight into the object's buffer: those
+    # reads must stop at the body's end, so the requests sent right behind it (here in the
+    # same send, on keys of either shard) are still parsed as requests.
+    big, small = payload((3 << 19) + 17), payload(5000)
+    requests = []
+    for key, body in (("pipe-big", big), ("pipe-small", small)):
+        target, headers = signed_put(
+            server, bucket, key, body, extra={"Content-Length": str(len(body))}
+        )
+        requests.append(("PUT", target, headers, body))
+    for key in ("pipe-big", "pipe-small"):
+        target, headers = sign_headers(server, "GET", object_path(bucket, key))
+        requests.append(("GET", target, headers, b""))
+    wire = b"".join(
+        f"{method} {target} HTTP/1.1\r\n".encode()
+        + "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
+        + b"\r\n"
+        + body
+        for method, target, headers, body in requests
+    )
+    with RawConnection(server) as conn:
+        conn.send(wire)
+        put_big, put_small, get_big, get_small = [conn.read_response() for _ in requests]
+    assert put_big.status == 200 and put_big.header("etag") == quoted(md5_hex(big))
+    assert put_small.status == 200 and put_small.header("etag") == quoted(md5_hex(small))
+    assert get_big.status == 200 and get_big.body == big
+    assert get_small.status == 200 and get_small.body == small
+
+
 def expect_rejected_and_closed(conn: RawConnection, statuses=(400,), closed: bool = True):
     resp = conn.read_response()
     assert resp.status in statuses, resp

@@ -11,8 +11,8 @@ pub const INBOX_DEPTH: usize = 1024;
 pub type Reply<T> = flume::Sender<Result<T, ShardError>>;
 
 pub enum MeshMessage {
-    /// A client connection whose next request belongs to the receiving shard, with the bytes
-    /// already read from it (at least the request head).
+    /// A client connection whose next request belongs to the receiving shard, with its read
+    /// buffer (the bytes already read, at least the request head; its capacity is reused).
     Connection {
         stream: std::net::TcpStream,
         buffered: Vec<u8>,

@@ -16,6 +16,7 @@ pub mod error;
 pub mod meta;
 pub mod partition;
 pub mod record;
+mod record_cache;
 pub mod rewrap;
 pub mod segments;
 pub mod storage;

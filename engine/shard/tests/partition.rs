@@ -8,7 +8,7 @@ use shard::{ListStart, ObjectReader, Partition, UploadRecord};
 
 mod common;
 
-use common::{drain, put_plain, run};
+use common::{commit_written, drain, put_plain, run};
 
 async fn put(partition: &Rc<Partition>, bucket: &str, key: &str, body: &[u8]) {
     put_plain(partition, bucket, key, body, 300_000).await;
@@ -198,6 +198,85 @@ fn dropped_writer_leaves_nothing_visible() {
         assert!(partition.object("b", "x").unwrap().is_none());
         put(&partition, "b", "x", b"after").await;
         assert_eq!(read(&partition, "b", "x", 0..5).await, b"after");
+    });
+}
+
+/// Bytes appended in place to the lent IO buffer (how the front end reads a PUT body from the
+/// socket), mixed with plain writes, store exactly the same object as `write` alone: sizes,
+/// buffer flushes at the 1 MiB boundary and the check-block checksums all come out right.
+#[test]
+fn bytes_appended_to_the_lent_buffer_are_stored_like_written_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    run(async {
+        let (partition, _) = Partition::open(dir.path(), 0).unwrap();
+        let expected = body((3 << 20) + 12_345, 11);
+        let mut writer = partition.writer(Some(expected.len() as u64));
+        let mut written = 0;
+        let mut step = 0;
+        while written < expected.len() {
+            step += 1;
+            let count = (step * 77_777).min(expected.len() - written);
+            if step % 3 == 0 {
+                writer
+                    .write(&expected[written..written + count])
+                    .await
+                    .unwrap();
+                written += count;
+                continue;
+            }
+            let mut buf = writer.lend_buffer().unwrap();
+            let taken = buf.extend_from_slice(&expected[written..written + count]);
+            assert!(taken > 0, "a lent buffer always has room");
+            written += taken;
+            writer.return_buffer(buf).await.unwrap();
+        }
+        assert_eq!(writer.size_bytes(), expected.len() as u64);
+        let data = writer.finish().await.unwrap();
+        commit_written(&partition, "b", "lent", data, None).await;
+        let length = expected.len() as u64;
+        assert_eq!(read(&partition, "b", "lent", 0..length).await, expected);
+    });
+}
+
+/// Small objects' records are cached on the shard: every kind of change through `commit` is
+/// seen by the next read, as if there were no cache.
+#[test]
+fn cached_records_follow_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    run(async {
+        let (partition, _) = Partition::open(dir.path(), 0).unwrap();
+        put(&partition, "b", "k", b"first").await;
+        for _ in 0..2 {
+            assert_eq!(read(&partition, "b", "k", 0..5).await, b"first");
+        }
+        put(&partition, "b", "k", b"second!").await;
+        assert_eq!(read(&partition, "b", "k", 0..7).await, b"second!");
+        let tags = vec![("t".to_owned(), "v".to_owned())];
+        partition
+            .commit(
+                MetaOp::SetObjectTags {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                    tags: tags.clone(),
+                },
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(partition.object("b", "k").unwrap().unwrap().tags, tags);
+        assert_eq!(read(&partition, "b", "k", 0..7).await, b"second!");
+        partition
+            .commit_and_release(
+                MetaOp::DeleteObject {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                },
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(partition.object("b", "k").unwrap().is_none());
+        assert!(partition.lookup_pinned("b", "k").unwrap().is_none());
     });
 }
 

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use monoio::buf::IoBufMut as _;
 use s3_proto::aws_chunked::{AwsChunkedDecoder, AwsChunkedError, ChunkedStep};
+use shard::aligned::AlignedBuf;
 
 use crate::connection::{Connection, ReadError};
 use crate::http_chunked::{HttpChunkedDecoder, HttpChunkedError, HttpChunkedStep};
@@ -80,6 +82,46 @@ impl HttpBody {
     async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
         connection.fill(self.idle_timeout).await?;
         Ok(())
+    }
+
+    /// Whether the body is framed by Content-Length (then `read_into_buffer` can serve it).
+    pub fn has_content_length(&self) -> bool {
+        matches!(self.framing, BodyFraming::ContentLength(_))
+    }
+
+    /// A Content-Length body: appends the next body bytes to the free room of `buf`; returns
+    /// how many (0 at the end) and the buffer. Bytes already buffered by the connection are
+    /// copied; after them the socket is read straight into `buf`, never past the body's end
+    /// (a pipelined next request stays on the socket).
+    pub async fn read_into_buffer(
+        &mut self,
+        connection: &mut Connection,
+        mut buf: AlignedBuf,
+    ) -> Result<(usize, AlignedBuf), BodyError> {
+        debug_assert!(self.has_content_length());
+        self.send_continue(connection).await?;
+        let room = buf
+            .remaining()
+            .min(usize::try_from(self.remaining_bytes).unwrap_or(usize::MAX));
+        if self.done || room == 0 {
+            return Ok((0, buf));
+        }
+        let count = if connection.unconsumed().is_empty() {
+            let start = buf.len();
+            let (count, returned) = connection
+                .read_into(buf.slice_mut(start..start + room), self.idle_timeout)
+                .await?;
+            buf = returned;
+            count
+        } else {
+            let available = connection.unconsumed();
+            let count = buf.extend_from_slice(&available[..room.min(available.len())]);
+            connection.consume(count);
+            count
+        };
+        self.remaining_bytes -= count as u64;
+        self.done = self.remaining_bytes == 0;
+        Ok((count, buf))
     }
 
     /// Appends up to `PIECE_BYTES_MAX` body bytes to `out`; returns how many (0 at the end).

@@ -342,6 +342,9 @@ fn object_headers(
     headers
 }
 
+/// Largest body sent in the same write as the response head (copied behind it).
+const INLINE_BODY_BYTES_MAX: usize = 64 * 1024;
+
 pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
     if !context.bucket_exists(exchange.bucket()) {
@@ -401,6 +404,16 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let (first, returned) = reader.next(buf).await;
     buf = returned;
     let mut valid = first.map_err(|e| s3_error::from_shard(&e))?;
+    let mut head = head;
+    if let Some(piece) = valid.clone()
+        && reader.remaining_bytes() == 0
+        && piece.len() <= INLINE_BODY_BYTES_MAX
+    {
+        // The whole (small) body goes out with the head in one send: one io_uring operation
+        // and one wake-up of the client instead of two (4 KiB GET, perf).
+        head.extend_from_slice(&buf.as_slice()[piece]);
+        valid = None;
+    }
     send_head(exchange, head).await?;
     while let Some(piece) = valid {
         exchange.connection.accounting.sent_bytes += piece.len() as u64;
