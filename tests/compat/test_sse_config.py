@@ -83,6 +83,16 @@ def test_bucket_encryption_put_get_delete(s3, bucket):
     assert error_of(deleted) == ("ServerSideEncryptionConfigurationNotFoundError", 404)
 
 
+def assert_refused_and_unset(s3, bucket, configuration, code: str):
+    """PutBucketEncryption fails with `code` (400) and leaves the bucket without a default."""
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=configuration)
+    assert error_of(refused) == (code, 400)
+    with pytest.raises(ClientError) as missing:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert error_of(missing)[0] == "ServerSideEncryptionConfigurationNotFoundError"
+
+
 @pytest.mark.parametrize(
     "default",
     [
@@ -93,12 +103,7 @@ def test_bucket_encryption_put_get_delete(s3, bucket):
 )
 def test_kms_defaults_are_refused_not_silently_ignored(s3, bucket, default):
     configuration = {"Rules": [{"ApplyServerSideEncryptionByDefault": default}]}
-    with pytest.raises(ClientError) as refused:
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=configuration)
-    assert error_of(refused) == ("KMS.NotFoundException", 400)
-    with pytest.raises(ClientError) as missing:
-        s3.get_bucket_encryption(Bucket=bucket)
-    assert error_of(missing)[0] == "ServerSideEncryptionConfigurationNotFoundError"
+    assert_refused_and_unset(s3, bucket, configuration, "KMS.NotFoundException")
 
 
 @pytest.mark.parametrize(
@@ -111,12 +116,7 @@ def test_kms_defaults_are_refused_not_silently_ignored(s3, bucket, default):
     ids=["two-rules", "unknown-algorithm", "key-id-without-kms"],
 )
 def test_malformed_configurations_are_refused(s3, bucket, configuration):
-    with pytest.raises(ClientError) as refused:
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=configuration)
-    assert error_of(refused) == ("MalformedXML", 400)
-    with pytest.raises(ClientError) as missing:
-        s3.get_bucket_encryption(Bucket=bucket)
-    assert error_of(missing)[0] == "ServerSideEncryptionConfigurationNotFoundError"
+    assert_refused_and_unset(s3, bucket, configuration, "MalformedXML")
 
 
 def test_a_bucket_default_encrypts_writes_that_ask_for_nothing(s3, bucket):
