@@ -6,7 +6,7 @@
 //! completed multipart upload (completion stays a metadata operation, so each part keeps the
 //! key it was written with). Each run has its own random data key, wrapped by the current
 //! master key (SSE-S3) or by the customer's key (SSE-C), its own IV, and one tag per check
-//! block of its extents: keyed BLAKE3 over the block's index in the run and its ciphertext.
+//! block of its extents: keyed BLAKE3 over its ciphertext, its index in the run and its length.
 //! A read verifies the tag of every block it touches before decrypting any byte of it, so
 //! tampering and bit rot are errors, never wrong plaintext, and decrypts only the bytes it
 //! returns. The block CRC32Cs of the extents (over ciphertext) stay: the scrubber, which has no
