@@ -265,6 +265,26 @@ def write_report(args, results, baselines, out):
     print(text)
 
 
+# Disk a full run writes per server and round: the fresh-key 1 MiB PUT phase (~5 GB at
+# 500 MB/s for 10 s), the 64 MiB multipart PUTs (~4 GB) and the prepared GET keys. Measured on
+# 2026-12-02: three rounds against two servers wrote ~50 GB and filled the shared disk.
+BYTES_PER_SERVER_ROUND = 9 * 10**9
+
+
+def check_free_space(args, work):
+    """Refuses to start a run that would fill the disk (other people's builds fail with it)."""
+    phases = [w for w in WORKLOADS
+              if not args.only or any(w[0].startswith(p) for p in args.only.split(","))]
+    if not any("PUT" in name for name, *_ in phases):
+        return
+    needed = BYTES_PER_SERVER_ROUND * args.rounds * len(args.servers) * args.seconds // 10
+    free = shutil.disk_usage(work).free
+    if free < needed and not args.allow_low_space:
+        sys.exit(f"compare: {free / 1e9:.0f} GB free under {work}, a run of this size writes up "
+                 f"to ~{needed / 1e9:.0f} GB: use --work on a larger disk, fewer --rounds or "
+                 f"--seconds, --only, or --allow-low-space")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
@@ -283,12 +303,15 @@ def main():
     parser.add_argument("--k6", default=shutil.which("k6") or str(REPO / "target/k6-venv/bin/k6"))
     parser.add_argument("--work", default=None, help="data directory (default: a temp dir)")
     parser.add_argument("--out", default="perf-compare.md")
+    parser.add_argument("--allow-low-space", action="store_true",
+                        help="run even when the work dir has less free space than the run needs")
     args = parser.parse_args()
     args.servers = args.servers.split(",")
     if args.servers[0] != "maxiofs":
         parser.error("--servers must start with maxiofs (ratios are ours / theirs)")
     work = Path(args.work or tempfile.mkdtemp(prefix="maxiofs-compare-"))
     work.mkdir(parents=True, exist_ok=True)
+    check_free_space(args, work)
     raw = Path(args.out).with_suffix(".json")
     baselines = {"fio_write_mb_s": [], "md5_mb_s": md5_per_core()}
     if args.fio_seconds:
