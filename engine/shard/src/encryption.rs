@@ -272,7 +272,7 @@ impl WriteEncryption {
         }
     }
 
-    /// Encrypts the next `plaintext.len()` bytes of the run in place.
+    /// Encrypts in place `bytes`, the next plaintext of the run.
     pub(crate) fn encrypt(&mut self, bytes: &mut [u8]) {
         self.cipher.apply_at(self.encrypted_bytes, bytes);
         self.encrypted_bytes += bytes.len() as u64;

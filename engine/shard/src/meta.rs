@@ -1191,21 +1191,21 @@ impl MetaReader {
                         r.get::<_, Vec<u8>>(5)?,
                         r.get::<_, Vec<u8>>(6)?,
                         r.get::<_, Vec<u8>>(7)?,
+                        r.get::<_, Vec<u8>>(8)?,
                     ),
-                    r.get::<_, Vec<u8>>(8)?,
                 ))
             })
             .optional()?;
-        let Some((head, blobs, sse)) = row else {
+        let Some(((size, etag, modified_ms, headers), (extents, part_sizes, tags, sums, sse))) =
+            row
+        else {
             return Ok(None);
         };
-        let ((size, etag, last_modified_ms, headers), (extents, part_sizes, tags, sums)) =
-            (head, blobs);
         let (extents, block_checksums) = decode_extents_checked(&extents)?;
         Ok(Some(ObjectRecord {
             size_bytes: size_from_sql(size),
             etag,
-            last_modified_ms,
+            last_modified_ms: modified_ms,
             headers: decode_headers(&headers)?,
             extents,
             part_sizes_bytes: decode_sizes(&part_sizes)?,

@@ -42,9 +42,7 @@ impl CustomerKey {
             .decode(md5_base64.trim())
             .map_err(|_| SseError::InvalidCustomerKey("the key MD5 is not base64"))?;
         if !bool::from(digest.as_slice().ct_eq(&given)) {
-            return Err(SseError::InvalidCustomerKey(
-                "the key MD5 does not match the key",
-            ));
+            return Err(SseError::CustomerKeyMd5Mismatch);
         }
         Ok(CustomerKey(key))
     }
@@ -111,7 +109,10 @@ mod tests {
     fn malformed_keys_are_refused() {
         let (key, md5) = headers(&[3u8; 32]);
         let (_, wrong_md5) = headers(&[4u8; 32]);
-        assert!(CustomerKey::from_headers(&key, &wrong_md5).is_err());
+        assert_eq!(
+            CustomerKey::from_headers(&key, &wrong_md5),
+            Err(SseError::CustomerKeyMd5Mismatch)
+        );
         assert!(CustomerKey::from_headers("c2hvcnQ=", &md5).is_err());
         assert!(CustomerKey::from_headers("***", &md5).is_err());
         assert!(CustomerKey::from_headers(&key, "***").is_err());

@@ -27,8 +27,12 @@ pub enum SseError {
     UnknownKekVersion(u32),
     /// Stored bytes that are not in a format this version reads.
     Format(&'static str),
-    /// A customer key (SSE-C) that is not 32 bytes of base64, or whose MD5 does not match.
+    /// A customer key (SSE-C) that is not 32 bytes of base64, or an MD5 header that is not
+    /// base64.
     InvalidCustomerKey(&'static str),
+    /// A customer key whose MD5 is not the one its `-key-MD5` header names (AWS answers this
+    /// case with its own message).
+    CustomerKeyMd5Mismatch,
     Io(String),
 }
 
@@ -41,6 +45,12 @@ impl std::fmt::Display for SseError {
             }
             SseError::Format(what) => write!(f, "malformed {what}"),
             SseError::InvalidCustomerKey(what) => write!(f, "invalid customer key: {what}"),
+            SseError::CustomerKeyMd5Mismatch => {
+                write!(
+                    f,
+                    "invalid customer key: the key MD5 does not match the key"
+                )
+            }
             SseError::Io(message) => write!(f, "{message}"),
         }
     }

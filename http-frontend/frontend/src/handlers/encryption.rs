@@ -198,7 +198,7 @@ fn customer_key(
     }
     CustomerKey::from_headers(&headers.key_base64, &headers.key_md5_base64).map_err(|error| {
         let message = match error {
-            SseError::InvalidCustomerKey("the key MD5 does not match the key") => {
+            SseError::CustomerKeyMd5Mismatch => {
                 "The calculated MD5 hash of the key did not match the hash that was provided."
             }
             _ => "The secret key was invalid for the specified algorithm.",
@@ -207,18 +207,21 @@ fn customer_key(
     })
 }
 
+/// The SSE-C key headers of the request (not those of a copy source), if any.
+fn presented_customer_key(exchange: &Exchange<'_>) -> Result<Option<CustomerKeyHeaders>, S3Error> {
+    match parse_sse_request(|name| exchange.head.header_str(name))? {
+        SseRequest::Customer(headers) => Ok(Some(headers)),
+        _ => Ok(None),
+    }
+}
+
 /// The customer key of an UploadPart or UploadPartCopy into `upload_mode`'s upload: SSE-C
 /// uploads need the upload's key on every part, others take no customer key.
 pub(crate) fn part_write_key(
     exchange: &Exchange<'_>,
     upload_mode: Option<&EncryptionMode>,
 ) -> Result<WriteKey, S3Error> {
-    let request = parse_sse_request(|name| exchange.head.header_str(name))?;
-    let presented = match request {
-        SseRequest::Customer(headers) => Some(headers),
-        _ => None,
-    };
-    match (upload_mode, presented) {
+    match (upload_mode, presented_customer_key(exchange)?) {
         (None, None) => Ok(WriteKey::Plain),
         (Some(EncryptionMode::Master), None) => {
             Ok(WriteKey::Master(exchange.context.master_keys()))
@@ -235,20 +238,50 @@ pub(crate) fn part_write_key(
     }
 }
 
-/// The decryption a GET or HEAD of `record` needs, from the request's SSE-C headers; `None`
-/// for a plaintext object. Errors as AWS: a customer key for an object that has none, a
-/// missing or wrong key for an SSE-C object.
-pub(crate) fn read_decryption(
-    exchange: &Exchange<'_>,
-    record: &ObjectRecord,
-) -> Result<Option<ReadDecryption>, S3Error> {
-    let request = parse_sse_request(|name| exchange.head.header_str(name));
-    let presented = match request {
-        Ok(SseRequest::Customer(headers)) => Some(headers),
-        Ok(_) => None,
-        Err(error) => return Err(error),
-    };
-    decryption_for(exchange, record, presented.as_ref())
+/// The key a read of a stored object was allowed with: checked against the object (a
+/// customer key against its fingerprint), its data keys not unwrapped yet. HEAD, a 304 and
+/// GetObjectAttributes stop here; only a read that returns bytes unwraps (`decryption`).
+pub(crate) enum ReadKey {
+    Plain,
+    Master,
+    Customer(CustomerKey),
+}
+
+impl ReadKey {
+    /// The decryption the reader needs for `record` (the record this key was checked
+    /// against); `None` for a plaintext object.
+    pub(crate) fn decryption(
+        &self,
+        exchange: &Exchange<'_>,
+        record: &ObjectRecord,
+    ) -> Result<Option<ReadDecryption>, S3Error> {
+        let Some(encryption) = &record.encryption else {
+            return Ok(None);
+        };
+        let ciphers = match self {
+            ReadKey::Master => {
+                let keys = exchange.context.master_keys();
+                encryption
+                    .ciphers(&KeySource::Master(&keys))
+                    .map_err(|error| unreadable(&error))?
+            }
+            ReadKey::Customer(key) => encryption
+                .ciphers(&KeySource::Customer(key))
+                .map_err(|_| wrong_customer_key())?,
+            // `read_key` never answers Plain for an encrypted record: never serve ciphertext.
+            ReadKey::Plain => return Err(unreadable(&SseError::Authentication)),
+        };
+        ReadDecryption::new(encryption, ciphers, &record.extents)
+            .map(Some)
+            .map_err(|error| crate::s3_error::from_shard(&error))
+    }
+}
+
+/// The key a GET, HEAD or GetObjectAttributes of `record` is allowed with, from the request's
+/// SSE-C headers. Errors as AWS: a customer key for an object that has none, a missing or
+/// wrong key for an SSE-C object.
+pub(crate) fn read_key(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<ReadKey, S3Error> {
+    check_read_key(exchange, record, presented_customer_key(exchange)?.as_ref())
 }
 
 /// The decryption a copy's source needs, from the `x-amz-copy-source-...-customer-*` headers.
@@ -257,39 +290,31 @@ pub(crate) fn copy_source_decryption(
     source: &ObjectRecord,
 ) -> Result<Option<ReadDecryption>, S3Error> {
     let presented = parse_copy_source_customer_key(|name| exchange.head.header_str(name))?;
-    decryption_for(exchange, source, presented.as_ref())
+    check_read_key(exchange, source, presented.as_ref())?.decryption(exchange, source)
 }
 
-fn decryption_for(
+fn check_read_key(
     exchange: &Exchange<'_>,
     record: &ObjectRecord,
     presented: Option<&CustomerKeyHeaders>,
-) -> Result<Option<ReadDecryption>, S3Error> {
-    let Some(encryption) = &record.encryption else {
-        return match presented {
-            Some(_) => Err(not_applicable()),
-            None => Ok(None),
-        };
-    };
-    let ciphers = match (&encryption.mode, presented) {
-        (EncryptionMode::Master, None) => {
-            let keys = exchange.context.master_keys();
-            encryption
-                .ciphers(&KeySource::Master(&keys))
-                .map_err(|error| unreadable(&error))?
-        }
-        (EncryptionMode::Customer { .. }, Some(headers)) => {
+) -> Result<ReadKey, S3Error> {
+    let mode = record
+        .encryption
+        .as_ref()
+        .map(|encryption| &encryption.mode);
+    match (mode, presented) {
+        (None, None) => Ok(ReadKey::Plain),
+        (Some(EncryptionMode::Master), None) => Ok(ReadKey::Master),
+        (Some(EncryptionMode::Customer { fingerprint, .. }), Some(headers)) => {
             let key = customer_key(exchange, headers)?;
-            encryption
-                .ciphers(&KeySource::Customer(&key))
-                .map_err(|_| wrong_customer_key())?
+            if !key.matches(fingerprint) {
+                return Err(wrong_customer_key());
+            }
+            Ok(ReadKey::Customer(key))
         }
-        (EncryptionMode::Customer { .. }, None) => return Err(missing_customer_key()),
-        (EncryptionMode::Master, Some(_)) => return Err(not_applicable()),
-    };
-    ReadDecryption::new(encryption, ciphers, &record.extents)
-        .map(Some)
-        .map_err(|error| crate::s3_error::from_shard(&error))
+        (Some(EncryptionMode::Customer { .. }), None) => Err(missing_customer_key()),
+        (_, Some(_)) => Err(not_applicable()),
+    }
 }
 
 /// The encryption headers of a GET, HEAD or copy response for a stored object.

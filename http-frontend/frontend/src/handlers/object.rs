@@ -15,7 +15,7 @@ use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, WrittenData};
 use crate::dispatch::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{ReadDecision, evaluate_read, write_condition};
-use crate::handlers::encryption::{self, read_decryption, seal, write_key};
+use crate::handlers::encryption::{self, read_key, seal, write_key};
 use crate::handlers::payload::{Sink, read_body, upload_size};
 use crate::response::{Response, head_bytes};
 use crate::s3_error;
@@ -359,7 +359,7 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
             S3Error::new(S3ErrorCode::NoSuchKey).resource(resource)
         })?;
     // The key is checked before anything about the object is revealed.
-    let decryption = read_decryption(exchange, &record)?;
+    let read_key = read_key(exchange, &record)?;
     let etag = format!("\"{}\"", record.etag);
     let last_modified = http_date_from_millis(record.last_modified_ms);
     if evaluate_read(exchange, &record)? == ReadDecision::NotModified {
@@ -395,6 +395,8 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         send_head(exchange, head).await?;
         return Ok(Response::new(status));
     }
+    // Unwrapped only now: HEAD and 304 answers need no data key.
+    let decryption = read_key.decryption(exchange, &record)?;
     let mut reader = ObjectReader::new(&partition, &record, pin, range);
     if let Some(decryption) = decryption {
         reader = reader.decrypting(decryption);
