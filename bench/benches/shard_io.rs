@@ -34,22 +34,16 @@ async fn put(partition: &Rc<Partition>, key: &str, body: &[u8], keys: Option<&Ma
     let mut writer = partition.writer(Some(body.len() as u64));
     let run = keys.map(|keys| {
         let (cipher, wrapped_key) = new_run_cipher(&KeySource::Master(keys));
-        let iv = cipher.iv();
-        writer.encrypt_with(cipher);
-        (wrapped_key, iv)
+        writer.encrypt_with(cipher.clone());
+        (cipher, wrapped_key)
     });
     for piece in body.chunks(256 * 1024) {
         writer.write(piece).await.expect("write");
     }
     let written = writer.finish().await.expect("finish");
-    let encryption = run.map(|(wrapped_key, iv)| StoredEncryption {
+    let encryption = run.map(|(cipher, wrapped_key)| StoredEncryption {
         mode: EncryptionMode::Master,
-        runs: vec![EncryptedRun {
-            length_bytes: written.size_bytes,
-            wrapped_key,
-            iv,
-            tags: written.tags.clone(),
-        }],
+        runs: vec![EncryptedRun::written(&cipher, wrapped_key, &written)],
     });
     let record = ObjectRecord {
         size_bytes: written.size_bytes,

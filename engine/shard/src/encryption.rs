@@ -5,33 +5,42 @@
 //! An encrypted object is a sequence of **runs**: one for a PUT or a copy, one per part for a
 //! completed multipart upload (completion stays a metadata operation, so each part keeps the
 //! key it was written with). Each run has its own random data key, wrapped by the current
-//! master key (SSE-S3) or by the customer's key (SSE-C), its own IV, and one tag per check
-//! block of its extents: keyed BLAKE3 over its ciphertext, its index in the run and its length.
-//! A read verifies the tag of every block it touches before decrypting any byte of it, so
-//! tampering and bit rot are errors, never wrong plaintext, and decrypts only the bytes it
-//! returns. The block CRC32Cs of the extents (over ciphertext) stay: the scrubber, which has no
-//! customer keys, checks those.
+//! master key (SSE-S3) or by the customer's key (SSE-C), its own IV, its block scheme
+//! (`sse::cipher`: AES-256-GCM per check block, or format 1's CTR + BLAKE3, read only) and one
+//! tag per check block of its extents. A read checks the tag of every block it touches before
+//! any of its plaintext is used, so tampering and bit rot are errors, never wrong plaintext.
+//! The block CRC32Cs of the extents (over ciphertext) stay: the scrubber, which has no customer
+//! keys, checks those.
+//!
+//! GCM seals a whole check block at once, so a GCM run's check blocks must be whole blocks of
+//! the run: every extent of the run but its last holds whole check blocks (the writer
+//! guarantees it; `covers` checks it), and block `i` of the run is bytes `[i * 64 KiB, ...)`.
 //!
 //! Stored in the `sse` columns (schema 5), little-endian, empty for a plain object:
-//! `u8 version=1, u8 mode (1 master, 2 customer), [customer: string key MD5 (base64),
-//! bytes fingerprint], u32 run_count, run_count x (u64 length, bytes wrapped_key, 16 x u8 iv,
-//! u32 tag_count, tag_count x 16 x u8 tag)`, strings and bytes as `u32 length, bytes`.
+//! `u8 version=2, u8 mode (1 master, 2 customer), [customer: string key MD5 (base64),
+//! bytes fingerprint], u32 run_count, run_count x (u8 scheme (1 CTR + BLAKE3, 2 GCM), u64
+//! length, bytes wrapped_key, 16 x u8 iv, u32 tag_count, tag_count x 16 x u8 tag)`, strings and
+//! bytes as `u32 length, bytes`. Version 1 (still read) is the same without the scheme byte;
+//! its runs are all CTR + BLAKE3.
 
 use sse::SseError;
-use sse::cipher::{IV_BYTES, ObjectCipher, TAG_BYTES, TagHasher};
+use sse::cipher::{BlockScheme, IV_BYTES, ObjectCipher, TAG_BYTES};
 use sse::customer::CustomerKey;
 use sse::envelope::{self, DataKey};
 use sse::master::MasterKeys;
 
 use crate::error::ShardError;
-use crate::record::{DecodeError, Extent, Reader, len_u32, put_bytes, put_u32, put_u64};
+use crate::record::{
+    CHECK_BLOCK_BYTES, DecodeError, Extent, Reader, len_u32, put_bytes, put_u32, put_u64,
+};
 
-const FORMAT_VERSION: u8 = 1;
+/// Version 1 had no per-run scheme (every run CTR + BLAKE3).
+const FORMAT_VERSION_1: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
 const MODE_MASTER: u8 = 1;
 const MODE_CUSTOMER: u8 = 2;
 
-/// A block tag as stored.
-pub type Tag = [u8; TAG_BYTES];
+pub use sse::cipher::Tag;
 
 /// Whose key wraps the data keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,12 +58,31 @@ pub enum EncryptionMode {
 /// A span of the object encrypted with one data key and IV.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptedRun {
+    pub scheme: BlockScheme,
     pub length_bytes: u64,
     /// The data key, wrapped (`sse::envelope`).
     pub wrapped_key: Vec<u8>,
     pub iv: [u8; IV_BYTES],
     /// One per check block of the run's extents, in order.
     pub tags: Vec<Tag>,
+}
+
+impl EncryptedRun {
+    /// The run a writer encrypting with `cipher` (its data key wrapped as `wrapped_key`)
+    /// wrote.
+    pub fn written(
+        cipher: &ObjectCipher,
+        wrapped_key: Vec<u8>,
+        written: &crate::WrittenData,
+    ) -> EncryptedRun {
+        EncryptedRun {
+            scheme: cipher.scheme(),
+            length_bytes: written.size_bytes,
+            wrapped_key,
+            iv: cipher.iv(),
+            tags: written.tags.clone(),
+        }
+    }
 }
 
 /// How an object's (or a part's) bytes are encrypted.
@@ -93,7 +121,7 @@ impl StoredEncryption {
                     }
                     _ => return Err(SseError::Authentication),
                 };
-                Ok(ObjectCipher::new(data_key, run.iv))
+                Ok(ObjectCipher::new(data_key, run.iv, run.scheme))
             })
             .collect()
     }
@@ -120,7 +148,8 @@ impl StoredEncryption {
     }
 
     /// Whether the runs cover exactly `extents` (`size_bytes` in all), each run ending on an
-    /// extent boundary with one tag per check block.
+    /// extent boundary with one tag per check block, and a GCM run's extents but its last
+    /// holding whole check blocks.
     pub(crate) fn covers(&self, extents: &[Extent]) -> bool {
         let mut remaining = extents.iter();
         for run in &self.runs {
@@ -130,6 +159,9 @@ impl StoredEncryption {
                 let Some(extent) = remaining.next() else {
                     return false;
                 };
+                if run.scheme == BlockScheme::Gcm && !run_bytes.is_multiple_of(CHECK_BLOCK_BYTES) {
+                    return false;
+                }
                 run_bytes += extent.length_bytes;
                 run_blocks += extent.check_block_count();
             }
@@ -148,10 +180,7 @@ pub fn new_run_cipher(key: &KeySource<'_>) -> (ObjectCipher, Vec<u8>) {
         KeySource::Master(keys) => envelope::wrap_with_master(keys, &data_key),
         KeySource::Customer(customer) => envelope::wrap_with_customer(customer.bytes(), &data_key),
     };
-    (
-        ObjectCipher::new(data_key, ObjectCipher::random_iv()),
-        wrapped,
-    )
+    (ObjectCipher::for_new_run(data_key), wrapped)
 }
 
 /// The mode to record for writes under `key`; SSE-C gets a fresh salted fingerprint.
@@ -183,6 +212,7 @@ pub fn encode_encryption(encryption: Option<&StoredEncryption>) -> Vec<u8> {
     }
     put_u32(&mut out, len_u32(encryption.runs.len()));
     for run in &encryption.runs {
+        out.push(run.scheme.code());
         put_u64(&mut out, run.length_bytes);
         put_bytes(&mut out, &run.wrapped_key);
         out.extend_from_slice(&run.iv);
@@ -199,7 +229,8 @@ pub fn decode_encryption(bytes: &[u8]) -> Result<Option<StoredEncryption>, Decod
         return Ok(None);
     }
     let mut reader = Reader::new(bytes);
-    if reader.u8()? != FORMAT_VERSION {
+    let version = reader.u8()?;
+    if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
         return Err(DecodeError("encryption: unknown format version"));
     }
     let mode = match reader.u8()? {
@@ -221,6 +252,12 @@ pub fn decode_encryption(bytes: &[u8]) -> Result<Option<StoredEncryption>, Decod
     }
     let mut runs = Vec::with_capacity(count);
     for _ in 0..count {
+        let scheme = if version == FORMAT_VERSION_1 {
+            BlockScheme::CtrBlake3
+        } else {
+            BlockScheme::from_code(reader.u8()?)
+                .ok_or(DecodeError("encryption: unknown block scheme"))?
+        };
         let length_bytes = reader.u64()?;
         let wrapped_length = reader.u32()? as usize;
         let wrapped_key = reader.take(wrapped_length)?.to_vec();
@@ -240,6 +277,7 @@ pub fn decode_encryption(bytes: &[u8]) -> Result<Option<StoredEncryption>, Decod
             })
             .collect();
         runs.push(EncryptedRun {
+            scheme,
             length_bytes,
             wrapped_key,
             iv,
@@ -250,14 +288,9 @@ pub fn decode_encryption(bytes: &[u8]) -> Result<Option<StoredEncryption>, Decod
     Ok(Some(StoredEncryption { mode, runs }))
 }
 
-/// The write side: encrypts each buffer in place before it goes to disk and tags each check
-/// block of the ciphertext, following the writer's extents.
+/// The write side: seals each check block of the run in place before it goes to disk.
 pub(crate) struct WriteEncryption {
     cipher: ObjectCipher,
-    /// Bytes of the run encrypted so far (the keystream offset of the next byte).
-    encrypted_bytes: u64,
-    block: Option<TagHasher>,
-    next_block_index: u64,
     tags: Vec<Tag>,
 }
 
@@ -265,33 +298,29 @@ impl WriteEncryption {
     pub(crate) fn new(cipher: ObjectCipher) -> Self {
         WriteEncryption {
             cipher,
-            encrypted_bytes: 0,
-            block: None,
-            next_block_index: 0,
             tags: Vec::new(),
         }
     }
 
-    /// Encrypts in place `bytes`, the next plaintext of the run.
-    pub(crate) fn encrypt(&mut self, bytes: &mut [u8]) {
-        self.cipher.apply_at(self.encrypted_bytes, bytes);
-        self.encrypted_bytes += bytes.len() as u64;
-    }
-
-    /// Feeds ciphertext of the current check block (called alongside the block CRC).
-    pub(crate) fn feed(&mut self, ciphertext: &[u8]) {
-        let index = self.next_block_index;
-        self.block
-            .get_or_insert_with(|| self.cipher.tag_hasher(index))
-            .update(ciphertext);
-    }
-
-    /// Ends the current check block, if any bytes went into it.
-    pub(crate) fn close_block(&mut self) {
-        if let Some(block) = self.block.take() {
-            self.tags.push(block.finish());
-            self.next_block_index += 1;
+    /// Seals `bytes`, the run's next plaintext, in place, block by block. They start on a
+    /// check block boundary of the run, and hold whole check blocks unless they are the run's
+    /// `last` bytes.
+    pub(crate) fn seal(&mut self, bytes: &mut [u8], last: bool) -> Result<(), ShardError> {
+        let block_bytes = usize::try_from(CHECK_BLOCK_BYTES).unwrap_or(usize::MAX);
+        if !last && !bytes.len().is_multiple_of(block_bytes) {
+            return Err(ShardError::CorruptRecord(
+                "an encrypted write flushed part of a check block",
+            ));
         }
+        for block in bytes.chunks_mut(block_bytes) {
+            let index = self.tags.len() as u64;
+            let tag = self
+                .cipher
+                .seal_block(index, block)
+                .map_err(|_| ShardError::CorruptRecord("sealing a block failed"))?;
+            self.tags.push(tag);
+        }
+        Ok(())
     }
 
     pub(crate) fn take_tags(&mut self) -> Vec<Tag> {
@@ -359,14 +388,9 @@ impl ReadDecryption {
         })
     }
 
-    /// Whether the ciphertext of check block `block_in_extent` of extent `extent_index` is
-    /// authentic.
-    pub(crate) fn verify(
-        &self,
-        extent_index: usize,
-        block_in_extent: u64,
-        ciphertext: &[u8],
-    ) -> bool {
+    /// Checks the tag of check block `block_in_extent` of extent `extent_index` and only then
+    /// decrypts the block in place; whether it was authentic (if not, its bytes are garbage).
+    pub(crate) fn open(&self, extent_index: usize, block_in_extent: u64, block: &mut [u8]) -> bool {
         let Some(place) = self.places.get(extent_index) else {
             return false;
         };
@@ -374,17 +398,12 @@ impl ReadDecryption {
         let expected = usize::try_from(index)
             .ok()
             .and_then(|index| self.tags[place.run].get(index));
+        let offset_in_run = place.offset_in_run_bytes + block_in_extent * CHECK_BLOCK_BYTES;
         expected.is_some_and(|tag| {
             self.ciphers[place.run]
-                .verify_block(index, ciphertext, tag)
+                .open_block(index, offset_in_run, block, tag)
                 .is_ok()
         })
-    }
-
-    /// Decrypts `bytes`, which start `offset_in_extent` bytes into extent `extent_index`.
-    pub(crate) fn decrypt(&self, extent_index: usize, offset_in_extent: u64, bytes: &mut [u8]) {
-        let place = self.places[extent_index];
-        self.ciphers[place.run].apply_at(place.offset_in_run_bytes + offset_in_extent, bytes);
     }
 }
 
@@ -394,6 +413,7 @@ mod tests {
 
     fn run(length_bytes: u64, tags: usize) -> EncryptedRun {
         EncryptedRun {
+            scheme: BlockScheme::Gcm,
             length_bytes,
             wrapped_key: vec![7; 98],
             iv: [3; IV_BYTES],
@@ -433,6 +453,41 @@ mod tests {
         let mut huge = bytes.clone();
         huge[2..6].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode_encryption(&huge).is_err());
+        let mut unknown_scheme = bytes.clone();
+        unknown_scheme[6] = 9;
+        assert!(decode_encryption(&unknown_scheme).is_err());
+    }
+
+    #[test]
+    fn version_1_records_still_decode_as_ctr_blake3_runs() {
+        // A version-1 record as the previous release wrote it: one master-key run of 100
+        // bytes, a 3-byte wrapped key, IV 0x03.., one tag 0x09...
+        let mut bytes = vec![1u8, 1];
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&100u64.to_le_bytes());
+        bytes.extend_from_slice(&3u32.to_le_bytes());
+        bytes.extend_from_slice(&[7, 7, 7]);
+        bytes.extend_from_slice(&[3; IV_BYTES]);
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&[9; TAG_BYTES]);
+        let decoded = decode_encryption(&bytes).unwrap().unwrap();
+        assert_eq!(
+            decoded,
+            StoredEncryption {
+                mode: EncryptionMode::Master,
+                runs: vec![EncryptedRun {
+                    scheme: BlockScheme::CtrBlake3,
+                    length_bytes: 100,
+                    wrapped_key: vec![7; 3],
+                    iv: [3; IV_BYTES],
+                    tags: vec![[9; TAG_BYTES]],
+                }],
+            }
+        );
+        // Re-encoded (a key rotation rewrites the record) it becomes version 2, same runs.
+        let reencoded = encode_encryption(Some(&decoded));
+        assert_eq!(reencoded[0], FORMAT_VERSION);
+        assert_eq!(decode_encryption(&reencoded), Ok(Some(decoded)));
     }
 
     #[test]
@@ -442,7 +497,12 @@ mod tests {
             offset_bytes: 0,
             length_bytes,
         };
+        // Ragged extents, as format 1 allowed: the per-run checks alone.
         let extents = [extent(70_000), extent(10)];
+        let run = |length_bytes, tags| EncryptedRun {
+            scheme: BlockScheme::CtrBlake3,
+            ..run(length_bytes, tags)
+        };
         let good = StoredEncryption {
             mode: EncryptionMode::Master,
             runs: vec![run(70_000, 2), run(10, 1)],
@@ -463,5 +523,26 @@ mod tests {
             runs: vec![run(100, 1), run(69_910, 2)],
         };
         assert!(!mid_extent.covers(&extents));
+    }
+
+    #[test]
+    fn gcm_runs_need_whole_check_blocks_in_every_extent_but_the_last() {
+        let extent = |length_bytes| Extent {
+            segment_id: 1,
+            offset_bytes: 0,
+            length_bytes,
+        };
+        // 70,000 bytes then 10: the second extent's block would start mid-block of the run.
+        let ragged = [extent(70_000), extent(10)];
+        let aligned = [extent(131_072), extent(10)];
+        let gcm = |length_bytes, tags| StoredEncryption {
+            mode: EncryptionMode::Master,
+            runs: vec![run(length_bytes, tags)],
+        };
+        assert!(!gcm(70_010, 3).covers(&ragged));
+        assert!(gcm(131_082, 3).covers(&aligned));
+        let mut format_1 = gcm(70_010, 3);
+        format_1.runs[0].scheme = BlockScheme::CtrBlake3;
+        assert!(format_1.covers(&ragged));
     }
 }

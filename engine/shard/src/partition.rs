@@ -28,7 +28,7 @@ use crate::record::{
 };
 use crate::record_cache::RecordCache;
 use crate::rewrap::{self, RewrapCursor, RewrapProgress};
-use crate::segments::{CacheStats, SegmentStore, reclaim_unreferenced};
+use crate::segments::{CacheStats, SEGMENT_SIZE_BYTES_MAX, SegmentStore, reclaim_unreferenced};
 use crate::storage::Storage;
 use crate::tasks::{TaskCounters, TaskStats, TaskType};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
@@ -108,6 +108,9 @@ pub struct PartitionOptions {
     pub storage: Option<Storage>,
     /// Run the worker inline (see `WorkerHandle::Inline`).
     pub inline_worker: bool,
+    /// Segment size; `None` means `SEGMENT_SIZE_BYTES_MAX`. Tests make it small so that writes
+    /// cross segment ends, where an object's extents split.
+    pub segment_size_bytes: Option<u64>,
 }
 
 pub fn partition_dir(data_dir: &Path, partition_id: u32) -> PathBuf {
@@ -168,7 +171,12 @@ impl Partition {
             .map_err(|e| ShardError::io("list segments", &e))?;
         let reclaimed_bytes = reclaim_unreferenced(maintenance.as_mut(), &mut live)
             .map_err(|e| ShardError::io("reclaim segments", &e))?;
-        let segments = SegmentStore::open(io, &segment_ids)?;
+        let segment_size_bytes = options
+            .segment_size_bytes
+            .map_or(SEGMENT_SIZE_BYTES_MAX, |bytes| {
+                round_up_to_block(bytes).clamp(CHECK_BLOCK_BYTES, SEGMENT_SIZE_BYTES_MAX)
+            });
+        let segments = SegmentStore::open(io, &segment_ids, segment_size_bytes)?;
         let reader = MetaReader::open(&dir)?;
         let writes_failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let tasks = std::sync::Arc::new(TaskCounters::default());
@@ -569,6 +577,7 @@ impl Partition {
             dirty_segments: Vec::new(),
             block_checksums: Vec::new(),
             summer: BlockSummer::default(),
+            encryption: None,
             lent_at_len: None,
             finished: false,
         }
@@ -636,19 +645,19 @@ pub struct ObjectWriter {
     block_checksums: BlockChecksums,
     /// Checksums of the reservation being filled.
     summer: BlockSummer,
+    /// Seals each check block before it is written, when the writer encrypts.
+    encryption: Option<WriteEncryption>,
     /// Length of the buffer when it was lent (`lend_buffer`), until it comes back.
     lent_at_len: Option<usize>,
     finished: bool,
 }
 
-/// Cuts the bytes written into one extent into check blocks and checksums each, and tags each
-/// when the writer encrypts.
+/// Cuts the bytes written into one extent into check blocks and checksums each.
 #[derive(Default)]
 struct BlockSummer {
     checksums: Vec<u32>,
     crc: Option<crc_fast::Digest>,
     block_filled_bytes: u64,
-    encryption: Option<WriteEncryption>,
 }
 
 impl BlockSummer {
@@ -660,9 +669,6 @@ impl BlockSummer {
             self.crc
                 .get_or_insert_with(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi))
                 .update(now);
-            if let Some(encryption) = self.encryption.as_mut() {
-                encryption.feed(now);
-            }
             self.block_filled_bytes += now.len() as u64;
             data = rest;
             if self.block_filled_bytes == CHECK_BLOCK_BYTES {
@@ -675,9 +681,6 @@ impl BlockSummer {
         if let Some(crc) = self.crc.take() {
             let crc = u32::try_from(crc.finalize()).expect("a CRC32C fits in 32 bits");
             self.checksums.push(crc);
-        }
-        if let Some(encryption) = self.encryption.as_mut() {
-            encryption.close_block();
         }
         self.block_filled_bytes = 0;
     }
@@ -694,11 +697,11 @@ impl ObjectWriter {
         self.size_bytes
     }
 
-    /// Encrypts everything this writer writes with `cipher` (one run) and tags every check
-    /// block of the ciphertext. Called before the first write.
+    /// Encrypts everything this writer writes with `cipher` (one run), sealing every check
+    /// block. Called before the first write.
     pub fn encrypt_with(&mut self, cipher: ObjectCipher) {
         assert_eq!(self.size_bytes, 0, "encryption starts with the first byte");
-        self.summer.encryption = Some(WriteEncryption::new(cipher));
+        self.encryption = Some(WriteEncryption::new(cipher));
     }
 
     pub async fn write(&mut self, mut data: &[u8]) -> Result<(), ShardError> {
@@ -707,11 +710,26 @@ impl ObjectWriter {
             let taken = buf.extend_from_slice(data);
             data = &data[taken..];
             self.size_bytes += taken as u64;
-            if buf.remaining() == 0 {
-                self.flush_buffer().await?;
+            self.check_size_hint()?;
+            if self.buf.as_ref().is_some_and(|buf| buf.remaining() == 0) {
+                self.flush_buffer(false).await?;
             }
         }
         Ok(())
+    }
+
+    /// A declared size is a promise: the buffer and the reservation were sized by it, and the
+    /// flush that reaches it is the object's last (the one that may end mid check block).
+    /// The front end never writes more (its body readers stop at the declared length).
+    fn check_size_hint(&self) -> Result<(), ShardError> {
+        match self.size_hint_bytes {
+            Some(hint) if self.size_bytes > hint => Err(ShardError::Io {
+                context: "write object",
+                kind: std::io::ErrorKind::InvalidInput,
+                message: format!("more than the declared {hint} bytes"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Lends the IO buffer, which always has free room, to a caller that appends body bytes
@@ -736,19 +754,31 @@ impl ObjectWriter {
         self.size_bytes += (buf.len() - lent_at_len) as u64;
         let full = buf.remaining() == 0;
         self.buf = Some(buf);
+        self.check_size_hint()?;
         if full {
-            self.flush_buffer().await?;
+            self.flush_buffer(false).await?;
         }
         Ok(())
     }
 
     /// Writes the buffered bytes (zero-padded to a block) into reserved extents.
-    async fn flush_buffer(&mut self) -> Result<(), ShardError> {
+    ///
+    /// Every flush but the object's last holds whole check blocks (a full buffer of a
+    /// multiple of 64 KiB, or a small buffer that is full only at the declared size, which
+    /// makes it the last), and every extent but the last holds whole check blocks (a
+    /// reservation too short for the rest takes only whole blocks): so check block `i` of any
+    /// extent is block `offset / 64 KiB` of the object, which GCM sealing needs.
+    async fn flush_buffer(&mut self, finishing: bool) -> Result<(), ShardError> {
         let mut buf = self.buf.take().ok_or(ShardError::ShuttingDown)?;
         let logical = buf.len();
         // In place, while the bytes are still in cache from the copy into the buffer.
-        if let Some(encryption) = self.summer.encryption.as_mut() {
-            encryption.encrypt(buf.as_mut_slice());
+        if let Some(encryption) = self.encryption.as_mut() {
+            let last =
+                finishing || self.size_hint_bytes == Some(self.flushed_bytes + logical as u64);
+            if let Err(error) = encryption.seal(buf.as_mut_slice(), last) {
+                self.buf = Some(buf);
+                return Err(error);
+            }
         }
         buf.pad_to_block();
         let padded = buf.len();
@@ -756,11 +786,11 @@ impl ObjectWriter {
         while position < padded {
             let pending = (padded - position) as u64;
             let reservation = match self.reservation {
-                Some(extent) if self.reservation_used_bytes < extent.length_bytes => extent,
+                Some(extent) if self.usable_bytes(&extent, pending) > 0 => extent,
                 _ => self.reserve(pending)?,
             };
-            let space = reservation.length_bytes - self.reservation_used_bytes;
-            let count = usize::try_from(space.min(pending)).unwrap_or(usize::MAX);
+            let count =
+                usize::try_from(self.usable_bytes(&reservation, pending)).unwrap_or(usize::MAX);
             let offset = reservation.offset_bytes + self.reservation_used_bytes;
             let (result, returned) = self
                 .partition
@@ -797,14 +827,32 @@ impl ObjectWriter {
         Ok(())
     }
 
-    /// Closes the current reservation and reserves the next one.
+    /// How many of `pending` bytes go into `reservation` now: all if they fit, else as many
+    /// whole check blocks as fit (see `flush_buffer`; the used part is whole blocks already).
+    fn usable_bytes(&self, reservation: &Extent, pending_bytes: u64) -> u64 {
+        let space = reservation.length_bytes - self.reservation_used_bytes;
+        if space >= pending_bytes {
+            pending_bytes
+        } else {
+            space / CHECK_BLOCK_BYTES * CHECK_BLOCK_BYTES
+        }
+    }
+
+    /// Closes the current reservation and reserves the next one, with room for at least a
+    /// check block or for all of `pending_bytes`.
     fn reserve(&mut self, pending_bytes: u64) -> Result<Extent, ShardError> {
         self.close_reservation();
         let wanted = match self.size_hint_bytes {
             Some(hint) => hint.saturating_sub(self.flushed_bytes).max(pending_bytes),
             None => UNKNOWN_LENGTH_RESERVATION_BYTES.max(pending_bytes),
         };
-        let extent = self.partition.segments.allocate(wanted)?;
+        let mut extent = self.partition.segments.allocate(wanted)?;
+        if extent.length_bytes < pending_bytes.min(CHECK_BLOCK_BYTES) {
+            // The end of a segment, too short for a check block: left unused (released, not
+            // given back to the tail, so the next allocation starts a new segment).
+            self.partition.release(vec![extent]);
+            extent = self.partition.segments.allocate(wanted)?;
+        }
         self.reservation = Some(extent);
         self.reservation_used_bytes = 0;
         Ok(extent)
@@ -841,7 +889,7 @@ impl ObjectWriter {
     /// Writes what is buffered and returns the extents, ready for a commit.
     pub async fn finish(mut self) -> Result<WrittenData, ShardError> {
         if self.buf.as_ref().is_some_and(|buf| !buf.is_empty()) {
-            self.flush_buffer().await?;
+            self.flush_buffer(true).await?;
         }
         self.close_reservation();
         self.finished = true;
@@ -851,7 +899,6 @@ impl ObjectWriter {
         );
         assert!(checksums_cover(&self.extents, &self.block_checksums));
         let tags = self
-            .summer
             .encryption
             .as_mut()
             .map(WriteEncryption::take_tags)
@@ -898,7 +945,7 @@ pub struct ObjectReader {
     remaining_bytes: u64,
     /// Small reads may come from the segment store's read cache; the scrubber turns this off.
     cached: bool,
-    /// Encrypted objects: tags checked in place of the CRCs, and the returned bytes decrypted.
+    /// Encrypted objects: tags checked in place of the CRCs, and each block decrypted.
     decryption: Option<ReadDecryption>,
 }
 
@@ -910,9 +957,9 @@ impl ObjectReader {
         self
     }
 
-    /// Verifies each block's tag (instead of its CRC, which the tag subsumes) and returns
-    /// plaintext. Without this an encrypted object reads as its CRC-checked ciphertext (the
-    /// scrubber).
+    /// Verifies each block's tag (instead of its CRC, which the tag subsumes) and decrypts
+    /// the blocks it reads, so it returns plaintext. Without this an encrypted object reads as
+    /// its CRC-checked ciphertext (the scrubber).
     #[must_use]
     pub fn decrypting(mut self, decryption: ReadDecryption) -> ObjectReader {
         self.decryption = Some(decryption);
@@ -1052,18 +1099,14 @@ impl ObjectReader {
         if let Err(error) = result {
             return (Err(error), buf);
         }
-        if verified && let Err(error) = self.verify(&extent, aligned_start, read_length, &buf) {
+        let mut buf = buf;
+        if verified && let Err(error) = self.verify(&extent, aligned_start, read_length, &mut buf) {
             return (Err(error), buf);
         }
         let (lead_usize, valid_usize) = (
             usize::try_from(lead).unwrap_or(0),
             usize::try_from(valid).unwrap_or(0),
         );
-        let mut buf = buf;
-        if let Some(decryption) = &self.decryption {
-            let returned = &mut buf.as_mut_slice()[lead_usize..lead_usize + valid_usize];
-            decryption.decrypt(self.extent_index, self.offset_in_extent_bytes, returned);
-        }
         self.offset_in_extent_bytes += valid;
         self.remaining_bytes -= valid;
         if self.offset_in_extent_bytes == extent.length_bytes {
@@ -1074,13 +1117,13 @@ impl ObjectReader {
     }
 
     /// Checks every check block in `buf`, which holds `[aligned_start, +read_length)` of the
-    /// current extent (block-aligned, whole check blocks).
+    /// current extent (block-aligned, whole check blocks); decrypts them when decrypting.
     fn verify(
         &self,
         extent: &Extent,
         aligned_start: u64,
         read_length: u64,
-        buf: &AlignedBuf,
+        buf: &mut AlignedBuf,
     ) -> Result<(), ShardError> {
         let first_block = self.first_block_of_extent[self.extent_index];
         let mut block_start = aligned_start;
@@ -1090,10 +1133,10 @@ impl ObjectReader {
                 ..usize::try_from(block_end - aligned_start).unwrap_or(usize::MAX);
             let index = first_block
                 + usize::try_from(block_start / CHECK_BLOCK_BYTES).unwrap_or(usize::MAX);
-            let block = buf.as_slice().get(in_buf);
+            let block = buf.as_mut_slice().get_mut(in_buf);
             let intact = match (&self.decryption, block) {
                 (Some(decryption), Some(block)) => {
-                    decryption.verify(self.extent_index, block_start / CHECK_BLOCK_BYTES, block)
+                    decryption.open(self.extent_index, block_start / CHECK_BLOCK_BYTES, block)
                 }
                 (None, Some(block)) => {
                     self.block_checksums.get(index).copied() == Some(block_checksum(block))

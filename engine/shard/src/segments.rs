@@ -66,6 +66,8 @@ struct ActiveSegment {
 
 pub struct SegmentStore {
     io: Box<dyn SegmentIo>,
+    /// Where a segment ends: `SEGMENT_SIZE_BYTES_MAX`, smaller in tests that cross segment ends.
+    segment_size_bytes: u64,
     active: RefCell<ActiveSegment>,
     /// Set when preallocation hit ENOSPC, cleared when a later preallocation succeeds.
     full: Cell<bool>,
@@ -194,10 +196,15 @@ pub fn punch_hole(file: &std::fs::File, offset: u64, length: u64) -> std::io::Re
 
 impl SegmentStore {
     /// Starts a fresh active segment after `max(existing)` through `io`.
-    pub fn open(io: Box<dyn SegmentIo>, existing_ids: &[u32]) -> Result<SegmentStore, ShardError> {
+    pub fn open(
+        io: Box<dyn SegmentIo>,
+        existing_ids: &[u32],
+        segment_size_bytes: u64,
+    ) -> Result<SegmentStore, ShardError> {
         let next_id = existing_ids.iter().max().map_or(1, |id| id + 1);
         let store = SegmentStore {
             io,
+            segment_size_bytes,
             active: RefCell::new(ActiveSegment {
                 segment_id: next_id,
                 tail_bytes: 0,
@@ -219,16 +226,17 @@ impl SegmentStore {
         let wanted_bytes = round_up_to_block(wanted_bytes.max(1));
         let (segment_id, offset_bytes, length_bytes, needs_allocation_to) = {
             let mut active = self.active.borrow_mut();
-            if active.tail_bytes >= SEGMENT_SIZE_BYTES_MAX {
+            let segment_end = self.segment_size_bytes;
+            if active.tail_bytes >= segment_end {
                 drop(active);
                 self.roll_segment()?;
                 active = self.active.borrow_mut();
             }
-            let length_bytes = wanted_bytes.min(SEGMENT_SIZE_BYTES_MAX - active.tail_bytes);
+            let length_bytes = wanted_bytes.min(segment_end - active.tail_bytes);
             let offset_bytes = active.tail_bytes;
             let end = offset_bytes + length_bytes;
             let needs = (end > active.allocated_bytes)
-                .then(|| round_up_to(end, PREALLOCATION_STEP_BYTES).min(SEGMENT_SIZE_BYTES_MAX));
+                .then(|| round_up_to(end, PREALLOCATION_STEP_BYTES).min(segment_end));
             (active.segment_id, offset_bytes, length_bytes, needs)
         };
         if let Some(allocate_to) = needs_allocation_to {

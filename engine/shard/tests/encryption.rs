@@ -5,7 +5,8 @@
 use std::rc::Rc;
 
 use shard::encryption::{
-    EncryptionMode, KeySource, ReadDecryption, StoredEncryption, mode_for, new_run_cipher,
+    EncryptedRun, EncryptionMode, KeySource, ReadDecryption, StoredEncryption, mode_for,
+    new_run_cipher,
 };
 use shard::meta::{CompleteUpload, MetaOp, PartRecord, WriteCondition};
 use shard::{ObjectReader, Partition, ShardError, UploadRecord, WrittenData};
@@ -38,8 +39,7 @@ async fn write_encrypted(
 ) -> (StoredEncryption, WrittenData) {
     let mut writer = partition.writer(Some(data.len() as u64));
     let (cipher, wrapped_key) = new_run_cipher(key);
-    let iv = cipher.iv();
-    writer.encrypt_with(cipher);
+    writer.encrypt_with(cipher.clone());
     // Uneven pieces, so buffers and check blocks straddle writes.
     for piece in data.chunks(300_007) {
         writer.write(piece).await.unwrap();
@@ -47,12 +47,7 @@ async fn write_encrypted(
     let written = writer.finish().await.unwrap();
     let encryption = StoredEncryption {
         mode,
-        runs: vec![shard::encryption::EncryptedRun {
-            length_bytes: written.size_bytes,
-            wrapped_key,
-            iv,
-            tags: written.tags.clone(),
-        }],
+        runs: vec![EncryptedRun::written(&cipher, wrapped_key, &written)],
     };
     (encryption, written)
 }
@@ -178,6 +173,139 @@ fn a_flipped_ciphertext_byte_fails_the_tag_and_the_crc() {
         // The scrubber's view (no keys) sees it through the ciphertext's CRC.
         let scrub = read(&partition, "k", 0..300_000, None).await;
         assert!(matches!(scrub, Err(ShardError::DataCorrupt { .. })));
+    });
+}
+
+/// Segments of 300 KiB: every object over ~4 check blocks splits at a segment end, which
+/// must fall on a check block boundary of the object for GCM sealing (the writer leaves a
+/// segment's last partial check block unused). Written through both writer entries: `write`
+/// in uneven pieces, and the lent buffer (the PUT path).
+#[test]
+fn encrypted_writes_across_segment_ends_keep_whole_check_blocks_in_each_extent() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = MasterKeys::generate();
+    run(async {
+        let options = shard::PartitionOptions {
+            segment_size_bytes: Some(300 << 10),
+            ..shard::PartitionOptions::default()
+        };
+        let (partition, _) = Partition::open_with(dir.path(), 0, options).unwrap();
+        let source = KeySource::Master(&keys);
+        for (index, size) in [200_000usize, 700_001, (2 << 20) + 3]
+            .into_iter()
+            .enumerate()
+        {
+            for lent in [false, true] {
+                let data = body(size, index as u64 + 40);
+                let key = format!("k{index}-{lent}");
+                let mut writer = partition.writer(Some(data.len() as u64));
+                let (cipher, wrapped_key) = new_run_cipher(&source);
+                writer.encrypt_with(cipher.clone());
+                if lent {
+                    let mut rest = &data[..];
+                    while !rest.is_empty() {
+                        let mut buf = writer.lend_buffer().unwrap();
+                        let taken = buf.extend_from_slice(&rest[..rest.len().min(100_003)]);
+                        rest = &rest[taken..];
+                        writer.return_buffer(buf).await.unwrap();
+                    }
+                } else {
+                    for piece in data.chunks(123_457) {
+                        writer.write(piece).await.unwrap();
+                    }
+                }
+                let written = writer.finish().await.unwrap();
+                let extents = written.extents.clone();
+                let encryption = StoredEncryption {
+                    mode: EncryptionMode::Master,
+                    runs: vec![EncryptedRun::written(&cipher, wrapped_key, &written)],
+                };
+                commit_written(&partition, "b", &key, written, Some(encryption)).await;
+                if size > 300 << 10 {
+                    assert!(extents.len() > 1, "{key}: {extents:?}");
+                }
+                for extent in &extents[..extents.len() - 1] {
+                    assert_eq!(extent.length_bytes % (64 << 10), 0, "{key}: {extents:?}");
+                }
+                let whole = read(&partition, &key, 0..size as u64, Some(&source)).await;
+                assert_eq!(whole.unwrap(), data, "{key}");
+                // Ranges across each extent boundary.
+                let mut boundary = 0usize;
+                for extent in &extents[..extents.len() - 1] {
+                    boundary += extent.length_bytes as usize;
+                    let range = boundary - 5..(boundary + 70_000).min(size);
+                    let piece = read(
+                        &partition,
+                        &key,
+                        range.start as u64..range.end as u64,
+                        Some(&source),
+                    )
+                    .await;
+                    assert_eq!(piece.unwrap(), &data[range], "{key} at {boundary}");
+                }
+            }
+        }
+    });
+}
+
+/// A writer refuses bytes past its declared size: that flush would be sealed as the last
+/// (partial block) and then followed by more.
+#[test]
+fn a_writer_refuses_more_than_its_declared_size() {
+    let dir = tempfile::tempdir().unwrap();
+    run(async {
+        let (partition, _) = Partition::open(dir.path(), 0).unwrap();
+        let mut writer = partition.writer(Some(5000));
+        writer.write(&[1; 5000]).await.unwrap();
+        let error = writer.write(&[1; 10]).await;
+        assert!(matches!(error, Err(ShardError::Io { .. })), "{error:?}");
+    });
+}
+
+/// Objects written before GCM (format 1: AES-256-CTR by byte offset and a keyed BLAKE3 tag
+/// per check block) still read: their ciphertext is written here as those writers did.
+#[test]
+fn format_1_objects_still_read() {
+    use sse::cipher::{BlockScheme, ObjectCipher};
+    use sse::envelope::{DataKey, wrap_with_master};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = MasterKeys::generate();
+    run(async {
+        let (partition, _) = Partition::open(dir.path(), 0).unwrap();
+        let data = body(300_001, 77);
+        let data_key = DataKey::random();
+        let wrapped_key = wrap_with_master(&keys, &data_key);
+        let cipher = ObjectCipher::new(data_key, [5; 16], BlockScheme::CtrBlake3);
+        let mut ciphertext = data.clone();
+        cipher.apply_at(0, &mut ciphertext);
+        let mut writer = partition.writer(Some(data.len() as u64));
+        writer.write(&ciphertext).await.unwrap();
+        let written = writer.finish().await.unwrap();
+        let mut tags = Vec::new();
+        let mut extent_start = 0usize;
+        for extent in &written.extents {
+            let bytes = &ciphertext[extent_start..][..extent.length_bytes as usize];
+            for block in bytes.chunks(64 << 10) {
+                tags.push(cipher.block_tag(tags.len() as u64, block));
+            }
+            extent_start += bytes.len();
+        }
+        let encryption = StoredEncryption {
+            mode: EncryptionMode::Master,
+            runs: vec![EncryptedRun {
+                scheme: BlockScheme::CtrBlake3,
+                length_bytes: written.size_bytes,
+                wrapped_key,
+                iv: [5; 16],
+                tags,
+            }],
+        };
+        commit_written(&partition, "b", "old", written, Some(encryption)).await;
+        let source = KeySource::Master(&keys);
+        for (start, end) in [(0, 300_001), (1, 17), (65_535, 65_537), (131_000, 300_001)] {
+            let piece = read(&partition, "old", start as u64..end as u64, Some(&source));
+            assert_eq!(piece.await.unwrap(), &data[start..end], "{start}..{end}");
+        }
     });
 }
 

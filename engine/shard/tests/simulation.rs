@@ -127,6 +127,9 @@ struct World {
     objects: BTreeMap<String, Vec<u8>>,
     uploads: BTreeMap<String, Upload>,
     next_upload: u32,
+    /// Odd seeds use segments of 1 MiB + 36 KiB, so objects and parts split across segment
+    /// ends (with the 1 GiB default no simulated write reaches one).
+    segment_size_bytes: Option<u64>,
 }
 
 fn simulate(seed: u64, dir: &Path) -> (FaultCounts, usize) {
@@ -142,6 +145,7 @@ fn simulate(seed: u64, dir: &Path) -> (FaultCounts, usize) {
         objects: BTreeMap::new(),
         uploads: BTreeMap::new(),
         next_upload: 0,
+        segment_size_bytes: (seed % 2 == 1).then_some((1 << 20) + (36 << 10)),
     };
     let mut runtime = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
         .build()
@@ -165,6 +169,7 @@ impl World {
         let options = PartitionOptions {
             storage: Some(self.disk.storage()),
             inline_worker: true,
+            segment_size_bytes: self.segment_size_bytes,
         };
         // Recovery itself may hit an injected fault; a real operator would restart again.
         for _ in 0..100 {
@@ -544,5 +549,6 @@ fn options_clone(disk: &SimDisk, options: &PartitionOptions) -> PartitionOptions
     PartitionOptions {
         storage: Some(disk.storage()),
         inline_worker: options.inline_worker,
+        segment_size_bytes: options.segment_size_bytes,
     }
 }

@@ -53,6 +53,7 @@ fn recovery_reclamation_and_the_read_cache_are_counted() {
         let options = PartitionOptions {
             storage: Some(disk.storage()),
             inline_worker: true,
+            ..PartitionOptions::default()
         };
         let (partition, _) = Partition::open_with(dir.path(), 0, options).unwrap();
         assert_eq!(stats(&partition, TaskType::Recovery), (1, 0, 1));

@@ -1,18 +1,26 @@
-//! AES-256-CTR over an object's bytes plus a tag per stored block.
+//! The encryption of a run's bytes (an object, a multipart part or a copy) and a tag per
+//! stored check block. Two schemes, recorded per run:
 //!
-//! The keystream is addressed by byte offset in the object: counter block = IV + offset / 16,
-//! so any range decrypts without touching what precedes it, and an object written in pieces
-//! (multipart parts at their offsets) encrypts as one stream. Each part of a multipart upload
-//! gets its own data key and IV, so part boundaries never reuse a keystream.
+//! - **GCM blocks** (written since format 2 of the `sse` record): each check block is one
+//!   AES-256-GCM message under the run's data key, nonce = the run IV's first 4 bytes and the
+//!   block's index (u64 big-endian), no associated data. GCM is AES-256-CTR for the bytes plus a
+//!   GHASH tag, so a range read still decrypts only the blocks it returns, and the index in the
+//!   nonce means a block moved elsewhere in the run fails its tag. Why GCM and not CTR with a
+//!   separate MAC: with VAES and VPCLMULQDQ (AVX-512), aws-lc's stitched AES-GCM runs
+//!   authenticated decryption at ~13 GiB/s per core, where AES-256-CTR (RustCrypto, 128-bit
+//!   AES-NI) plus keyed BLAKE3 came to ~3.1 GiB/s (docs/PERFORMANCE.md, issue 8). Sealing needs
+//!   a whole block at once: the writer flushes whole check blocks (engine/shard `partition.rs`).
+//! - **CTR + BLAKE3** (format 1, read only): AES-256-CTR addressed by byte offset in the run
+//!   (counter block = IV + offset / 16) and keyed BLAKE3 over the block's ciphertext, its index
+//!   and its length, truncated to 16 bytes. Objects written before format 2 keep it.
 //!
-//! Tags: BLAKE3 in keyed mode (a PRF, so a MAC) with the data key's MAC key, over the block's
-//! ciphertext, its index and its length, truncated to 16 bytes. Measured here per core on
-//! 64 KiB blocks: BLAKE3 2.7 GB/s (AVX-512), HMAC-SHA256 1.4 GB/s (SHA-NI), POLYVAL as in
-//! RustCrypto's polyval 1.0 GB/s; AES-256-CTR itself 3.5-4.5 GB/s.
-//! A GET verifies each block's tag before decrypting any of it: wrong bytes are an error,
-//! never plaintext. The block is the storage layer's checksum block.
+//! Either way a read checks a block's tag before any of its plaintext is used: tampering and
+//! bit rot are errors, never wrong plaintext.
+
+use std::sync::Arc;
 
 use aes::Aes256;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ctr::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use subtle::ConstantTimeEq;
 
@@ -24,53 +32,142 @@ type Aes256Ctr = ctr::Ctr128BE<Aes256>;
 pub const TAG_BYTES: usize = 16;
 pub const IV_BYTES: usize = 16;
 
-/// The cipher of one object (or one multipart part).
+/// A block tag as stored.
+pub type Tag = [u8; TAG_BYTES];
+
+/// How a run's blocks are encrypted and tagged (stored as one byte per run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockScheme {
+    /// Format 1, read only: AES-256-CTR by byte offset, keyed BLAKE3 tags.
+    CtrBlake3,
+    /// AES-256-GCM per check block.
+    Gcm,
+}
+
+impl BlockScheme {
+    pub fn code(self) -> u8 {
+        match self {
+            BlockScheme::CtrBlake3 => 1,
+            BlockScheme::Gcm => 2,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<BlockScheme> {
+        match code {
+            1 => Some(BlockScheme::CtrBlake3),
+            2 => Some(BlockScheme::Gcm),
+            _ => None,
+        }
+    }
+}
+
+/// The cipher of one run.
 #[derive(Clone)]
 pub struct ObjectCipher {
     key: DataKey,
     iv: [u8; IV_BYTES],
+    scheme: BlockScheme,
+    /// The expanded AES key and GHASH tables, built once per run (shared by clones).
+    gcm: Arc<LessSafeKey>,
 }
 
 impl ObjectCipher {
-    pub fn new(key: DataKey, iv: [u8; IV_BYTES]) -> Self {
-        ObjectCipher { key, iv }
+    /// The cipher of a new run: always the current scheme.
+    pub fn for_new_run(key: DataKey) -> Self {
+        ObjectCipher::new(key, rand::random(), BlockScheme::Gcm)
     }
 
-    /// A fresh random IV for a new object or part.
-    pub fn random_iv() -> [u8; IV_BYTES] {
-        rand::random()
+    /// The cipher of a stored run.
+    pub fn new(key: DataKey, iv: [u8; IV_BYTES], scheme: BlockScheme) -> Self {
+        let unbound = UnboundKey::new(&AES_256_GCM, key.encryption_key())
+            .expect("AES_256_GCM takes a 32-byte key");
+        ObjectCipher {
+            gcm: Arc::new(LessSafeKey::new(unbound)),
+            key,
+            iv,
+            scheme,
+        }
     }
 
     pub fn iv(&self) -> [u8; IV_BYTES] {
         self.iv
     }
 
+    pub fn scheme(&self) -> BlockScheme {
+        self.scheme
+    }
+
     pub fn data_key(&self) -> &DataKey {
         &self.key
     }
 
-    /// Encrypts or decrypts (the same operation in CTR) `bytes`, which sit at `offset` in the
-    /// object.
+    fn gcm_nonce(&self, index: u64) -> Nonce {
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&self.iv[..4]);
+        nonce[4..].copy_from_slice(&index.to_be_bytes());
+        Nonce::assume_unique_for_key(nonce)
+    }
+
+    /// Encrypts block number `index` of the run in place and returns its tag. Only the
+    /// current scheme writes: format-1 runs are read only.
+    pub fn seal_block(&self, index: u64, block: &mut [u8]) -> Result<Tag, SseError> {
+        if self.scheme != BlockScheme::Gcm {
+            return Err(SseError::Format("a format-1 run cannot be written"));
+        }
+        let tag = self
+            .gcm
+            .seal_in_place_separate_tag(self.gcm_nonce(index), Aad::empty(), block)
+            .map_err(|_| SseError::Format("block too large for AES-GCM"))?;
+        let mut out = [0u8; TAG_BYTES];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    /// Checks block number `index` of the run, which starts `offset_in_run` bytes into it,
+    /// against `tag`, and only then decrypts it in place. On `Err` the block's bytes are
+    /// unspecified and must not be used.
+    pub fn open_block(
+        &self,
+        index: u64,
+        offset_in_run: u64,
+        block: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), SseError> {
+        match self.scheme {
+            BlockScheme::Gcm => self
+                .gcm
+                .open_in_place_separate_tag(self.gcm_nonce(index), Aad::empty(), tag, block)
+                .map(|_| ())
+                .map_err(|_| SseError::Authentication),
+            BlockScheme::CtrBlake3 => {
+                if !bool::from(self.block_tag(index, block).ct_eq(tag)) {
+                    return Err(SseError::Authentication);
+                }
+                self.apply_at(offset_in_run, block);
+                Ok(())
+            }
+        }
+    }
+
+    /// Format 1: encrypts or decrypts (the same operation in CTR) `bytes`, which sit at
+    /// `offset` in the run. Public for the tests that write format-1 runs.
     pub fn apply_at(&self, offset: u64, bytes: &mut [u8]) {
         let mut stream = Aes256Ctr::new(self.key.encryption_key().into(), (&self.iv).into());
         stream.seek(offset);
         stream.apply_keystream(bytes);
     }
 
-    /// The tag of stored block number `index` holding `ciphertext`.
-    pub fn block_tag(&self, index: u64, ciphertext: &[u8]) -> [u8; TAG_BYTES] {
-        let mut hasher = self.tag_hasher(index);
+    /// Format 1: the tag of block number `index` holding `ciphertext`.
+    pub fn block_tag(&self, index: u64, ciphertext: &[u8]) -> Tag {
+        let mut hasher = blake3::Hasher::new_keyed(self.key.mac_key());
         hasher.update(ciphertext);
-        hasher.finish()
-    }
-
-    /// A tag computed piece by piece, for a block that arrives in several writes.
-    pub fn tag_hasher(&self, index: u64) -> TagHasher {
-        TagHasher {
-            hasher: blake3::Hasher::new_keyed(self.key.mac_key()),
-            index,
-            length_bytes: 0,
-        }
+        // Fixed-size numbers last: no two (index, ciphertext) pairs hash the same input, and
+        // the ciphertext starts on a BLAKE3 chunk boundary (its SIMD path).
+        hasher.update(&index.to_be_bytes());
+        hasher.update(&(ciphertext.len() as u64).to_be_bytes());
+        let mut tag = [0u8; TAG_BYTES];
+        tag.copy_from_slice(&hasher.finalize().as_bytes()[..TAG_BYTES]);
+        tag
     }
 
     /// The ETag of an SSE-C object or part: a keyed hash of the plaintext's MD5, so that a
@@ -84,53 +181,16 @@ impl ObjectCipher {
         etag.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
         etag
     }
-
-    /// Checks a stored block's tag in constant time.
-    pub fn verify_block(
-        &self,
-        index: u64,
-        ciphertext: &[u8],
-        tag: &[u8; TAG_BYTES],
-    ) -> Result<(), SseError> {
-        if bool::from(self.block_tag(index, ciphertext).ct_eq(tag)) {
-            Ok(())
-        } else {
-            Err(SseError::Authentication)
-        }
-    }
-}
-
-/// Keyed BLAKE3 over `ciphertext || index (u64 BE) || length (u64 BE)`: both numbers are fixed
-/// size and last, so no two (index, ciphertext) pairs hash the same input. The ciphertext comes
-/// first so that it starts on a BLAKE3 chunk boundary, where the SIMD path hashes whole chunks
-/// in parallel: with an 8-byte prefix a 4 KiB block hashed 3x slower (1.5 against 4.5 GiB/s).
-pub struct TagHasher {
-    hasher: blake3::Hasher,
-    index: u64,
-    length_bytes: u64,
-}
-
-impl TagHasher {
-    pub fn update(&mut self, ciphertext: &[u8]) {
-        self.hasher.update(ciphertext);
-        self.length_bytes += ciphertext.len() as u64;
-    }
-
-    pub fn finish(mut self) -> [u8; TAG_BYTES] {
-        self.hasher.update(&self.index.to_be_bytes());
-        self.hasher.update(&self.length_bytes.to_be_bytes());
-        let mut tag = [0u8; TAG_BYTES];
-        tag.copy_from_slice(&self.hasher.finalize().as_bytes()[..TAG_BYTES]);
-        tag
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cipher() -> ObjectCipher {
-        ObjectCipher::new(DataKey::random(), ObjectCipher::random_iv())
+    const BLOCK: usize = 65_536;
+
+    fn cipher(scheme: BlockScheme) -> ObjectCipher {
+        ObjectCipher::new(DataKey::random(), rand::random(), scheme)
     }
 
     #[allow(clippy::cast_possible_truncation)] // reduced modulo 256 first
@@ -140,74 +200,119 @@ mod tests {
             .collect()
     }
 
+    /// Seals `plain` block by block; the ciphertext and the tags.
+    fn seal_all(cipher: &ObjectCipher, plain: &[u8]) -> (Vec<u8>, Vec<Tag>) {
+        let mut sealed = plain.to_vec();
+        let tags = sealed
+            .chunks_mut(BLOCK)
+            .enumerate()
+            .map(|(index, block)| cipher.seal_block(index as u64, block).unwrap())
+            .collect();
+        (sealed, tags)
+    }
+
     #[test]
-    fn any_range_decrypts_alone() {
-        let cipher = cipher();
+    fn gcm_blocks_round_trip_and_hide_the_plaintext() {
+        let cipher = cipher(BlockScheme::Gcm);
+        let plain = plaintext(3 * BLOCK + 1234);
+        let (sealed, tags) = seal_all(&cipher, &plain);
+        assert_eq!(tags.len(), 4);
+        assert!(
+            sealed
+                .chunks(BLOCK)
+                .zip(plain.chunks(BLOCK))
+                .all(|(c, p)| c != p)
+        );
+        for (index, block) in sealed.chunks(BLOCK).enumerate() {
+            let mut opened = block.to_vec();
+            let offset = (index * BLOCK) as u64;
+            cipher
+                .open_block(index as u64, offset, &mut opened, &tags[index])
+                .unwrap();
+            assert_eq!(opened, plain[index * BLOCK..][..block.len()]);
+        }
+    }
+
+    #[test]
+    fn gcm_is_aes_256_gcm_with_the_documented_nonce() {
+        // The same block sealed by an independent AES-256-GCM (RustCrypto's) with the nonce
+        // the format documents: IV bytes 0..4, then the index big-endian.
+        use aes_gcm::aead::{AeadInPlace, KeyInit};
+        let cipher = cipher(BlockScheme::Gcm);
+        let plain = plaintext(5000);
+        let mut ours = plain.clone();
+        let tag = cipher.seal_block(9, &mut ours).unwrap();
+        let reference = aes_gcm::Aes256Gcm::new(cipher.data_key().encryption_key().into());
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&cipher.iv()[..4]);
+        nonce[4..].copy_from_slice(&9u64.to_be_bytes());
+        let mut theirs = plain.clone();
+        let their_tag = reference
+            .encrypt_in_place_detached(aes_gcm::Nonce::from_slice(&nonce), b"", &mut theirs)
+            .unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(tag.as_slice(), their_tag.as_slice());
+    }
+
+    #[test]
+    fn a_flipped_bit_a_moved_block_or_a_cut_block_fails_the_tag() {
+        for scheme in [BlockScheme::Gcm, BlockScheme::CtrBlake3] {
+            let cipher = cipher(scheme);
+            let plain = plaintext(BLOCK);
+            let (sealed, tag) = match scheme {
+                BlockScheme::Gcm => {
+                    let (sealed, tags) = seal_all(&cipher, &plain);
+                    (sealed, tags[0])
+                }
+                BlockScheme::CtrBlake3 => {
+                    let mut sealed = plain.clone();
+                    cipher.apply_at(0, &mut sealed);
+                    let tag = cipher.block_tag(0, &sealed);
+                    (sealed, tag)
+                }
+            };
+            let open = |index: u64, bytes: &[u8]| {
+                let mut copy = bytes.to_vec();
+                cipher.open_block(index, 0, &mut copy, &tag).map(|()| copy)
+            };
+            assert_eq!(open(0, &sealed), Ok(plain.clone()), "{scheme:?}");
+            assert_eq!(open(1, &sealed), Err(SseError::Authentication));
+            let mut flipped = sealed.clone();
+            flipped[40_000] ^= 1;
+            assert_eq!(open(0, &flipped), Err(SseError::Authentication));
+            assert_eq!(open(0, &sealed[..100]), Err(SseError::Authentication));
+        }
+    }
+
+    #[test]
+    fn format_1_runs_decrypt_any_range_alone_and_are_read_only() {
+        let cipher = cipher(BlockScheme::CtrBlake3);
         let plain = plaintext(300_000);
         let mut whole = plain.clone();
         cipher.apply_at(0, &mut whole);
         assert_ne!(whole, plain);
-        for (start, end) in [
-            (0, 1),
-            (1, 17),
-            (15, 16),
-            (16, 48),
-            (65_535, 65_537),
-            (123_457, 300_000),
-        ] {
+        for (start, end) in [(0, 1), (15, 16), (65_535, 65_537), (123_457, 300_000)] {
             let mut piece = whole[start..end].to_vec();
             cipher.apply_at(start as u64, &mut piece);
             assert_eq!(piece, plain[start..end], "range {start}..{end}");
         }
+        // A block that is not the run's first opens at its own offset.
+        let second = &whole[BLOCK..2 * BLOCK];
+        let tag = cipher.block_tag(1, second);
+        let mut opened = second.to_vec();
+        cipher
+            .open_block(1, BLOCK as u64, &mut opened, &tag)
+            .unwrap();
+        assert_eq!(opened, plain[BLOCK..2 * BLOCK]);
+        assert!(cipher.seal_block(0, &mut opened).is_err());
     }
 
     #[test]
-    fn encrypting_in_pieces_equals_encrypting_at_once() {
-        let cipher = cipher();
-        let plain = plaintext(100_003);
-        let mut whole = plain.clone();
-        cipher.apply_at(0, &mut whole);
-        let mut pieces = plain.clone();
-        let mut offset = 0;
-        for size in [1usize, 15, 4096, 33, 65_536] {
-            let end = (offset + size).min(pieces.len());
-            cipher.apply_at(offset as u64, &mut pieces[offset..end]);
-            offset = end;
+    fn scheme_codes_round_trip() {
+        for scheme in [BlockScheme::CtrBlake3, BlockScheme::Gcm] {
+            assert_eq!(BlockScheme::from_code(scheme.code()), Some(scheme));
         }
-        cipher.apply_at(offset as u64, &mut pieces[offset..]);
-        assert_eq!(pieces, whole);
-    }
-
-    #[test]
-    fn a_tag_computed_in_pieces_equals_the_whole_block_tag() {
-        let cipher = cipher();
-        let block = plaintext(65_536);
-        let mut hasher = cipher.tag_hasher(7);
-        for piece in block.chunks(10_000) {
-            hasher.update(piece);
-        }
-        assert_eq!(hasher.finish(), cipher.block_tag(7, &block));
-    }
-
-    #[test]
-    fn a_flipped_bit_or_a_moved_block_fails_the_tag() {
-        let cipher = cipher();
-        let mut block = plaintext(65_536);
-        cipher.apply_at(0, &mut block);
-        let tag = cipher.block_tag(0, &block);
-        assert_eq!(cipher.verify_block(0, &block, &tag), Ok(()));
-        assert_eq!(
-            cipher.verify_block(1, &block, &tag),
-            Err(SseError::Authentication)
-        );
-        block[40_000] ^= 1;
-        assert_eq!(
-            cipher.verify_block(0, &block, &tag),
-            Err(SseError::Authentication)
-        );
-        assert_eq!(
-            cipher.verify_block(0, &block[..100], &tag),
-            Err(SseError::Authentication)
-        );
+        assert_eq!(BlockScheme::from_code(0), None);
+        assert_eq!(BlockScheme::from_code(3), None);
     }
 }

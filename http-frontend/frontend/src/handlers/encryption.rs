@@ -93,12 +93,11 @@ impl RunStart {
     fn finish(self, mode: EncryptionMode, written: &WrittenData) -> StoredEncryption {
         StoredEncryption {
             mode,
-            runs: vec![EncryptedRun {
-                length_bytes: written.size_bytes,
-                wrapped_key: self.wrapped_key,
-                iv: self.cipher.iv(),
-                tags: written.tags.clone(),
-            }],
+            runs: vec![EncryptedRun::written(
+                &self.cipher,
+                self.wrapped_key,
+                written,
+            )],
         }
     }
 
