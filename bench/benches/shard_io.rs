@@ -2,7 +2,7 @@
 //! where io_uring is blocked): write a body into segment extents with O_DIRECT, group-commit it
 //! (fdatasync + SQLite), look it up and read it back. Durable writes: what is measured is
 //! mostly this disk's fdatasync latency for PUT, and the read path's CPU for GET. Each runs
-//! plain (block CRC32Cs) and encrypted (SSE-S3: AES-256-CTR in the write's pass, a keyed BLAKE3
+//! plain (block CRC32Cs) and encrypted (SSE-S3: AES-256-GCM per block in the write's pass, a GCM
 //! tag per 64 KiB block verified, and the returned bytes decrypted, on GET).
 
 use std::rc::Rc;

@@ -1,7 +1,7 @@
 //! Per-object data keys and their wrapping (envelope encryption).
 //!
-//! A `DataKey` is 64 random bytes: an AES-256 key for the data and a BLAKE3 key for the block
-//! tags. It is stored only wrapped, with AES-256-GCM, by a master key version (SSE-S3) or by
+//! A `DataKey` is 64 random bytes: an AES-256 key for the data (GCM blocks, or format 1's
+//! CTR) and a MAC key (format 1's BLAKE3 block tags, SSE-C's opaque ETags). It is stored only wrapped, with AES-256-GCM, by a master key version (SSE-S3) or by
 //! the customer's key (SSE-C). GCM authenticates the wrapped key: a wrong key or a flipped bit
 //! fails to unwrap. Rotation re-wraps data keys under the new master key; the data is never
 //! re-encrypted.
@@ -10,8 +10,7 @@
 //! version (u32 big-endian, 0 for customer keys), 12-byte nonce, 64 bytes of ciphertext and
 //! the 16-byte GCM tag.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::SseError;
 use crate::master::MasterKeys;
@@ -66,8 +65,11 @@ impl DataKey {
     }
 }
 
+fn gcm_key(kek: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, kek).expect("AES_256_GCM takes 32 bytes"))
+}
+
 fn seal(kek: &[u8; 32], kind: u8, version: u32, key: &DataKey) -> Vec<u8> {
-    let cipher = Aes256Gcm::new(kek.into());
     let nonce: [u8; NONCE_BYTES] = rand::random();
     let mut out = Vec::with_capacity(WRAPPED_BYTES);
     out.push(FORMAT);
@@ -75,17 +77,17 @@ fn seal(kek: &[u8; 32], kind: u8, version: u32, key: &DataKey) -> Vec<u8> {
     out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(&nonce);
     // The header is the associated data: kind and version cannot be swapped either.
-    let aad = out.clone();
-    let sealed = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &key.0,
-                aad: &aad,
-            },
+    let header_bytes = out.len();
+    out.extend_from_slice(&key.0);
+    let (header, sealed) = out.split_at_mut(header_bytes);
+    let tag = gcm_key(kek)
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&*header),
+            sealed,
         )
         .expect("AES-GCM encryption of 64 bytes cannot fail");
-    out.extend_from_slice(&sealed);
+    out.extend_from_slice(tag.as_ref());
     out
 }
 
@@ -110,20 +112,15 @@ fn parse(wrapped: &[u8]) -> Result<Parsed<'_>, SseError> {
 }
 
 fn open(kek: &[u8; 32], wrapped: &[u8], nonce: &[u8], sealed: &[u8]) -> Result<DataKey, SseError> {
-    let cipher = Aes256Gcm::new(kek.into());
-    let plain = cipher
-        .decrypt(
-            Nonce::from_slice(nonce),
-            Payload {
-                msg: sealed,
-                aad: &wrapped[..6 + NONCE_BYTES],
-            },
-        )
+    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SseError::Format("nonce"))?;
+    let mut in_out = sealed.to_vec();
+    let plain = gcm_key(kek)
+        .open_in_place(nonce, Aad::from(&wrapped[..6 + NONCE_BYTES]), &mut in_out)
         .map_err(|_| SseError::Authentication)?;
-    let bytes: [u8; KEY_BYTES] = plain
-        .as_slice()
+    let bytes: [u8; KEY_BYTES] = (&*plain)
         .try_into()
         .map_err(|_| SseError::Format("data key length"))?;
+    in_out.fill(0);
     Ok(DataKey(bytes))
 }
 
@@ -177,6 +174,27 @@ pub fn rewrap(keys: &MasterKeys, wrapped: &[u8]) -> Result<Option<Vec<u8>>, SseE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wrapped_form_is_plain_aes_256_gcm_over_the_header() {
+        // An independent AES-256-GCM (RustCrypto's) opens what we seal: the format does not
+        // depend on the library.
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let kek = [9u8; 32];
+        let key = DataKey::random();
+        let wrapped = wrap_with_customer(&kek, &key);
+        let reference = aes_gcm::Aes256Gcm::new(&kek.into());
+        let plain = reference
+            .decrypt(
+                aes_gcm::Nonce::from_slice(&wrapped[6..6 + NONCE_BYTES]),
+                Payload {
+                    msg: &wrapped[6 + NONCE_BYTES..],
+                    aad: &wrapped[..6 + NONCE_BYTES],
+                },
+            )
+            .unwrap();
+        assert_eq!(plain, key.0);
+    }
 
     #[test]
     fn master_wrapping_round_trips_and_rotation_rewraps() {

@@ -4,8 +4,9 @@
 //!   generated at first start and stored with mode 0600; rotation adds a version.
 //! - `envelope`: a random per-object `DataKey` (an AES-256 key for the data and a MAC key),
 //!   wrapped with AES-256-GCM by a KEK version (SSE-S3) or by the customer's key (SSE-C).
-//! - `cipher`: AES-256-CTR over the object's bytes, seekable (a range read decrypts only what
-//!   it returns), and a keyed BLAKE3 tag per stored block over the ciphertext, so tampering
+//! - `cipher`: AES-256-GCM per stored check block (CTR keystream plus a GHASH tag, so a range
+//!   read decrypts only the blocks it returns), and the format-1 scheme (AES-256-CTR with a
+//!   keyed BLAKE3 tag per block) that older objects still use; either way tampering
 //!   and bit rot are errors, never wrong plaintext.
 //! - `customer`: SSE-C keys: the headers' key and MD5 checked, and a salted keyed hash kept to
 //!   reject a wrong key without storing the key.
