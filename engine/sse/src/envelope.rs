@@ -1,8 +1,9 @@
 //! Per-object data keys and their wrapping (envelope encryption).
 //!
 //! A `DataKey` is 64 random bytes: an AES-256 key for the data (GCM blocks, or format 1's
-//! CTR) and a MAC key (format 1's BLAKE3 block tags, SSE-C's opaque ETags). It is stored only wrapped, with AES-256-GCM, by a master key version (SSE-S3) or by
-//! the customer's key (SSE-C). GCM authenticates the wrapped key: a wrong key or a flipped bit
+//! CTR) and a MAC key (format 1's BLAKE3 block tags, SSE-C's opaque ETags). It is stored
+//! only wrapped, with AES-256-GCM, by a master key version (SSE-S3) or by the customer's key
+//! (SSE-C). GCM authenticates the wrapped key: a wrong key or a flipped bit
 //! fails to unwrap. Rotation re-wraps data keys under the new master key; the data is never
 //! re-encrypted.
 //!
