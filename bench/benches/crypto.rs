@@ -1,6 +1,8 @@
 //! The SSE data path's crypto per core (issue 8), on 4 KiB and 1 MiB bodies:
 //! - what an encrypted PUT and GET add per piece: AES-256-GCM per 64 KiB check block
 //!   (`ObjectCipher::seal_block` / `open_block`, aws-lc), against the plain GET's CRC32C check;
+//! - the ceiling: AES-256 alone at this core's peak (a VAES-512 CTR loop, 32 blocks in
+//!   flight, no MAC), the least any AES-256 scheme can cost (issue 8's 10 % figure);
 //! - the format-1 scheme it replaced (read only now): AES-256-CTR (aes + ctr crates, 128-bit
 //!   AES-NI) with a keyed BLAKE3 tag per block, and each of its two parts alone.
 
@@ -104,5 +106,76 @@ fn object_cipher(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, aes_ctr, object_cipher);
+/// AES-256 at the AES units' peak: a CTR keystream XORed over the data, 8 x 512-bit registers
+/// (32 blocks) in flight through 14 VAES rounds. Dummy round keys (the cost does not depend
+/// on them), so this is a measuring stick, not a cipher.
+#[cfg(target_arch = "x86_64")]
+mod vaes_peak {
+    #![allow(unsafe_code)] // SIMD intrinsics, run only where the CPU has them
+    use std::arch::x86_64::{
+        __m512i, _mm512_add_epi64, _mm512_aesenc_epi128, _mm512_aesenclast_epi128,
+        _mm512_loadu_si512, _mm512_set_epi64, _mm512_set1_epi32, _mm512_storeu_si512,
+        _mm512_xor_si512,
+    };
+
+    const LANES: usize = 8;
+
+    pub fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("vaes")
+    }
+
+    /// `data.len()` a multiple of 512; `available()` must be true.
+    pub fn apply(data: &mut [u8]) {
+        assert!(available() && data.len().is_multiple_of(LANES * 64));
+        // SAFETY: the CPU has AVX-512F and VAES (checked above).
+        unsafe { apply_vaes(data) }
+    }
+
+    #[target_feature(enable = "avx512f,vaes")]
+    fn apply_vaes(data: &mut [u8]) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        let keys: [__m512i; 15] = std::array::from_fn(|i| _mm512_set1_epi32(i as i32 * 0x0101));
+        let mut counter = _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0);
+        let step = _mm512_set_epi64(0, 4, 0, 4, 0, 4, 0, 4);
+        for chunk in data.chunks_exact_mut(LANES * 64) {
+            let mut state = [keys[0]; LANES];
+            for lane in &mut state {
+                *lane = _mm512_xor_si512(counter, keys[0]);
+                counter = _mm512_add_epi64(counter, step);
+            }
+            for key in &keys[1..14] {
+                for lane in &mut state {
+                    *lane = _mm512_aesenc_epi128(*lane, *key);
+                }
+            }
+            for (lane, bytes) in state.iter().zip(chunk.chunks_exact_mut(64)) {
+                #[allow(clippy::cast_ptr_alignment)] // only used by the unaligned load and store
+                let pointer = bytes.as_mut_ptr().cast::<__m512i>();
+                // SAFETY: `bytes` is 64 bytes; unaligned loads and stores.
+                unsafe {
+                    let keystream = _mm512_aesenclast_epi128(*lane, keys[14]);
+                    let plain = _mm512_loadu_si512(pointer.cast_const());
+                    _mm512_storeu_si512(pointer, _mm512_xor_si512(plain, keystream));
+                }
+            }
+        }
+    }
+}
+
+fn aes_peak(c: &mut Criterion) {
+    #[cfg(target_arch = "x86_64")]
+    if vaes_peak::available() {
+        let mut group = c.benchmark_group("crypto/aes-256-peak");
+        let mut data = random_bytes(1 << 20, 5);
+        group.throughput(Throughput::Bytes(1 << 20));
+        group.bench_function("vaes-512 ctr, no mac", |b| {
+            b.iter(|| vaes_peak::apply(&mut data));
+        });
+        group.finish();
+    }
+    let _ = c;
+}
+
+criterion_group!(benches, aes_ctr, object_cipher, aes_peak);
 criterion_main!(benches);
