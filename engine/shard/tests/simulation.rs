@@ -23,9 +23,13 @@ use std::rc::Rc;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shard::aligned::AlignedBuf;
+use shard::encryption::{
+    EncryptedRun, EncryptionMode, KeySource, ReadDecryption, StoredEncryption, new_run_cipher,
+};
 use shard::meta::{CompleteUpload, MetaOp, PartRecord, WriteCondition};
 use shard::storage::sim::{FaultCounts, Faults, SimDisk};
 use shard::{ListStart, ObjectReader, ObjectRecord, Partition, PartitionOptions, UploadRecord};
+use sse::master::MasterKeys;
 
 const SEEDS_DEFAULT: u64 = 2000;
 const STEPS_PER_SEED: usize = 40;
@@ -130,6 +134,9 @@ struct World {
     /// Odd seeds use segments of 1 MiB + 36 KiB, so objects and parts split across segment
     /// ends (with the 1 GiB default no simulated write reaches one).
     segment_size_bytes: Option<u64>,
+    /// SSE-S3 master keys: 40 % of PutObjects are encrypted (GCM blocks, sealed whole by the
+    /// writer, which is what segment ends and torn writes test here).
+    keys: MasterKeys,
 }
 
 fn simulate(seed: u64, dir: &Path) -> (FaultCounts, usize) {
@@ -146,6 +153,7 @@ fn simulate(seed: u64, dir: &Path) -> (FaultCounts, usize) {
         uploads: BTreeMap::new(),
         next_upload: 0,
         segment_size_bytes: (seed % 2 == 1).then_some((1 << 20) + (36 << 10)),
+        keys: MasterKeys::generate(),
     };
     let mut runtime = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
         .build()
@@ -212,20 +220,42 @@ impl World {
 
     /// Writes a body; `None` when the storage failed (the writer is dropped, freeing it).
     async fn write(&mut self, body: &[u8]) -> Option<shard::WrittenData> {
+        self.write_encrypted(body, false)
+            .await
+            .map(|(written, _)| written)
+    }
+
+    /// `write`, encrypted under the master keys when `encrypt`.
+    async fn write_encrypted(
+        &mut self,
+        body: &[u8],
+        encrypt: bool,
+    ) -> Option<(shard::WrittenData, Option<StoredEncryption>)> {
         let partition = self.partition();
         let mut writer = partition.writer(Some(body.len() as u64));
+        let run = encrypt.then(|| {
+            let (cipher, wrapped_key) = new_run_cipher(&KeySource::Master(&self.keys));
+            writer.encrypt_with(cipher.clone());
+            (cipher, wrapped_key)
+        });
         let piece = self.rng.random_range(1..300_000);
         for chunk in body.chunks(piece) {
             writer.write(chunk).await.ok()?;
         }
-        writer.finish().await.ok()
+        let written = writer.finish().await.ok()?;
+        let encryption = run.map(|(cipher, wrapped_key)| StoredEncryption {
+            mode: EncryptionMode::Master,
+            runs: vec![EncryptedRun::written(&cipher, wrapped_key, &written)],
+        });
+        Some((written, encryption))
     }
 
     async fn put(&mut self) {
         let key = self.key();
         let size = SIZES[self.rng.random_range(0..SIZES.len())];
         let body = self.body(size);
-        let Some(written) = self.write(&body).await else {
+        let encrypt = self.rng.random_bool(0.4);
+        let Some((written, encryption)) = self.write_encrypted(&body, encrypt).await else {
             return self.expect_unchanged(&key).await;
         };
         let record = ObjectRecord {
@@ -234,6 +264,7 @@ impl World {
             last_modified_ms: 1,
             extents: written.extents.clone(),
             block_checksums: written.block_checksums.clone(),
+            encryption,
             ..ObjectRecord::default()
         };
         let op = MetaOp::PutObject {
@@ -284,6 +315,11 @@ impl World {
             0..size
         };
         let mut reader = ObjectReader::new(&partition, &record, pin, range.clone());
+        if let Some(encryption) = &record.encryption {
+            let ciphers = encryption.ciphers(&KeySource::Master(&self.keys)).unwrap();
+            let decryption = ReadDecryption::new(encryption, ciphers, &record.extents);
+            reader = reader.decrypting(decryption.expect("runs cover the extents"));
+        }
         let mut buf = AlignedBuf::new(reader.buffer_size_bytes());
         let mut out = Vec::new();
         loop {
