@@ -6,8 +6,10 @@
 //! A rotation that arrives while a re-wrap runs starts a new one (a generation counter stops
 //! the old task at its next batch). A pass ends when the partition's cursor wraps around; as
 //! an interrupted pass may have left rows behind its cursor, the task then counts the keys
-//! still on old versions and passes again until none is left (or `MAX_PASSES`). At start, a
-//! keyring with more than one version resumes a re-wrap a restart interrupted.
+//! still on old versions and passes again until none is left (or `MAX_PASSES`), and records
+//! in the partition that its keys are all on the current version. At start, a keyring with
+//! more than one version resumes a re-wrap a restart interrupted, in the partitions whose
+//! record names another version: after a finished re-wrap a restart reads no rows.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -52,6 +54,9 @@ async fn run(context: Rc<ShardContext>, generation: u64) {
     let mut rewrapped = 0u64;
     for partition_id in partition_ids {
         let partition = Rc::clone(&context.partitions[&partition_id]);
+        if partition.rewrapped_kek_version().ok().flatten() == Some(keys.current().0) {
+            continue;
+        }
         let started = std::time::Instant::now();
         let result = rewrap_partition(&context, generation, &partition, &keys).await;
         if !matches!(result, Ok(None)) {
@@ -103,6 +108,8 @@ async fn rewrap_partition(
             }
         }
         if rewrappable(&partition.data_keys_by_kek_version()?, keys) == 0 {
+            // Keys written from now on are wrapped by the current version too.
+            partition.mark_rewrapped(keys.current().0).await?;
             return Ok(Some(rewrapped));
         }
     }

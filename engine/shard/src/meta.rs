@@ -26,7 +26,7 @@ use crate::record::{
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -102,6 +102,17 @@ ALTER TABLE objects ADD COLUMN sse BLOB NOT NULL DEFAULT x'';
 ALTER TABLE parts ADD COLUMN sse BLOB NOT NULL DEFAULT x'';
 ALTER TABLE uploads ADD COLUMN sse BLOB NOT NULL DEFAULT x'';
 ALTER TABLE buckets ADD COLUMN encryption BLOB NOT NULL DEFAULT x'';
+";
+
+/// Version 6: small facts about the partition itself, by name. `rewrapped_kek_version`: every
+/// data key here is wrapped by that master key version (or by one the keyring lacks), so a
+/// start with that version current has nothing to re-wrap (`rewrap.rs`). Kept in the same file
+/// as the rows it describes, so restoring a metadata backup cannot make it lie.
+const SCHEMA_V6_STEP: &str = "
+CREATE TABLE partition_state (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// A check block whose bytes do not match their checksum.
@@ -235,6 +246,10 @@ pub enum MetaOp {
     SetEncryption {
         updates: Vec<crate::rewrap::EncryptionUpdate>,
     },
+    /// Records that every data key is wrapped by master key `kek_version` (a finished re-wrap).
+    RewrapFinished {
+        kek_version: u32,
+    },
 }
 
 impl MetaOp {
@@ -362,6 +377,7 @@ impl MetaWriter {
             SCHEMA_V3_STEP,
             SCHEMA_V4_STEP,
             SCHEMA_V5_STEP,
+            SCHEMA_V6_STEP,
         ];
         for (target, step) in (1i64..).zip(steps) {
             if version < target {
@@ -605,6 +621,7 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
             apply_event_op(tx, op)
         }
         MetaOp::SetEncryption { updates } => crate::rewrap::apply_updates(tx, updates),
+        MetaOp::RewrapFinished { kek_version } => crate::rewrap::record_finished(tx, *kek_version),
     }
 }
 

@@ -415,6 +415,20 @@ impl Partition {
         Ok(progress)
     }
 
+    /// The master key version a finished re-wrap recorded (`mark_rewrapped`): while it is the
+    /// current one, there is nothing to re-wrap.
+    pub fn rewrapped_kek_version(&self) -> Result<Option<u32>, ShardError> {
+        rewrap::finished_version(self.reader.connection())
+    }
+
+    /// Records that every data key of this partition is wrapped by `kek_version`, or by a
+    /// version the keyring lacks (which no re-wrap can change).
+    pub async fn mark_rewrapped(&self, kek_version: u32) -> Result<(), ShardError> {
+        self.commit(MetaOp::RewrapFinished { kek_version }, Vec::new())
+            .await
+            .map(|_| ())
+    }
+
     /// How many stored data keys each master key version wraps (a full scan of the
     /// partition's encrypted rows: for status pages, not for a hot path).
     pub fn data_keys_by_kek_version(&self) -> Result<BTreeMap<u32, u64>, ShardError> {

@@ -58,7 +58,8 @@ impl Touched {
             | MetaOp::CreateBucket { .. }
             | MetaOp::UpdateBucket { .. }
             | MetaOp::AppendEvents { .. }
-            | MetaOp::TrimEvents { .. } => Touched::Nothing,
+            | MetaOp::TrimEvents { .. }
+            | MetaOp::RewrapFinished { .. } => Touched::Nothing,
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sse::master::MasterKeys;
 
 use crate::encryption::{decode_encryption, encode_encryption};
@@ -191,6 +191,31 @@ pub(crate) fn apply_updates(
         };
     }
     Ok(MetaOutcome::default())
+}
+
+/// `MetaOp::RewrapFinished`, in the worker's transaction (schema 6).
+pub(crate) fn record_finished(
+    tx: &rusqlite::Savepoint<'_>,
+    kek_version: u32,
+) -> Result<MetaOutcome, ShardError> {
+    tx.execute(
+        "INSERT OR REPLACE INTO partition_state (name, value)
+         VALUES ('rewrapped_kek_version', ?1)",
+        params![kek_version],
+    )?;
+    Ok(MetaOutcome::default())
+}
+
+/// The master key version `record_finished` last recorded, if any.
+pub(crate) fn finished_version(connection: &Connection) -> Result<Option<u32>, ShardError> {
+    let value: Option<i64> = connection
+        .query_row(
+            "SELECT value FROM partition_state WHERE name = 'rewrapped_kek_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(value.and_then(|value| u32::try_from(value).ok()))
 }
 
 /// How many data keys (runs) of objects and parts each master key version wraps.

@@ -430,6 +430,13 @@ fn rotation_rewraps_every_data_key_and_old_keyrings_cannot_read_them() {
             let stale = read(&partition, &key, 0..size, Some(&KeySource::Master(&before))).await;
             assert!(stale.is_err(), "the old keyring has no version {version}");
         }
+        // The finished re-wrap is recorded durably, so a restart need not read the rows again.
+        assert_eq!(partition.rewrapped_kek_version().unwrap(), None);
+        partition.mark_rewrapped(version).await.unwrap();
+        assert_eq!(partition.rewrapped_kek_version().unwrap(), Some(version));
+        drop(partition);
+        let (reopened, _) = Partition::open(dir.path(), 0).unwrap();
+        assert_eq!(reopened.rewrapped_kek_version().unwrap(), Some(version));
     });
 }
 
