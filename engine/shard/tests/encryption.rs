@@ -30,6 +30,15 @@ fn body(size: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// How the body reaches the writer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Feed {
+    /// `write` in uneven pieces, so buffers and check blocks straddle writes.
+    Pieces,
+    /// Appended to the lent buffer (`lend_buffer`), as a Content-Length PUT does.
+    LentBuffer,
+}
+
 /// Writes `data` encrypted under `key`; the record's encryption (one run) and what was written.
 async fn write_encrypted(
     partition: &Rc<Partition>,
@@ -37,12 +46,34 @@ async fn write_encrypted(
     mode: EncryptionMode,
     data: &[u8],
 ) -> (StoredEncryption, WrittenData) {
+    write_encrypted_by(partition, key, mode, data, Feed::Pieces).await
+}
+
+async fn write_encrypted_by(
+    partition: &Rc<Partition>,
+    key: &KeySource<'_>,
+    mode: EncryptionMode,
+    data: &[u8],
+    feed: Feed,
+) -> (StoredEncryption, WrittenData) {
     let mut writer = partition.writer(Some(data.len() as u64));
     let (cipher, wrapped_key) = new_run_cipher(key);
     writer.encrypt_with(cipher.clone());
-    // Uneven pieces, so buffers and check blocks straddle writes.
-    for piece in data.chunks(300_007) {
-        writer.write(piece).await.unwrap();
+    match feed {
+        Feed::Pieces => {
+            for piece in data.chunks(300_007) {
+                writer.write(piece).await.unwrap();
+            }
+        }
+        Feed::LentBuffer => {
+            let mut rest = data;
+            while !rest.is_empty() {
+                let mut buf = writer.lend_buffer().unwrap();
+                let taken = buf.extend_from_slice(&rest[..rest.len().min(100_003)]);
+                rest = &rest[taken..];
+                writer.return_buffer(buf).await.unwrap();
+            }
+        }
     }
     let written = writer.finish().await.unwrap();
     let encryption = StoredEncryption {
@@ -195,31 +226,13 @@ fn encrypted_writes_across_segment_ends_keep_whole_check_blocks_in_each_extent()
             .into_iter()
             .enumerate()
         {
-            for lent in [false, true] {
+            for feed in [Feed::Pieces, Feed::LentBuffer] {
                 let data = body(size, index as u64 + 40);
-                let key = format!("k{index}-{lent}");
-                let mut writer = partition.writer(Some(data.len() as u64));
-                let (cipher, wrapped_key) = new_run_cipher(&source);
-                writer.encrypt_with(cipher.clone());
-                if lent {
-                    let mut rest = &data[..];
-                    while !rest.is_empty() {
-                        let mut buf = writer.lend_buffer().unwrap();
-                        let taken = buf.extend_from_slice(&rest[..rest.len().min(100_003)]);
-                        rest = &rest[taken..];
-                        writer.return_buffer(buf).await.unwrap();
-                    }
-                } else {
-                    for piece in data.chunks(123_457) {
-                        writer.write(piece).await.unwrap();
-                    }
-                }
-                let written = writer.finish().await.unwrap();
+                let key = format!("k{index}-{feed:?}");
+                let (encryption, written) =
+                    write_encrypted_by(&partition, &source, EncryptionMode::Master, &data, feed)
+                        .await;
                 let extents = written.extents.clone();
-                let encryption = StoredEncryption {
-                    mode: EncryptionMode::Master,
-                    runs: vec![EncryptedRun::written(&cipher, wrapped_key, &written)],
-                };
                 commit_written(&partition, "b", &key, written, Some(encryption)).await;
                 if size > 300 << 10 {
                     assert!(extents.len() > 1, "{key}: {extents:?}");
