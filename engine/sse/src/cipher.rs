@@ -66,9 +66,16 @@ impl BlockScheme {
 pub struct ObjectCipher {
     key: DataKey,
     iv: [u8; IV_BYTES],
-    scheme: BlockScheme,
+    blocks: Blocks,
+}
+
+/// What a scheme keeps besides the data key.
+#[derive(Clone)]
+enum Blocks {
     /// The expanded AES key and GHASH tables, built once per run (shared by clones).
-    gcm: Arc<LessSafeKey>,
+    Gcm(Arc<LessSafeKey>),
+    /// Format 1 keys its CTR stream and BLAKE3 hasher from the data key per call.
+    CtrBlake3,
 }
 
 impl ObjectCipher {
@@ -79,14 +86,15 @@ impl ObjectCipher {
 
     /// The cipher of a stored run.
     pub fn new(key: DataKey, iv: [u8; IV_BYTES], scheme: BlockScheme) -> Self {
-        let unbound = UnboundKey::new(&AES_256_GCM, key.encryption_key())
-            .expect("AES_256_GCM takes a 32-byte key");
-        ObjectCipher {
-            gcm: Arc::new(LessSafeKey::new(unbound)),
-            key,
-            iv,
-            scheme,
-        }
+        let blocks = match scheme {
+            BlockScheme::Gcm => {
+                let unbound = UnboundKey::new(&AES_256_GCM, key.encryption_key())
+                    .expect("AES_256_GCM takes a 32-byte key");
+                Blocks::Gcm(Arc::new(LessSafeKey::new(unbound)))
+            }
+            BlockScheme::CtrBlake3 => Blocks::CtrBlake3,
+        };
+        ObjectCipher { key, iv, blocks }
     }
 
     pub fn iv(&self) -> [u8; IV_BYTES] {
@@ -94,7 +102,10 @@ impl ObjectCipher {
     }
 
     pub fn scheme(&self) -> BlockScheme {
-        self.scheme
+        match self.blocks {
+            Blocks::Gcm(_) => BlockScheme::Gcm,
+            Blocks::CtrBlake3 => BlockScheme::CtrBlake3,
+        }
     }
 
     pub fn data_key(&self) -> &DataKey {
@@ -111,11 +122,10 @@ impl ObjectCipher {
     /// Encrypts block number `index` of the run in place and returns its tag. Only the
     /// current scheme writes: format-1 runs are read only.
     pub fn seal_block(&self, index: u64, block: &mut [u8]) -> Result<Tag, SseError> {
-        if self.scheme != BlockScheme::Gcm {
+        let Blocks::Gcm(gcm) = &self.blocks else {
             return Err(SseError::Format("a format-1 run cannot be written"));
-        }
-        let tag = self
-            .gcm
+        };
+        let tag = gcm
             .seal_in_place_separate_tag(self.gcm_nonce(index), Aad::empty(), block)
             .map_err(|_| SseError::Format("block too large for AES-GCM"))?;
         let mut out = [0u8; TAG_BYTES];
@@ -133,13 +143,12 @@ impl ObjectCipher {
         block: &mut [u8],
         tag: &Tag,
     ) -> Result<(), SseError> {
-        match self.scheme {
-            BlockScheme::Gcm => self
-                .gcm
+        match &self.blocks {
+            Blocks::Gcm(gcm) => gcm
                 .open_in_place_separate_tag(self.gcm_nonce(index), Aad::empty(), tag, block)
                 .map(|_| ())
                 .map_err(|_| SseError::Authentication),
-            BlockScheme::CtrBlake3 => {
+            Blocks::CtrBlake3 => {
                 if !bool::from(self.block_tag(index, block).ct_eq(tag)) {
                     return Err(SseError::Authentication);
                 }

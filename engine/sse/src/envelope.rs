@@ -115,14 +115,16 @@ fn parse(wrapped: &[u8]) -> Result<Parsed<'_>, SseError> {
 fn open(kek: &[u8; 32], wrapped: &[u8], nonce: &[u8], sealed: &[u8]) -> Result<DataKey, SseError> {
     let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SseError::Format("nonce"))?;
     let mut in_out = sealed.to_vec();
-    let plain = gcm_key(kek)
+    let opened = gcm_key(kek)
         .open_in_place(nonce, Aad::from(&wrapped[..6 + NONCE_BYTES]), &mut in_out)
-        .map_err(|_| SseError::Authentication)?;
-    let bytes: [u8; KEY_BYTES] = (&*plain)
-        .try_into()
-        .map_err(|_| SseError::Format("data key length"))?;
+        .map(|plain| <[u8; KEY_BYTES]>::try_from(&*plain));
+    // Whatever the outcome, no copy of key material stays in the scratch buffer.
     in_out.fill(0);
-    Ok(DataKey(bytes))
+    match opened {
+        Ok(Ok(bytes)) => Ok(DataKey(bytes)),
+        Ok(Err(_)) => Err(SseError::Format("data key length")),
+        Err(_) => Err(SseError::Authentication),
+    }
 }
 
 /// SSE-S3: wraps with the current master key version.
