@@ -102,10 +102,7 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
 }
 
 pub fn head_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    let record = exchange
-        .context
-        .bucket(exchange.bucket())
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let record = bucket_record(exchange)?;
     Ok(Response::new(200).header("x-amz-bucket-region", record.region))
 }
 
@@ -119,10 +116,7 @@ pub async fn delete_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
 }
 
 pub fn get_bucket_location(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    let record = exchange
-        .context
-        .bucket(exchange.bucket())
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let record = bucket_record(exchange)?;
     Ok(Response::xml(location_constraint_xml(&record.region)))
 }
 
@@ -142,6 +136,14 @@ pub fn now_ms() -> i64 {
 }
 
 /// Fails with NoSuchBucket unless the bucket exists on this shard's catalogue copy.
+/// The request's bucket, or `NoSuchBucket`.
+pub fn bucket_record(exchange: &Exchange<'_>) -> Result<BucketRecord, S3Error> {
+    exchange
+        .context
+        .bucket(exchange.bucket())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))
+}
+
 pub fn require_bucket(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     if exchange.context.bucket_exists(exchange.bucket()) {
         Ok(())

@@ -9,7 +9,7 @@ use shard::meta::MetaOp;
 use shard::record::Tags;
 
 use crate::dispatch::Exchange;
-use crate::handlers::bucket::require_bucket;
+use crate::handlers::bucket::{bucket_record, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
 use crate::s3_error;
@@ -125,10 +125,7 @@ pub async fn delete_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Respon
 }
 
 pub fn get_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    let record = exchange
-        .context
-        .bucket(exchange.bucket())
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let record = bucket_record(exchange)?;
     if record.tags.is_empty() {
         return Err(S3Error::new(S3ErrorCode::NoSuchTagSet).extra("BucketName", record.name));
     }

@@ -15,7 +15,7 @@ use s3_proto::xml::{
 use shard::BucketEncryption;
 
 use crate::dispatch::Exchange;
-use crate::handlers::bucket::require_bucket;
+use crate::handlers::bucket::{bucket_record, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
 use crate::s3_error;
@@ -73,10 +73,7 @@ pub async fn delete_bucket_encryption(exchange: &mut Exchange<'_>) -> Result<Res
 }
 
 pub fn get_bucket_encryption(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    let record = exchange
-        .context
-        .bucket(exchange.bucket())
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let record = bucket_record(exchange)?;
     let Some(encryption) = record.encryption else {
         return Err(
             S3Error::new(S3ErrorCode::ServerSideEncryptionConfigurationNotFoundError)
