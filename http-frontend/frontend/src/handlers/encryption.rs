@@ -215,26 +215,19 @@ fn presented_customer_key(exchange: &Exchange<'_>) -> Result<Option<CustomerKeyH
 }
 
 /// The customer key of an UploadPart or UploadPartCopy into `upload_mode`'s upload: SSE-C
-/// uploads need the upload's key on every part, others take no customer key.
+/// uploads need the upload's key on every part, others take no customer key: the same rules
+/// as a read of an object in that mode (`check_presented_key`).
 pub(crate) fn part_write_key(
     exchange: &Exchange<'_>,
     upload_mode: Option<&EncryptionMode>,
 ) -> Result<WriteKey, S3Error> {
-    match (upload_mode, presented_customer_key(exchange)?) {
-        (None, None) => Ok(WriteKey::Plain),
-        (Some(EncryptionMode::Master), None) => {
-            Ok(WriteKey::Master(exchange.context.master_keys()))
-        }
-        (Some(EncryptionMode::Customer { fingerprint, .. }), Some(headers)) => {
-            let key = customer_key(exchange, &headers)?;
-            if !key.matches(fingerprint) {
-                return Err(wrong_customer_key());
-            }
-            Ok(WriteKey::Customer(key))
-        }
-        (Some(EncryptionMode::Customer { .. }), None) => Err(missing_customer_key()),
-        (_, Some(_)) => Err(not_applicable()),
-    }
+    let presented = presented_customer_key(exchange)?;
+    let key = match check_presented_key(exchange, upload_mode, presented.as_ref())? {
+        ReadKey::Plain => WriteKey::Plain,
+        ReadKey::Master => WriteKey::Master(exchange.context.master_keys()),
+        ReadKey::Customer(key) => WriteKey::Customer(key),
+    };
+    Ok(key)
 }
 
 /// The key a read of a stored object was allowed with: checked against the object (a
@@ -280,7 +273,8 @@ impl ReadKey {
 /// SSE-C headers. Errors as AWS: a customer key for an object that has none, a missing or
 /// wrong key for an SSE-C object.
 pub(crate) fn read_key(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<ReadKey, S3Error> {
-    check_read_key(exchange, record, presented_customer_key(exchange)?.as_ref())
+    let presented = presented_customer_key(exchange)?;
+    check_presented_key(exchange, stored_mode(record), presented.as_ref())
 }
 
 /// The decryption a copy's source needs, from the `x-amz-copy-source-...-customer-*` headers.
@@ -289,18 +283,24 @@ pub(crate) fn copy_source_decryption(
     source: &ObjectRecord,
 ) -> Result<Option<ReadDecryption>, S3Error> {
     let presented = parse_copy_source_customer_key(|name| exchange.head.header_str(name))?;
-    check_read_key(exchange, source, presented.as_ref())?.decryption(exchange, source)
+    check_presented_key(exchange, stored_mode(source), presented.as_ref())?
+        .decryption(exchange, source)
 }
 
-fn check_read_key(
-    exchange: &Exchange<'_>,
-    record: &ObjectRecord,
-    presented: Option<&CustomerKeyHeaders>,
-) -> Result<ReadKey, S3Error> {
-    let mode = record
+fn stored_mode(record: &ObjectRecord) -> Option<&EncryptionMode> {
+    record
         .encryption
         .as_ref()
-        .map(|encryption| &encryption.mode);
+        .map(|encryption| &encryption.mode)
+}
+
+/// Whether the presented SSE-C headers fit what was stored in `mode` (an object, or an
+/// upload for its parts): the key its mode needs, or AWS's error.
+fn check_presented_key(
+    exchange: &Exchange<'_>,
+    mode: Option<&EncryptionMode>,
+    presented: Option<&CustomerKeyHeaders>,
+) -> Result<ReadKey, S3Error> {
     match (mode, presented) {
         (None, None) => Ok(ReadKey::Plain),
         (Some(EncryptionMode::Master), None) => Ok(ReadKey::Master),
