@@ -382,6 +382,11 @@ impl Partition {
         // commit future dropped before this point leaves the cache refusing new records for
         // good, which costs speed, never correctness; no caller drops one today.)
         self.records.borrow_mut().commit_finished(&touched);
+        if matches!(outcome, Err(ShardError::StorageFull)) {
+            // SQLite found no room for its pages: the partition is full even if its segments
+            // had room (readiness reports it until a later allocation succeeds).
+            self.segments.mark_full();
+        }
         outcome
     }
 

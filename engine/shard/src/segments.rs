@@ -69,7 +69,8 @@ pub struct SegmentStore {
     /// Where a segment ends: `SEGMENT_SIZE_BYTES_MAX`, smaller in tests that cross segment ends.
     segment_size_bytes: u64,
     active: RefCell<ActiveSegment>,
-    /// Set when preallocation hit ENOSPC, cleared when a later preallocation succeeds.
+    /// Set when preallocation or a commit hit ENOSPC, cleared when a later preallocation
+    /// succeeds: a write was refused for lack of space and none has found room since.
     full: Cell<bool>,
     cache: RefCell<ReadCache>,
 }
@@ -239,8 +240,17 @@ impl SegmentStore {
                 .then(|| round_up_to(end, PREALLOCATION_STEP_BYTES).min(segment_end));
             (active.segment_id, offset_bytes, length_bytes, needs)
         };
-        if let Some(allocate_to) = needs_allocation_to {
-            self.preallocate(segment_id, allocate_to)?;
+        if let Some(step_end) = needs_allocation_to {
+            let end = offset_bytes + length_bytes;
+            match self.preallocate(segment_id, step_end) {
+                // The whole step does not fit, but this reservation may: on a nearly full file
+                // system a speculative 64 MiB step must not refuse a write that has room (each
+                // partition would otherwise strand up to a step of free space).
+                Err(ShardError::StorageFull) if end < step_end => {
+                    self.preallocate(segment_id, end)?;
+                }
+                result => result?,
+            }
         }
         self.active.borrow_mut().tail_bytes = offset_bytes + length_bytes;
         Ok(Extent {
@@ -303,6 +313,11 @@ impl SegmentStore {
 
     pub fn is_full(&self) -> bool {
         self.full.get()
+    }
+
+    /// A write's commit failed for lack of space (see `full`).
+    pub fn mark_full(&self) {
+        self.full.set(true);
     }
 
     /// Writes `buf[start..end]` at `offset_bytes`; offsets and lengths are block-aligned.
@@ -436,8 +451,71 @@ pub fn reclaim_unreferenced(
 
 #[cfg(test)]
 mod tests {
-    use super::{READ_CACHE_BYTES_MAX, ReadCache};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use super::{PREALLOCATION_STEP_BYTES, READ_CACHE_BYTES_MAX, ReadCache, SegmentStore};
+    use crate::aligned::AlignedBuf;
+    use crate::error::ShardError;
     use crate::record::Extent;
+    use crate::storage::{IoFuture, SegmentIo};
+
+    /// A file system of `capacity_bytes`: allocation past it fails with ENOSPC, like
+    /// fallocate. Only allocation is modelled; the store under test never writes here.
+    struct SmallDisk {
+        capacity_bytes: u64,
+        allocated: RefCell<HashMap<u32, u64>>,
+    }
+
+    impl SegmentIo for SmallDisk {
+        fn create(&self, segment_id: u32) -> std::io::Result<()> {
+            self.allocated.borrow_mut().insert(segment_id, 0);
+            Ok(())
+        }
+
+        fn allocate(&self, segment_id: u32, offset: u64, length: u64) -> std::io::Result<()> {
+            let mut allocated = self.allocated.borrow_mut();
+            let used: u64 = allocated.values().sum();
+            let file = allocated.get_mut(&segment_id).expect("segment created");
+            let grows_by = (offset + length).saturating_sub(*file);
+            if used + grows_by > self.capacity_bytes {
+                return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            *file += grows_by;
+            Ok(())
+        }
+
+        fn write_at(&self, _: u32, _: u64, buf: AlignedBuf, _: usize, _: usize) -> IoFuture<'_> {
+            Box::pin(async move { (Err(std::io::Error::other("not modelled")), buf) })
+        }
+
+        fn read_at(&self, _: u32, _: u64, buf: AlignedBuf, _: usize) -> IoFuture<'_> {
+            Box::pin(async move { (Err(std::io::Error::other("not modelled")), buf) })
+        }
+    }
+
+    #[test]
+    fn a_write_that_fits_is_not_refused_for_the_speculative_preallocation_step() {
+        let capacity_bytes = PREALLOCATION_STEP_BYTES + (3 << 20);
+        let disk = SmallDisk {
+            capacity_bytes,
+            allocated: RefCell::default(),
+        };
+        let store = SegmentStore::open(Box::new(disk), &[], 1 << 30).expect("open");
+        // The first step fits whole.
+        let first = store
+            .allocate(PREALLOCATION_STEP_BYTES)
+            .expect("first step");
+        assert_eq!(first.length_bytes, PREALLOCATION_STEP_BYTES);
+        // The next 64 MiB step does not, but 1 MiB and then 2 MiB do: allocated exactly.
+        let small = store.allocate(1 << 20).expect("1 MiB fits");
+        assert_eq!(small.offset_bytes, PREALLOCATION_STEP_BYTES);
+        assert!(!store.is_full());
+        store.allocate(2 << 20).expect("2 MiB fits");
+        // Now the disk really is full: the write is refused and the store says so.
+        assert_eq!(store.allocate(4096), Err(ShardError::StorageFull));
+        assert!(store.is_full());
+    }
 
     #[test]
     fn read_cache_is_bounded_and_forgets_freed_extents() {
