@@ -34,6 +34,10 @@ pub const READ_CACHE_BYTES_MAX: usize = 16 << 20;
 /// Segments grow by preallocating this much at a time (fallocate), so that O_DIRECT writes land
 /// in allocated extents instead of extending the file under the inode lock.
 const PREALLOCATION_STEP_BYTES: u64 = 64 << 20;
+/// Below this much free space, a segment grows by exactly what each reservation needs: a step
+/// allocated but not yet written is space that SQLite (and the other partitions) cannot use,
+/// and on a nearly full file system it made a small write fail after deletes had freed room.
+const PREALLOCATION_FREE_BYTES_MIN: u64 = 4 * PREALLOCATION_STEP_BYTES;
 
 pub fn segment_path(dir: &Path, segment_id: u32) -> PathBuf {
     dir.join(format!("{segment_id:08}.seg"))
@@ -163,6 +167,24 @@ impl ReadCache {
     }
 }
 
+/// Bytes an unprivileged writer may still allocate on the file system holding `dir`
+/// (`f_bavail`); `None` when statvfs fails.
+pub fn available_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `path` is a valid NUL-terminated string and `stat` a plain struct that statvfs
+    // fills in; nothing is retained after the call.
+    #[allow(unsafe_code)]
+    let stat = unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(path.as_ptr(), &raw mut stat) != 0 {
+            return None;
+        }
+        stat
+    };
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
 fn fallocate(file: &std::fs::File, mode: i32, offset: u64, length: u64) -> std::io::Result<()> {
     let offset = libc::off_t::try_from(offset).map_err(std::io::Error::other)?;
     let length = libc::off_t::try_from(length).map_err(std::io::Error::other)?;
@@ -242,10 +264,13 @@ impl SegmentStore {
         };
         if let Some(step_end) = needs_allocation_to {
             let end = offset_bytes + length_bytes;
-            match self.preallocate(segment_id, step_end) {
-                // The whole step does not fit, but this reservation may: on a nearly full file
-                // system a speculative 64 MiB step must not refuse a write that has room (each
-                // partition would otherwise strand up to a step of free space).
+            let nearly_full = self
+                .io
+                .available_bytes()
+                .is_some_and(|available| available < PREALLOCATION_FREE_BYTES_MIN);
+            match self.preallocate(segment_id, if nearly_full { end } else { step_end }) {
+                // Someone else took the space between statvfs and fallocate: the whole step
+                // does not fit, but this reservation may.
                 Err(ShardError::StorageFull) if end < step_end => {
                     self.preallocate(segment_id, end)?;
                 }
@@ -453,8 +478,12 @@ pub fn reclaim_unreferenced(
 mod tests {
     use std::cell::RefCell;
     use std::collections::HashMap;
+    use std::rc::Rc;
 
-    use super::{PREALLOCATION_STEP_BYTES, READ_CACHE_BYTES_MAX, ReadCache, SegmentStore};
+    use super::{
+        PREALLOCATION_FREE_BYTES_MIN, PREALLOCATION_STEP_BYTES, READ_CACHE_BYTES_MAX, ReadCache,
+        SegmentStore,
+    };
     use crate::aligned::AlignedBuf;
     use crate::error::ShardError;
     use crate::record::Extent;
@@ -464,10 +493,33 @@ mod tests {
     /// fallocate. Only allocation is modelled; the store under test never writes here.
     struct SmallDisk {
         capacity_bytes: u64,
-        allocated: RefCell<HashMap<u32, u64>>,
+        /// Allocated bytes per segment, shared with the test that inspects them.
+        allocated: Rc<RefCell<HashMap<u32, u64>>>,
+        /// Whether statvfs answers (false: the store learns of a full disk only by ENOSPC).
+        reports_space: bool,
+    }
+
+    /// A store on a `SmallDisk`, and a way to read how much of the disk is allocated.
+    fn store_on_small_disk(
+        capacity_bytes: u64,
+        reports_space: bool,
+    ) -> (SegmentStore, impl Fn() -> u64) {
+        let allocated = Rc::new(RefCell::new(HashMap::new()));
+        let disk = SmallDisk {
+            capacity_bytes,
+            allocated: Rc::clone(&allocated),
+            reports_space,
+        };
+        let store = SegmentStore::open(Box::new(disk), &[], 1 << 30).expect("open");
+        (store, move || allocated.borrow().values().sum())
     }
 
     impl SegmentIo for SmallDisk {
+        fn available_bytes(&self) -> Option<u64> {
+            let used: u64 = self.allocated.borrow().values().sum();
+            self.reports_space.then(|| self.capacity_bytes - used)
+        }
+
         fn create(&self, segment_id: u32) -> std::io::Result<()> {
             self.allocated.borrow_mut().insert(segment_id, 0);
             Ok(())
@@ -496,12 +548,8 @@ mod tests {
 
     #[test]
     fn a_write_that_fits_is_not_refused_for_the_speculative_preallocation_step() {
-        let capacity_bytes = PREALLOCATION_STEP_BYTES + (3 << 20);
-        let disk = SmallDisk {
-            capacity_bytes,
-            allocated: RefCell::default(),
-        };
-        let store = SegmentStore::open(Box::new(disk), &[], 1 << 30).expect("open");
+        // statvfs unavailable: the step is tried, and ENOSPC makes the store fall back.
+        let (store, _) = store_on_small_disk(PREALLOCATION_STEP_BYTES + (3 << 20), false);
         // The first step fits whole.
         let first = store
             .allocate(PREALLOCATION_STEP_BYTES)
@@ -515,6 +563,21 @@ mod tests {
         // Now the disk really is full: the write is refused and the store says so.
         assert_eq!(store.allocate(4096), Err(ShardError::StorageFull));
         assert!(store.is_full());
+    }
+
+    #[test]
+    fn a_nearly_full_file_system_gets_no_speculative_preallocation() {
+        let capacity_bytes = PREALLOCATION_FREE_BYTES_MIN + PREALLOCATION_STEP_BYTES - (1 << 20);
+        let (store, used_bytes) = store_on_small_disk(capacity_bytes, true);
+        // Plenty of room: a 4 KiB write preallocates a whole step.
+        store.allocate(4096).unwrap();
+        assert_eq!(used_bytes(), PREALLOCATION_STEP_BYTES);
+        // Fill the step; with less than PREALLOCATION_FREE_BYTES_MIN left, the segment grows by
+        // exactly each reservation and the rest stays free for SQLite and other partitions.
+        store.allocate(PREALLOCATION_STEP_BYTES - 4096).unwrap();
+        assert_eq!(used_bytes(), PREALLOCATION_STEP_BYTES);
+        store.allocate(1 << 20).unwrap();
+        assert_eq!(used_bytes(), PREALLOCATION_STEP_BYTES + (1 << 20));
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub type IoFuture<'a> = Pin<Box<dyn Future<Output = (std::io::Result<()>, Aligne
 pub trait SegmentIo {
     /// Creates an empty segment file, durably (the directory entry is synced).
     fn create(&self, segment_id: u32) -> std::io::Result<()>;
+    /// Bytes still free for this storage's files; `None` when unknown (the simulated disk).
+    fn available_bytes(&self) -> Option<u64> {
+        None
+    }
     /// Allocates `[offset, offset + length)` so that later writes cannot fail for space.
     fn allocate(
         &self,
@@ -126,6 +130,10 @@ impl DirectIo {
 }
 
 impl SegmentIo for DirectIo {
+    fn available_bytes(&self) -> Option<u64> {
+        crate::segments::available_bytes(&self.dir)
+    }
+
     fn create(&self, segment_id: u32) -> std::io::Result<()> {
         let file = open_direct(&segment_path(&self.dir, segment_id), true)?;
         sync_directory(&self.dir)?;
