@@ -799,8 +799,19 @@ ROWS += [
         (400, "MalformedXML")),
     Row("X7-negative", "CompleteMultipartUpload with <PartNumber>-1</PartNumber>",
         complete_parts([-1]), (400, "MalformedXML")),
+    Row("X7-cors", "PutBucketCors with a misspelt element <AllowedOrigins>",
+        lambda c: send_xml(c, "PUT", None, {"cors": ""},
+                           b"<CORSConfiguration><CORSRule><AllowedOrigins>*</AllowedOrigins>"
+                           b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"),
+        (400, "MalformedXML")),
+    Row("X7-cors-bomb", "PutBucketCors with a billion-laughs DTD",
+        lambda c: send_xml(c, "PUT", None, {"cors": ""},
+                           billion_laughs("CORSConfiguration", "<CORSRule><AllowedOrigin>@</AllowedOrigin>"
+                                          "<AllowedMethod>GET</AllowedMethod></CORSRule>")),
+        (400, "MalformedXML")),
     Row("X7-lifecycle", "lifecycle / other configuration XML", None, None,
-        skip="no configuration XML beyond tagging is implemented (lifecycle etc. are 501)"),
+        skip="configuration XML beyond tagging, encryption and CORS is not implemented (lifecycle "
+             "etc. are 501)"),
     # test_tagging.py covers 11 tags via boto3 PutObjectTagging and PutObject's header.
     Row("X8-tags", "PutObjectTagging with 11 tags (raw XML)",
         lambda c: put_object_tagging(c, tagging_xml([(f"k{i}", "v") for i in range(11)])), (400, "BadRequest")),

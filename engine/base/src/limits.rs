@@ -76,6 +76,13 @@ pub const QUERY_PARAM_COUNT_MAX: usize = 100;
 /// BAD-INPUTS.md X3: the cap is enforced while reading, before parsing.
 pub const XML_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 
+/// Largest CORS configuration document (PutBucketCors). AWS S3 user guide, "CORS
+/// configuration": the configuration is limited to 64 KB.
+pub const CORS_CONFIGURATION_BYTES_MAX: usize = 64 * 1024;
+
+/// Most rules in one CORS configuration. AWS S3 user guide, "CORS configuration": up to 100.
+pub const CORS_RULE_COUNT_MAX: usize = 100;
+
 /// Deepest element nesting our XML parsers accept (S3 request bodies are at most ~6 deep).
 /// BAD-INPUTS.md X4: 100k-deep nesting must be rejected, never recursed into.
 pub const XML_DEPTH_MAX: usize = 32;

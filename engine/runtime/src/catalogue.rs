@@ -281,6 +281,8 @@ pub enum BucketConfigChange {
     Tags(Tags),
     /// Replaces the default encryption (`None`: DeleteBucketEncryption).
     Encryption(Option<shard::BucketEncryption>),
+    /// Replaces the CORS rules (empty: DeleteBucketCors).
+    Cors(Vec<shard::CorsRule>),
 }
 
 impl BucketConfigChange {
@@ -288,6 +290,7 @@ impl BucketConfigChange {
         match self {
             BucketConfigChange::Tags(tags) => record.tags = tags,
             BucketConfigChange::Encryption(encryption) => record.encryption = encryption,
+            BucketConfigChange::Cors(rules) => record.cors = rules,
         }
     }
 
@@ -298,6 +301,8 @@ impl BucketConfigChange {
             BucketConfigChange::Tags(_) => "PutBucketTagging",
             BucketConfigChange::Encryption(None) => "DeleteBucketEncryption",
             BucketConfigChange::Encryption(Some(_)) => "PutBucketEncryption",
+            BucketConfigChange::Cors(rules) if rules.is_empty() => "DeleteBucketCors",
+            BucketConfigChange::Cors(_) => "PutBucketCors",
         }
     }
 }

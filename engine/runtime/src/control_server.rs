@@ -564,7 +564,7 @@ impl Applier {
             tags: Vec::new(),
             owner_tenant: tenant_id,
             owner_user: user_id,
-            encryption: None,
+            ..BucketRecord::default()
         };
         self.catalogue(|reply| MeshMessage::CreateBucket {
             record,

@@ -29,8 +29,8 @@ pub use partition::{
     RecoveryReport, WrittenData,
 };
 pub use record::{
-    BucketEncryption, BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart,
-    ObjectRecord, StoredEvent, UploadRecord,
+    BucketEncryption, BucketRecord, BucketUsage, CorsRule, EventRecord, Extent, ListEntry,
+    ListStart, ObjectRecord, StoredEvent, UploadRecord,
 };
 pub use segments::CacheStats;
 pub use tasks::{TaskStats, TaskType};

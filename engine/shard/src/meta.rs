@@ -26,7 +26,7 @@ use crate::record::{
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -113,6 +113,11 @@ CREATE TABLE partition_state (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Version 7: a bucket's CORS rules (`record::encode_bucket_cors`); empty: none.
+const SCHEMA_V7_STEP: &str = "
+ALTER TABLE buckets ADD COLUMN cors BLOB NOT NULL DEFAULT x'';
 ";
 
 /// A check block whose bytes do not match their checksum.
@@ -378,6 +383,7 @@ impl MetaWriter {
             SCHEMA_V4_STEP,
             SCHEMA_V5_STEP,
             SCHEMA_V6_STEP,
+            SCHEMA_V7_STEP,
         ];
         for (target, step) in (1i64..).zip(steps) {
             if version < target {
@@ -564,8 +570,8 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
         MetaOp::CreateBucket { record } => {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO buckets
-                    (name, created_ms, region, tags, owner_tenant, owner_user, encryption)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     record.name,
                     record.created_ms,
@@ -574,6 +580,7 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
                     record.owner_tenant,
                     record.owner_user,
                     crate::record::encode_bucket_encryption(record.encryption.as_ref()),
+                    crate::record::encode_bucket_cors(&record.cors),
                 ],
             )?;
             if inserted == 0 {
@@ -739,11 +746,12 @@ fn update_bucket(
     record: &BucketRecord,
 ) -> Result<MetaOutcome, ShardError> {
     let updated = tx.execute(
-        "UPDATE buckets SET tags = ?2, encryption = ?3 WHERE name = ?1",
+        "UPDATE buckets SET tags = ?2, encryption = ?3, cors = ?4 WHERE name = ?1",
         params![
             record.name,
             encode_tags(&record.tags),
-            crate::record::encode_bucket_encryption(record.encryption.as_ref())
+            crate::record::encode_bucket_encryption(record.encryption.as_ref()),
+            crate::record::encode_bucket_cors(&record.cors),
         ],
     )?;
     if updated == 0 {
@@ -1440,7 +1448,7 @@ impl MetaReader {
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption
+            "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors
              FROM buckets ORDER BY name",
         )?;
         let rows = statement.query_map([], |r| {
@@ -1453,16 +1461,19 @@ impl MetaReader {
                     owner_tenant: r.get(4)?,
                     owner_user: r.get(5)?,
                     encryption: None,
+                    cors: Vec::new(),
                 },
                 r.get::<_, Vec<u8>>(3)?,
                 r.get::<_, Vec<u8>>(6)?,
+                r.get::<_, Vec<u8>>(7)?,
             ))
         })?;
         let mut buckets = Vec::new();
         for row in rows {
-            let (mut bucket, tags, encryption) = row?;
+            let (mut bucket, tags, encryption, cors) = row?;
             bucket.tags = decode_tags(&tags)?;
             bucket.encryption = crate::record::decode_bucket_encryption(&encryption)?;
+            bucket.cors = crate::record::decode_bucket_cors(&cors)?;
             buckets.push(bucket);
         }
         Ok(buckets)

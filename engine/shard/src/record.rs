@@ -139,6 +139,25 @@ pub struct BucketRecord {
     pub owner_user: Option<String>,
     /// Default encryption (PutBucketEncryption); `None` when the bucket has none.
     pub encryption: Option<BucketEncryption>,
+    /// CORS rules (PutBucketCors), in the order given; empty when the bucket has none (S3
+    /// refuses a configuration without rules, so empty is unambiguous).
+    pub cors: Vec<CorsRule>,
+}
+
+/// One CORS rule of a bucket, as the front end validated it. Matching a request against the
+/// rules is HTTP's business and lives in the front end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorsRule {
+    pub id: Option<String>,
+    /// `GET`, `PUT`, `HEAD`, `POST`, `DELETE`.
+    pub allowed_methods: Vec<String>,
+    /// Origins, each with at most one `*` wildcard.
+    pub allowed_origins: Vec<String>,
+    /// Request headers a preflight may ask for, each with at most one `*`.
+    pub allowed_headers: Vec<String>,
+    /// Response headers a browser script may read.
+    pub expose_headers: Vec<String>,
+    pub max_age_seconds: Option<u32>,
 }
 
 /// A bucket's default encryption, as PutBucketEncryption gave it (its one rule).
@@ -195,6 +214,103 @@ pub fn decode_bucket_encryption(bytes: &[u8]) -> Result<Option<BucketEncryption>
     }))
 }
 
+/// A bucket's CORS rules: format, rule count, then per rule the optional id, the four string
+/// lists and the optional max age. No rules is the empty blob (and rows from before schema 7).
+pub fn encode_bucket_cors(rules: &[CorsRule]) -> Vec<u8> {
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![BUCKET_CORS_FORMAT_VERSION];
+    put_u32(&mut out, len_u32(rules.len()));
+    for rule in rules {
+        put_optional_string(&mut out, rule.id.as_deref());
+        for list in [
+            &rule.allowed_methods,
+            &rule.allowed_origins,
+            &rule.allowed_headers,
+            &rule.expose_headers,
+        ] {
+            put_u32(&mut out, len_u32(list.len()));
+            for item in list {
+                put_bytes(&mut out, item.as_bytes());
+            }
+        }
+        match rule.max_age_seconds {
+            Some(seconds) => {
+                out.push(1);
+                put_u32(&mut out, seconds);
+            }
+            None => out.push(0),
+        }
+    }
+    out
+}
+
+pub fn decode_bucket_cors(bytes: &[u8]) -> Result<Vec<CorsRule>, DecodeError> {
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != BUCKET_CORS_FORMAT_VERSION {
+        return Err(DecodeError("bucket cors: unknown format version"));
+    }
+    // Every rule and every string takes at least 4 bytes: counts beyond that are corrupt.
+    let count_max = bytes.len() / 4;
+    let count = reader.u32()? as usize;
+    if count > count_max {
+        return Err(DecodeError("bucket cors: rule count exceeds record"));
+    }
+    let mut rules = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = match reader.u8()? {
+            0 => None,
+            1 => Some(reader.string()?),
+            _ => return Err(DecodeError("bucket cors: id flag")),
+        };
+        let mut lists: [Vec<String>; 4] = Default::default();
+        for list in &mut lists {
+            let items = reader.u32()? as usize;
+            if items > count_max {
+                return Err(DecodeError("bucket cors: list length exceeds record"));
+            }
+            for _ in 0..items {
+                list.push(reader.string()?);
+            }
+        }
+        let max_age_seconds = match reader.u8()? {
+            0 => None,
+            1 => Some(reader.u32()?),
+            _ => return Err(DecodeError("bucket cors: max age flag")),
+        };
+        let [
+            allowed_methods,
+            allowed_origins,
+            allowed_headers,
+            expose_headers,
+        ] = lists;
+        rules.push(CorsRule {
+            id,
+            allowed_methods,
+            allowed_origins,
+            allowed_headers,
+            expose_headers,
+            max_age_seconds,
+        });
+    }
+    reader.finish()?;
+    Ok(rules)
+}
+
+fn put_optional_string(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        Some(value) => {
+            out.push(1);
+            put_bytes(out, value.as_bytes());
+        }
+        None => out.push(0),
+    }
+}
+
 /// One entry of a partition's event log as stored (the control protocol's `Event` without
 /// partition and sequence number, which the log assigns). `kind` is the snake_case name of
 /// `control::events::EventKind`; the shard stores it without interpreting it.
@@ -247,6 +363,7 @@ const HEADERS_FORMAT_VERSION: u8 = 1;
 const SIZES_FORMAT_VERSION: u8 = 1;
 const STRINGS_FORMAT_VERSION: u8 = 1;
 const BUCKET_ENCRYPTION_FORMAT_VERSION: u8 = 1;
+const BUCKET_CORS_FORMAT_VERSION: u8 = 1;
 
 /// Errors decoding a stored record: a corrupt or foreign metadata row.
 #[derive(Debug, PartialEq, Eq)]
@@ -598,5 +715,39 @@ mod tests {
             assert!(decode_bucket_encryption(&longer).is_err());
         }
         assert!(decode_bucket_encryption(&[2, 0, 0, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn bucket_cors_round_trips_and_rejects_damage() {
+        assert_eq!(encode_bucket_cors(&[]), Vec::<u8>::new());
+        assert_eq!(decode_bucket_cors(&[]).unwrap(), Vec::new());
+        let strings = |items: &[&str]| items.iter().map(|&s| s.to_owned()).collect::<Vec<_>>();
+        let rules = vec![
+            CorsRule {
+                id: Some("uploads".into()),
+                allowed_methods: strings(&["PUT", "POST"]),
+                allowed_origins: strings(&["https://*.example.com", "http://localhost:3000"]),
+                allowed_headers: strings(&["*"]),
+                expose_headers: strings(&["ETag", "x-amz-request-id"]),
+                max_age_seconds: Some(3000),
+            },
+            CorsRule {
+                id: None,
+                allowed_methods: strings(&["GET"]),
+                allowed_origins: strings(&["*"]),
+                ..CorsRule::default()
+            },
+        ];
+        let bytes = encode_bucket_cors(&rules);
+        assert_eq!(decode_bucket_cors(&bytes).unwrap(), rules);
+        for cut in 1..bytes.len() {
+            assert!(decode_bucket_cors(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_bucket_cors(&longer).is_err());
+        // A count far beyond the record is refused before anything is allocated for it.
+        assert!(decode_bucket_cors(&[1, 255, 255, 255, 255]).is_err());
+        assert!(decode_bucket_cors(&[2, 0, 0, 0, 0]).is_err());
     }
 }

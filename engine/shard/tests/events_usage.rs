@@ -158,7 +158,7 @@ fn usage_follows_puts_replacements_and_deletes() {
 }
 
 #[test]
-fn bucket_owners_are_stored() {
+fn bucket_owners_and_configuration_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = MetaWriter::open(dir.path()).unwrap();
     let reader = MetaReader::open(dir.path()).unwrap();
@@ -174,6 +174,14 @@ fn bucket_owners_are_stored() {
             kms_key_id: None,
             bucket_key_enabled: true,
         }),
+        cors: vec![shard::CorsRule {
+            id: Some("browser".into()),
+            allowed_methods: vec!["GET".into(), "PUT".into()],
+            allowed_origins: vec!["https://*.example.com".into()],
+            allowed_headers: vec!["*".into()],
+            expose_headers: vec!["ETag".into()],
+            max_age_seconds: Some(600),
+        }],
     };
     let results = writer.apply_batch(&[
         MetaOp::CreateBucket {

@@ -102,6 +102,8 @@ fn schema_1_rows_read_back_after_migration() {
     let buckets = reader.buckets().unwrap();
     assert_eq!(buckets[0].name, "b");
     assert!(buckets[0].tags.is_empty());
+    // Version 5 and 7: no default encryption, no CORS rules.
+    assert!(buckets[0].encryption.is_none() && buckets[0].cors.is_empty());
     // Version 3: old buckets belong to no tenant; old objects are counted in the usage.
     assert_eq!(buckets[0].owner_tenant, None);
     let usage = reader.bucket_usage().unwrap();

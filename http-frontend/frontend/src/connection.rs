@@ -223,7 +223,7 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
                     error = error.resource("request head");
                 }
                 let bytes =
-                    response::error_bytes(&error, "", false, &response::new_request_id(&context));
+                    response::error_bytes(&error, &[], false, &response::new_request_id(&context));
                 let _ = connection.write_all(bytes).await;
                 return;
             }

@@ -16,6 +16,7 @@ use s3_proto::sigv4::{
 };
 
 use crate::connection::Connection;
+use crate::cors;
 use crate::handlers;
 use crate::request::{BodyFraming, RequestHead};
 use crate::response::{self, Response};
@@ -225,6 +226,9 @@ pub struct Exchange<'a> {
     pub body_complete: bool,
     /// Set by handlers that wrote their response themselves (streamed GET).
     pub responded: bool,
+    /// `Access-Control-*` headers for the answer, when the request carries an `Origin` that
+    /// one of the bucket's CORS rules allows (`crate::cors`); empty otherwise.
+    pub cors_headers: Vec<(&'static str, String)>,
 }
 
 impl Exchange<'_> {
@@ -303,7 +307,7 @@ pub async fn serve_request(
         let keep_alive = head.keep_alive && !head.has_body();
         let bytes = match response {
             Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
-            Err(error) => response::error_bytes(&error, "", keep_alive, &request_id),
+            Err(error) => response::error_bytes(&error, &[], keep_alive, &request_id),
         };
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
@@ -320,20 +324,9 @@ pub async fn serve_request(
             connection.accounting.operation = Some(prepared.0.operation.as_str());
             prepared
         }
-        Err(refusal) => {
-            let (error, route) = *refusal;
-            if let Some(route) = route {
-                let actor = actor_of(None, "", &request_id, connection);
-                record_denied(context, &error, &route, &actor);
-            }
-            let keep_alive = head.keep_alive && !head.has_body();
-            let written = write_error(connection, &head, &error, keep_alive, &request_id).await;
-            if written && head.has_body() {
-                connection.linger().await;
-            }
-            return written && keep_alive;
-        }
+        Err(refusal) => return refuse(context, connection, &head, *refusal, &request_id).await,
     };
+    let cors_headers = cors::headers_for_request(context, &head, route.bucket.as_deref());
     let mut exchange = Exchange {
         context,
         connection,
@@ -346,6 +339,7 @@ pub async fn serve_request(
         payload: Some(payload),
         body_complete: false,
         responded: false,
+        cors_headers,
     };
     let result = handlers::run(&mut exchange).await;
     if let Err(error) = &result {
@@ -355,7 +349,8 @@ pub async fn serve_request(
     let body_unread = exchange.head.has_body() && !exchange.body_complete;
     let written = match result {
         Ok(_) if exchange.responded => true,
-        Ok(response) => {
+        Ok(mut response) => {
+            response.headers.append(&mut exchange.cors_headers);
             let bytes = response::response_bytes(
                 &response,
                 exchange.is_head(),
@@ -371,6 +366,7 @@ pub async fn serve_request(
                 exchange.connection,
                 &exchange.head,
                 &error,
+                &exchange.cors_headers,
                 keep_alive,
                 &exchange.request_id,
             )
@@ -380,6 +376,37 @@ pub async fn serve_request(
     log_request(&exchange);
     if written && body_unread {
         exchange.connection.linger().await;
+    }
+    written && keep_alive
+}
+
+/// Answers a request that could not be routed, authenticated or authorized; returns whether
+/// the connection stays open.
+async fn refuse(
+    context: &Rc<ShardContext>,
+    connection: &mut Connection,
+    head: &RequestHead,
+    (error, route): (S3Error, Option<Route>),
+    request_id: &str,
+) -> bool {
+    let bucket = route.as_ref().and_then(|route| route.bucket.as_deref());
+    let cors_headers = cors::headers_for_request(context, head, bucket);
+    if let Some(route) = route {
+        let actor = actor_of(None, "", request_id, connection);
+        record_denied(context, &error, &route, &actor);
+    }
+    let keep_alive = head.keep_alive && !head.has_body();
+    let written = write_error(
+        connection,
+        head,
+        &error,
+        &cors_headers,
+        keep_alive,
+        request_id,
+    )
+    .await;
+    if written && head.has_body() {
+        connection.linger().await;
     }
     written && keep_alive
 }
@@ -420,6 +447,11 @@ fn prepare(
     };
     if route.operation == Operation::PostObject {
         // The form carries the signature; the handler verifies it before anything else.
+        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+    }
+    if route.operation == Operation::OptionsObject {
+        // A CORS preflight: browsers send it without credentials, and the answer reveals
+        // only the bucket's CORS rules (as on S3).
         return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
     }
     let authenticated = match authenticate_head(context, head) {
@@ -569,10 +601,13 @@ fn route_request(
     route_with(&head.method, &head.raw_path, query, &headers)
 }
 
+/// Writes an S3 error answer; `headers` are the request's CORS headers (a browser script
+/// may read errors too).
 async fn write_error(
     connection: &mut Connection,
     head: &RequestHead,
     error: &S3Error,
+    headers: &[(&'static str, String)],
     keep_alive: bool,
     request_id: &str,
 ) -> bool {
@@ -582,9 +617,9 @@ async fn write_error(
         error = error.resource(head.raw_path.clone());
     }
     let bytes = if head.method == "HEAD" {
-        response::head_error_bytes(&error, keep_alive, request_id)
+        response::head_error_bytes(&error, headers, keep_alive, request_id)
     } else {
-        response::error_bytes(&error, &head.raw_path, keep_alive, request_id)
+        response::error_bytes(&error, headers, keep_alive, request_id)
     };
     connection.write_all(bytes).await.is_ok()
 }

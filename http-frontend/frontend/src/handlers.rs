@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod bucket;
 pub mod conditional;
 pub mod copy;
+pub mod cors;
 pub mod delete_objects;
 pub mod encryption;
 pub mod health;
@@ -57,6 +58,10 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
             bucket::encryption::delete_bucket_encryption(exchange).await
         }
         Operation::GetObjectAttributes => attributes::get_object_attributes(exchange),
+        Operation::PutBucketCors => cors::put_bucket_cors(exchange).await,
+        Operation::GetBucketCors => cors::get_bucket_cors(exchange),
+        Operation::DeleteBucketCors => cors::delete_bucket_cors(exchange).await,
+        Operation::OptionsObject => cors::preflight(exchange),
         other => Err(not_implemented(other)),
     }
 }

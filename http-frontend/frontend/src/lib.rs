@@ -8,6 +8,7 @@
 pub mod body;
 pub mod checksum;
 pub mod connection;
+pub mod cors;
 pub mod dispatch;
 pub mod form_data;
 pub mod handlers;

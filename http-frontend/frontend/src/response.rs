@@ -143,10 +143,10 @@ pub fn response_bytes(
     bytes
 }
 
-/// The full bytes of an S3 error response.
+/// The full bytes of an S3 error response, with `headers` (CORS) besides the usual ones.
 pub fn error_bytes(
     error: &S3Error,
-    _resource: &str,
+    headers: &[(&'static str, String)],
     keep_alive: bool,
     request_id: &str,
 ) -> Vec<u8> {
@@ -155,16 +155,23 @@ pub fn error_bytes(
     response
         .headers
         .push(("Content-Type", "application/xml".to_owned()));
+    response.headers.extend_from_slice(headers);
     response.body = body.into_bytes();
     response_bytes(&response, false, keep_alive, request_id)
 }
 
 /// An error answer to a HEAD request: status and headers, no body (as S3 does).
-pub fn head_error_bytes(error: &S3Error, keep_alive: bool, request_id: &str) -> Vec<u8> {
-    let headers = [("x-amz-error-code", error.code.as_str().to_owned())];
+pub fn head_error_bytes(
+    error: &S3Error,
+    headers: &[(&'static str, String)],
+    keep_alive: bool,
+    request_id: &str,
+) -> Vec<u8> {
+    let mut all_headers = vec![("x-amz-error-code", error.code.as_str().to_owned())];
+    all_headers.extend_from_slice(headers);
     head_bytes(
         error.http_status(),
-        &headers,
+        &all_headers,
         &[],
         0,
         keep_alive,

@@ -72,6 +72,8 @@ macro_rules! s3_error_codes {
 
 s3_error_codes! {
     AccessDenied => 403, "Access Denied";
+    /// A CORS preflight the bucket's rules do not allow (or a bucket without CORS).
+    AccessForbidden => 403, "CORSResponse: This CORS request is not allowed.";
     AccountProblem => 403, "There is a problem with your account that prevents the \
         operation from completing successfully.";
     AllAccessDisabled => 403, "All access to this Amazon S3 resource has been disabled.";

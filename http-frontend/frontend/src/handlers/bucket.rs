@@ -92,7 +92,7 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         tags: Vec::new(),
         owner_tenant: principal.tenant_id().map(str::to_owned),
         owner_user: principal.user_id().map(str::to_owned),
-        encryption: None,
+        ..BucketRecord::default()
     };
     let actor = exchange.actor();
     runtime::catalogue::create_bucket(exchange.context, record, actor)

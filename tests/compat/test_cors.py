@@ -1,0 +1,191 @@
+"""Bucket CORS, black box: Put/Get/DeleteBucketCors through boto3 (AWS's validation errors
+included), browser preflights (`OPTIONS`, no credentials) answered from the rules, and the
+`Access-Control-*` headers on real requests, successes and errors alike, including streamed
+GETs and HEADs; the configuration survives a restart."""
+
+from __future__ import annotations
+
+import http.client
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import pytest
+from botocore.exceptions import ClientError
+
+from harness import make_client
+from s3util import KiB, MiB, payload
+
+APP = "https://app.example.com"
+RULES = {
+    "CORSRules": [
+        {
+            "ID": "uploads",
+            "AllowedOrigins": ["https://*.example.com"],
+            "AllowedMethods": ["PUT", "POST", "GET", "HEAD"],
+            "AllowedHeaders": ["content-type", "x-amz-*"],
+            "ExposeHeaders": ["ETag", "x-amz-request-id"],
+            "MaxAgeSeconds": 600,
+        },
+        {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]},
+    ]
+}
+
+
+def raw(endpoint, method: str, url_or_path: str, headers: dict, body: bytes = b""):
+    """One request over a fresh connection: (status, lower-cased headers, body)."""
+    parsed = urllib.parse.urlsplit(url_or_path)
+    target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    host = urllib.parse.urlsplit(endpoint.url)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    try:
+        connection.request(method, target, body=body or None, headers=headers)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def preflight(endpoint, path: str, origin: str | None, method: str | None, headers: str | None = None):
+    sent = {}
+    if origin is not None:
+        sent["Origin"] = origin
+    if method is not None:
+        sent["Access-Control-Request-Method"] = method
+    if headers is not None:
+        sent["Access-Control-Request-Headers"] = headers
+    return raw(endpoint, "OPTIONS", path, sent)
+
+
+def error_code(body: bytes) -> str:
+    return ET.fromstring(body).findtext("Code")
+
+
+def client_error(excinfo) -> tuple[int, str]:
+    response = excinfo.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]
+
+
+def test_configuration_round_trips_and_is_validated_like_s3(s3, bucket):
+    with pytest.raises(ClientError) as missing:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert client_error(missing) == (404, "NoSuchCORSConfiguration")
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=RULES)
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == RULES["CORSRules"]
+    bad_rules = [
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}, "InvalidRequest"),
+        ({"AllowedOrigins": ["https://*.*.example.com"], "AllowedMethods": ["GET"]}, "InvalidRequest"),
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["a*b*"]}, "InvalidRequest"),
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "ExposeHeaders": ["x-amz-*"]}, "InvalidRequest"),
+    ]
+    for rule, code in bad_rules:
+        with pytest.raises(ClientError) as refused:
+            s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
+        assert client_error(refused) == (400, code), rule
+    too_many = [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}] * 101
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": too_many})
+    assert client_error(refused) == (400, "MalformedXML")
+    # A refused configuration leaves the stored one alone.
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == RULES["CORSRules"]
+    s3.delete_bucket_cors(Bucket=bucket)
+    with pytest.raises(ClientError) as gone:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert client_error(gone) == (404, "NoSuchCORSConfiguration")
+    with pytest.raises(ClientError) as no_bucket:
+        s3.put_bucket_cors(Bucket=f"{bucket}-none", CORSConfiguration=RULES)
+    assert client_error(no_bucket) == (404, "NoSuchBucket")
+
+
+def test_preflight_is_answered_from_the_rules_without_credentials(server, s3, bucket):
+    path = f"/{bucket}/photos/cat.jpg"
+    status, _, body = preflight(server, path, APP, "PUT")
+    assert (status, error_code(body)) == (403, "AccessForbidden")  # no CORS yet
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=RULES)
+
+    status, headers, body = preflight(server, path, APP, "PUT", "Content-Type, X-Amz-Date")
+    assert status == 200 and body == b""
+    assert headers["access-control-allow-origin"] == APP
+    assert headers["access-control-allow-credentials"] == "true"
+    assert headers["access-control-allow-methods"] == "PUT, POST, GET, HEAD"
+    assert headers["access-control-allow-headers"] == "content-type, x-amz-date"
+    assert headers["access-control-expose-headers"] == "ETag, x-amz-request-id"
+    assert headers["access-control-max-age"] == "600"
+    assert "Origin" in headers["vary"]
+    # The bucket itself (POST uploads go there) is covered by the same rules.
+    assert preflight(server, f"/{bucket}", APP, "POST")[0] == 200
+    # The any-origin rule allows only GET, and answers `*` without credentials.
+    status, headers, _ = preflight(server, path, "https://other.test", "GET")
+    assert status == 200 and headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in headers
+
+    refused = [
+        ("https://other.test", "PUT", None),  # origin allowed for GET only
+        (APP, "DELETE", None),  # method not in the rule
+        (APP, "PUT", "authorization"),  # header not allowed
+        ("https://example.com", "PUT", None),  # "*.example.com" needs a subdomain
+    ]
+    for origin, method, asked in refused:
+        status, headers, body = preflight(server, path, origin, method, asked)
+        assert (status, error_code(body)) == (403, "AccessForbidden"), (origin, method, asked)
+        assert "access-control-allow-origin" not in headers
+    status, _, body = preflight(server, path, None, "PUT")
+    assert (status, error_code(body)) == (400, "BadRequest")
+    status, _, body = preflight(server, path, APP, "PATCH")
+    assert (status, error_code(body)) == (400, "BadRequest")
+    status, _, body = preflight(server, f"/{bucket}-none/k", APP, "GET")
+    assert (status, error_code(body)) == (404, "NoSuchBucket")
+
+
+def test_real_requests_get_the_headers_of_the_rule_that_allows_them(server, s3, bucket):
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=RULES)
+    small, large = payload(10 * KiB), payload(3 * MiB)
+    # A browser upload: a presigned PUT from the page's origin.
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up"})
+    status, headers, _ = raw(server, "PUT", put_url, {"Origin": APP}, small)
+    assert status == 200
+    assert headers["access-control-allow-origin"] == APP
+    assert headers["access-control-expose-headers"] == "ETag, x-amz-request-id"
+    assert s3.get_object(Bucket=bucket, Key="up")["Body"].read() == small
+
+    s3.put_object(Bucket=bucket, Key="large", Body=large)
+    for method in ("GET", "HEAD"):
+        operation = f"{method.lower()}_object"
+        url = s3.generate_presigned_url(operation, Params={"Bucket": bucket, "Key": "large"})
+        status, headers, body = raw(server, method, url, {"Origin": APP})
+        assert status == 200 and headers["access-control-allow-origin"] == APP, method
+        assert body == (large if method == "GET" else b"")
+        # Another origin: GET is allowed to everyone, HEAD to nobody else.
+        status, headers, _ = raw(server, method, url, {"Origin": "https://other.test"})
+        assert status == 200
+        expected = "*" if method == "GET" else None
+        assert headers.get("access-control-allow-origin") == expected, method
+    # No Origin, no CORS headers.
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "up"})
+    assert "access-control-allow-origin" not in raw(server, "GET", url, {})[1]
+
+    # Errors carry the headers too, so that the page's script can read them: a missing key,
+    # and a request refused before it reached a handler (a bad signature).
+    missing = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "none"})
+    status, headers, body = raw(server, "GET", missing, {"Origin": APP})
+    assert (status, error_code(body)) == (404, "NoSuchKey")
+    assert headers["access-control-allow-origin"] == APP
+    forged = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+    status, headers, body = raw(server, "GET", forged, {"Origin": APP})
+    assert status == 403 and headers["access-control-allow-origin"] == APP
+
+
+def test_configuration_survives_a_restart_and_delete_turns_cors_off(server_factory):
+    server = server_factory.create(name="cors")
+    server.start()
+    s3 = make_client(server.endpoint)
+    s3.create_bucket(Bucket="site")
+    s3.put_bucket_cors(Bucket="site", CORSConfiguration=RULES)
+    assert server.stop() == 0
+    server.start()
+    s3 = make_client(server.endpoint)
+    assert s3.get_bucket_cors(Bucket="site")["CORSRules"] == RULES["CORSRules"]
+    assert preflight(server.endpoint, "/site/k", APP, "PUT")[0] == 200
+    s3.delete_bucket_cors(Bucket="site")
+    status, _, body = preflight(server.endpoint, "/site/k", APP, "PUT")
+    assert (status, error_code(body)) == (403, "AccessForbidden")
+    assert server.stop() == 0
