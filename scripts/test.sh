@@ -52,6 +52,15 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; th
     echo "$want" >"$stamp"
 fi
 
+# playwright-core for the browser tests (they drive the system Chromium; no browser download).
+browser_dir="$repo/tests/browser"
+browser_stamp="$browser_dir/node_modules/.lock.sha256"
+browser_want="$(sha256sum "$browser_dir/package-lock.json" | cut -d' ' -f1)"
+if command -v npm >/dev/null 2>&1 && [[ "$(cat "$browser_stamp" 2>/dev/null)" != "$browser_want" ]]; then
+    (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    echo "$browser_want" >"$browser_stamp"
+fi
+
 export MAXIOFS_BIN="${MAXIOFS_BIN:-$repo/target/debug/maxiofs}"
 export PATH="$venv/bin:$PATH"
 "$venv/bin/python" -m pytest tests/compat -q "$@"

@@ -1,13 +1,22 @@
 """Bucket CORS, black box: Put/Get/DeleteBucketCors through boto3 (AWS's validation errors
 included), browser preflights (`OPTIONS`, no credentials) answered from the rules, and the
 `Access-Control-*` headers on real requests, successes and errors alike, including streamed
-GETs and HEADs; the configuration survives a restart."""
+GETs and HEADs; the configuration survives a restart. Last, a real Chromium (playwright-core,
+tests/browser) uploads from a page of an allowed origin and is refused on a foreign one."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -189,3 +198,89 @@ def test_configuration_survives_a_restart_and_delete_turns_cors_off(server_facto
     status, _, body = preflight(server.endpoint, "/site/k", APP, "PUT")
     assert (status, error_code(body)) == (403, "AccessForbidden")
     assert server.stop() == 0
+
+
+# ---------------------------------------------------------------------------
+# a real browser
+# ---------------------------------------------------------------------------
+
+BROWSER_DIR = Path(__file__).resolve().parent.parent / "browser"
+
+
+def require_browser() -> str:
+    """The Chromium to drive; skip without it (or playwright-core) locally, fail in CI."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    missing = [what for what, present in [
+        ("node", shutil.which("node") is not None),
+        ("chromium", os.access(chromium, os.X_OK)),
+        ("playwright-core (npm ci in tests/browser)", (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()),
+    ] if not present]  # fmt: skip
+    if not missing:
+        return chromium
+    message = f"missing {', '.join(missing)} (scripts/test.sh and .ci/run install them)"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def page_server():
+    """An origin for the web app: a blank page on its own port."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = b"<!doctype html><title>app</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_browser_page_uploads_with_a_presigned_url_and_a_foreign_page_cannot_read(s3, bucket):
+    chromium = require_browser()
+    with page_server() as app, page_server() as foreign:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+            "AllowedOrigins": [app],
+            "AllowedMethods": ["PUT", "GET"],
+            "AllowedHeaders": ["content-type"],
+            "ExposeHeaders": ["ETag"],
+        }]})  # fmt: skip
+        body = "uploaded by a page " * 100
+        params = {"Bucket": bucket, "Key": "from-browser.txt"}
+        config = {
+            "allowedPage": app,
+            "foreignPage": foreign,
+            "putUrl": s3.generate_presigned_url("put_object", Params=params),
+            "getUrl": s3.generate_presigned_url("get_object", Params=params),
+            "body": body,
+        }
+        run = subprocess.run(
+            ["node", "cors_fetch.mjs", json.dumps(config)],
+            cwd=BROWSER_DIR,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "CHROMIUM": chromium},
+        )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    stored = s3.head_object(**params)
+    assert seen["putStatus"] == 200 and seen["getStatus"] == 200, seen
+    assert seen["putEtag"] == stored["ETag"]  # exposed by the rule
+    assert seen["putServer"] is None  # not exposed: hidden from the script
+    assert seen["getBody"] == body
+    assert s3.get_object(**params)["Body"].read() == body.encode()
+    assert seen["foreignError"] and "Failed to fetch" in seen["foreignError"], seen
