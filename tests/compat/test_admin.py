@@ -208,18 +208,36 @@ def test_tenant_isolation_on_every_path(stack, root):
     status, _, _ = user_console.raw("POST", "/api/v1/users", {"username": unique("x"), "password": PASSWORD})
     assert status == 403
 
-    # The S3 port: tenant A's key cannot read, write or list tenant B's bucket.
+    # The S3 port: tenant A's key cannot read, write or list tenant B's bucket, nor use B's
+    # objects as a copy source into its own bucket.
     s3_a = s3_client(stack, key_a)
+    bucket_a = unique("iso-a")
+    s3_a.create_bucket(Bucket=bucket_a)
+    upload_a = s3_a.create_multipart_upload(Bucket=bucket_a, Key="parts")["UploadId"]
+    source_b = {"Bucket": bucket_b, "Key": "secret"}
     for call in (
+        lambda: s3_a.copy_object(Bucket=bucket_a, Key="stolen", CopySource=source_b),
+        lambda: s3_a.upload_part_copy(Bucket=bucket_a, Key="parts", UploadId=upload_a, PartNumber=1,
+                                      CopySource=source_b),
         lambda: s3_a.get_object(Bucket=bucket_b, Key="secret"),
         lambda: s3_a.put_object(Bucket=bucket_b, Key="intruder", Body=b"x"),
         lambda: s3_a.list_objects_v2(Bucket=bucket_b),
         lambda: s3_a.delete_bucket(Bucket=bucket_b),
+        # Bucket configuration: reading B's CORS rules or replacing them (a browser could
+        # then read B's objects from A's site) is as refused as reading the objects.
+        lambda: s3_a.get_bucket_cors(Bucket=bucket_b),
+        lambda: s3_a.put_bucket_cors(Bucket=bucket_b, CORSConfiguration={"CORSRules": [
+            {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}),
+        lambda: s3_a.delete_bucket_cors(Bucket=bucket_b),
+        lambda: s3_a.get_bucket_encryption(Bucket=bucket_b),
+        lambda: s3_a.put_bucket_tagging(Bucket=bucket_b, Tagging={"TagSet": []}),
     ):
         with pytest.raises(ClientError) as refused:
             call()
         assert error_code(refused) == "AccessDenied"
     assert bucket_b not in [b["Name"] for b in s3_a.list_buckets()["Buckets"]]
+    assert "Contents" not in s3_a.list_objects_v2(Bucket=bucket_a)
+    s3_a.abort_multipart_upload(Bucket=bucket_a, Key="parts", UploadId=upload_a)
     # B's key still works on B's bucket (nothing above changed it).
     assert s3_client(stack, key_b).get_object(Bucket=bucket_b, Key="secret")["Body"].read() == b"b's data"
 
