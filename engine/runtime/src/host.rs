@@ -3,34 +3,10 @@
 //! shard's thread, once per scrape; a figure the OS does not give is `None`, never made up.
 
 use std::cell::Cell;
-use std::path::Path;
 
-/// Size and space available to the server (`f_bavail`: what an unprivileged writer may use)
-/// of the file system holding `dir`.
-#[derive(Clone, Copy, Debug)]
-pub struct FsSpace {
-    pub total_bytes: u64,
-    pub available_bytes: u64,
-}
-
-pub fn fs_space(dir: &Path) -> Option<FsSpace> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: `path` is a valid NUL-terminated string and `stat` a plain struct that statvfs
-    // fills in; nothing is retained after the call.
-    #[allow(unsafe_code)]
-    let stat = unsafe {
-        let mut stat: libc::statvfs = std::mem::zeroed();
-        if libc::statvfs(path.as_ptr(), &raw mut stat) != 0 {
-            return None;
-        }
-        stat
-    };
-    Some(FsSpace {
-        total_bytes: stat.f_blocks.saturating_mul(stat.f_frsize),
-        available_bytes: stat.f_bavail.saturating_mul(stat.f_frsize),
-    })
-}
+/// statvfs of the data directory (shared with the segment store, which sizes preallocation by
+/// it).
+pub use shard::segments::{FsSpace, fs_space};
 
 thread_local! {
     /// (busy, total) jiffies of all CPUs at this shard's previous scrape: the CPU usage gauge

@@ -167,9 +167,16 @@ impl ReadCache {
     }
 }
 
-/// Bytes an unprivileged writer may still allocate on the file system holding `dir`
-/// (`f_bavail`); `None` when statvfs fails.
-pub fn available_bytes(dir: &Path) -> Option<u64> {
+/// Size and space available (`f_bavail`: what an unprivileged writer may still allocate) of
+/// the file system holding a directory.
+#[derive(Clone, Copy, Debug)]
+pub struct FsSpace {
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+}
+
+/// statvfs of `dir`; `None` when it fails.
+pub fn fs_space(dir: &Path) -> Option<FsSpace> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
     // SAFETY: `path` is a valid NUL-terminated string and `stat` a plain struct that statvfs
@@ -182,7 +189,10 @@ pub fn available_bytes(dir: &Path) -> Option<u64> {
         }
         stat
     };
-    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    Some(FsSpace {
+        total_bytes: stat.f_blocks.saturating_mul(stat.f_frsize),
+        available_bytes: stat.f_bavail.saturating_mul(stat.f_frsize),
+    })
 }
 
 fn fallocate(file: &std::fs::File, mode: i32, offset: u64, length: u64) -> std::io::Result<()> {

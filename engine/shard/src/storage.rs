@@ -131,7 +131,7 @@ impl DirectIo {
 
 impl SegmentIo for DirectIo {
     fn available_bytes(&self) -> Option<u64> {
-        crate::segments::available_bytes(&self.dir)
+        crate::segments::fs_space(&self.dir).map(|space| space.available_bytes)
     }
 
     fn create(&self, segment_id: u32) -> std::io::Result<()> {

@@ -144,6 +144,19 @@ pub fn bucket_record(exchange: &Exchange<'_>) -> Result<BucketRecord, S3Error> {
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))
 }
 
+/// Applies a configuration change to the request's bucket (through the coordinator); returns
+/// once every shard has the new record.
+pub async fn change_bucket_config(
+    exchange: &Exchange<'_>,
+    change: runtime::catalogue::BucketConfigChange,
+) -> Result<(), S3Error> {
+    let name = exchange.bucket().to_owned();
+    let actor = exchange.actor();
+    runtime::catalogue::update_bucket(exchange.context, name, change, actor)
+        .await
+        .map_err(|e| s3_error::from_shard(&e))
+}
+
 pub fn require_bucket(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     if exchange.context.bucket_exists(exchange.bucket()) {
         Ok(())

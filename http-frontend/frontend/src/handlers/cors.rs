@@ -4,34 +4,20 @@
 //! `Access-Control-*` headers: `crate::cors`.
 
 use base::limits::CORS_CONFIGURATION_BYTES_MAX;
-use runtime::catalogue::{BucketConfigChange, update_bucket};
+use runtime::catalogue::BucketConfigChange;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{CORS_METHODS, cors_configuration_xml, parse_cors_configuration};
 use shard::CorsRule;
 
 use crate::cors::{CorsQuery, allow_headers, find_rule};
 use crate::dispatch::Exchange;
-use crate::handlers::bucket::{bucket_record, require_bucket};
+use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
-use crate::s3_error;
 
 /// Most names in one `Access-Control-Request-Headers` (the request head bounds its length;
 /// this bounds the matching work per preflight).
 const REQUEST_HEADER_NAMES_MAX: usize = 100;
-
-async fn change(exchange: &Exchange<'_>, rules: Vec<CorsRule>) -> Result<(), S3Error> {
-    let name = exchange.bucket().to_owned();
-    let actor = exchange.actor();
-    update_bucket(
-        exchange.context,
-        name,
-        BucketConfigChange::Cors(rules),
-        actor,
-    )
-    .await
-    .map_err(|e| s3_error::from_shard(&e))
-}
 
 pub async fn put_bucket_cors(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
@@ -47,13 +33,13 @@ pub async fn put_bucket_cors(exchange: &mut Exchange<'_>) -> Result<Response, S3
             max_age_seconds: rule.max_age_seconds,
         })
         .collect();
-    change(exchange, rules).await?;
+    change_bucket_config(exchange, BucketConfigChange::Cors(rules)).await?;
     Ok(Response::new(200))
 }
 
 pub async fn delete_bucket_cors(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    change(exchange, Vec::new()).await?;
+    change_bucket_config(exchange, BucketConfigChange::Cors(Vec::new())).await?;
     Ok(Response::new(204))
 }
 

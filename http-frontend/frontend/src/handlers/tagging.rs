@@ -2,14 +2,14 @@
 //! tagging (bucket configuration: committed by the coordinator and copied to every shard).
 
 use base::limits::XML_BODY_BYTES_MAX;
-use runtime::catalogue::{BucketConfigChange, update_bucket};
+use runtime::catalogue::BucketConfigChange;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{TagTarget, parse_tagging, parse_tagging_header, tagging_xml, validate_tags};
 use shard::meta::MetaOp;
 use shard::record::Tags;
 
 use crate::dispatch::Exchange;
-use crate::handlers::bucket::{bucket_record, require_bucket};
+use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
 use crate::s3_error;
@@ -96,31 +96,13 @@ pub fn get_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Err
 pub async fn put_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
     let tags = read_tags(exchange, TagTarget::Bucket).await?;
-    let name = exchange.bucket().to_owned();
-    let actor = exchange.actor();
-    update_bucket(
-        exchange.context,
-        name,
-        BucketConfigChange::Tags(tags),
-        actor,
-    )
-    .await
-    .map_err(|e| s3_error::from_shard(&e))?;
+    change_bucket_config(exchange, BucketConfigChange::Tags(tags)).await?;
     Ok(Response::new(204))
 }
 
 pub async fn delete_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    let name = exchange.bucket().to_owned();
-    let actor = exchange.actor();
-    update_bucket(
-        exchange.context,
-        name,
-        BucketConfigChange::Tags(Vec::new()),
-        actor,
-    )
-    .await
-    .map_err(|e| s3_error::from_shard(&e))?;
+    change_bucket_config(exchange, BucketConfigChange::Tags(Vec::new())).await?;
     Ok(Response::new(204))
 }
 

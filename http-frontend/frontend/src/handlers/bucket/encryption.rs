@@ -7,7 +7,7 @@
 //! would leave objects in plaintext that the owner believes encrypted).
 
 use base::limits::XML_BODY_BYTES_MAX;
-use runtime::catalogue::{BucketConfigChange, update_bucket};
+use runtime::catalogue::BucketConfigChange;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{
     BucketEncryption as XmlEncryption, bucket_encryption_xml, parse_bucket_encryption,
@@ -15,10 +15,9 @@ use s3_proto::xml::{
 use shard::BucketEncryption;
 
 use crate::dispatch::Exchange;
-use crate::handlers::bucket::{bucket_record, require_bucket};
+use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
-use crate::s3_error;
 
 /// The one algorithm this server can apply by default (SSE-S3).
 const SSE_S3_ALGORITHM: &str = "AES256";
@@ -42,33 +41,17 @@ fn accepted(parsed: XmlEncryption) -> Result<BucketEncryption, S3Error> {
     })
 }
 
-async fn change(
-    exchange: &Exchange<'_>,
-    encryption: Option<BucketEncryption>,
-) -> Result<(), S3Error> {
-    let name = exchange.bucket().to_owned();
-    let actor = exchange.actor();
-    update_bucket(
-        exchange.context,
-        name,
-        BucketConfigChange::Encryption(encryption),
-        actor,
-    )
-    .await
-    .map_err(|e| s3_error::from_shard(&e))
-}
-
 pub async fn put_bucket_encryption(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
     let body = read_small_body(exchange, XML_BODY_BYTES_MAX).await?;
     let encryption = accepted(parse_bucket_encryption(&body)?)?;
-    change(exchange, Some(encryption)).await?;
+    change_bucket_config(exchange, BucketConfigChange::Encryption(Some(encryption))).await?;
     Ok(Response::new(200))
 }
 
 pub async fn delete_bucket_encryption(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    change(exchange, None).await?;
+    change_bucket_config(exchange, BucketConfigChange::Encryption(None)).await?;
     Ok(Response::new(204))
 }
 
