@@ -331,6 +331,32 @@ def test_s3cmd_put_get_sync(s3cmd, s3, tmp_path):
         drop_bucket(s3, bucket)
 
 
+def test_s3cmd_setcors_and_delcors(s3cmd, s3, tmp_path):
+    bucket = unique_bucket_name("s3cmd-cors")
+    rules = tmp_path / "cors.xml"
+    rules.write_text(
+        "<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin>"
+        "<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod>"
+        "<AllowedHeader>*</AllowedHeader><MaxAgeSeconds>300</MaxAgeSeconds>"
+        "</CORSRule></CORSConfiguration>"
+    )
+    try:
+        s3.create_bucket(Bucket=bucket)
+        s3cmd("setcors", str(rules), f"s3://{bucket}")
+        assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == [{
+            "AllowedOrigins": ["https://app.example.com"],
+            "AllowedMethods": ["GET", "PUT"],
+            "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 300,
+        }]  # fmt: skip
+        s3cmd("delcors", f"s3://{bucket}")
+        with pytest.raises(ClientError) as gone:
+            s3.get_bucket_cors(Bucket=bucket)
+        assert gone.value.response["Error"]["Code"] == "NoSuchCORSConfiguration"
+    finally:
+        drop_bucket(s3, bucket)
+
+
 # ---------------------------------------------------------------------------
 # restic (minio-go: GetBucketLocation, STREAMING-AWS4-HMAC-SHA256-PAYLOAD)
 # ---------------------------------------------------------------------------

@@ -146,6 +146,18 @@ def test_bucket_tagging(aws, env):
     api_error(aws, "NoSuchTagSet", "get-bucket-tagging", "--bucket", env.b)
 
 
+def test_bucket_cors(aws, env):
+    rules = [{"AllowedOrigins": ["https://*.example.com"], "AllowedMethods": ["GET", "HEAD"],
+              "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 60}]  # fmt: skip
+    api_error(aws, "NoSuchCORSConfiguration", "get-bucket-cors", "--bucket", env.b)
+    api(aws, "put-bucket-cors", "--bucket", env.b, "--cors-configuration", json.dumps({"CORSRules": rules}))
+    assert api(aws, "get-bucket-cors", "--bucket", env.b)["CORSRules"] == rules
+    bad = {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["TRACE"]}]}
+    api_error(aws, "InvalidRequest", "put-bucket-cors", "--bucket", env.b, "--cors-configuration", json.dumps(bad))
+    api(aws, "delete-bucket-cors", "--bucket", env.b)
+    api_error(aws, "NoSuchCORSConfiguration", "get-bucket-cors", "--bucket", env.b)
+
+
 # ---------------------------------------------------------------------------
 # objects
 # ---------------------------------------------------------------------------
