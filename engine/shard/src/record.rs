@@ -178,12 +178,7 @@ pub fn encode_bucket_encryption(encryption: Option<&BucketEncryption>) -> Vec<u8
     let mut out = vec![BUCKET_ENCRYPTION_FORMAT_VERSION];
     put_bytes(&mut out, encryption.algorithm.as_bytes());
     out.push(u8::from(encryption.bucket_key_enabled));
-    if let Some(key_id) = &encryption.kms_key_id {
-        out.push(1);
-        put_bytes(&mut out, key_id.as_bytes());
-    } else {
-        out.push(0);
-    }
+    put_optional_string(&mut out, encryption.kms_key_id.as_deref());
     out
 }
 
@@ -201,11 +196,7 @@ pub fn decode_bucket_encryption(bytes: &[u8]) -> Result<Option<BucketEncryption>
         1 => true,
         _ => return Err(DecodeError("bucket encryption: bucket key flag")),
     };
-    let kms_key_id = match reader.u8()? {
-        0 => None,
-        1 => Some(reader.string()?),
-        _ => return Err(DecodeError("bucket encryption: key id flag")),
-    };
+    let kms_key_id = reader.optional_string("bucket encryption: key id flag")?;
     reader.finish()?;
     Ok(Some(BucketEncryption {
         algorithm,
@@ -230,10 +221,7 @@ pub fn encode_bucket_cors(rules: &[CorsRule]) -> Vec<u8> {
             &rule.allowed_headers,
             &rule.expose_headers,
         ] {
-            put_u32(&mut out, len_u32(list.len()));
-            for item in list {
-                put_bytes(&mut out, item.as_bytes());
-            }
+            put_string_list(&mut out, list);
         }
         match rule.max_age_seconds {
             Some(seconds) => {
@@ -262,20 +250,10 @@ pub fn decode_bucket_cors(bytes: &[u8]) -> Result<Vec<CorsRule>, DecodeError> {
     }
     let mut rules = Vec::with_capacity(count);
     for _ in 0..count {
-        let id = match reader.u8()? {
-            0 => None,
-            1 => Some(reader.string()?),
-            _ => return Err(DecodeError("bucket cors: id flag")),
-        };
+        let id = reader.optional_string("bucket cors: id flag")?;
         let mut lists: [Vec<String>; 4] = Default::default();
         for list in &mut lists {
-            let items = reader.u32()? as usize;
-            if items > count_max {
-                return Err(DecodeError("bucket cors: list length exceeds record"));
-            }
-            for _ in 0..items {
-                list.push(reader.string()?);
-            }
+            *list = reader.string_list(count_max, "bucket cors: list length exceeds record")?;
         }
         let max_age_seconds = match reader.u8()? {
             0 => None,
@@ -299,16 +277,6 @@ pub fn decode_bucket_cors(bytes: &[u8]) -> Result<Vec<CorsRule>, DecodeError> {
     }
     reader.finish()?;
     Ok(rules)
-}
-
-fn put_optional_string(out: &mut Vec<u8>, value: Option<&str>) {
-    match value {
-        Some(value) => {
-            out.push(1);
-            put_bytes(out, value.as_bytes());
-        }
-        None => out.push(0),
-    }
 }
 
 /// One entry of a partition's event log as stored (the control protocol's `Event` without
@@ -509,12 +477,8 @@ pub fn encode_strings(strings: &[String]) -> Vec<u8> {
     if strings.is_empty() {
         return Vec::new();
     }
-    let mut out = Vec::new();
-    out.push(STRINGS_FORMAT_VERSION);
-    put_u32(&mut out, len_u32(strings.len()));
-    for string in strings {
-        put_bytes(&mut out, string.as_bytes());
-    }
+    let mut out = vec![STRINGS_FORMAT_VERSION];
+    put_string_list(&mut out, strings);
     out
 }
 
@@ -526,14 +490,7 @@ pub fn decode_strings(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
     if reader.u8()? != STRINGS_FORMAT_VERSION {
         return Err(DecodeError("strings: unknown format version"));
     }
-    let count = reader.u32()? as usize;
-    if count > bytes.len() / 4 {
-        return Err(DecodeError("strings: count exceeds record"));
-    }
-    let mut strings = Vec::with_capacity(count);
-    for _ in 0..count {
-        strings.push(reader.string()?);
-    }
+    let strings = reader.string_list(bytes.len() / 4, "strings: count exceeds record")?;
     reader.finish()?;
     Ok(strings)
 }
@@ -553,6 +510,25 @@ pub(crate) fn put_u64(out: &mut Vec<u8>, value: u64) {
 pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     put_u32(out, len_u32(bytes.len()));
     out.extend_from_slice(bytes);
+}
+
+/// A flag byte (0 absent, 1 present), then the string if present.
+fn put_optional_string(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        Some(value) => {
+            out.push(1);
+            put_bytes(out, value.as_bytes());
+        }
+        None => out.push(0),
+    }
+}
+
+/// A u32 count, then each string (`Reader::string_list`).
+fn put_string_list(out: &mut Vec<u8>, strings: &[String]) {
+    put_u32(out, len_u32(strings.len()));
+    for string in strings {
+        put_bytes(out, string.as_bytes());
+    }
 }
 
 pub(crate) struct Reader<'a> {
@@ -598,6 +574,37 @@ impl<'a> Reader<'a> {
         let len = self.u32()? as usize;
         let bytes = self.take(len)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError("string is not UTF-8"))
+    }
+
+    /// What `put_optional_string` wrote; `bad_flag` names the field when the flag is neither.
+    pub(crate) fn optional_string(
+        &mut self,
+        bad_flag: &'static str,
+    ) -> Result<Option<String>, DecodeError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some(self.string()?)),
+            _ => Err(DecodeError(bad_flag)),
+        }
+    }
+
+    /// What `put_string_list` wrote. A count above `count_max` (callers pass the record's
+    /// length / 4: every string takes at least 4 bytes) is `too_long`, refused before
+    /// anything is allocated for it.
+    pub(crate) fn string_list(
+        &mut self,
+        count_max: usize,
+        too_long: &'static str,
+    ) -> Result<Vec<String>, DecodeError> {
+        let count = self.u32()? as usize;
+        if count > count_max {
+            return Err(DecodeError(too_long));
+        }
+        let mut strings = Vec::with_capacity(count);
+        for _ in 0..count {
+            strings.push(self.string()?);
+        }
+        Ok(strings)
     }
 
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
