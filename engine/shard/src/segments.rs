@@ -278,10 +278,11 @@ impl SegmentStore {
                 .io
                 .available_bytes()
                 .is_some_and(|available| available < PREALLOCATION_FREE_BYTES_MIN);
-            match self.preallocate(segment_id, if nearly_full { end } else { step_end }) {
+            let target = if nearly_full { end } else { step_end };
+            match self.preallocate(segment_id, target) {
                 // Someone else took the space between statvfs and fallocate: the whole step
                 // does not fit, but this reservation may.
-                Err(ShardError::StorageFull) if end < step_end => {
+                Err(ShardError::StorageFull) if end < target => {
                     self.preallocate(segment_id, end)?;
                 }
                 result => result?,
