@@ -376,13 +376,18 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value)),
     );
-    let mut headers = vec![
+    // This handler writes its own head: the dispatcher cannot add the CORS headers.
+    extra.extend(
+        exchange
+            .cors_headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone())),
+    );
+    let headers = [
         ("ETag", etag),
         ("Last-Modified", last_modified),
         ("Accept-Ranges", "bytes".to_owned()),
     ];
-    // This handler writes its own head: the dispatcher cannot add the CORS headers.
-    headers.extend_from_slice(&exchange.cors_headers);
     let length = range.end - range.start;
     let keep_alive = exchange.keep_alive();
     let head = head_bytes(
