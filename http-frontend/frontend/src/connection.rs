@@ -1,25 +1,11 @@
-//! One client connection on one shard: read a request head within the limits, decide which
-//! shard owns the request, serve it here or hand the connection to the owner, repeat while
-//! keep-alive lasts.
-//!
-//! Hand-over moves the socket (and the bytes already read) through the owner's bounded inbox;
-//! the owner parses the head again (about a microsecond) and serves the request and the ones
-//! after it, until one belongs elsewhere. Object bytes never cross cores.
+//! One client connection: a socket with a read buffer, timed reads, writes that keep the
+//! request's accounting, and the lingering close. What is done with the requests read from it
+//! is `serve.rs`'s business.
 
-use std::os::fd::{FromRawFd, IntoRawFd};
-use std::rc::Rc;
 use std::time::Duration;
 
-use base::limits::REQUEST_HEAD_BYTES_MAX;
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
-use runtime::ShardContext;
-use runtime::mesh::MeshMessage;
-use s3_proto::error::{S3Error, S3ErrorCode};
-
-use crate::dispatch::{self, Placement};
-use crate::request::{HeadError, parse_head};
-use crate::response;
 
 /// Bytes read from the socket per read call.
 const READ_CHUNK_BYTES: usize = 256 * 1024;
@@ -153,6 +139,21 @@ impl Connection {
         }
     }
 
+    /// The socket and the bytes read but not consumed, for a hand-over. The buffer itself
+    /// moves, with its capacity: the owner reads its next requests into it. A copy of the
+    /// unread bytes and a fresh 256 KiB read buffer on the owner cost an allocation, a free and
+    /// heap consolidation per hand-over (perf, 4 KiB GET).
+    pub fn into_parts(self) -> (monoio::net::TcpStream, Vec<u8>) {
+        let Connection {
+            stream,
+            mut buffer,
+            start,
+            ..
+        } = self;
+        buffer.drain(..start);
+        (stream, buffer)
+    }
+
     pub async fn write_all(&mut self, bytes: Vec<u8>) -> std::io::Result<()> {
         if let Some(status) = final_status(&bytes) {
             self.accounting.status = Some(status);
@@ -163,159 +164,9 @@ impl Connection {
     }
 }
 
-/// Counts the finished request in this shard's metrics. A request that got no answer (the
-/// client went away) counts as 499, as nginx logs it.
-fn record_request(
-    context: &ShardContext,
-    accounting: &Accounting,
-    method: &str,
-    elapsed: Duration,
-) {
-    let record = telemetry::RequestRecord {
-        operation: accounting.operation.unwrap_or("Invalid"),
-        method: static_method(method),
-        status: accounting.status.unwrap_or(499),
-        duration: elapsed,
-        received_bytes: accounting.received_bytes,
-        sent_bytes: accounting.sent_bytes,
-        error_code: accounting.error_code,
-    };
-    context.metrics.borrow_mut().record(&record);
-}
-
-/// The method as a static label: the methods S3 uses, everything else as `OTHER` (bounded
-/// label values whatever clients send).
-fn static_method(method: &str) -> &'static str {
-    match method {
-        "GET" => "GET",
-        "PUT" => "PUT",
-        "POST" => "POST",
-        "HEAD" => "HEAD",
-        "DELETE" => "DELETE",
-        "OPTIONS" => "OPTIONS",
-        _ => "OTHER",
-    }
-}
-
 /// The status of a final response head (`HTTP/1.1 200 ...`), `None` for body bytes and 1xx.
 fn final_status(bytes: &[u8]) -> Option<u16> {
     let digits = bytes.strip_prefix(b"HTTP/1.1 ")?.get(..3)?;
     let status: u16 = std::str::from_utf8(digits).ok()?.parse().ok()?;
     (status >= 200).then_some(status)
-}
-
-/// Serves a connection until it closes, times out or moves to another shard.
-pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, buffered: Vec<u8>) {
-    let mut connection = Connection::new(stream, buffered);
-    let mut first_request = true;
-    loop {
-        connection.accounting = Accounting::default();
-        let head = match read_head(&context.settings, &mut connection, first_request).await {
-            Ok(head) => head,
-            Err(HeadOutcome::Closed) => return,
-            Err(HeadOutcome::Refused(error)) => {
-                let (status, code) = match error {
-                    HeadError::TooManyHeaders => (431, S3ErrorCode::RequestHeaderSectionTooLarge),
-                    _ => (400, S3ErrorCode::BadRequest),
-                };
-                let mut error = S3Error::new(code);
-                if status == 431 {
-                    error = error.resource("request head");
-                }
-                let bytes =
-                    response::error_bytes(&error, &[], false, &response::new_request_id(&context));
-                let _ = connection.write_all(bytes).await;
-                return;
-            }
-        };
-        first_request = false;
-        let placement = dispatch::placement(&context, &head);
-        let placement =
-            dispatch::resolve_post_object(&context, &head, &mut connection, placement).await;
-        match placement {
-            Placement::Elsewhere(shard_id) => {
-                hand_over(&context, connection, shard_id).await;
-                return;
-            }
-            Placement::Here(routed) => {
-                let _request = context.begin_request();
-                let started = std::time::Instant::now();
-                let method = head.method.clone();
-                let keep_alive =
-                    dispatch::serve_request(&context, &mut connection, head, routed).await;
-                record_request(&context, &connection.accounting, &method, started.elapsed());
-                if !keep_alive || context.shutting_down.get() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-enum HeadOutcome {
-    Closed,
-    Refused(HeadError),
-}
-
-/// Reads until a complete head is buffered. A kept-alive connection may idle for the idle
-/// timeout before its next request; once a request has started (its first byte arrived, or the
-/// connection is new), the whole head must arrive within the header-read timeout, however the
-/// client spreads its bytes (slowloris).
-async fn read_head(
-    settings: &runtime::SharedSettings,
-    connection: &mut Connection,
-    first_request: bool,
-) -> Result<crate::request::RequestHead, HeadOutcome> {
-    let head_time = settings.request_head_timeout;
-    let mut deadline = None;
-    if first_request || !connection.unconsumed().is_empty() {
-        deadline = Some(std::time::Instant::now() + head_time);
-    }
-    loop {
-        match parse_head(connection.unconsumed()) {
-            Ok(Some(head)) => return Ok(head),
-            Ok(None) => {}
-            Err(error) => return Err(HeadOutcome::Refused(error)),
-        }
-        if connection.unconsumed().len() >= REQUEST_HEAD_BYTES_MAX {
-            return Err(HeadOutcome::Refused(HeadError::TooManyHeaders));
-        }
-        let timeout = match deadline {
-            Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()),
-            None => settings.idle_timeout,
-        };
-        if timeout.is_zero() || connection.fill(timeout).await.is_err() {
-            return Err(HeadOutcome::Closed);
-        }
-        deadline.get_or_insert_with(|| std::time::Instant::now() + head_time);
-    }
-}
-
-async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32) {
-    // The request is counted by the shard that serves it.
-    let Connection {
-        stream,
-        mut buffer,
-        start,
-        ..
-    } = connection;
-    // The buffer itself moves, with its capacity: the owner reads its next requests into it.
-    // A copy of the unread bytes and a fresh 256 KiB read buffer on the owner cost an
-    // allocation, a free and heap consolidation per hand-over (perf, 4 KiB GET).
-    buffer.drain(..start);
-    let buffered = buffer;
-    let raw = stream.into_raw_fd();
-    // SAFETY: `raw` was just released by the monoio stream (no operation is in flight on it:
-    // the head was read to completion) and is owned by nothing else.
-    #[allow(unsafe_code)]
-    let stream = unsafe { std::net::TcpStream::from_raw_fd(raw) };
-    let message = MeshMessage::Connection { stream, buffered };
-    // A full inbox makes this connection wait (backpressure); other tasks keep running.
-    if context.inboxes[shard_id as usize]
-        .send_async(message)
-        .await
-        .is_err()
-    {
-        tracing::debug!(to = shard_id, "owner shard stopped; connection closed");
-    }
 }

@@ -19,7 +19,7 @@ pub mod tagging;
 use s3_proto::error::S3Error;
 use s3_proto::router::Operation;
 
-use crate::dispatch::{Exchange, not_implemented};
+use crate::exchange::{Exchange, not_implemented};
 use crate::response::Response;
 
 pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

@@ -5,17 +5,20 @@
 //! Architecture invariant: this is the only crate that knows both HTTP and shard types; S3
 //! error codes for engine errors are decided only in `s3_error.rs`.
 
+pub mod auth;
 pub mod body;
 pub mod checksum;
 pub mod connection;
 pub mod cors;
 pub mod dispatch;
+pub mod exchange;
 pub mod form_data;
 pub mod handlers;
 pub mod http_chunked;
 pub mod request;
 pub mod response;
 pub mod s3_error;
+pub mod serve;
 
 use std::pin::Pin;
 use std::rc::Rc;
@@ -32,6 +35,6 @@ impl ConnectionHandler for S3Frontend {
         stream: monoio::net::TcpStream,
         buffered: Vec<u8>,
     ) -> Pin<Box<dyn Future<Output = ()>>> {
-        Box::pin(connection::serve(context, stream, buffered))
+        Box::pin(serve::serve(context, stream, buffered))
     }
 }

@@ -149,3 +149,41 @@ fn no_banned_tokens() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// The front end's layers (ARCHITECTURE.md, "The S3 front end"): handlers use the request
+/// vocabulary (`exchange`, `auth`, `response`, ...) and never the switchboard that calls them
+/// (`dispatch` routes, `serve` runs the connection loop), so the import graph has no loop
+/// through the handlers.
+#[test]
+fn handlers_do_not_import_the_switchboard() {
+    let root = workspace_root();
+    let handlers = root.join("http-frontend/frontend/src/handlers");
+    let mut files: Vec<_> = rust_files(&root)
+        .into_iter()
+        .filter(|file| file.starts_with(&handlers))
+        .collect();
+    files.push(root.join("http-frontend/frontend/src/handlers.rs"));
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable source");
+        for token in [
+            "crate::dispatch",
+            "crate::serve",
+            "super::dispatch",
+            "super::serve",
+        ] {
+            if text.contains(token) {
+                found.push(format!(
+                    "{}: {token}",
+                    file.strip_prefix(&root).unwrap_or(file).display()
+                ));
+            }
+        }
+    }
+    assert!(
+        files.len() > 10,
+        "handler files not found under {}",
+        handlers.display()
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}

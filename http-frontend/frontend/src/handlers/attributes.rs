@@ -7,7 +7,7 @@ use s3_proto::xml::{AttributesPart, GetObjectAttributesResult, ObjectParts};
 use shard::ObjectRecord;
 
 use crate::checksum::ChecksumAlgorithm;
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::require_bucket;
 use crate::response::Response;
 use crate::s3_error;

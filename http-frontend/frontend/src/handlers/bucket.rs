@@ -11,7 +11,7 @@ use s3_proto::xml::{
 };
 use shard::BucketRecord;
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
 use crate::s3_error;

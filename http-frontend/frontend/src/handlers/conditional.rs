@@ -8,7 +8,7 @@ use s3_proto::time_format::parse_http_date;
 use shard::ObjectRecord;
 use shard::meta::WriteCondition;
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 
 /// What the preconditions of a GET or HEAD decided.
 #[derive(Debug, PartialEq, Eq)]

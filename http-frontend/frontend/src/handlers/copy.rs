@@ -22,7 +22,7 @@ use shard::record::Tags;
 use shard::{ObjectRecord, Partition, ShardError, WrittenData};
 
 use crate::checksum::{ChecksumAlgorithm, Checksummer};
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{etag_matches, write_condition};
 use crate::handlers::encryption::{
@@ -240,7 +240,7 @@ async fn open_source(
         .principal
         .as_ref()
         .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
-    crate::dispatch::authorize(exchange.context, principal, Some(&source.bucket))?;
+    crate::auth::authorize(exchange.context, principal, Some(&source.bucket))?;
     if !exchange.context.bucket_exists(&source.bucket) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket).extra("BucketName", &*source.bucket));
     }

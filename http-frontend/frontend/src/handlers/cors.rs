@@ -10,7 +10,7 @@ use s3_proto::xml::{CORS_METHODS, cors_configuration_xml, parse_cors_configurati
 use shard::CorsRule;
 
 use crate::cors::{CorsQuery, allow_headers, find_rule};
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;

@@ -14,7 +14,7 @@ use s3_proto::xml::{DeleteError, DeleteResult, Deleted, ObjectIdentifier, parse_
 use shard::ShardError;
 
 use crate::checksum::ChecksumAlgorithm;
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
 use crate::s3_error;

@@ -26,7 +26,7 @@ use sse::cipher::ObjectCipher;
 use sse::customer::CustomerKey;
 use sse::master::MasterKeys;
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::response::Response;
 
 const CUSTOMER_ALGORITHM_HEADER: &str = "x-amz-server-side-encryption-customer-algorithm";

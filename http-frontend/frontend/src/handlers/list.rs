@@ -13,7 +13,7 @@ use s3_proto::xml::{
 };
 use shard::ListStart;
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::{owner, require_bucket};
 use crate::response::Response;
 use crate::s3_error;

@@ -9,7 +9,7 @@ use runtime::ShardContext;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use subtle::ConstantTimeEq as _;
 
-use crate::dispatch::authenticate_head;
+use crate::auth::authenticate_head;
 use crate::request::RequestHead;
 use crate::response::Response;
 

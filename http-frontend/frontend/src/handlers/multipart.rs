@@ -13,7 +13,7 @@ use shard::meta::{CompleteUpload, MetaOp, PartRecord};
 
 use runtime::events::{EventKind, logged};
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::write_condition;
 use crate::handlers::encryption::{self, part_write_key, seal, write_key};

@@ -12,7 +12,7 @@ use shard::aligned::AlignedBuf;
 use shard::meta::{MetaOp, WriteCondition};
 use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, WrittenData};
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{ReadDecision, evaluate_read, write_condition};
 use crate::handlers::encryption::{self, read_key, seal, write_key};

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::body::{BodyReader, HttpBody};
 use crate::checksum::{ChecksumAlgorithm, Checksummer};
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::request::BodyFraming;
 use crate::s3_error;
 

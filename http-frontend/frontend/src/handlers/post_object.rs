@@ -16,8 +16,9 @@ use s3_proto::router::form_data_content_type;
 use s3_proto::sigv4::AuthContext;
 use shard::{ObjectRecord, ObjectWriter};
 
+use crate::auth::{self, Credentials, now_unix_secs};
 use crate::body::{BodyReader, HttpBody};
-use crate::dispatch::{self, Credentials, Exchange, now_unix_secs};
+use crate::exchange::Exchange;
 use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
 use crate::handlers::encryption::{seal, write_key_from};
@@ -218,7 +219,7 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     // The form's signer must be allowed into the bucket, like every signed request.
     let principal = store.principal(&access_key_id)?;
-    dispatch::authorize(exchange.context, &principal, Some(exchange.bucket()))?;
+    auth::authorize(exchange.context, &principal, Some(exchange.bucket()))?;
     let policy = post_policy::parse_policy(post_policy::field(fields, "policy").unwrap_or(""))
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     let mut checked_fields = fields.clone();

@@ -8,7 +8,7 @@ use s3_proto::xml::{TagTarget, parse_tagging, parse_tagging_header, tagging_xml,
 use shard::meta::MetaOp;
 use shard::record::Tags;
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;

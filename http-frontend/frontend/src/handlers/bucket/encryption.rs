@@ -14,7 +14,7 @@ use s3_proto::xml::{
 };
 use shard::BucketEncryption;
 
-use crate::dispatch::Exchange;
+use crate::exchange::Exchange;
 use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;

@@ -1,0 +1,226 @@
+//! Who sent a request and what they may do: the credentials the data plane knows, signature
+//! verification (SigV4 and SigV2, header and presigned), the tenant check, and the event-log
+//! record of a refusal.
+//!
+//! Every authentication decision for the S3 port is made here; handlers that verify their own
+//! credentials (POST uploads, the metrics scrape) call into this module rather than repeating it.
+
+use std::rc::Rc;
+
+use runtime::ShardContext;
+use runtime::events::Actor;
+use runtime::identity::{IdentityIndex, Principal};
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::router::{Route, bucket_from_host};
+use s3_proto::sigv4::{
+    AuthContext, Authenticated, CredentialStore, PayloadMode, SignedRequest, SigningKeyCache,
+    authenticate_for_host,
+};
+
+use crate::request::RequestHead;
+use crate::s3_error;
+
+/// The credentials the data plane knows: the root identity, and the access keys of the
+/// identity the admin pushed (one hash lookup). A disabled key still has its secret here: the
+/// signature is verified first, and `principal` then refuses the key with AccessDenied, so
+/// only the key's holder learns that it is disabled.
+pub(crate) struct Credentials<'a> {
+    pub(crate) settings: &'a runtime::SharedSettings,
+    pub(crate) identity: &'a IdentityIndex,
+}
+
+impl CredentialStore for Credentials<'_> {
+    fn secret_key(&self, access_key_id: &str) -> Option<&str> {
+        // The id is public; the secret is compared inside the verifier in constant time.
+        if access_key_id == self.settings.root_access_key_id {
+            return Some(self.settings.root_secret_key.as_str());
+        }
+        self.identity
+            .key(access_key_id)
+            .map(|entry| entry.secret_access_key.as_str())
+    }
+}
+
+impl Credentials<'_> {
+    /// The principal of a key whose signature verified against this same identity.
+    pub(crate) fn principal(&self, access_key_id: &str) -> Result<Principal, S3Error> {
+        if access_key_id == self.settings.root_access_key_id {
+            return Ok(Principal::Root);
+        }
+        match self.identity.key(access_key_id) {
+            Some(entry) if entry.usable => Ok(Principal::User(Rc::clone(entry))),
+            Some(_) => Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "The access key, its user or its tenant is disabled.",
+            )),
+            None => Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)),
+        }
+    }
+}
+
+/// Whether `principal` may run `route`: every operation naming an existing bucket requires
+/// access to that bucket's tenant (a missing bucket is left to the handler's NoSuchBucket;
+/// CreateBucket of a taken name is the handler's BucketAlreadyExists).
+pub(crate) fn authorize(
+    context: &ShardContext,
+    principal: &Principal,
+    bucket: Option<&str>,
+) -> Result<(), S3Error> {
+    let Some(bucket) = bucket else {
+        return Ok(());
+    };
+    let allowed = context
+        .buckets
+        .borrow()
+        .get(bucket)
+        .is_none_or(|entry| principal.may_access(entry.record.owner_tenant.as_deref()));
+    if allowed {
+        Ok(())
+    } else {
+        Err(S3Error::new(S3ErrorCode::AccessDenied))
+    }
+}
+
+/// Records a refused request (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch) on
+/// an existing bucket in partition 0's event log.
+pub(crate) fn record_denied(
+    context: &Rc<ShardContext>,
+    error: &S3Error,
+    route: &Route,
+    actor: &Actor,
+) {
+    let denied = matches!(
+        error.code,
+        S3ErrorCode::AccessDenied
+            | S3ErrorCode::InvalidAccessKeyId
+            | S3ErrorCode::SignatureDoesNotMatch
+    );
+    let Some(bucket) = route.bucket.as_deref() else {
+        return;
+    };
+    if !denied || !context.bucket_exists(bucket) {
+        return;
+    }
+    let event = runtime::events::record(
+        control_kind_access_denied(),
+        route.operation.as_str(),
+        bucket,
+        route.key.as_deref(),
+        actor,
+        error.code.http_status(),
+    );
+    runtime::events::record_denied(context, event);
+}
+
+fn control_kind_access_denied() -> runtime::events::EventKind {
+    runtime::events::EventKind::AccessDenied
+}
+
+thread_local! {
+    /// Signing keys derived per (access key, day): no key derivation per request.
+    static SIGNING_KEYS: std::cell::RefCell<SigningKeyCache> =
+        std::cell::RefCell::new(SigningKeyCache::new());
+}
+
+/// A request whose signature verified, and who signed it.
+pub(crate) struct SignedBy {
+    pub(crate) access_key_id: String,
+    pub(crate) payload: PayloadMode,
+    pub(crate) principal: Principal,
+}
+
+/// Verifies the request's signature (SigV4 or SigV2, header or presigned) against the known
+/// identities, and resolves who signed it (AccessDenied for a disabled key); `None` when it
+/// carries no signature (anonymous).
+/// Authenticates the request and counts the attempt by method and outcome
+/// (`maxiofs_auth_attempts_total`, `maxiofs_auth_failures_total`).
+pub(crate) fn authenticate_head(
+    context: &ShardContext,
+    head: &RequestHead,
+) -> Result<Option<SignedBy>, S3Error> {
+    let result = verify_head(context, head);
+    let failure = result.as_ref().err().map(|error| error.code.as_str());
+    context
+        .metrics
+        .borrow_mut()
+        .record_auth(auth_method(head), failure);
+    result
+}
+
+/// How a request is signed, as a static metric label (from the head alone: the verifier
+/// decides whether the signature is good).
+fn auth_method(head: &RequestHead) -> &'static str {
+    if let Some(authorization) = head.header("authorization") {
+        if authorization.starts_with(b"AWS4-HMAC-SHA256") {
+            return "sigv4";
+        }
+        if authorization.starts_with(b"AWS ") {
+            return "sigv2";
+        }
+        return "other";
+    }
+    let query = head.raw_query.as_str();
+    if query.contains("X-Amz-Signature=") {
+        "presigned_v4"
+    } else if query.contains("Signature=") {
+        "presigned_v2"
+    } else {
+        "anonymous"
+    }
+}
+
+fn verify_head(context: &ShardContext, head: &RequestHead) -> Result<Option<SignedBy>, S3Error> {
+    let host_bucket = host_bucket(context, head);
+    let headers: Vec<(&str, &[u8])> = head
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_slice()))
+        .collect();
+    let signed = SignedRequest {
+        method: &head.method,
+        raw_path: &head.raw_path,
+        raw_query: &head.raw_query,
+        headers: &headers,
+    };
+    let auth_context = AuthContext {
+        region: &context.settings.region,
+        now_unix_secs: now_unix_secs(),
+    };
+    // One snapshot for the whole request: the key verified is the key authorized.
+    let identity = context.identity();
+    let store = Credentials {
+        settings: &context.settings,
+        identity: &identity,
+    };
+    let authenticated = SIGNING_KEYS
+        .with(|cache| {
+            let cache = &mut cache.borrow_mut();
+            authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
+        })
+        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
+    match authenticated {
+        Authenticated::Signed {
+            access_key_id,
+            payload,
+        } => Ok(Some(SignedBy {
+            principal: store.principal(&access_key_id)?,
+            access_key_id,
+            payload,
+        })),
+        Authenticated::Anonymous => Ok(None),
+    }
+}
+
+pub(crate) fn now_unix_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// The bucket a virtual-host `Host` names, with the configured `--domain`s.
+pub(crate) fn host_bucket<'h>(context: &ShardContext, head: &'h RequestHead) -> Option<&'h str> {
+    let host = head.header_str("host")?;
+    bucket_from_host(host, &context.settings.domains)
+}

@@ -1,0 +1,385 @@
+//! The life of a connection on a shard: read a request head within the limits, decide which
+//! shard owns the request (`dispatch`), serve it here or hand the connection to the owner,
+//! repeat while keep-alive lasts. Serving one request is: authenticate and authorize
+//! (`auth`), run the operation's handler, answer, count.
+//!
+//! Hand-over moves the socket (and the bytes already read) through the owner's bounded inbox;
+//! the owner parses the head again (about a microsecond) and serves the request and the ones
+//! after it, until one belongs elsewhere. Object bytes never cross cores.
+
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::rc::Rc;
+use std::time::Duration;
+
+use base::limits::REQUEST_HEAD_BYTES_MAX;
+use runtime::ShardContext;
+use runtime::identity::Principal;
+use runtime::mesh::MeshMessage;
+use s3_proto::error::{S3Error, S3ErrorCode};
+use s3_proto::router::{Operation, QueryParams, Route};
+use s3_proto::sigv4::PayloadMode;
+
+use crate::auth::{authenticate_head, authorize, record_denied};
+use crate::connection::{Accounting, Connection};
+use crate::cors;
+use crate::dispatch::{self, Placement, Routed, route_request};
+use crate::exchange::{Exchange, actor_of};
+use crate::handlers;
+use crate::request::{HeadError, RequestHead, parse_head};
+use crate::response;
+
+/// Counts the finished request in this shard's metrics. A request that got no answer (the
+/// client went away) counts as 499, as nginx logs it.
+fn record_request(
+    context: &ShardContext,
+    accounting: &Accounting,
+    method: &str,
+    elapsed: Duration,
+) {
+    let record = telemetry::RequestRecord {
+        operation: accounting.operation.unwrap_or("Invalid"),
+        method: static_method(method),
+        status: accounting.status.unwrap_or(499),
+        duration: elapsed,
+        received_bytes: accounting.received_bytes,
+        sent_bytes: accounting.sent_bytes,
+        error_code: accounting.error_code,
+    };
+    context.metrics.borrow_mut().record(&record);
+}
+
+/// The method as a static label: the methods S3 uses, everything else as `OTHER` (bounded
+/// label values whatever clients send).
+fn static_method(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "PUT" => "PUT",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// Serves a connection until it closes, times out or moves to another shard.
+pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, buffered: Vec<u8>) {
+    let mut connection = Connection::new(stream, buffered);
+    let mut first_request = true;
+    loop {
+        connection.accounting = Accounting::default();
+        let head = match read_head(&context.settings, &mut connection, first_request).await {
+            Ok(head) => head,
+            Err(HeadOutcome::Closed) => return,
+            Err(HeadOutcome::Refused(error)) => {
+                let (status, code) = match error {
+                    HeadError::TooManyHeaders => (431, S3ErrorCode::RequestHeaderSectionTooLarge),
+                    _ => (400, S3ErrorCode::BadRequest),
+                };
+                let mut error = S3Error::new(code);
+                if status == 431 {
+                    error = error.resource("request head");
+                }
+                let bytes =
+                    response::error_bytes(&error, &[], false, &response::new_request_id(&context));
+                let _ = connection.write_all(bytes).await;
+                return;
+            }
+        };
+        first_request = false;
+        let placement = dispatch::placement(&context, &head);
+        let placement =
+            dispatch::resolve_post_object(&context, &head, &mut connection, placement).await;
+        match placement {
+            Placement::Elsewhere(shard_id) => {
+                hand_over(&context, connection, shard_id).await;
+                return;
+            }
+            Placement::Here(routed) => {
+                let _request = context.begin_request();
+                let started = std::time::Instant::now();
+                let method = head.method.clone();
+                let keep_alive = serve_request(&context, &mut connection, head, routed).await;
+                record_request(&context, &connection.accounting, &method, started.elapsed());
+                if !keep_alive || context.shutting_down.get() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+enum HeadOutcome {
+    Closed,
+    Refused(HeadError),
+}
+
+/// Reads until a complete head is buffered. A kept-alive connection may idle for the idle
+/// timeout before its next request; once a request has started (its first byte arrived, or the
+/// connection is new), the whole head must arrive within the header-read timeout, however the
+/// client spreads its bytes (slowloris).
+async fn read_head(
+    settings: &runtime::SharedSettings,
+    connection: &mut Connection,
+    first_request: bool,
+) -> Result<crate::request::RequestHead, HeadOutcome> {
+    let head_time = settings.request_head_timeout;
+    let mut deadline = None;
+    if first_request || !connection.unconsumed().is_empty() {
+        deadline = Some(std::time::Instant::now() + head_time);
+    }
+    loop {
+        match parse_head(connection.unconsumed()) {
+            Ok(Some(head)) => return Ok(head),
+            Ok(None) => {}
+            Err(error) => return Err(HeadOutcome::Refused(error)),
+        }
+        if connection.unconsumed().len() >= REQUEST_HEAD_BYTES_MAX {
+            return Err(HeadOutcome::Refused(HeadError::TooManyHeaders));
+        }
+        let timeout = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()),
+            None => settings.idle_timeout,
+        };
+        if timeout.is_zero() || connection.fill(timeout).await.is_err() {
+            return Err(HeadOutcome::Closed);
+        }
+        deadline.get_or_insert_with(|| std::time::Instant::now() + head_time);
+    }
+}
+
+async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32) {
+    // The request is counted by the shard that serves it.
+    let (stream, buffered) = connection.into_parts();
+    let raw = stream.into_raw_fd();
+    // SAFETY: `raw` was just released by the monoio stream (no operation is in flight on it:
+    // the head was read to completion) and is owned by nothing else.
+    #[allow(unsafe_code)]
+    let stream = unsafe { std::net::TcpStream::from_raw_fd(raw) };
+    let message = MeshMessage::Connection { stream, buffered };
+    // A full inbox makes this connection wait (backpressure); other tasks keep running.
+    if context.inboxes[shard_id as usize]
+        .send_async(message)
+        .await
+        .is_err()
+    {
+        tracing::debug!(to = shard_id, "owner shard stopped; connection closed");
+    }
+}
+
+/// Serves one request on this shard; returns whether the connection stays open.
+pub async fn serve_request(
+    context: &Rc<ShardContext>,
+    connection: &mut Connection,
+    head: RequestHead,
+    routed: Option<Routed>,
+) -> bool {
+    let request_id = response::new_request_id(context);
+    connection.consume(head.head_length);
+    connection.accounting.operation = routed
+        .as_ref()
+        .map(|routed| routed.route.operation.as_str());
+    if let Some(response) = handlers::metrics::answer(context, &head).await {
+        connection.accounting.operation = Some("Metrics");
+        let keep_alive = head.keep_alive && !head.has_body();
+        let bytes = match response {
+            Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
+            Err(error) => response::error_bytes(&error, &[], keep_alive, &request_id),
+        };
+        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    }
+    if let Some(response) = handlers::health::answer(context, &head).await {
+        connection.accounting.operation = Some("Health");
+        let keep_alive = head.keep_alive && !head.has_body();
+        let bytes =
+            response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
+        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    }
+    let prepared = prepare(context, &head, routed);
+    let (route, query, access_key_id, payload, principal) = match prepared {
+        Ok(prepared) => {
+            connection.accounting.operation = Some(prepared.0.operation.as_str());
+            prepared
+        }
+        Err(refusal) => return refuse(context, connection, &head, *refusal, &request_id).await,
+    };
+    let cors_headers = cors::headers_for_request(context, &head, route.bucket.as_deref());
+    let mut exchange = Exchange {
+        context,
+        connection,
+        head,
+        route,
+        query,
+        request_id,
+        access_key_id,
+        principal,
+        payload: Some(payload),
+        body_complete: false,
+        responded: false,
+        cors_headers,
+    };
+    let result = handlers::run(&mut exchange).await;
+    if let Err(error) = &result {
+        record_denied(context, error, &exchange.route, &exchange.actor());
+    }
+    let keep_alive = exchange.keep_alive();
+    let body_unread = exchange.head.has_body() && !exchange.body_complete;
+    let written = match result {
+        Ok(_) if exchange.responded => true,
+        Ok(mut response) => {
+            response.headers.append(&mut exchange.cors_headers);
+            let bytes = response::response_bytes(
+                &response,
+                exchange.is_head(),
+                keep_alive,
+                &exchange.request_id,
+            );
+            exchange.connection.write_all(bytes).await.is_ok()
+        }
+        // The head went out already; cutting the connection short is the only signal left.
+        Err(_) if exchange.responded => false,
+        Err(error) => {
+            write_error(
+                exchange.connection,
+                &exchange.head,
+                &error,
+                &exchange.cors_headers,
+                keep_alive,
+                &exchange.request_id,
+            )
+            .await
+        }
+    };
+    log_request(&exchange);
+    if written && body_unread {
+        exchange.connection.linger().await;
+    }
+    written && keep_alive
+}
+
+/// Answers a request that could not be routed, authenticated or authorized; returns whether
+/// the connection stays open.
+async fn refuse(
+    context: &Rc<ShardContext>,
+    connection: &mut Connection,
+    head: &RequestHead,
+    (error, route): (S3Error, Option<Route>),
+    request_id: &str,
+) -> bool {
+    let bucket = route.as_ref().and_then(|route| route.bucket.as_deref());
+    let cors_headers = cors::headers_for_request(context, head, bucket);
+    if let Some(route) = route {
+        let actor = actor_of(None, "", request_id, connection);
+        record_denied(context, &error, &route, &actor);
+    }
+    let keep_alive = head.keep_alive && !head.has_body();
+    let written = write_error(
+        connection,
+        head,
+        &error,
+        &cors_headers,
+        keep_alive,
+        request_id,
+    )
+    .await;
+    if written && head.has_body() {
+        connection.linger().await;
+    }
+    written && keep_alive
+}
+
+/// One line per request (at debug), after the answer so that it carries the status; the
+/// request id is the `x-amz-request-id` the client got.
+fn log_request(exchange: &Exchange<'_>) {
+    let accounting = exchange.connection.accounting;
+    tracing::debug!(
+        request_id = %exchange.request_id,
+        operation = exchange.route.operation.as_str(),
+        bucket = exchange.bucket(),
+        key = exchange.key(),
+        status = accounting.status.unwrap_or(499),
+        error = accounting.error_code.unwrap_or(""),
+        received_bytes = accounting.received_bytes,
+        sent_bytes = accounting.sent_bytes,
+        "request"
+    );
+}
+
+type Prepared = (Route, QueryParams, String, PayloadMode, Option<Principal>);
+
+/// Routes, authenticates and authorizes a request. On failure, the route (when known) comes
+/// back with the error so that a denied request can be logged.
+fn prepare(
+    context: &ShardContext,
+    head: &RequestHead,
+    routed: Option<Routed>,
+) -> Result<Prepared, Box<(S3Error, Option<Route>)>> {
+    let (route, query) = if let Some(Routed { route, query }) = routed {
+        (route, query)
+    } else {
+        let query = QueryParams::parse(&head.raw_query).map_err(|error| Box::new((error, None)))?;
+        let route =
+            route_request(context, head, &query).map_err(|error| Box::new((error, None)))?;
+        (route, query)
+    };
+    if route.operation == Operation::PostObject {
+        // The form carries the signature; the handler verifies it before anything else.
+        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+    }
+    if route.operation == Operation::OptionsObject {
+        // A CORS preflight: browsers send it without credentials, and the answer reveals
+        // only the bucket's CORS rules (as on S3).
+        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+    }
+    let authenticated = match authenticate_head(context, head) {
+        Ok(authenticated) => authenticated,
+        Err(error) => return Err(Box::new((error, Some(route)))),
+    };
+    match authenticated {
+        // No bucket policies yet: anonymous requests are denied.
+        None => Err(Box::new((
+            S3Error::new(S3ErrorCode::AccessDenied),
+            Some(route),
+        ))),
+        Some(signed) => {
+            // CreateBucket of a taken name answers BucketAlreadyExists in its handler.
+            let bucket = route
+                .bucket
+                .as_deref()
+                .filter(|_| route.operation != Operation::CreateBucket);
+            if let Err(error) = authorize(context, &signed.principal, bucket) {
+                return Err(Box::new((error, Some(route))));
+            }
+            Ok((
+                route,
+                query,
+                signed.access_key_id,
+                signed.payload,
+                Some(signed.principal),
+            ))
+        }
+    }
+}
+
+/// Writes an S3 error answer; `headers` are the request's CORS headers (a browser script
+/// may read errors too).
+async fn write_error(
+    connection: &mut Connection,
+    head: &RequestHead,
+    error: &S3Error,
+    headers: &[(&'static str, String)],
+    keep_alive: bool,
+    request_id: &str,
+) -> bool {
+    connection.accounting.error_code = Some(error.code.as_str());
+    let mut error = error.clone();
+    if error.resource.is_none() {
+        error = error.resource(head.raw_path.clone());
+    }
+    let bytes = if head.method == "HEAD" {
+        response::head_error_bytes(&error, headers, keep_alive, request_id)
+    } else {
+        response::error_bytes(&error, headers, keep_alive, request_id)
+    };
+    connection.write_all(bytes).await.is_ok()
+}
