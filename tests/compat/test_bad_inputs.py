@@ -507,6 +507,18 @@ ROWS: list[Row] = [
     Row("A6-missing", "presigned URL without X-Amz-Expires",
         lambda c: send_presigned(c, "PUT", "a6", body=b"x", edit=lambda t: edit_query(t, drop=("X-Amz-Expires",))),
         (400, "AuthorizationQueryParametersError")),
+    # Security issue 14, finding 2 (test_unsigned_headers.py has the whole set, SigV2 too).
+    Row("A22-presigned-copy-source", "presigned PUT signed over host, x-amz-copy-source added",
+        lambda c: send_presigned(c, "PUT", "a22", headers={"x-amz-copy-source": f"/{c.bucket}/{SEED_KEY}"}),
+        (403, "AccessDenied")),
+    Row("A22-presigned-meta", "presigned PUT, x-amz-meta-* and x-amz-tagging added",
+        lambda c: send_presigned(c, "PUT", "a22", body=b"x",
+                                 headers={"x-amz-meta-a": "1", "x-amz-tagging": "k=v"}),
+        (403, "AccessDenied")),
+    Row("A22-header-copy-source", "header auth, x-amz-copy-source added after signing",
+        lambda c: send_signed(c, "PUT", "a22",
+                              mutate=lambda h: h.update({"x-amz-copy-source": f"/{c.bucket}/{SEED_KEY}"})),
+        (403, "AccessDenied")),
     # test_auth.py tampers a presigned GET; this is the PUT.
     Row("A7", "presigned PUT, expiry fine, signature wrong",
         lambda c: send_presigned(c, "PUT", "a7", body=b"x", edit=lambda t: t[:-1] + ("0" if t[-1] != "0" else "1")),

@@ -102,6 +102,18 @@ pub fn from_sigv4(error: &SigV4Error, region: &str) -> S3Error {
         SigV4Error::TooManyQueryParameters => {
             S3Error::with_message(S3ErrorCode::InvalidArgument, "Too many query parameters")
         }
+        SigV4Error::HeadersNotSigned { names } => S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            "There were headers present in the request which were not signed",
+        )
+        .extra("HeadersNotSigned", names.clone()),
+        SigV4Error::UnsignedOperationParameter { name } => S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            format!(
+                "The query parameter '{name}' chooses the operation but is not covered by a \
+                 Signature Version 2 signature; sign the request with Signature Version 4"
+            ),
+        ),
     }
 }
 

@@ -809,6 +809,17 @@ fn route_object(
     }
 }
 
+/// Whether the query parameter `name` chooses the operation (a sub-resource of either
+/// table). `list-type` is not counted: it picks between two forms of the same listing, with
+/// the same rights. `SigV2`, which signs only a fixed list of sub-resources, refuses requests
+/// whose operation it did not sign.
+pub fn is_operation_parameter(name: &str) -> bool {
+    BUCKET_SUBRESOURCES
+        .iter()
+        .chain(OBJECT_SUBRESOURCES)
+        .any(|(subresource, _)| *subresource == name)
+}
+
 /// The operation named by the one subresource present, `None` when there is none.
 /// Two subresources at once are ambiguous and rejected (`InvalidRequest`).
 fn select_subresource(

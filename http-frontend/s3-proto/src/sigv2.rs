@@ -24,7 +24,8 @@ use subtle::ConstantTimeEq;
 
 use crate::sigv4::{
     AUTHORIZATION_HEADER_BYTES_MAX, AuthContext, Authenticated, CLOCK_SKEW_SECS_MAX,
-    CredentialStore, PayloadMode, SigV4Error, SignedRequest, single_header,
+    CredentialStore, PRESIGNED_EXPIRES_SECS_MAX, PayloadMode, SigV4Error, SignedRequest,
+    single_header,
 };
 
 type HmacSha1 = Hmac<Sha1>;
@@ -153,10 +154,29 @@ pub fn authenticate(
         }
     }
     result?;
+    check_operation_signed(&query)?;
     Ok(Authenticated::Signed {
         access_key_id,
         payload: PayloadMode::Unsigned,
     })
+}
+
+/// A `SigV2` signature covers only the [`SUBRESOURCES`] among the query parameters: a request
+/// whose operation is chosen by another parameter (`?encryption` turning a signed
+/// `CreateBucket` into `PutBucketEncryption`, `?attributes` a signed `GetObject` into
+/// `GetObjectAttributes`) was not signed for that operation, and is refused.
+fn check_operation_signed(query: &[(Vec<u8>, Vec<u8>)]) -> Result<(), SigV4Error> {
+    for (key, _) in query {
+        let Ok(name) = std::str::from_utf8(key) else {
+            continue;
+        };
+        if crate::router::is_operation_parameter(name) && !SUBRESOURCES.contains(&name) {
+            return Err(SigV4Error::UnsignedOperationParameter {
+                name: name.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The `Date` line(s) a request may have been signed with.
@@ -259,7 +279,8 @@ fn parse_date(value: &str) -> Option<i64> {
     Some(parsed.unix_timestamp())
 }
 
-/// `AWSAccessKeyId`, `Expires`, `Signature`: each exactly once; `Expires` not in the past.
+/// `AWSAccessKeyId`, `Expires`, `Signature`: each exactly once; `Expires` not in the past
+/// and at most 7 days ahead.
 fn parse_query(
     query: &[(Vec<u8>, Vec<u8>)],
     ctx: &AuthContext<'_>,
@@ -285,6 +306,11 @@ fn parse_query(
     }
     if expires_unix_secs < ctx.now_unix_secs {
         return Err(SigV4Error::ExpiredPresignedRequest);
+    }
+    // SigV2 URLs name an absolute expiry; as for SigV4's `X-Amz-Expires`, no URL may stay
+    // valid for more than 7 days from now (a leaked URL must die within a week).
+    if expires_unix_secs - ctx.now_unix_secs > PRESIGNED_EXPIRES_SECS_MAX {
+        return Err(query_malformed());
     }
     let date_lines = DateLines {
         primary: expires.to_owned(),

@@ -168,6 +168,17 @@ pub enum SigV4Error {
     /// More than [`QUERY_PARAMETER_COUNT_MAX`] query parameters.
     /// S3: 400 `InvalidArgument`.
     TooManyQueryParameters,
+    /// The signature verified, but the request carries `x-amz-*` headers that it does not
+    /// cover (`names`: lowercase, comma-separated, in arrival order). Such a header can change
+    /// what the request does (`x-amz-copy-source` turns a presigned PUT into a copy of another
+    /// object), so a signature over the rest of the request does not authorize it.
+    /// S3: 403 `AccessDenied` ("There were headers present in the request which were not
+    /// signed", with `<HeadersNotSigned>`).
+    HeadersNotSigned { names: String },
+    /// `SigV2`: the operation is chosen by a query parameter that `SigV2` does not sign (it
+    /// signs only its fixed list of sub-resources), so the signer did not choose it.
+    /// S3: 403 `AccessDenied`.
+    UnsignedOperationParameter { name: String },
 }
 
 impl std::fmt::Display for SigV4Error {
@@ -393,6 +404,9 @@ pub(crate) struct VerifyProfile<'a> {
     /// (required for header auth, `UNSIGNED-PAYLOAD` for presigned).
     pub default_payload_hash_hex: Option<&'a str>,
     pub accept_session_token: bool,
+    /// Refuse `x-amz-*` headers the signature does not cover (S3's rule; the generic suite
+    /// has a case that adds a session token after signing).
+    pub require_signed_amz_headers: bool,
 }
 
 impl VerifyProfile<'static> {
@@ -401,6 +415,7 @@ impl VerifyProfile<'static> {
         normalize_path: false,
         default_payload_hash_hex: None,
         accept_session_token: false,
+        require_signed_amz_headers: true,
     };
 }
 
@@ -506,6 +521,9 @@ pub(crate) fn authenticate_with_profile(
 
     let signing_key = cache.signing_key(&scope, secret_key);
     verify_signature(&signing_key, &string_to_sign, parsed.signature)?;
+    if profile.require_signed_amz_headers {
+        check_amz_headers_signed(req.headers, parsed.signed_headers)?;
+    }
 
     let seed_chain = || {
         let mut previous_signature_hex = [0_u8; 64];
@@ -801,6 +819,47 @@ fn parse_payload_hash(value: &str) -> Result<PayloadKind, SigV4Error> {
             PayloadKind::Sha256(hash)
         }
     })
+}
+
+/// `x-amz-*` headers a signature need not cover. AWS accepts `x-amz-content-sha256` unsigned
+/// (clients that sign only `host` send it); its value is the last line of the canonical
+/// request whether it is signed or not, so changing it breaks the signature anyway.
+const UNSIGNED_AMZ_HEADERS_ALLOWED: &[&str] = &["x-amz-content-sha256"];
+
+/// Refuses a request that carries an `x-amz-*` header its `SignedHeaders` omit (other than
+/// [`UNSIGNED_AMZ_HEADERS_ALLOWED`]), in header and presigned auth alike. Bounded by the
+/// request's header count (the head parser's limit).
+fn check_amz_headers_signed(
+    headers: &[(&str, &[u8])],
+    signed_headers: &str,
+) -> Result<(), SigV4Error> {
+    let mut unsigned: Vec<String> = Vec::new();
+    for (name, _) in headers {
+        let is_amz = name
+            .get(..6)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-amz-"));
+        if !is_amz
+            || UNSIGNED_AMZ_HEADERS_ALLOWED
+                .iter()
+                .any(|allowed| name.eq_ignore_ascii_case(allowed))
+            || signed_headers
+                .split(';')
+                .any(|signed| name.eq_ignore_ascii_case(signed))
+        {
+            continue;
+        }
+        let name = name.to_ascii_lowercase();
+        if !unsigned.contains(&name) {
+            unsigned.push(name);
+        }
+    }
+    if unsigned.is_empty() {
+        Ok(())
+    } else {
+        Err(SigV4Error::HeadersNotSigned {
+            names: unsigned.join(","),
+        })
+    }
 }
 
 fn check_signature_format(signature: &[u8]) -> Result<(), SigV4Error> {

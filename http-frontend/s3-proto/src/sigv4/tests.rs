@@ -379,6 +379,46 @@ fn missing_signed_header_or_unsigned_host_is_rejected() {
     );
 }
 
+/// Security issue 14: an `x-amz-*` header outside `SignedHeaders` (it could turn the request
+/// into another operation) is refused after the signature verified; a non-`x-amz-` header
+/// and an unsigned `x-amz-content-sha256` are not.
+#[test]
+fn unsigned_amz_headers_are_refused() {
+    let result = check_get_example(
+        GET_EXAMPLE_SIGNATURE,
+        |headers| {
+            headers.push(("X-Amz-Copy-Source".into(), b"/other/key".to_vec()));
+            headers.push(("x-amz-meta-a".into(), b"1".to_vec()));
+            headers.push(("x-amz-copy-source".into(), b"/again".to_vec()));
+        },
+        EXAMPLE_UNIX_SECS,
+    );
+    assert_eq!(
+        result.unwrap_err(),
+        SigV4Error::HeadersNotSigned {
+            names: "x-amz-copy-source,x-amz-meta-a".into()
+        }
+    );
+    let result = check_get_example(
+        GET_EXAMPLE_SIGNATURE,
+        |headers| headers.push(("user-agent".into(), b"any".to_vec())),
+        EXAMPLE_UNIX_SECS,
+    );
+    assert!(result.is_ok(), "{result:?}");
+    // The signed set stays what the client signed: dropping x-amz-content-sha256 from
+    // SignedHeaders changes the canonical request, so the signature no longer matches.
+    let result = check_get_example(
+        GET_EXAMPLE_SIGNATURE,
+        |headers| {
+            let authorization = &mut headers.last_mut().unwrap().1;
+            let text = String::from_utf8(authorization.clone()).unwrap();
+            *authorization = text.replace(";x-amz-content-sha256", "").into_bytes();
+        },
+        EXAMPLE_UNIX_SECS,
+    );
+    assert_eq!(result.unwrap_err(), SigV4Error::SignatureDoesNotMatch);
+}
+
 #[test]
 fn changed_signed_header_value_is_signature_does_not_match() {
     let result = check_get_example(

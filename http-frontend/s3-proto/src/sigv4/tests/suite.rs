@@ -167,6 +167,7 @@ fn verify(
         normalize_path: context.normalize,
         default_payload_hash_hex: Some(&body_hash),
         accept_session_token: true,
+        require_signed_amz_headers: false,
     };
     let ctx = AuthContext {
         region: &context.region,
