@@ -3,6 +3,7 @@
 
 mod credentials;
 mod kek;
+mod private_files;
 mod up;
 mod verify;
 
@@ -156,6 +157,8 @@ fn init_logging(format: &str) {
 }
 
 fn main() -> std::process::ExitCode {
+    // Before anything is created: data, keys and credentials are private to this user.
+    private_files::restrict_umask();
     let cli = Cli::parse();
     match cli.command {
         Command::Server(args) => match run_server(&args) {
@@ -200,6 +203,7 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         config_file: args.config,
     })?;
     init_logging(&config.log_format);
+    private_files::secure_tree(&config.data_dir)?;
     // The root identity: from the environment, else the data plane's credentials file next to
     // its control socket. The admin never generates one (the data plane or `up` does).
     let server_dir = config
@@ -253,7 +257,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     if shard_count == 0 {
         return Err("--shards must be at least 1".into());
     }
-    std::fs::create_dir_all(&args.data_dir)?;
+    private_files::secure_tree(&args.data_dir)?;
     let root = credentials::load_or_generate(&args.data_dir)?;
     let key_source = runtime::keyring::KeySource {
         key_file: args.master_key_file.clone(),
