@@ -100,6 +100,17 @@ struct ServerArgs {
     /// Seconds of silence after which a connection is closed (between requests or in a body).
     #[arg(long, default_value_t = base::limits::CONNECTION_IDLE_TIMEOUT_SECS)]
     idle_timeout_secs: u64,
+    /// Slowest average request-body rate accepted once the grace time has passed, in bytes
+    /// per second (0: no minimum; slower uploads end with RequestTimeout).
+    #[arg(long, default_value_t = base::limits::BODY_RATE_BYTES_PER_SEC_MIN)]
+    min_body_rate: u64,
+    /// Seconds a request body may take before the minimum rate applies.
+    #[arg(long, default_value_t = base::limits::BODY_RATE_GRACE_SECS)]
+    body_rate_grace_secs: u64,
+    /// Connections each shard serves at once; more are answered 503 SlowDown and closed.
+    #[arg(long, default_value_t = base::limits::CONNECTIONS_PER_SHARD_MAX,
+          env = "MAXIOFS_MAX_CONNECTIONS_PER_SHARD")]
+    max_connections_per_shard: u32,
     /// Bearer token for Prometheus scrapes of /metrics (else /metrics needs a signed request).
     #[arg(long, env = "MAXIOFS_METRICS_TOKEN")]
     metrics_token: Option<String>,
@@ -288,6 +299,9 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
             io_uring: false,
             request_head_timeout: std::time::Duration::from_secs(args.request_head_timeout_secs),
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
+            body_rate_min_bytes_per_sec: args.min_body_rate,
+            body_rate_grace: std::time::Duration::from_secs(args.body_rate_grace_secs),
+            connections_max: args.max_connections_per_shard.max(1),
             metrics_token: args.metrics_token.clone().filter(|token| !token.is_empty()),
             data_dir: args.data_dir.clone(),
             free_bytes_critical: args.min_free_bytes,

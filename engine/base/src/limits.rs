@@ -118,6 +118,20 @@ pub const REQUEST_HEAD_READ_TIMEOUT_SECS: u64 = 30;
 /// Idle time allowed between body reads or between keep-alive requests. `MinIO`: 30 s.
 pub const CONNECTION_IDLE_TIMEOUT_SECS: u64 = 30;
 
+/// Slowest request body accepted once the grace time below has passed, in bytes per second:
+/// a body must average at least this rate, or the request ends with RequestTimeout. An idle
+/// timeout alone lets a client hold a connection (and a partition's write reservation) for
+/// ever by sending one byte every few seconds. Apache's `mod_reqtimeout` default is 500 B/s.
+pub const BODY_RATE_BYTES_PER_SEC_MIN: u64 = 1024;
+
+/// How long a body may take before the minimum rate applies (slow starts, TCP windows).
+pub const BODY_RATE_GRACE_SECS: u64 = 20;
+
+/// Connections one shard serves at once; one more accepted gets 503 SlowDown and is closed.
+/// An idle connection costs a task and a small read buffer (a few KiB); the cap bounds the
+/// total whatever clients do.
+pub const CONNECTIONS_PER_SHARD_MAX: u32 = 4096;
+
 const _: () = assert!(PART_SIZE_BYTES_MIN < PART_SIZE_BYTES_MAX);
 const _: () = assert!(PART_SIZE_BYTES_MAX * (PART_NUMBER_MAX as u64) >= OBJECT_SIZE_BYTES_MAX);
 const _: () = assert!(PUT_OBJECT_SIZE_BYTES_MAX <= OBJECT_SIZE_BYTES_MAX);

@@ -413,6 +413,8 @@ impl ShardThread {
             metrics: std::cell::RefCell::new(telemetry::ShardMetrics::default()),
             shutting_down: std::cell::Cell::new(false),
             requests_in_flight: std::cell::Cell::new(0),
+            connections_open: std::cell::Cell::new(0),
+            connections_refused: std::cell::Cell::new(0),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
             identity: std::cell::RefCell::new(Rc::new(IdentityIndex::build(&self.identity))),
             dynamic_settings: std::cell::RefCell::new(Rc::new(

@@ -31,6 +31,12 @@ pub struct SharedSettings {
     pub request_head_timeout: std::time::Duration,
     /// Longest silence on a connection: between requests, or inside a request body.
     pub idle_timeout: std::time::Duration,
+    /// Slowest average body rate accepted after `body_rate_grace` (bytes per second; 0: no
+    /// minimum).
+    pub body_rate_min_bytes_per_sec: u64,
+    pub body_rate_grace: std::time::Duration,
+    /// Connections this shard serves at once; a new one beyond it is refused (503 SlowDown).
+    pub connections_max: u32,
     /// Bearer token that opens `/metrics` to scrapers that cannot sign (Prometheus); without
     /// it `/metrics` needs a signed request.
     pub metrics_token: Option<String>,
@@ -69,6 +75,11 @@ pub struct ShardContext {
     pub shutting_down: Cell<bool>,
     /// Requests being served (not idle keep-alive connections); shutdown waits for zero.
     pub requests_in_flight: Cell<u64>,
+    /// Connections this shard is serving (`open_connection`); bounded by
+    /// `settings.connections_max` for new ones.
+    pub connections_open: Cell<u32>,
+    /// Connections refused at the limit since start (a metric).
+    pub connections_refused: Cell<u64>,
     pub listener_fd: Cell<Option<i32>>,
     /// This shard's request counters and latencies; merged with the others' only on scrape.
     pub metrics: RefCell<telemetry::ShardMetrics>,
@@ -195,6 +206,37 @@ impl Drop for BucketWriteGuard {
         if let Some(entry) = self.context.buckets.borrow_mut().get_mut(&self.bucket) {
             entry.writes_in_flight -= 1;
         }
+    }
+}
+
+impl ShardContext {
+    /// Counts a connection this shard starts serving. A `fresh` one (just accepted) is
+    /// refused (`None`) when the shard already serves `connections_max`; a connection handed
+    /// over by another shard was admitted there and is always taken.
+    pub fn open_connection(self: &Rc<Self>, fresh: bool) -> Option<ConnectionGuard> {
+        let open = self.connections_open.get();
+        if fresh && open >= self.settings.connections_max {
+            self.connections_refused
+                .set(self.connections_refused.get() + 1);
+            return None;
+        }
+        self.connections_open.set(open + 1);
+        Some(ConnectionGuard {
+            context: Rc::clone(self),
+        })
+    }
+}
+
+/// One open connection, counted while it lives.
+pub struct ConnectionGuard {
+    context: Rc<ShardContext>,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.context
+            .connections_open
+            .set(self.context.connections_open.get() - 1);
     }
 }
 

@@ -42,6 +42,8 @@ pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
         metrics: context.metrics.borrow().clone(),
         storage,
         requests_in_flight: context.requests_in_flight.get(),
+        connections_open: u64::from(context.connections_open.get()),
+        connections_refused: context.connections_refused.get(),
         io_uring: context.settings.io_uring,
         bucket_usage: context
             .usage

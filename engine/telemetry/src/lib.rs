@@ -370,6 +370,10 @@ pub struct MetricsSnapshot {
     pub metrics: ShardMetrics,
     pub storage: StorageCounters,
     pub requests_in_flight: u64,
+    /// Connections open on this shard (idle keep-alive ones included).
+    pub connections_open: u64,
+    /// Connections refused since start because the shard had its maximum open.
+    pub connections_refused: u64,
     pub io_uring: bool,
     /// Objects and bytes per bucket over this shard's partitions.
     pub bucket_usage: Vec<BucketUsageSample>,
@@ -507,6 +511,8 @@ fn buckets_metric(labels: Vec<LabelPair>, buckets: &Buckets) -> Metric {
 fn shard_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
     let mut by_shard = Vec::new();
     let mut in_flight = Vec::new();
+    let mut connections_open = Vec::new();
+    let mut connections_refused = Vec::new();
     let mut drivers = Vec::new();
     for snapshot in snapshots {
         let shard = snapshot.shard_id.to_string();
@@ -515,6 +521,14 @@ fn shard_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
         in_flight.push(gauge(
             vec![label("shard", &shard)],
             as_f64(snapshot.requests_in_flight),
+        ));
+        connections_open.push(gauge(
+            vec![label("shard", &shard)],
+            as_f64(snapshot.connections_open),
+        ));
+        connections_refused.push(counter(
+            vec![label("shard", &shard)],
+            as_f64(snapshot.connections_refused),
         ));
         let driver = if snapshot.io_uring {
             "io_uring"
@@ -538,6 +552,18 @@ fn shard_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
             "Requests being served, per shard.",
             MetricType::GAUGE,
             in_flight,
+        ),
+        family(
+            "maxiofs_shard_connections_open",
+            "Client connections open, per shard (idle keep-alive connections included).",
+            MetricType::GAUGE,
+            connections_open,
+        ),
+        family(
+            "maxiofs_shard_connections_refused_total",
+            "Connections refused with 503 because the shard had its maximum open.",
+            MetricType::COUNTER,
+            connections_refused,
         ),
         family(
             "maxiofs_shard_io_driver",

@@ -28,6 +28,8 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
         metrics,
         storage: StorageCounters::default(),
         requests_in_flight: 0,
+        connections_open: 0,
+        connections_refused: 0,
         io_uring: true,
         bucket_usage: Vec::new(),
         background_tasks: Vec::new(),

@@ -2,7 +2,7 @@
 //! framing when the signed `x-amz-content-sha256` announces a streaming mode. Decoded bytes are
 //! appended to a caller's buffer a piece at a time, so memory stays bounded whatever the size.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use monoio::buf::IoBufMut as _;
 use s3_proto::aws_chunked::{AwsChunkedDecoder, AwsChunkedError, ChunkedStep};
@@ -36,6 +36,44 @@ impl From<ReadError> for BodyError {
     }
 }
 
+/// How long a body may take: each read waits at most `idle`, and once `grace` has passed the
+/// body must have averaged `rate_min_bytes_per_sec` (counted over every byte of the request
+/// read so far), so that a client trickling one byte every few seconds is cut off instead of
+/// holding the connection and its write reservation for ever.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPace {
+    pub idle: Duration,
+    pub rate_min_bytes_per_sec: u64,
+    pub grace: Duration,
+}
+
+impl BodyPace {
+    pub fn of(settings: &runtime::SharedSettings) -> BodyPace {
+        BodyPace {
+            idle: settings.idle_timeout,
+            rate_min_bytes_per_sec: settings.body_rate_min_bytes_per_sec,
+            grace: settings.body_rate_grace,
+        }
+    }
+
+    /// How long the next read may wait, given when the body started and how many bytes the
+    /// request has delivered; `TimedOut` once the body is behind the minimum rate.
+    fn read_timeout(&self, started: Instant, received_bytes: u64) -> Result<Duration, BodyError> {
+        if self.rate_min_bytes_per_sec == 0 {
+            return Ok(self.idle);
+        }
+        let earned = Duration::from_millis(
+            received_bytes.saturating_mul(1000) / self.rate_min_bytes_per_sec,
+        );
+        let allowed = self.grace.saturating_add(earned);
+        let left = allowed.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(BodyError::TimedOut);
+        }
+        Ok(self.idle.min(left))
+    }
+}
+
 /// The HTTP layer.
 pub struct HttpBody {
     framing: BodyFraming,
@@ -43,11 +81,12 @@ pub struct HttpBody {
     chunked: HttpChunkedDecoder,
     send_continue: bool,
     done: bool,
-    idle_timeout: Duration,
+    pace: BodyPace,
+    started: Instant,
 }
 
 impl HttpBody {
-    pub fn new(framing: BodyFraming, expect_continue: bool, idle_timeout: Duration) -> HttpBody {
+    pub fn new(framing: BodyFraming, expect_continue: bool, pace: BodyPace) -> HttpBody {
         let remaining_bytes = match framing {
             BodyFraming::ContentLength(length) => length,
             BodyFraming::None | BodyFraming::Chunked => 0,
@@ -60,7 +99,8 @@ impl HttpBody {
             // answer to its expectation and reuses a stale status line (boto/botocore#3755).
             send_continue: expect_continue,
             done: framing == BodyFraming::None,
-            idle_timeout,
+            pace,
+            started: Instant::now(),
         }
     }
 
@@ -79,8 +119,14 @@ impl HttpBody {
         Ok(())
     }
 
+    fn read_timeout(&self, connection: &Connection) -> Result<Duration, BodyError> {
+        self.pace
+            .read_timeout(self.started, connection.accounting.received_bytes)
+    }
+
     async fn fill(&mut self, connection: &mut Connection) -> Result<(), BodyError> {
-        connection.fill(self.idle_timeout).await?;
+        let timeout = self.read_timeout(connection)?;
+        connection.fill_body(timeout).await?;
         Ok(())
     }
 
@@ -108,8 +154,9 @@ impl HttpBody {
         }
         let count = if connection.unconsumed().is_empty() {
             let start = buf.len();
+            let timeout = self.read_timeout(connection)?;
             let (count, returned) = connection
-                .read_into(buf.slice_mut(start..start + room), self.idle_timeout)
+                .read_into(buf.slice_mut(start..start + room), timeout)
                 .await?;
             buf = returned;
             count
@@ -258,5 +305,48 @@ impl BodyReader {
             BodyReader::Plain(_) => &[],
             BodyReader::AwsChunked { decoder, .. } => decoder.trailers(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pace(rate: u64) -> BodyPace {
+        BodyPace {
+            idle: Duration::from_secs(30),
+            rate_min_bytes_per_sec: rate,
+            grace: Duration::from_secs(20),
+        }
+    }
+
+    fn started_ago(secs: u64) -> Instant {
+        Instant::now()
+            .checked_sub(Duration::from_secs(secs))
+            .expect("monotonic clock past its origin")
+    }
+
+    #[test]
+    fn no_minimum_rate_waits_the_idle_timeout() {
+        let timeout = pace(0).read_timeout(started_ago(3600), 0).unwrap();
+        assert_eq!(timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn within_the_grace_the_wait_is_what_is_left_of_it() {
+        let timeout = pace(1024).read_timeout(started_ago(15), 0).unwrap();
+        assert!(timeout <= Duration::from_secs(5) && timeout > Duration::from_secs(4));
+    }
+
+    #[test]
+    fn bytes_received_earn_time_and_a_trickle_runs_out() {
+        // 40 s in: 20 s of grace plus 20 s earned by 20 KiB at 1 KiB/s is exactly used up.
+        let trickle = pace(1024).read_timeout(started_ago(40), 20 * 1024);
+        assert!(matches!(trickle, Err(BodyError::TimedOut)));
+        // 200 KiB earned 200 s: the idle timeout is the bound again.
+        let steady = pace(1024)
+            .read_timeout(started_ago(40), 200 * 1024)
+            .unwrap();
+        assert_eq!(steady, Duration::from_secs(30));
     }
 }

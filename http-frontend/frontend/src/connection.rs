@@ -7,8 +7,15 @@ use std::time::Duration;
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 
-/// Bytes read from the socket per read call.
-const READ_CHUNK_BYTES: usize = 256 * 1024;
+/// Room made for one read of a request head. Heads are a few hundred bytes; a connection
+/// that only sends heads (GETs, idle keep-alive) never holds more than a few KiB, so thousands
+/// of idle connections cost megabytes, not gigabytes (security issue 14, finding 6).
+const HEAD_READ_BYTES: usize = 4 * 1024;
+/// Largest room made for one read of a framed request body: the room doubles with each read
+/// from `HEAD_READ_BYTES` up to this, so a small body never gets a large buffer.
+const BODY_READ_BYTES_MAX: usize = 256 * 1024;
+/// A buffer larger than this is released between requests (a body grew it).
+const IDLE_BUFFER_BYTES_MAX: usize = 16 * 1024;
 /// Lingering close: how long and how much unread request body we discard before closing.
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES_MAX: usize = 64 << 20;
@@ -65,14 +72,38 @@ impl Connection {
         }
     }
 
-    /// Reads more bytes, waiting at most `timeout`; `Closed` on end of stream.
+    /// Reads more bytes of a request head (or anything small), waiting at most `timeout`;
+    /// `Closed` on end of stream.
     pub async fn fill(&mut self, timeout: Duration) -> Result<usize, ReadError> {
+        self.fill_with_room(timeout, HEAD_READ_BYTES).await
+    }
+
+    /// Reads more bytes of a request body, with room growing from `HEAD_READ_BYTES` to
+    /// `BODY_READ_BYTES_MAX` as the body keeps coming.
+    pub async fn fill_body(&mut self, timeout: Duration) -> Result<usize, ReadError> {
+        let room = self
+            .buffer
+            .capacity()
+            .clamp(HEAD_READ_BYTES, BODY_READ_BYTES_MAX);
+        self.fill_with_room(timeout, room).await
+    }
+
+    /// Gives back a buffer that a body grew, once nothing in it is unread: an idle
+    /// connection keeps at most `IDLE_BUFFER_BYTES_MAX`.
+    pub fn release_idle_buffer(&mut self) {
+        if self.unconsumed().is_empty() && self.buffer.capacity() > IDLE_BUFFER_BYTES_MAX {
+            self.buffer = Vec::new();
+            self.start = 0;
+        }
+    }
+
+    async fn fill_with_room(&mut self, timeout: Duration, room: usize) -> Result<usize, ReadError> {
         if self.start > 0 {
             self.buffer.drain(..self.start);
             self.start = 0;
         }
         let length = self.buffer.len();
-        self.buffer.reserve(READ_CHUNK_BYTES);
+        self.buffer.reserve(room);
         let capacity = self.buffer.capacity();
         let buffer = std::mem::take(&mut self.buffer);
         let read = self.stream.read(buffer.slice_mut(length..capacity));
@@ -132,7 +163,7 @@ impl Connection {
             }
             self.buffer.clear();
             self.start = 0;
-            match self.fill(left).await {
+            match self.fill_body(left).await {
                 Ok(count) => discarded_bytes += count,
                 Err(_) => break,
             }

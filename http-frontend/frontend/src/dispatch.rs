@@ -74,7 +74,10 @@ pub async fn resolve_post_object(
             return Placement::Here(Some(routed));
         }
     }
-    // Bounded: each round reads more bytes until `wanted_bytes` are buffered.
+    // Bounded: each round reads more bytes until `wanted_bytes` are buffered, all within the
+    // head-read time (the form's fields are part of what decides where the request runs, so
+    // they get the head's deadline, not a body's idle timeout per read).
+    let deadline = std::time::Instant::now() + context.settings.request_head_timeout;
     loop {
         let body = &connection.unconsumed()[head.head_length..];
         if let Some(key) = peek_key(content_type, body) {
@@ -84,11 +87,8 @@ pub async fn resolve_post_object(
             }
             return Placement::Here(Some(routed));
         }
-        if body.len() >= wanted_bytes
-            || connection
-                .fill(context.settings.idle_timeout)
-                .await
-                .is_err()
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if body.len() >= wanted_bytes || left.is_zero() || connection.fill_body(left).await.is_err()
         {
             return Placement::Here(Some(routed));
         }

@@ -62,9 +62,17 @@ fn static_method(method: &str) -> &'static str {
     }
 }
 
-/// Serves a connection until it closes, times out or moves to another shard.
+/// Serves a connection until it closes, times out or moves to another shard. A connection
+/// with no bytes buffered is fresh from this shard's listener and counts against the
+/// shard's connection limit; one handed over by another shard (its head already buffered)
+/// was admitted there.
 pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, buffered: Vec<u8>) {
+    let fresh = buffered.is_empty();
     let mut connection = Connection::new(stream, buffered);
+    let Some(_open) = context.open_connection(fresh) else {
+        refuse_over_limit(&context, &mut connection).await;
+        return;
+    };
     let mut first_request = true;
     loop {
         connection.accounting = Accounting::default();
@@ -104,9 +112,26 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
                 if !keep_alive || context.shutting_down.get() {
                     return;
                 }
+                connection.release_idle_buffer();
             }
         }
     }
+}
+
+/// Answers a connection beyond the shard's limit with 503 SlowDown and closes it, without
+/// reading its request: the refusal costs one write, however many connections arrive.
+async fn refuse_over_limit(context: &ShardContext, connection: &mut Connection) {
+    let error = S3Error::with_message(
+        S3ErrorCode::SlowDown,
+        "Too many open connections to this server; reduce your connection count and retry.",
+    );
+    let bytes = response::error_bytes(&error, &[], false, &response::new_request_id(context));
+    let _ = connection.write_all(bytes).await;
+    tracing::debug!(
+        shard = context.shard_id,
+        open = context.connections_open.get(),
+        "connection refused: limit reached"
+    );
 }
 
 enum HeadOutcome {

@@ -9,7 +9,7 @@ use s3_proto::sigv4::PayloadMode;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
-use crate::body::{BodyReader, HttpBody};
+use crate::body::{BodyPace, BodyReader, HttpBody};
 use crate::checksum::{ChecksumAlgorithm, Checksummer};
 use crate::exchange::Exchange;
 use crate::request::BodyFraming;
@@ -160,7 +160,7 @@ pub async fn read_body(
     let http = HttpBody::new(
         exchange.head.framing,
         exchange.head.expect_continue,
-        exchange.context.settings.idle_timeout,
+        BodyPace::of(&exchange.context.settings),
     );
     if decoded_length.is_some_and(|size| size > size_max_bytes) {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));

@@ -17,7 +17,7 @@ use s3_proto::sigv4::AuthContext;
 use shard::{ObjectRecord, ObjectWriter};
 
 use crate::auth::{self, Credentials, now_unix_secs};
-use crate::body::{BodyReader, HttpBody};
+use crate::body::{BodyPace, BodyReader, HttpBody};
 use crate::exchange::Exchange;
 use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
@@ -128,7 +128,7 @@ pub async fn post_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let mut reader = BodyReader::Plain(HttpBody::new(
         exchange.head.framing,
         exchange.head.expect_continue,
-        exchange.context.settings.idle_timeout,
+        BodyPace::of(&exchange.context.settings),
     ));
     let mut collector = FieldCollector::default();
     // Bounded: the prefix limit below stops the loop before the file part.
