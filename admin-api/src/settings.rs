@@ -155,6 +155,26 @@ pub const CATALOGUE: &[Definition] = &[
         default: "true",
         description: "Record denied S3 requests",
     },
+    // Multipart uploads: both are read by the data plane (control::settings::defaults holds
+    // the same defaults for before the first push; a test checks that they agree).
+    Definition {
+        key: control::settings::keys::MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT,
+        kind: Kind::Int {
+            min: 0,
+            max: 10_000_000,
+        },
+        default: "10000",
+        description: "Multipart uploads in progress one tenant may have (0: no cap)",
+    },
+    Definition {
+        key: control::settings::keys::MULTIPART_ABORT_INCOMPLETE_AFTER_SECS,
+        kind: Kind::Int {
+            min: 0,
+            max: 3650 * DAY,
+        },
+        default: "604800",
+        description: "Seconds after which an unfinished multipart upload is aborted (0: never)",
+    },
 ];
 
 pub fn definition(key: &str) -> Option<&'static Definition> {
@@ -291,7 +311,7 @@ mod tests {
                 Ok(definition.default)
             );
         }
-        assert_eq!(categories(), vec!["audit", "security"]);
+        assert_eq!(categories(), vec!["audit", "multipart", "security"]);
     }
 
     #[test]
@@ -313,5 +333,28 @@ mod tests {
         assert!(check_password(&live, "nouppercase1").is_err());
         assert!(check_password(&live, "NoDigitsHere").is_err());
         assert!(check_password(&live, "Good Password 1").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod data_plane_defaults {
+    use super::*;
+
+    #[test]
+    fn catalogue_defaults_match_the_data_planes() {
+        use control::settings::{defaults, keys};
+        for (key, data_plane) in [
+            (
+                keys::MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT,
+                defaults::MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT,
+            ),
+            (
+                keys::MULTIPART_ABORT_INCOMPLETE_AFTER_SECS,
+                defaults::MULTIPART_ABORT_INCOMPLETE_AFTER_SECS,
+            ),
+        ] {
+            let definition = definition(key).expect("in the catalogue");
+            assert_eq!(definition.default, data_plane.to_string(), "{key}");
+        }
     }
 }

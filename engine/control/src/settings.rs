@@ -44,4 +44,22 @@ pub mod keys {
     /// Encrypt (SSE-S3) every object written without an encryption request or bucket
     /// default. Default false.
     pub const ENCRYPT_ALL_OBJECTS: &str = "security.encrypt_all_objects";
+    /// Multipart uploads in progress one tenant may have (0: no cap). Default
+    /// [`super::defaults::MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT`].
+    pub const MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT: &str = "multipart.max_open_uploads_per_tenant";
+    /// Seconds after which an upload that was neither completed nor aborted is aborted and
+    /// its parts' space reclaimed (0: never). Default
+    /// [`super::defaults::MULTIPART_ABORT_INCOMPLETE_AFTER_SECS`].
+    pub const MULTIPART_ABORT_INCOMPLETE_AFTER_SECS: &str = "multipart.abort_incomplete_after_secs";
+}
+
+/// Defaults of the numeric keys, shared by the admin's catalogue and the data plane (which
+/// acts on them before the admin ever pushed a snapshot).
+pub mod defaults {
+    /// MinIO caps uploads per object, AWS not at all; ten thousand in progress per tenant is
+    /// beyond any backup tool's concurrency and bounds what an abandoned script can pile up.
+    pub const MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT: u64 = 10_000;
+    /// Seven days, the expiry most lifecycle rules choose for incomplete uploads (MinIO's
+    /// `stale_uploads_expiry` is 24 hours).
+    pub const MULTIPART_ABORT_INCOMPLETE_AFTER_SECS: u64 = 7 * 24 * 3600;
 }

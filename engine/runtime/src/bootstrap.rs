@@ -426,6 +426,7 @@ impl ShardThread {
             denied_events_dropped: std::cell::Cell::new(0),
         });
         monoio::spawn(crate::usage::run(Rc::clone(&context)));
+        monoio::spawn(crate::upload_expiry::run(Rc::clone(&context)));
         if context.master_keys().versions().nth(1).is_some() {
             // A keyring that was rotated: finish a re-wrap that a stop interrupted.
             crate::rewrap::start(&context);

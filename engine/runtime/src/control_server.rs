@@ -274,6 +274,7 @@ fn shard_error_response(error: &ShardError) -> Response {
         ShardError::BucketNotEmpty => "BucketNotEmpty",
         ShardError::TooManyBuckets => "TooManyBuckets",
         ShardError::QuotaExceeded => "QuotaExceeded",
+        ShardError::TooManyUploads => "TooManyUploads",
         ShardError::ShuttingDown => "ServiceUnavailable",
         _ => "InternalError",
     };

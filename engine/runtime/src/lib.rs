@@ -21,6 +21,7 @@ pub mod placement;
 pub mod readiness;
 pub mod rewrap;
 pub mod scrubber;
+pub mod upload_expiry;
 pub mod usage;
 
 pub use bootstrap::{ConnectionHandler, Running, RuntimeConfig, StartError, start};

@@ -24,27 +24,43 @@ pub const USAGE_INTERVAL: Duration = Duration::from_millis(250);
 /// dropped on a full inbox is repaired.
 const RESEND_EVERY_INTERVALS: u32 = 20;
 
-/// Bytes per tenant id.
-pub type TenantTotals = HashMap<String, u64>;
+/// What a tenant stores: bytes of objects and of the parts of uploads in progress (both
+/// count toward its storage quota), and how many uploads are in progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TenantUsage {
+    pub bytes: u64,
+    pub uploads: u64,
+}
+
+/// Usage per tenant id.
+pub type TenantTotals = HashMap<String, TenantUsage>;
 
 #[derive(Debug, Default)]
 pub struct UsageView {
     /// Per owned partition: the `data_version` last read and its per-bucket usage.
     partitions: HashMap<u32, (i64, HashMap<String, BucketUsage>)>,
-    /// This shard's bytes per tenant, as last sent.
-    local_tenants: HashMap<String, u64>,
-    /// Other shards' bytes per tenant, as they last sent them.
-    remote: HashMap<u32, HashMap<String, u64>>,
+    /// This shard's usage per tenant, as last sent.
+    local_tenants: TenantTotals,
+    /// Other shards' usage per tenant, as they last sent it.
+    remote: HashMap<u32, TenantTotals>,
 }
 
 impl UsageView {
-    /// Bytes stored by `tenant` as this shard knows them.
-    pub fn tenant_bytes(&self, tenant: &str) -> u64 {
-        let local = self.local_tenants.get(tenant).copied().unwrap_or(0);
+    /// What `tenant` stores as this shard knows it: its own totals plus the others' last.
+    pub fn tenant_usage(&self, tenant: &str) -> TenantUsage {
+        let local = self.local_tenants.get(tenant).copied().unwrap_or_default();
         self.remote
             .values()
             .filter_map(|totals| totals.get(tenant))
-            .fold(local, |sum, bytes| sum.saturating_add(*bytes))
+            .fold(local, |sum, usage| TenantUsage {
+                bytes: sum.bytes.saturating_add(usage.bytes),
+                uploads: sum.uploads.saturating_add(usage.uploads),
+            })
+    }
+
+    /// Bytes stored by `tenant` (objects and parts of uploads in progress).
+    pub fn tenant_bytes(&self, tenant: &str) -> u64 {
+        self.tenant_usage(tenant).bytes
     }
 
     /// Usage of every bucket over this shard's partitions.
@@ -55,6 +71,8 @@ impl UsageView {
                 let total = buckets.entry(bucket.clone()).or_default();
                 total.objects += partition_usage.objects;
                 total.bytes += partition_usage.bytes;
+                total.uploads += partition_usage.uploads;
+                total.upload_bytes += partition_usage.upload_bytes;
             }
         }
         buckets
@@ -78,13 +96,15 @@ pub fn refresh(context: &ShardContext) -> Result<bool, ShardError> {
         view.partitions.insert(*partition_id, (version, usage));
     }
     let buckets = context.buckets.borrow();
-    let mut tenants: HashMap<String, u64> = HashMap::new();
+    let mut tenants = TenantTotals::new();
     for (bucket, usage) in view.local_buckets() {
         let owner = buckets
             .get(&bucket)
             .and_then(|entry| entry.record.owner_tenant.clone());
         if let Some(tenant) = owner {
-            *tenants.entry(tenant).or_default() += usage.bytes;
+            let total = tenants.entry(tenant).or_default();
+            total.bytes += usage.bytes + usage.upload_bytes;
+            total.uploads += usage.uploads;
         }
     }
     let changed = tenants != view.local_tenants;
@@ -151,28 +171,70 @@ pub fn check_storage_quota(
     Ok(())
 }
 
+/// Refuses when `tenant` is over its storage quota, counting at least `known_bytes` as
+/// stored (bytes this shard knows are stored, though their usage may not have arrived from
+/// the partitions yet): a multipart completion adds nothing but must not finish an upload
+/// whose parts took the tenant over.
+pub fn check_storage_at_least(
+    context: &ShardContext,
+    tenant: Option<&str>,
+    known_bytes: u64,
+) -> Result<(), ShardError> {
+    let Some(tenant) = tenant else {
+        return Ok(());
+    };
+    let used = context.usage.borrow().tenant_bytes(tenant);
+    check_storage_quota(context, Some(tenant), known_bytes.saturating_sub(used))
+}
+
+/// Refuses a new multipart upload in a bucket of `tenant` when the tenant already has the
+/// most uploads in progress the dynamic setting allows (as far as this shard knows: the
+/// count lags like the byte totals). Buckets without a tenant have no cap.
+pub fn check_open_uploads(context: &ShardContext, tenant: Option<&str>) -> Result<(), ShardError> {
+    let Some(tenant) = tenant else {
+        return Ok(());
+    };
+    let limit = context.dynamic_settings.borrow().number(
+        control::settings::keys::MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT,
+        control::settings::defaults::MULTIPART_MAX_OPEN_UPLOADS_PER_TENANT,
+    );
+    if limit > 0 && context.usage.borrow().tenant_usage(tenant).uploads >= limit {
+        return Err(ShardError::TooManyUploads);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn tenant_usage_is_own_plus_the_others_last_totals() {
+        let bytes = |bytes| TenantUsage { bytes, uploads: 1 };
         let mut view = UsageView::default();
-        view.local_tenants.insert("acme".into(), 10);
-        view.remote.insert(1, HashMap::from([("acme".into(), 5)]));
-        view.remote.insert(2, HashMap::from([("other".into(), 7)]));
+        view.local_tenants.insert("acme".into(), bytes(10));
+        view.remote
+            .insert(1, HashMap::from([("acme".into(), bytes(5))]));
+        view.remote
+            .insert(2, HashMap::from([("other".into(), bytes(7))]));
         assert_eq!(view.tenant_bytes("acme"), 15);
+        assert_eq!(view.tenant_usage("acme").uploads, 2);
         assert_eq!(view.tenant_bytes("other"), 7);
         assert_eq!(view.tenant_bytes("nobody"), 0);
         // A newer total from shard 1 replaces its old one (totals, not deltas).
-        view.remote.insert(1, HashMap::from([("acme".into(), 1)]));
+        view.remote
+            .insert(1, HashMap::from([("acme".into(), bytes(1))]));
         assert_eq!(view.tenant_bytes("acme"), 11);
     }
 
     #[test]
     fn bucket_usage_sums_the_partitions() {
         let mut view = UsageView::default();
-        let usage = |objects, bytes| BucketUsage { objects, bytes };
+        let usage = |objects, bytes| BucketUsage {
+            objects,
+            bytes,
+            ..BucketUsage::default()
+        };
         view.partitions
             .insert(0, (1, HashMap::from([("a".into(), usage(1, 10))])));
         view.partitions.insert(

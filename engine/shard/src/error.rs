@@ -49,6 +49,8 @@ pub enum ShardError {
     TooManyBuckets,
     /// The write would take the owner's tenant over its storage quota.
     QuotaExceeded,
+    /// The owner's tenant has as many multipart uploads in progress as the data plane allows.
+    TooManyUploads,
 }
 
 impl ShardError {

@@ -26,7 +26,7 @@ use crate::record::{
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -118,6 +118,38 @@ CREATE TABLE partition_state (
 /// Version 7: a bucket's CORS rules (`record::encode_bucket_cors`); empty: none.
 const SCHEMA_V7_STEP: &str = "
 ALTER TABLE buckets ADD COLUMN cors BLOB NOT NULL DEFAULT x'';
+";
+
+/// Version 8: multipart uploads in progress count toward usage (security issue 14: parts
+/// were stored beyond a tenant's quota). `uploads` and `upload_bytes` follow the uploads and
+/// parts tables through triggers, in the same transactions; a part's bucket is its upload's
+/// (parts are always deleted before their upload, so the lookup finds it). Completing an
+/// upload moves its bytes from `upload_bytes` to `bytes` in one transaction.
+const SCHEMA_V8_STEP: &str = "
+ALTER TABLE bucket_usage ADD COLUMN uploads INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE bucket_usage ADD COLUMN upload_bytes INTEGER NOT NULL DEFAULT 0;
+INSERT INTO bucket_usage (bucket, objects, bytes, uploads, upload_bytes)
+    SELECT u.bucket, 0, 0, count(*),
+        coalesce(sum((SELECT sum(p.size) FROM parts p WHERE p.upload_id = u.upload_id)), 0)
+    FROM uploads u WHERE true GROUP BY u.bucket
+    ON CONFLICT (bucket) DO UPDATE SET uploads = excluded.uploads,
+        upload_bytes = excluded.upload_bytes;
+CREATE TRIGGER upload_usage_insert AFTER INSERT ON uploads BEGIN
+    INSERT INTO bucket_usage (bucket, objects, bytes, uploads, upload_bytes)
+    VALUES (NEW.bucket, 0, 0, 1, 0)
+    ON CONFLICT (bucket) DO UPDATE SET uploads = uploads + 1;
+END;
+CREATE TRIGGER upload_usage_delete AFTER DELETE ON uploads BEGIN
+    UPDATE bucket_usage SET uploads = uploads - 1 WHERE bucket = OLD.bucket;
+END;
+CREATE TRIGGER part_usage_insert AFTER INSERT ON parts BEGIN
+    UPDATE bucket_usage SET upload_bytes = upload_bytes + NEW.size
+    WHERE bucket = (SELECT bucket FROM uploads WHERE upload_id = NEW.upload_id);
+END;
+CREATE TRIGGER part_usage_delete AFTER DELETE ON parts BEGIN
+    UPDATE bucket_usage SET upload_bytes = upload_bytes - OLD.size
+    WHERE bucket = (SELECT bucket FROM uploads WHERE upload_id = OLD.upload_id);
+END;
 ";
 
 /// A check block whose bytes do not match their checksum.
@@ -384,6 +416,7 @@ impl MetaWriter {
             SCHEMA_V5_STEP,
             SCHEMA_V6_STEP,
             SCHEMA_V7_STEP,
+            SCHEMA_V8_STEP,
         ];
         for (target, step) in (1i64..).zip(steps) {
             if version < target {
@@ -1526,21 +1559,53 @@ impl MetaReader {
         Ok(head.map_or(0, size_from_sql))
     }
 
-    /// Objects and bytes per bucket in this partition.
+    /// Objects, bytes and uploads in progress per bucket in this partition.
     pub fn bucket_usage(&self) -> Result<Vec<(String, BucketUsage)>, ShardError> {
-        let mut statement = self
-            .connection
-            .prepare_cached("SELECT bucket, objects, bytes FROM bucket_usage WHERE objects > 0")?;
+        let mut statement = self.connection.prepare_cached(
+            "SELECT bucket, objects, bytes, uploads, upload_bytes FROM bucket_usage
+             WHERE objects > 0 OR uploads > 0",
+        )?;
         let rows = statement.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 BucketUsage {
                     objects: size_from_sql(r.get(1)?),
                     bytes: size_from_sql(r.get(2)?),
+                    uploads: size_from_sql(r.get(3)?),
+                    upload_bytes: size_from_sql(r.get(4)?),
                 },
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Uploads of this partition started before `before_ms`, oldest first, at most `limit`:
+    /// (bucket, key, upload id), for the expiry of abandoned uploads.
+    pub fn uploads_started_before(
+        &self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>, ShardError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT bucket, key, upload_id FROM uploads WHERE initiated_ms < ?1
+             ORDER BY initiated_ms LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![before_ms, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut uploads = Vec::new();
+        for row in rows {
+            let (bucket, key, upload_id) = row?;
+            let key =
+                String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
+            uploads.push((bucket, key, upload_id));
+        }
+        Ok(uploads)
     }
 
     /// Changes whenever another connection (the worker) committed: a cheap "anything new?"

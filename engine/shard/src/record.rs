@@ -308,11 +308,14 @@ pub struct StoredEvent {
     pub event: EventRecord,
 }
 
-/// Objects and bytes of one bucket in one partition.
+/// Objects and bytes of one bucket in one partition, and its multipart uploads in progress
+/// with the bytes of their parts (stored, so counted toward quotas).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BucketUsage {
     pub objects: u64,
     pub bytes: u64,
+    pub uploads: u64,
+    pub upload_bytes: u64,
 }
 
 /// The algorithm name of a stored `x-amz-checksum-<algorithm>` header (`CRC32`...), if any of

@@ -126,7 +126,8 @@ fn usage_follows_puts_replacements_and_deletes() {
             "b".to_owned(),
             BucketUsage {
                 objects: 2,
-                bytes: 8
+                bytes: 8,
+                ..Default::default()
             }
         )]
     );
@@ -148,7 +149,8 @@ fn usage_follows_puts_replacements_and_deletes() {
             "b".to_owned(),
             BucketUsage {
                 objects: 1,
-                bytes: 5
+                bytes: 5,
+                ..Default::default()
             }
         )]
     );
@@ -211,4 +213,81 @@ impl WithoutOwner for BucketRecord {
         self.owner_user = None;
         self
     }
+}
+
+/// Security issue 14, finding 9: uploads in progress and their parts are usage (quotas count
+/// them); a re-uploaded part replaces its bytes, completion moves them to the object without
+/// counting them twice, abort and expiry give them back.
+#[test]
+fn usage_counts_uploads_in_progress_and_their_parts() {
+    use shard::UploadRecord;
+    use shard::meta::{CompleteUpload, PartRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = MetaWriter::open(dir.path()).unwrap();
+    let reader = MetaReader::open(dir.path()).unwrap();
+    let upload = |upload_id: &str, key: &str| MetaOp::CreateUpload {
+        upload: UploadRecord {
+            upload_id: upload_id.into(),
+            bucket: "b".into(),
+            key: key.into(),
+            initiated_ms: 1,
+            headers: vec![],
+            ..Default::default()
+        },
+    };
+    let part = |upload_id: &str, part_number: u32, size_bytes: u64| MetaOp::PutPart {
+        upload_id: upload_id.into(),
+        part: PartRecord {
+            part_number,
+            size_bytes,
+            etag: format!("{part_number:032x}"),
+            last_modified_ms: 1,
+            extents: vec![],
+            block_checksums: vec![],
+            checksum: None,
+            encryption: None,
+        },
+    };
+    let counted = |uploads, upload_bytes, objects, bytes| {
+        vec![(
+            "b".to_owned(),
+            BucketUsage {
+                objects,
+                bytes,
+                uploads,
+                upload_bytes,
+            },
+        )]
+    };
+    let results = writer.apply_batch(&[
+        upload("u1", "k1"),
+        upload("u2", "k2"),
+        part("u1", 1, 6 << 20),
+        part("u1", 2, 100),
+        // A re-uploaded part replaces the bytes of the first.
+        part("u1", 2, 40),
+        part("u2", 1, 7),
+    ]);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(usage(&reader), counted(2, (6 << 20) + 47, 0, 0));
+    let results = writer.apply_batch(&[MetaOp::CompleteUpload(CompleteUpload {
+        bucket: "b".into(),
+        key: "k1".into(),
+        upload_id: "u1".into(),
+        parts: vec![(1, format!("{:032x}", 1)), (2, format!("{:032x}", 2))],
+        last_modified_ms: 2,
+        condition: WriteCondition::default(),
+        checksum: None,
+    })]);
+    assert!(results[0].is_ok(), "{results:?}");
+    assert_eq!(usage(&reader), counted(1, 7, 1, (6 << 20) + 40));
+    assert_eq!(reader.uploads_started_before(2, 10).unwrap().len(), 1);
+    assert!(reader.uploads_started_before(1, 10).unwrap().is_empty());
+    let results = writer.apply_batch(&[MetaOp::AbortUpload {
+        bucket: "b".into(),
+        key: "k2".into(),
+        upload_id: "u2".into(),
+    }]);
+    assert!(results[0].is_ok());
+    assert_eq!(usage(&reader), counted(0, 0, 1, (6 << 20) + 40));
 }

@@ -36,6 +36,11 @@ pub fn from_shard(error: &ShardError) -> S3Error {
         ShardError::StorageFull => S3Error::new(S3ErrorCode::XMinioStorageFull),
         ShardError::TooManyBuckets => S3Error::new(S3ErrorCode::TooManyBuckets),
         ShardError::QuotaExceeded => S3Error::new(S3ErrorCode::QuotaExceeded),
+        ShardError::TooManyUploads => S3Error::with_message(
+            S3ErrorCode::QuotaExceeded,
+            "The account has as many multipart uploads in progress as allowed; complete or \
+             abort some first.",
+        ),
         ShardError::ShuttingDown => S3Error::with_message(
             S3ErrorCode::ServiceUnavailable,
             "The server is shutting down; retry.",

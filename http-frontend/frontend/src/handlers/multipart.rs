@@ -85,6 +85,10 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
+    // Uploads in progress hold stored parts and count toward usage; a tenant may have only
+    // so many open (abandoned ones expire: `runtime::upload_expiry`).
+    runtime::usage::check_open_uploads(context, exchange.bucket_tenant().as_deref())
+        .map_err(|e| s3_error::from_shard(&e))?;
     let upload_id = new_upload_id();
     let upload = UploadRecord {
         upload_id: upload_id.clone(),
@@ -244,7 +248,14 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         .map_err(|e| s3_error::from_shard(&e))?;
     let checksum = completion_checksum(exchange, &upload_id, &parts)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    check_storage_quota(exchange, listed_parts_size(&partition, &upload_id, &parts)?)?;
+    // The parts' bytes count toward usage since they were stored, and completing moves them
+    // to the object without adding any; but a part accepted while usage was still travelling
+    // between shards may have taken the tenant over its quota: then it cannot complete. The
+    // tenant stores at least these parts, whatever usage has arrived yet.
+    let parts_bytes = listed_parts_size(&partition, &upload_id, &parts)?;
+    let tenant = exchange.bucket_tenant();
+    runtime::usage::check_storage_at_least(context, tenant.as_deref(), parts_bytes)
+        .map_err(|e| s3_error::from_shard(&e))?;
     let event = object_event(exchange, EventKind::ObjectCreated, 200);
     let complete = CompleteUpload {
         bucket: exchange.bucket().to_owned(),
