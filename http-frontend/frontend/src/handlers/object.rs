@@ -341,6 +341,14 @@ fn object_headers(
         if name.starts_with("x-amz-checksum-") && (!checksum_mode || status == 206) {
             continue;
         }
+        // A header stored before values were checked where accepted (security issue 14) is
+        // treated as absent: the response writer would drop it anyway, and a dropped
+        // Content-Type must become the default below rather than none (browsers sniff).
+        if !s3_proto::http_field::is_field_name(name.as_bytes())
+            || !s3_proto::http_field::is_field_value(value.as_bytes())
+        {
+            continue;
+        }
         let value = overrides
             .iter()
             .find(|(header, _)| header == name)
@@ -357,8 +365,10 @@ fn object_headers(
         headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
     }
     for (header, value) in overrides {
-        let stored = record.headers.iter().any(|(name, _)| name == header);
-        if !stored {
+        // Already written in the stored header's place (replacing its value) unless that was
+        // absent or skipped above.
+        let written = headers.iter().any(|(name, _)| name == header);
+        if !written {
             headers.push(((*header).to_owned(), value.clone()));
         }
     }
