@@ -301,6 +301,17 @@ class RawConnection:
         out, self._buf = self._buf[:n], self._buf[n:]
         return out
 
+    def read_until(self, marker: bytes) -> bytes:
+        """Every byte up to and including `marker`."""
+        return self._read_until(marker)
+
+    def read_all(self) -> bytes:
+        """Every byte until the server closes the connection (raw, unparsed)."""
+        while self._fill():
+            pass
+        out, self._buf = self._buf, b""
+        return out
+
     def read_head(self) -> tuple[int, str, dict[str, str]]:
         head = self._read_until(b"\r\n\r\n").decode("latin-1")
         lines = head.split("\r\n")

@@ -889,6 +889,43 @@ ROWS += [
 ]
 
 
+# -- I: response header injection (security issue 14, finding 3) -------------------------------
+# Not rows of the shared catalogue yet: values that would reach a response head are refused
+# where they are accepted. test_header_injection.py attacks every path and parses the raw
+# answers; these rows add the no-side-effect check.
+
+
+def send_injected_post_field(ctx: Ctx) -> Outcome:
+    post = make_client(ctx.ep).generate_presigned_post(
+        ctx.bucket, "i1", Conditions=[["starts-with", "$Cache-Control", ""]])
+    fields = dict(post["fields"], **{"Cache-Control": "no-cache\r\nSet-Cookie: injected=1"})
+    return Outcome.of(post_form(ctx.ep, ctx.bucket, fields, b"form"))
+
+
+def send_injected_file_type(ctx: Ctx) -> Outcome:
+    post = make_client(ctx.ep).generate_presigned_post(ctx.bucket, "i2")
+    return Outcome.of(post_form(ctx.ep, ctx.bucket, post["fields"], b"form",
+                                file_type="text/plain\nSet-Cookie: injected=1"))
+
+
+ROWS += [
+    Row("I1-post-field", "POST form Cache-Control field with CR LF (a policy allowing any value)",
+        send_injected_post_field, (400, "InvalidArgument")),
+    Row("I2-post-file-type", "bare LF inside the file part's Content-Type header",
+        send_injected_file_type, (400, "MalformedPOSTRequest")),
+    Row("I3-response-override", "GET with response-content-disposition=%0D%0ASet-Cookie:...",
+        lambda c: send_signed(c, "GET", SEED_KEY,
+                              query={"response-content-disposition": "a\r\nSet-Cookie: injected=1"}),
+        (400, "InvalidArgument")),
+    Row("I4-cors-expose-header", "PutBucketCors with &#13;&#10; in an ExposeHeader",
+        lambda c: send_xml(c, "PUT", None, {"cors": ""}, (
+            "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+            "<AllowedMethod>GET</AllowedMethod><ExposeHeader>ETag&#13;&#10;Set-Cookie: injected=1"
+            "</ExposeHeader></CORSRule></CORSConfiguration>").encode()),
+        (400, "InvalidRequest")),
+]
+
+
 # ---------------------------------------------------------------------------
 # side-effect checks
 # ---------------------------------------------------------------------------

@@ -112,7 +112,7 @@ impl HttpBody {
         if self.send_continue {
             self.send_continue = false;
             connection
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec())
+                .write_all(crate::response::CONTINUE_HEAD.to_vec())
                 .await
                 .map_err(BodyError::Io)?;
         }

@@ -195,7 +195,7 @@ impl Connection {
     }
 }
 
-/// The status of a final response head (`HTTP/1.1 200 ...`), `None` for body bytes and 1xx.
+/// The status of a final response head (`HTTP/1.1 NNN ...`), `None` for body bytes and 1xx.
 fn final_status(bytes: &[u8]) -> Option<u16> {
     let digits = bytes.strip_prefix(b"HTTP/1.1 ")?.get(..3)?;
     let status: u16 = std::str::from_utf8(digits).ok()?.parse().ok()?;

@@ -69,7 +69,7 @@ pub async fn resolve_post_object(
     if head.expect_continue {
         // The body comes only after this; the owner may send a second 100 (RFC 9110 15.2
         // requires clients to accept several 1xx responses).
-        let continue_line = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+        let continue_line = crate::response::CONTINUE_HEAD.to_vec();
         if connection.write_all(continue_line).await.is_err() {
             return Placement::Here(Some(routed));
         }

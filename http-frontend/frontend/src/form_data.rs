@@ -199,6 +199,18 @@ fn parse_part_headers(block: &str) -> Result<PartHeaders, FormError> {
     let mut disposition = None;
     let mut content_type = None;
     for line in block.split("\r\n") {
+        // Part header lines end at CRLF only. A lone CR or LF (or any other control
+        // character) left inside a line would survive into a value: a file part's
+        // Content-Type, a field name that becomes `x-amz-meta-*`, and from there a response
+        // head (header injection).
+        if line
+            .bytes()
+            .any(|byte| byte != b'\t' && (byte < b' ' || byte == 0x7F))
+        {
+            return Err(FormError::Malformed(
+                "a part header holds a control character (lone CR or LF)",
+            ));
+        }
         let (name, value) = line
             .split_once(':')
             .ok_or(FormError::Malformed("bad part header"))?;

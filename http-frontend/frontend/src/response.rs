@@ -1,5 +1,12 @@
 //! Response heads and bodies as bytes. Every response carries `x-amz-request-id`, `Date` and
 //! `Server`; errors carry the S3 XML body produced by `s3_proto::error`.
+//!
+//! This is the only place a response head is serialised (tidy checks that no status line is
+//! spelled elsewhere), and every field in it passes one rule: the name is an HTTP token, the
+//! value holds no CR, LF, NUL or other control character (`s3_proto::http_field`). A field that
+//! fails is dropped and logged, never written (see [`HeadWriter::field`] for why dropped and
+//! not a 500). Handlers refuse such values where they are accepted, with
+//! [`check_header_argument`] (S3's `InvalidArgument`), so a client learns why.
 
 use std::cell::Cell;
 use std::fmt::Write;
@@ -85,7 +92,45 @@ impl Response {
     }
 }
 
-/// Serialises a head; `content_length` is what the body will be.
+/// The interim answer to `Expect: 100-continue`: a fixed head, written only from here.
+pub const CONTINUE_HEAD: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// A response head under construction. Every field goes through [`HeadWriter::field`], which
+/// writes it only if the name is a token and the value holds no CR, LF, NUL or other control
+/// character (`s3_proto::http_field`): whatever a client stored or asked to have echoed, the
+/// head stays one head.
+struct HeadWriter<'a> {
+    head: String,
+    request_id: &'a str,
+}
+
+impl HeadWriter<'_> {
+    /// A field that fails the rule is dropped, with a warning, rather than failing the whole
+    /// answer: values are validated where they are accepted, so one that reaches here was
+    /// stored before that validation existed (or is a bug), and dropping it keeps the object
+    /// readable and deletable instead of unreadable forever. The dropped field's name is
+    /// logged escaped (`?`), so the log line cannot be split either.
+    fn field(&mut self, name: &str, value: &str) {
+        use s3_proto::http_field::{is_field_name, is_field_value};
+        if !is_field_name(name.as_bytes()) || !is_field_value(value.as_bytes()) {
+            tracing::warn!(
+                request_id = self.request_id,
+                header = ?name,
+                value_bytes = value.len(),
+                "response header dropped: not a valid HTTP field (control character in the \
+                 value or a name that is not a token)"
+            );
+            return;
+        }
+        self.head.push_str(name);
+        self.head.push_str(": ");
+        self.head.push_str(value);
+        self.head.push_str("\r\n");
+    }
+}
+
+/// Serialises a head; `content_length` is what the body will be. This is the only writer of
+/// final response heads (the tidy rule `status_lines_are_written_only_by_response_rs`).
 pub fn head_bytes(
     status: u16,
     headers: &[(&'static str, String)],
@@ -94,29 +139,47 @@ pub fn head_bytes(
     keep_alive: bool,
     request_id: &str,
 ) -> Vec<u8> {
-    let mut head = String::with_capacity(512);
-    let _ = write!(head, "HTTP/1.1 {status} {}\r\n", reason(status));
-    let _ = write!(
-        head,
-        "Server: MaxIOFS\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {request_id}\r\n"
-    );
-    let _ = write!(
-        head,
-        "Date: {}\r\n",
-        httpdate::fmt_http_date(std::time::SystemTime::now())
+    let mut writer = HeadWriter {
+        head: String::with_capacity(512),
+        request_id,
+    };
+    // The status line is a number and a fixed reason: nothing of the client's.
+    let _ = write!(writer.head, "HTTP/1.1 {status} {}\r\n", reason(status));
+    writer.field("Server", "MaxIOFS");
+    writer.field("x-amz-request-id", request_id);
+    writer.field("x-amz-id-2", request_id);
+    writer.field(
+        "Date",
+        &httpdate::fmt_http_date(std::time::SystemTime::now()),
     );
     for (name, value) in headers {
-        let _ = write!(head, "{name}: {value}\r\n");
+        writer.field(name, value);
     }
     for (name, value) in extra_headers {
-        let _ = write!(head, "{name}: {value}\r\n");
+        writer.field(name, value);
     }
+    let mut head = writer.head;
+    // Numbers and fixed text: written directly (no allocation on the GET path).
     let _ = write!(head, "Content-Length: {content_length}\r\n");
     if !keep_alive {
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
     head.into_bytes()
+}
+
+/// Refuses a client value that would become a response header (stored, or echoed in this
+/// answer) unless it passes the response writer's rule: S3's `InvalidArgument`, naming it.
+pub fn check_header_argument(name: &str, value: &str) -> Result<(), S3Error> {
+    use s3_proto::http_field::{is_field_name, is_field_value};
+    if is_field_name(name.as_bytes()) && is_field_value(value.as_bytes()) {
+        return Ok(());
+    }
+    Err(S3Error::invalid_argument(
+        format!("{name:?} is not a valid HTTP header (control characters are not allowed)"),
+        name,
+        value,
+    ))
 }
 
 /// The full bytes of a response (head and body); HEAD requests get the head only.
@@ -178,3 +241,6 @@ pub fn head_error_bytes(
         request_id,
     )
 }
+
+#[cfg(test)]
+mod tests;

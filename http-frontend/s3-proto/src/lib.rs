@@ -2,6 +2,7 @@
 
 pub mod aws_chunked;
 pub mod error;
+pub mod http_field;
 pub mod post_policy;
 pub mod router;
 pub mod sigv2;

@@ -187,3 +187,48 @@ fn handlers_do_not_import_the_switchboard() {
     );
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// Response heads are written in one place, `response.rs`, whose writer refuses every header
+/// name that is not a token and every value with a control character (header injection,
+/// security issue 14). A status line spelled anywhere else in the front end would be a head
+/// that bypasses it.
+#[test]
+fn status_lines_are_written_only_by_response_rs() {
+    let root = workspace_root();
+    let frontend = root.join("http-frontend/frontend/src");
+    let writer = frontend.join("response.rs");
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    for file in rust_files(&root) {
+        if !file.starts_with(&frontend) || file == writer || file.ends_with("tests.rs") {
+            continue;
+        }
+        scanned += 1;
+        let text = std::fs::read_to_string(&file).expect("readable source");
+        // `HTTP/1.1 ` followed by a status code or a format argument starts a status line;
+        // request lines in tests end in `HTTP/1.1\r\n`.
+        let status_line = text.match_indices("HTTP/1.1 ").any(|(at, token)| {
+            text[at + token.len()..]
+                .chars()
+                .next()
+                .is_some_and(|next| next.is_ascii_digit() || next == '{')
+        });
+        if status_line {
+            found.push(
+                file.strip_prefix(&root)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    assert!(
+        scanned > 10,
+        "front-end files not found under {}",
+        frontend.display()
+    );
+    assert!(
+        found.is_empty(),
+        "status lines outside response.rs: {found:#?}"
+    );
+}

@@ -75,3 +75,30 @@ fn part_count_is_bounded() {
     body.extend_from_slice(b"--XyZ--");
     assert_eq!(parse(&body, 512).unwrap_err(), FormError::TooManyParts);
 }
+
+#[test]
+fn control_characters_in_part_headers_are_malformed() {
+    // A bare LF or CR would otherwise survive inside a value (RFC 7578 part headers end at
+    // CRLF), and the file part's Content-Type is served back as a header.
+    for header in [
+        &b"Content-Type: text/plain\nSet-Cookie: a=1"[..],
+        b"Content-Type: text/plain\rSet-Cookie: a=1",
+        b"Content-Type: text/plain\x00",
+        b"Content-Type: text/\x1bplain",
+    ] {
+        let mut body =
+            b"--XyZ\r\nContent-Disposition: form-data; name=file; filename=f\r\n".to_vec();
+        body.extend_from_slice(header);
+        body.extend_from_slice(b"\r\n\r\nx\r\n--XyZ--");
+        assert!(
+            matches!(parse(&body, 5), Err(FormError::Malformed(_))),
+            "{header:?}"
+        );
+    }
+    let lf_name = b"--XyZ\r\nContent-Disposition: form-data; name=\"x-amz-meta-a\nb\"\r\n\r\n\
+        x\r\n--XyZ--";
+    assert!(parse(lf_name, 7).is_err());
+    // A tab is folding whitespace, not a control character here.
+    let tab = b"--XyZ\r\nContent-Disposition:\tform-data; name=a\r\n\r\nx\r\n--XyZ--";
+    assert_eq!(parse(tab, 3).unwrap()[0].0.name, "a");
+}

@@ -100,6 +100,17 @@ pub fn preflight(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
             "Too many Access-Control-Request-Headers.".to_owned(),
         ));
     }
+    // The names are echoed in Access-Control-Allow-Headers (a `*` rule allows any): each must
+    // be a header name. The response writer would drop a bad field anyway; refusing here
+    // answers the browser with the reason instead.
+    if let Some(name) = request_headers
+        .iter()
+        .find(|name| !s3_proto::http_field::is_field_name(name.as_bytes()))
+    {
+        return Err(bad_request(format!(
+            "Invalid Access-Control-Request-Headers: {name:?} is not a header name."
+        )));
+    }
     let query = CorsQuery {
         origin,
         method,

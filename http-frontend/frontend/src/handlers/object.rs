@@ -17,7 +17,7 @@ use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{ReadDecision, evaluate_read, write_condition};
 use crate::handlers::encryption::{self, read_key, seal, write_key};
 use crate::handlers::payload::{Sink, read_body, upload_size};
-use crate::response::{Response, head_bytes};
+use crate::response::{Response, check_header_argument, head_bytes};
 use crate::s3_error;
 
 /// Stored request headers that come back on GET and HEAD.
@@ -49,6 +49,10 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
                 format!("Header {name} is not UTF-8"),
             ));
         };
+        // httparse already refuses CR, LF, NUL and obs-fold in a request header; checked again
+        // because the value is stored and served back for the object's lifetime, and this is
+        // the one place PUT, Copy (REPLACE) and CreateMultipartUpload store headers.
+        check_header_argument(name, value)?;
         let mut value = value.trim().to_owned();
         if name == "content-encoding" {
             // aws-chunked is framing, not an encoding of the stored object.
@@ -299,11 +303,33 @@ fn select_range(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<Select
     Ok((206, range, extra))
 }
 
+/// The `response-*` query parameters of a GET or HEAD (AWS's six: one per stored header),
+/// percent-decoded: each replaces its header in the answer, so each must be a valid header
+/// value (`%0D%0A` would split the head). Other `response-*` names override nothing.
+fn response_overrides(exchange: &Exchange<'_>) -> Result<Vec<(&'static str, String)>, S3Error> {
+    let mut overrides = Vec::new();
+    for header in STORED_HEADERS {
+        let parameter = format!("response-{header}");
+        if let Some(value) = exchange.query.get(&parameter) {
+            if !s3_proto::http_field::is_field_value(value.as_bytes()) {
+                return Err(S3Error::invalid_argument(
+                    format!("{parameter} must not contain control characters"),
+                    &parameter,
+                    value,
+                ));
+            }
+            overrides.push((header, value.to_owned()));
+        }
+    }
+    Ok(overrides)
+}
+
 /// The stored headers as returned, with `response-*` overrides and checksums when asked.
 fn object_headers(
     exchange: &Exchange<'_>,
     record: &ObjectRecord,
     status: u16,
+    overrides: &[(&'static str, String)],
 ) -> Vec<(String, String)> {
     let checksum_mode = exchange
         .head
@@ -315,10 +341,18 @@ fn object_headers(
         if name.starts_with("x-amz-checksum-") && (!checksum_mode || status == 206) {
             continue;
         }
-        let value = exchange
-            .query
-            .get(&format!("response-{name}"))
-            .unwrap_or(value);
+        // A header stored before values were checked where accepted (security issue 14) is
+        // treated as absent: the response writer would drop it anyway, and a dropped
+        // Content-Type must become the default below rather than none (browsers sniff).
+        if !s3_proto::http_field::is_field_name(name.as_bytes())
+            || !s3_proto::http_field::is_field_value(value.as_bytes())
+        {
+            continue;
+        }
+        let value = overrides
+            .iter()
+            .find(|(header, _)| header == name)
+            .map_or(value, |(_, value)| value);
         headers.push((name.clone(), value.to_owned()));
     }
     // Objects stored before checksum types were recorded were all single PUTs: full-object.
@@ -330,10 +364,12 @@ fn object_headers(
     if checksum_mode && status != 206 && has_checksum && !has_type {
         headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
     }
-    for header in STORED_HEADERS {
-        let stored = record.headers.iter().any(|(name, _)| name == header);
-        if !stored && let Some(value) = exchange.query.get(&format!("response-{header}")) {
-            headers.push((header.to_owned(), value.to_owned()));
+    for (header, value) in overrides {
+        // Already written in the stored header's place (replacing its value) unless that was
+        // absent or skipped above.
+        let written = headers.iter().any(|(name, _)| name == header);
+        if !written {
+            headers.push(((*header).to_owned(), value.clone()));
         }
     }
     if !headers.iter().any(|(name, _)| name == "content-type") {
@@ -347,6 +383,7 @@ const INLINE_BODY_BYTES_MAX: usize = 64 * 1024;
 
 pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
+    let overrides = response_overrides(exchange)?;
     if !context.bucket_exists(exchange.bucket()) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket));
     }
@@ -368,7 +405,7 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
             .header("Last-Modified", last_modified));
     }
     let (status, range, mut extra) = select_range(exchange, &record)?;
-    extra.extend(object_headers(exchange, &record, status));
+    extra.extend(object_headers(exchange, &record, status, &overrides));
     extra.extend(crate::handlers::tagging::tagging_count_header(&record.tags));
     let encryption_headers = encryption::stored_headers(record.encryption.as_ref());
     extra.extend(

@@ -11,7 +11,7 @@
 use base::limits::PUT_OBJECT_SIZE_BYTES_MAX;
 use md5::{Digest as _, Md5};
 use s3_proto::error::{S3Error, S3ErrorCode};
-use s3_proto::post_policy::{self, FormField};
+use s3_proto::post_policy::{self, Condition, FormField, PostPolicy};
 use s3_proto::router::form_data_content_type;
 use s3_proto::sigv4::AuthContext;
 use shard::{ObjectRecord, ObjectWriter};
@@ -23,7 +23,7 @@ use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
 use crate::handlers::encryption::{seal, write_key_from};
 use crate::request::BodyFraming;
-use crate::response::Response;
+use crate::response::{Response, check_header_argument};
 use crate::s3_error;
 
 /// Most form bytes before the file part (AWS answers `MaxPostPreDataLengthExceededError`
@@ -175,7 +175,8 @@ async fn read_fields(
 struct Upload {
     key: String,
     fields: Vec<FormField>,
-    file_content_type: Option<String>,
+    /// The object's stored headers, from the form (validated).
+    headers: Vec<(String, String)>,
     size_range_bytes: (u64, u64),
 }
 
@@ -226,9 +227,31 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
     if let Some(field) = checked_fields.iter_mut().find(|field| field.name == "key") {
         field.value.clone_from(&key);
     }
+    let file_type = collector.file.as_ref().and_then(|f| f.content_type.clone());
+    if let Some(file_type) = file_type
+        && post_policy::field(&checked_fields, "content-type").is_none()
+        && names_field(&policy, "content-type")
+    {
+        // The file part's own Content-Type is no form field, so a policy covers it only when
+        // it has a condition on `$Content-Type`: then it stands in for the missing field and
+        // that condition checks it. Otherwise it is ignored (AWS stores binary/octet-stream),
+        // so an unsigned header never becomes the object's Content-Type.
+        checked_fields.push(FormField {
+            name: "content-type".to_owned(),
+            value: file_type,
+        });
+    }
     let range = policy
         .check(&checked_fields, exchange.bucket(), now)
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
+    // Refused before a byte of the file is written: a form value is arbitrary bytes, and
+    // these become response headers (stored, or the redirect's Location).
+    let headers = stored_headers(&checked_fields)?;
+    for name in ["success_action_redirect", "redirect"] {
+        if let Some(url) = post_policy::field(&checked_fields, name) {
+            check_header_argument(name, url)?;
+        }
+    }
     exchange.access_key_id = access_key_id;
     exchange.principal = Some(principal);
     exchange.route.key = Some(key.clone());
@@ -242,7 +265,7 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
     Ok(Upload {
         key,
         fields: checked_fields,
-        file_content_type: collector.file.as_ref().and_then(|f| f.content_type.clone()),
+        headers,
         size_range_bytes: range.unwrap_or((0, PUT_OBJECT_SIZE_BYTES_MAX)),
     })
 }
@@ -321,7 +344,7 @@ async fn store_file(
         size_bytes: written.size_bytes,
         etag: etag.clone(),
         last_modified_ms: now_ms(),
-        headers: stored_headers(upload)?,
+        headers: upload.headers.clone(),
         extents: written.extents.clone(),
         block_checksums: written.block_checksums.clone(),
         part_sizes_bytes: Vec::new(),
@@ -353,24 +376,33 @@ async fn write(writer: &mut ObjectWriter, bytes: &[u8]) -> Result<(), S3Error> {
         .map_err(|e| s3_error::from_shard(&e))
 }
 
-/// Content-Type & co. and `x-amz-meta-*` from the form; the file part's type otherwise.
-fn stored_headers(upload: &Upload) -> Result<Vec<(String, String)>, S3Error> {
+/// Whether a condition of `policy` names `field` (lowercase).
+fn names_field(policy: &PostPolicy, field: &str) -> bool {
+    policy.conditions.iter().any(|condition| match condition {
+        Condition::Eq { field: named, .. } | Condition::StartsWith { field: named, .. } => {
+            named == field
+        }
+        Condition::ContentLengthRange { .. } => false,
+    })
+}
+
+/// Content-Type & co. and `x-amz-meta-*` from the (policy-checked) fields; each must be a
+/// valid header, since GET and HEAD serve it back.
+fn stored_headers(fields: &[FormField]) -> Result<Vec<(String, String)>, S3Error> {
     let mut headers = Vec::new();
     let mut user_metadata_bytes = 0usize;
-    for field in &upload.fields {
+    for field in fields {
         if STORED_FIELDS.contains(&field.name.as_str()) {
+            check_header_argument(&field.name, &field.value)?;
             headers.push((field.name.clone(), field.value.clone()));
         } else if let Some(name) = field.name.strip_prefix("x-amz-meta-") {
+            check_header_argument(&field.name, &field.value)?;
             user_metadata_bytes += name.len() + field.value.len();
             headers.push((field.name.clone(), field.value.clone()));
         }
     }
     if user_metadata_bytes > base::limits::USER_METADATA_BYTES_MAX {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
-    }
-    let has_type = headers.iter().any(|(name, _)| name == "content-type");
-    if let (false, Some(content_type)) = (has_type, upload.file_content_type.as_ref()) {
-        headers.push(("content-type".to_owned(), content_type.clone()));
     }
     Ok(headers)
 }

@@ -16,12 +16,15 @@
 //! Validation is AWS's: at least one rule and at most `CORS_RULE_COUNT_MAX`; every rule names
 //! an origin and a method; methods are GET, PUT, HEAD, POST or DELETE; an origin or allowed
 //! header has at most one `*`; an expose header has none (InvalidRequest, with AWS's words).
+//! No value may hold a control character (`&#13;&#10;` decodes to CR LF): expose headers are
+//! served verbatim in `Access-Control-Expose-Headers`, to unauthenticated preflights too.
 
 use base::limits::CORS_RULE_COUNT_MAX;
 
 use super::reader::{Step, Walker, require_blank};
 use super::{S3_XML_NAMESPACE, XML_DECLARATION, escape_into, malformed_xml};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::http_field::has_control;
 
 /// The methods a CORS rule may allow (AWS `CORSRule.AllowedMethods`).
 pub const CORS_METHODS: [&str; 5] = ["GET", "PUT", "HEAD", "POST", "DELETE"];
@@ -115,6 +118,20 @@ fn validate_rule(rule: &CorsRule) -> Result<(), S3Error> {
         |message: String| Err(S3Error::with_message(S3ErrorCode::InvalidRequest, message));
     if rule.allowed_methods.is_empty() || rule.allowed_origins.is_empty() {
         return Err(malformed_xml());
+    }
+    // Before any message below quotes a value: the quoted value is then free of controls.
+    for (element, values) in [
+        ("ID", rule.id.as_slice()),
+        ("AllowedMethod", rule.allowed_methods.as_slice()),
+        ("AllowedOrigin", rule.allowed_origins.as_slice()),
+        ("AllowedHeader", rule.allowed_headers.as_slice()),
+        ("ExposeHeader", rule.expose_headers.as_slice()),
+    ] {
+        if values.iter().any(|value| has_control(value)) {
+            return invalid(format!(
+                "{element} contains a control character, which is not allowed."
+            ));
+        }
     }
     if rule
         .id
@@ -308,6 +325,35 @@ mod tests {
             let error = parse_cors_configuration(body.as_bytes()).unwrap_err();
             assert_eq!(error.code, S3ErrorCode::InvalidRequest, "{body}");
             assert!(error.message_or_default().contains(message), "{error:?}");
+        }
+        // XML character references decode to control characters; none may be stored.
+        for (from, to) in [
+            (
+                "<ExposeHeader>ETag",
+                "<ExposeHeader>ETag&#13;&#10;Set-Cookie: a=1",
+            ),
+            (
+                "<ExposeHeader>ETag",
+                "<ExposeHeader>ETag&#10;Set-Cookie: a=1",
+            ),
+            ("<AllowedHeader>*", "<AllowedHeader>x&#13;&#10;y"),
+            (
+                "https://*.example.com",
+                "https://a.example.com&#13;&#10;Set-Cookie: a=1",
+            ),
+            ("<AllowedMethod>GET", "<AllowedMethod>GET&#13;&#10;X: 1"),
+            ("<ID>uploads", "<ID>up&#0;loads"),
+            ("<ExposeHeader>ETag", "<ExposeHeader>E&#9;Tag"),
+        ] {
+            let body = TWO_RULES.replace(from, to);
+            let error = parse_cors_configuration(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(
+                    error.code,
+                    S3ErrorCode::InvalidRequest | S3ErrorCode::MalformedXML
+                ),
+                "{body}: {error:?}"
+            );
         }
         let long_id = TWO_RULES.replace("uploads", &"i".repeat(RULE_ID_CHARS_MAX + 1));
         let error = parse_cors_configuration(long_id.as_bytes()).unwrap_err();
