@@ -276,6 +276,17 @@ pub async fn login(
         }
         return Err(failed_login(note, "password"));
     }
+    // Argon2 took tens of milliseconds: decide on the row as it is now. A password changed
+    // meanwhile means the one verified is no longer it; status and 2FA may have changed too.
+    let verified_hash = user.password_hash;
+    let Some(user) = app
+        .store
+        .user(&user.id)?
+        .filter(|fresh| fresh.password_hash == verified_hash)
+    else {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        return Err(failed_login(note, "password_changed"));
+    };
     if user.status != "active" || !app.tenant_enabled(&user)? {
         app.metrics.logins.with_label_values(&["failure"]).inc();
         let reason = if user.status == "active" {
