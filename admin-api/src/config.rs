@@ -12,6 +12,11 @@ pub const DEFAULT_DATA_DIR: &str = "./data/admin";
 pub const DEFAULT_CONTROL_SOCKET: &str = "./data/control.sock";
 /// Connections the console API holds at once; beyond, a new one is closed at accept.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Most connections one may configure (the semaphore and the descriptor limit are the bounds
+/// that matter; this catches a typo before either does).
+pub const MAX_CONNECTIONS_LIMIT: usize = 100_000;
+/// Longest header timeout one may configure, seconds.
+pub const MAX_HEADER_TIMEOUT_SECS: u64 = 3600;
 /// Seconds a request head may take to arrive, counted from the connection's start or the end
 /// of the previous answer (so it is also the keep-alive idle timeout).
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
@@ -88,15 +93,19 @@ impl Config {
             .max_connections
             .or(file.max_connections)
             .unwrap_or(DEFAULT_MAX_CONNECTIONS);
-        if max_connections == 0 {
-            return Err("max_connections must be at least 1".into());
+        if !(1..=MAX_CONNECTIONS_LIMIT).contains(&max_connections) {
+            return Err(format!(
+                "max_connections must be within 1..={MAX_CONNECTIONS_LIMIT}"
+            ));
         }
         let header_timeout_secs = overrides
             .header_timeout_secs
             .or(file.header_timeout_secs)
             .unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS);
-        if header_timeout_secs == 0 {
-            return Err("header_timeout_secs must be at least 1".into());
+        if !(1..=MAX_HEADER_TIMEOUT_SECS).contains(&header_timeout_secs) {
+            return Err(format!(
+                "header_timeout_secs must be within 1..={MAX_HEADER_TIMEOUT_SECS}"
+            ));
         }
         Ok(Self {
             data_dir: overrides
@@ -142,6 +151,11 @@ mod tests {
             toml::from_str::<FileConfig>("adress = \"x\"").is_err(),
             "typos refused"
         );
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        for file in ["max_connections = 0", "header_timeout_secs = 0"] {
+            let file: FileConfig = toml::from_str(file).unwrap();
+            assert!(Config::merge(Overrides::default(), file).is_err());
+        }
         assert!(
             Config::merge(
                 Overrides {
