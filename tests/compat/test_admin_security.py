@@ -160,6 +160,29 @@ def test_concurrent_wrong_passwords_all_count_toward_the_lockout(stack, root):
         set_setting(root, "security.max_failed_attempts", 5)
 
 
+def test_concurrent_key_creations_respect_the_tenant_quota(stack, root):
+    """The quota count and the insert are one transaction: racing creations cannot both see
+    room for one more key. (On f501575 the window between count and insert was microseconds
+    and this passed; it guards against an await creeping in between. The store-level proof
+    is store.rs::key_quota_is_checked_with_the_insert.)"""
+    for _ in range(3):
+        tenant = root.post("/api/v1/tenants", {"name": unique("kq"), "max_access_keys": 1})
+        users = [make_user(root, tenant) for _ in range(8)]
+        barrier = threading.Barrier(len(users))
+        statuses = []
+
+        def create(user):
+            barrier.wait()
+            statuses.append(root.raw("POST", f"/api/v1/users/{user['username']}/access-keys", {})[0])
+
+        threads = [threading.Thread(target=create, args=(user,)) for user in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [201] + [403] * 7, statuses
+
+
 def test_a_tenant_edit_writes_only_the_fields_it_names(stack, root):
     """A tenant PUT naming one field writes that field only (the store-level proof, with the
     stale-row case, is store.rs::key_quota_is_checked_with_the_insert)."""
