@@ -139,12 +139,15 @@ impl App {
             .clone()
     }
 
+    /// Reads the stored settings into the live copy. The table is read under the live copy's
+    /// write lock: two changes reloading at once are serialised, so the later reload (which
+    /// sees both stored values) is the one that stays, never an earlier read of the table.
     pub fn reload_settings(&self) -> Result<(), rusqlite::Error> {
-        let live = Live::from_stored(self.store.settings()?);
-        *self
+        let mut live = self
             .live
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = live;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *live = Live::from_stored(self.store.settings()?);
         Ok(())
     }
 
