@@ -1,5 +1,10 @@
-//! The audit log over HTTP: filtered, paged listing (newest first), one entry, CSV export.
+//! The audit log over HTTP: filtered, paged listing (newest first), one entry, and exports
+//! (CSV or JSON) streamed in pages, so an export of 100,000 entries never sits in memory.
 //! Scope: global admins everything, tenant admins their tenant, users their own entries.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -7,10 +12,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::authz::{Actor, AuditScope};
-use crate::http::{ApiError, ApiResult, Auth, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::http::Shared;
 use crate::store::{AuditEntry, AuditFilter, MAX_EXPORT_ROWS, MAX_PAGE_SIZE};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -172,10 +180,11 @@ pub async fn get_one(
     Ok(Json(entry_json(&entry)))
 }
 
-/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so spreadsheets do
-/// not run a client-chosen value (an object key, a user agent) as a formula.
+/// RFC 4180 quoting; a leading `=`, `+`, `-`, `@`, TAB or CR is prefixed with `'` so
+/// spreadsheets do not run a client-chosen value (an object key, a user name tried at login)
+/// as a formula (OWASP's CSV injection list: a TAB or CR before `=` is skipped by some).
 fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@']) {
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -187,46 +196,110 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn csv_of(app: &App, filter: &AuditFilter) -> ApiResult<String> {
-    let (entries, _) = app.store.audit_page(filter, 1, MAX_EXPORT_ROWS)?;
-    let mut out = String::from(
-        "id,timestamp,source,tenant_id,user_id,username,event_type,resource_type,resource,\
-         action,status,http_status,ip,user_agent,request_id,details\r\n",
-    );
-    for entry in &entries {
-        let json = entry_json(entry);
-        let text = |name: &str| match &json[name] {
-            Value::Null => String::new(),
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
-        let row: Vec<String> = [
-            "id",
-            "timestamp",
-            "source",
-            "tenant_id",
-            "user_id",
-            "username",
-            "event_type",
-            "resource_type",
-            "resource",
-            "action",
-            "status",
-            "http_status",
-            "ip",
-            "user_agent",
-            "request_id",
-        ]
-        .iter()
-        .map(|name| csv_field(&text(name)))
-        .chain(std::iter::once(csv_field(
-            entry.details.as_deref().unwrap_or(""),
-        )))
-        .collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+const CSV_HEADER: &str = "id,timestamp,source,tenant_id,user_id,username,event_type,\
+    resource_type,resource,action,status,http_status,ip,user_agent,request_id,details\r\n";
+
+fn csv_row(entry: &AuditEntry) -> String {
+    let json = entry_json(entry);
+    let text = |name: &str| match &json[name] {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let row: Vec<String> = [
+        "id",
+        "timestamp",
+        "source",
+        "tenant_id",
+        "user_id",
+        "username",
+        "event_type",
+        "resource_type",
+        "resource",
+        "action",
+        "status",
+        "http_status",
+        "ip",
+        "user_agent",
+        "request_id",
+    ]
+    .iter()
+    .map(|name| csv_field(&text(name)))
+    .chain(std::iter::once(csv_field(
+        entry.details.as_deref().unwrap_or(""),
+    )))
+    .collect();
+    let mut line = row.join(",");
+    line.push_str("\r\n");
+    line
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Json,
+}
+
+/// Pages of an export in flight to the client. The channel's bound is what keeps memory flat:
+/// the producer fetches the next page only once the client has taken the earlier ones.
+const EXPORT_CHUNKS_IN_FLIGHT: usize = 4;
+
+/// The receiving end of an export as a body stream.
+struct Chunks(mpsc::Receiver<String>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<String, std::convert::Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|chunk| chunk.map(Ok))
     }
-    Ok(out)
+}
+
+/// Fetches the matching entries newest first, a page (`MAX_PAGE_SIZE`) at a time, up to
+/// `MAX_EXPORT_ROWS`, and sends each page formatted; stops when the client goes away.
+async fn produce(app: Arc<App>, filter: AuditFilter, format: Format, out: mpsc::Sender<String>) {
+    let opening = match format {
+        Format::Csv => CSV_HEADER.to_owned(),
+        Format::Json => "{\"logs\":[".to_owned(),
+    };
+    if out.send(opening).await.is_err() {
+        return;
+    }
+    let mut before = None;
+    let mut sent: u32 = 0;
+    while sent < MAX_EXPORT_ROWS {
+        let limit = MAX_PAGE_SIZE.min(MAX_EXPORT_ROWS - sent);
+        let page = match app.store.audit_before(&filter, before, limit) {
+            Ok(page) => page,
+            Err(error) => {
+                // The status line is gone already: the body ends short, and the log says why.
+                tracing::error!(%error, "audit export: page not read");
+                return;
+            }
+        };
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        let mut chunk = String::new();
+        for entry in &page {
+            match format {
+                Format::Csv => chunk.push_str(&csv_row(entry)),
+                Format::Json => {
+                    if sent > 0 {
+                        chunk.push(',');
+                    }
+                    chunk.push_str(&entry_json(entry).to_string());
+                }
+            }
+            sent += 1;
+        }
+        let short = page.len() < usize::try_from(limit).unwrap_or(usize::MAX);
+        if out.send(chunk).await.is_err() || short {
+            break;
+        }
+    }
+    if format == Format::Json {
+        let _ = out.send(format!("],\"total\":{sent}}}")).await;
+    }
 }
 
 pub async fn export(
@@ -235,25 +308,29 @@ pub async fn export(
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Response> {
     let filter = filter_of(&actor, &query)?;
-    match query.format.as_deref().unwrap_or("csv") {
-        "csv" => Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"audit-logs.csv\"",
-                ),
-            ],
-            csv_of(&app, &filter)?,
-        )
-            .into_response()),
-        "json" => {
-            let (entries, total) = app.store.audit_page(&filter, 1, MAX_EXPORT_ROWS)?;
-            let logs: Vec<Value> = entries.iter().map(entry_json).collect();
-            Ok(Json(json!({"logs": logs, "total": total})).into_response())
-        }
-        _ => Err(ApiError::bad_request("format: csv or json")),
-    }
+    let (format, content_type, disposition) = match query.format.as_deref().unwrap_or("csv") {
+        "csv" => (
+            Format::Csv,
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"audit-logs.csv\"",
+        ),
+        "json" => (
+            Format::Json,
+            "application/json",
+            "attachment; filename=\"audit-logs.json\"",
+        ),
+        _ => return Err(ApiError::bad_request("format: csv or json")),
+    };
+    let (sender, receiver) = mpsc::channel(EXPORT_CHUNKS_IN_FLIGHT);
+    tokio::spawn(produce(app, filter, format, sender));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        axum::body::Body::from_stream(Chunks(receiver)),
+    )
+        .into_response())
 }
 
 #[cfg(test)]
@@ -266,6 +343,15 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
+        for dangerous in ["+1", "-1", "@SUM(1)", "\t=cmd()", "\r=cmd()"] {
+            assert!(
+                csv_field(dangerous)
+                    .trim_start_matches('"')
+                    .starts_with('\''),
+                "{dangerous:?} -> {:?}",
+                csv_field(dangerous)
+            );
+        }
     }
 
     #[test]

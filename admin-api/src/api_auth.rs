@@ -1,6 +1,11 @@
 //! Login (password, then TOTP or a backup code when 2FA is on), sessions, and 2FA enrolment.
 //! Sessions are random opaque tokens stored as digests; they expire after
-//! `security.session_timeout` seconds, `refresh` extends them and `logout` revokes them.
+//! `security.session_timeout` seconds, `refresh` extends them (never past
+//! `security.session_max_lifetime` after the login) and `logout` revokes them.
+//!
+//! A failed login answers the same whatever failed (no such user, wrong password, account
+//! locked, root login switched off), after the same Argon2 work: neither the answer nor its
+//! timing tells which user names exist or which account is locked.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,7 +15,9 @@ use serde_json::{Value, json};
 
 use crate::app::{App, now_seconds, rfc3339};
 use crate::authz::Actor;
-use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, ClientIp, Session, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Body, ClientIp, Session};
+use crate::http::{AuditNote, Shared};
 use crate::secrets;
 use crate::settings;
 use crate::store::User;
@@ -46,9 +53,16 @@ fn success(note: AuditNote, event: &'static str) -> Extension<AuditNote> {
     })
 }
 
-fn failed_login(message: &str, note: AuditNote) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "InvalidCredentials", message).with_note(AuditNote {
+/// The one answer of every failed login, whatever failed (the audit note says what).
+fn failed_login(note: AuditNote, reason: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "InvalidCredentials",
+        "invalid user name or password",
+    )
+    .with_note(AuditNote {
         event: Some("login_failed"),
+        details: Some(json!({"reason": reason}).to_string()),
         ..note
     })
 }
@@ -59,16 +73,21 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| secrets::hash_password(&secrets::new_token()).unwrap_or_default())
 }
 
-async fn verify_password_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
+/// An Argon2 verification through the admin's hashing gate (503 when too many wait).
+pub async fn verify_password(app: &App, password: String, hash: String) -> ApiResult<bool> {
+    Ok(app
+        .hash_work(move || secrets::verify_password(&password, &hash))
+        .await?)
+}
+
+fn session_timeout(app: &App) -> i64 {
+    i64::try_from(app.live().number(settings::SESSION_TIMEOUT)).unwrap_or(86_400)
 }
 
 fn new_session(app: &App, user_id: &str) -> ApiResult<(String, i64)> {
     let token = secrets::new_token();
     let now = now_seconds();
-    let lifetime = i64::try_from(app.live().number(settings::SESSION_TIMEOUT)).unwrap_or(86_400);
+    let lifetime = session_timeout(app).min(app.session_max_lifetime());
     let expires_at = now + lifetime;
     app.store.insert_session(
         &secrets::digest(&token),
@@ -109,20 +128,15 @@ pub fn actor_json(app: &App, actor: &Actor) -> ApiResult<Value> {
     Ok(crate::api_identity::user_json(&user))
 }
 
-/// Counts a failed password or code; locks the account at `security.max_failed_attempts`.
-fn count_failure(app: &App, user: &mut User) -> ApiResult<bool> {
+/// Counts a failed password or code (atomically: concurrent failures all count); locks the
+/// account at `security.max_failed_attempts`. True when this failure locked it.
+fn count_failure(app: &App, user: &User) -> ApiResult<bool> {
     let live = app.live();
-    user.failed_attempts += 1;
     let limit = i64::try_from(live.number(settings::MAX_FAILED_ATTEMPTS)).unwrap_or(5);
-    let locked = user.failed_attempts >= limit;
-    if locked {
-        let duration = i64::try_from(live.number(settings::LOCKOUT_DURATION)).unwrap_or(900);
-        user.locked_until = now_seconds() + duration;
-        user.failed_attempts = 0;
-    }
-    user.updated_at = now_seconds();
-    app.store.update_user(user)?;
-    Ok(locked)
+    let duration = i64::try_from(live.number(settings::LOCKOUT_DURATION)).unwrap_or(900);
+    Ok(app
+        .store
+        .record_failure(&user.id, limit, duration, now_seconds())?)
 }
 
 fn locked_error(user: &User) -> ApiError {
@@ -139,6 +153,58 @@ fn locked_error(user: &User) -> ApiError {
         details: Some(json!({"reason": "locked"}).to_string()),
         ..note_for(Some(&user.id), &user.username, user.tenant_id.as_deref())
     })
+}
+
+fn lockout_entry(user: &User, ip: &str) -> crate::store::AuditEntry {
+    crate::store::AuditEntry {
+        timestamp_ms: crate::app::now_ms(),
+        source: "console".into(),
+        tenant_id: user.tenant_id.clone(),
+        user_id: Some(user.id.clone()),
+        username: Some(user.username.clone()),
+        event_type: "user_blocked".into(),
+        resource_type: Some("users".into()),
+        resource: Some(user.username.clone()),
+        action: "lockout".into(),
+        status: "success".into(),
+        ip: Some(ip.to_owned()),
+        ..crate::store::AuditEntry::default()
+    }
+}
+
+/// The root identity's login: Argon2 against a hash of its secret (the same work as any
+/// login), its own lockout, and the switch `security.root_console_login`.
+async fn root_login(app: &App, password: String, note: AuditNote) -> ApiResult<Json<Value>> {
+    let verified = verify_password(app, password, app.root_hash.clone()).await?;
+    let now = now_seconds();
+    let fail = |reason: &str| {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        Err(failed_login(note.clone(), reason))
+    };
+    if !app.live().flag(settings::ROOT_CONSOLE_LOGIN) {
+        return fail("root_login_disabled");
+    }
+    if app.root_locked(now) {
+        app.metrics.logins.with_label_values(&["locked"]).inc();
+        return fail("locked");
+    }
+    if !verified {
+        if app.root_failure(now) {
+            tracing::warn!("root console login locked after failed attempts");
+        }
+        return fail("password");
+    }
+    if !app.root_success(now) {
+        return fail("locked");
+    }
+    let actor = app.root_actor();
+    let (token, expires_at) = new_session(app, &actor.user_id)?;
+    app.metrics.logins.with_label_values(&["success"]).inc();
+    Ok(Json(session_body(
+        &token,
+        expires_at,
+        &actor_json(app, &actor)?,
+    )))
 }
 
 // One linear flow: the order of the checks (rate limit, lockout, password, status, 2FA) is
@@ -170,56 +236,57 @@ pub async fn login(
         || request.password.len() > MAX_CREDENTIAL_BYTES
     {
         app.metrics.logins.with_label_values(&["failure"]).inc();
-        return Err(failed_login("invalid user name or password", note));
+        return Err(failed_login(note, "too_long"));
     }
-    if secrets::equal(request.username.as_bytes(), app.root.user.as_bytes()) {
-        if !secrets::equal(request.password.as_bytes(), app.root.secret.as_bytes()) {
-            app.metrics.logins.with_label_values(&["failure"]).inc();
-            return Err(failed_login("invalid user name or password", note));
-        }
+    // Digests: equal lengths, so the comparison's time does not depend on the root's name.
+    let is_root = secrets::equal(
+        secrets::digest(&request.username).as_bytes(),
+        secrets::digest(&app.root.user).as_bytes(),
+    );
+    if is_root {
+        let answer = root_login(&app, request.password, note.clone()).await?;
         let actor = app.root_actor();
-        let (token, expires_at) = new_session(&app, &actor.user_id)?;
-        app.metrics.logins.with_label_values(&["success"]).inc();
-        let body = session_body(&token, expires_at, &actor_json(&app, &actor)?);
         let note = note_for(Some(&actor.user_id), &actor.username, None);
-        return Ok((success(note, "login_success"), Json(body)));
+        return Ok((success(note, "login_success"), answer));
     }
-    let Some(mut user) = app
+    let user = app
         .store
         .user(&request.username)?
-        .filter(|user| user.username == request.username)
-    else {
-        // The same Argon2 work as for a real user, so the answer's timing does not tell which
-        // user names exist.
-        verify_password_blocking(request.password, dummy_hash().to_owned()).await;
+        .filter(|user| user.username == request.username);
+    // The same Argon2 work whether the user exists or not, so the timing does not tell.
+    let hash = user.as_ref().map_or_else(
+        || dummy_hash().to_owned(),
+        |user| user.password_hash.clone(),
+    );
+    let verified = verify_password(&app, request.password, hash).await?;
+    let Some(user) = user else {
         app.metrics.logins.with_label_values(&["failure"]).inc();
-        return Err(failed_login("invalid user name or password", note));
+        return Err(failed_login(note, "no_such_user"));
     };
     let note = note_for(Some(&user.id), &user.username, user.tenant_id.as_deref());
     if user.locked_until > now_seconds() {
+        // Answered like a wrong password: a lockout is not announced to whoever triggers it.
         app.metrics.logins.with_label_values(&["locked"]).inc();
-        return Err(locked_error(&user));
+        return Err(failed_login(note, "locked"));
     }
-    if !verify_password_blocking(request.password, user.password_hash.clone()).await {
+    if !verified {
         app.metrics.logins.with_label_values(&["failure"]).inc();
-        if count_failure(&app, &mut user)? {
-            app.audit(&crate::store::AuditEntry {
-                timestamp_ms: crate::app::now_ms(),
-                source: "console".into(),
-                tenant_id: user.tenant_id.clone(),
-                user_id: Some(user.id.clone()),
-                username: Some(user.username.clone()),
-                event_type: "user_blocked".into(),
-                resource_type: Some("users".into()),
-                resource: Some(user.username.clone()),
-                action: "lockout".into(),
-                status: "success".into(),
-                ip: Some(ip.clone()),
-                ..crate::store::AuditEntry::default()
-            });
+        if count_failure(&app, &user)? {
+            app.audit(&lockout_entry(&user, &ip));
         }
-        return Err(failed_login("invalid user name or password", note));
+        return Err(failed_login(note, "password"));
     }
+    // Argon2 took tens of milliseconds: decide on the row as it is now. A password changed
+    // meanwhile means the one verified is no longer it; status and 2FA may have changed too.
+    let verified_hash = user.password_hash;
+    let Some(user) = app
+        .store
+        .user(&user.id)?
+        .filter(|fresh| fresh.password_hash == verified_hash)
+    else {
+        app.metrics.logins.with_label_values(&["failure"]).inc();
+        return Err(failed_login(note, "password_changed"));
+    };
     if user.status != "active" || !app.tenant_enabled(&user)? {
         app.metrics.logins.with_label_values(&["failure"]).inc();
         let reason = if user.status == "active" {
@@ -234,9 +301,11 @@ pub async fn login(
             }),
         );
     }
-    user.failed_attempts = 0;
-    user.locked_until = 0;
-    app.store.update_user(&user)?;
+    if !app.store.clear_failures(&user.id, now_seconds())? {
+        // Locked by failures that raced this login.
+        app.metrics.logins.with_label_values(&["locked"]).inc();
+        return Err(failed_login(note, "locked"));
+    }
     if user.totp_enabled {
         let temp = secrets::new_token();
         let now = now_seconds();
@@ -268,8 +337,9 @@ pub async fn login(
     ))
 }
 
-/// Checks a TOTP code (once per step) or an unused backup code; records the step used.
-fn check_second_factor(app: &App, user: &mut User, code: &str) -> ApiResult<bool> {
+/// Checks a TOTP code (once per step, atomically: two requests racing with one code cannot
+/// both pass) or an unused backup code.
+fn check_second_factor(app: &App, user: &User, code: &str) -> ApiResult<bool> {
     let Some(secret) = user.totp_secret.as_deref().and_then(totp::decode_secret) else {
         return Ok(false);
     };
@@ -278,10 +348,8 @@ fn check_second_factor(app: &App, user: &mut User, code: &str) -> ApiResult<bool
         .totp_last_step
         .and_then(|step| u64::try_from(step).ok());
     if let Some(step) = totp::verify(&secret, code, now_step, last) {
-        user.totp_last_step = i64::try_from(step).ok();
-        user.updated_at = now_seconds();
-        app.store.update_user(user)?;
-        return Ok(true);
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        return Ok(app.store.use_totp_step(&user.id, step)?);
     }
     if code.len() <= 64 {
         let digest = secrets::backup_code_digest(code);
@@ -304,10 +372,13 @@ pub async fn totp_verify(
     Body(request): Body<VerifyRequest>,
 ) -> ApiResult<(Extension<AuditNote>, Json<Value>)> {
     let digest = secrets::digest(&request.temp_token);
-    let Some((user_id, _)) = app.store.session(&digest, "2fa", now_seconds())? else {
+    let Some((user_id, _)) = app
+        .store
+        .session(&digest, "2fa", now_seconds(), TWO_FACTOR_WINDOW)?
+    else {
         return Err(ApiError::unauthorized("unknown or expired temp_token"));
     };
-    let Some(mut user) = app.store.user(&user_id)?.filter(|user| user.id == user_id) else {
+    let Some(user) = app.store.user(&user_id)?.filter(|user| user.id == user_id) else {
         return Err(ApiError::unauthorized("unknown or expired temp_token"));
     };
     let note = note_for(Some(&user.id), &user.username, user.tenant_id.as_deref());
@@ -322,10 +393,11 @@ pub async fn totp_verify(
         )
         .with_note(note));
     }
-    if !check_second_factor(&app, &mut user, &request.code)? {
+    if !check_second_factor(&app, &user, &request.code)? {
         app.metrics.logins.with_label_values(&["failure"]).inc();
-        if count_failure(&app, &mut user)? {
+        if count_failure(&app, &user)? {
             app.store.delete_session(&digest)?;
+            app.audit(&lockout_entry(&user, &ip));
         }
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -338,8 +410,9 @@ pub async fn totp_verify(
         }));
     }
     app.store.delete_session(&digest)?;
-    user.failed_attempts = 0;
-    app.store.update_user(&user)?;
+    if !app.store.clear_failures(&user.id, now_seconds())? {
+        return Err(locked_error(&user));
+    }
     let (token, expires_at) = new_session(&app, &user.id)?;
     app.metrics.logins.with_label_values(&["success"]).inc();
     Ok((
@@ -364,13 +437,18 @@ pub async fn refresh(
     State(app): State<Shared>,
     Session(session): Session,
 ) -> ApiResult<Json<Value>> {
-    let lifetime = i64::try_from(app.live().number(settings::SESSION_TIMEOUT)).unwrap_or(86_400);
-    let expires_at = now_seconds() + lifetime;
-    app.store
-        .extend_session(&session.token_digest, expires_at)?;
+    let now = now_seconds();
+    let expires_at = app
+        .store
+        .extend_session(
+            &session.token_digest,
+            now + session_timeout(&app),
+            app.session_max_lifetime(),
+        )?
+        .ok_or_else(|| ApiError::unauthorized("the session ended"))?;
     Ok(Json(json!({
         "expires_at": rfc3339(expires_at),
-        "expires_in": lifetime,
+        "expires_in": expires_at - now,
     })))
 }
 
@@ -391,8 +469,19 @@ fn own_user(app: &App, actor: &Actor) -> ApiResult<User> {
         .ok_or_else(|| ApiError::unauthorized("the session's user is gone"))
 }
 
+/// One more password or 2FA change of `user_id` within its per-minute budget (429 beyond).
+pub fn change_allowed(app: &App, user_id: &str) -> ApiResult<()> {
+    app.account_change_allowed(user_id).map_err(|retry_after| {
+        ApiError::too_many(
+            "too many password or 2FA changes of this account; try again later",
+            retry_after,
+        )
+    })
+}
+
 pub async fn totp_setup(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
-    let mut user = own_user(&app, &actor)?;
+    let user = own_user(&app, &actor)?;
+    change_allowed(&app, &user.id)?;
     if user.totp_enabled {
         return Err(ApiError::conflict(
             "TwoFactorAlreadyEnabled",
@@ -402,9 +491,8 @@ pub async fn totp_setup(State(app): State<Shared>, Auth(actor): Auth) -> ApiResu
     let secret = totp::new_secret();
     let uri = totp::otpauth_uri(&user.username, &secret);
     let qr = totp::qr_code_data_uri(&uri).map_err(|error| ApiError::internal(&error))?;
-    user.totp_pending_secret = Some(totp::encode_secret(&secret));
-    user.updated_at = now_seconds();
-    app.store.update_user(&user)?;
+    app.store
+        .set_totp_pending(&user.id, &totp::encode_secret(&secret), now_seconds())?;
     Ok(Json(json!({
         "secret": totp::encode_secret(&secret),
         "otpauth_url": uri,
@@ -424,24 +512,26 @@ pub struct CodeRequest {
     password: Option<String>,
 }
 
-fn new_backup_codes(app: &App, user_id: &str) -> ApiResult<Vec<String>> {
+/// Fresh backup codes and their digests (what is stored).
+fn new_backup_codes() -> (Vec<String>, Vec<String>) {
     let codes: Vec<String> = (0..secrets::BACKUP_CODES)
         .map(|_| secrets::new_backup_code())
         .collect();
-    let digests: Vec<String> = codes
+    let digests = codes
         .iter()
         .map(|code| secrets::backup_code_digest(code))
         .collect();
-    app.store.replace_backup_codes(user_id, &digests)?;
-    Ok(codes)
+    (codes, digests)
 }
 
+/// Turns 2FA on; the user's other sessions end (they were opened without the second factor).
 pub async fn totp_enable(
     State(app): State<Shared>,
-    Auth(actor): Auth,
+    Session(session): Session,
     Body(request): Body<CodeRequest>,
 ) -> ApiResult<Json<Value>> {
-    let mut user = own_user(&app, &actor)?;
+    let user = own_user(&app, &session.actor)?;
+    change_allowed(&app, &user.id)?;
     let Some(pending) = user.totp_pending_secret.clone() else {
         return Err(ApiError::bad_request("call /auth/2fa/setup first"));
     };
@@ -452,32 +542,39 @@ pub async fn totp_enable(
     let Some(step) = totp::verify(&secret, &code, now_step, None) else {
         return Err(ApiError::bad_request("invalid code"));
     };
-    user.totp_secret = Some(pending);
-    user.totp_pending_secret = None;
-    user.totp_enabled = true;
-    user.totp_last_step = i64::try_from(step).ok();
-    user.updated_at = now_seconds();
-    app.store.update_user(&user)?;
-    let codes = new_backup_codes(&app, &user.id)?;
+    let (codes, digests) = new_backup_codes();
+    let enabled = app.store.enable_totp(
+        &user.id,
+        &pending,
+        i64::try_from(step).unwrap_or(i64::MAX),
+        &digests,
+        Some(&session.token_digest),
+        now_seconds(),
+    )?;
+    if !enabled {
+        return Err(ApiError::changed_meanwhile());
+    }
     Ok(Json(json!({"enabled": true, "backup_codes": codes})))
 }
 
+/// Turns 2FA off; the user's other sessions end.
 pub async fn totp_disable(
     State(app): State<Shared>,
-    Auth(actor): Auth,
+    Session(session): Session,
     Body(request): Body<CodeRequest>,
 ) -> ApiResult<Json<Value>> {
-    let mut user = own_user(&app, &actor)?;
+    let user = own_user(&app, &session.actor)?;
+    change_allowed(&app, &user.id)?;
     if !user.totp_enabled {
         return Err(ApiError::bad_request("2FA is not enabled"));
     }
     let by_code = match &request.code {
-        Some(code) => check_second_factor(&app, &mut user, code)?,
+        Some(code) => check_second_factor(&app, &user, code)?,
         None => false,
     };
     let by_password = match request.password {
         Some(password) if !by_code => {
-            verify_password_blocking(password, user.password_hash.clone()).await
+            verify_password(&app, password, user.password_hash.clone()).await?
         }
         _ => false,
     };
@@ -488,12 +585,8 @@ pub async fn totp_disable(
             "a valid code or the password is required",
         ));
     }
-    user.totp_enabled = false;
-    user.totp_secret = None;
-    user.totp_pending_secret = None;
-    user.updated_at = now_seconds();
-    app.store.update_user(&user)?;
-    app.store.replace_backup_codes(&user.id, &[])?;
+    app.store
+        .disable_totp(&user.id, Some(&session.token_digest), now_seconds())?;
     Ok(Json(json!({"enabled": false})))
 }
 
@@ -502,19 +595,21 @@ pub async fn backup_codes(
     Auth(actor): Auth,
     Body(request): Body<CodeRequest>,
 ) -> ApiResult<Json<Value>> {
-    let mut user = own_user(&app, &actor)?;
+    let user = own_user(&app, &actor)?;
+    change_allowed(&app, &user.id)?;
     if !user.totp_enabled {
         return Err(ApiError::bad_request("2FA is not enabled"));
     }
     let code = request.code.unwrap_or_default();
-    if !check_second_factor(&app, &mut user, &code)? {
+    if !check_second_factor(&app, &user, &code)? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "InvalidCode",
             "a valid code is required",
         ));
     }
-    let codes = new_backup_codes(&app, &user.id)?;
+    let (codes, digests) = new_backup_codes();
+    app.store.replace_backup_codes(&user.id, &digests)?;
     Ok(Json(json!({"backup_codes": codes})))
 }
 

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use crate::app::{App, rfc3339};
 use crate::authz::Actor;
-use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Body};
+use crate::http::{AuditNote, Shared};
 use crate::link;
 
 fn unavailable(error: &dyn std::fmt::Display) -> ApiError {

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::api_buckets::call;
 use crate::authz::Actor;
-use crate::http::{ApiError, ApiResult, AuditNote, Auth, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::http::{AuditNote, Shared};
 
 fn allowed(actor: &Actor) -> ApiResult<()> {
     if actor.is_global_admin() {

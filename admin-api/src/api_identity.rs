@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 
 use crate::app::{App, now_seconds, rfc3339};
 use crate::authz::{Actor, Target, UserScope, parse_role, role_name};
-use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Body, Session};
+use crate::http::{AuditNote, Shared};
 use crate::secrets;
 use crate::settings;
-use crate::store::{AccessKey, Tenant, User};
+use crate::store::{AccessKey, KeyInsert, Tenant, TenantChange, Update, User, UserChange};
 
 const MAX_NAME_LENGTH: usize = 64;
 const USER_STATUSES: &[&str] = &["active", "disabled", "locked"];
@@ -89,30 +91,15 @@ fn target(user: &User) -> Target<'_> {
     }
 }
 
-/// A quota field of a request body.
-enum QuotaField {
-    Absent,
-    /// `null` (unlimited) or a count.
-    Set(Option<i64>),
-}
-
-impl QuotaField {
-    fn or(self, current: Option<i64>) -> Option<i64> {
-        match self {
-            Self::Absent => current,
-            Self::Set(value) => value,
-        }
-    }
-}
-
-fn quota_field(body: &Value, name: &str) -> ApiResult<QuotaField> {
+/// A quota field of a request body: absent (kept), `null` (unlimited) or a count.
+fn quota_field(body: &Value, name: &str) -> ApiResult<Update<Option<i64>>> {
     match body.get(name) {
-        None => Ok(QuotaField::Absent),
-        Some(Value::Null) => Ok(QuotaField::Set(None)),
+        None => Ok(Update::Keep),
+        Some(Value::Null) => Ok(Update::Set(None)),
         Some(value) => value
             .as_i64()
             .filter(|number| *number >= 0)
-            .map(|number| QuotaField::Set(Some(number)))
+            .map(|number| Update::Set(Some(number)))
             .ok_or_else(|| ApiError::bad_request(format!("{name} must be a number >= 0 or null"))),
     }
 }
@@ -133,15 +120,37 @@ fn tenant_note(tenant: &Tenant) -> AuditNote {
     }
 }
 
+/// Whom "no such ..." may be told: a global admin sees everything anyway; anyone else gets
+/// the same 403 for a name that does not exist as for one they may not see, so the answer
+/// does not tell which tenants or users exist.
+fn missing(actor: &Actor, what: &str) -> ApiError {
+    if actor.is_global_admin() {
+        ApiError::not_found(what)
+    } else {
+        ApiError::forbidden()
+    }
+}
+
 fn find_tenant(app: &App, actor: &Actor, name: &str) -> ApiResult<Tenant> {
     let tenant = app
         .store
         .tenant(name)?
-        .ok_or_else(|| ApiError::not_found("tenant"))?;
+        .ok_or_else(|| missing(actor, "tenant"))?;
     if !actor.can_view_tenant(&tenant.id) {
         return Err(ApiError::forbidden());
     }
     Ok(tenant)
+}
+
+/// The id of the tenant a request names, looked up only after `actor` passed the permission
+/// check for it (a tenant admin naming a tenant that does not exist hears 403, as for one of
+/// somebody else's; a global admin hears 400).
+fn named_tenant(app: &App, actor: &Actor, name: &str) -> ApiResult<String> {
+    match app.store.tenant(name)? {
+        Some(tenant) => Ok(tenant.id),
+        None if actor.is_global_admin() => Err(ApiError::bad_request("no such tenant")),
+        None => Err(ApiError::forbidden()),
+    }
 }
 
 pub async fn list_tenants(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
@@ -221,23 +230,33 @@ pub async fn update_tenant(
     if !actor.can_manage_tenants() {
         return Err(ApiError::forbidden());
     }
-    let mut tenant = find_tenant(&app, &actor, &name)?;
-    if let Some(display_name) = string_field(&body, "display_name")? {
-        tenant.display_name = display_name.chars().take(256).collect();
-    }
+    let tenant = find_tenant(&app, &actor, &name)?;
+    let mut change = TenantChange {
+        display_name: string_field(&body, "display_name")?
+            .map(|text| text.chars().take(256).collect()),
+        max_storage_bytes: quota_field(&body, "max_storage_bytes")?,
+        max_buckets: quota_field(&body, "max_buckets")?,
+        max_access_keys: quota_field(&body, "max_access_keys")?,
+        ..TenantChange::default()
+    };
     if let Some(status) = string_field(&body, "status")? {
         if status != "active" && status != "disabled" {
             return Err(ApiError::bad_request("status: active or disabled"));
         }
-        tenant.status = status.into();
+        change.status = Some(status.into());
     }
-    tenant.max_storage_bytes =
-        quota_field(&body, "max_storage_bytes")?.or(tenant.max_storage_bytes);
-    tenant.max_buckets = quota_field(&body, "max_buckets")?.or(tenant.max_buckets);
-    tenant.max_access_keys = quota_field(&body, "max_access_keys")?.or(tenant.max_access_keys);
-    tenant.updated_at = now_seconds();
-    app.store.update_tenant(&tenant)?;
+    // Only the fields named are written: a concurrent edit of another field stays.
+    if !app
+        .store
+        .update_tenant(&tenant.id, &change, now_seconds())?
+    {
+        return Err(ApiError::not_found("tenant"));
+    }
     app.push_identity(0).await;
+    let tenant = app
+        .store
+        .tenant(&tenant.id)?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
     Ok((
         axum::Extension(tenant_note(&tenant)),
         Json(tenant_json(&tenant)),
@@ -269,7 +288,12 @@ pub async fn delete_tenant(
             "the tenant still has buckets",
         ));
     }
-    app.store.delete_tenant(&tenant.id)?;
+    if !app.store.delete_tenant_if_empty(&tenant.id)? {
+        return Err(ApiError::conflict(
+            "TenantNotEmpty",
+            "the tenant still has users",
+        ));
+    }
     app.push_identity(0).await;
     Ok((
         axum::Extension(tenant_note(&tenant)),
@@ -299,7 +323,7 @@ fn find_user(app: &App, actor: &Actor, name: &str) -> ApiResult<User> {
     let user = app
         .store
         .user(name)?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+        .ok_or_else(|| missing(actor, "user"))?;
     if !actor.can_view_user(target(&user)) {
         return Err(ApiError::forbidden());
     }
@@ -334,10 +358,10 @@ pub async fn list_users(State(app): State<Shared>, Auth(actor): Auth) -> ApiResu
     Ok(Json(json!({"users": users, "total": users.len()})))
 }
 
-async fn hash_password_blocking(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .map_err(|error| ApiError::internal(&error))?
+/// An Argon2 hash through the admin's hashing gate (503 when too many wait).
+async fn hash_password(app: &App, password: String) -> ApiResult<String> {
+    app.hash_work(move || secrets::hash_password(&password))
+        .await?
         .map_err(|error| ApiError::internal(&error))
 }
 
@@ -359,12 +383,7 @@ pub async fn create_user(
         .ok_or_else(|| ApiError::bad_request("role: global_admin, tenant_admin or user"))?;
     // A tenant admin's users land in their tenant unless they name it.
     let tenant_id = match string_field(&body, "tenant_id")? {
-        Some(name) => Some(
-            app.store
-                .tenant(name)?
-                .ok_or_else(|| ApiError::bad_request("no such tenant"))?
-                .id,
-        ),
+        Some(name) => Some(named_tenant(&app, &actor, name)?),
         None if actor.role == Role::TenantAdmin => actor.tenant_id.clone(),
         None => None,
     };
@@ -389,7 +408,7 @@ pub async fn create_user(
     let user = User {
         id: secrets::new_id("user"),
         username,
-        password_hash: hash_password_blocking(password).await?,
+        password_hash: hash_password(&app, password).await?,
         tenant_id,
         role: role_name(role).into(),
         status: status.into(),
@@ -428,7 +447,7 @@ pub async fn update_user(
     Path(name): Path<String>,
     Body(body): Body<Value>,
 ) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
-    let mut user = find_user(&app, &actor, &name)?;
+    let user = find_user(&app, &actor, &name)?;
     if !actor.can_manage_user(target(&user)) {
         return Err(ApiError::forbidden());
     }
@@ -441,12 +460,14 @@ pub async fn update_user(
     let tenant_id = match body.get("tenant_id") {
         None => user.tenant_id.clone(),
         Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(
-            app.store
-                .tenant(name)?
-                .ok_or_else(|| ApiError::bad_request("no such tenant"))?
-                .id,
-        ),
+        Some(Value::String(name)) => {
+            // Moving a user is a standing change: only someone who may change it learns
+            // whether the tenant exists.
+            if !actor.can_change_standing(target(&user)) {
+                return Err(ApiError::forbidden());
+            }
+            Some(named_tenant(&app, &actor, name)?)
+        }
         Some(_) => return Err(ApiError::bad_request("tenant_id must be a string or null")),
     };
     let status = string_field(&body, "status")?
@@ -462,12 +483,6 @@ pub async fn update_user(
     {
         return Err(ApiError::forbidden());
     }
-    if let Some(email) = string_field(&body, "email")? {
-        user.email = Some(email.chars().take(256).collect());
-    }
-    if let Some(display_name) = string_field(&body, "display_name")? {
-        user.display_name = Some(display_name.chars().take(256).collect());
-    }
     let event = if role != old_role {
         Some("user_role_changed")
     } else if status != user.status {
@@ -479,17 +494,33 @@ pub async fn update_user(
     } else {
         None
     };
-    user.role = role_name(role).into();
-    user.tenant_id = tenant_id;
-    user.status = status;
-    user.updated_at = now_seconds();
-    app.store.update_user(&user)?;
-    if user.status != "active" {
-        app.store.delete_sessions_of(&user.id)?;
+    let change = UserChange {
+        role: (role != old_role).then(|| role_name(role).to_owned()),
+        tenant_id: if tenant_id == user.tenant_id {
+            Update::Keep
+        } else {
+            Update::Set(tenant_id.clone())
+        },
+        status: (status != user.status).then(|| status.clone()),
+        email: string_field(&body, "email")?.map(|text| text.chars().take(256).collect()),
+        display_name: string_field(&body, "display_name")?
+            .map(|text| text.chars().take(256).collect()),
+    };
+    // Written only if the user's role, tenant and status are still what the checks above
+    // saw; the sessions of a user no longer active end in the same transaction.
+    if !app
+        .store
+        .update_user(&user.id, &user.standing(), &change, now_seconds())?
+    {
+        return Err(ApiError::changed_meanwhile());
     }
     if standing_changes {
         app.push_identity(0).await;
     }
+    let user = app
+        .store
+        .user(&user.id)?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     Ok((
         axum::Extension(AuditNote {
             event,
@@ -523,24 +554,26 @@ pub struct PasswordRequest {
     new_password: String,
 }
 
+/// One's own password (the current one required; one's other sessions end) or an
+/// administrator's reset (every session of the user ends).
 pub async fn change_password(
     State(app): State<Shared>,
-    Auth(actor): Auth,
+    Session(session): Session,
     Path(name): Path<String>,
     Body(request): Body<PasswordRequest>,
 ) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
-    let mut user = find_user(&app, &actor, &name)?;
+    let actor = &session.actor;
+    let user = find_user(&app, actor, &name)?;
     if !actor.can_manage_user(target(&user)) {
         return Err(ApiError::forbidden());
     }
+    crate::api_auth::change_allowed(&app, &user.id)?;
+    settings::check_password(&app.live(), &request.new_password).map_err(ApiError::bad_request)?;
+    let own = actor.user_id == user.id;
     // One's own password needs the current one (a stolen session cannot take the account).
-    if actor.user_id == user.id {
+    if own {
         let current = request.current_password.unwrap_or_default();
-        let hash = user.password_hash.clone();
-        let valid = tokio::task::spawn_blocking(move || secrets::verify_password(&current, &hash))
-            .await
-            .unwrap_or(false);
-        if !valid {
+        if !crate::api_auth::verify_password(&app, current, user.password_hash.clone()).await? {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "InvalidCredentials",
@@ -548,10 +581,19 @@ pub async fn change_password(
             ));
         }
     }
-    settings::check_password(&app.live(), &request.new_password).map_err(ApiError::bad_request)?;
-    user.password_hash = hash_password_blocking(request.new_password).await?;
-    user.updated_at = now_seconds();
-    app.store.update_user(&user)?;
+    let new_hash = hash_password(&app, request.new_password).await?;
+    // Only the hash is written, and for one's own change only if it is still the hash the
+    // current password was checked against.
+    let changed = app.store.set_password(
+        &user.id,
+        own.then_some(user.password_hash.as_str()),
+        &new_hash,
+        own.then_some(session.token_digest.as_str()),
+        now_seconds(),
+    )?;
+    if !changed {
+        return Err(ApiError::changed_meanwhile());
+    }
     Ok((
         axum::Extension(user_note(&user)),
         Json(json!({"message": "password changed"})),
@@ -563,21 +605,17 @@ pub async fn unlock_user(
     Auth(actor): Auth,
     Path(name): Path<String>,
 ) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
-    let mut user = find_user(&app, &actor, &name)?;
+    let user = find_user(&app, &actor, &name)?;
     if !actor.can_change_standing(target(&user)) {
         return Err(ApiError::forbidden());
     }
-    let was_locked = user.status == "locked";
-    user.failed_attempts = 0;
-    user.locked_until = 0;
-    if was_locked {
-        user.status = "active".into();
-    }
-    user.updated_at = now_seconds();
-    app.store.update_user(&user)?;
-    if was_locked {
+    if app.store.unlock_user(&user.id, now_seconds())? {
         app.push_identity(0).await;
     }
+    let user = app
+        .store
+        .user(&user.id)?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     Ok((axum::Extension(user_note(&user)), Json(user_json(&user))))
 }
 
@@ -628,16 +666,6 @@ pub async fn create_key(
     if !actor.can_manage_user(target(&user)) {
         return Err(ApiError::forbidden());
     }
-    if let Some(tenant_id) = &user.tenant_id
-        && let Some(limit) = app.store.tenant(tenant_id)?.and_then(|t| t.max_access_keys)
-        && app.store.tenant_key_count(tenant_id)? >= limit
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "QuotaExceeded",
-            format!("the tenant may have at most {limit} access keys"),
-        ));
-    }
     let key = AccessKey {
         access_key_id: secrets::new_access_key_id(),
         secret_access_key: secrets::new_secret_key(),
@@ -645,7 +673,14 @@ pub async fn create_key(
         status: "active".into(),
         created_at: now_seconds(),
     };
-    app.store.insert_access_key(&key)?;
+    // The quota is checked in the insert's transaction: racing creations cannot pass it.
+    if let KeyInsert::OverQuota(limit) = app.store.insert_access_key(&key)? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "QuotaExceeded",
+            format!("the tenant may have at most {limit} access keys"),
+        ));
+    }
     app.push_identity(0).await;
     let mut body = key_json(&key, &user.username);
     body["secret_access_key"] = Value::String(key.secret_access_key.clone());
@@ -689,8 +724,12 @@ pub async fn set_key_status(
             ));
         }
     };
-    app.store
-        .set_access_key_status(&key.access_key_id, &status)?;
+    if !app
+        .store
+        .set_access_key_status(&key.access_key_id, &user.id, &status)?
+    {
+        return Err(ApiError::not_found("access key"));
+    }
     key.status = status;
     app.push_identity(0).await;
     Ok((
@@ -705,7 +744,9 @@ pub async fn delete_key(
     Path((name, key_id)): Path<(String, String)>,
 ) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
     let (user, key) = find_key(&app, &actor, &name, &key_id)?;
-    app.store.delete_access_key(&key.access_key_id)?;
+    if !app.store.delete_access_key(&key.access_key_id, &user.id)? {
+        return Err(ApiError::not_found("access key"));
+    }
     app.push_identity(0).await;
     Ok((
         axum::Extension(key_note(&user, &key.access_key_id)),

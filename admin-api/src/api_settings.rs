@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::app::{App, now_seconds, rfc3339};
 use crate::authz::Actor;
-use crate::http::{ApiError, ApiResult, AuditNote, Auth, Body, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Body};
+use crate::http::{AuditNote, Shared};
 use crate::settings::{self, CATALOGUE, Definition};
 
 /// Most settings one bulk request may change.

@@ -2,7 +2,7 @@
 //! identity and settings current (after every change, at start, and whenever the data plane
 //! comes back with another version) and turning the event log into audit entries.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use control::settings::SettingsSnapshot;
 use control::wire::{Request, Response};
 
 use crate::authz::{Actor, parse_role};
+use crate::limits::{HashGate, Windows};
 use crate::link::{self, Link};
 use crate::metrics::Metrics;
 use crate::settings::{self, Live};
@@ -24,10 +25,21 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(500);
 const EVENT_BATCH: u32 = 1000;
 /// How often old audit entries are purged.
 const RETENTION_INTERVAL: Duration = Duration::from_mins(10);
-/// Client IPs the login rate limiter remembers; beyond, the oldest window is forgotten.
-const MAX_TRACKED_IPS: usize = 10_000;
+/// Keys (client IPs, user ids) each rate limiter remembers; beyond, the oldest window is
+/// forgotten.
+const MAX_TRACKED_KEYS: usize = 10_000;
+/// Audit entries of unauthenticated calls that failed (denials, bad logins) stored per client
+/// IP per minute; the rest are counted in `maxiofs_admin_audit_dropped_total` only. A person
+/// mistyping stays far below; a flood stores this many.
+pub const UNAUTHENTICATED_AUDIT_PER_MINUTE: u64 = 30;
 
 pub const ROOT_USER_ID: &str = "root";
+
+#[derive(Debug, Default)]
+struct RootLock {
+    failed_attempts: i64,
+    locked_until: i64,
+}
 const NOT_PUSHED: u64 = u64::MAX;
 
 pub struct RootIdentity {
@@ -41,7 +53,22 @@ pub struct App {
     pub live: RwLock<Live>,
     pub root: RootIdentity,
     pub metrics: Metrics,
-    limiter: Mutex<HashMap<String, (Instant, u64)>>,
+    /// Login and 2FA attempts per client IP.
+    login_limiter: Windows,
+    /// Password and 2FA changes per account.
+    change_limiter: Windows,
+    /// Audit entries of failed unauthenticated calls per client IP.
+    denial_sampler: Windows,
+    /// Every Argon2 computation goes through here (`hash_work`).
+    hashing: HashGate,
+    /// An Argon2 hash of the root secret: a root login costs what any login costs, so its
+    /// timing does not tell the root's name.
+    pub root_hash: String,
+    /// The root identity's failed logins and lockout (it has no row in admin.db; a restart
+    /// forgets them, as it ends nothing else).
+    root_lock: Mutex<RootLock>,
+    /// Bearer token a Prometheus scrape of `/metrics` may use instead of a session.
+    pub metrics_token: Option<String>,
     /// Serialises snapshot pushes so versions reach the data plane in order.
     push_lock: tokio::sync::Mutex<()>,
     /// Versions the data plane acknowledged (`NOT_PUSHED`: none yet this run, so the first
@@ -73,17 +100,36 @@ pub fn rfc3339(unix_seconds: i64) -> String {
 impl App {
     pub fn new(store: Store, link: Link, root: RootIdentity) -> Result<Self, rusqlite::Error> {
         let live = Live::from_stored(store.settings()?);
+        let root_hash = crate::secrets::hash_password(&root.secret).unwrap_or_else(|error| {
+            // An empty hash matches nothing: the root cannot log in to the console, and says so
+            // in the log (its S3 use does not depend on this).
+            tracing::error!(%error, "root secret not hashed: root console login impossible");
+            String::new()
+        });
         Ok(Self {
             store,
             link: Arc::new(link),
             live: RwLock::new(live),
             root,
             metrics: Metrics::new(),
-            limiter: Mutex::new(HashMap::new()),
+            login_limiter: Windows::new(MAX_TRACKED_KEYS),
+            change_limiter: Windows::new(MAX_TRACKED_KEYS),
+            denial_sampler: Windows::new(MAX_TRACKED_KEYS),
+            hashing: HashGate::default(),
+            root_hash,
+            root_lock: Mutex::new(RootLock::default()),
+            metrics_token: None,
             push_lock: tokio::sync::Mutex::new(()),
             pushed_identity: AtomicU64::new(NOT_PUSHED),
             pushed_settings: AtomicU64::new(NOT_PUSHED),
         })
+    }
+
+    /// The token `/metrics` accepts besides a global admin's session (empty: none).
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|token| !token.is_empty());
+        self
     }
 
     pub fn live(&self) -> Live {
@@ -93,12 +139,15 @@ impl App {
             .clone()
     }
 
+    /// Reads the stored settings into the live copy. The table is read under the live copy's
+    /// write lock: two changes reloading at once are serialised, so the later reload (which
+    /// sees both stored values) is the one that stays, never an earlier read of the table.
     pub fn reload_settings(&self) -> Result<(), rusqlite::Error> {
-        let live = Live::from_stored(self.store.settings()?);
-        *self
+        let mut live = self
             .live
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = live;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *live = Live::from_stored(self.store.settings()?);
         Ok(())
     }
 
@@ -150,28 +199,90 @@ impl App {
             return true;
         }
         let budget = live.number(settings::RATELIMIT_LOGIN_PER_MINUTE);
-        let mut windows = self
-            .limiter
+        self.login_limiter.take(ip, budget).is_ok()
+    }
+
+    /// One more password or 2FA change of `user_id`; `Err(retry_after)` beyond the budget.
+    /// Not switched off with the login limit: it bounds guesses of the current password
+    /// through a stolen session, and Argon2 work per account.
+    pub fn account_change_allowed(&self, user_id: &str) -> Result<(), Duration> {
+        let budget = self
+            .live()
+            .number(settings::RATELIMIT_ACCOUNT_CHANGES_PER_MINUTE);
+        self.change_limiter.take(user_id, budget)
+    }
+
+    /// Whether an audit entry of a failed unauthenticated call from `ip` is stored; counted
+    /// as dropped if not.
+    pub fn sample_unauthenticated(&self, ip: &str) -> bool {
+        if self
+            .denial_sampler
+            .take(ip, UNAUTHENTICATED_AUDIT_PER_MINUTE)
+            .is_ok()
+        {
+            return true;
+        }
+        self.metrics.audit_dropped.inc();
+        false
+    }
+
+    /// Whether the root identity is locked out now.
+    pub fn root_locked(&self, now: i64) -> bool {
+        self.root_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .locked_until
+            > now
+    }
+
+    /// Counts a failed root login; locks the root's console login at
+    /// `security.max_failed_attempts`, like any user's. True when this failure locked it.
+    pub fn root_failure(&self, now: i64) -> bool {
+        let live = self.live();
+        let limit = i64::try_from(live.number(settings::MAX_FAILED_ATTEMPTS)).unwrap_or(5);
+        let duration = i64::try_from(live.number(settings::LOCKOUT_DURATION)).unwrap_or(900);
+        let mut lock = self
+            .root_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        if windows.len() >= MAX_TRACKED_IPS && !windows.contains_key(ip) {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_mins(1));
-            if windows.len() >= MAX_TRACKED_IPS
-                && let Some(oldest) = windows
-                    .iter()
-                    .min_by_key(|(_, (start, _))| *start)
-                    .map(|(key, _)| key.clone())
-            {
-                windows.remove(&oldest);
-            }
+        lock.failed_attempts += 1;
+        if lock.failed_attempts >= limit {
+            lock.failed_attempts = 0;
+            lock.locked_until = now.saturating_add(duration);
+            return true;
         }
-        let window = windows.entry(ip.to_owned()).or_insert((now, 0));
-        if now.duration_since(window.0) >= Duration::from_mins(1) {
-            *window = (now, 0);
+        false
+    }
+
+    /// After a correct root password: false if the root got locked meanwhile.
+    pub fn root_success(&self, now: i64) -> bool {
+        let mut lock = self
+            .root_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if lock.locked_until > now {
+            return false;
         }
-        window.1 += 1;
-        window.1 <= budget
+        lock.failed_attempts = 0;
+        true
+    }
+
+    /// Runs an Argon2 computation through the gate; a refusal (queue full) is counted.
+    pub async fn hash_work<T, F>(&self, work: F) -> Result<T, crate::limits::GateError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let result = self.hashing.run(work).await;
+        if matches!(result, Err(crate::limits::GateError::Busy)) {
+            self.metrics.hashing_busy.inc();
+        }
+        result
+    }
+
+    /// Seconds a console session lives at most (`security.session_max_lifetime`).
+    pub fn session_max_lifetime(&self) -> i64 {
+        i64::try_from(self.live().number(settings::SESSION_MAX_LIFETIME)).unwrap_or(43_200)
     }
 
     pub fn audit(&self, entry: &AuditEntry) {

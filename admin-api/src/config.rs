@@ -10,6 +10,16 @@ use serde::Deserialize;
 pub const DEFAULT_ADDRESS: &str = "127.0.0.1:9001";
 pub const DEFAULT_DATA_DIR: &str = "./data/admin";
 pub const DEFAULT_CONTROL_SOCKET: &str = "./data/control.sock";
+/// Connections the console API holds at once; beyond, a new one is closed at accept.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Most connections one may configure (the semaphore and the descriptor limit are the bounds
+/// that matter; this catches a typo before either does).
+pub const MAX_CONNECTIONS_LIMIT: usize = 100_000;
+/// Longest header timeout one may configure, seconds.
+pub const MAX_HEADER_TIMEOUT_SECS: u64 = 3600;
+/// Seconds a request head may take to arrive, counted from the connection's start or the end
+/// of the previous answer (so it is also the keep-alive idle timeout).
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 
 /// The TOML file's keys (all optional; unknown keys are refused to catch typos).
 #[derive(Debug, Default, Deserialize)]
@@ -19,6 +29,9 @@ pub struct FileConfig {
     pub address: Option<String>,
     pub control_socket: Option<PathBuf>,
     pub log_format: Option<String>,
+    pub max_connections: Option<usize>,
+    pub header_timeout_secs: Option<u64>,
+    pub metrics_token: Option<String>,
 }
 
 /// What the command line and environment gave (`None`: neither).
@@ -29,6 +42,9 @@ pub struct Overrides {
     pub control_socket: Option<PathBuf>,
     pub log_format: Option<String>,
     pub config_file: Option<PathBuf>,
+    pub max_connections: Option<usize>,
+    pub header_timeout_secs: Option<u64>,
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +53,10 @@ pub struct Config {
     pub address: SocketAddr,
     pub control_socket: PathBuf,
     pub log_format: String,
+    pub max_connections: usize,
+    pub header_timeout: std::time::Duration,
+    /// Bearer token Prometheus may scrape `/metrics` with (else a global admin's session).
+    pub metrics_token: Option<String>,
 }
 
 pub fn read_file(path: &Path) -> Result<FileConfig, String> {
@@ -69,6 +89,24 @@ impl Config {
         if log_format != "text" && log_format != "json" {
             return Err(format!("log_format {log_format:?}: text or json"));
         }
+        let max_connections = overrides
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if !(1..=MAX_CONNECTIONS_LIMIT).contains(&max_connections) {
+            return Err(format!(
+                "max_connections must be within 1..={MAX_CONNECTIONS_LIMIT}"
+            ));
+        }
+        let header_timeout_secs = overrides
+            .header_timeout_secs
+            .or(file.header_timeout_secs)
+            .unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS);
+        if !(1..=MAX_HEADER_TIMEOUT_SECS).contains(&header_timeout_secs) {
+            return Err(format!(
+                "header_timeout_secs must be within 1..={MAX_HEADER_TIMEOUT_SECS}"
+            ));
+        }
         Ok(Self {
             data_dir: overrides
                 .data_dir
@@ -80,6 +118,12 @@ impl Config {
                 .or(file.control_socket)
                 .unwrap_or_else(|| DEFAULT_CONTROL_SOCKET.into()),
             log_format,
+            max_connections,
+            header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+            metrics_token: overrides
+                .metrics_token
+                .or(file.metrics_token)
+                .filter(|token| !token.is_empty()),
         })
     }
 }
@@ -107,6 +151,11 @@ mod tests {
             toml::from_str::<FileConfig>("adress = \"x\"").is_err(),
             "typos refused"
         );
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        for file in ["max_connections = 0", "header_timeout_secs = 0"] {
+            let file: FileConfig = toml::from_str(file).unwrap();
+            assert!(Config::merge(Overrides::default(), file).is_err());
+        }
         assert!(
             Config::merge(
                 Overrides {

@@ -1,21 +1,23 @@
-//! The console API's HTTP side: JSON errors, extractors, the authentication and audit layer
-//! every route runs through, and the router built from the route table.
+//! The console API's HTTP side: the authentication and audit layer every route runs through,
+//! the request timeout, and the router built from the route table. Errors live in `error.rs`,
+//! extractors in `extract.rs`, the listener (connection cap, header timeout) in `lib.rs`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::app::{App, now_ms, now_seconds};
 use crate::authz::Actor;
+use crate::error::{ApiError, json_errors};
+use crate::extract::{Authenticated, ClientIp, MaybeSession, bearer};
 use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
 use crate::{api_audit, api_auth, api_buckets, api_encryption, api_identity, api_settings};
@@ -24,6 +26,10 @@ pub type Shared = Arc<App>;
 
 /// Largest request body accepted (every body here is a small JSON document).
 const MAX_BODY_BYTES: usize = 1 << 20;
+/// Longest a request may take to be answered (its body read and its handler run); a client
+/// trickling a body, or a call stuck on the data plane, does not hold a connection slot
+/// longer. A streamed export's body is not counted: the connection cap bounds those.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// What a handler tells the audit layer beyond the route itself.
 #[derive(Clone, Debug, Default)]
@@ -35,157 +41,6 @@ pub struct AuditNote {
     pub resource_type: Option<&'static str>,
     pub resource: Option<String>,
     pub details: Option<String>,
-}
-
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub note: Option<Box<AuditNote>>,
-}
-
-pub type ApiResult<T> = Result<T, ApiError>;
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            note: None,
-        }
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "InvalidRequest", message)
-    }
-
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", message)
-    }
-
-    pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            "not allowed for this identity",
-        )
-    }
-
-    pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("no such {what}"))
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-
-    pub fn internal(error: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%error, "console API: internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            "internal error",
-        )
-    }
-
-    #[must_use]
-    pub fn with_note(mut self, note: AuditNote) -> Self {
-        self.note = Some(Box::new(note));
-        self
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(error: rusqlite::Error) -> Self {
-        Self::internal(&error)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        let mut response = (self.status, Json(body)).into_response();
-        if let Some(note) = self.note {
-            response.extensions_mut().insert(*note);
-        }
-        response
-    }
-}
-
-/// A JSON body whose errors are JSON too.
-pub struct Body<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(request, state)
-            .await
-            .map(|Json(value)| Body(value))
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
-    }
-}
-
-/// The session a request came with (set by the layer).
-#[derive(Clone, Debug)]
-pub struct Authenticated {
-    pub actor: Actor,
-    pub token_digest: String,
-}
-
-/// The logged-in identity; 401 without a live session.
-pub struct Auth(pub Actor);
-
-impl<S: Send + Sync> FromRequestParts<S> for Auth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Authenticated>()
-            .map(|session| Auth(session.actor.clone()))
-            .ok_or_else(|| ApiError::unauthorized("a valid Bearer token is required"))
-    }
-}
-
-pub struct Session(pub Authenticated);
-
-impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Authenticated>()
-            .map(|session| Session(session.clone()))
-            .ok_or_else(|| ApiError::unauthorized("a valid Bearer token is required"))
-    }
-}
-
-/// The client's address as a string (the TCP peer: no proxy headers are trusted).
-#[derive(Clone, Debug)]
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<ClientIp>()
-            .cloned()
-            .unwrap_or_else(|| ClientIp("unknown".into())))
-    }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
 }
 
 /// Authenticates the request (if it has a token) and writes its audit entry once answered.
@@ -202,7 +57,12 @@ async fn session_and_audit(
     request.extensions_mut().insert(ClientIp(ip.clone()));
     if let Some(token) = bearer(request.headers()) {
         let digest = crate::secrets::digest(token);
-        let session = app.store.session(&digest, "session", now_seconds());
+        let session = app.store.session(
+            &digest,
+            "session",
+            now_seconds(),
+            app.session_max_lifetime(),
+        );
         if let Ok(Some((user_id, _))) = session
             && let Ok(Some(actor)) = app.actor_of(&user_id)
         {
@@ -229,10 +89,14 @@ async fn session_and_audit(
         .as_ref()
         .and_then(|matched| crate::routes::find(&method, matched.as_str()));
     let denied = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+    // A failed call of nobody logged in (a denial, a bad login) is stored within a budget per
+    // client IP: a flood of them must not fill admin.db.
+    let sampled = || actor.is_some() || status.is_success() || app.sample_unauthenticated(&ip);
     if let Some(route) = route
         && (method != "GET" || denied)
         && !route.path.starts_with("/metrics")
         && !route.path.starts_with("/health")
+        && sampled()
     {
         let note = response.extensions().get::<AuditNote>().cloned();
         app.audit(&entry_of(
@@ -367,40 +231,22 @@ pub fn router(app: Shared) -> Router {
             session_and_audit,
         ))
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn(request_timeout))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
 
-/// Errors axum answers itself (405, a malformed query, a body over the limit) in the API's
-/// JSON shape too.
-async fn json_errors(response: Response) -> Response {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
+async fn request_timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeout",
+            "the request took too long",
+        )
+        .into_response(),
     }
-    let bytes = axum::body::to_bytes(response.into_body(), 4096)
-        .await
-        .unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-    let message = if text.is_empty() {
-        status.canonical_reason().unwrap_or("error").to_owned()
-    } else {
-        text
-    };
-    let code = match status {
-        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLarge",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaType",
-        _ if status.is_server_error() => "InternalError",
-        _ => "InvalidRequest",
-    };
-    ApiError::new(status, code, message).into_response()
 }
 
 async fn api_root() -> Json<serde_json::Value> {
@@ -416,7 +262,31 @@ async fn api_root() -> Json<serde_json::Value> {
     }))
 }
 
-async fn metrics(State(app): State<Shared>) -> Response {
+/// Prometheus metrics: for a global admin's session, or the configured scrape token
+/// (compared in constant time). The counts (logins, failures) are not for everyone.
+async fn metrics(
+    State(app): State<Shared>,
+    MaybeSession(session): MaybeSession,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match session {
+        Some(session) if session.actor.is_global_admin() => true,
+        Some(_) => return ApiError::forbidden().into_response(),
+        None => match (bearer(&headers), app.metrics_token.as_deref()) {
+            (Some(token), Some(expected)) => {
+                // Digests first: equal lengths, so the comparison time says nothing.
+                crate::secrets::equal(
+                    crate::secrets::digest(token).as_bytes(),
+                    crate::secrets::digest(expected).as_bytes(),
+                )
+            }
+            _ => false,
+        },
+    };
+    if !allowed {
+        return ApiError::unauthorized("a global admin's session or the metrics token is required")
+            .into_response();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),

@@ -11,6 +11,12 @@ pub struct Metrics {
     /// `source`: console or s3.
     pub audit_entries: IntCounterVec,
     pub control_errors: IntCounter,
+    /// Audit entries of failed unauthenticated calls not stored (over the per-IP budget).
+    pub audit_dropped: IntCounter,
+    /// Connections closed at accept: the connection cap was reached.
+    pub connections_refused: IntCounter,
+    /// Requests refused because the Argon2 queue was full.
+    pub hashing_busy: IntCounter,
 }
 
 impl Metrics {
@@ -39,11 +45,29 @@ impl Metrics {
             "Failed calls on the control channel",
         )
         .expect("valid metric");
+        let audit_dropped = IntCounter::new(
+            "maxiofs_admin_audit_dropped_total",
+            "Audit entries of failed unauthenticated calls dropped by the per-IP budget",
+        )
+        .expect("valid metric");
+        let connections_refused = IntCounter::new(
+            "maxiofs_admin_connections_refused_total",
+            "Console connections closed at once because the connection cap was reached",
+        )
+        .expect("valid metric");
+        let hashing_busy = IntCounter::new(
+            "maxiofs_admin_hashing_busy_total",
+            "Requests refused (503) because too many waited for a password hash",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(logins.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(event_lag.clone()),
             Box::new(audit_entries.clone()),
             Box::new(control_errors.clone()),
+            Box::new(audit_dropped.clone()),
+            Box::new(connections_refused.clone()),
+            Box::new(hashing_busy.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -53,6 +77,9 @@ impl Metrics {
             event_lag,
             audit_entries,
             control_errors,
+            audit_dropped,
+            connections_refused,
+            hashing_busy,
         }
     }
 

@@ -41,6 +41,10 @@ impl Definition {
 }
 
 pub const SESSION_TIMEOUT: &str = "security.session_timeout";
+pub const SESSION_MAX_LIFETIME: &str = "security.session_max_lifetime";
+pub const ROOT_CONSOLE_LOGIN: &str = "security.root_console_login";
+pub const RATELIMIT_ACCOUNT_CHANGES_PER_MINUTE: &str =
+    "security.ratelimit_account_changes_per_minute";
 pub const MAX_FAILED_ATTEMPTS: &str = "security.max_failed_attempts";
 pub const LOCKOUT_DURATION: &str = "security.lockout_duration";
 pub const RATELIMIT_ENABLED: &str = "security.ratelimit_enabled";
@@ -64,6 +68,30 @@ pub const CATALOGUE: &[Definition] = &[
         },
         default: "86400",
         description: "Seconds a console session lives after login or its last refresh",
+    },
+    Definition {
+        key: SESSION_MAX_LIFETIME,
+        kind: Kind::Int {
+            min: 60,
+            max: 30 * DAY,
+        },
+        default: "43200",
+        description: "Seconds a console session lives at most after its login, refreshed or not",
+    },
+    Definition {
+        key: ROOT_CONSOLE_LOGIN,
+        kind: Kind::Bool,
+        default: "true",
+        description: "The root identity may log in to the console (its S3 use is unaffected)",
+    },
+    Definition {
+        key: RATELIMIT_ACCOUNT_CHANGES_PER_MINUTE,
+        kind: Kind::Int {
+            min: 1,
+            max: 100_000,
+        },
+        default: "5",
+        description: "Password and 2FA changes one account may undergo per minute",
     },
     Definition {
         key: MAX_FAILED_ATTEMPTS,

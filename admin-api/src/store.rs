@@ -58,7 +58,7 @@ pub const SETTINGS_VERSION: &str = "settings_version";
 
 /// Most audit entries one query returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
-/// Most entries a CSV export holds (it is built in memory).
+/// Most entries an export holds (it is streamed in pages of `MAX_PAGE_SIZE`).
 pub const MAX_EXPORT_ROWS: u32 = 100_000;
 /// Live sessions one user may hold; a new login beyond ends the oldest.
 pub const MAX_SESSIONS_PER_USER: i64 = 100;
@@ -94,6 +94,70 @@ pub struct User {
     pub totp_last_step: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A field of an edit that may also be set to NULL: kept as stored, or set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Update<T> {
+    #[default]
+    Keep,
+    Set(T),
+}
+
+impl<T> Update<T> {
+    /// The value in force after the edit, given the stored one.
+    pub fn or(self, current: T) -> T {
+        match self {
+            Self::Keep => current,
+            Self::Set(value) => value,
+        }
+    }
+}
+
+/// What a tenant edit changes; `None` / `Keep`: that field stays (a quota set to `None` is
+/// unlimited).
+#[derive(Clone, Debug, Default)]
+pub struct TenantChange {
+    pub display_name: Option<String>,
+    pub status: Option<String>,
+    pub max_storage_bytes: Update<Option<i64>>,
+    pub max_buckets: Update<Option<i64>>,
+    pub max_access_keys: Update<Option<i64>>,
+}
+
+/// The parts of a user a permission check depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub role: String,
+    pub tenant_id: Option<String>,
+    pub status: String,
+}
+
+impl User {
+    pub fn standing(&self) -> Standing {
+        Standing {
+            role: self.role.clone(),
+            tenant_id: self.tenant_id.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// What a user edit changes; `None` / `Keep`: that field stays (`Set(None)`: no tenant).
+#[derive(Clone, Debug, Default)]
+pub struct UserChange {
+    pub role: Option<String>,
+    pub tenant_id: Update<Option<String>>,
+    pub status: Option<String>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyInsert {
+    Inserted,
+    /// The tenant already holds this many keys, its quota.
+    OverQuota(i64),
 }
 
 #[derive(Clone, Debug)]
@@ -225,28 +289,72 @@ fn audit_from(row: &Row<'_>) -> Result<AuditEntry> {
     })
 }
 
+/// What marks a stored audit field that was cut to its cap.
+pub const TRUNCATED_MARKER: &str = "...[truncated]";
+/// Caps of the stored audit fields, in characters: a client chooses most of them (a path, a
+/// user agent, a user name tried at login), and an unauthenticated request with a 60 KB path
+/// must not store 60 KB.
+const MAX_AUDIT_RESOURCE: usize = 1024;
+const MAX_AUDIT_USER_AGENT: usize = 256;
+const MAX_AUDIT_DETAILS: usize = 4096;
+const MAX_AUDIT_SHORT: usize = 256;
+
+/// `text` cut to `max` characters, the cut marked.
+pub fn truncated(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let keep = max.saturating_sub(TRUNCATED_MARKER.len());
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(TRUNCATED_MARKER);
+    out
+}
+
 fn insert_audit(connection: &Connection, entry: &AuditEntry) -> Result<()> {
+    let cap =
+        |value: &Option<String>, max: usize| value.as_deref().map(|text| truncated(text, max));
+    let short = |text: &str| truncated(text, MAX_AUDIT_SHORT);
     connection.execute(
         "INSERT INTO audit_logs (timestamp_ms, source, tenant_id, user_id, username, event_type,
             resource_type, resource, action, status, http_status, ip, user_agent, request_id,
             details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             entry.timestamp_ms,
-            entry.source,
-            entry.tenant_id,
-            entry.user_id,
-            entry.username,
-            entry.event_type,
-            entry.resource_type,
-            entry.resource,
-            entry.action,
-            entry.status,
+            short(&entry.source),
+            cap(&entry.tenant_id, MAX_AUDIT_SHORT),
+            cap(&entry.user_id, MAX_AUDIT_SHORT),
+            cap(&entry.username, MAX_AUDIT_SHORT),
+            short(&entry.event_type),
+            cap(&entry.resource_type, MAX_AUDIT_SHORT),
+            cap(&entry.resource, MAX_AUDIT_RESOURCE),
+            truncated(&entry.action, MAX_AUDIT_RESOURCE),
+            short(&entry.status),
             entry.http_status,
-            entry.ip,
-            entry.user_agent,
-            entry.request_id,
-            entry.details,
+            cap(&entry.ip, MAX_AUDIT_SHORT),
+            cap(&entry.user_agent, MAX_AUDIT_USER_AGENT),
+            cap(&entry.request_id, MAX_AUDIT_SHORT),
+            cap(&entry.details, MAX_AUDIT_DETAILS),
         ],
+    )?;
+    Ok(())
+}
+
+fn write_backup_codes(connection: &Connection, user_id: &str, digests: &[String]) -> Result<()> {
+    connection.execute("DELETE FROM backup_codes WHERE user_id = ?1", [user_id])?;
+    for digest in digests {
+        connection.execute(
+            "INSERT INTO backup_codes (user_id, code_digest) VALUES (?1, ?2)",
+            params![user_id, digest],
+        )?;
+    }
+    Ok(())
+}
+
+/// Ends every session of a user (2FA temp tokens too) but `keep`.
+fn end_sessions_but(connection: &Connection, user_id: &str, keep: Option<&str>) -> Result<()> {
+    connection.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR token_digest != ?2)",
+        params![user_id, keep],
     )?;
     Ok(())
 }
@@ -392,27 +500,47 @@ impl Store {
         Ok(())
     }
 
-    pub fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
-        self.lock().execute(
-            "UPDATE tenants SET display_name = ?2, status = ?3, max_storage_bytes = ?4,
-                max_buckets = ?5, max_access_keys = ?6, updated_at = ?7 WHERE id = ?1",
-            params![
-                tenant.id,
-                tenant.display_name,
-                tenant.status,
-                tenant.max_storage_bytes,
-                tenant.max_buckets,
-                tenant.max_access_keys,
-                tenant.updated_at
-            ],
+    /// Writes only the fields a request named (a concurrent change of another field stays).
+    /// False if the tenant is gone.
+    pub fn update_tenant(&self, id: &str, change: &TenantChange, now: i64) -> Result<bool> {
+        let mut sets = vec!["updated_at = ?2".to_owned()];
+        let mut values = vec![SqlValue::Text(id.to_owned()), SqlValue::Integer(now)];
+        let mut set = |column: &str, value: SqlValue| {
+            values.push(value);
+            sets.push(format!("{column} = ?{}", values.len()));
+        };
+        if let Some(display_name) = &change.display_name {
+            set("display_name", SqlValue::Text(display_name.clone()));
+        }
+        if let Some(status) = &change.status {
+            set("status", SqlValue::Text(status.clone()));
+        }
+        let quota = |value: Option<i64>| value.map_or(SqlValue::Null, SqlValue::Integer);
+        if let Update::Set(value) = change.max_storage_bytes {
+            set("max_storage_bytes", quota(value));
+        }
+        if let Update::Set(value) = change.max_buckets {
+            set("max_buckets", quota(value));
+        }
+        if let Update::Set(value) = change.max_access_keys {
+            set("max_access_keys", quota(value));
+        }
+        let changed = self.lock().execute(
+            &format!("UPDATE tenants SET {} WHERE id = ?1", sets.join(", ")),
+            params_from_iter(values.iter()),
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
-    pub fn delete_tenant(&self, id: &str) -> Result<()> {
-        self.lock()
-            .execute("DELETE FROM tenants WHERE id = ?1", [id])?;
-        Ok(())
+    /// Deletes a tenant that has no users, in one statement (a user created in it meanwhile
+    /// keeps it). False if it has users or is gone.
+    pub fn delete_tenant_if_empty(&self, id: &str) -> Result<bool> {
+        let changed = self.lock().execute(
+            "DELETE FROM tenants WHERE id = ?1
+             AND NOT EXISTS (SELECT 1 FROM users WHERE tenant_id = ?1)",
+            [id],
+        )?;
+        Ok(changed == 1)
     }
 
     // ---- users ----
@@ -465,38 +593,222 @@ impl Store {
         Ok(())
     }
 
-    /// Writes every mutable column of a user.
-    pub fn update_user(&self, user: &User) -> Result<()> {
+    // Every write below changes only the columns its path is about, in one statement or one
+    // transaction, with the facts the caller checked in its WHERE clause: a path that read the
+    // user, ran Argon2 or TOTP (tens of milliseconds) and then wrote the whole row back used
+    // to undo a demotion or a disable made meanwhile.
+
+    /// A profile or standing edit. `expected` is the standing the caller's permission check saw;
+    /// if it changed since, nothing is written and the answer is false (the caller says
+    /// Conflict). A user no longer active loses their sessions in the same transaction.
+    pub fn update_user(
+        &self,
+        id: &str,
+        expected: &Standing,
+        change: &UserChange,
+        now: i64,
+    ) -> Result<bool> {
+        let mut sets = vec!["updated_at = ?5".to_owned()];
+        let mut values = vec![
+            SqlValue::Text(id.to_owned()),
+            SqlValue::Text(expected.role.clone()),
+            expected
+                .tenant_id
+                .clone()
+                .map_or(SqlValue::Null, SqlValue::Text),
+            SqlValue::Text(expected.status.clone()),
+            SqlValue::Integer(now),
+        ];
+        let mut set = |column: &str, value: SqlValue| {
+            values.push(value);
+            sets.push(format!("{column} = ?{}", values.len()));
+        };
+        if let Some(role) = &change.role {
+            set("role", SqlValue::Text(role.clone()));
+        }
+        if let Update::Set(tenant_id) = &change.tenant_id {
+            set(
+                "tenant_id",
+                tenant_id.clone().map_or(SqlValue::Null, SqlValue::Text),
+            );
+        }
+        if let Some(status) = &change.status {
+            set("status", SqlValue::Text(status.clone()));
+        }
+        if let Some(email) = &change.email {
+            set("email", SqlValue::Text(email.clone()));
+        }
+        if let Some(display_name) = &change.display_name {
+            set("display_name", SqlValue::Text(display_name.clone()));
+        }
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let changed = transaction.execute(
+            &format!(
+                "UPDATE users SET {} WHERE id = ?1 AND role = ?2 AND tenant_id IS ?3
+                 AND status = ?4",
+                sets.join(", ")
+            ),
+            params_from_iter(values.iter()),
+        )?;
+        if changed == 1 {
+            transaction.execute(
+                "DELETE FROM sessions WHERE user_id = ?1
+                 AND (SELECT status FROM users WHERE id = ?1) != 'active'",
+                [id],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(changed == 1)
+    }
+
+    /// A new password hash. With `expected_hash`, only if the hash is still the one the
+    /// caller verified the current password against (two changes racing: one wins, the
+    /// other is told Conflict). Ends the user's sessions but `keep` (None: all of them, as
+    /// for an administrator's reset), in the same transaction.
+    pub fn set_password(
+        &self,
+        id: &str,
+        expected_hash: Option<&str>,
+        new_hash: &str,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let changed = transaction.execute(
+            "UPDATE users SET password_hash = ?3, updated_at = ?4
+             WHERE id = ?1 AND (?2 IS NULL OR password_hash = ?2)",
+            params![id, expected_hash, new_hash, now],
+        )?;
+        if changed == 1 {
+            end_sessions_but(&transaction, id, keep)?;
+        }
+        transaction.commit()?;
+        Ok(changed == 1)
+    }
+
+    /// Counts one failed password or code, atomically (concurrent failures all count); at
+    /// `limit` the account is locked until `now + lock_seconds` and the count starts over.
+    /// True when this failure locked it.
+    pub fn record_failure(
+        &self,
+        id: &str,
+        limit: i64,
+        lock_seconds: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute(
+            "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1",
+            [id],
+        )?;
+        let locked = transaction.execute(
+            "UPDATE users SET failed_attempts = 0, locked_until = ?3
+             WHERE id = ?1 AND failed_attempts >= ?2",
+            params![id, limit, now.saturating_add(lock_seconds)],
+        )?;
+        transaction.commit()?;
+        Ok(locked == 1)
+    }
+
+    /// After a correct password or code: the failure count starts over, unless the account
+    /// was locked meanwhile (by failures that raced this login); false then, and the login
+    /// must fail.
+    pub fn clear_failures(&self, id: &str, now: i64) -> Result<bool> {
+        let changed = self.lock().execute(
+            "UPDATE users SET failed_attempts = 0 WHERE id = ?1 AND locked_until <= ?2",
+            params![id, now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Lifts a lockout (and a `locked` status); returns whether the status was `locked`.
+    pub fn unlock_user(&self, id: &str, now: i64) -> Result<bool> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let was_locked = transaction.execute(
+            "UPDATE users SET status = 'active' WHERE id = ?1 AND status = 'locked'",
+            [id],
+        )? == 1;
+        transaction.execute(
+            "UPDATE users SET failed_attempts = 0, locked_until = 0, updated_at = ?2
+             WHERE id = ?1",
+            params![id, now],
+        )?;
+        transaction.commit()?;
+        Ok(was_locked)
+    }
+
+    /// Takes TOTP step `step` for the user if no later or equal step was used: a code is
+    /// accepted once even when two requests race with it.
+    pub fn use_totp_step(&self, id: &str, step: i64) -> Result<bool> {
+        let changed = self.lock().execute(
+            "UPDATE users SET totp_last_step = ?2
+             WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![id, step],
+        )?;
+        Ok(changed == 1)
+    }
+
+    pub fn set_totp_pending(&self, id: &str, secret: &str, now: i64) -> Result<()> {
         self.lock().execute(
-            "UPDATE users SET password_hash = ?2, tenant_id = ?3, role = ?4, status = ?5,
-                email = ?6, display_name = ?7, failed_attempts = ?8, locked_until = ?9,
-                totp_secret = ?10, totp_enabled = ?11, totp_pending_secret = ?12,
-                totp_last_step = ?13, updated_at = ?14 WHERE id = ?1",
-            params![
-                user.id,
-                user.password_hash,
-                user.tenant_id,
-                user.role,
-                user.status,
-                user.email,
-                user.display_name,
-                user.failed_attempts,
-                user.locked_until,
-                user.totp_secret,
-                user.totp_enabled,
-                user.totp_pending_secret,
-                user.totp_last_step,
-                user.updated_at
-            ],
+            "UPDATE users SET totp_pending_secret = ?2, updated_at = ?3
+             WHERE id = ?1 AND totp_enabled = 0",
+            params![id, secret, now],
         )?;
         Ok(())
     }
 
+    /// Turns 2FA on with the pending secret the caller verified a code against (false if it
+    /// is no longer the pending one), stores the backup codes and ends the user's other
+    /// sessions, in one transaction.
+    pub fn enable_totp(
+        &self,
+        id: &str,
+        pending: &str,
+        step: i64,
+        backup_digests: &[String],
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let changed = transaction.execute(
+            "UPDATE users SET totp_secret = ?2, totp_pending_secret = NULL, totp_enabled = 1,
+                totp_last_step = ?3, updated_at = ?4
+             WHERE id = ?1 AND totp_enabled = 0 AND totp_pending_secret = ?2",
+            params![id, pending, step, now],
+        )?;
+        if changed == 1 {
+            write_backup_codes(&transaction, id, backup_digests)?;
+            end_sessions_but(&transaction, id, keep)?;
+        }
+        transaction.commit()?;
+        Ok(changed == 1)
+    }
+
+    /// Turns 2FA off, drops the backup codes and ends the user's other sessions.
+    pub fn disable_totp(&self, id: &str, keep: Option<&str>, now: i64) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute(
+            "UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_pending_secret = NULL,
+                updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        write_backup_codes(&transaction, id, &[])?;
+        end_sessions_but(&transaction, id, keep)?;
+        transaction.commit()
+    }
+
     pub fn delete_user(&self, id: &str) -> Result<()> {
-        let connection = self.lock();
-        connection.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-        connection.execute("DELETE FROM users WHERE id = ?1", [id])?;
-        Ok(())
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        transaction.execute("DELETE FROM users WHERE id = ?1", [id])?;
+        transaction.commit()
     }
 
     // ---- backup codes ----
@@ -504,13 +816,7 @@ impl Store {
     pub fn replace_backup_codes(&self, user_id: &str, digests: &[String]) -> Result<()> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        transaction.execute("DELETE FROM backup_codes WHERE user_id = ?1", [user_id])?;
-        for digest in digests {
-            transaction.execute(
-                "INSERT INTO backup_codes (user_id, code_digest) VALUES (?1, ?2)",
-                params![user_id, digest],
-            )?;
-        }
+        write_backup_codes(&transaction, user_id, digests)?;
         transaction.commit()
     }
 
@@ -553,17 +859,32 @@ impl Store {
             .optional()
     }
 
-    pub fn tenant_key_count(&self, tenant_id: &str) -> Result<i64> {
-        self.lock().query_row(
-            "SELECT COUNT(*) FROM access_keys JOIN users ON users.id = access_keys.user_id
-             WHERE users.tenant_id = ?1",
-            [tenant_id],
-            |row| row.get(0),
-        )
-    }
-
-    pub fn insert_access_key(&self, key: &AccessKey) -> Result<()> {
-        self.lock().execute(
+    /// Inserts a key unless the owner's tenant is at its `max_access_keys`: the count and the
+    /// insert are one transaction, so racing creations cannot pass the quota together.
+    pub fn insert_access_key(&self, key: &AccessKey) -> Result<KeyInsert> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let limit: Option<(String, i64)> = transaction
+            .query_row(
+                "SELECT tenants.id, tenants.max_access_keys FROM users
+                 JOIN tenants ON tenants.id = users.tenant_id
+                 WHERE users.id = ?1 AND tenants.max_access_keys IS NOT NULL",
+                [&key.user_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        if let Some((tenant_id, limit)) = limit {
+            let count: i64 = transaction.query_row(
+                "SELECT COUNT(*) FROM access_keys JOIN users ON users.id = access_keys.user_id
+                 WHERE users.tenant_id = ?1",
+                [tenant_id],
+                |row| row.get(0),
+            )?;
+            if count >= limit {
+                return Ok(KeyInsert::OverQuota(limit));
+            }
+        }
+        transaction.execute(
             &format!("INSERT INTO access_keys ({KEY_COLUMNS}) VALUES (?1,?2,?3,?4,?5)"),
             params![
                 key.access_key_id,
@@ -573,21 +894,25 @@ impl Store {
                 key.created_at
             ],
         )?;
-        Ok(())
+        transaction.commit()?;
+        Ok(KeyInsert::Inserted)
     }
 
-    pub fn set_access_key_status(&self, id: &str, status: &str) -> Result<()> {
-        self.lock().execute(
-            "UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1",
-            params![id, status],
+    /// Only a key of `user_id` (the user the caller's permission check was about).
+    pub fn set_access_key_status(&self, id: &str, user_id: &str, status: &str) -> Result<bool> {
+        let changed = self.lock().execute(
+            "UPDATE access_keys SET status = ?3 WHERE access_key_id = ?1 AND user_id = ?2",
+            params![id, user_id, status],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
-    pub fn delete_access_key(&self, id: &str) -> Result<()> {
-        self.lock()
-            .execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])?;
-        Ok(())
+    pub fn delete_access_key(&self, id: &str, user_id: &str) -> Result<bool> {
+        let changed = self.lock().execute(
+            "DELETE FROM access_keys WHERE access_key_id = ?1 AND user_id = ?2",
+            params![id, user_id],
+        )?;
+        Ok(changed == 1)
     }
 
     // ---- sessions ----
@@ -618,24 +943,47 @@ impl Store {
         Ok(())
     }
 
-    /// The user of a live session of `kind`.
-    pub fn session(&self, digest: &str, kind: &str, now: i64) -> Result<Option<(String, i64)>> {
+    /// The user of a live session of `kind`: not expired, and younger than `max_lifetime`
+    /// seconds (the absolute lifetime; checked here too so that lowering the setting ends
+    /// older sessions at once).
+    pub fn session(
+        &self,
+        digest: &str,
+        kind: &str,
+        now: i64,
+        max_lifetime: i64,
+    ) -> Result<Option<(String, i64)>> {
         self.lock()
             .query_row(
                 "SELECT user_id, expires_at FROM sessions
-                 WHERE token_digest = ?1 AND kind = ?2 AND expires_at > ?3",
-                params![digest, kind, now],
+                 WHERE token_digest = ?1 AND kind = ?2 AND expires_at > ?3
+                    AND created_at + ?4 > ?3",
+                params![digest, kind, now, max_lifetime],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
     }
 
-    pub fn extend_session(&self, digest: &str, expires_at: i64) -> Result<()> {
-        self.lock().execute(
-            "UPDATE sessions SET expires_at = ?2 WHERE token_digest = ?1",
-            params![digest, expires_at],
+    /// Moves a session's expiry to `expires_at`, but never past its creation plus
+    /// `max_lifetime`; returns the expiry in force (None if the session is gone).
+    pub fn extend_session(
+        &self,
+        digest: &str,
+        expires_at: i64,
+        max_lifetime: i64,
+    ) -> Result<Option<i64>> {
+        let connection = self.lock();
+        connection.execute(
+            "UPDATE sessions SET expires_at = MIN(?2, created_at + ?3) WHERE token_digest = ?1",
+            params![digest, expires_at, max_lifetime],
         )?;
-        Ok(())
+        connection
+            .query_row(
+                "SELECT expires_at FROM sessions WHERE token_digest = ?1",
+                [digest],
+                |row| row.get(0),
+            )
+            .optional()
     }
 
     pub fn delete_session(&self, digest: &str) -> Result<()> {
@@ -761,6 +1109,32 @@ impl Store {
         Ok((entries, total))
     }
 
+    /// Entries older (smaller id) than `before_id`, newest first, at most `limit`: the pages
+    /// of a streamed export (a key set, so a page costs the same wherever it starts).
+    pub fn audit_before(
+        &self,
+        filter: &AuditFilter,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let (clause, mut values) = filter.clause();
+        values.push(SqlValue::Integer(before_id.unwrap_or(i64::MAX)));
+        let before = values.len();
+        let clause = if clause.is_empty() {
+            format!("WHERE id < ?{before}")
+        } else {
+            format!("{clause} AND id < ?{before}")
+        };
+        let connection = self.lock();
+        let mut statement = connection.prepare(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_logs {clause} ORDER BY id DESC LIMIT {}",
+            limit.min(MAX_PAGE_SIZE)
+        ))?;
+        statement
+            .query_map(params_from_iter(values.iter()), audit_from)?
+            .collect()
+    }
+
     /// Deletes entries older than `cutoff_ms`; returns how many.
     pub fn purge_audit(&self, cutoff_ms: i64) -> Result<usize> {
         self.lock().execute(
@@ -785,6 +1159,175 @@ fn migrate(connection: &mut Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn user(id: &str, role: &str) -> User {
+        User {
+            id: id.into(),
+            username: id.into(),
+            password_hash: "h0".into(),
+            tenant_id: None,
+            role: role.into(),
+            status: "active".into(),
+            email: None,
+            display_name: None,
+            failed_attempts: 0,
+            locked_until: 0,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_pending_secret: None,
+            totp_last_step: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn writes_touch_only_their_columns_and_check_what_they_assumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store.insert_user(&user("u1", "global_admin")).unwrap();
+        let seen = store.user("u1").unwrap().unwrap().standing();
+        // Root demotes and disables the user...
+        let demote = UserChange {
+            role: Some("user".into()),
+            status: Some("disabled".into()),
+            ..UserChange::default()
+        };
+        assert!(store.update_user("u1", &seen, &demote, 1).unwrap());
+        // ... while a password change that read the row before finishes: it writes the hash
+        // only, and a profile edit based on the stale standing is refused.
+        assert!(store.set_password("u1", Some("h0"), "h1", None, 2).unwrap());
+        let stale = UserChange {
+            display_name: Some("x".into()),
+            ..UserChange::default()
+        };
+        assert!(!store.update_user("u1", &seen, &stale, 3).unwrap());
+        let after = store.user("u1").unwrap().unwrap();
+        assert_eq!(
+            (after.role.as_str(), after.status.as_str()),
+            ("user", "disabled")
+        );
+        assert_eq!(after.password_hash, "h1");
+        assert!(
+            !store.set_password("u1", Some("h0"), "h2", None, 4).unwrap(),
+            "verified against a hash that is gone"
+        );
+    }
+
+    #[test]
+    fn failures_count_atomically_and_lock_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store.insert_user(&user("u1", "user")).unwrap();
+        assert!(!store.record_failure("u1", 3, 60, 100).unwrap());
+        assert!(!store.record_failure("u1", 3, 60, 100).unwrap());
+        assert!(store.record_failure("u1", 3, 60, 100).unwrap());
+        let locked = store.user("u1").unwrap().unwrap();
+        assert_eq!((locked.failed_attempts, locked.locked_until), (0, 160));
+        assert!(
+            !store.clear_failures("u1", 120).unwrap(),
+            "a login racing the lock fails"
+        );
+        assert!(store.clear_failures("u1", 160).unwrap());
+        assert!(store.use_totp_step("u1", 7).unwrap());
+        assert!(!store.use_totp_step("u1", 7).unwrap(), "a step counts once");
+    }
+
+    #[test]
+    fn refresh_never_passes_the_absolute_lifetime() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store
+            .insert_session("t", "u1", "session", 100, 200)
+            .unwrap();
+        assert_eq!(store.extend_session("t", 10_000, 500).unwrap(), Some(600));
+        assert!(store.session("t", "session", 599, 500).unwrap().is_some());
+        assert!(store.session("t", "session", 599, 400).unwrap().is_none());
+        store
+            .insert_session("k", "u1", "session", 100, 900)
+            .unwrap();
+        assert!(store.set_password("u1", None, "h", Some("k"), 1).is_ok());
+    }
+
+    #[test]
+    fn key_quota_is_checked_with_the_insert() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store
+            .insert_tenant(&Tenant {
+                id: "t1".into(),
+                name: "t1".into(),
+                display_name: "t1".into(),
+                status: "active".into(),
+                max_storage_bytes: None,
+                max_buckets: None,
+                max_access_keys: Some(1),
+                created_at: 0,
+                updated_at: 0,
+            })
+            .unwrap();
+        let mut member = user("u1", "user");
+        member.tenant_id = Some("t1".into());
+        store.insert_user(&member).unwrap();
+        let key = |id: &str| AccessKey {
+            access_key_id: id.into(),
+            secret_access_key: "s".into(),
+            user_id: "u1".into(),
+            status: "active".into(),
+            created_at: 0,
+        };
+        assert_eq!(
+            store.insert_access_key(&key("k1")).unwrap(),
+            KeyInsert::Inserted
+        );
+        assert_eq!(
+            store.insert_access_key(&key("k2")).unwrap(),
+            KeyInsert::OverQuota(1)
+        );
+        assert!(
+            !store.delete_tenant_if_empty("t1").unwrap(),
+            "it has a user"
+        );
+        let change = TenantChange {
+            display_name: Some("renamed".into()),
+            ..TenantChange::default()
+        };
+        assert!(store.update_tenant("t1", &change, 5).unwrap());
+        assert_eq!(
+            store.tenant("t1").unwrap().unwrap().max_access_keys,
+            Some(1),
+            "untouched"
+        );
+    }
+
+    #[test]
+    fn audit_fields_are_capped_with_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store
+            .append_audit(&AuditEntry {
+                source: "console".into(),
+                event_type: "x".into(),
+                action: "GET /x".into(),
+                status: "denied".into(),
+                resource: Some("r".repeat(60_000)),
+                user_agent: Some("a".repeat(10_000)),
+                ..AuditEntry::default()
+            })
+            .unwrap();
+        let entry = &store
+            .audit_before(&AuditFilter::default(), None, 10)
+            .unwrap()[0];
+        let resource = entry.resource.as_deref().unwrap();
+        assert_eq!(resource.len(), MAX_AUDIT_RESOURCE);
+        assert!(resource.ends_with(TRUNCATED_MARKER));
+        assert_eq!(
+            entry.user_agent.as_deref().unwrap().len(),
+            MAX_AUDIT_USER_AGENT
+        );
+    }
 
     #[test]
     fn migrations_apply_once_and_counters_persist() {
@@ -814,20 +1357,36 @@ mod tests {
                 .unwrap();
         }
         assert!(
-            store.session("token0", "session", 10).unwrap().is_none(),
+            store
+                .session("token0", "session", 10, DAY)
+                .unwrap()
+                .is_none(),
             "oldest ended"
         );
-        assert!(store.session("token1", "session", 10).unwrap().is_some());
         assert!(
-            store.session("token1", "2fa", 10).unwrap().is_none(),
+            store
+                .session("token1", "session", 10, DAY)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store.session("token1", "2fa", 10, DAY).unwrap().is_none(),
             "kinds are apart"
         );
         assert!(
-            store.session("token1", "session", 1000).unwrap().is_none(),
+            store
+                .session("token1", "session", 1000, DAY)
+                .unwrap()
+                .is_none(),
             "expired"
         );
         store.delete_sessions_of("u1").unwrap();
-        assert!(store.session("token5", "session", 10).unwrap().is_none());
+        assert!(
+            store
+                .session("token5", "session", 10, DAY)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

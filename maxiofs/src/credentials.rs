@@ -61,6 +61,32 @@ pub fn load_existing(
     Ok(None)
 }
 
+/// Longest credential text read from stdin (two short lines).
+const MAX_STDIN_CREDENTIALS: u64 = 4096;
+
+/// The root identity as `maxiofs up` hands it to its children: two lines on stdin (a pipe it
+/// writes and closes), never the environment.
+pub fn from_stdin() -> Result<RootCredentials, Box<dyn std::error::Error>> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(MAX_STDIN_CREDENTIALS)
+        .read_to_string(&mut text)?;
+    let mut lines = text.lines();
+    match (lines.next(), lines.next()) {
+        (Some(access_key_id), Some(secret_key))
+            if !access_key_id.is_empty() && !secret_key.is_empty() =>
+        {
+            Ok(RootCredentials {
+                access_key_id: access_key_id.to_owned(),
+                secret_key: secret_key.to_owned(),
+                generated: false,
+            })
+        }
+        _ => Err("--root-credentials-stdin: expected two lines (user, secret) on stdin".into()),
+    }
+}
+
 pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std::error::Error>> {
     if let Some(existing) = load_existing(data_dir)? {
         return Ok(existing);

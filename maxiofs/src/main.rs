@@ -64,6 +64,21 @@ struct AdminArgs {
     /// Log format: text or json.
     #[arg(long, env = "MAXIOFS_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Connections the console API holds at once [default: 512].
+    #[arg(long, env = "MAXIOFS_ADMIN_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a request head may take to arrive, and a keep-alive connection may idle
+    /// [default: 10].
+    #[arg(long, env = "MAXIOFS_ADMIN_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
+    /// Bearer token for Prometheus scrapes of the admin's /metrics (else a global admin's
+    /// session is needed). The same variable as the data plane's, so `maxiofs up` shares it.
+    #[arg(long, env = "MAXIOFS_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Read the root credential (two lines) from stdin: how `maxiofs up` hands it over, so
+    /// it is not in the environment (readable in /proc/PID/environ).
+    #[arg(long, hide = true)]
+    root_credentials_stdin: bool,
 }
 
 #[derive(clap::Args)]
@@ -133,6 +148,9 @@ struct ServerArgs {
         env = "MAXIOFS_LOG_FORMAT"
     )]
     log_format: String,
+    /// Read the root credential (two lines) from stdin (how `maxiofs up` hands it over).
+    #[arg(long, hide = true)]
+    root_credentials_stdin: bool,
     /// The master keys that wrap SSE-S3 data keys, in the format of `<data-dir>/master-keys`
     /// (docs/design/encryption.md). Without it, that file is used, created at first start
     /// from MAXIOFS_MASTER_KEY or at random.
@@ -212,6 +230,9 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         control_socket: args.control_socket,
         log_format: args.log_format,
         config_file: args.config,
+        max_connections: args.max_connections,
+        header_timeout_secs: args.header_timeout_secs,
+        metrics_token: args.metrics_token,
     })?;
     init_logging(&config.log_format);
     private_files::secure_tree(&config.data_dir)?;
@@ -221,7 +242,12 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         .control_socket
         .parent()
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
-    let root = credentials::load_existing(&server_dir)?.ok_or_else(|| {
+    let root = if args.root_credentials_stdin {
+        Some(credentials::from_stdin()?)
+    } else {
+        credentials::load_existing(&server_dir)?
+    };
+    let root = root.ok_or_else(|| {
         format!(
             "no root credential: set MAXIOFS_ROOT_USER and MAXIOFS_ROOT_PASSWORD, or start \
              the data plane first (it writes {})",
@@ -269,7 +295,11 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         return Err("--shards must be at least 1".into());
     }
     private_files::secure_tree(&args.data_dir)?;
-    let root = credentials::load_or_generate(&args.data_dir)?;
+    let root = if args.root_credentials_stdin {
+        credentials::from_stdin()?
+    } else {
+        credentials::load_or_generate(&args.data_dir)?
+    };
     let key_source = runtime::keyring::KeySource {
         key_file: args.master_key_file.clone(),
         // Read here, not through clap: a secret has no business in `--help` output.

@@ -2,17 +2,29 @@
 //! embedded defaults (S3 on 127.0.0.1:9000, console API on 127.0.0.1:9001, `./data`).
 //!
 //! It resolves the root credential once (environment, else `D/root-credentials`, else generated
-//! and printed once) and hands it to both children in their environment, so they agree. A child
+//! and printed once) and hands it to both children on their stdin (a pipe written and closed
+//! at each start, read with `--root-credentials-stdin`), so they agree. It is not in the
+//! children's environment: `/proc/PID/environ` is readable by anyone who can ptrace them, and
+//! the root variables of `up`'s own environment are removed from theirs. A child
 //! that exits is restarted after a backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute
 //! up); more than `MAX_RESTARTS` restarts of one child within `RESTART_WINDOW` means something
 //! is broken for good, and `up` stops everything and fails. SIGINT or SIGTERM is forwarded to
 //! both children as SIGTERM; a child still running after `GRACE` gets SIGKILL.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::credentials;
+
+/// The environment variables that may carry the root credential; none reaches a child.
+const ROOT_VARIABLES: [&str; 4] = [
+    "MAXIOFS_ROOT_USER",
+    "MAXIOFS_ROOT_PASSWORD",
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+];
 
 const POLL: Duration = Duration::from_millis(100);
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -70,12 +82,24 @@ impl Supervised {
     }
 
     fn start(&mut self, exe: &Path, root: &credentials::RootCredentials) -> std::io::Result<()> {
-        let child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .args(&self.args)
-            .env("MAXIOFS_ROOT_USER", &root.access_key_id)
-            .env("MAXIOFS_ROOT_PASSWORD", &root.secret_key)
-            .stdin(Stdio::null())
-            .spawn()?;
+            .arg("--root-credentials-stdin")
+            .stdin(Stdio::piped());
+        for variable in ROOT_VARIABLES {
+            command.env_remove(variable);
+        }
+        let mut child = command.spawn()?;
+        // A few dozen bytes fit in the pipe's buffer: the write does not wait for the child.
+        if let Some(mut stdin) = child.stdin.take() {
+            let written = writeln!(stdin, "{}\n{}", root.access_key_id, root.secret_key);
+            if let Err(error) = written {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(error);
+            }
+        }
         println!("maxiofs up: started {} (pid {})", self.name, child.id());
         self.child = Some(child);
         self.started = Instant::now();

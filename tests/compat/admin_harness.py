@@ -114,7 +114,8 @@ class Console:
 class UpProcess:
     """`maxiofs up` with both children; stdout and stderr go to a log file."""
 
-    def __init__(self, tmp: Path, name: str = "up"):
+    def __init__(self, tmp: Path, name: str = "up", extra_env: dict[str, str] | None = None):
+        self.extra_env = dict(extra_env or {})
         self.data_dir = tmp / f"{name}-data"
         self.log_path = tmp / f"{name}.log"
         self.root_user = "admin-root"
@@ -143,6 +144,7 @@ class UpProcess:
         env["MAXIOFS_ROOT_USER"] = self.root_user
         env["MAXIOFS_ROOT_PASSWORD"] = self.root_password
         env.setdefault("RUST_LOG", "warn")
+        env.update(self.extra_env)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(harness.maxiofs_bin()), "up", "--data-dir", str(self.data_dir),

@@ -360,9 +360,11 @@ def test_lockout_follows_a_setting_changed_live(stack, root):
             with pytest.raises(ApiError) as failed:
                 console.login(user["username"], "Wrong-Password-1")
             assert failed.value.status == 401
+        # Locked: the right password is refused with the answer of a wrong one (a lockout is
+        # not announced to whoever caused it).
         with pytest.raises(ApiError) as locked:
             console.login(user["username"], PASSWORD)
-        assert locked.value.status == 423 and locked.value.code == "AccountLocked"
+        assert locked.value.status == 401 and locked.value.code == "InvalidCredentials"
         assert root.get(f"/api/v1/users/{user['username']}")["locked"] is True
         root.post(f"/api/v1/users/{user['username']}/unlock")
         console.login(user["username"], PASSWORD)
@@ -426,7 +428,9 @@ def test_audit_log_filters_pages_and_csv(stack, root):
 
 
 def test_metrics_of_the_admin(stack, root):
-    status, _, body = stack.console().raw("GET", "/metrics")
+    # A global admin's session (or the scrape token, test_admin_security.py) is required.
+    assert stack.console().raw("GET", "/metrics")[0] == 401
+    status, _, body = root.raw("GET", "/metrics")
     text = body.decode()
     assert status == 200
     assert 'maxiofs_admin_logins_total{result="success"}' in text

@@ -48,11 +48,13 @@ impl Principal {
         }
     }
 
-    /// Root or a global admin of no tenant: sees and touches every bucket.
+    /// Root or a global admin: sees and touches every bucket. A global admin placed in a
+    /// tenant is global too (as on the console port, admin-api/README.md); the tenant only
+    /// says which tenant the buckets they create belong to.
     pub fn is_global_admin(&self) -> bool {
         match self {
             Principal::Root => true,
-            Principal::User(entry) => entry.role == Role::GlobalAdmin && entry.tenant_id.is_none(),
+            Principal::User(entry) => entry.role == Role::GlobalAdmin,
         }
     }
 
@@ -170,6 +172,7 @@ mod tests {
                 user("carol", Some("gone"), Role::TenantAdmin, true),
                 user("admin", None, Role::GlobalAdmin, true),
                 user("plain", None, Role::User, true),
+                user("placed", Some("acme"), Role::GlobalAdmin, true),
             ],
             access_keys: vec![
                 key("AK-ALICE", "alice", true),
@@ -178,6 +181,7 @@ mod tests {
                 key("AK-CAROL", "carol", true),
                 key("AK-ADMIN", "admin", true),
                 key("AK-PLAIN", "plain", true),
+                key("AK-PLACED", "placed", true),
             ],
         }
     }
@@ -186,7 +190,7 @@ mod tests {
     fn keys_are_usable_only_when_key_user_and_tenant_are_enabled() {
         let index = IdentityIndex::build(&snapshot());
         assert_eq!(index.version, 7);
-        assert_eq!(index.key_count(), 6);
+        assert_eq!(index.key_count(), 7);
         let usable = |id: &str| index.key(id).map(|entry| entry.usable);
         assert_eq!(usable("AK-ALICE"), Some(true));
         assert_eq!(usable("AK-ALICE-OFF"), Some(false));
@@ -219,6 +223,11 @@ mod tests {
         );
         let admin = principal("AK-ADMIN");
         assert!(admin.is_global_admin());
+        let placed = principal("AK-PLACED");
+        assert!(
+            placed.is_global_admin() && placed.may_access(Some("other")) && placed.may_access(None),
+            "a global admin in a tenant is global, as on the console port"
+        );
         assert!(admin.may_access(Some("acme")) && admin.may_access(None));
         let plain = principal("AK-PLAIN");
         assert!(plain.may_access(None));
