@@ -18,6 +18,19 @@ from s3util import MiB, error_of, expect_error, payload
 from test_control_channel import USAGE_WAIT_SECONDS, World
 
 
+def eventually_accepted(call, what: str, **kwargs):
+    """Retries `call` while it answers QuotaExceeded (usage travels between shards in about
+    half a second) until it succeeds; fails with `what` after USAGE_WAIT_SECONDS."""
+    deadline = time.monotonic() + USAGE_WAIT_SECONDS
+    while True:
+        try:
+            return call(**kwargs)
+        except ClientError as exc:
+            assert error_of(exc)[1] == "QuotaExceeded", exc.response
+            assert time.monotonic() < deadline, what
+            time.sleep(0.1)
+
+
 def upload_parts_until_refused(client, bucket: str, key: str, upload_id: str, part_bytes: int,
                                limit: int = 40) -> tuple[int, ClientError | None]:
     """Uploads parts (pausing so usage travels between shards) until one is refused."""
@@ -48,15 +61,8 @@ def test_parts_count_toward_the_storage_quota(server_factory):
                      Body=payload(MiB))
         # Aborting gives the room back.
         alice.abort_multipart_upload(Bucket="parts-quota", Key="mp", UploadId=upload)
-        deadline = time.monotonic() + USAGE_WAIT_SECONDS
-        while True:
-            try:
-                alice.put_object(Bucket="parts-quota", Key="k", Body=payload(2 * MiB))
-                break
-            except ClientError as exc:
-                assert error_of(exc) == (403, "QuotaExceeded")
-                assert time.monotonic() < deadline, "aborting never released the parts' bytes"
-                time.sleep(0.1)
+        eventually_accepted(alice.put_object, "aborting never released the parts' bytes",
+                            Bucket="parts-quota", Key="k", Body=payload(2 * MiB))
 
 
 def test_completed_upload_is_counted_once(server_factory):
@@ -99,15 +105,8 @@ def test_open_uploads_per_tenant_are_capped(server_factory):
         world.client("bob").create_bucket(Bucket="capped-other")
         world.client("bob").create_multipart_upload(Bucket="capped-other", Key="k")
         alice.abort_multipart_upload(Bucket="capped", Key="k0", UploadId=uploads[0])
-        deadline = time.monotonic() + USAGE_WAIT_SECONDS
-        while True:
-            try:
-                alice.create_multipart_upload(Bucket="capped", Key="k9")
-                break
-            except ClientError as exc:
-                assert error_of(exc)[1] == "QuotaExceeded"
-                assert time.monotonic() < deadline, "aborting never freed an upload slot"
-                time.sleep(0.1)
+        eventually_accepted(alice.create_multipart_upload, "aborting never freed an upload slot",
+                            Bucket="capped", Key="k9")
 
 
 def test_abandoned_uploads_are_aborted_after_the_expiry_age(server_factory):
@@ -127,15 +126,8 @@ def test_abandoned_uploads_are_aborted_after_the_expiry_age(server_factory):
             assert time.monotonic() < deadline, "abandoned uploads were never aborted"
             time.sleep(0.3)
         # Their parts' bytes are free again: 7 MiB fits under the 8 MiB quota.
-        deadline = time.monotonic() + USAGE_WAIT_SECONDS
-        while True:
-            try:
-                alice.put_object(Bucket="stale", Key="after", Body=payload(7 * MiB))
-                break
-            except ClientError as exc:
-                assert error_of(exc) == (403, "QuotaExceeded")
-                assert time.monotonic() < deadline, "expired parts still counted"
-                time.sleep(0.2)
+        eventually_accepted(alice.put_object, "expired parts still counted",
+                            Bucket="stale", Key="after", Body=payload(7 * MiB))
         # A fresh upload is not cut short: it lives for the whole age.
         control.put_settings(2, {"multipart.abort_incomplete_after_secs": "600"})
         upload = alice.create_multipart_upload(Bucket="stale", Key="fresh")["UploadId"]
