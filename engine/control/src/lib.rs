@@ -14,6 +14,7 @@
 
 pub mod events;
 pub mod identity;
+pub mod sealing;
 pub mod settings;
 pub mod wire;
 
