@@ -1360,6 +1360,78 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_secret_copied_into_another_row_does_not_open() {
+        use control::sealing::{SealError, SealingKeys, access_key_context, totp_context};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store.insert_user(&user("u1", "user")).unwrap();
+        store.insert_user(&user("u2", "user")).unwrap();
+        let keys = SealingKeys::new(1, [(1, [3u8; 32])]).unwrap();
+        for (id, secret) in [("AK1", "secret-one"), ("AK2", "secret-two")] {
+            let key = AccessKey {
+                access_key_id: id.into(),
+                secret_access_key: keys.seal(&access_key_context(id), secret.as_bytes()),
+                user_id: "u1".into(),
+                status: "active".into(),
+                created_at: 0,
+            };
+            store.insert_access_key(&key).unwrap();
+        }
+        store
+            .set_totp_pending("u1", &keys.seal(&totp_context("u1"), b"SEEDONE"), 0)
+            .unwrap();
+        // Someone with write access to the file copies AK1's secret into AK2's row, and u1's
+        // seed into u2's: neither opens there.
+        let moved = store.access_key("AK1").unwrap().unwrap().secret_access_key;
+        store
+            .lock()
+            .execute(
+                "UPDATE access_keys SET secret_access_key = ?1 WHERE access_key_id = 'AK2'",
+                [&moved],
+            )
+            .unwrap();
+        let stored = store.access_key("AK2").unwrap().unwrap().secret_access_key;
+        assert_eq!(
+            crate::app::open_stored(&keys, &access_key_context("AK2"), &stored).unwrap_err(),
+            SealError::Authentication
+        );
+        let seed = store
+            .user("u1")
+            .unwrap()
+            .unwrap()
+            .totp_pending_secret
+            .unwrap();
+        store.set_totp_pending("u2", &seed, 0).unwrap();
+        let copied = store
+            .user("u2")
+            .unwrap()
+            .unwrap()
+            .totp_pending_secret
+            .unwrap();
+        assert_eq!(
+            crate::app::open_stored(&keys, &totp_context("u2"), &copied).unwrap_err(),
+            SealError::Authentication
+        );
+        // In its own row it opens.
+        let own = crate::app::open_stored(&keys, &totp_context("u1"), &seed).unwrap();
+        assert_eq!(own.bytes(), b"SEEDONE");
+        // A re-seal under a new version skips values that do not open (logged by the caller)
+        // and moves the others.
+        let newer = SealingKeys::new(2, [(1, [3u8; 32]), (2, [4u8; 32])]).unwrap();
+        let changed = store
+            .reseal_secrets(&mut |context, stored| {
+                let secret = crate::app::open_stored(&newer, context, stored).ok()?;
+                Some(newer.seal(context, secret.bytes()))
+            })
+            .unwrap();
+        assert_eq!(changed, 2, "AK1 and u1's seed");
+        let ak1 = store.access_key("AK1").unwrap().unwrap().secret_access_key;
+        assert_eq!(control::sealing::sealed_version(&ak1), Some(2));
+        let opened = crate::app::open_stored(&newer, &access_key_context("AK1"), &ak1).unwrap();
+        assert_eq!(opened.bytes(), b"secret-one");
+    }
+
+    #[test]
     fn audit_fields_are_capped_with_a_marker() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("admin.db")).unwrap();
