@@ -370,10 +370,20 @@ impl App {
             Err(error) => return Err(SecretError::Unavailable(error.to_string())),
         };
         let keys = Arc::new(keys);
-        *self
-            .sealing
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&keys));
+        {
+            let mut slot = self
+                .sealing
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Two fetches racing a rotation: the newer keys stay (versions only grow).
+            if let Some(newer) = slot
+                .as_ref()
+                .filter(|slot| slot.current_version() > keys.current_version())
+            {
+                return Ok(Arc::clone(newer));
+            }
+            *slot = Some(Arc::clone(&keys));
+        }
         if held.is_none_or(|held| held.current_version() != keys.current_version()) {
             self.reseal_all(&keys);
         }

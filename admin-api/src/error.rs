@@ -79,7 +79,7 @@ impl ApiError {
                 tracing::warn!(%error, "secret not available");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "ServiceUnavailable",
+                    "DataPlaneUnavailable",
                     "the data plane is not reachable: secrets cannot be sealed or opened yet",
                 )
             }
