@@ -272,3 +272,39 @@ async fn pushes_repushes_and_consumes_the_event_log() {
         LEGACY_SECRET
     );
 }
+
+#[tokio::test]
+async fn without_the_data_plane_no_secret_is_sealed_opened_or_written_in_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("admin.db")).unwrap();
+    seed(&store);
+    let root = admin::RootIdentity {
+        user: "root".into(),
+        secret: "root-secret".into(),
+    };
+    let link = admin::link::Link::new(dir.path().join("no-such.sock"));
+    let app = App::new(store, link, root).unwrap();
+    let context = control::sealing::access_key_context("AKNEW");
+    assert!(matches!(
+        app.seal(&context, b"new secret").await,
+        Err(admin::app::SecretError::Unavailable(_))
+    ));
+    // A row from before sealing still reads (it is what the file holds until keys come).
+    let legacy = app
+        .open(
+            &control::sealing::access_key_context("AKEXAMPLE"),
+            LEGACY_SECRET,
+        )
+        .await
+        .unwrap();
+    assert_eq!(legacy.bytes(), LEGACY_SECRET.as_bytes());
+    // A sealed row needs the keys.
+    let sealed = control::sealing::SealingKeys::new(1, [(1, [1u8; 32])])
+        .unwrap()
+        .seal(&context, b"x");
+    assert!(matches!(
+        app.open(&context, &sealed).await,
+        Err(admin::app::SecretError::Unavailable(_))
+    ));
+    assert!(!app.push_identity(0).await);
+}
