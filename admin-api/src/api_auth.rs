@@ -10,6 +10,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use control::sealing;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -339,9 +340,16 @@ pub async fn login(
 
 /// Checks a TOTP code (once per step, atomically: two requests racing with one code cannot
 /// both pass) or an unused backup code.
-fn check_second_factor(app: &App, user: &User, code: &str) -> ApiResult<bool> {
-    let Some(secret) = user.totp_secret.as_deref().and_then(totp::decode_secret) else {
+async fn check_second_factor(app: &App, user: &User, code: &str) -> ApiResult<bool> {
+    let Some(stored) = user.totp_secret.as_deref() else {
         return Ok(false);
+    };
+    let opened = app
+        .open(&sealing::totp_context(&user.id), stored)
+        .await
+        .map_err(|error| ApiError::secret(&error))?;
+    let Some(secret) = opened.text().ok().and_then(totp::decode_secret) else {
+        return Err(ApiError::internal(&"stored TOTP secret unreadable"));
     };
     let now_step = totp::step_of(u64::try_from(now_seconds()).unwrap_or(0));
     let last = user
@@ -393,7 +401,7 @@ pub async fn totp_verify(
         )
         .with_note(note));
     }
-    if !check_second_factor(&app, &user, &request.code)? {
+    if !check_second_factor(&app, &user, &request.code).await? {
         app.metrics.logins.with_label_values(&["failure"]).inc();
         if count_failure(&app, &user)? {
             app.store.delete_session(&digest)?;
@@ -491,8 +499,15 @@ pub async fn totp_setup(State(app): State<Shared>, Auth(actor): Auth) -> ApiResu
     let secret = totp::new_secret();
     let uri = totp::otpauth_uri(&user.username, &secret);
     let qr = totp::qr_code_data_uri(&uri).map_err(|error| ApiError::internal(&error))?;
+    let sealed = app
+        .seal(
+            &sealing::totp_context(&user.id),
+            totp::encode_secret(&secret).as_bytes(),
+        )
+        .await
+        .map_err(|error| ApiError::secret(&error))?;
     app.store
-        .set_totp_pending(&user.id, &totp::encode_secret(&secret), now_seconds())?;
+        .set_totp_pending(&user.id, &sealed, now_seconds())?;
     Ok(Json(json!({
         "secret": totp::encode_secret(&secret),
         "otpauth_url": uri,
@@ -535,7 +550,15 @@ pub async fn totp_enable(
     let Some(pending) = user.totp_pending_secret.clone() else {
         return Err(ApiError::bad_request("call /auth/2fa/setup first"));
     };
-    let secret = totp::decode_secret(&pending)
+    // `pending` stays the stored (sealed) text: `enable_totp` checks it is still the one.
+    let opened = app
+        .open(&sealing::totp_context(&user.id), &pending)
+        .await
+        .map_err(|error| ApiError::secret(&error))?;
+    let secret = opened
+        .text()
+        .ok()
+        .and_then(totp::decode_secret)
         .ok_or_else(|| ApiError::internal(&"stored TOTP secret unreadable"))?;
     let code = request.code.unwrap_or_default();
     let now_step = totp::step_of(u64::try_from(now_seconds()).unwrap_or(0));
@@ -569,7 +592,7 @@ pub async fn totp_disable(
         return Err(ApiError::bad_request("2FA is not enabled"));
     }
     let by_code = match &request.code {
-        Some(code) => check_second_factor(&app, &user, code)?,
+        Some(code) => check_second_factor(&app, &user, code).await?,
         None => false,
     };
     let by_password = match request.password {
@@ -601,7 +624,7 @@ pub async fn backup_codes(
         return Err(ApiError::bad_request("2FA is not enabled"));
     }
     let code = request.code.unwrap_or_default();
-    if !check_second_factor(&app, &user, &code)? {
+    if !check_second_factor(&app, &user, &code).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "InvalidCode",

@@ -1,6 +1,7 @@
 //! Master key management (docs/design/encryption.md): rotation and status, for global admins
-//! only, through the control channel. Key material never reaches the admin: the data plane
-//! answers version numbers and counts.
+//! only, through the control channel. Master keys never reach the admin: the data plane
+//! answers version numbers and counts (and, to `SealingKeys`, only keys derived for sealing
+//! admin.db's secrets). A rotation re-seals admin.db's secrets under the new version.
 
 use axum::Json;
 use axum::extract::State;
@@ -56,6 +57,10 @@ pub async fn rotate(
 ) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
     allowed(&actor)?;
     let status = expect_status(call(&app, Request::RotateMasterKey).await?)?;
+    // admin.db's secrets move to the new version now (else at the next background round).
+    if let Err(error) = app.sealing_keys(Some(status.current_version)).await {
+        tracing::warn!(%error, "secrets not re-sealed after the rotation yet");
+    }
     Ok((
         axum::Extension(AuditNote {
             resource_type: Some("master_key"),

@@ -666,9 +666,19 @@ pub async fn create_key(
     if !actor.can_manage_user(target(&user)) {
         return Err(ApiError::forbidden());
     }
+    let access_key_id = secrets::new_access_key_id();
+    let secret = secrets::new_secret_key();
+    // Only the sealed form is stored; the secret is shown once, in this answer.
+    let sealed = app
+        .seal(
+            &control::sealing::access_key_context(&access_key_id),
+            secret.as_bytes(),
+        )
+        .await
+        .map_err(|error| ApiError::secret(&error))?;
     let key = AccessKey {
-        access_key_id: secrets::new_access_key_id(),
-        secret_access_key: secrets::new_secret_key(),
+        access_key_id,
+        secret_access_key: sealed,
         user_id: user.id.clone(),
         status: "active".into(),
         created_at: now_seconds(),
@@ -683,7 +693,7 @@ pub async fn create_key(
     }
     app.push_identity(0).await;
     let mut body = key_json(&key, &user.username);
-    body["secret_access_key"] = Value::String(key.secret_access_key.clone());
+    body["secret_access_key"] = Value::String(secret);
     Ok((
         StatusCode::CREATED,
         axum::Extension(key_note(&user, &key.access_key_id)),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use control::events::{Event, EventKind};
 use control::identity::{self, IdentitySnapshot, TenantQuota};
+use control::sealing::{self, SealError, SealingKeys, Secret};
 use control::settings::SettingsSnapshot;
 use control::wire::{Request, Response};
 
@@ -75,6 +76,41 @@ pub struct App {
     /// round pushes whatever the data plane holds).
     pushed_identity: AtomicU64,
     pushed_settings: AtomicU64,
+    /// The sealing keys the data plane handed over (`control::sealing`), in memory only:
+    /// fetched at the first need or round, again when the master key version moves.
+    sealing: RwLock<Option<Arc<SealingKeys>>>,
+}
+
+/// Why a secret could not be sealed or opened.
+#[derive(Debug)]
+pub enum SecretError {
+    /// No sealing keys yet: the data plane has not been reachable since this admin started.
+    Unavailable(String),
+    /// A stored value that does not open with the keys held (another keyring, moved, tampered).
+    Sealing(SealError),
+}
+
+impl std::fmt::Display for SecretError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretError::Unavailable(why) => write!(
+                f,
+                "secrets cannot be sealed or opened until the data plane hands over the sealing \
+                 keys ({why})"
+            ),
+            SecretError::Sealing(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+/// A stored secret in the clear: sealed values are opened with the version they name; a value
+/// without the sealed prefix is a row from before sealing that `reseal_all` has not reached.
+pub fn open_stored(keys: &SealingKeys, context: &str, stored: &str) -> Result<Secret, SealError> {
+    if sealing::is_sealed(stored) {
+        keys.open_text(context, stored)
+    } else {
+        Ok(Secret::new(stored.as_bytes().to_vec()))
+    }
 }
 
 pub fn now_seconds() -> i64 {
@@ -122,6 +158,7 @@ impl App {
             push_lock: tokio::sync::Mutex::new(()),
             pushed_identity: AtomicU64::new(NOT_PUSHED),
             pushed_settings: AtomicU64::new(NOT_PUSHED),
+            sealing: RwLock::new(None),
         })
     }
 
@@ -303,8 +340,109 @@ impl App {
         }
     }
 
-    /// The whole identity as the data plane needs it, from admin.db.
-    fn identity_snapshot(&self, version: u64) -> Result<IdentitySnapshot, rusqlite::Error> {
+    /// The sealing keys in force, fetched from the data plane when none are held yet or when
+    /// `version` (the master key version the data plane announced) is not the one held. A
+    /// fetch of new keys re-seals every stored secret under the new current version (and
+    /// seals the plaintext rows of an admin.db from before sealing).
+    pub async fn sealing_keys(
+        &self,
+        version: Option<u32>,
+    ) -> Result<Arc<SealingKeys>, SecretError> {
+        let held = self
+            .sealing
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(keys) = &held
+            && version.is_none_or(|version| version == keys.current_version())
+        {
+            return Ok(Arc::clone(keys));
+        }
+        let keys = match link::call(&self.link, Request::SealingKeys).await {
+            Ok(Response::SealingKeys(set)) => {
+                SealingKeys::from_wire(&set).map_err(SecretError::Sealing)?
+            }
+            Ok(other) => {
+                return Err(SecretError::Unavailable(format!(
+                    "the data plane answered {other:?}"
+                )));
+            }
+            Err(error) => return Err(SecretError::Unavailable(error.to_string())),
+        };
+        let keys = Arc::new(keys);
+        {
+            let mut slot = self
+                .sealing
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Two fetches racing a rotation: the newer keys stay (versions only grow).
+            if let Some(newer) = slot
+                .as_ref()
+                .filter(|slot| slot.current_version() > keys.current_version())
+            {
+                return Ok(Arc::clone(newer));
+            }
+            *slot = Some(Arc::clone(&keys));
+        }
+        if held.is_none_or(|held| held.current_version() != keys.current_version()) {
+            self.reseal_all(&keys);
+        }
+        Ok(keys)
+    }
+
+    /// Seals every stored secret that is plaintext or on an older key version under the
+    /// current one. A value that does not open is left as it is, and logged (its key id or
+    /// user id only).
+    fn reseal_all(&self, keys: &SealingKeys) {
+        let mut failed = 0usize;
+        let result = self.store.reseal_secrets(&mut |context, stored| {
+            if !keys.needs_sealing(stored) {
+                return None;
+            }
+            match open_stored(keys, context, stored) {
+                Ok(secret) => Some(keys.seal(context, secret.bytes())),
+                Err(error) => {
+                    failed += 1;
+                    tracing::error!(%error, row = context, "a stored secret does not open");
+                    None
+                }
+            }
+        });
+        match result {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(
+                changed,
+                version = keys.current_version(),
+                "admin.db: secrets sealed under the current sealing key"
+            ),
+            Err(error) => tracing::error!(%error, "admin.db: secrets not re-sealed"),
+        }
+        if failed > 0 {
+            self.metrics.control_errors.inc();
+        }
+    }
+
+    /// `plaintext` sealed for the row `context` (`sealing::access_key_context`, ...).
+    pub async fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String, SecretError> {
+        Ok(self.sealing_keys(None).await?.seal(context, plaintext))
+    }
+
+    /// A stored secret of the row `context`, in the clear.
+    pub async fn open(&self, context: &str, stored: &str) -> Result<Secret, SecretError> {
+        if !sealing::is_sealed(stored) {
+            return Ok(Secret::new(stored.as_bytes().to_vec()));
+        }
+        let keys = self.sealing_keys(None).await?;
+        open_stored(&keys, context, stored).map_err(SecretError::Sealing)
+    }
+
+    /// The whole identity as the data plane needs it, from admin.db, the secrets opened. A key
+    /// whose secret does not open is left out (and logged): the others keep working.
+    fn identity_snapshot(
+        &self,
+        version: u64,
+        keys: &SealingKeys,
+    ) -> Result<IdentitySnapshot, rusqlite::Error> {
         let quota = |value: Option<i64>| value.and_then(|value| u64::try_from(value).ok());
         let tenants = self
             .store
@@ -338,11 +476,25 @@ impl App {
             .store
             .access_keys(None)?
             .into_iter()
-            .map(|key| identity::AccessKey {
-                enabled: key.status == "active",
-                access_key_id: key.access_key_id,
-                secret_access_key: key.secret_access_key,
-                user_id: key.user_id,
+            .filter_map(|key| {
+                let context = sealing::access_key_context(&key.access_key_id);
+                let secret = match open_stored(keys, &context, &key.secret_access_key) {
+                    Ok(secret) => secret,
+                    Err(error) => {
+                        tracing::error!(
+                            %error,
+                            access_key_id = %key.access_key_id,
+                            "access key left out of the identity: its secret does not open"
+                        );
+                        return None;
+                    }
+                };
+                Some(identity::AccessKey {
+                    enabled: key.status == "active",
+                    secret_access_key: secret.text().ok()?.to_owned(),
+                    access_key_id: key.access_key_id,
+                    user_id: key.user_id,
+                })
             })
             .collect();
         Ok(IdentitySnapshot {
@@ -363,10 +515,17 @@ impl App {
     /// is back (admin.db stays the source of truth).
     pub async fn push_identity(&self, at_least: u64) -> bool {
         let _order = self.push_lock.lock().await;
+        let keys = match self.sealing_keys(None).await {
+            Ok(keys) => keys,
+            Err(error) => {
+                self.note_control_error("PutIdentity", &error);
+                return false;
+            }
+        };
         let snapshot = self
             .store
             .bump_counter(store::IDENTITY_VERSION, at_least)
-            .and_then(|version| self.identity_snapshot(version));
+            .and_then(|version| self.identity_snapshot(version, &keys));
         let snapshot = match snapshot {
             Ok(snapshot) => snapshot,
             Err(error) => {
@@ -436,6 +595,12 @@ impl App {
                 return;
             }
         };
+        // The sealing keys of the master key version in force: fetched at the first round and
+        // after a rotation (which also re-seals admin.db under the new version).
+        let version = (status.master_key_version != 0).then_some(status.master_key_version);
+        if let Err(error) = self.sealing_keys(version).await {
+            self.note_control_error("SealingKeys", &error);
+        }
         // A data plane that restarted without our last snapshot (or with a newer one from a
         // previous admin.db) gets the current state under a version above what it holds.
         if status.identity_version != self.pushed_identity.load(Ordering::Acquire) {

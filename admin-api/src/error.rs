@@ -71,6 +71,22 @@ impl ApiError {
         error
     }
 
+    /// A secret could not be sealed or opened (no sealing keys yet: 503; a value that does not
+    /// open: 500). The message names no secret.
+    pub fn secret(error: &crate::app::SecretError) -> Self {
+        match error {
+            crate::app::SecretError::Unavailable(_) => {
+                tracing::warn!(%error, "secret not available");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "DataPlaneUnavailable",
+                    "the data plane is not reachable: secrets cannot be sealed or opened yet",
+                )
+            }
+            crate::app::SecretError::Sealing(_) => Self::internal(error),
+        }
+    }
+
     pub fn internal(error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "console API: internal error");
         Self::new(

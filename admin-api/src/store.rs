@@ -1,7 +1,10 @@
 //! admin.db: the admin's own SQLite database (WAL) with versioned migrations. It holds tenants,
-//! users (Argon2 password hashes, TOTP secrets, hashed backup codes), access keys (with their
-//! secrets: SigV4 needs them, so the file is 0600 like the data plane's copy), sessions (token
-//! digests only), settings, the audit log, event-log cursors and snapshot version counters.
+//! users (Argon2 password hashes, TOTP seeds, hashed backup codes), access keys (with their
+//! secrets: SigV4 needs them), sessions (token digests only), settings, the audit log,
+//! event-log cursors and snapshot version counters. Access-key secrets and TOTP seeds are
+//! stored sealed (`control::sealing`, by the caller: `App::seal`); this module stores the
+//! sealed text as it is given and re-seals rows in `reseal_secrets`. `secure_delete` is on, so
+//! a value replaced or deleted is overwritten in the file, not left in a free page.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -415,6 +418,8 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        // Replaced secrets (plaintext rows sealed, re-sealed rows) are zeroed, not left behind.
+        connection.pragma_update(None, "secure_delete", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut connection)?;
         Ok(Self {
@@ -915,6 +920,58 @@ impl Store {
         Ok(changed == 1)
     }
 
+    // ---- sealed secrets ----
+
+    /// Every stored secret through `reseal(context, stored)`: a `Some` replaces the stored
+    /// value (compare-and-swap on the value read, in one transaction). Access-key secrets under
+    /// `access_key:<id>`, TOTP seeds (active and pending) under `totp:<user id>`. When anything
+    /// changed, the WAL is checkpointed and truncated so the replaced values leave the disk.
+    /// Returns how many values changed.
+    pub fn reseal_secrets(
+        &self,
+        reseal: &mut dyn FnMut(&str, &str) -> Option<String>,
+    ) -> Result<usize> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let mut changed = 0;
+        let keys: Vec<(String, String)> = transaction
+            .prepare("SELECT access_key_id, secret_access_key FROM access_keys")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_>>()?;
+        for (id, stored) in keys {
+            if let Some(new) = reseal(&control::sealing::access_key_context(&id), &stored) {
+                changed += transaction.execute(
+                    "UPDATE access_keys SET secret_access_key = ?3
+                     WHERE access_key_id = ?1 AND secret_access_key = ?2",
+                    params![id, stored, new],
+                )?;
+            }
+        }
+        for column in ["totp_secret", "totp_pending_secret"] {
+            let users: Vec<(String, String)> = transaction
+                .prepare(&format!(
+                    "SELECT id, {column} FROM users WHERE {column} IS NOT NULL"
+                ))?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_>>()?;
+            for (id, stored) in users {
+                if let Some(new) = reseal(&control::sealing::totp_context(&id), &stored) {
+                    changed += transaction.execute(
+                        &format!("UPDATE users SET {column} = ?3 WHERE id = ?1 AND {column} = ?2"),
+                        params![id, stored, new],
+                    )?;
+                }
+            }
+        }
+        transaction.commit()?;
+        if changed > 0 {
+            // The old values are in WAL frames until a checkpoint copies the new pages over
+            // them; TRUNCATE also empties the -wal file.
+            connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(changed)
+    }
+
     // ---- sessions ----
 
     pub fn insert_session(
@@ -1300,6 +1357,78 @@ mod tests {
             Some(1),
             "untouched"
         );
+    }
+
+    #[test]
+    fn a_sealed_secret_copied_into_another_row_does_not_open() {
+        use control::sealing::{SealError, SealingKeys, access_key_context, totp_context};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store.insert_user(&user("u1", "user")).unwrap();
+        store.insert_user(&user("u2", "user")).unwrap();
+        let keys = SealingKeys::new(1, [(1, [3u8; 32])]).unwrap();
+        for (id, secret) in [("AK1", "secret-one"), ("AK2", "secret-two")] {
+            let key = AccessKey {
+                access_key_id: id.into(),
+                secret_access_key: keys.seal(&access_key_context(id), secret.as_bytes()),
+                user_id: "u1".into(),
+                status: "active".into(),
+                created_at: 0,
+            };
+            store.insert_access_key(&key).unwrap();
+        }
+        store
+            .set_totp_pending("u1", &keys.seal(&totp_context("u1"), b"SEEDONE"), 0)
+            .unwrap();
+        // Someone with write access to the file copies AK1's secret into AK2's row, and u1's
+        // seed into u2's: neither opens there.
+        let moved = store.access_key("AK1").unwrap().unwrap().secret_access_key;
+        store
+            .lock()
+            .execute(
+                "UPDATE access_keys SET secret_access_key = ?1 WHERE access_key_id = 'AK2'",
+                [&moved],
+            )
+            .unwrap();
+        let stored = store.access_key("AK2").unwrap().unwrap().secret_access_key;
+        assert_eq!(
+            crate::app::open_stored(&keys, &access_key_context("AK2"), &stored).unwrap_err(),
+            SealError::Authentication
+        );
+        let seed = store
+            .user("u1")
+            .unwrap()
+            .unwrap()
+            .totp_pending_secret
+            .unwrap();
+        store.set_totp_pending("u2", &seed, 0).unwrap();
+        let copied = store
+            .user("u2")
+            .unwrap()
+            .unwrap()
+            .totp_pending_secret
+            .unwrap();
+        assert_eq!(
+            crate::app::open_stored(&keys, &totp_context("u2"), &copied).unwrap_err(),
+            SealError::Authentication
+        );
+        // In its own row it opens.
+        let own = crate::app::open_stored(&keys, &totp_context("u1"), &seed).unwrap();
+        assert_eq!(own.bytes(), b"SEEDONE");
+        // A re-seal under a new version skips values that do not open (logged by the caller)
+        // and moves the others.
+        let newer = SealingKeys::new(2, [(1, [3u8; 32]), (2, [4u8; 32])]).unwrap();
+        let changed = store
+            .reseal_secrets(&mut |context, stored| {
+                let secret = crate::app::open_stored(&newer, context, stored).ok()?;
+                Some(newer.seal(context, secret.bytes()))
+            })
+            .unwrap();
+        assert_eq!(changed, 2, "AK1 and u1's seed");
+        let ak1 = store.access_key("AK1").unwrap().unwrap().secret_access_key;
+        assert_eq!(control::sealing::sealed_version(&ak1), Some(2));
+        let opened = crate::app::open_stored(&newer, &access_key_context("AK1"), &ak1).unwrap();
+        assert_eq!(opened.bytes(), b"secret-one");
     }
 
     #[test]

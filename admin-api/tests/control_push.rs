@@ -18,7 +18,11 @@ struct DataPlane {
     settings_version: u64,
     events: Vec<Event>,
     trimmed_through: u64,
+    /// Master key versions beyond the first (a rotation adds one).
+    rotations: u32,
 }
+
+const LEGACY_SECRET: &str = "legacy-plaintext-SECRET-0123456789";
 
 fn event(seq: u64, kind: EventKind, key: Option<&str>) -> Event {
     Event {
@@ -68,7 +72,22 @@ fn answer(state: &Mutex<DataPlane>, request: Request) -> Response {
             identity_version: state.identity.as_ref().map_or(0, |s| s.version),
             settings_version: state.settings_version,
             event_heads: vec![state.events.last().map_or(0, |e| e.seq)],
+            master_key_version: 1 + state.rotations,
         }),
+        Request::SealingKeys => {
+            let current = 1 + state.rotations;
+            let keys = (1..=current).map(|version| {
+                (
+                    version,
+                    [u8::try_from(version).expect("fake data plane"); 32],
+                )
+            });
+            Response::SealingKeys(
+                control::sealing::SealingKeys::new(current, keys)
+                    .expect("fake data plane")
+                    .to_wire(),
+            )
+        }
         Request::ReadEvents { after, limit, .. } => Response::Events {
             events: state
                 .events
@@ -143,7 +162,7 @@ fn seed(store: &Store) {
     store
         .insert_access_key(&AccessKey {
             access_key_id: "AKEXAMPLE".into(),
-            secret_access_key: "secret".into(),
+            secret_access_key: LEGACY_SECRET.into(),
             user_id: "user-1".into(),
             status: "inactive".into(),
             created_at: 0,
@@ -178,6 +197,23 @@ async fn pushes_repushes_and_consumes_the_event_log() {
         assert!(
             !snapshot.access_keys[0].enabled,
             "an inactive key is pushed disabled"
+        );
+        assert_eq!(snapshot.access_keys[0].secret_access_key, LEGACY_SECRET);
+    }
+    // The plaintext row of an older admin.db was sealed on the way, and left the files.
+    let stored = app.store.access_key("AKEXAMPLE").unwrap().unwrap();
+    assert_eq!(
+        control::sealing::sealed_version(&stored.secret_access_key),
+        Some(1)
+    );
+    let on_disk = |name: &str| std::fs::read(dir.path().join(name)).unwrap_or_default();
+    for file in ["admin.db", "admin.db-wal"] {
+        let bytes = on_disk(file);
+        assert!(
+            !bytes
+                .windows(LEGACY_SECRET.len())
+                .any(|window| window == LEGACY_SECRET.as_bytes()),
+            "{file} still holds the plaintext secret"
         );
     }
 
@@ -217,9 +253,58 @@ async fn pushes_repushes_and_consumes_the_event_log() {
     assert_eq!(entries[1].username.as_deref(), Some("alice"));
     assert_eq!(app.store.cursor(0).unwrap(), 2);
 
+    // A rotation on the data plane: the next round fetches the new keys and re-seals.
+    state.lock().unwrap().rotations = 1;
+    app.sync_once().await;
+    let stored = app.store.access_key("AKEXAMPLE").unwrap().unwrap();
+    assert_eq!(
+        control::sealing::sealed_version(&stored.secret_access_key),
+        Some(2)
+    );
+
     // The data plane comes back without the identity: the next round pushes it again, newer.
     state.lock().unwrap().identity = None;
     app.sync_once().await;
     let state = state.lock().unwrap();
     assert_eq!(state.identity.as_ref().unwrap().version, 2);
+    assert_eq!(
+        state.identity.as_ref().unwrap().access_keys[0].secret_access_key,
+        LEGACY_SECRET
+    );
+}
+
+#[tokio::test]
+async fn without_the_data_plane_no_secret_is_sealed_opened_or_written_in_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("admin.db")).unwrap();
+    seed(&store);
+    let root = admin::RootIdentity {
+        user: "root".into(),
+        secret: "root-secret".into(),
+    };
+    let link = admin::link::Link::new(dir.path().join("no-such.sock"));
+    let app = App::new(store, link, root).unwrap();
+    let context = control::sealing::access_key_context("AKNEW");
+    assert!(matches!(
+        app.seal(&context, b"new secret").await,
+        Err(admin::app::SecretError::Unavailable(_))
+    ));
+    // A row from before sealing still reads (it is what the file holds until keys come).
+    let legacy = app
+        .open(
+            &control::sealing::access_key_context("AKEXAMPLE"),
+            LEGACY_SECRET,
+        )
+        .await
+        .unwrap();
+    assert_eq!(legacy.bytes(), LEGACY_SECRET.as_bytes());
+    // A sealed row needs the keys.
+    let sealed = control::sealing::SealingKeys::new(1, [(1, [1u8; 32])])
+        .unwrap()
+        .seal(&context, b"x");
+    assert!(matches!(
+        app.open(&context, &sealed).await,
+        Err(admin::app::SecretError::Unavailable(_))
+    ));
+    assert!(!app.push_identity(0).await);
 }

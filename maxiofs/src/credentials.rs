@@ -61,30 +61,89 @@ pub fn load_existing(
     Ok(None)
 }
 
-/// Longest credential text read from stdin (two short lines).
-const MAX_STDIN_CREDENTIALS: u64 = 4096;
+/// Longest secrets text read from stdin (a few short lines).
+const MAX_STDIN_SECRETS: u64 = 16 * 1024;
 
-/// The root identity as `maxiofs up` hands it to its children: two lines on stdin (a pipe it
-/// writes and closes), never the environment.
-pub fn from_stdin() -> Result<RootCredentials, Box<dyn std::error::Error>> {
-    use std::io::Read as _;
+/// What `maxiofs up` hands a child on its stdin (a pipe it writes and closes), never in the
+/// environment: the root credential, and for the data plane the first master key, and the
+/// metrics token when set.
+pub struct HandedSecrets {
+    pub root: RootCredentials,
+    /// `MAXIOFS_MASTER_KEY` of `up`'s environment (the data plane only).
+    pub master_key: Option<String>,
+    /// `MAXIOFS_METRICS_TOKEN` of `up`'s environment.
+    pub metrics_token: Option<String>,
+}
+
+/// The text `up` writes: one `name=value` line each (values hold no line break: refused).
+pub fn encode_handed(
+    root: &RootCredentials,
+    master_key: Option<&str>,
+    metrics_token: Option<&str>,
+) -> Result<String, String> {
     let mut text = String::new();
-    std::io::stdin()
-        .take(MAX_STDIN_CREDENTIALS)
-        .read_to_string(&mut text)?;
-    let mut lines = text.lines();
-    match (lines.next(), lines.next()) {
+    for (name, value) in [
+        ("root_user", Some(root.access_key_id.as_str())),
+        ("root_secret", Some(root.secret_key.as_str())),
+        ("master_key", master_key),
+        ("metrics_token", metrics_token),
+    ] {
+        let Some(value) = value.filter(|value| !value.is_empty()) else {
+            continue;
+        };
+        if value.contains(['\n', '\r']) {
+            return Err(format!("{name}: a line break in a secret is not supported"));
+        }
+        text.push_str(name);
+        text.push('=');
+        text.push_str(value);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+pub fn decode_handed(text: &str) -> Result<HandedSecrets, String> {
+    let (mut user, mut secret, mut master_key, mut metrics_token) = (None, None, None, None);
+    for line in text.lines().filter(|line| !line.is_empty()) {
+        let (name, value) = line
+            .split_once('=')
+            .ok_or("--secrets-stdin: a line is not name=value")?;
+        let slot = match name {
+            "root_user" => &mut user,
+            "root_secret" => &mut secret,
+            "master_key" => &mut master_key,
+            "metrics_token" => &mut metrics_token,
+            // Never echo the line: it may hold a secret.
+            _ => return Err("--secrets-stdin: an unknown name".into()),
+        };
+        *slot = Some(value.to_owned());
+    }
+    match (user, secret) {
         (Some(access_key_id), Some(secret_key))
             if !access_key_id.is_empty() && !secret_key.is_empty() =>
         {
-            Ok(RootCredentials {
-                access_key_id: access_key_id.to_owned(),
-                secret_key: secret_key.to_owned(),
-                generated: false,
+            Ok(HandedSecrets {
+                root: RootCredentials {
+                    access_key_id,
+                    secret_key,
+                    generated: false,
+                },
+                master_key,
+                metrics_token,
             })
         }
-        _ => Err("--root-credentials-stdin: expected two lines (user, secret) on stdin".into()),
+        _ => Err("--secrets-stdin: root_user and root_secret are required".into()),
     }
+}
+
+/// The secrets `maxiofs up` hands over on stdin (`--secrets-stdin`).
+pub fn from_stdin() -> Result<HandedSecrets, Box<dyn std::error::Error>> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(MAX_STDIN_SECRETS)
+        .read_to_string(&mut text)?;
+    Ok(decode_handed(&text)?)
 }
 
 pub fn load_or_generate(data_dir: &Path) -> Result<RootCredentials, Box<dyn std::error::Error>> {
@@ -117,4 +176,28 @@ fn base64_like(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| ALPHABET[usize::from(*byte & 63)] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handed_secrets_round_trip_and_refuse_line_breaks() {
+        let root = RootCredentials {
+            access_key_id: "root".into(),
+            secret_key: "pass word=with equals".into(),
+            generated: false,
+        };
+        let text = encode_handed(&root, Some("a2V5"), None).unwrap();
+        let back = decode_handed(&text).unwrap();
+        assert_eq!(back.root.access_key_id, "root");
+        assert_eq!(back.root.secret_key, "pass word=with equals");
+        assert_eq!(back.master_key.as_deref(), Some("a2V5"));
+        assert_eq!(back.metrics_token, None);
+        assert!(encode_handed(&root, None, Some("a\nb")).is_err());
+        assert!(decode_handed("root_user=x\n").is_err());
+        let unknown = decode_handed("root_user=x\nroot_secret=y\nsecret_thing=z\n");
+        assert!(unknown.is_err_and(|error| !error.contains('z')));
+    }
 }

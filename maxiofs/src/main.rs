@@ -75,10 +75,10 @@ struct AdminArgs {
     /// session is needed). The same variable as the data plane's, so `maxiofs up` shares it.
     #[arg(long, env = "MAXIOFS_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
-    /// Read the root credential (two lines) from stdin: how `maxiofs up` hands it over, so
-    /// it is not in the environment (readable in /proc/PID/environ).
+    /// Read the root credential (and the metrics token) from stdin: how `maxiofs up` hands
+    /// them over, so they are not in the environment (readable in /proc/PID/environ).
     #[arg(long, hide = true)]
-    root_credentials_stdin: bool,
+    secrets_stdin: bool,
 }
 
 #[derive(clap::Args)]
@@ -127,7 +127,7 @@ struct ServerArgs {
           env = "MAXIOFS_MAX_CONNECTIONS_PER_SHARD")]
     max_connections_per_shard: u32,
     /// Bearer token for Prometheus scrapes of /metrics (else /metrics needs a signed request).
-    #[arg(long, env = "MAXIOFS_METRICS_TOKEN")]
+    #[arg(long, env = "MAXIOFS_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
     /// Below this much free space on the data directory's file system, /health/ready says
     /// not ready (default 256 MiB).
@@ -148,9 +148,10 @@ struct ServerArgs {
         env = "MAXIOFS_LOG_FORMAT"
     )]
     log_format: String,
-    /// Read the root credential (two lines) from stdin (how `maxiofs up` hands it over).
+    /// Read the root credential, the first master key and the metrics token from stdin (how
+    /// `maxiofs up` hands them over, instead of the environment).
     #[arg(long, hide = true)]
-    root_credentials_stdin: bool,
+    secrets_stdin: bool,
     /// The master keys that wrap SSE-S3 data keys, in the format of `<data-dir>/master-keys`
     /// (docs/design/encryption.md). Without it, that file is used, created at first start
     /// from MAXIOFS_MASTER_KEY or at random.
@@ -224,6 +225,16 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let handed = if args.secrets_stdin {
+        Some(credentials::from_stdin()?)
+    } else {
+        None
+    };
+    let metrics_token = args.metrics_token.or_else(|| {
+        handed
+            .as_ref()
+            .and_then(|handed| handed.metrics_token.clone())
+    });
     let config = admin::Config::resolve(admin::Overrides {
         data_dir: args.data_dir,
         address: args.address,
@@ -232,7 +243,7 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         config_file: args.config,
         max_connections: args.max_connections,
         header_timeout_secs: args.header_timeout_secs,
-        metrics_token: args.metrics_token,
+        metrics_token,
     })?;
     init_logging(&config.log_format);
     private_files::secure_tree(&config.data_dir)?;
@@ -242,10 +253,9 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         .control_socket
         .parent()
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
-    let root = if args.root_credentials_stdin {
-        Some(credentials::from_stdin()?)
-    } else {
-        credentials::load_existing(&server_dir)?
+    let root = match handed {
+        Some(handed) => Some(handed.root),
+        None => credentials::load_existing(&server_dir)?,
     };
     let root = root.ok_or_else(|| {
         format!(
@@ -295,15 +305,24 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         return Err("--shards must be at least 1".into());
     }
     private_files::secure_tree(&args.data_dir)?;
-    let root = if args.root_credentials_stdin {
-        credentials::from_stdin()?
+    let handed = if args.secrets_stdin {
+        Some(credentials::from_stdin()?)
     } else {
-        credentials::load_or_generate(&args.data_dir)?
+        None
     };
+    let (root, first_key, handed_metrics_token) = match handed {
+        Some(handed) => (handed.root, handed.master_key, handed.metrics_token),
+        None => (
+            credentials::load_or_generate(&args.data_dir)?,
+            // Read here, not through clap: a secret has no business in `--help` output.
+            std::env::var("MAXIOFS_MASTER_KEY").ok(),
+            None,
+        ),
+    };
+    let metrics_token = args.metrics_token.clone().or(handed_metrics_token);
     let key_source = runtime::keyring::KeySource {
         key_file: args.master_key_file.clone(),
-        // Read here, not through clap: a secret has no business in `--help` output.
-        first_key: std::env::var("MAXIOFS_MASTER_KEY").ok(),
+        first_key,
     };
     // Block the stop signals before any thread starts, so every thread inherits the mask and
     // only the signal iterator below sees them.
@@ -332,7 +351,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
             body_rate_min_bytes_per_sec: args.min_body_rate,
             body_rate_grace: std::time::Duration::from_secs(args.body_rate_grace_secs),
             connections_max: args.max_connections_per_shard.max(1),
-            metrics_token: args.metrics_token.clone().filter(|token| !token.is_empty()),
+            metrics_token: metrics_token.filter(|token| !token.is_empty()),
             data_dir: args.data_dir.clone(),
             free_bytes_critical: args.min_free_bytes,
             scrub: runtime::scrubber::ScrubSettings {

@@ -3,9 +3,10 @@
 //!
 //! It resolves the root credential once (environment, else `D/root-credentials`, else generated
 //! and printed once) and hands it to both children on their stdin (a pipe written and closed
-//! at each start, read with `--root-credentials-stdin`), so they agree. It is not in the
-//! children's environment: `/proc/PID/environ` is readable by anyone who can ptrace them, and
-//! the root variables of `up`'s own environment are removed from theirs. A child
+//! at each start, read with `--secrets-stdin`), so they agree; `MAXIOFS_MASTER_KEY` goes the
+//! same way to the data plane only, and `MAXIOFS_METRICS_TOKEN` to both. No secret is in the
+//! children's environment: `/proc/PID/environ` is readable by the same user (and by crash
+//! reporters), so every variable of `SECRET_VARIABLES` is removed from theirs. A child
 //! that exits is restarted after a backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute
 //! up); more than `MAX_RESTARTS` restarts of one child within `RESTART_WINDOW` means something
 //! is broken for good, and `up` stops everything and fails. SIGINT or SIGTERM is forwarded to
@@ -18,12 +19,15 @@ use std::time::{Duration, Instant};
 
 use crate::credentials;
 
-/// The environment variables that may carry the root credential; none reaches a child.
-const ROOT_VARIABLES: [&str; 4] = [
+/// The environment variables that carry secrets; none reaches a child (they get what they
+/// need on stdin).
+const SECRET_VARIABLES: [&str; 6] = [
     "MAXIOFS_ROOT_USER",
     "MAXIOFS_ROOT_PASSWORD",
     "MINIO_ROOT_USER",
     "MINIO_ROOT_PASSWORD",
+    "MAXIOFS_MASTER_KEY",
+    "MAXIOFS_METRICS_TOKEN",
 ];
 
 const POLL: Duration = Duration::from_millis(100);
@@ -61,6 +65,8 @@ pub struct UpArgs {
 struct Supervised {
     name: &'static str,
     args: Vec<String>,
+    /// What the child reads on stdin (`credentials::encode_handed`).
+    secrets: String,
     child: Option<Child>,
     started: Instant,
     backoff: Duration,
@@ -69,10 +75,11 @@ struct Supervised {
 }
 
 impl Supervised {
-    fn new(name: &'static str, args: Vec<String>) -> Self {
+    fn new(name: &'static str, args: Vec<String>, secrets: String) -> Self {
         Self {
             name,
             args,
+            secrets,
             child: None,
             started: Instant::now(),
             backoff: FIRST_BACKOFF,
@@ -81,19 +88,19 @@ impl Supervised {
         }
     }
 
-    fn start(&mut self, exe: &Path, root: &credentials::RootCredentials) -> std::io::Result<()> {
+    fn start(&mut self, exe: &Path) -> std::io::Result<()> {
         let mut command = Command::new(exe);
         command
             .args(&self.args)
-            .arg("--root-credentials-stdin")
+            .arg("--secrets-stdin")
             .stdin(Stdio::piped());
-        for variable in ROOT_VARIABLES {
+        for variable in SECRET_VARIABLES {
             command.env_remove(variable);
         }
         let mut child = command.spawn()?;
-        // A few dozen bytes fit in the pipe's buffer: the write does not wait for the child.
+        // A few hundred bytes fit in the pipe's buffer: the write does not wait for the child.
         if let Some(mut stdin) = child.stdin.take() {
-            let written = writeln!(stdin, "{}\n{}", root.access_key_id, root.secret_key);
+            let written = stdin.write_all(self.secrets.as_bytes());
             if let Err(error) = written {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -108,7 +115,7 @@ impl Supervised {
 
     /// Notices an exit, schedules the restart after the backoff, and restarts when it is due.
     /// False when the child exited too often to go on.
-    fn tend(&mut self, exe: &Path, root: &credentials::RootCredentials) -> bool {
+    fn tend(&mut self, exe: &Path) -> bool {
         if let Some(child) = self.child.as_mut()
             && let Ok(Some(status)) = child.try_wait()
         {
@@ -138,7 +145,7 @@ impl Supervised {
         if self.child.is_none() && self.restart_at.is_some_and(|at| Instant::now() >= at) {
             self.restart_at = None;
             self.restarts.push(Instant::now());
-            if let Err(error) = self.start(exe, root) {
+            if let Err(error) = self.start(exe) {
                 eprintln!("maxiofs up: cannot restart {}: {error}", self.name);
                 // Retried at the next backoff step.
                 self.restart_at = Some(Instant::now() + self.backoff);
@@ -256,12 +263,20 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             .to_string_lossy()
             .into_owned(),
     ];
+    // Read once here; the children get them on stdin, never in their environment.
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let master_key = variable("MAXIOFS_MASTER_KEY");
+    let metrics_token = variable("MAXIOFS_METRICS_TOKEN");
+    let server_secrets =
+        credentials::encode_handed(&root, master_key.as_deref(), metrics_token.as_deref())?;
+    // The admin never gets the master key.
+    let admin_secrets = credentials::encode_handed(&root, None, metrics_token.as_deref())?;
     let mut children = [
-        Supervised::new("server", server_args),
-        Supervised::new("admin", admin_args),
+        Supervised::new("server", server_args, server_secrets),
+        Supervised::new("admin", admin_args, admin_secrets),
     ];
     for supervised in &mut children {
-        if let Err(error) = supervised.start(&exe, &root) {
+        if let Err(error) = supervised.start(&exe) {
             stop_all(&mut children);
             return Err(format!("cannot start a child: {error}").into());
         }
@@ -279,7 +294,7 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             return Ok(ExitCode::SUCCESS);
         }
         for index in 0..children.len() {
-            if !children[index].tend(&exe, &root) {
+            if !children[index].tend(&exe) {
                 stop_all(&mut children);
                 return Ok(ExitCode::FAILURE);
             }

@@ -60,12 +60,24 @@ pub struct User {
     pub enabled: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessKey {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub user_id: String,
     pub enabled: bool,
+}
+
+/// Never prints the secret (snapshots end up in error messages and logs).
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"..")
+            .field("user_id", &self.user_id)
+            .field("enabled", &self.enabled)
+            .finish()
+    }
 }
 
 impl IdentitySnapshot {
@@ -131,6 +143,12 @@ mod tests {
                 enabled: true,
             }],
         }
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        assert!(!format!("{:?}", snapshot()).contains("secret\""));
+        assert!(!format!("{:?}", snapshot().access_keys[0]).contains("\"secret\""));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - The **event log** (data plane → admin): durable, per-partition, sequence-numbered records
 //!   of object and bucket events (`events`), read by the admin through the control channel.
 //!   Each consumer (audit, replication, webhooks, usage) keeps its own cursor per partition.
+//! - **Sealing** (`sealing`): the format both processes store secrets in at rest, under keys
+//!   the data plane derives from its master keys.
 //!
 //! The protocol is versioned by `PROTOCOL_VERSION`; the first frame on a connection is a
 //! `Request::Hello` and the data plane refuses versions it does not speak.
@@ -14,6 +16,7 @@
 
 pub mod events;
 pub mod identity;
+pub mod sealing;
 pub mod settings;
 pub mod wire;
 

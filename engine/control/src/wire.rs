@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::Event;
 use crate::identity::IdentitySnapshot;
+use crate::sealing::SealingKeySet;
 use crate::settings::SettingsSnapshot;
 
 /// Largest frame either side accepts (an identity snapshot of many thousand keys fits).
@@ -62,6 +63,9 @@ pub enum Request {
     RotateMasterKey,
     /// The master key versions and how many stored data keys each one wraps.
     EncryptionStatus,
+    /// The admin's sealing keys (`control::sealing`): one per master key version, derived
+    /// with HKDF under `sealing::ADMIN_SECRETS_LABEL`. Answers `sealing_keys`.
+    SealingKeys,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,6 +85,8 @@ pub enum Response {
         buckets: Vec<BucketInfo>,
     },
     Encryption(EncryptionStatus),
+    /// Key material: its `Debug` shows versions only.
+    SealingKeys(SealingKeySet),
     Error {
         /// The S3 error code where one applies (`BucketAlreadyExists`, `BucketNotEmpty`,
         /// `NoSuchBucket`, `InvalidBucketName`, `TooManyBuckets`...), else `InternalError`
@@ -99,6 +105,10 @@ pub struct Status {
     pub settings_version: u64,
     /// Per partition, the newest event sequence number (0: none yet).
     pub event_heads: Vec<u64>,
+    /// The current master key version: the admin fetches its sealing keys again (and
+    /// re-seals its secrets) when this moves. 0 from a data plane that predates sealing.
+    #[serde(default)]
+    pub master_key_version: u32,
 }
 
 /// The master keys (KEKs) and the data keys they wrap. Key material never leaves the data
@@ -261,6 +271,34 @@ mod tests {
         assert_eq!(back, response);
         let rotate = serde_json::to_string(&Request::RotateMasterKey).unwrap();
         assert_eq!(rotate, r#"{"type":"rotate_master_key"}"#);
+    }
+
+    #[test]
+    fn sealing_keys_cross_as_base64_and_status_reads_without_the_version() {
+        let keys = crate::sealing::SealingKeys::new(2, [(1, [1u8; 32]), (2, [2u8; 32])]).unwrap();
+        let response = Response::SealingKeys(keys.to_wire());
+        let json = serde_json::to_string(&response).unwrap();
+        assert!(
+            json.starts_with(r#"{"type":"sealing_keys","current_version":2,"#),
+            "{json}"
+        );
+        let back: Response = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, response);
+        assert!(!format!("{back:?}").contains("AgICAgIC"), "no key in Debug");
+        let request = serde_json::to_string(&Request::SealingKeys).unwrap();
+        assert_eq!(request, r#"{"type":"sealing_keys"}"#);
+        let old: Response = serde_json::from_str(
+            r#"{"type":"status","shards":1,"partitions":1,"identity_version":0,
+                "settings_version":0,"event_heads":[0]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            old,
+            Response::Status(Status {
+                master_key_version: 0,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -174,6 +174,7 @@ fn bind_listeners(address: SocketAddr, count: u32) -> std::io::Result<Vec<std::n
 /// The last identity and settings the admin pushed: the data plane serves without the admin.
 fn load_control_state(
     data_dir: &std::path::Path,
+    master_keys: &sse::master::MasterKeys,
 ) -> Result<
     (
         control::identity::IdentitySnapshot,
@@ -182,7 +183,7 @@ fn load_control_state(
     StartError,
 > {
     let (identity, dynamic_settings) =
-        control_server::load_persisted(data_dir).map_err(StartError::Io)?;
+        control_server::load_persisted(data_dir, master_keys).map_err(StartError::Io)?;
     identity.validate().map_err(|message| {
         StartError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -200,10 +201,11 @@ pub fn start(
     let data_dir_lock = lock_data_dir(&config.data_dir).map_err(StartError::Io)?;
     let partition_count =
         load_or_format(&config.data_dir, config.shard_count).map_err(StartError::Io)?;
-    let (identity, dynamic_settings) = load_control_state(&config.data_dir)?;
+    // The keys first: identity.json's secrets are sealed under them.
     let (master_keys, master_keys_path) =
         crate::keyring::load(&config.data_dir, &config.master_keys)
             .map_err(StartError::MasterKeys)?;
+    let (identity, dynamic_settings) = load_control_state(&config.data_dir, &master_keys)?;
     let shared_identity = Arc::new(identity.clone());
     let shared_dynamic_settings = Arc::new(dynamic_settings.clone());
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;

@@ -11,6 +11,10 @@
 //! Identity and settings are persisted (`identity.json`, `settings.json`, mode 0600, written
 //! to a temporary file, fsynced, renamed, directory fsynced) before they are applied, and
 //! loaded at start, so the data plane serves with the last pushed identity without the admin.
+//! The access-key secrets in `identity.json` are sealed (`control::sealing`) under a key
+//! derived from the current master key (label `IDENTITY_FILE_LABEL`); a rotation rewrites
+//! the file under the new version. The admin's own sealing keys (label `ADMIN_SECRETS_LABEL`)
+//! are handed out by `Request::SealingKeys`; the master keys never leave this process.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -22,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use control::identity::IdentitySnapshot;
+use control::sealing::{self, SealingKeys};
 use control::settings::SettingsSnapshot;
 use control::wire::{
     BucketInfo, EncryptionStatus, MAX_EVENTS_PER_READ, Request, Response, Status, VersionDataKeys,
@@ -98,10 +103,109 @@ impl Drop for ControlServer {
     }
 }
 
+/// `identity.json` as stored: the snapshot with every `secret_access_key` sealed. A file
+/// without `secrets_sealed` was written before sealing existed: its secrets are plaintext,
+/// and the first start that reads it rewrites it sealed.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct IdentityFile {
+    #[serde(default)]
+    secrets_sealed: bool,
+    #[serde(flatten)]
+    snapshot: IdentitySnapshot,
+}
+
+/// Sealing keys of a use (`sealing::*_LABEL`), one per master key version.
+pub fn sealing_keys(master_keys: &MasterKeys, label: &str) -> SealingKeys {
+    let versions: Vec<u32> = master_keys.versions().collect();
+    SealingKeys::derive(
+        label,
+        master_keys.current().0,
+        versions
+            .iter()
+            .filter_map(|version| master_keys.get(*version).map(|key| (*version, key))),
+    )
+    .expect("the current master key version is in the keyring")
+}
+
+fn identity_secret_context(access_key_id: &str) -> String {
+    format!(
+        "identity.json:{}",
+        sealing::access_key_context(access_key_id)
+    )
+}
+
+/// Writes the identity snapshot with its secrets sealed under the current master key.
+fn persist_identity(
+    data_dir: &Path,
+    master_keys: &MasterKeys,
+    snapshot: &IdentitySnapshot,
+) -> std::io::Result<()> {
+    let keys = sealing_keys(master_keys, sealing::IDENTITY_FILE_LABEL);
+    let mut stored = snapshot.clone();
+    for key in &mut stored.access_keys {
+        key.secret_access_key = keys.seal(
+            &identity_secret_context(&key.access_key_id),
+            key.secret_access_key.as_bytes(),
+        );
+    }
+    persist_json(
+        &data_dir.join(IDENTITY_FILE_NAME),
+        &IdentityFile {
+            secrets_sealed: true,
+            snapshot: stored,
+        },
+    )
+}
+
 /// The persisted identity and settings (empty snapshots, version 0, when none were pushed).
-pub fn load_persisted(data_dir: &Path) -> std::io::Result<(IdentitySnapshot, SettingsSnapshot)> {
+/// The identity's secrets are opened with the master keys; a file with plaintext secrets (from
+/// before sealing) or sealed under an older master key version is rewritten sealed under the
+/// current one. A file whose secrets do not open (the master key file was replaced) is set
+/// aside: the data plane starts with an empty identity (version 0), which the admin replaces
+/// with its own at its next round, and the root credential keeps working meanwhile.
+pub fn load_persisted(
+    data_dir: &Path,
+    master_keys: &MasterKeys,
+) -> std::io::Result<(IdentitySnapshot, SettingsSnapshot)> {
+    let path = data_dir.join(IDENTITY_FILE_NAME);
+    let mut file: IdentityFile = load_json(&path)?;
+    let keys = sealing_keys(master_keys, sealing::IDENTITY_FILE_LABEL);
+    let mut rewrite = !file.secrets_sealed && !file.snapshot.access_keys.is_empty();
+    if file.secrets_sealed {
+        for key in &mut file.snapshot.access_keys {
+            let context = identity_secret_context(&key.access_key_id);
+            match keys.open_text(&context, &key.secret_access_key) {
+                Ok(secret) => {
+                    rewrite |= keys.needs_sealing(&key.secret_access_key);
+                    secret
+                        .text()
+                        .unwrap_or_default()
+                        .clone_into(&mut key.secret_access_key);
+                }
+                Err(error) => {
+                    tracing::error!(
+                        %error,
+                        access_key_id = %key.access_key_id,
+                        "identity.json: a sealed secret does not open with these master keys; \
+                         starting with an empty identity until the admin pushes one"
+                    );
+                    return Ok((
+                        IdentitySnapshot::default(),
+                        load_json(&data_dir.join(SETTINGS_FILE_NAME))?,
+                    ));
+                }
+            }
+        }
+    }
+    if rewrite {
+        persist_identity(data_dir, master_keys, &file.snapshot)?;
+        tracing::info!(
+            version = master_keys.current().0,
+            "identity.json: secrets sealed under the current master key"
+        );
+    }
     Ok((
-        load_json(&data_dir.join(IDENTITY_FILE_NAME))?,
+        file.snapshot,
         load_json(&data_dir.join(SETTINGS_FILE_NAME))?,
     ))
 }
@@ -288,6 +392,8 @@ struct Applier {
     shard_count: u32,
     partition_count: u32,
     inboxes: Vec<flume::Sender<MeshMessage>>,
+    /// The identity in force: rewritten (sealed under the new version) by a rotation.
+    identity: Arc<IdentitySnapshot>,
     identity_version: u64,
     settings_version: u64,
     /// Requests applied, for the request ids of control-channel bucket events.
@@ -306,6 +412,7 @@ impl Applier {
             partition_count: config.partition_count,
             inboxes: config.inboxes,
             identity_version: config.identity.version,
+            identity: Arc::new(config.identity),
             settings_version: config.settings.version,
             requests: 0,
             readers: std::collections::HashMap::new(),
@@ -357,6 +464,9 @@ impl Applier {
             }
             Request::RotateMasterKey => self.rotate_master_key(),
             Request::EncryptionStatus => self.encryption_status(),
+            Request::SealingKeys => Ok(Response::SealingKeys(
+                sealing_keys(&self.master_keys, sealing::ADMIN_SECRETS_LABEL).to_wire(),
+            )),
         };
         result.unwrap_or_else(|response| response)
     }
@@ -374,7 +484,7 @@ impl Applier {
                 ),
             ));
         }
-        persist_json(&self.data_dir.join(IDENTITY_FILE_NAME), &snapshot)
+        persist_identity(&self.data_dir, &self.master_keys, &snapshot)
             .map_err(|error| error_response("InternalError", &error.to_string()))?;
         // Each shard builds its own index from the shared, read-only snapshot.
         let version = snapshot.version;
@@ -383,6 +493,7 @@ impl Applier {
             snapshot: Arc::clone(&shared),
             reply,
         })?;
+        self.identity = shared;
         self.identity_version = version;
         Ok(Response::Ok)
     }
@@ -417,6 +528,11 @@ impl Applier {
         keys.store(&self.master_keys_path)
             .map_err(|error| error_response("InternalError", &error.to_string()))?;
         self.master_keys = keys.clone();
+        // identity.json moves to the new version now (a failure here leaves it on the old
+        // version, which the next start or push rewrites; the old version stays in the file).
+        if let Err(error) = persist_identity(&self.data_dir, &self.master_keys, &self.identity) {
+            tracing::error!(%error, "identity.json not re-sealed under the new master key");
+        }
         let shared = Arc::new(keys);
         self.broadcast(|reply| ControlMessage::MasterKeys {
             keys: Arc::clone(&shared),
@@ -483,6 +599,7 @@ impl Applier {
             identity_version: self.identity_version,
             settings_version: self.settings_version,
             event_heads,
+            master_key_version: self.master_keys.current().0,
         }))
     }
 
@@ -698,5 +815,78 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
             crate::rewrap::apply_keyring(context, &keys);
             let _ = reply.send(Ok(()));
         }
+    }
+}
+
+#[cfg(test)]
+mod identity_file_tests {
+    use control::identity::{AccessKey, User};
+
+    use super::*;
+
+    fn snapshot(secret: &str) -> IdentitySnapshot {
+        IdentitySnapshot {
+            version: 3,
+            tenants: Vec::new(),
+            users: vec![User {
+                id: "u1".into(),
+                username: "alice".into(),
+                tenant_id: None,
+                role: control::identity::Role::User,
+                enabled: true,
+            }],
+            access_keys: vec![AccessKey {
+                access_key_id: "AK1".into(),
+                secret_access_key: secret.into(),
+                user_id: "u1".into(),
+                enabled: true,
+            }],
+        }
+    }
+
+    fn raw(dir: &Path) -> String {
+        std::fs::read_to_string(dir.join(IDENTITY_FILE_NAME)).unwrap()
+    }
+
+    #[test]
+    fn identity_json_holds_no_plaintext_secret_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = MasterKeys::generate();
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        persist_identity(dir.path(), &keys, &snapshot(secret)).unwrap();
+        assert!(!raw(dir.path()).contains(secret));
+        let (loaded, _) = load_persisted(dir.path(), &keys).unwrap();
+        assert_eq!(loaded, snapshot(secret));
+    }
+
+    #[test]
+    fn a_plaintext_file_is_sealed_at_start_and_a_rotation_moves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "plaintext-from-an-older-version-0123456";
+        // identity.json as versions before sealing wrote it.
+        persist_json(&dir.path().join(IDENTITY_FILE_NAME), &snapshot(secret)).unwrap();
+        assert!(raw(dir.path()).contains(secret));
+        let mut keys = MasterKeys::generate();
+        let (loaded, _) = load_persisted(dir.path(), &keys).unwrap();
+        assert_eq!(loaded, snapshot(secret));
+        assert!(!raw(dir.path()).contains(secret), "rewritten sealed");
+        let sealed_under = |dir: &Path| {
+            let file: IdentityFile = serde_json::from_str(&raw(dir)).unwrap();
+            sealing::sealed_version(&file.snapshot.access_keys[0].secret_access_key)
+        };
+        assert_eq!(sealed_under(dir.path()), Some(1));
+        // A start after a rotation that did not get to rewrite the file moves it.
+        keys.rotate();
+        let (loaded, _) = load_persisted(dir.path(), &keys).unwrap();
+        assert_eq!(loaded, snapshot(secret));
+        assert_eq!(sealed_under(dir.path()), Some(2));
+    }
+
+    #[test]
+    fn other_master_keys_start_with_an_empty_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        persist_identity(dir.path(), &MasterKeys::generate(), &snapshot("s")).unwrap();
+        let (loaded, _) = load_persisted(dir.path(), &MasterKeys::generate()).unwrap();
+        assert_eq!(loaded, IdentitySnapshot::default());
     }
 }
