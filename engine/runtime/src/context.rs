@@ -50,6 +50,9 @@ pub struct SharedSettings {
     /// refuses customer keys without TLS; tests and TLS-terminating proxies on a trusted
     /// link need them anyway. The dynamic setting `security.sse_c_allow_http` also allows it.
     pub sse_c_allow_http: bool,
+    /// With TLS on: answer a connection whose first byte is not a TLS record with a 400
+    /// that says to use https (true), or serve it as plain HTTP on the same port (false).
+    pub tls_refuse_http: bool,
 }
 
 pub struct BucketEntry {
@@ -97,6 +100,10 @@ pub struct ShardContext {
     pub usage: RefCell<crate::usage::UsageView>,
     /// Denied-request events dropped because partition 0's queue was too deep.
     pub denied_events_dropped: Cell<u64>,
+    /// The TLS configuration new connections handshake with (`None`: plain HTTP only). This
+    /// shard's own handle, replaced whole by a reload through the inbox: no lock is taken on
+    /// the handshake path.
+    pub tls: RefCell<Option<std::sync::Arc<tls::rustls::ServerConfig>>>,
 }
 
 impl ShardContext {
