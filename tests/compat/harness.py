@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from s3util import REGION, Endpoint
 
 REPO = Path(__file__).resolve().parents[2]
-LISTENING_RE = re.compile(r"listening on http://(?P<host>[0-9.]+|\[[0-9a-f:]+\]|[\w.-]+):(?P<port>\d+)")
+LISTENING_RE = re.compile(r"listening on (?P<scheme>https?)://(?P<host>[0-9.]+|\[[0-9a-f:]+\]|[\w.-]+):(?P<port>\d+)")
 ACCESS_RE = re.compile(r"access key:\s*(?P<v>\S+)", re.IGNORECASE)
 SECRET_RE = re.compile(r"secret key:\s*(?P<v>\S+)", re.IGNORECASE)
 START_TIMEOUT = 30.0
@@ -138,7 +138,7 @@ class ServerProcess:
                 if m and not self._listening.is_set():
                     host = m["host"].strip("[]")
                     ak, sk = self.credentials or (None, None)
-                    self.endpoint = Endpoint(host, int(m["port"]), ak, sk)
+                    self.endpoint = Endpoint(host, int(m["port"]), ak, sk, m["scheme"])
                     self._listening.set()
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
