@@ -12,6 +12,7 @@ trusted proxy, and `maxiofs up --tls-cert/--tls-key` serving both ports and forw
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
@@ -31,7 +32,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from admin_harness import UpProcess, wait_for
-from harness import client_config, empty_and_delete_bucket, run_aws, unique_bucket_name
+from harness import BROWSER_DIR, client_config, empty_and_delete_bucket, require_browser, run_aws, unique_bucket_name
 from s3util import RawConnection, error_of, object_path, sign_headers
 
 pytestmark = pytest.mark.binary
@@ -81,6 +82,15 @@ class Pki:
 
 def pem_fingerprint(cert: Path) -> str:
     return hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.read_text())).hexdigest()
+
+
+def spki_sha256_b64(cert: Path) -> str:
+    """Base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo (Chromium's SPKI pin)."""
+    public = subprocess.run([OPENSSL, "x509", "-in", str(cert), "-pubkey", "-noout"],
+                            check=True, capture_output=True, timeout=30).stdout
+    der = subprocess.run([OPENSSL, "pkey", "-pubin", "-outform", "der"], input=public,
+                         check=True, capture_output=True, timeout=30).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 def served_fingerprint(port: int, context: ssl.SSLContext) -> str:
@@ -320,6 +330,42 @@ def test_sighup_reloads_the_certificate_and_a_bad_file_keeps_the_old_one(server_
     # Key material never reaches the log.
     key_body = "".join(new_key.read_text().splitlines()[1:-1])
     assert key_body[:40] not in server.stderr_path.read_text(errors="replace")
+
+
+def run_browser(chromium: str, config: dict) -> dict:
+    run = subprocess.run(["node", "tls_upload.mjs", json.dumps(config)], cwd=BROWSER_DIR,
+                         capture_output=True, text=True, timeout=180,
+                         env={**os.environ, "CHROMIUM": chromium})  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_a_browser_trusting_the_test_certificate_uploads_over_https(tls_server, tls_files, pki):
+    chromium = require_browser()
+    ep = tls_server.endpoint
+    s3 = tls_client(ep, pki)
+    bucket = unique_bucket_name("tls-browser")
+    s3.create_bucket(Bucket=bucket)
+    try:
+        params = {"Bucket": bucket, "Key": "from-browser.txt"}
+        body = "uploaded by a page over https " * 50
+        config = {
+            "pageUrl": f"{ep.url}/health/live",
+            "putUrl": s3.generate_presigned_url("put_object", Params=params),
+            "getUrl": s3.generate_presigned_url("get_object", Params=params),
+            "body": body,
+        }
+        # Control: the test CA is not trusted, the page does not load.
+        untrusting = run_browser(chromium, config)
+        assert "ERR_CERT_AUTHORITY_INVALID" in untrusting.get("pageError", ""), untrusting
+        seen = run_browser(chromium, {**config, "spki": spki_sha256_b64(tls_files[0])})
+        assert seen.get("pageStatus") == 200 and seen["pageSecure"] and seen["secureContext"], seen
+        assert seen["putStatus"] == 200 and seen["getStatus"] == 200, seen
+        assert seen["putEtag"] == s3.head_object(**params)["ETag"]
+        assert seen["getBody"] == body
+        assert s3.get_object(**params)["Body"].read() == body.encode()
+    finally:
+        empty_and_delete_bucket(s3, bucket)
 
 
 # ---------------------------------------------------------------------------
