@@ -214,6 +214,23 @@ struct TlsArgs {
 }
 
 impl TlsArgs {
+    /// The first configuration, loaded (and logged) at start; a bad file fails the start.
+    fn load(
+        &self,
+        files: Option<&tls::CertFiles>,
+    ) -> Result<Option<Arc<tls::rustls::ServerConfig>>, String> {
+        let Some(files) = files else {
+            return Ok(None);
+        };
+        let config = files.load()?;
+        tracing::info!(
+            cert = %files.cert.display(),
+            refuse_http = self.tls_refuse_http,
+            "TLS on (SIGHUP reloads the certificate and key)"
+        );
+        Ok(Some(config))
+    }
+
     fn files(&self) -> Option<tls::CertFiles> {
         match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some(tls::CertFiles {
@@ -402,7 +419,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         first_key: std::env::var("MAXIOFS_MASTER_KEY").ok(),
     };
     let tls_files = args.tls.files();
-    let tls_config = tls_files.as_ref().map(tls::CertFiles::load).transpose()?;
+    let tls_config = args.tls.load(tls_files.as_ref())?;
     // Block the stop signals (and SIGHUP, the TLS reload) before any thread starts, so every
     // thread inherits the mask and only the signal iterator below sees them.
     let mut signals = signal_hook::iterator::Signals::new([

@@ -166,7 +166,8 @@ impl Connection {
     }
 
     /// Gives back a buffer that a body grew, once nothing in it is unread: an idle
-    /// connection keeps at most `IDLE_BUFFER_BYTES_MAX` (and as much for TLS records).
+    /// connection keeps at most `IDLE_BUFFER_BYTES_MAX`; an idle TLS connection also gives
+    /// back its ciphertext buffers (rustls keeps its own state, a few KiB).
     pub fn release_idle_buffer(&mut self) {
         if self.unconsumed().is_empty() && self.buffer.capacity() > IDLE_BUFFER_BYTES_MAX {
             self.buffer = Vec::new();
@@ -176,7 +177,7 @@ impl Connection {
             if session.outgoing.capacity() > IDLE_BUFFER_BYTES_MAX {
                 session.outgoing = Vec::new();
             }
-            if session.incoming.is_empty() && session.incoming.capacity() > TLS_READ_BYTES {
+            if session.incoming.is_empty() {
                 session.incoming = Vec::new();
             }
         }
@@ -522,3 +523,6 @@ fn final_status(bytes: &[u8]) -> Option<u16> {
     let status: u16 = std::str::from_utf8(digits).ok()?.parse().ok()?;
     (status >= 200).then_some(status)
 }
+
+#[cfg(test)]
+mod tests;
