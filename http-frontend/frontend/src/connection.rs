@@ -30,9 +30,10 @@ const IDLE_BUFFER_BYTES_MAX: usize = 16 * 1024;
 /// Lingering close: how long and how much unread request body we discard before closing.
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES_MAX: usize = 64 << 20;
-/// Room for one read of TLS ciphertext: a whole record (16 KiB of plaintext and its
-/// overhead) fits.
-const TLS_READ_BYTES: usize = 16 * 1024 + 512;
+/// Room for one read of TLS ciphertext: a few whole records (16 KiB of plaintext each, plus
+/// overhead), so a body costs one socket read per ~64 KiB as on plain TCP's small reads.
+/// Given back when the connection goes idle.
+const TLS_READ_BYTES: usize = 64 * 1024;
 /// Most ciphertext gathered for one socket write of TLS records.
 const TLS_WRITE_BYTES: usize = 256 * 1024;
 /// How long a close_notify (or a fatal alert) may take to go out before the socket closes.
