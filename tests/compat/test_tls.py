@@ -296,7 +296,23 @@ def test_plain_http_on_the_tls_port_gets_a_clear_400(tls_server):
     assert b"connection: close" in head.lower()
 
 
-def test_a_stalled_handshake_is_cut_off_by_the_head_timeout(server_factory, tls_files):
+def scrape(ep, pki: Pki) -> str:
+    target, headers = sign_headers(ep, "GET", "/metrics")
+    connection = http.client.HTTPSConnection(ep.host, ep.port, timeout=30, context=pki.context())
+    try:
+        connection.request("GET", target, headers=headers)
+        answer = connection.getresponse()
+        assert answer.status == 200
+        return answer.read().decode()
+    finally:
+        connection.close()
+
+
+def counter_total(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
+def test_a_stalled_handshake_is_cut_off_by_the_head_timeout(server_factory, tls_files, pki):
     server = start_tls_server(server_factory, tls_files, "--request-head-timeout-secs", "2")
     began = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.endpoint.port), timeout=30) as sock:
@@ -304,6 +320,10 @@ def test_a_stalled_handshake_is_cut_off_by_the_head_timeout(server_factory, tls_
         sock.sendall(b"\x16\x03\x01\x02\x00")
         assert sock.recv(1024) == b""
     assert time.monotonic() - began < 15
+    plain_request(server.endpoint.port, b"GET / HTTP/1.1\r\n\r\n")
+    text = scrape(server.endpoint, pki)
+    assert counter_total(text, "maxiofs_shard_tls_handshake_failures_total") >= 1
+    assert counter_total(text, "maxiofs_shard_plain_http_refused_total") >= 1
 
 
 def test_sighup_reloads_the_certificate_and_a_bad_file_keeps_the_old_one(server_factory, tls_files, pki):

@@ -429,6 +429,7 @@ impl ShardThread {
             requests_in_flight: std::cell::Cell::new(0),
             connections_open: std::cell::Cell::new(0),
             connections_refused: std::cell::Cell::new(0),
+            tls_counters: crate::context::TlsCounters::default(),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
             identity: std::cell::RefCell::new(Rc::new(IdentityIndex::build(&self.identity))),
             dynamic_settings: std::cell::RefCell::new(Rc::new(

@@ -55,6 +55,15 @@ pub struct SharedSettings {
     pub tls_refuse_http: bool,
 }
 
+/// Outcomes of TLS on new connections of one shard, for metrics.
+#[derive(Debug, Default)]
+pub struct TlsCounters {
+    /// Handshakes that failed or did not finish within the head-read timeout.
+    pub handshakes_failed: Cell<u64>,
+    /// Plain HTTP connections answered 400 (use https).
+    pub plain_http_refused: Cell<u64>,
+}
+
 pub struct BucketEntry {
     pub record: BucketRecord,
     /// Set between a delete's prepare and its commit or abort: writes are refused.
@@ -83,6 +92,8 @@ pub struct ShardContext {
     pub connections_open: Cell<u32>,
     /// Connections refused at the limit since start (a metric).
     pub connections_refused: Cell<u64>,
+    /// What became of new connections on the TLS port (metrics).
+    pub tls_counters: TlsCounters,
     pub listener_fd: Cell<Option<i32>>,
     /// This shard's request counters and latencies; merged with the others' only on scrape.
     pub metrics: RefCell<telemetry::ShardMetrics>,

@@ -125,6 +125,8 @@ async fn accept_tls(
         if !context.settings.tls_refuse_http {
             return true;
         }
+        let refused = &context.tls_counters.plain_http_refused;
+        refused.set(refused.get() + 1);
         let error = S3Error::with_message(
             S3ErrorCode::BadRequest,
             "This port speaks HTTPS (TLS) only: use an https:// endpoint.",
@@ -142,6 +144,8 @@ async fn accept_tls(
     match connection.handshake(deadline).await {
         Ok(()) => true,
         Err(error) => {
+            let failed = &context.tls_counters.handshakes_failed;
+            failed.set(failed.get() + 1);
             tracing::debug!(shard = context.shard_id, ?error, "TLS handshake failed");
             false
         }
