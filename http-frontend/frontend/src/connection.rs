@@ -38,8 +38,9 @@ const TLS_READ_BYTES: usize = 64 * 1024;
 const TLS_WRITE_BYTES: usize = 256 * 1024;
 /// How long a close_notify (or a fatal alert) may take to go out before the socket closes.
 const TLS_CLOSE_TIME: Duration = Duration::from_secs(1);
-/// A TLS handshake takes a few round trips; a peer that needs more is not a client.
-const TLS_HANDSHAKE_ROUNDS_MAX: usize = 64;
+/// Steps (socket reads or ciphertext hand-offs to rustls) a handshake may take: a few
+/// round trips of a few KiB need a handful; the deadline bounds the time, this the work.
+const TLS_HANDSHAKE_ROUNDS_MAX: usize = 256;
 
 pub struct Connection {
     pub stream: monoio::net::TcpStream,
