@@ -70,6 +70,8 @@ pub struct App {
     root_lock: Mutex<RootLock>,
     /// Bearer token a Prometheus scrape of `/metrics` may use instead of a session.
     pub metrics_token: Option<String>,
+    /// Peers whose `X-Forwarded-For` names the client (`proxy.rs`).
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
     /// Serialises snapshot pushes so versions reach the data plane in order.
     push_lock: tokio::sync::Mutex<()>,
     /// Versions the data plane acknowledged (`NOT_PUSHED`: none yet this run, so the first
@@ -155,6 +157,7 @@ impl App {
             root_hash,
             root_lock: Mutex::new(RootLock::default()),
             metrics_token: None,
+            trusted_proxies: Vec::new(),
             push_lock: tokio::sync::Mutex::new(()),
             pushed_identity: AtomicU64::new(NOT_PUSHED),
             pushed_settings: AtomicU64::new(NOT_PUSHED),
@@ -166,6 +169,12 @@ impl App {
     #[must_use]
     pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
         self.metrics_token = token.filter(|token| !token.is_empty());
+        self
+    }
+
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, trusted: Vec<crate::proxy::Cidr>) -> Self {
+        self.trusted_proxies = trusted;
         self
     }
 

@@ -32,6 +32,10 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub header_timeout_secs: Option<u64>,
     pub metrics_token: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_refuse_http: Option<bool>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// What the command line and environment gave (`None`: neither).
@@ -45,6 +49,10 @@ pub struct Overrides {
     pub max_connections: Option<usize>,
     pub header_timeout_secs: Option<u64>,
     pub metrics_token: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_refuse_http: Option<bool>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +65,12 @@ pub struct Config {
     pub header_timeout: std::time::Duration,
     /// Bearer token Prometheus may scrape `/metrics` with (else a global admin's session).
     pub metrics_token: Option<String>,
+    /// TLS certificate and key of the console API (`None`: plain HTTP); reloaded on SIGHUP.
+    pub tls: Option<tls::CertFiles>,
+    /// With TLS: plain HTTP gets a 400 that says to use https (else it is served too).
+    pub tls_refuse_http: bool,
+    /// Peers whose `X-Forwarded-For` is believed (`proxy.rs`); empty: none.
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
 }
 
 pub fn read_file(path: &Path) -> Result<FileConfig, String> {
@@ -107,6 +121,22 @@ impl Config {
                 "header_timeout_secs must be within 1..={MAX_HEADER_TIMEOUT_SECS}"
             ));
         }
+        let tls = match (
+            overrides.tls_cert.or(file.tls_cert),
+            overrides.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(tls::CertFiles { cert, key }),
+            (None, None) => None,
+            _ => return Err("tls_cert and tls_key go together".to_owned()),
+        };
+        let trusted_proxies = overrides
+            .trusted_proxies
+            .or(file.trusted_proxies)
+            .unwrap_or_default()
+            .iter()
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| crate::proxy::Cidr::parse(entry))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             data_dir: overrides
                 .data_dir
@@ -124,6 +154,12 @@ impl Config {
                 .metrics_token
                 .or(file.metrics_token)
                 .filter(|token| !token.is_empty()),
+            tls,
+            tls_refuse_http: overrides
+                .tls_refuse_http
+                .or(file.tls_refuse_http)
+                .unwrap_or(true),
+            trusted_proxies,
         })
     }
 }
@@ -152,6 +188,23 @@ mod tests {
             "typos refused"
         );
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert!(config.tls.is_none() && config.tls_refuse_http);
+        assert!(config.trusted_proxies.is_empty());
+        let file: FileConfig = toml::from_str(
+            "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\ntls_cert = \"c.pem\"\n\
+             tls_key = \"k.pem\"\ntls_refuse_http = false\n",
+        )
+        .unwrap();
+        let config = Config::merge(Overrides::default(), file).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(config.tls.is_some() && !config.tls_refuse_http);
+        for text in [
+            "trusted_proxies = [\"10.0.0.0/40\"]",
+            "tls_cert = \"c.pem\"",
+        ] {
+            let file: FileConfig = toml::from_str(text).unwrap();
+            assert!(Config::merge(Overrides::default(), file).is_err(), "{text}");
+        }
         for file in ["max_connections = 0", "header_timeout_secs = 0"] {
             let file: FileConfig = toml::from_str(file).unwrap();
             assert!(Config::merge(Overrides::default(), file).is_err());

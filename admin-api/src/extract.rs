@@ -73,7 +73,8 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
     }
 }
 
-/// The client's address as a string (the TCP peer: no proxy headers are trusted).
+/// The client's address as a string: the TCP peer, or from `X-Forwarded-For` when the peer is
+/// a trusted proxy (`proxy.rs`).
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub String);
 

@@ -50,10 +50,17 @@ async fn session_and_audit(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The TCP peer, or the client a trusted proxy names (`proxy.rs`).
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
+        .map_or_else(
+            || "unknown".to_owned(),
+            |info| {
+                crate::proxy::client_ip(info.0.ip(), request.headers(), &app.trusted_proxies)
+                    .to_string()
+            },
+        );
     request.extensions_mut().insert(ClientIp(ip.clone()));
     if let Some(token) = bearer(request.headers()) {
         let digest = crate::secrets::digest(token);

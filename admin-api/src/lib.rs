@@ -28,6 +28,7 @@ pub mod http;
 pub mod limits;
 pub mod link;
 pub mod metrics;
+pub mod proxy;
 pub mod routes;
 pub mod secrets;
 pub mod settings;
@@ -57,21 +58,56 @@ pub fn run(config: &Config, root: RootIdentity) -> Result<(), Box<dyn std::error
     let store = store::Store::open(&config.data_dir.join(DATABASE_FILE_NAME))?;
     let link = link::Link::new(config.control_socket.clone());
     let app = Arc::new(
-        app::App::new(store, link, root)?.with_metrics_token(config.metrics_token.clone()),
+        app::App::new(store, link, root)?
+            .with_metrics_token(config.metrics_token.clone())
+            .with_trusted_proxies(config.trusted_proxies.clone()),
     );
+    // Loaded before anything listens: a bad file fails the start with its name.
+    let tls = config.tls.as_ref().map(tls::CertFiles::load).transpose()?;
     // Two workers: the admin is light, and the machine's cores belong to the data plane.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config, app))
+    runtime.block_on(serve(config, app, tls))
 }
 
-async fn serve(config: &Config, app: Arc<app::App>) -> Result<(), Box<dyn std::error::Error>> {
+/// The TLS side of the listener: the configuration new connections handshake with (swapped
+/// whole by a SIGHUP reload), and whether plain HTTP is refused.
+#[derive(Clone)]
+struct TlsPolicy {
+    config: tokio::sync::watch::Receiver<Arc<tls::rustls::ServerConfig>>,
+    refuse_http: bool,
+    handshake_timeout: std::time::Duration,
+}
+
+async fn serve(
+    config: &Config,
+    app: Arc<app::App>,
+    tls_config: Option<Arc<tls::rustls::ServerConfig>>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.address).await?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, socket = %config.control_socket.display(), "admin started");
-    println!("maxiofs: console API listening on http://{local}");
+    let (tls_sender, tls_receiver) = match tls_config {
+        Some(tls_config) => {
+            let (sender, receiver) = tokio::sync::watch::channel(tls_config);
+            (Some(sender), Some(receiver))
+        }
+        None => (None, None),
+    };
+    let tls_policy = tls_receiver.map(|receiver| TlsPolicy {
+        config: receiver,
+        refuse_http: config.tls_refuse_http,
+        handshake_timeout: config.header_timeout,
+    });
+    let reload = tokio::spawn(reload_on_hangup(config.tls.clone(), tls_sender));
+    let scheme = if tls_policy.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("maxiofs: console API listening on {scheme}://{local}");
     let _ = std::io::Write::flush(&mut std::io::stdout());
     let background = tokio::spawn(app::run_background(Arc::clone(&app)));
     let router = http::router(Arc::clone(&app));
@@ -116,25 +152,29 @@ async fn serve(config: &Config, app: Arc<app::App>) -> Result<(), Box<dyn std::e
                 let mut router = router.clone();
                 tower_service::Service::call(&mut router, request)
             });
-        let connection = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let mut stopping = stopping.subscribe();
+        let http1 = http1.clone();
+        let stopping = stopping.subscribe();
+        let tls_policy = tls_policy.clone();
         tokio::spawn(async move {
-            tokio::pin!(connection);
-            tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "console connection ended");
+            match tls_policy {
+                None => serve_connection(&http1, stream, service, stopping).await,
+                Some(policy) => {
+                    if let Some(stream) = accept_tls(stream, &policy).await {
+                        match stream {
+                            Accepted::Tls(stream) => {
+                                serve_connection(&http1, *stream, service, stopping).await;
+                            }
+                            Accepted::Plain(stream) => {
+                                serve_connection(&http1, stream, service, stopping).await;
+                            }
+                        }
                     }
-                }
-                _ = stopping.changed() => {
-                    // Answer what is in flight, then close.
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
                 }
             }
             drop(slot);
         });
     }
+    reload.abort();
     let _ = stopping.send(true);
     // In-flight answers get a moment; every slot back means every connection closed.
     let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
@@ -142,6 +182,114 @@ async fn serve(config: &Config, app: Arc<app::App>) -> Result<(), Box<dyn std::e
     background.abort();
     tracing::info!("admin stopped");
     Ok(())
+}
+
+/// Serves one connection (plain or TLS) until it ends or the admin stops.
+async fn serve_connection<I, S>(
+    http1: &hyper::server::conn::http1::Builder,
+    stream: I,
+    service: S,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "console connection ended");
+            }
+        }
+        _ = stopping.changed() => {
+            // Answer what is in flight, then close.
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+enum Accepted {
+    Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
+    Plain(tokio::net::TcpStream),
+}
+
+/// The answer to plain HTTP on the TLS port (when it is refused).
+const PLAIN_HTTP_REFUSAL_BODY: &str = "{\"error\":{\"code\":\"TlsRequired\",\
+    \"message\":\"This port speaks HTTPS (TLS) only: use an https:// URL.\"}}";
+
+/// TLS is on: the first byte tells a TLS client (a handshake record) from plain HTTP, which is
+/// refused with a 400 or served as is; the handshake must finish within the header timeout.
+async fn accept_tls(stream: tokio::net::TcpStream, policy: &TlsPolicy) -> Option<Accepted> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let deadline = tokio::time::Instant::now() + policy.handshake_timeout;
+    let mut first = [0u8; 1];
+    match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => {}
+        _ => return None,
+    }
+    if first[0] != tls::HANDSHAKE_RECORD {
+        if !policy.refuse_http {
+            return Some(Accepted::Plain(stream));
+        }
+        let mut stream = stream;
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{PLAIN_HTTP_REFUSAL_BODY}",
+            PLAIN_HTTP_REFUSAL_BODY.len()
+        );
+        let linger = async {
+            stream.write_all(answer.as_bytes()).await?;
+            stream.shutdown().await?;
+            // Read what the client still sends so the close does not reset the answer away;
+            // bounded by the timeout below and by this buffer's reuse.
+            let mut scratch = [0u8; 4096];
+            while stream.read(&mut scratch).await? > 0 {}
+            Ok::<(), std::io::Error>(())
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), linger).await;
+        return None;
+    }
+    let config = Arc::clone(&policy.config.borrow());
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    match tokio::time::timeout_at(deadline, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => Some(Accepted::Tls(Box::new(stream))),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "console TLS handshake failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// SIGHUP: reloads the certificate and key; a pair that does not load keeps the old one.
+async fn reload_on_hangup(
+    files: Option<tls::CertFiles>,
+    sender: Option<tokio::sync::watch::Sender<Arc<tls::rustls::ServerConfig>>>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        let (Some(files), Some(sender)) = (&files, &sender) else {
+            tracing::info!("SIGHUP: no TLS configured, nothing to reload");
+            continue;
+        };
+        match files.load() {
+            Ok(config) => {
+                sender.send_replace(config);
+                tracing::info!(cert = %files.cert.display(), "console TLS certificate reloaded");
+            }
+            Err(error) => {
+                tracing::error!(%error, "console TLS reload failed: the old certificate stays");
+            }
+        }
+    }
 }
 
 async fn stop_signal() {

@@ -79,6 +79,23 @@ struct AdminArgs {
     /// them over, so they are not in the environment (readable in /proc/PID/environ).
     #[arg(long, hide = true)]
     secrets_stdin: bool,
+    /// TLS certificate chain (PEM) of the console API; with --tls-key it serves https only.
+    /// Falls back to MAXIOFS_TLS_CERT (the data plane's) when neither is given.
+    #[arg(long, env = "MAXIOFS_ADMIN_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of the console API (MAXIOFS_TLS_KEY as a fallback). SIGHUP
+    /// reloads both files.
+    #[arg(long, env = "MAXIOFS_ADMIN_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// With TLS: answer plain HTTP with a 400 that says to use https [default: true].
+    #[arg(long, env = "MAXIOFS_ADMIN_TLS_REFUSE_HTTP",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    tls_refuse_http: Option<bool>,
+    /// Proxies whose X-Forwarded-For is believed, comma-separated addresses or CIDRs
+    /// (e.g. 10.0.0.0/8,::1): the client address of login limits and audit entries is then
+    /// the rightmost address in the header that is not a trusted proxy [default: none].
+    #[arg(long, env = "MAXIOFS_ADMIN_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(clap::Args)]
@@ -168,6 +185,62 @@ struct ServerArgs {
         default_missing_value = "true"
     )]
     sse_c_allow_http: bool,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// TLS on the S3 port.
+#[derive(clap::Args)]
+// The field names are the flags (`--tls-cert` ...).
+#[allow(clippy::struct_field_names)]
+struct TlsArgs {
+    /// TLS certificate chain (PEM, the server's certificate first): with --tls-key the S3 API
+    /// speaks https. SIGHUP reloads both files (a file that does not load keeps the old pair).
+    #[arg(long, env = "MAXIOFS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "MAXIOFS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// With TLS: answer a plain HTTP request with a 400 that says to use https (true), or
+    /// serve plain HTTP on the same port as well (false). SSE-C stays refused over plain HTTP.
+    #[arg(
+        long,
+        env = "MAXIOFS_TLS_REFUSE_HTTP",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    tls_refuse_http: bool,
+}
+
+impl TlsArgs {
+    /// The first configuration, loaded (and logged) at start; a bad file fails the start.
+    fn load(
+        &self,
+        files: Option<&tls::CertFiles>,
+    ) -> Result<Option<Arc<tls::rustls::ServerConfig>>, String> {
+        let Some(files) = files else {
+            return Ok(None);
+        };
+        let config = files.load()?;
+        tracing::info!(
+            cert = %files.cert.display(),
+            refuse_http = self.tls_refuse_http,
+            "TLS on (SIGHUP reloads the certificate and key)"
+        );
+        Ok(Some(config))
+    }
+
+    fn files(&self) -> Option<tls::CertFiles> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::CertFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 fn init_logging(format: &str) {
@@ -235,7 +308,20 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
             .as_ref()
             .and_then(|handed| handed.metrics_token.clone())
     });
+    // The data plane's variables are the fallback, so one pair in the environment covers both.
+    let (tls_cert, tls_key) = if args.tls_cert.is_none() && args.tls_key.is_none() {
+        (
+            std::env::var_os("MAXIOFS_TLS_CERT").map(PathBuf::from),
+            std::env::var_os("MAXIOFS_TLS_KEY").map(PathBuf::from),
+        )
+    } else {
+        (args.tls_cert, args.tls_key)
+    };
     let config = admin::Config::resolve(admin::Overrides {
+        tls_cert,
+        tls_key,
+        tls_refuse_http: args.tls_refuse_http,
+        trusted_proxies: args.trusted_proxies,
         data_dir: args.data_dir,
         address: args.address,
         control_socket: args.control_socket,
@@ -295,6 +381,33 @@ fn log_recovery(reports: &[shard::RecoveryReport], elapsed: std::time::Duration)
     );
 }
 
+/// Until SIGINT or SIGTERM; a SIGHUP meanwhile reloads the TLS certificate and key (a pair
+/// that does not load leaves the old one in force).
+fn wait_for_stop(
+    signals: &mut signal_hook::iterator::Signals,
+    running: &runtime::Running,
+    tls_files: Option<&tls::CertFiles>,
+) {
+    for signal in signals.forever() {
+        if signal != signal_hook::consts::SIGHUP {
+            tracing::info!(signal, "stopping: finishing in-flight requests");
+            break;
+        }
+        match tls_files {
+            None => tracing::info!("SIGHUP: no TLS configured, nothing to reload"),
+            Some(files) => match files.load() {
+                Ok(config) => {
+                    running.reload_tls(&config);
+                    tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
+                }
+                Err(error) => {
+                    tracing::error!(%error, "TLS reload failed: the previous certificate stays");
+                }
+            },
+        }
+    }
+}
+
 fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     init_logging(&args.log_format);
     let shard_count = args.shards.unwrap_or_else(|| {
@@ -324,11 +437,14 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         key_file: args.master_key_file.clone(),
         first_key,
     };
-    // Block the stop signals before any thread starts, so every thread inherits the mask and
-    // only the signal iterator below sees them.
+    let tls_files = args.tls.files();
+    let tls_config = args.tls.load(tls_files.as_ref())?;
+    // Block the stop signals (and SIGHUP, the TLS reload) before any thread starts, so every
+    // thread inherits the mask and only the signal iterator below sees them.
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
     ])?;
     let config = runtime::RuntimeConfig {
         data_dir: args.data_dir.clone(),
@@ -359,8 +475,10 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
                 interval: std::time::Duration::from_secs(args.scrub_interval_secs),
             },
             sse_c_allow_http: args.sse_c_allow_http,
+            tls_refuse_http: args.tls.tls_refuse_http,
         },
         master_keys: key_source,
+        tls: tls_config,
     };
     let started = std::time::Instant::now();
     let handler: Arc<dyn runtime::ConnectionHandler> = Arc::new(frontend::S3Frontend);
@@ -388,14 +506,13 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("maxiofs:   secret key: {}", root.secret_key);
     }
     tracing::info!(socket = %running.control_socket().display(), "control channel ready");
+    let scheme = if tls_files.is_some() { "https" } else { "http" };
     println!(
-        "maxiofs: S3 API listening on http://{}",
+        "maxiofs: S3 API listening on {scheme}://{}",
         running.local_address
     );
     let _ = std::io::Write::flush(&mut std::io::stdout());
-    if let Some(signal) = signals.forever().next() {
-        tracing::info!(signal, "stopping: finishing in-flight requests");
-    }
+    wait_for_stop(&mut signals, &running, tls_files.as_ref());
     running.shutdown();
     tracing::info!("stopped");
     Ok(())

@@ -10,7 +10,9 @@
 //! that exits is restarted after a backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute
 //! up); more than `MAX_RESTARTS` restarts of one child within `RESTART_WINDOW` means something
 //! is broken for good, and `up` stops everything and fails. SIGINT or SIGTERM is forwarded to
-//! both children as SIGTERM; a child still running after `GRACE` gets SIGKILL.
+//! both children as SIGTERM; a child still running after `GRACE` gets SIGKILL. SIGHUP is
+//! forwarded to both as is: with `--tls-cert/--tls-key` (given to both children) each
+//! reloads its certificate.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -60,6 +62,12 @@ pub struct UpArgs {
     /// Do not pin shard threads to CPUs.
     #[arg(long)]
     no_pin: bool,
+    /// TLS certificate chain (PEM) for both ports; with --tls-key both speak https only.
+    #[arg(long, env = "MAXIOFS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) for both ports. SIGHUP to `up` reloads both children's.
+    #[arg(long, env = "MAXIOFS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 struct Supervised {
@@ -235,8 +243,20 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
     ])?;
     let exe = std::env::current_exe()?;
+    // Absolute paths: the children may resolve them from elsewhere one day, and a relative
+    // path in a log line says little.
+    let tls_args = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => vec![
+            "--tls-cert".to_owned(),
+            std::path::absolute(cert)?.to_string_lossy().into_owned(),
+            "--tls-key".to_owned(),
+            std::path::absolute(key)?.to_string_lossy().into_owned(),
+        ],
+        _ => Vec::new(),
+    };
     let data_dir = args.data_dir.to_string_lossy().into_owned();
     let mut server_args = vec![
         "server".to_owned(),
@@ -251,7 +271,8 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.no_pin {
         server_args.push("--no-pin".to_owned());
     }
-    let admin_args = vec![
+    server_args.extend(tls_args.iter().cloned());
+    let mut admin_args = vec![
         "admin".to_owned(),
         "--data-dir".to_owned(),
         args.data_dir.join("admin").to_string_lossy().into_owned(),
@@ -271,6 +292,7 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         credentials::encode_handed(&root, master_key.as_deref(), metrics_token.as_deref())?;
     // The admin never gets the master key.
     let admin_secrets = credentials::encode_handed(&root, None, metrics_token.as_deref())?;
+    admin_args.extend(tls_args.iter().cloned());
     let mut children = [
         Supervised::new("server", server_args, server_secrets),
         Supervised::new("admin", admin_args, admin_secrets),
@@ -281,14 +303,24 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             return Err(format!("cannot start a child: {error}").into());
         }
     }
-    println!("maxiofs up: S3 API      http://{}", args.address);
+    let scheme = if tls_args.is_empty() { "http" } else { "https" };
+    println!("maxiofs up: S3 API      {scheme}://{}", args.address);
     println!(
-        "maxiofs up: console API http://{}/api/v1/",
+        "maxiofs up: console API {scheme}://{}/api/v1/",
         args.console_address
     );
     let _ = std::io::Write::flush(&mut std::io::stdout());
     loop {
         if let Some(signal) = signals.pending().next() {
+            if signal == signal_hook::consts::SIGHUP {
+                println!("maxiofs up: SIGHUP: forwarded to both processes (TLS reload)");
+                for supervised in &children {
+                    if let Some(pid) = supervised.pid() {
+                        self::signal(pid, libc::SIGHUP);
+                    }
+                }
+                continue;
+            }
             println!("maxiofs up: signal {signal}: stopping both processes");
             stop_all(&mut children);
             return Ok(ExitCode::SUCCESS);

@@ -64,9 +64,11 @@ class ApiError(Exception):
 class Console:
     """The console API as one identity (a Bearer token once logged in)."""
 
-    def __init__(self, base_url: str, token: str | None = None):
+    def __init__(self, base_url: str, token: str | None = None, ssl_context=None):
         self.base_url = base_url
         self.token = token
+        # For an https console: an ssl.SSLContext that trusts its CA.
+        self.ssl_context = ssl_context
 
     def raw(self, method: str, path: str, body=None, token: str | None = None):
         data = None if body is None else json.dumps(body).encode()
@@ -77,7 +79,7 @@ class Console:
         if bearer:
             request.add_header("Authorization", f"Bearer {bearer}")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30, context=self.ssl_context) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
@@ -108,14 +110,20 @@ class Console:
     def login(self, username: str, password: str) -> "Console":
         answer = self.post("/api/v1/auth/login", {"username": username, "password": password})
         assert "token" in answer, answer
-        return Console(self.base_url, answer["token"])
+        return Console(self.base_url, answer["token"], self.ssl_context)
 
 
 class UpProcess:
     """`maxiofs up` with both children; stdout and stderr go to a log file."""
 
-    def __init__(self, tmp: Path, name: str = "up", extra_env: dict[str, str] | None = None):
+    def __init__(self, tmp: Path, name: str = "up", extra_env: dict[str, str] | None = None,
+                 extra_args: list[str] | None = None, ssl_context=None):
         self.extra_env = dict(extra_env or {})
+        self.extra_args = list(extra_args or [])
+        # With TLS (`--tls-cert/--tls-key` in extra_args): both ports speak https, and this
+        # context trusts their CA.
+        self.ssl_context = ssl_context
+        self.scheme = "https" if ssl_context is not None else "http"
         self.data_dir = tmp / f"{name}-data"
         self.log_path = tmp / f"{name}.log"
         self.root_user = "admin-root"
@@ -127,14 +135,14 @@ class UpProcess:
 
     @property
     def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.console_port}"
+        return f"{self.scheme}://127.0.0.1:{self.console_port}"
 
     @property
     def endpoint(self) -> Endpoint:
-        return Endpoint("127.0.0.1", self.s3_port, self.root_user, self.root_password)
+        return Endpoint("127.0.0.1", self.s3_port, self.root_user, self.root_password, self.scheme)
 
     def console(self) -> Console:
-        return Console(self.console_url)
+        return Console(self.console_url, ssl_context=self.ssl_context)
 
     def root(self) -> Console:
         return self.console().login(self.root_user, self.root_password)
@@ -150,7 +158,7 @@ class UpProcess:
             [str(harness.maxiofs_bin()), "up", "--data-dir", str(self.data_dir),
              "--address", f"127.0.0.1:{self.s3_port}",
              "--console-address", f"127.0.0.1:{self.console_port}",
-             "--shards", "2", "--no-pin"],
+             "--shards", "2", "--no-pin", *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
         self.wait_ready()

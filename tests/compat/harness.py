@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import boto3
+import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -20,7 +22,7 @@ from botocore.exceptions import ClientError
 from s3util import REGION, Endpoint
 
 REPO = Path(__file__).resolve().parents[2]
-LISTENING_RE = re.compile(r"listening on http://(?P<host>[0-9.]+|\[[0-9a-f:]+\]|[\w.-]+):(?P<port>\d+)")
+LISTENING_RE = re.compile(r"listening on (?P<scheme>https?)://(?P<host>[0-9.]+|\[[0-9a-f:]+\]|[\w.-]+):(?P<port>\d+)")
 ACCESS_RE = re.compile(r"access key:\s*(?P<v>\S+)", re.IGNORECASE)
 SECRET_RE = re.compile(r"secret key:\s*(?P<v>\S+)", re.IGNORECASE)
 START_TIMEOUT = 30.0
@@ -138,7 +140,7 @@ class ServerProcess:
                 if m and not self._listening.is_set():
                     host = m["host"].strip("[]")
                     ak, sk = self.credentials or (None, None)
-                    self.endpoint = Endpoint(host, int(m["port"]), ak, sk)
+                    self.endpoint = Endpoint(host, int(m["port"]), ak, sk, m["scheme"])
                     self._listening.set()
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
@@ -280,3 +282,26 @@ def empty_and_delete_bucket(client, name: str):
         client.delete_bucket(Bucket=name)
     except ClientError:
         pass
+
+
+# ---------------------------------------------------------------------------
+# the browser tests (tests/browser)
+# ---------------------------------------------------------------------------
+
+BROWSER_DIR = Path(__file__).resolve().parent.parent / "browser"
+
+
+def require_browser() -> str:
+    """The Chromium to drive; skip without it (or playwright-core) locally, fail in CI."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    missing = [what for what, present in [
+        ("node", shutil.which("node") is not None),
+        ("chromium", os.access(chromium, os.X_OK)),
+        ("playwright-core (npm ci in tests/browser)", (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()),
+    ] if not present]  # fmt: skip
+    if not missing:
+        return chromium
+    message = f"missing {', '.join(missing)} (scripts/test.sh and .ci/run install them)"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(message)
+    pytest.skip(message)

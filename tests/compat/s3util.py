@@ -135,10 +135,11 @@ class Endpoint:
     port: int
     access_key: str
     secret_key: str
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def netloc(self) -> str:

@@ -11,17 +11,15 @@ import http.client
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import make_client
+from harness import BROWSER_DIR, make_client, require_browser
 from s3util import KiB, MiB, payload
 
 APP = "https://app.example.com"
@@ -203,25 +201,6 @@ def test_configuration_survives_a_restart_and_delete_turns_cors_off(server_facto
 # ---------------------------------------------------------------------------
 # a real browser
 # ---------------------------------------------------------------------------
-
-BROWSER_DIR = Path(__file__).resolve().parent.parent / "browser"
-
-
-def require_browser() -> str:
-    """The Chromium to drive; skip without it (or playwright-core) locally, fail in CI."""
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    missing = [what for what, present in [
-        ("node", shutil.which("node") is not None),
-        ("chromium", os.access(chromium, os.X_OK)),
-        ("playwright-core (npm ci in tests/browser)", (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()),
-    ] if not present]  # fmt: skip
-    if not missing:
-        return chromium
-    message = f"missing {', '.join(missing)} (scripts/test.sh and .ci/run install them)"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(message)
-    pytest.skip(message)
-
 
 @contextlib.contextmanager
 def page_server():

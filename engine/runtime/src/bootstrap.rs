@@ -38,6 +38,7 @@ pub trait ConnectionHandler: Send + Sync + 'static {
         context: Rc<ShardContext>,
         stream: monoio::net::TcpStream,
         buffered: Vec<u8>,
+        tls: Option<Box<tls::Session>>,
     ) -> Pin<Box<dyn Future<Output = ()>>>;
 }
 
@@ -51,6 +52,8 @@ pub struct RuntimeConfig {
     /// Where the master keys come from; loaded (or created) once the data directory is
     /// locked, so two servers starting at once cannot each create a different keyring.
     pub master_keys: crate::keyring::KeySource,
+    /// TLS on the S3 port (`None`: plain HTTP).
+    pub tls: Option<Arc<tls::rustls::ServerConfig>>,
 }
 
 /// A running data plane.
@@ -101,6 +104,19 @@ impl Running {
     /// The control socket the admin connects to.
     pub fn control_socket(&self) -> &std::path::Path {
         self.control.socket_path()
+    }
+
+    /// Gives every shard a reloaded TLS configuration (SIGHUP), through its inbox; connections
+    /// accepted after a shard took it handshake with the new certificate.
+    pub fn reload_tls(&self, config: &Arc<tls::rustls::ServerConfig>) {
+        for inbox in &self.inboxes {
+            if inbox
+                .send(MeshMessage::TlsConfig(Arc::clone(config)))
+                .is_err()
+            {
+                tracing::warn!("a shard has stopped: it keeps no TLS configuration");
+            }
+        }
     }
 
     /// Graceful stop: returns when every shard has finished.
@@ -211,11 +227,7 @@ pub fn start(
     let listeners = bind_listeners(config.address, config.shard_count).map_err(StartError::Io)?;
     let local_address = listeners[0].local_addr().map_err(StartError::Io)?;
     let io_uring = monoio::utils::detect_uring();
-    let cpus = if config.pin_threads {
-        allowed_cpus()
-    } else {
-        Vec::new()
-    };
+    let cpus = config.pin_threads.then(allowed_cpus).unwrap_or_default();
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..config.shard_count)
         .map(|_| flume::bounded(INBOX_DEPTH))
         .unzip();
@@ -241,6 +253,7 @@ pub fn start(
             dynamic_settings: Arc::clone(&shared_dynamic_settings),
             master_keys: master_keys.clone(),
             handler: Arc::clone(handler),
+            tls: config.tls.clone(),
             cpu: (!cpus.is_empty()).then(|| cpus[shard_id as usize % cpus.len()]),
         };
         let ready_sender = ready_sender.clone();
@@ -313,6 +326,7 @@ struct ShardThread {
     dynamic_settings: Arc<control::settings::SettingsSnapshot>,
     master_keys: sse::master::MasterKeys,
     handler: Arc<dyn ConnectionHandler>,
+    tls: Option<Arc<tls::rustls::ServerConfig>>,
     cpu: Option<usize>,
 }
 
@@ -417,6 +431,7 @@ impl ShardThread {
             requests_in_flight: std::cell::Cell::new(0),
             connections_open: std::cell::Cell::new(0),
             connections_refused: std::cell::Cell::new(0),
+            tls_counters: crate::context::TlsCounters::default(),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
             identity: std::cell::RefCell::new(Rc::new(IdentityIndex::build(&self.identity))),
             dynamic_settings: std::cell::RefCell::new(Rc::new(
@@ -426,6 +441,7 @@ impl ShardThread {
             rewrap_generation: std::cell::Cell::new(0),
             usage: std::cell::RefCell::new(crate::usage::UsageView::default()),
             denied_events_dropped: std::cell::Cell::new(0),
+            tls: std::cell::RefCell::new(self.tls),
         });
         monoio::spawn(crate::usage::run(Rc::clone(&context)));
         monoio::spawn(crate::upload_expiry::run(Rc::clone(&context)));
@@ -460,7 +476,7 @@ async fn accept_loop(
                     break;
                 }
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(handler.serve(Rc::clone(&context), stream, Vec::new()));
+                monoio::spawn(handler.serve(Rc::clone(&context), stream, Vec::new(), None));
             }
             Err(error) => {
                 if context.shutting_down.get() {
@@ -482,14 +498,16 @@ async fn inbox_loop(
 ) {
     while let Ok(message) = inbox.recv_async().await {
         match message {
-            MeshMessage::Connection { stream, buffered } => {
-                match monoio::net::TcpStream::from_std(stream) {
-                    Ok(stream) => {
-                        monoio::spawn(handler.serve(Rc::clone(context), stream, buffered));
-                    }
-                    Err(error) => tracing::warn!(%error, "cannot adopt a handed-over connection"),
+            MeshMessage::Connection {
+                stream,
+                buffered,
+                tls,
+            } => match monoio::net::TcpStream::from_std(stream) {
+                Ok(stream) => {
+                    monoio::spawn(handler.serve(Rc::clone(context), stream, buffered, tls));
                 }
-            }
+                Err(error) => tracing::warn!(%error, "cannot adopt a handed-over connection"),
+            },
             MeshMessage::Shutdown => {
                 context.shutting_down.set(true);
                 if let Some(fd) = context.listener_fd.get() {
@@ -605,6 +623,10 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
             });
         }
         MeshMessage::Control(message) => control_server::serve(context, message),
+        MeshMessage::TlsConfig(config) => {
+            *context.tls.borrow_mut() = Some(config);
+            tracing::debug!(shard = context.shard_id, "TLS configuration reloaded");
+        }
     }
 }
 

@@ -50,6 +50,18 @@ pub struct SharedSettings {
     /// refuses customer keys without TLS; tests and TLS-terminating proxies on a trusted
     /// link need them anyway. The dynamic setting `security.sse_c_allow_http` also allows it.
     pub sse_c_allow_http: bool,
+    /// With TLS on: answer a connection whose first byte is not a TLS record with a 400
+    /// that says to use https (true), or serve it as plain HTTP on the same port (false).
+    pub tls_refuse_http: bool,
+}
+
+/// Outcomes of TLS on new connections of one shard, for metrics.
+#[derive(Debug, Default)]
+pub struct TlsCounters {
+    /// Handshakes that failed or did not finish within the head-read timeout.
+    pub handshakes_failed: Cell<u64>,
+    /// Plain HTTP connections answered 400 (use https).
+    pub plain_http_refused: Cell<u64>,
 }
 
 pub struct BucketEntry {
@@ -80,6 +92,8 @@ pub struct ShardContext {
     pub connections_open: Cell<u32>,
     /// Connections refused at the limit since start (a metric).
     pub connections_refused: Cell<u64>,
+    /// What became of new connections on the TLS port (metrics).
+    pub tls_counters: TlsCounters,
     pub listener_fd: Cell<Option<i32>>,
     /// This shard's request counters and latencies; merged with the others' only on scrape.
     pub metrics: RefCell<telemetry::ShardMetrics>,
@@ -97,6 +111,10 @@ pub struct ShardContext {
     pub usage: RefCell<crate::usage::UsageView>,
     /// Denied-request events dropped because partition 0's queue was too deep.
     pub denied_events_dropped: Cell<u64>,
+    /// The TLS configuration new connections handshake with (`None`: plain HTTP only). This
+    /// shard's own handle, replaced whole by a reload through the inbox: no lock is taken on
+    /// the handshake path.
+    pub tls: RefCell<Option<std::sync::Arc<tls::rustls::ServerConfig>>>,
 }
 
 impl ShardContext {

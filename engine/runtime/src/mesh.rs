@@ -13,10 +13,16 @@ pub type Reply<T> = flume::Sender<Result<T, ShardError>>;
 pub enum MeshMessage {
     /// A client connection whose next request belongs to the receiving shard, with its read
     /// buffer (the bytes already read, at least the request head; its capacity is reused).
+    /// `tls` is the connection's TLS state when it came in over TLS: `buffered` is then
+    /// plaintext, and the session holds what rustls has not yet given out.
     Connection {
         stream: std::net::TcpStream,
         buffered: Vec<u8>,
+        tls: Option<Box<tls::Session>>,
     },
+    /// A reloaded TLS configuration (SIGHUP): new handshakes on this shard use it; sessions
+    /// already established keep theirs.
+    TlsConfig(std::sync::Arc<tls::rustls::ServerConfig>),
     /// A page of a partition owned by the receiving shard.
     ListPage {
         partition_id: u32,

@@ -44,6 +44,8 @@ pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
         requests_in_flight: context.requests_in_flight.get(),
         connections_open: u64::from(context.connections_open.get()),
         connections_refused: context.connections_refused.get(),
+        tls_handshakes_failed: context.tls_counters.handshakes_failed.get(),
+        plain_http_refused: context.tls_counters.plain_http_refused.get(),
         io_uring: context.settings.io_uring,
         bucket_usage: context
             .usage

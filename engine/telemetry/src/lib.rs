@@ -374,6 +374,10 @@ pub struct MetricsSnapshot {
     pub connections_open: u64,
     /// Connections refused since start because the shard had its maximum open.
     pub connections_refused: u64,
+    /// TLS handshakes that failed or did not finish in time, since start.
+    pub tls_handshakes_failed: u64,
+    /// Plain HTTP connections answered 400 on the TLS port, since start.
+    pub plain_http_refused: u64,
     pub io_uring: bool,
     /// Objects and bytes per bucket over this shard's partitions.
     pub bucket_usage: Vec<BucketUsageSample>,
@@ -513,6 +517,8 @@ fn shard_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
     let mut in_flight = Vec::new();
     let mut connections_open = Vec::new();
     let mut connections_refused = Vec::new();
+    let mut tls_failed = Vec::new();
+    let mut plain_refused = Vec::new();
     let mut drivers = Vec::new();
     for snapshot in snapshots {
         let shard = snapshot.shard_id.to_string();
@@ -529,6 +535,14 @@ fn shard_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
         connections_refused.push(counter(
             vec![label("shard", &shard)],
             as_f64(snapshot.connections_refused),
+        ));
+        tls_failed.push(counter(
+            vec![label("shard", &shard)],
+            as_f64(snapshot.tls_handshakes_failed),
+        ));
+        plain_refused.push(counter(
+            vec![label("shard", &shard)],
+            as_f64(snapshot.plain_http_refused),
         ));
         let driver = if snapshot.io_uring {
             "io_uring"
@@ -564,6 +578,18 @@ fn shard_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
             "Connections refused with 503 because the shard had its maximum open.",
             MetricType::COUNTER,
             connections_refused,
+        ),
+        family(
+            "maxiofs_shard_tls_handshake_failures_total",
+            "TLS handshakes that failed or did not finish within the head-read timeout.",
+            MetricType::COUNTER,
+            tls_failed,
+        ),
+        family(
+            "maxiofs_shard_plain_http_refused_total",
+            "Plain HTTP connections answered 400 (use https) on the TLS port.",
+            MetricType::COUNTER,
+            plain_refused,
         ),
         family(
             "maxiofs_shard_io_driver",

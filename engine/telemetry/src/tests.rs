@@ -30,6 +30,8 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
         requests_in_flight: 0,
         connections_open: 0,
         connections_refused: 0,
+        tls_handshakes_failed: 0,
+        plain_http_refused: 0,
         io_uring: true,
         bucket_usage: Vec::new(),
         background_tasks: Vec::new(),

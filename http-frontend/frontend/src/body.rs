@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use monoio::buf::IoBufMut as _;
 use s3_proto::aws_chunked::{AwsChunkedDecoder, AwsChunkedError, ChunkedStep};
 use shard::aligned::AlignedBuf;
 
@@ -153,11 +152,8 @@ impl HttpBody {
             return Ok((0, buf));
         }
         let count = if connection.unconsumed().is_empty() {
-            let start = buf.len();
             let timeout = self.read_timeout(connection)?;
-            let (count, returned) = connection
-                .read_into(buf.slice_mut(start..start + room), timeout)
-                .await?;
+            let (count, returned) = connection.read_into_aligned(buf, room, timeout).await?;
             buf = returned;
             count
         } else {

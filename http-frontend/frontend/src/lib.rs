@@ -34,7 +34,8 @@ impl ConnectionHandler for S3Frontend {
         context: Rc<ShardContext>,
         stream: monoio::net::TcpStream,
         buffered: Vec<u8>,
+        tls: Option<Box<tls::Session>>,
     ) -> Pin<Box<dyn Future<Output = ()>>> {
-        Box::pin(serve::serve(context, stream, buffered))
+        Box::pin(serve::serve(context, stream, buffered, tls))
     }
 }

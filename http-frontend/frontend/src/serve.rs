@@ -6,10 +6,15 @@
 //! Hand-over moves the socket (and the bytes already read) through the owner's bounded inbox;
 //! the owner parses the head again (about a microsecond) and serves the request and the ones
 //! after it, until one belongs elsewhere. Object bytes never cross cores.
+//!
+//! With TLS on, a fresh connection's first bytes say what it is: a TLS record (0x16) starts the
+//! handshake, anything else is plain HTTP, refused with a 400 that says to use https (or
+//! served, with `--tls-refuse-http=false`). The sniff, the handshake and the first request head
+//! share one head-read deadline. A TLS connection is handed over with its session.
 
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base::limits::REQUEST_HEAD_BYTES_MAX;
 use runtime::ShardContext;
@@ -64,21 +69,104 @@ fn static_method(method: &str) -> &'static str {
 
 /// Serves a connection until it closes, times out or moves to another shard. A connection
 /// with no bytes buffered is fresh from this shard's listener and counts against the
-/// shard's connection limit; one handed over by another shard (its head already buffered)
-/// was admitted there.
-pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, buffered: Vec<u8>) {
-    let fresh = buffered.is_empty();
-    let mut connection = Connection::new(stream, buffered);
+/// shard's connection limit; one handed over by another shard (its head already buffered,
+/// its TLS session with it) was admitted there.
+pub async fn serve(
+    context: Rc<ShardContext>,
+    stream: monoio::net::TcpStream,
+    buffered: Vec<u8>,
+    tls: Option<Box<tls::Session>>,
+) {
+    let fresh = buffered.is_empty() && tls.is_none();
+    let mut connection = Connection::new(stream, buffered, tls);
     let Some(_open) = context.open_connection(fresh) else {
-        refuse_over_limit(&context, &mut connection).await;
+        // A TLS client could not read a plaintext answer: it gets the close only.
+        if context.tls.borrow().is_none() {
+            refuse_over_limit(&context, &mut connection).await;
+        }
         return;
     };
+    let mut first_deadline = None;
+    if fresh {
+        let deadline = Instant::now() + context.settings.request_head_timeout;
+        first_deadline = Some(deadline);
+        let config = context.tls.borrow().clone();
+        if let Some(config) = config
+            && !accept_tls(&context, &mut connection, config, deadline).await
+        {
+            return;
+        }
+    }
+    match serve_requests(&context, &mut connection, first_deadline).await {
+        Next::HandOver(shard_id) => hand_over(&context, connection, shard_id).await,
+        Next::Close => connection.close_tls().await,
+    }
+}
+
+/// What becomes of a connection once this shard stops serving it.
+enum Next {
+    Close,
+    HandOver(u32),
+}
+
+/// TLS is on and `connection` is fresh: tells TLS from plain HTTP by the first byte, and
+/// handshakes by `deadline`. False when the connection is done with (refused, failed).
+async fn accept_tls(
+    context: &ShardContext,
+    connection: &mut Connection,
+    config: std::sync::Arc<tls::rustls::ServerConfig>,
+    deadline: Instant,
+) -> bool {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() || connection.fill(left).await.is_err() {
+        return false;
+    }
+    if connection.unconsumed().first() != Some(&tls::HANDSHAKE_RECORD) {
+        if !context.settings.tls_refuse_http {
+            return true;
+        }
+        let refused = &context.tls_counters.plain_http_refused;
+        refused.set(refused.get() + 1);
+        let error = S3Error::with_message(
+            S3ErrorCode::BadRequest,
+            "This port speaks HTTPS (TLS) only: use an https:// endpoint.",
+        );
+        let bytes = response::error_bytes(&error, &[], false, &response::new_request_id(context));
+        if connection.write_all(bytes).await.is_ok() {
+            connection.linger().await;
+        }
+        return false;
+    }
+    if let Err(error) = connection.start_tls(config) {
+        tracing::warn!(%error, "TLS session could not start");
+        return false;
+    }
+    match connection.handshake(deadline).await {
+        Ok(()) => true,
+        Err(error) => {
+            let failed = &context.tls_counters.handshakes_failed;
+            failed.set(failed.get() + 1);
+            tracing::debug!(shard = context.shard_id, ?error, "TLS handshake failed");
+            false
+        }
+    }
+}
+
+/// The keep-alive loop: requests until the connection closes or one belongs elsewhere.
+async fn serve_requests(
+    context: &Rc<ShardContext>,
+    connection: &mut Connection,
+    first_deadline: Option<Instant>,
+) -> Next {
     let mut first_request = true;
     loop {
         connection.accounting = Accounting::default();
-        let head = match read_head(&context.settings, &mut connection, first_request).await {
+        let deadline = first_request.then(|| {
+            first_deadline.unwrap_or_else(|| Instant::now() + context.settings.request_head_timeout)
+        });
+        let head = match read_head(&context.settings, connection, deadline).await {
             Ok(head) => head,
-            Err(HeadOutcome::Closed) => return,
+            Err(HeadOutcome::Closed) => return Next::Close,
             Err(HeadOutcome::Refused(error)) => {
                 let (status, code) = match error {
                     HeadError::TooManyHeaders => (431, S3ErrorCode::RequestHeaderSectionTooLarge),
@@ -89,28 +177,24 @@ pub async fn serve(context: Rc<ShardContext>, stream: monoio::net::TcpStream, bu
                     error = error.resource("request head");
                 }
                 let bytes =
-                    response::error_bytes(&error, &[], false, &response::new_request_id(&context));
+                    response::error_bytes(&error, &[], false, &response::new_request_id(context));
                 let _ = connection.write_all(bytes).await;
-                return;
+                return Next::Close;
             }
         };
         first_request = false;
-        let placement = dispatch::placement(&context, &head);
-        let placement =
-            dispatch::resolve_post_object(&context, &head, &mut connection, placement).await;
+        let placement = dispatch::placement(context, &head);
+        let placement = dispatch::resolve_post_object(context, &head, connection, placement).await;
         match placement {
-            Placement::Elsewhere(shard_id) => {
-                hand_over(&context, connection, shard_id).await;
-                return;
-            }
+            Placement::Elsewhere(shard_id) => return Next::HandOver(shard_id),
             Placement::Here(routed) => {
                 let _request = context.begin_request();
                 let started = std::time::Instant::now();
                 let method = head.method.clone();
-                let keep_alive = serve_request(&context, &mut connection, head, routed).await;
-                record_request(&context, &connection.accounting, &method, started.elapsed());
+                let keep_alive = serve_request(context, connection, head, routed).await;
+                record_request(context, &connection.accounting, &method, started.elapsed());
                 if !keep_alive || context.shutting_down.get() {
-                    return;
+                    return Next::Close;
                 }
                 connection.release_idle_buffer();
             }
@@ -141,17 +225,16 @@ enum HeadOutcome {
 
 /// Reads until a complete head is buffered. A kept-alive connection may idle for the idle
 /// timeout before its next request; once a request has started (its first byte arrived, or the
-/// connection is new), the whole head must arrive within the header-read timeout, however the
-/// client spreads its bytes (slowloris).
+/// connection is new: `deadline` is then given), the whole head must arrive within the
+/// header-read timeout, however the client spreads its bytes (slowloris).
 async fn read_head(
     settings: &runtime::SharedSettings,
     connection: &mut Connection,
-    first_request: bool,
+    mut deadline: Option<Instant>,
 ) -> Result<crate::request::RequestHead, HeadOutcome> {
     let head_time = settings.request_head_timeout;
-    let mut deadline = None;
-    if first_request || !connection.unconsumed().is_empty() {
-        deadline = Some(std::time::Instant::now() + head_time);
+    if deadline.is_none() && !connection.unconsumed().is_empty() {
+        deadline = Some(Instant::now() + head_time);
     }
     loop {
         match parse_head(connection.unconsumed()) {
@@ -175,13 +258,17 @@ async fn read_head(
 
 async fn hand_over(context: &ShardContext, connection: Connection, shard_id: u32) {
     // The request is counted by the shard that serves it.
-    let (stream, buffered) = connection.into_parts();
+    let (stream, buffered, tls) = connection.into_parts();
     let raw = stream.into_raw_fd();
     // SAFETY: `raw` was just released by the monoio stream (no operation is in flight on it:
     // the head was read to completion) and is owned by nothing else.
     #[allow(unsafe_code)]
     let stream = unsafe { std::net::TcpStream::from_raw_fd(raw) };
-    let message = MeshMessage::Connection { stream, buffered };
+    let message = MeshMessage::Connection {
+        stream,
+        buffered,
+        tls,
+    };
     // A full inbox makes this connection wait (backpressure); other tasks keep running.
     if context.inboxes[shard_id as usize]
         .send_async(message)

@@ -12,7 +12,11 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("telemetry", &[]),
     ("control", &[]),
     ("sse", &[]),
-    ("runtime", &["base", "shard", "telemetry", "control", "sse"]),
+    ("tls", &[]),
+    (
+        "runtime",
+        &["base", "shard", "telemetry", "control", "sse", "tls"],
+    ),
     ("s3-proto", &["base"]),
     (
         "frontend",
@@ -24,13 +28,14 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "telemetry",
             "sse",
             "control",
+            "tls",
         ],
     ),
-    ("admin", &["control"]),
+    ("admin", &["control", "tls"]),
     (
         "maxiofs",
         &[
-            "base", "shard", "runtime", "s3-proto", "frontend", "admin", "control", "sse",
+            "base", "shard", "runtime", "s3-proto", "frontend", "admin", "control", "sse", "tls",
         ],
     ),
     ("it", &["*"]),

@@ -178,13 +178,15 @@ pub(crate) fn unknown_kms_key(key_id: Option<&str>) -> S3Error {
     S3Error::with_message(S3ErrorCode::KmsNotFoundException, message)
 }
 
-/// A customer key from its headers, if SSE-C is allowed on this connection.
+/// A customer key from its headers, if SSE-C is allowed on this connection: always over TLS,
+/// over plain HTTP only when a flag or setting says so (AWS refuses it).
 fn customer_key(
     exchange: &Exchange<'_>,
     headers: &CustomerKeyHeaders,
 ) -> Result<CustomerKey, S3Error> {
     let context = exchange.context;
-    let allowed = context.settings.sse_c_allow_http
+    let allowed = exchange.connection.is_tls()
+        || context.settings.sse_c_allow_http
         || context
             .dynamic_settings()
             .flag(keys::SSE_C_ALLOW_HTTP, false);

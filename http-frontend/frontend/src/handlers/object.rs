@@ -3,8 +3,6 @@
 use std::ops::Range;
 
 use base::limits::{PUT_HEADER_BYTES_MAX, PUT_OBJECT_SIZE_BYTES_MAX, USER_METADATA_BYTES_MAX};
-use monoio::buf::IoBuf;
-use monoio::io::AsyncWriteRentExt;
 use runtime::events::{EventKind, logged};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::time_format::http_date_from_millis;
@@ -463,8 +461,8 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     send_head(exchange, head).await?;
     while let Some(piece) = valid {
         exchange.connection.accounting.sent_bytes += piece.len() as u64;
-        let (result, slice) = exchange.connection.stream.write_all(buf.slice(piece)).await;
-        buf = slice.into_inner();
+        let (result, returned) = exchange.connection.write_aligned(buf, piece).await;
+        buf = returned;
         result.map_err(|_| closed())?;
         let (next, returned) = reader.next(buf).await;
         buf = returned;
