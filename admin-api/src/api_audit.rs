@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::app::App;
+use crate::app::Shared;
 use crate::authz::{Actor, AuditScope};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
-use crate::http::Shared;
 use crate::store::{AuditEntry, AuditFilter, MAX_EXPORT_ROWS, MAX_PAGE_SIZE};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;

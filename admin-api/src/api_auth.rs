@@ -14,11 +14,12 @@ use control::sealing;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::app::Shared;
 use crate::app::{App, now_seconds, rfc3339};
+use crate::audit_note::AuditNote;
 use crate::authz::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, ClientIp, Session};
-use crate::http::{AuditNote, Shared};
 use crate::secrets;
 use crate::settings;
 use crate::store::User;

@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use control::wire::{BucketInfo, Request, Response};
 use serde_json::{Value, json};
 
+use crate::app::Shared;
 use crate::app::{App, rfc3339};
+use crate::audit_note::AuditNote;
 use crate::authz::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body};
-use crate::http::{AuditNote, Shared};
 use crate::link;
 
 fn unavailable(error: &dyn std::fmt::Display) -> ApiError {

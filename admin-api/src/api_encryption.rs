@@ -9,10 +9,11 @@ use control::wire::{EncryptionStatus, Request, Response};
 use serde_json::{Value, json};
 
 use crate::api_buckets::call;
+use crate::app::Shared;
+use crate::audit_note::AuditNote;
 use crate::authz::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
-use crate::http::{AuditNote, Shared};
 
 fn allowed(actor: &Actor) -> ApiResult<()> {
     if actor.is_global_admin() {

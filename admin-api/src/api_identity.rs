@@ -9,11 +9,12 @@ use control::identity::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::app::Shared;
 use crate::app::{App, now_seconds, rfc3339};
+use crate::audit_note::AuditNote;
 use crate::authz::{Actor, Target, UserScope, parse_role, role_name};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, Session};
-use crate::http::{AuditNote, Shared};
 use crate::secrets;
 use crate::settings;
 use crate::store::{AccessKey, KeyInsert, Tenant, TenantChange, Update, User, UserChange};

@@ -6,11 +6,12 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::app::Shared;
 use crate::app::{App, now_seconds, rfc3339};
+use crate::audit_note::AuditNote;
 use crate::authz::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body};
-use crate::http::{AuditNote, Shared};
 use crate::settings::{self, CATALOGUE, Definition};
 
 /// Most settings one bulk request may change.

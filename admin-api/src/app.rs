@@ -20,6 +20,9 @@ use crate::metrics::Metrics;
 use crate::settings::{self, Live};
 use crate::store::{self, AuditEntry, Store};
 
+/// The application state every handler gets (axum `State`).
+pub type Shared = Arc<App>;
+
 /// How often the background loop checks the data plane and reads the event log.
 const SYNC_INTERVAL: Duration = Duration::from_millis(500);
 /// Events read per partition per call.

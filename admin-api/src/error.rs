@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::AuditNote;
+use crate::audit_note::AuditNote;
 use crate::limits::GateError;
 
 #[derive(Debug)]

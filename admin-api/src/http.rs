@@ -14,7 +14,8 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::app::{App, now_ms, now_seconds};
+use crate::app::{Shared, now_ms, now_seconds};
+use crate::audit_note::AuditNote;
 use crate::authz::Actor;
 use crate::error::{ApiError, json_errors};
 use crate::extract::{Authenticated, ClientIp, MaybeSession, bearer};
@@ -22,26 +23,12 @@ use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
 use crate::{api_audit, api_auth, api_buckets, api_encryption, api_identity, api_settings};
 
-pub type Shared = Arc<App>;
-
 /// Largest request body accepted (every body here is a small JSON document).
 const MAX_BODY_BYTES: usize = 1 << 20;
 /// Longest a request may take to be answered (its body read and its handler run); a client
 /// trickling a body, or a call stuck on the data plane, does not hold a connection slot
 /// longer. A streamed export's body is not counted: the connection cap bounds those.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
-
-/// What a handler tells the audit layer beyond the route itself.
-#[derive(Clone, Debug, Default)]
-pub struct AuditNote {
-    pub event: Option<&'static str>,
-    pub user_id: Option<String>,
-    pub username: Option<String>,
-    pub tenant_id: Option<String>,
-    pub resource_type: Option<&'static str>,
-    pub resource: Option<String>,
-    pub details: Option<String>,
-}
 
 /// Authenticates the request (if it has a token) and writes its audit entry once answered.
 async fn session_and_audit(

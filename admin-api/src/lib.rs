@@ -20,6 +20,7 @@ pub mod api_encryption;
 pub mod api_identity;
 pub mod api_settings;
 pub mod app;
+pub mod audit_note;
 pub mod authz;
 pub mod config;
 pub mod error;

@@ -408,6 +408,40 @@ fn wait_for_stop(
     }
 }
 
+/// The data plane's settings from its command line (and the credentials it was handed).
+fn shared_settings(
+    args: &ServerArgs,
+    root: &credentials::RootCredentials,
+    metrics_token: Option<String>,
+) -> runtime::SharedSettings {
+    runtime::SharedSettings {
+        region: args.region.clone(),
+        domains: args
+            .domains
+            .iter()
+            .map(|domain| domain.trim().trim_end_matches('.').to_ascii_lowercase())
+            .filter(|domain| !domain.is_empty())
+            .collect(),
+        root_access_key_id: root.access_key_id.clone(),
+        root_secret_key: root.secret_key.clone(),
+        io_uring: false,
+        request_head_timeout: std::time::Duration::from_secs(args.request_head_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
+        body_rate_min_bytes_per_sec: args.min_body_rate,
+        body_rate_grace: std::time::Duration::from_secs(args.body_rate_grace_secs),
+        connections_max: args.max_connections_per_shard.max(1),
+        metrics_token: metrics_token.filter(|token| !token.is_empty()),
+        data_dir: args.data_dir.clone(),
+        free_bytes_critical: args.min_free_bytes,
+        scrub: runtime::scrubber::ScrubSettings {
+            bytes_per_sec: args.scrub_bytes_per_sec,
+            interval: std::time::Duration::from_secs(args.scrub_interval_secs),
+        },
+        sse_c_allow_http: args.sse_c_allow_http,
+        tls_refuse_http: args.tls.tls_refuse_http,
+    }
+}
+
 fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     init_logging(&args.log_format);
     let shard_count = args.shards.unwrap_or_else(|| {
@@ -451,32 +485,7 @@ fn run_server(args: &ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
         address: args.address,
         shard_count,
         pin_threads: !args.no_pin,
-        settings: runtime::SharedSettings {
-            region: args.region.clone(),
-            domains: args
-                .domains
-                .iter()
-                .map(|domain| domain.trim().trim_end_matches('.').to_ascii_lowercase())
-                .filter(|domain| !domain.is_empty())
-                .collect(),
-            root_access_key_id: root.access_key_id.clone(),
-            root_secret_key: root.secret_key.clone(),
-            io_uring: false,
-            request_head_timeout: std::time::Duration::from_secs(args.request_head_timeout_secs),
-            idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
-            body_rate_min_bytes_per_sec: args.min_body_rate,
-            body_rate_grace: std::time::Duration::from_secs(args.body_rate_grace_secs),
-            connections_max: args.max_connections_per_shard.max(1),
-            metrics_token: metrics_token.filter(|token| !token.is_empty()),
-            data_dir: args.data_dir.clone(),
-            free_bytes_critical: args.min_free_bytes,
-            scrub: runtime::scrubber::ScrubSettings {
-                bytes_per_sec: args.scrub_bytes_per_sec,
-                interval: std::time::Duration::from_secs(args.scrub_interval_secs),
-            },
-            sse_c_allow_http: args.sse_c_allow_http,
-            tls_refuse_http: args.tls.tls_refuse_http,
-        },
+        settings: shared_settings(args, &root, metrics_token),
         master_keys: key_source,
         tls: tls_config,
     };

@@ -223,29 +223,15 @@ pub fn run(args: &UpArgs) -> ExitCode {
     }
 }
 
-fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(&args.data_dir)?;
-    let root = credentials::load_or_generate(&args.data_dir)?;
-    if root.generated {
-        println!(
-            "maxiofs up: generated root credentials (stored in {}):",
-            args.data_dir.display()
-        );
-        println!(
-            "maxiofs up:   user / access key:      {}",
-            root.access_key_id
-        );
-        println!("maxiofs up:   password / secret key:  {}", root.secret_key);
-    }
-    // Handlers installed before any child starts (exec gives the children the default
-    // dispositions back). In a terminal, Ctrl-C reaches the children too; the SIGTERM that
-    // follows from here is then a no-op for them.
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ])?;
-    let exe = std::env::current_exe()?;
+/// One child's command line (after the executable) and what it reads on stdin.
+type ChildCommand = (Vec<String>, String);
+
+/// The command lines of the data plane and the admin, with the secrets each gets on stdin,
+/// and the TLS arguments both share (empty without TLS).
+fn child_commands(
+    args: &UpArgs,
+    root: &credentials::RootCredentials,
+) -> Result<(Vec<String>, [ChildCommand; 2]), Box<dyn std::error::Error>> {
     // Absolute paths: the children may resolve them from elsewhere one day, and a relative
     // path in a log line says little.
     let tls_args = match (&args.tls_cert, &args.tls_key) {
@@ -289,13 +275,43 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let master_key = variable("MAXIOFS_MASTER_KEY");
     let metrics_token = variable("MAXIOFS_METRICS_TOKEN");
     let server_secrets =
-        credentials::encode_handed(&root, master_key.as_deref(), metrics_token.as_deref())?;
+        credentials::encode_handed(root, master_key.as_deref(), metrics_token.as_deref())?;
     // The admin never gets the master key.
-    let admin_secrets = credentials::encode_handed(&root, None, metrics_token.as_deref())?;
+    let admin_secrets = credentials::encode_handed(root, None, metrics_token.as_deref())?;
     admin_args.extend(tls_args.iter().cloned());
+    Ok((
+        tls_args,
+        [(server_args, server_secrets), (admin_args, admin_secrets)],
+    ))
+}
+
+fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&args.data_dir)?;
+    let root = credentials::load_or_generate(&args.data_dir)?;
+    if root.generated {
+        println!(
+            "maxiofs up: generated root credentials (stored in {}):",
+            args.data_dir.display()
+        );
+        println!(
+            "maxiofs up:   user / access key:      {}",
+            root.access_key_id
+        );
+        println!("maxiofs up:   password / secret key:  {}", root.secret_key);
+    }
+    // Handlers installed before any child starts (exec gives the children the default
+    // dispositions back). In a terminal, Ctrl-C reaches the children too; the SIGTERM that
+    // follows from here is then a no-op for them.
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ])?;
+    let exe = std::env::current_exe()?;
+    let (tls_args, [server, admin]) = child_commands(args, &root)?;
     let mut children = [
-        Supervised::new("server", server_args, server_secrets),
-        Supervised::new("admin", admin_args, admin_secrets),
+        Supervised::new("server", server.0, server.1),
+        Supervised::new("admin", admin.0, admin.1),
     ];
     for supervised in &mut children {
         if let Err(error) = supervised.start(&exe) {
