@@ -75,13 +75,6 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| secrets::hash_password(&secrets::new_token()).unwrap_or_default())
 }
 
-/// An Argon2 verification through the admin's hashing gate (503 when too many wait).
-pub async fn verify_password(app: &App, password: String, hash: String) -> ApiResult<bool> {
-    Ok(app
-        .hash_work(move || secrets::verify_password(&password, &hash))
-        .await?)
-}
-
 fn session_timeout(app: &App) -> i64 {
     i64::try_from(app.live().number(settings::SESSION_TIMEOUT)).unwrap_or(86_400)
 }
@@ -177,7 +170,7 @@ fn lockout_entry(user: &User, ip: &str) -> crate::store::AuditEntry {
 /// The root identity's login: Argon2 against a hash of its secret (the same work as any
 /// login), its own lockout, and the switch `security.root_console_login`.
 async fn root_login(app: &App, password: String, note: AuditNote) -> ApiResult<Json<Value>> {
-    let verified = verify_password(app, password, app.root_hash.clone()).await?;
+    let verified = app.verify_password(password, app.root_hash.clone()).await?;
     let now = now_seconds();
     let fail = |reason: &str| {
         app.metrics.logins.with_label_values(&["failure"]).inc();
@@ -260,7 +253,7 @@ pub async fn login(
         || dummy_hash().to_owned(),
         |user| user.password_hash.clone(),
     );
-    let verified = verify_password(&app, request.password, hash).await?;
+    let verified = app.verify_password(request.password, hash).await?;
     let Some(user) = user else {
         app.metrics.logins.with_label_values(&["failure"]).inc();
         return Err(failed_login(note, "no_such_user"));
@@ -478,19 +471,9 @@ fn own_user(app: &App, actor: &Actor) -> ApiResult<User> {
         .ok_or_else(|| ApiError::unauthorized("the session's user is gone"))
 }
 
-/// One more password or 2FA change of `user_id` within its per-minute budget (429 beyond).
-pub fn change_allowed(app: &App, user_id: &str) -> ApiResult<()> {
-    app.account_change_allowed(user_id).map_err(|retry_after| {
-        ApiError::too_many(
-            "too many password or 2FA changes of this account; try again later",
-            retry_after,
-        )
-    })
-}
-
 pub async fn totp_setup(State(app): State<Shared>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
     let user = own_user(&app, &actor)?;
-    change_allowed(&app, &user.id)?;
+    app.account_change_allowed(&user.id)?;
     if user.totp_enabled {
         return Err(ApiError::conflict(
             "TwoFactorAlreadyEnabled",
@@ -547,7 +530,7 @@ pub async fn totp_enable(
     Body(request): Body<CodeRequest>,
 ) -> ApiResult<Json<Value>> {
     let user = own_user(&app, &session.actor)?;
-    change_allowed(&app, &user.id)?;
+    app.account_change_allowed(&user.id)?;
     let Some(pending) = user.totp_pending_secret.clone() else {
         return Err(ApiError::bad_request("call /auth/2fa/setup first"));
     };
@@ -588,7 +571,7 @@ pub async fn totp_disable(
     Body(request): Body<CodeRequest>,
 ) -> ApiResult<Json<Value>> {
     let user = own_user(&app, &session.actor)?;
-    change_allowed(&app, &user.id)?;
+    app.account_change_allowed(&user.id)?;
     if !user.totp_enabled {
         return Err(ApiError::bad_request("2FA is not enabled"));
     }
@@ -598,7 +581,8 @@ pub async fn totp_disable(
     };
     let by_password = match request.password {
         Some(password) if !by_code => {
-            verify_password(&app, password, user.password_hash.clone()).await?
+            app.verify_password(password, user.password_hash.clone())
+                .await?
         }
         _ => false,
     };
@@ -620,7 +604,7 @@ pub async fn backup_codes(
     Body(request): Body<CodeRequest>,
 ) -> ApiResult<Json<Value>> {
     let user = own_user(&app, &actor)?;
-    change_allowed(&app, &user.id)?;
+    app.account_change_allowed(&user.id)?;
     if !user.totp_enabled {
         return Err(ApiError::bad_request("2FA is not enabled"));
     }

@@ -568,13 +568,16 @@ pub async fn change_password(
     if !actor.can_manage_user(target(&user)) {
         return Err(ApiError::forbidden());
     }
-    crate::api_auth::change_allowed(&app, &user.id)?;
+    app.account_change_allowed(&user.id)?;
     settings::check_password(&app.live(), &request.new_password).map_err(ApiError::bad_request)?;
     let own = actor.user_id == user.id;
     // One's own password needs the current one (a stolen session cannot take the account).
     if own {
         let current = request.current_password.unwrap_or_default();
-        if !crate::api_auth::verify_password(&app, current, user.password_hash.clone()).await? {
+        if !app
+            .verify_password(current, user.password_hash.clone())
+            .await?
+        {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "InvalidCredentials",

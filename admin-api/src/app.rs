@@ -14,6 +14,7 @@ use control::settings::SettingsSnapshot;
 use control::wire::{Request, Response};
 
 use crate::authz::{Actor, parse_role};
+use crate::error::{ApiError, ApiResult, SecretError};
 use crate::limits::{HashGate, Windows};
 use crate::link::{self, Link};
 use crate::metrics::Metrics;
@@ -84,28 +85,6 @@ pub struct App {
     /// The sealing keys the data plane handed over (`control::sealing`), in memory only:
     /// fetched at the first need or round, again when the master key version moves.
     sealing: RwLock<Option<Arc<SealingKeys>>>,
-}
-
-/// Why a secret could not be sealed or opened.
-#[derive(Debug)]
-pub enum SecretError {
-    /// No sealing keys yet: the data plane has not been reachable since this admin started.
-    Unavailable(String),
-    /// A stored value that does not open with the keys held (another keyring, moved, tampered).
-    Sealing(SealError),
-}
-
-impl std::fmt::Display for SecretError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SecretError::Unavailable(why) => write!(
-                f,
-                "secrets cannot be sealed or opened until the data plane hands over the sealing \
-                 keys ({why})"
-            ),
-            SecretError::Sealing(error) => write!(f, "{error}"),
-        }
-    }
 }
 
 /// A stored secret in the clear: sealed values are opened with the version they name; a value
@@ -254,11 +233,19 @@ impl App {
     /// One more password or 2FA change of `user_id`; `Err(retry_after)` beyond the budget.
     /// Not switched off with the login limit: it bounds guesses of the current password
     /// through a stolen session, and Argon2 work per account.
-    pub fn account_change_allowed(&self, user_id: &str) -> Result<(), Duration> {
+    /// 429 with `Retry-After` beyond the budget.
+    pub fn account_change_allowed(&self, user_id: &str) -> ApiResult<()> {
         let budget = self
             .live()
             .number(settings::RATELIMIT_ACCOUNT_CHANGES_PER_MINUTE);
-        self.change_limiter.take(user_id, budget)
+        self.change_limiter
+            .take(user_id, budget)
+            .map_err(|retry_after| {
+                ApiError::too_many(
+                    "too many password or 2FA changes of this account; try again later",
+                    retry_after,
+                )
+            })
     }
 
     /// Whether an audit entry of a failed unauthenticated call from `ip` is stored; counted
@@ -327,6 +314,14 @@ impl App {
             self.metrics.hashing_busy.inc();
         }
         result
+    }
+
+    /// An Argon2 verification of `password` against `hash` through the hashing gate (503
+    /// when too many wait).
+    pub async fn verify_password(&self, password: String, hash: String) -> ApiResult<bool> {
+        Ok(self
+            .hash_work(move || crate::secrets::verify_password(&password, &hash))
+            .await?)
     }
 
     /// Seconds a console session lives at most (`security.session_max_lifetime`).

@@ -73,9 +73,9 @@ impl ApiError {
 
     /// A secret could not be sealed or opened (no sealing keys yet: 503; a value that does not
     /// open: 500). The message names no secret.
-    pub fn secret(error: &crate::app::SecretError) -> Self {
+    pub fn secret(error: &SecretError) -> Self {
         match error {
-            crate::app::SecretError::Unavailable(_) => {
+            SecretError::Unavailable(_) => {
                 tracing::warn!(%error, "secret not available");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -83,7 +83,7 @@ impl ApiError {
                     "the data plane is not reachable: secrets cannot be sealed or opened yet",
                 )
             }
-            crate::app::SecretError::Sealing(_) => Self::internal(error),
+            SecretError::Sealing(_) => Self::internal(error),
         }
     }
 
@@ -178,4 +178,26 @@ pub async fn json_errors(response: Response) -> Response {
         _ => "InvalidRequest",
     };
     ApiError::new(status, code, message).into_response()
+}
+
+/// Why a secret could not be sealed or opened.
+#[derive(Debug)]
+pub enum SecretError {
+    /// No sealing keys yet: the data plane has not been reachable since this admin started.
+    Unavailable(String),
+    /// A stored value that does not open with the keys held (another keyring, moved, tampered).
+    Sealing(control::sealing::SealError),
+}
+
+impl std::fmt::Display for SecretError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretError::Unavailable(why) => write!(
+                f,
+                "secrets cannot be sealed or opened until the data plane hands over the sealing \
+                 keys ({why})"
+            ),
+            SecretError::Sealing(error) => write!(f, "{error}"),
+        }
+    }
 }

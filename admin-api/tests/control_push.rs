@@ -287,7 +287,7 @@ async fn without_the_data_plane_no_secret_is_sealed_opened_or_written_in_plainte
     let context = control::sealing::access_key_context("AKNEW");
     assert!(matches!(
         app.seal(&context, b"new secret").await,
-        Err(admin::app::SecretError::Unavailable(_))
+        Err(admin::error::SecretError::Unavailable(_))
     ));
     // A row from before sealing still reads (it is what the file holds until keys come).
     let legacy = app
@@ -304,7 +304,7 @@ async fn without_the_data_plane_no_secret_is_sealed_opened_or_written_in_plainte
         .seal(&context, b"x");
     assert!(matches!(
         app.open(&context, &sealed).await,
-        Err(admin::app::SecretError::Unavailable(_))
+        Err(admin::error::SecretError::Unavailable(_))
     ));
     assert!(!app.push_identity(0).await);
 }
