@@ -153,28 +153,23 @@ impl HttpBody {
                     return Ok(count);
                 }
                 BodyFraming::Chunked => {
-                    let step = self
-                        .chunked
-                        .decode(connection.unconsumed())
-                        .map_err(BodyError::HttpChunked)?;
-                    match step {
-                        HttpChunkedStep::Data { data, consumed } => {
-                            let count = data.len().min(PIECE_BYTES_MAX);
-                            out.extend_from_slice(&data[..count]);
-                            // Consume only what was handed out; framing before it is included.
-                            let framing_bytes = consumed - data.len();
-                            if count == data.len() {
-                                connection.consume(consumed);
-                            } else {
-                                connection.consume(framing_bytes + count);
-                            }
+                    let piece = chunked_piece(
+                        &mut self.chunked,
+                        connection.unconsumed(),
+                        PIECE_BYTES_MAX,
+                        out,
+                    )
+                    .map_err(BodyError::HttpChunked)?;
+                    match piece {
+                        ChunkedPiece::Data { count, consumed } => {
+                            connection.consume(consumed);
                             return Ok(count);
                         }
-                        HttpChunkedStep::NeedMore { consumed } => {
+                        ChunkedPiece::NeedMore { consumed } => {
                             connection.consume(consumed);
                             self.fill(connection).await?;
                         }
-                        HttpChunkedStep::Done { consumed } => {
+                        ChunkedPiece::Done { consumed } => {
                             connection.consume(consumed);
                             self.done = true;
                         }
@@ -183,6 +178,41 @@ impl HttpBody {
             }
         }
     }
+}
+
+/// What one [`chunked_piece`] call did; `consumed` bytes of the input are used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkedPiece {
+    /// `count` decoded bytes were appended.
+    Data { count: usize, consumed: usize },
+    /// The input ends inside framing: read more, append it to the unconsumed rest.
+    NeedMore { consumed: usize },
+    /// The body ended; bytes after `consumed` belong to the next request.
+    Done { consumed: usize },
+}
+
+/// One step of a chunked body over the connection's unconsumed bytes: appends at most
+/// `piece_bytes_max` decoded bytes to `out`. A separate function so that the fuzz targets
+/// drive exactly what [`HttpBody::read`] does.
+pub fn chunked_piece(
+    decoder: &mut HttpChunkedDecoder,
+    unconsumed: &[u8],
+    piece_bytes_max: usize,
+    out: &mut Vec<u8>,
+) -> Result<ChunkedPiece, HttpChunkedError> {
+    // One read may bring more than a piece (the connection's buffer can grow past it): the
+    // decoder is told the limit, so what it returns is handed out and consumed whole.
+    Ok(match decoder.decode_at_most(unconsumed, piece_bytes_max)? {
+        HttpChunkedStep::Data { data, consumed } => {
+            out.extend_from_slice(data);
+            ChunkedPiece::Data {
+                count: data.len(),
+                consumed,
+            }
+        }
+        HttpChunkedStep::NeedMore { consumed } => ChunkedPiece::NeedMore { consumed },
+        HttpChunkedStep::Done { consumed } => ChunkedPiece::Done { consumed },
+    })
 }
 
 /// The whole body stack of one request.
@@ -260,3 +290,6 @@ impl BodyReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
