@@ -21,7 +21,7 @@ const USER_STATUSES: &[&str] = &["active", "disabled", "locked"];
 
 /// Tenant and user names share lookups with ids (`tenant-…`, `user-…`), so a name may not
 /// look like an id.
-fn valid_tenant_name(name: &str) -> bool {
+pub(crate) fn valid_tenant_name(name: &str) -> bool {
     (1..=MAX_NAME_LENGTH).contains(&name.len())
         && !name.starts_with("tenant-")
         && name
@@ -30,7 +30,7 @@ fn valid_tenant_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
-fn valid_username(name: &str) -> bool {
+pub(crate) fn valid_username(name: &str) -> bool {
     (1..=MAX_NAME_LENGTH).contains(&name.len())
         && !name.starts_with("user-")
         && name != crate::app::ROOT_USER_ID
@@ -90,7 +90,7 @@ fn target(user: &User) -> Target<'_> {
 }
 
 /// A quota field of a request body.
-enum QuotaField {
+pub(crate) enum QuotaField {
     Absent,
     /// `null` (unlimited) or a count.
     Set(Option<i64>),
@@ -105,7 +105,7 @@ impl QuotaField {
     }
 }
 
-fn quota_field(body: &Value, name: &str) -> ApiResult<QuotaField> {
+pub(crate) fn quota_field(body: &Value, name: &str) -> ApiResult<QuotaField> {
     match body.get(name) {
         None => Ok(QuotaField::Absent),
         Some(Value::Null) => Ok(QuotaField::Set(None)),
@@ -117,7 +117,7 @@ fn quota_field(body: &Value, name: &str) -> ApiResult<QuotaField> {
     }
 }
 
-fn string_field<'a>(body: &'a Value, name: &str) -> ApiResult<Option<&'a str>> {
+pub(crate) fn string_field<'a>(body: &'a Value, name: &str) -> ApiResult<Option<&'a str>> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.as_str())),

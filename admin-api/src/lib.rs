@@ -20,6 +20,8 @@ pub mod api_settings;
 pub mod app;
 pub mod authz;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod link;
 pub mod metrics;
