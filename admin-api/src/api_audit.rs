@@ -64,7 +64,7 @@ fn parse_time(text: &str, end_of_day: bool) -> ApiResult<i64> {
     )))
 }
 
-fn filter_of(actor: &Actor, query: &AuditQuery) -> ApiResult<AuditFilter> {
+pub(crate) fn filter_of(actor: &Actor, query: &AuditQuery) -> ApiResult<AuditFilter> {
     let mut filter = AuditFilter {
         tenant_id: query.tenant_id.clone(),
         user_id: query.user_id.clone(),

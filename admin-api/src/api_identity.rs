@@ -24,7 +24,7 @@ const USER_STATUSES: &[&str] = &["active", "disabled", "locked"];
 
 /// Tenant and user names share lookups with ids (`tenant-…`, `user-…`), so a name may not
 /// look like an id.
-fn valid_tenant_name(name: &str) -> bool {
+pub(crate) fn valid_tenant_name(name: &str) -> bool {
     (1..=MAX_NAME_LENGTH).contains(&name.len())
         && !name.starts_with("tenant-")
         && name
@@ -33,7 +33,7 @@ fn valid_tenant_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
-fn valid_username(name: &str) -> bool {
+pub(crate) fn valid_username(name: &str) -> bool {
     (1..=MAX_NAME_LENGTH).contains(&name.len())
         && !name.starts_with("user-")
         && name != crate::app::ROOT_USER_ID
@@ -93,7 +93,7 @@ fn target(user: &User) -> Target<'_> {
 }
 
 /// A quota field of a request body: absent (kept), `null` (unlimited) or a count.
-fn quota_field(body: &Value, name: &str) -> ApiResult<Update<Option<i64>>> {
+pub(crate) fn quota_field(body: &Value, name: &str) -> ApiResult<Update<Option<i64>>> {
     match body.get(name) {
         None => Ok(Update::Keep),
         Some(Value::Null) => Ok(Update::Set(None)),
@@ -105,7 +105,7 @@ fn quota_field(body: &Value, name: &str) -> ApiResult<Update<Option<i64>>> {
     }
 }
 
-fn string_field<'a>(body: &'a Value, name: &str) -> ApiResult<Option<&'a str>> {
+pub(crate) fn string_field<'a>(body: &'a Value, name: &str) -> ApiResult<Option<&'a str>> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.as_str())),

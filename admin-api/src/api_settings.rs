@@ -126,18 +126,13 @@ pub async fn put_one(
     ))
 }
 
-pub async fn bulk(
-    State(app): State<Shared>,
-    Auth(actor): Auth,
-    Body(body): Body<Value>,
-) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
-    if !actor.can_manage_settings() {
-        return Err(ApiError::forbidden());
-    }
+/// The (key, stored value) pairs of a bulk request body, every one validated; a separate
+/// function so that the fuzz targets run exactly this parsing (crate::fuzzing).
+pub(crate) fn bulk_values(body: &Value) -> ApiResult<Vec<(String, String)>> {
     // {"settings": {"key": value, ...}} or the map itself.
     let map = body
         .get("settings")
-        .unwrap_or(&body)
+        .unwrap_or(body)
         .as_object()
         .ok_or_else(|| ApiError::bad_request("send {\"settings\": {key: value, ...}}"))?;
     if map.len() > MAX_BULK {
@@ -159,6 +154,18 @@ pub async fn bulk(
     if !errors.is_empty() {
         return Err(ApiError::bad_request(Value::Object(errors).to_string()));
     }
+    Ok(values)
+}
+
+pub async fn bulk(
+    State(app): State<Shared>,
+    Auth(actor): Auth,
+    Body(body): Body<Value>,
+) -> ApiResult<(axum::Extension<AuditNote>, Json<Value>)> {
+    if !actor.can_manage_settings() {
+        return Err(ApiError::forbidden());
+    }
+    let values = bulk_values(&body)?;
     let keys: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
     let details: serde_json::Map<String, Value> = values
         .iter()

@@ -25,6 +25,8 @@ pub mod authz;
 pub mod config;
 pub mod error;
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod limits;
 pub mod link;

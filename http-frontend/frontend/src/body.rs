@@ -196,28 +196,23 @@ impl HttpBody {
                     return Ok(count);
                 }
                 BodyFraming::Chunked => {
-                    let step = self
-                        .chunked
-                        .decode(connection.unconsumed())
-                        .map_err(BodyError::HttpChunked)?;
-                    match step {
-                        HttpChunkedStep::Data { data, consumed } => {
-                            let count = data.len().min(PIECE_BYTES_MAX);
-                            out.extend_from_slice(&data[..count]);
-                            // Consume only what was handed out; framing before it is included.
-                            let framing_bytes = consumed - data.len();
-                            if count == data.len() {
-                                connection.consume(consumed);
-                            } else {
-                                connection.consume(framing_bytes + count);
-                            }
+                    let piece = chunked_piece(
+                        &mut self.chunked,
+                        connection.unconsumed(),
+                        PIECE_BYTES_MAX,
+                        out,
+                    )
+                    .map_err(BodyError::HttpChunked)?;
+                    match piece {
+                        ChunkedPiece::Data { count, consumed } => {
+                            connection.consume(consumed);
                             return Ok(count);
                         }
-                        HttpChunkedStep::NeedMore { consumed } => {
+                        ChunkedPiece::NeedMore { consumed } => {
                             connection.consume(consumed);
                             self.fill(connection).await?;
                         }
-                        HttpChunkedStep::Done { consumed } => {
+                        ChunkedPiece::Done { consumed } => {
                             connection.consume(consumed);
                             self.done = true;
                         }
@@ -226,6 +221,41 @@ impl HttpBody {
             }
         }
     }
+}
+
+/// What one [`chunked_piece`] call did; `consumed` bytes of the input are used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkedPiece {
+    /// `count` decoded bytes were appended.
+    Data { count: usize, consumed: usize },
+    /// The input ends inside framing: read more, append it to the unconsumed rest.
+    NeedMore { consumed: usize },
+    /// The body ended; bytes after `consumed` belong to the next request.
+    Done { consumed: usize },
+}
+
+/// One step of a chunked body over the connection's unconsumed bytes: appends at most
+/// `piece_bytes_max` decoded bytes to `out`. A separate function so that the fuzz targets
+/// drive exactly what [`HttpBody::read`] does.
+pub fn chunked_piece(
+    decoder: &mut HttpChunkedDecoder,
+    unconsumed: &[u8],
+    piece_bytes_max: usize,
+    out: &mut Vec<u8>,
+) -> Result<ChunkedPiece, HttpChunkedError> {
+    // One read may bring more than a piece (the connection's buffer can grow past it): the
+    // decoder is told the limit, so what it returns is handed out and consumed whole.
+    Ok(match decoder.decode_at_most(unconsumed, piece_bytes_max)? {
+        HttpChunkedStep::Data { data, consumed } => {
+            out.extend_from_slice(data);
+            ChunkedPiece::Data {
+                count: data.len(),
+                consumed,
+            }
+        }
+        HttpChunkedStep::NeedMore { consumed } => ChunkedPiece::NeedMore { consumed },
+        HttpChunkedStep::Done { consumed } => ChunkedPiece::Done { consumed },
+    })
 }
 
 /// The whole body stack of one request.
@@ -305,44 +335,4 @@ impl BodyReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pace(rate: u64) -> BodyPace {
-        BodyPace {
-            idle: Duration::from_secs(30),
-            rate_min_bytes_per_sec: rate,
-            grace: Duration::from_secs(20),
-        }
-    }
-
-    fn started_ago(secs: u64) -> Instant {
-        Instant::now()
-            .checked_sub(Duration::from_secs(secs))
-            .expect("monotonic clock past its origin")
-    }
-
-    #[test]
-    fn no_minimum_rate_waits_the_idle_timeout() {
-        let timeout = pace(0).read_timeout(started_ago(3600), 0).unwrap();
-        assert_eq!(timeout, Duration::from_secs(30));
-    }
-
-    #[test]
-    fn within_the_grace_the_wait_is_what_is_left_of_it() {
-        let timeout = pace(1024).read_timeout(started_ago(15), 0).unwrap();
-        assert!(timeout <= Duration::from_secs(5) && timeout > Duration::from_secs(4));
-    }
-
-    #[test]
-    fn bytes_received_earn_time_and_a_trickle_runs_out() {
-        // 40 s in: 20 s of grace plus 20 s earned by 20 KiB at 1 KiB/s is exactly used up.
-        let trickle = pace(1024).read_timeout(started_ago(40), 20 * 1024);
-        assert!(matches!(trickle, Err(BodyError::TimedOut)));
-        // 200 KiB earned 200 s: the idle timeout is the bound again.
-        let steady = pace(1024)
-            .read_timeout(started_ago(40), 200 * 1024)
-            .unwrap();
-        assert_eq!(steady, Duration::from_secs(30));
-    }
-}
+mod tests;

@@ -4,8 +4,9 @@
 //! until it answers `None` (needs more bytes). Part bodies come out as they arrive, minus the
 //! few bytes that could begin a delimiter, so the file part streams without being buffered
 //! whole. Limits: part headers [`PART_HEADER_BYTES_MAX`], preamble [`PREAMBLE_BYTES_MAX`],
-//! parts [`PART_COUNT_MAX`]; the caller bounds field values and feeds at most one read at a
-//! time, so the internal buffer stays below one read plus one delimiter.
+//! parts [`PART_COUNT_MAX`], padding after a delimiter [`TRANSPORT_PADDING_BYTES_MAX`]; the
+//! caller bounds field values and feeds at most one read at a time, so the internal buffer
+//! stays below one read plus one delimiter.
 
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,9 @@ pub const PREAMBLE_BYTES_MAX: usize = 8 * 1024;
 pub const PART_COUNT_MAX: usize = 100;
 /// Longest boundary (RFC 2046: 70 characters).
 pub const BOUNDARY_BYTES_MAX: usize = 70;
+/// Most spaces and tabs between a delimiter and its CRLF (RFC 2046 transport padding, which
+/// clients do not send at all).
+pub const TRANSPORT_PADDING_BYTES_MAX: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormError {
@@ -123,12 +127,17 @@ impl FormParser {
     }
 
     fn after_delimiter(&mut self) -> Result<Option<FormEvent>, FormError> {
-        // Transport padding (spaces, tabs) may follow a delimiter; bounded by the buffer.
+        // Transport padding (spaces, tabs) may follow a delimiter. It stays buffered until
+        // the CRLF comes, so it is capped: endless padding would otherwise grow the buffer
+        // without ever counting as consumed.
         let padding = self
             .buffer
             .iter()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
+        if padding > TRANSPORT_PADDING_BYTES_MAX {
+            return Err(FormError::Malformed("too much padding after a boundary"));
+        }
         let rest = &self.buffer[padding..];
         if rest.len() < 2 {
             return Ok(None);

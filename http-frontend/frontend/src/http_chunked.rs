@@ -111,7 +111,20 @@ impl HttpChunkedDecoder {
     /// Consumes a prefix of `input` and reports what it found. The caller keeps the unconsumed
     /// rest and calls again with more bytes appended. After an error every call fails.
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<HttpChunkedStep<'a>, HttpChunkedError> {
-        match self.decode_inner(input) {
+        self.decode_at_most(input, usize::MAX)
+    }
+
+    /// [`HttpChunkedDecoder::decode`], handing out at most `data_bytes_max` bytes of data
+    /// (at least one) per call. The decoder counts only the data it hands out, so a caller
+    /// with a piece size always consumes `consumed` whole; handing out less than a returned
+    /// `Data` would leave the decoder past bytes the caller still holds, and the rest of the
+    /// chunk would then be read as framing (a smuggled request).
+    pub fn decode_at_most<'a>(
+        &mut self,
+        input: &'a [u8],
+        data_bytes_max: usize,
+    ) -> Result<HttpChunkedStep<'a>, HttpChunkedError> {
+        match self.decode_inner(input, data_bytes_max.max(1)) {
             Ok(step) => Ok(step),
             Err(error) => {
                 self.state = State::Failed(error.clone());
@@ -123,6 +136,7 @@ impl HttpChunkedDecoder {
     fn decode_inner<'a>(
         &mut self,
         input: &'a [u8],
+        data_bytes_max: usize,
     ) -> Result<HttpChunkedStep<'a>, HttpChunkedError> {
         let mut consumed = 0;
         // Bounded: every iteration consumes at least one byte or returns.
@@ -160,7 +174,8 @@ impl HttpChunkedDecoder {
                         return Ok(HttpChunkedStep::NeedMore { consumed });
                     }
                     let take = usize::try_from(remaining_bytes)
-                        .map_or(rest.len(), |remaining| remaining.min(rest.len()));
+                        .map_or(rest.len(), |remaining| remaining.min(rest.len()))
+                        .min(data_bytes_max);
                     let remaining_bytes = remaining_bytes - take as u64;
                     self.state = if remaining_bytes == 0 {
                         State::DataEnd

@@ -1,4 +1,6 @@
-use super::{FormError, FormEvent, FormParser, PART_COUNT_MAX, PartHeaders};
+use super::{
+    FormError, FormEvent, FormParser, PART_COUNT_MAX, PartHeaders, TRANSPORT_PADDING_BYTES_MAX,
+};
 
 /// Feeds `body` in pieces of `piece_bytes` and collects (name, filename, body) per part.
 fn parse(body: &[u8], piece_bytes: usize) -> Result<Vec<(PartHeaders, Vec<u8>)>, FormError> {
@@ -101,4 +103,31 @@ fn control_characters_in_part_headers_are_malformed() {
     // A tab is folding whitespace, not a control character here.
     let tab = b"--XyZ\r\nContent-Disposition:\tform-data; name=a\r\n\r\nx\r\n--XyZ--";
     assert_eq!(parse(tab, 3).unwrap()[0].0.name, "a");
+}
+
+/// Transport padding after a delimiter (RFC 2046: spaces and tabs before the CRLF) waited in
+/// the buffer until a CRLF came, so a form of endless spaces after `--boundary` grew the
+/// buffer up to the whole Content-Length (consumed_bytes did not move, so the handler's
+/// 64 KiB prefix check never fired). Found by review while writing the form_data fuzz
+/// target, whose buffer-bound check needs inputs longer than this limit.
+#[test]
+fn delimiter_padding_is_bounded() {
+    let mut parser = FormParser::new("XyZ").unwrap();
+    parser.feed(b"--XyZ");
+    let mut fed_bytes = 5;
+    let mut refused = false;
+    for _ in 0..100 {
+        parser.feed(&[b' '; 1024]);
+        fed_bytes += 1024;
+        if parser.next_event().is_err() {
+            refused = true;
+            break;
+        }
+        let buffered_bytes = fed_bytes + 2 - parser.consumed_bytes();
+        assert!(buffered_bytes <= TRANSPORT_PADDING_BYTES_MAX + 1024 + 16);
+    }
+    assert!(refused, "100 KiB of padding accepted");
+    // Padding within the limit is still skipped.
+    let padded = b"--XyZ \t \r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--XyZ--";
+    assert_eq!(parse(padded, 3).unwrap()[0].1, b"v");
 }

@@ -1,8 +1,8 @@
 //! A strict, bounded walk over an XML request body on top of quick-xml's reader: it yields
 //! element opens and closes (with the element's own text) and rejects everything S3 request
 //! bodies never contain. It never recurses, never expands entities other than the five
-//! predefined ones and character references, and never allocates more than a small multiple
-//! of the (already capped) body.
+//! predefined ones and character references, refuses characters XML 1.0 cannot carry, and
+//! never allocates more than a small multiple of the (already capped) body.
 
 use base::limits::{XML_BODY_BYTES_MAX, XML_DEPTH_MAX};
 use quick_xml::Reader;
@@ -153,9 +153,23 @@ impl<'a> Walker<'a> {
             }
             return Err(malformed_xml());
         }
+        // XML 1.0 cannot carry these characters (its `Char` production), raw or as a
+        // character reference: Go's encoding/xml and AWS refuse them. Accepting one would
+        // store a value that our own writers turn into U+FFFD, so a configuration read back
+        // would differ from the one accepted.
+        if content.chars().any(|c| !is_xml_char(c)) {
+            return Err(malformed_xml());
+        }
         self.text.push_str(content);
         Ok(())
     }
+}
+
+/// XML 1.0 `Char`: tab, line feed, carriage return, and U+0020 and above except U+FFFE and
+/// U+FFFF (surrogates cannot occur in a `str`).
+fn is_xml_char(character: char) -> bool {
+    matches!(character, '\t' | '\n' | '\r')
+        || (character >= '\u{20}' && !matches!(character, '\u{fffe}' | '\u{ffff}'))
 }
 
 impl Walker<'_> {

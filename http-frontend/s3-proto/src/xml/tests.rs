@@ -604,6 +604,45 @@ fn doctype_and_entities_are_rejected() {
     );
 }
 
+/// Found by the `xml_bodies` fuzz target: a NUL byte inside `<AllowedOrigin>` was accepted,
+/// stored, and written back by GetBucketCors as U+FFFD. Characters outside XML 1.0's `Char`
+/// are refused raw and as references, in every body; tab, LF, CR and the rest pass.
+#[test]
+fn characters_xml_cannot_carry_are_rejected() {
+    let cors = |origin: &str| {
+        format!(
+            "<CORSConfiguration><CORSRule><AllowedOrigin>{origin}</AllowedOrigin>\
+             <AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"
+        )
+    };
+    for origin in [
+        "a\0b",
+        "a\u{1}b",
+        "a&#x1;b",
+        "a&#xFFFE;b",
+        "a\u{ffff}b",
+        "a&#x1F;b",
+    ] {
+        assert_eq!(
+            code_of(parse_cors_configuration(cors(origin).as_bytes())),
+            S3ErrorCode::MalformedXML,
+            "{origin:?}"
+        );
+    }
+    let rules = parse_cors_configuration(cors("https://a\u{fffd}&#x10FFFF;.example").as_bytes());
+    assert_eq!(
+        rules.unwrap()[0].allowed_origins,
+        ["https://a\u{fffd}\u{10ffff}.example"]
+    );
+    let key = parse_delete(delete_body("<Object><Key>a&#x9;b&#xA;c</Key></Object>").as_bytes());
+    assert_eq!(key.unwrap().objects[0].key, "a\tb\nc");
+    let control = delete_body("<Object><Key>a\u{7}b</Key></Object>");
+    assert_eq!(
+        code_of(parse_delete(control.as_bytes())),
+        S3ErrorCode::MalformedXML
+    );
+}
+
 #[test]
 fn deep_nesting_is_rejected_without_recursion() {
     let depth = 100_000;

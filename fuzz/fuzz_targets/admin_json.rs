@@ -1,0 +1,4 @@
+//! libFuzzer entry for the `admin_json` target (body and input layout: tests/fuzz-targets).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_targets::run("admin_json", data));

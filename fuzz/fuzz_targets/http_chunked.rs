@@ -1,0 +1,4 @@
+//! libFuzzer entry for the `http_chunked` target (body and input layout: tests/fuzz-targets).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_targets::run("http_chunked", data));
