@@ -62,13 +62,7 @@ pub async fn run(context: Rc<ShardContext>) {
 
 /// Aborts this shard's uploads older than `age`; returns how many.
 pub async fn sweep(context: &ShardContext, age: Duration) -> u64 {
-    let now_ms = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis(),
-    )
-    .unwrap_or(i64::MAX);
+    let now_ms = crate::events::now_ms();
     let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
     let before_ms = now_ms.saturating_sub(age_ms);
     let mut aborted = 0;

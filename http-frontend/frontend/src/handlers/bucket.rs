@@ -127,13 +127,8 @@ pub fn get_bucket_versioning(exchange: &mut Exchange<'_>) -> Result<Response, S3
     Ok(Response::xml(versioning_configuration_xml(None)))
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
-}
+/// The clock of record times, shared with the runtime's events and upload expiry.
+pub use runtime::events::now_ms;
 
 /// Fails with NoSuchBucket unless the bucket exists on this shard's catalogue copy.
 /// The request's bucket, or `NoSuchBucket`.
