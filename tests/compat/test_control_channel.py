@@ -91,6 +91,19 @@ def denied_events(control: ControlClient, count: int) -> list[dict]:
         time.sleep(0.05)
 
 
+def eventually_accepted(call, what: str, **kwargs):
+    """Retries `call` while it answers 403 QuotaExceeded (usage travels between shards in
+    about half a second) until it succeeds; fails with `what` after USAGE_WAIT_SECONDS."""
+    deadline = time.monotonic() + USAGE_WAIT_SECONDS
+    while True:
+        try:
+            return call(**kwargs)
+        except ClientError as exc:
+            assert error_of(exc) == (403, "QuotaExceeded"), exc.response
+            assert time.monotonic() < deadline, what
+            time.sleep(0.1)
+
+
 def names(s3) -> set[str]:
     return {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
@@ -356,30 +369,16 @@ def test_storage_quota_is_quota_exceeded(server_factory):
         # Deleting frees room again.
         for number in range(stored):
             alice.delete_object(Bucket="quota-bytes", Key=f"small-{number}")
-        deadline = time.monotonic() + USAGE_WAIT_SECONDS
-        while True:
-            try:
-                alice.put_object(Bucket="quota-bytes", Key="again", Body=payload(MiB))
-                break
-            except ClientError as exc:
-                assert error_of(exc) == (403, "QuotaExceeded")
-                assert time.monotonic() < deadline, "usage never went down"
-                time.sleep(0.1)
+        eventually_accepted(alice.put_object, "usage never went down",
+                            Bucket="quota-bytes", Key="again", Body=payload(MiB))
         # A multipart upload whose parts fit one by one but not together: parts count toward
         # usage (test_multipart_limits.py), so the second part is refused once usage has
         # travelled between shards, or else the completion is.
         # Part 1 fits once the deletes above have been counted everywhere.
         upload = alice.create_multipart_upload(Bucket="quota-bytes", Key="mp")["UploadId"]
         part = {"Bucket": "quota-bytes", "Key": "mp", "UploadId": upload, "Body": payload(5 * MiB)}
-        deadline = time.monotonic() + USAGE_WAIT_SECONDS
-        parts = []
-        while not parts:
-            try:
-                parts.append({"PartNumber": 1, "ETag": alice.upload_part(PartNumber=1, **part)["ETag"]})
-            except ClientError as exc:
-                assert error_of(exc) == (403, "QuotaExceeded")
-                assert time.monotonic() < deadline, "usage never went down"
-                time.sleep(0.1)
+        first = eventually_accepted(alice.upload_part, "usage never went down", PartNumber=1, **part)
+        parts = [{"PartNumber": 1, "ETag": first["ETag"]}]
         try:
             parts.append({"PartNumber": 2, "ETag": alice.upload_part(PartNumber=2, **part)["ETag"]})
         except ClientError as exc:

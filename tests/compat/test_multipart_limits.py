@@ -15,20 +15,7 @@ from botocore.exceptions import ClientError
 
 from control_client import ControlClient
 from s3util import MiB, error_of, expect_error, payload
-from test_control_channel import USAGE_WAIT_SECONDS, World
-
-
-def eventually_accepted(call, what: str, **kwargs):
-    """Retries `call` while it answers QuotaExceeded (usage travels between shards in about
-    half a second) until it succeeds; fails with `what` after USAGE_WAIT_SECONDS."""
-    deadline = time.monotonic() + USAGE_WAIT_SECONDS
-    while True:
-        try:
-            return call(**kwargs)
-        except ClientError as exc:
-            assert error_of(exc)[1] == "QuotaExceeded", exc.response
-            assert time.monotonic() < deadline, what
-            time.sleep(0.1)
+from test_control_channel import World, eventually_accepted
 
 
 def upload_parts_until_refused(client, bucket: str, key: str, upload_id: str, part_bytes: int,
