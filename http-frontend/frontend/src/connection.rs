@@ -34,6 +34,10 @@ const LINGER_BYTES_MAX: usize = 64 << 20;
 /// overhead), so a body costs one socket read per ~64 KiB as on plain TCP's small reads.
 /// Given back when the connection goes idle.
 const TLS_READ_BYTES: usize = 64 * 1024;
+/// Most plaintext one TLS record carries (RFC 8446 §5.1: 2^14 bytes). A TLS read of the
+/// connection's buffer zero-fills its room before rustls copies into it, so the room is one
+/// record's worth, not the plain path's body reservation (which costs nothing to reserve).
+const TLS_PLAINTEXT_RECORD_BYTES: usize = 16 * 1024;
 /// Most ciphertext gathered for one socket write of TLS records.
 const TLS_WRITE_BYTES: usize = 256 * 1024;
 /// How long a close_notify (or a fatal alert) may take to go out before the socket closes.
@@ -193,6 +197,7 @@ impl Connection {
         let length = self.buffer.len();
         if let Transport::Tls(session) = &mut self.transport {
             let deadline = Instant::now() + timeout;
+            let room = room.min(TLS_PLAINTEXT_RECORD_BYTES);
             self.buffer.resize(length + room, 0);
             let result = read_plaintext(
                 &mut self.stream,
