@@ -23,11 +23,14 @@ mod bucket;
 mod cors;
 mod delete;
 mod encryption;
+mod lifecycle;
 mod list;
 mod multipart;
+mod object_lock;
 mod reader;
 mod tagging;
 mod uploads;
+mod versioning;
 mod versions;
 
 use std::fmt::Write as _;
@@ -40,6 +43,10 @@ pub use delete::{
     DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,
 };
 pub use encryption::{BucketEncryption, bucket_encryption_xml, parse_bucket_encryption};
+pub use lifecycle::{
+    expiration_header_value, lifecycle_configuration_xml, lifecycle_error,
+    parse_lifecycle_configuration,
+};
 pub use list::{
     Bucket, CommonPrefix, ListAllMyBucketsResult, ListObjectsV1Result, ListObjectsV2Result, Object,
     Owner,
@@ -48,11 +55,20 @@ pub use multipart::{
     CompleteMultipartUploadResult, CompletedPart, CopyObjectResult, CopyPartResult,
     InitiateMultipartUploadResult, check_part_order, parse_complete_multipart_upload,
 };
+pub use object_lock::{
+    ObjectLockHeaders, check_retain_until_in_future, legal_hold_xml, object_lock_configuration_xml,
+    parse_legal_hold, parse_object_lock_configuration, parse_object_lock_headers, parse_retention,
+    retention_xml,
+};
 
 pub use attributes::{AttributesPart, GetObjectAttributesResult, ObjectParts};
 pub use tagging::{TagTarget, parse_tagging, parse_tagging_header, tagging_xml, validate_tags};
 pub use uploads::{ListMultipartUploadsResult, ListPartsResult, ListedPart, ListedUpload};
-pub use versions::{ListVersionsResult, ObjectVersion};
+pub use versioning::{
+    MfaDelete, VersioningConfiguration, VersioningStatus, bucket_versioning_xml,
+    parse_versioning_configuration,
+};
+pub use versions::{DeleteMarkerEntry, ListVersionsResult, ObjectVersion, VersionEntry};
 
 use crate::error::{S3Error, S3ErrorCode};
 
