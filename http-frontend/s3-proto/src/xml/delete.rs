@@ -154,13 +154,22 @@ impl ObjectFields {
     }
 }
 
-/// One `<Deleted>` entry.
+/// One `<Deleted>` entry, elements written in S3's order (Key, VersionId, DeleteMarker,
+/// DeleteMarkerVersionId). What S3 reports:
+/// - a plain delete in a versioned bucket wrote a marker: `delete_marker` true and
+///   `delete_marker_version_id` the new marker's id, no `version_id`;
+/// - a delete by version id removed a version: `version_id` that id;
+/// - a delete by version id removed a delete marker: `version_id` and
+///   `delete_marker_version_id` both that id, `delete_marker` true;
+/// - an unversioned bucket: the key alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Deleted {
     pub key: String,
+    /// The version id the request named (`<VersionId>`).
     pub version_id: Option<String>,
     /// `<DeleteMarker>true</DeleteMarker>` when the delete created or removed a marker.
     pub delete_marker: bool,
+    /// The marker created or removed (`<DeleteMarkerVersionId>`).
     pub delete_marker_version_id: Option<String>,
 }
 

@@ -1,5 +1,6 @@
 //! `ListObjectVersions` response (`ListVersionsResult`), elements in the order of the AWS
-//! examples.
+//! examples. Versions and delete markers are written interleaved, in the order given: the
+//! listing order (keys ascending, each key's versions newest first), as S3 answers.
 //!
 //! With `encoding-type=url` `Key`, `Prefix`, `Delimiter`, `KeyMarker`, `NextKeyMarker` and
 //! `CommonPrefixes/Prefix` are URL-encoded and `<EncodingType>url` is echoed; version ids are
@@ -13,7 +14,7 @@ use super::{
 };
 use crate::time_format::write_iso8601_millis;
 
-/// One `<Version>` (delete markers are a later issue).
+/// One `<Version>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectVersion {
     pub key: String,
@@ -27,6 +28,24 @@ pub struct ObjectVersion {
     pub size_bytes: u64,
     pub storage_class: String,
     pub owner: Option<Owner>,
+}
+
+/// One `<DeleteMarker>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteMarkerEntry {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    /// Unix milliseconds: when the marker was written.
+    pub last_modified_ms: i64,
+    pub owner: Option<Owner>,
+}
+
+/// One entry of a versions listing: a version or a delete marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionEntry {
+    Version(ObjectVersion),
+    DeleteMarker(DeleteMarkerEntry),
 }
 
 /// `ListObjectVersions` response.
@@ -48,14 +67,15 @@ pub struct ListVersionsResult {
     pub delimiter: Option<String>,
     pub is_truncated: bool,
     pub encoding_type: Option<EncodingType>,
-    pub versions: Vec<ObjectVersion>,
+    /// Versions and delete markers in listing order.
+    pub entries: Vec<VersionEntry>,
     pub common_prefixes: Vec<CommonPrefix>,
 }
 
 impl ListVersionsResult {
     pub fn to_xml(&self) -> String {
         let encoding = self.encoding_type;
-        let mut out = String::with_capacity(512 + self.versions.len() * 384);
+        let mut out = String::with_capacity(512 + self.entries.len() * 384);
         out.push_str(XML_DECLARATION);
         out.push_str("<ListVersionsResult xmlns=\"");
         out.push_str(S3_XML_NAMESPACE);
@@ -76,21 +96,11 @@ impl ListVersionsResult {
         }
         push_display_element(&mut out, "IsTruncated", self.is_truncated);
         push_encoding_type(&mut out, encoding);
-        for version in &self.versions {
-            out.push_str("<Version>");
-            push_key_element(&mut out, "Key", &version.key, encoding);
-            push_element(&mut out, "VersionId", &version.version_id);
-            push_display_element(&mut out, "IsLatest", version.is_latest);
-            out.push_str("<LastModified>");
-            write_iso8601_millis(&mut out, version.last_modified_ms);
-            out.push_str("</LastModified>");
-            push_etag_element(&mut out, &version.etag);
-            push_display_element(&mut out, "Size", version.size_bytes);
-            push_element(&mut out, "StorageClass", &version.storage_class);
-            if let Some(owner) = &version.owner {
-                push_party(&mut out, "Owner", owner);
+        for entry in &self.entries {
+            match entry {
+                VersionEntry::Version(version) => push_version(&mut out, version, encoding),
+                VersionEntry::DeleteMarker(marker) => push_marker(&mut out, marker, encoding),
             }
-            out.push_str("</Version>");
         }
         push_common_prefixes(&mut out, &self.common_prefixes, encoding);
         out.push_str("</ListVersionsResult>");
@@ -98,12 +108,59 @@ impl ListVersionsResult {
     }
 }
 
+fn push_version(out: &mut String, version: &ObjectVersion, encoding: Option<EncodingType>) {
+    out.push_str("<Version>");
+    push_key_element(out, "Key", &version.key, encoding);
+    push_element(out, "VersionId", &version.version_id);
+    push_display_element(out, "IsLatest", version.is_latest);
+    out.push_str("<LastModified>");
+    write_iso8601_millis(out, version.last_modified_ms);
+    out.push_str("</LastModified>");
+    push_etag_element(out, &version.etag);
+    push_display_element(out, "Size", version.size_bytes);
+    push_element(out, "StorageClass", &version.storage_class);
+    if let Some(owner) = &version.owner {
+        push_party(out, "Owner", owner);
+    }
+    out.push_str("</Version>");
+}
+
+fn push_marker(out: &mut String, marker: &DeleteMarkerEntry, encoding: Option<EncodingType>) {
+    out.push_str("<DeleteMarker>");
+    push_key_element(out, "Key", &marker.key, encoding);
+    push_element(out, "VersionId", &marker.version_id);
+    push_display_element(out, "IsLatest", marker.is_latest);
+    out.push_str("<LastModified>");
+    write_iso8601_millis(out, marker.last_modified_ms);
+    out.push_str("</LastModified>");
+    if let Some(owner) = &marker.owner {
+        push_party(out, "Owner", owner);
+    }
+    out.push_str("</DeleteMarker>");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn owner() -> Owner {
+        Owner {
+            id: "i".to_owned(),
+            display_name: "d".to_owned(),
+        }
+    }
+
     #[test]
-    fn versions_write_aws_elements_in_order() {
+    fn versions_and_markers_are_written_interleaved_in_order() {
+        let marker = |key: &str, id: &str, latest| {
+            VersionEntry::DeleteMarker(DeleteMarkerEntry {
+                key: key.to_owned(),
+                version_id: id.to_owned(),
+                is_latest: latest,
+                last_modified_ms: 1000,
+                owner: Some(owner()),
+            })
+        };
         let result = ListVersionsResult {
             name: "b".to_owned(),
             prefix: "p".to_owned(),
@@ -111,34 +168,41 @@ mod tests {
             version_id_marker: String::new(),
             next_key_marker: Some("p x".to_owned()),
             next_version_id_marker: Some("null".to_owned()),
-            max_keys: 1,
+            max_keys: 3,
             delimiter: None,
             is_truncated: true,
             encoding_type: Some(EncodingType::Url),
-            versions: vec![ObjectVersion {
-                key: "p x".to_owned(),
-                version_id: "null".to_owned(),
-                is_latest: true,
-                last_modified_ms: 0,
-                etag: "abc".to_owned(),
-                size_bytes: 3,
-                storage_class: "STANDARD".to_owned(),
-                owner: Some(Owner {
-                    id: "i".to_owned(),
-                    display_name: "d".to_owned(),
+            entries: vec![
+                marker("p a", "v3", true),
+                VersionEntry::Version(ObjectVersion {
+                    key: "p x".to_owned(),
+                    version_id: "null".to_owned(),
+                    is_latest: false,
+                    last_modified_ms: 0,
+                    etag: "abc".to_owned(),
+                    size_bytes: 3,
+                    storage_class: "STANDARD".to_owned(),
+                    owner: Some(owner()),
                 }),
-            }],
+                marker("p x", "v1", false),
+            ],
             common_prefixes: Vec::new(),
         };
         let xml = result.to_xml();
         let expected = "<Name>b</Name><Prefix>p</Prefix><KeyMarker></KeyMarker>\
             <VersionIdMarker></VersionIdMarker><NextKeyMarker>p%20x</NextKeyMarker>\
-            <NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>1</MaxKeys>\
+            <NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>3</MaxKeys>\
             <IsTruncated>true</IsTruncated><EncodingType>url</EncodingType>\
-            <Version><Key>p%20x</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>\
+            <DeleteMarker><Key>p%20a</Key><VersionId>v3</VersionId><IsLatest>true</IsLatest>\
+            <LastModified>1970-01-01T00:00:01.000Z</LastModified>\
+            <Owner><ID>i</ID><DisplayName>d</DisplayName></Owner></DeleteMarker>\
+            <Version><Key>p%20x</Key><VersionId>null</VersionId><IsLatest>false</IsLatest>\
             <LastModified>1970-01-01T00:00:00.000Z</LastModified>\
             <ETag>&quot;abc&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass>\
             <Owner><ID>i</ID><DisplayName>d</DisplayName></Owner></Version>\
+            <DeleteMarker><Key>p%20x</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest>\
+            <LastModified>1970-01-01T00:00:01.000Z</LastModified>\
+            <Owner><ID>i</ID><DisplayName>d</DisplayName></Owner></DeleteMarker>\
             </ListVersionsResult>";
         assert!(xml.ends_with(expected), "{xml}");
     }
