@@ -5,6 +5,7 @@
 //! plain (block CRC32Cs) and encrypted (SSE-S3: AES-256-GCM per block in the write's pass, a GCM
 //! tag per 64 KiB block verified, and the returned bytes decrypted, on GET).
 
+use shard::Versioning;
 use std::rc::Rc;
 
 use bench::random_bytes;
@@ -61,6 +62,7 @@ async fn put(partition: &Rc<Partition>, key: &str, body: &[u8], keys: Option<&Ma
                 key: key.into(),
                 record,
                 condition: WriteCondition::default(),
+                versioning: Versioning::Unversioned,
             },
             written.dirty_segments,
         )

@@ -270,15 +270,27 @@ def unique_bucket_name(hint: str = "t") -> str:
 
 
 def empty_and_delete_bucket(client, name: str):
+    """Deletes every version and delete marker (bypassing governance retention), then the
+    bucket; a bucket holding versions under compliance retention or legal hold stays."""
     try:
-        token = {}
+        markers = {}
         while True:
-            page = client.list_objects_v2(Bucket=name, **token)
-            for obj in page.get("Contents", []):
-                client.delete_object(Bucket=name, Key=obj["Key"])
+            page = client.list_object_versions(Bucket=name, **markers)
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                try:
+                    client.delete_object(
+                        Bucket=name,
+                        Key=entry["Key"],
+                        VersionId=entry["VersionId"],
+                        BypassGovernanceRetention=True,
+                    )
+                except ClientError:
+                    pass
             if not page.get("IsTruncated"):
                 break
-            token = {"ContinuationToken": page["NextContinuationToken"]}
+            markers = {"KeyMarker": page["NextKeyMarker"]}
+            if page.get("NextVersionIdMarker"):
+                markers["VersionIdMarker"] = page["NextVersionIdMarker"]
         client.delete_bucket(Bucket=name)
     except ClientError:
         pass

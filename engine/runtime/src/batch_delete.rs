@@ -4,29 +4,41 @@
 
 use std::rc::Rc;
 
-use shard::ShardError;
+use shard::meta::ObjectDelete;
+use shard::{ShardError, VersionOutcome, VersionRef};
 
 use crate::context::ShardContext;
 use crate::events::{Actor, EventKind};
 
+/// One key of a DeleteObjects request: its key and, when given, the version to delete.
+pub type DeleteTarget = (String, Option<VersionRef>);
+
 /// Deletes keys of `bucket` whose partitions this shard owns (DeleteObjects), every commit
-/// queued at once so each partition's worker group-commits them; one result per key, in order.
-/// Each key's `ObjectRemoved` event commits with its delete.
+/// queued at once so each partition's worker group-commits them; one result per key, in order
+/// (the version removed or the delete marker written, as `versions::delete_*` report it).
+/// Each key's `ObjectRemoved` event commits with its delete. The bucket's versioning state is
+/// this shard's copy of the catalogue's.
 pub async fn delete_owned_keys(
     context: &Rc<ShardContext>,
     bucket: &str,
-    keys: Vec<String>,
+    targets: Vec<DeleteTarget>,
+    bypass_governance: bool,
     actor: &Actor,
-) -> Vec<Result<(), ShardError>> {
+) -> Vec<Result<Option<VersionOutcome>, ShardError>> {
     let _write = match context.begin_write(bucket) {
         Ok(guard) => guard,
-        Err(error) => return keys.iter().map(|_| Err(error.clone())).collect(),
+        Err(error) => return targets.iter().map(|_| Err(error.clone())).collect(),
     };
-    let tasks: Vec<_> = keys
+    let versioning = context
+        .bucket(bucket)
+        .map(|record| record.versioning)
+        .unwrap_or_default();
+    let now_ms = crate::events::now_ms();
+    let tasks: Vec<_> = targets
         .into_iter()
-        .map(|key| {
+        .map(|(key, version)| {
             let partition = context.local_partition(bucket, &key);
-            let event = crate::events::record(
+            let mut event = crate::events::record(
                 EventKind::ObjectRemoved,
                 "DeleteObjects",
                 bucket,
@@ -34,19 +46,19 @@ pub async fn delete_owned_keys(
                 actor,
                 200,
             );
-            let op = crate::events::logged(
-                shard::meta::MetaOp::DeleteObject {
-                    bucket: bucket.to_owned(),
-                    key,
-                },
-                event,
-            );
+            event.version_id = version.as_ref().map(|version| version.as_str().to_owned());
+            let delete = ObjectDelete {
+                version,
+                bypass_governance,
+                ..ObjectDelete::latest(bucket, &key, versioning, now_ms)
+            };
+            let op = crate::events::logged(shard::meta::MetaOp::DeleteObject(delete), event);
             monoio::spawn(async move { partition.commit_and_release(op, Vec::new()).await })
         })
         .collect();
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
-        results.push(task.await.map(|_| ()));
+        results.push(task.await.map(|outcome| outcome.version));
     }
     results
 }

@@ -537,13 +537,9 @@ fn owned_partition(
         .ok_or_else(|| ShardError::Metadata(format!("partition {partition_id} is not here")))
 }
 
-/// Everything else that arrives in the inbox: quick answers inline, longer work spawned, so the
-/// inbox never waits on another shard.
-fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
+/// A page of one of this shard's partitions for another shard's listing merge.
+fn serve_page(context: &Rc<ShardContext>, message: MeshMessage) {
     match message {
-        MeshMessage::Connection { .. } | MeshMessage::Shutdown => {
-            unreachable!("handled by inbox_loop")
-        }
         MeshMessage::ListPage {
             partition_id,
             bucket,
@@ -568,16 +564,49 @@ fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
                 .and_then(|partition| partition.uploads(&bucket, &start, &prefix, limit));
             let _ = reply.send(result);
         }
+        MeshMessage::VersionsPage {
+            partition_id,
+            bucket,
+            start,
+            prefix,
+            limit,
+            reply,
+        } => {
+            let result = owned_partition(context, partition_id)
+                .and_then(|partition| partition.list_versions(&bucket, &start, &prefix, limit));
+            let _ = reply.send(result);
+        }
+        _ => {}
+    }
+}
+
+/// Everything else that arrives in the inbox: quick answers inline, longer work spawned, so the
+/// inbox never waits on another shard.
+fn serve_message(context: &Rc<ShardContext>, message: MeshMessage) {
+    match message {
+        MeshMessage::Connection { .. } | MeshMessage::Shutdown => {
+            unreachable!("handled by inbox_loop")
+        }
+        MeshMessage::ListPage { .. }
+        | MeshMessage::UploadsPage { .. }
+        | MeshMessage::VersionsPage { .. } => serve_page(context, message),
         MeshMessage::DeleteObjects {
             bucket,
-            keys,
+            targets,
+            bypass_governance,
             actor,
             reply,
         } => {
             let context = Rc::clone(context);
             monoio::spawn(async move {
-                let results =
-                    crate::batch_delete::delete_owned_keys(&context, &bucket, keys, &actor).await;
+                let results = crate::batch_delete::delete_owned_keys(
+                    &context,
+                    &bucket,
+                    targets,
+                    bypass_governance,
+                    &actor,
+                )
+                .await;
                 let _ = reply.send(Ok(results));
             });
         }

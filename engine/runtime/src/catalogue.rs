@@ -9,9 +9,11 @@
 
 use std::rc::Rc;
 
+use base::lifecycle::LifecycleConfiguration;
+use base::object_lock::ObjectLockConfiguration;
 use shard::meta::MetaOp;
 use shard::record::Tags;
-use shard::{BucketRecord, ShardError};
+use shard::{BucketRecord, ShardError, Versioning};
 
 use control::events::EventKind;
 
@@ -283,15 +285,50 @@ pub enum BucketConfigChange {
     Encryption(Option<shard::BucketEncryption>),
     /// Replaces the CORS rules (empty: DeleteBucketCors).
     Cors(Vec<shard::CorsRule>),
+    /// PutBucketVersioning: Enabled or Suspended (never back to unversioned).
+    Versioning(Versioning),
+    /// PutObjectLockConfiguration: turns object lock on (for good) or changes its default
+    /// retention.
+    ObjectLock(ObjectLockConfiguration),
+    /// Replaces the lifecycle rules (`None`: DeleteBucketLifecycle).
+    Lifecycle(Option<LifecycleConfiguration>),
 }
 
 impl BucketConfigChange {
-    fn apply_to(self, record: &mut BucketRecord) {
+    /// Applies the change to the bucket's current record, refusing what its state forbids:
+    /// the check and the change are one step on the coordinator, so two racing changes
+    /// cannot each pass the check against the state the other replaces.
+    fn apply_to(self, record: &mut BucketRecord) -> Result<(), ShardError> {
         match self {
             BucketConfigChange::Tags(tags) => record.tags = tags,
             BucketConfigChange::Encryption(encryption) => record.encryption = encryption,
             BucketConfigChange::Cors(rules) => record.cors = rules,
+            BucketConfigChange::Versioning(state) => {
+                if state != Versioning::Enabled && record.object_lock.is_some() {
+                    return Err(ShardError::InvalidBucketState(
+                        "An Object Lock configuration is present on this bucket, so the \
+                         versioning state cannot be changed.",
+                    ));
+                }
+                if state == Versioning::Unversioned {
+                    return Err(ShardError::InvalidBucketState(
+                        "A bucket cannot return to unversioned once versioning was enabled.",
+                    ));
+                }
+                record.versioning = state;
+            }
+            BucketConfigChange::ObjectLock(config) => {
+                if record.versioning != Versioning::Enabled {
+                    return Err(ShardError::InvalidBucketState(
+                        "Versioning must be 'Enabled' on the bucket to apply a Object Lock \
+                         configuration",
+                    ));
+                }
+                record.object_lock = Some(config);
+            }
+            BucketConfigChange::Lifecycle(config) => record.lifecycle = config,
         }
+        Ok(())
     }
 
     /// The S3 operation that made this change, for the event log.
@@ -303,6 +340,10 @@ impl BucketConfigChange {
             BucketConfigChange::Encryption(Some(_)) => "PutBucketEncryption",
             BucketConfigChange::Cors(rules) if rules.is_empty() => "DeleteBucketCors",
             BucketConfigChange::Cors(_) => "PutBucketCors",
+            BucketConfigChange::Versioning(_) => "PutBucketVersioning",
+            BucketConfigChange::ObjectLock(_) => "PutObjectLockConfiguration",
+            BucketConfigChange::Lifecycle(None) => "DeleteBucketLifecycle",
+            BucketConfigChange::Lifecycle(Some(_)) => "PutBucketLifecycleConfiguration",
         }
     }
 }
@@ -364,7 +405,7 @@ pub async fn coordinate_update(
         &actor,
         200,
     );
-    change.apply_to(&mut record);
+    change.apply_to(&mut record)?;
     let partition = &context.partitions[&CATALOGUE_PARTITION];
     partition
         .commit(

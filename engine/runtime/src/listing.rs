@@ -7,14 +7,15 @@
 //! ends at an exact position — the last entry or prefix returned — so the next page continues
 //! there whatever was written in between: nothing is lost or repeated at page boundaries.
 //!
-//! Uploads of one key all live in the key's partition, so streams never tie on a key and the
-//! merge compares keys only; a stream itself is sorted by (key, upload id).
+//! Uploads and versions of one key all live in the key's partition, so streams never tie on a
+//! key and the merge compares keys only; a stream itself is sorted by (key, upload id) or by
+//! (key, newest version first).
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use shard::meta::{UploadStart, UploadSummary, prefix_successor};
-use shard::{ListEntry, ListStart, ShardError};
+use shard::{ListEntry, ListStart, ShardError, VersionEntry, VersionStart};
 
 use crate::context::ShardContext;
 use crate::mesh::{MeshMessage, request};
@@ -70,6 +71,15 @@ pub fn key_after_prefix(prefix: &[u8]) -> Vec<u8> {
 /// Objects of `query.bucket`, merged from every partition.
 pub async fn list(context: &Rc<ShardContext>, query: &ListQuery) -> Result<ListPage, ShardError> {
     merge::<Objects>(context, query).await
+}
+
+/// Versions and delete markers of `query.bucket`, merged from every partition, in (key,
+/// newest first) order (ListObjectVersions).
+pub async fn list_versions(
+    context: &Rc<ShardContext>,
+    query: &ListQuery<VersionStart>,
+) -> Result<ListPage<VersionEntry>, ShardError> {
+    merge::<Versions>(context, query).await
 }
 
 /// Multipart uploads in progress in `query.bucket`, merged from every partition, in (key,
@@ -185,6 +195,56 @@ impl Source for Uploads {
             return partition.uploads(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
         }
         ask_owner(context, partition_id, |reply| MeshMessage::UploadsPage {
+            partition_id,
+            bucket: query.bucket.clone(),
+            start,
+            prefix: query.prefix.clone(),
+            limit: PAGE_KEYS_MAX,
+            reply,
+        })
+        .await
+    }
+}
+
+struct Versions;
+
+impl Source for Versions {
+    type Entry = VersionEntry;
+    type Start = VersionStart;
+
+    fn key(entry: &VersionEntry) -> &[u8] {
+        &entry.key
+    }
+
+    fn after(entry: &VersionEntry) -> VersionStart {
+        VersionStart::AfterVersion {
+            key: entry.key.clone(),
+            seq: entry.seq,
+        }
+    }
+
+    fn at_or_after(key: Vec<u8>) -> VersionStart {
+        VersionStart::AtOrAfterKey(key)
+    }
+
+    fn start_key(start: &VersionStart) -> &[u8] {
+        match start {
+            VersionStart::AtOrAfterKey(key)
+            | VersionStart::AfterKey(key)
+            | VersionStart::AfterVersion { key, .. } => key,
+        }
+    }
+
+    async fn fetch(
+        context: &Rc<ShardContext>,
+        query: &ListQuery<VersionStart>,
+        partition_id: u32,
+        start: VersionStart,
+    ) -> Result<Vec<VersionEntry>, ShardError> {
+        if let Some(partition) = context.partitions.get(&partition_id) {
+            return partition.list_versions(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
+        }
+        ask_owner(context, partition_id, |reply| MeshMessage::VersionsPage {
             partition_id,
             bucket: query.bucket.clone(),
             start,

@@ -36,9 +36,10 @@ pub enum MeshMessage {
     /// result per key, in order (a missing key is a success, as in S3).
     DeleteObjects {
         bucket: String,
-        keys: Vec<String>,
+        targets: Vec<crate::batch_delete::DeleteTarget>,
+        bypass_governance: bool,
         actor: crate::events::Actor,
-        reply: Reply<Vec<Result<(), ShardError>>>,
+        reply: Reply<Vec<Result<Option<shard::VersionOutcome>, ShardError>>>,
     },
     /// CopyObject / UploadPartCopy: open an object the receiving shard owns for streaming
     /// (`object_stream`); `NoSuchKey` when there is none.
@@ -51,6 +52,14 @@ pub enum MeshMessage {
         prefix: Vec<u8>,
         limit: usize,
         reply: Reply<Vec<UploadSummary>>,
+    },
+    VersionsPage {
+        partition_id: u32,
+        bucket: String,
+        start: shard::VersionStart,
+        prefix: Vec<u8>,
+        limit: usize,
+        reply: Reply<Vec<shard::VersionEntry>>,
     },
     /// To the coordinator: create a bucket and tell every shard.
     CreateBucket {

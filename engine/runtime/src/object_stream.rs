@@ -17,7 +17,7 @@ use std::rc::Rc;
 use shard::aligned::AlignedBuf;
 use shard::encryption::ReadDecryption;
 use shard::partition::IO_BUFFER_BYTES;
-use shard::{ObjectReader, ObjectRecord, Partition, ReadPin, ShardError};
+use shard::{ObjectReader, ObjectRecord, Partition, ReadPin, ShardError, VersionRef};
 
 use crate::context::ShardContext;
 use crate::mesh::{self, MeshMessage, Reply};
@@ -52,16 +52,19 @@ pub struct StreamStart {
     pub decryption: Option<ReadDecryption>,
 }
 
-/// Opens `bucket/key` wherever it lives: on this shard directly, else through the owner's
-/// inbox. `NoSuchKey` when the key holds no object.
+/// Opens `bucket/key` (its latest version, or `version`) wherever it lives: on this shard
+/// directly, else through the owner's inbox. `NoSuchKey` when the key holds no object (or its
+/// latest version is a delete marker), `NoSuchVersion` when it has no such version,
+/// `DeleteMarker` when the version named is one.
 pub async fn open_object(
     context: &Rc<ShardContext>,
     bucket: &str,
     key: &str,
+    version: Option<VersionRef>,
 ) -> Result<SourceStream, ShardError> {
     let owner = context.owner_of_key(bucket, key);
     if owner == context.shard_id {
-        return open_owned(context, bucket, key);
+        return open_owned(context, bucket, key, version.as_ref());
     }
     let inbox = context
         .inboxes
@@ -71,6 +74,7 @@ pub async fn open_object(
         MeshMessage::OpenObject(OpenRequest {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
+            version,
             reply,
         })
     })
@@ -81,14 +85,20 @@ pub async fn open_object(
 pub struct OpenRequest {
     pub bucket: String,
     pub key: String,
+    pub version: Option<VersionRef>,
     pub reply: Reply<SourceStream>,
 }
 
 /// Answers an `OpenRequest` from the inbox loop; the lookup is synchronous, the streaming is
 /// a task of its own.
 pub fn serve_open(context: &Rc<ShardContext>, request: OpenRequest) {
-    let OpenRequest { bucket, key, reply } = request;
-    let _ = reply.send(open_owned(context, &bucket, &key));
+    let OpenRequest {
+        bucket,
+        key,
+        version,
+        reply,
+    } = request;
+    let _ = reply.send(open_owned(context, &bucket, &key, version.as_ref()));
 }
 
 /// Opens an object whose partition this shard owns: looks it up and pins it, and spawns the
@@ -97,15 +107,21 @@ pub fn open_owned(
     context: &Rc<ShardContext>,
     bucket: &str,
     key: &str,
+    version: Option<&VersionRef>,
 ) -> Result<SourceStream, ShardError> {
     let partition_id = context.partition_of(bucket, key);
     let partition = context
         .partitions
         .get(&partition_id)
         .ok_or_else(|| ShardError::Metadata(format!("partition {partition_id} is not here")))?;
-    let (record, pin) = partition
-        .lookup_pinned(bucket, key)?
-        .ok_or(ShardError::NoSuchKey)?;
+    let (record, pin) = match partition.lookup_version_pinned(bucket, key, version)? {
+        Some((record, ..)) if record.delete_marker && version.is_some() => {
+            return Err(ShardError::DeleteMarker);
+        }
+        Some((record, _, pin)) if !record.delete_marker => (record, pin),
+        _ if version.is_some() => return Err(ShardError::NoSuchVersion),
+        _ => return Err(ShardError::NoSuchKey),
+    };
     let (start, start_receiver) = flume::bounded(1);
     let (chunk_sender, chunks) = flume::bounded(STREAM_DEPTH_CHUNKS);
     monoio::spawn(stream_object(

@@ -2,10 +2,11 @@
 //! partitions through the same verified read path as a GET (`shard::ObjectReader`), so that
 //! damage is found before a client asks for the bytes.
 //!
-//! A pass walks each partition in (bucket, key) order, a page of keys at a time, and reads each
-//! object whole. Reading is paced to `bytes_per_sec` (one shard's share of disk bandwidth), and
-//! passes start `interval` apart. A damaged block is logged, counted and recorded by the
-//! partition like any other failed read; the pass reports what it found at its end
+//! A pass walks each partition in (bucket, key) order, a page of keys at a time, and reads
+//! every version of each key whole (noncurrent versions hold stored bytes too). Reading is
+//! paced to `bytes_per_sec` (one shard's share of disk bandwidth), and passes start
+//! `interval` apart. A damaged block is logged, counted and recorded by the partition like
+//! any other failed read; the pass reports what it found at its end
 //! (log line `scrub pass complete` and the `maxiofs_scrub_*` counters). Each finished pass is
 //! also a `scrub` background task of its partition, failed when something could not be read.
 //!
@@ -15,7 +16,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use shard::aligned::AlignedBuf;
-use shard::{ObjectReader, Partition, ShardError};
+use shard::{ObjectReader, Partition, ShardError, VersionRef, VersionStart};
 
 use crate::context::ShardContext;
 
@@ -162,56 +163,108 @@ pub async fn scrub_partition(
             let Ok(key) = String::from_utf8(key) else {
                 continue;
             };
-            let outcome = scrub_object(
-                context,
-                partition,
-                &bucket,
-                &key,
-                settings,
-                started,
-                &mut report,
-            );
-            match outcome.await {
-                Ok(()) => {}
-                Err(ShardError::DataCorrupt { .. }) => {
-                    report.damaged_objects += 1;
-                    partition.count_scrub(0, 0, 1, false);
-                    tracing::error!(
-                        partition = partition.id(),
-                        bucket,
-                        key,
-                        "scrub: object has a damaged block"
-                    );
-                }
+            let versions = match versions_of(partition, &bucket, &key) {
+                Ok(versions) => versions,
                 Err(error) => {
                     report.failed_objects += 1;
-                    let partition_id = partition.id();
-                    tracing::error!(
-                        partition = partition_id,
-                        bucket,
-                        key,
-                        %error,
-                        "scrub: read failed"
-                    );
+                    tracing::error!(partition = partition.id(), bucket, key, %error,
+                        "scrub: cannot list the key's versions");
+                    continue;
                 }
+            };
+            for version in versions {
+                let outcome = scrub_object(
+                    context,
+                    partition,
+                    (&bucket, &key, &version),
+                    settings,
+                    started,
+                    &mut report,
+                );
+                let outcome = outcome.await;
+                count_outcome(partition, (&bucket, &key, &version), outcome, &mut report);
             }
         }
         cursor = Some(last);
     }
 }
 
-/// Reads one object whole, verifying every block, paced to the configured rate.
+/// Every version of a key that holds bytes (delete markers hold none), newest first.
+fn versions_of(
+    partition: &Partition,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<VersionRef>, ShardError> {
+    let mut versions = Vec::new();
+    let mut start = VersionStart::AtOrAfterKey(key.as_bytes().to_vec());
+    loop {
+        let page = partition.list_versions(bucket, &start, key.as_bytes(), SCRUB_PAGE_KEYS)?;
+        let full = page.len() == SCRUB_PAGE_KEYS;
+        let mine: Vec<_> = page
+            .into_iter()
+            .take_while(|entry| entry.key == key.as_bytes())
+            .collect();
+        let Some(last) = mine.last() else {
+            return Ok(versions);
+        };
+        start = VersionStart::AfterVersion {
+            key: key.as_bytes().to_vec(),
+            seq: last.seq,
+        };
+        let whole_page = mine.len() == SCRUB_PAGE_KEYS;
+        versions.extend(
+            mine.into_iter()
+                .filter(|entry| !entry.delete_marker)
+                .map(|entry| entry.version_id.map_or(VersionRef::Null, VersionRef::Id)),
+        );
+        if !(full && whole_page) {
+            return Ok(versions);
+        }
+    }
+}
+
+/// Counts and logs what scrubbing one version found.
+fn count_outcome(
+    partition: &Partition,
+    (bucket, key, version): (&str, &str, &VersionRef),
+    outcome: Result<(), ShardError>,
+    report: &mut PassReport,
+) {
+    let version = version.as_str();
+    match outcome {
+        Ok(()) => {}
+        Err(ShardError::DataCorrupt { .. }) => {
+            report.damaged_objects += 1;
+            partition.count_scrub(0, 0, 1, false);
+            tracing::error!(
+                partition = partition.id(),
+                bucket,
+                key,
+                version,
+                "scrub: object has a damaged block"
+            );
+        }
+        Err(error) => {
+            report.failed_objects += 1;
+            let partition_id = partition.id();
+            tracing::error!(partition = partition_id, bucket, key, version, %error,
+                "scrub: read failed");
+        }
+    }
+}
+
+/// Reads one version whole, verifying every block, paced to the configured rate.
 async fn scrub_object(
     context: &ShardContext,
     partition: &Rc<Partition>,
-    bucket: &str,
-    key: &str,
+    (bucket, key, version): (&str, &str, &VersionRef),
     settings: ScrubSettings,
     pass_started: Instant,
     report: &mut PassReport,
 ) -> Result<(), ShardError> {
     // Deleted since the page was read: nothing to verify.
-    let Some((record, pin)) = partition.lookup_pinned(bucket, key)? else {
+    let Some((record, _, pin)) = partition.lookup_version_pinned(bucket, key, Some(version))?
+    else {
         return Ok(());
     };
     let mut reader =

@@ -116,17 +116,22 @@ fn load_records(
     check: &mut PartitionCheck,
 ) -> rusqlite::Result<Vec<Owned>> {
     let mut records = Vec::new();
-    let mut statement =
-        connection.prepare("SELECT bucket, key, size, extents, sse FROM objects")?;
+    // Noncurrent versions hold extents like latest ones; a version is named by its id.
+    let mut statement = connection.prepare(
+        "SELECT bucket, key, size, extents, sse, version_id FROM objects
+         UNION ALL SELECT bucket, key, size, extents, sse, version_id FROM versions",
+    )?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let key: Vec<u8> = row.get(1)?;
         let size: i64 = row.get(2)?;
+        let version: Option<String> = row.get(5)?;
         records.push(Owned {
             owner: format!(
-                "object {}/{}",
+                "object {}/{} version {}",
                 row.get::<_, String>(0)?,
-                String::from_utf8_lossy(&key)
+                String::from_utf8_lossy(&key),
+                version.as_deref().unwrap_or("null")
             ),
             size_bytes: u64::try_from(size).unwrap_or(0),
             blob: row.get(3)?,

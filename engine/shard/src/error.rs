@@ -51,6 +51,16 @@ pub enum ShardError {
     QuotaExceeded,
     /// The owner's tenant has as many multipart uploads in progress as the data plane allows.
     TooManyUploads,
+    /// A `versionId` names no version of the key.
+    NoSuchVersion,
+    /// The version named is a delete marker, which has no data, tags or attributes.
+    DeleteMarker,
+    /// A bucket configuration change that the bucket's state forbids (S3's InvalidBucketState),
+    /// with the reason.
+    InvalidBucketState(&'static str),
+    /// The version is protected by object lock (a retention in force or a legal hold) and the
+    /// operation would destroy or weaken it.
+    ObjectLocked,
 }
 
 impl ShardError {

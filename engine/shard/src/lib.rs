@@ -10,6 +10,7 @@
 //! `synchronous=FULL`.
 
 pub mod aligned;
+pub mod bucket_config;
 pub mod check;
 pub mod encryption;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod rewrap;
 pub mod segments;
 pub mod storage;
 pub mod tasks;
+pub mod versions;
 pub mod worker;
 
 pub use error::ShardError;
@@ -30,7 +32,9 @@ pub use partition::{
 };
 pub use record::{
     BucketEncryption, BucketRecord, BucketUsage, CorsRule, EventRecord, Extent, ListEntry,
-    ListStart, ObjectRecord, StoredEvent, UploadRecord,
+    ListStart, ObjectRecord, ObjectRetention, RetentionMode, StoredEvent, UploadRecord, VersionRef,
+    Versioning,
 };
 pub use segments::CacheStats;
 pub use tasks::{TaskStats, TaskType};
+pub use versions::{VersionEntry, VersionOutcome, VersionStart};

@@ -15,18 +15,22 @@ use std::path::Path;
 use md5::{Digest, Md5};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::bucket_config::{
+    decode_lifecycle, decode_object_lock, encode_lifecycle, encode_object_lock,
+};
 use crate::encryption::{EncryptionMode, StoredEncryption, decode_encryption, encode_encryption};
 use crate::error::ShardError;
 use crate::record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
-    StoredEvent, Tags, UploadChecksum, UploadRecord, checksum_algorithm_of, decode_extents,
-    decode_extents_checked, decode_headers, decode_sizes, decode_strings, decode_tags,
-    encode_extents, encode_headers, encode_sizes, encode_strings, encode_tags,
+    ObjectRetention, StoredEvent, Tags, UploadChecksum, UploadRecord, VersionRef, Versioning,
+    checksum_algorithm_of, decode_extents, decode_extents_checked, decode_headers, decode_tags,
+    encode_extents, encode_headers, encode_tags,
 };
+use crate::versions::{self, VersionClock, VersionEntry, VersionOutcome, VersionStart};
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -152,6 +156,65 @@ CREATE TRIGGER part_usage_delete AFTER DELETE ON parts BEGIN
 END;
 ";
 
+/// Version 9: versioning and object lock (`versions.rs`). `objects` keeps the latest version
+/// of each key (a delete marker included), `versions` the noncurrent ones. Rows from before
+/// are null versions with `seq` 0, older than anything written since. Usage: a delete marker
+/// is no object; noncurrent versions count in `bytes` (they hold storage) and in `versions`.
+/// Buckets get their versioning state, object lock configuration and lifecycle rules.
+const SCHEMA_V9_STEP: &str = "
+ALTER TABLE objects ADD COLUMN version_id TEXT;
+ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN delete_marker INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN lock_mode TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN retain_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE versions (
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    version_id TEXT,
+    delete_marker INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    headers BLOB NOT NULL,
+    extents BLOB NOT NULL,
+    part_sizes BLOB NOT NULL,
+    tags BLOB NOT NULL,
+    part_checksums BLOB NOT NULL,
+    sse BLOB NOT NULL,
+    lock_mode TEXT NOT NULL,
+    retain_until_ms INTEGER NOT NULL,
+    legal_hold INTEGER NOT NULL,
+    noncurrent_since_ms INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, seq DESC)
+) WITHOUT ROWID;
+ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT '';
+ALTER TABLE buckets ADD COLUMN object_lock BLOB NOT NULL DEFAULT x'';
+ALTER TABLE buckets ADD COLUMN lifecycle BLOB NOT NULL DEFAULT x'';
+ALTER TABLE bucket_usage ADD COLUMN versions INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER bucket_usage_insert;
+DROP TRIGGER bucket_usage_delete;
+CREATE TRIGGER bucket_usage_insert AFTER INSERT ON objects BEGIN
+    INSERT INTO bucket_usage (bucket, objects, bytes)
+    VALUES (NEW.bucket, 1 - NEW.delete_marker, NEW.size)
+    ON CONFLICT (bucket) DO UPDATE
+    SET objects = objects + 1 - NEW.delete_marker, bytes = bytes + NEW.size;
+END;
+CREATE TRIGGER bucket_usage_delete AFTER DELETE ON objects BEGIN
+    UPDATE bucket_usage SET objects = objects - 1 + OLD.delete_marker, bytes = bytes - OLD.size
+    WHERE bucket = OLD.bucket;
+END;
+CREATE TRIGGER version_usage_insert AFTER INSERT ON versions BEGIN
+    INSERT INTO bucket_usage (bucket, objects, bytes, versions) VALUES (NEW.bucket, 0, NEW.size, 1)
+    ON CONFLICT (bucket) DO UPDATE SET bytes = bytes + NEW.size, versions = versions + 1;
+END;
+CREATE TRIGGER version_usage_delete AFTER DELETE ON versions BEGIN
+    UPDATE bucket_usage SET bytes = bytes - OLD.size, versions = versions - 1
+    WHERE bucket = OLD.bucket;
+END;
+";
+
 /// A check block whose bytes do not match their checksum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Damage {
@@ -219,16 +282,33 @@ pub const EVENT_LOG_ROWS_MAX: i64 = 1_000_000;
 /// One metadata mutation, applied by the worker inside a group commit.
 #[derive(Debug)]
 pub enum MetaOp {
+    /// Stores a new latest version of the key (`versions::put`).
     PutObject {
         bucket: String,
         key: String,
         record: ObjectRecord,
         /// Checked against the key's current object inside the transaction.
         condition: WriteCondition,
+        /// The bucket's versioning state as the writer saw it.
+        versioning: Versioning,
     },
-    DeleteObject {
+    DeleteObject(ObjectDelete),
+    /// Sets or removes a version's object lock retention, under object lock's rules: a
+    /// COMPLIANCE retention in force can only be extended; a GOVERNANCE one can be shortened,
+    /// removed or turned to another mode only with `bypass_governance`.
+    SetRetention {
         bucket: String,
         key: String,
+        version: Option<VersionRef>,
+        retention: Option<ObjectRetention>,
+        bypass_governance: bool,
+        now_ms: i64,
+    },
+    SetLegalHold {
+        bucket: String,
+        key: String,
+        version: Option<VersionRef>,
+        on: bool,
     },
     CreateUpload {
         upload: UploadRecord,
@@ -258,6 +338,8 @@ pub enum MetaOp {
     SetObjectTags {
         bucket: String,
         key: String,
+        /// `None`: the latest version.
+        version: Option<VersionRef>,
         tags: Tags,
     },
     /// Replaces a bucket's configuration (tags ...) with the record's. `NoSuchBucket` when
@@ -294,13 +376,43 @@ impl MetaOp {
     /// delete frees space too: its event row is small next to what it frees.
     pub fn frees_space(&self) -> bool {
         match self {
-            MetaOp::DeleteObject { .. }
+            MetaOp::DeleteObject(_)
             | MetaOp::AbortUpload { .. }
             | MetaOp::PurgeBucket { .. }
             | MetaOp::DeleteBucket { .. }
             | MetaOp::TrimEvents { .. } => true,
             MetaOp::Logged { op, .. } => op.frees_space(),
             _ => false,
+        }
+    }
+}
+
+/// A DELETE of a key. Without `version`: the latest version is removed (unversioned) or a
+/// delete marker is written (`versions::delete_latest`); with one, that version is deleted for
+/// good, unless object lock protects it.
+#[derive(Debug, Clone)]
+pub struct ObjectDelete {
+    pub bucket: String,
+    pub key: String,
+    pub version: Option<VersionRef>,
+    /// The bucket's versioning state as the caller saw it.
+    pub versioning: Versioning,
+    /// `x-amz-bypass-governance-retention: true` from an identity allowed to use it.
+    pub bypass_governance: bool,
+    /// Now: a delete marker's Last-Modified, and the time retention is judged at.
+    pub now_ms: i64,
+}
+
+impl ObjectDelete {
+    /// A plain DELETE of the latest version.
+    pub fn latest(bucket: &str, key: &str, versioning: Versioning, now_ms: i64) -> ObjectDelete {
+        ObjectDelete {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version: None,
+            versioning,
+            bypass_governance: false,
+            now_ms,
         }
     }
 }
@@ -350,6 +462,11 @@ pub struct CompleteUpload {
     /// The object checksum the caller computed from the parts it read, if any (boxed: it is
     /// rare and would make every queued `MetaOp` larger).
     pub checksum: Option<Box<CompleteChecksum>>,
+    /// The bucket's versioning state as the caller saw it.
+    pub versioning: Versioning,
+    /// Object lock retention and legal hold the new version gets.
+    pub retention: Option<ObjectRetention>,
+    pub legal_hold: bool,
 }
 
 /// The checksum of a completed multipart object, computed by the caller from the stored part
@@ -369,6 +486,9 @@ pub struct MetaOutcome {
     pub freed: Vec<Extent>,
     /// For CompleteUpload: the new object.
     pub completed: Option<ObjectRecord>,
+    /// For object writes and deletes: the version written or removed (`None`: an unversioned
+    /// delete, or a delete of a version that did not exist).
+    pub version: Option<VersionOutcome>,
 }
 
 fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, ShardError> {
@@ -382,6 +502,7 @@ fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, ShardErr
 
 pub struct MetaWriter {
     connection: Connection,
+    clock: VersionClock,
 }
 
 impl MetaWriter {
@@ -390,45 +511,46 @@ impl MetaWriter {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = open_connection(&dir.join(META_FILE_NAME), flags)?;
+        let mut connection = open_connection(&dir.join(META_FILE_NAME), flags)?;
         // Checkpoints run on this (the worker's) connection, never on the shard thread.
         connection.pragma_update(None, "wal_autocheckpoint", 4000)?;
-        let mut writer = MetaWriter { connection };
-        writer.migrate()?;
-        Ok(writer)
+        migrate(&mut connection)?;
+        let clock = VersionClock::open(&connection)?;
+        Ok(MetaWriter { connection, clock })
     }
+}
 
-    fn migrate(&mut self) -> Result<(), ShardError> {
-        let version: i64 = self
-            .connection
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(ShardError::Metadata(format!(
-                "metadata schema version {version} is newer than this binary ({SCHEMA_VERSION})"
-            )));
-        }
-        // Step `n` takes a file from version `n` to `n + 1`, each in its own transaction.
-        let steps = [
-            SCHEMA_V1,
-            SCHEMA_V2_STEP,
-            SCHEMA_V3_STEP,
-            SCHEMA_V4_STEP,
-            SCHEMA_V5_STEP,
-            SCHEMA_V6_STEP,
-            SCHEMA_V7_STEP,
-            SCHEMA_V8_STEP,
-        ];
-        for (target, step) in (1i64..).zip(steps) {
-            if version < target {
-                let transaction = self.connection.transaction()?;
-                transaction.execute_batch(step)?;
-                transaction.pragma_update(None, "user_version", target)?;
-                transaction.commit()?;
-            }
-        }
-        Ok(())
+fn migrate(connection: &mut Connection) -> Result<(), ShardError> {
+    let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(ShardError::Metadata(format!(
+            "metadata schema version {version} is newer than this binary ({SCHEMA_VERSION})"
+        )));
     }
+    // Step `n` takes a file from version `n` to `n + 1`, each in its own transaction.
+    let steps = [
+        SCHEMA_V1,
+        SCHEMA_V2_STEP,
+        SCHEMA_V3_STEP,
+        SCHEMA_V4_STEP,
+        SCHEMA_V5_STEP,
+        SCHEMA_V6_STEP,
+        SCHEMA_V7_STEP,
+        SCHEMA_V8_STEP,
+        SCHEMA_V9_STEP,
+    ];
+    for (target, step) in (1i64..).zip(steps) {
+        if version < target {
+            let transaction = connection.transaction()?;
+            transaction.execute_batch(step)?;
+            transaction.pragma_update(None, "user_version", target)?;
+            transaction.commit()?;
+        }
+    }
+    Ok(())
+}
 
+impl MetaWriter {
     /// Records a damaged block, naming the object that references it (found by a scan: damage
     /// is rare, and the reader that found it does not know the key). Its own transaction.
     pub fn record_damage(&mut self, mut damage: Damage) -> Result<(), ShardError> {
@@ -457,9 +579,10 @@ impl MetaWriter {
         segment_id: u32,
         offset_bytes: u64,
     ) -> Result<Option<(String, Vec<u8>)>, ShardError> {
-        let mut statement = self
-            .connection
-            .prepare("SELECT bucket, key, extents FROM objects")?;
+        let mut statement = self.connection.prepare(
+            "SELECT bucket, key, extents FROM objects
+             UNION ALL SELECT bucket, key, extents FROM versions",
+        )?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let blob: Vec<u8> = row.get(2)?;
@@ -509,6 +632,7 @@ impl MetaWriter {
     /// itself (COMMIT failed) fails every op.
     pub fn apply_batch(&mut self, ops: &[MetaOp]) -> Vec<Result<MetaOutcome, ShardError>> {
         let mut results = Vec::with_capacity(ops.len());
+        let clock = &mut self.clock;
         let mut transaction = match self.connection.transaction() {
             Ok(transaction) => transaction,
             Err(error) => {
@@ -516,9 +640,12 @@ impl MetaWriter {
                 return ops.iter().map(|_| Err(error.clone())).collect();
             }
         };
+        if let Err(error) = clock.reserve(&transaction) {
+            return ops.iter().map(|_| Err(error.clone())).collect();
+        }
         for op in ops {
             let result = match transaction.savepoint() {
-                Ok(mut savepoint) => match apply_op(&savepoint, op) {
+                Ok(mut savepoint) => match apply_op(&savepoint, clock, op) {
                     Ok(outcome) => savepoint
                         .commit()
                         .map(|()| outcome)
@@ -543,7 +670,11 @@ impl MetaWriter {
     /// Every extent referenced by an object or a part: the live set for crash recovery.
     pub fn live_extents(&self) -> Result<Vec<Extent>, ShardError> {
         let mut live = Vec::new();
-        for sql in ["SELECT extents FROM objects", "SELECT extents FROM parts"] {
+        for sql in [
+            "SELECT extents FROM objects",
+            "SELECT extents FROM versions",
+            "SELECT extents FROM parts",
+        ] {
             let mut statement = self.connection.prepare(sql)?;
             let mut rows = statement.query([])?;
             while let Some(row) = rows.next()? {
@@ -562,32 +693,20 @@ impl MetaWriter {
     }
 }
 
-fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, ShardError> {
+fn apply_op(
+    tx: &rusqlite::Savepoint<'_>,
+    clock: &mut VersionClock,
+    op: &MetaOp,
+) -> Result<MetaOutcome, ShardError> {
     match op {
-        MetaOp::PutObject {
-            bucket,
-            key,
-            record,
-            condition,
-        } => {
-            check_condition(tx, bucket, key, condition)?;
-            let freed = take_object_extents(tx, bucket, key)?;
-            insert_object(tx, bucket, key, record)?;
-            Ok(MetaOutcome {
-                freed,
-                completed: None,
-            })
-        }
-        MetaOp::DeleteObject { bucket, key } => {
-            let freed = take_object_extents(tx, bucket, key)?;
-            Ok(MetaOutcome {
-                freed,
-                completed: None,
-            })
-        }
+        MetaOp::PutObject { .. }
+        | MetaOp::DeleteObject(_)
+        | MetaOp::SetRetention { .. }
+        | MetaOp::SetLegalHold { .. }
+        | MetaOp::SetObjectTags { .. } => apply_version_op(tx, clock, op),
         MetaOp::CreateUpload { upload } => create_upload(tx, upload),
         MetaOp::PutPart { upload_id, part } => put_part(tx, upload_id, part),
-        MetaOp::CompleteUpload(complete) => complete_upload(tx, complete),
+        MetaOp::CompleteUpload(complete) => complete_upload(tx, clock, complete),
         MetaOp::AbortUpload {
             bucket,
             key,
@@ -597,14 +716,15 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
             let freed = delete_upload(tx, upload_id)?;
             Ok(MetaOutcome {
                 freed,
-                completed: None,
+                ..MetaOutcome::default()
             })
         }
         MetaOp::CreateBucket { record } => {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO buckets
-                    (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
+                     versioning, object_lock, lifecycle)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     record.name,
                     record.created_ms,
@@ -614,6 +734,9 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
                     record.owner_user,
                     crate::record::encode_bucket_encryption(record.encryption.as_ref()),
                     crate::record::encode_bucket_cors(&record.cors),
+                    record.versioning.as_str(),
+                    encode_object_lock(record.object_lock.as_ref()),
+                    encode_lifecycle(record.lifecycle.as_ref()),
                 ],
             )?;
             if inserted == 0 {
@@ -627,7 +750,6 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
             }
             Ok(MetaOutcome::default())
         }
-        MetaOp::SetObjectTags { bucket, key, tags } => set_object_tags(tx, bucket, key, tags),
         MetaOp::UpdateBucket { record } => update_bucket(tx, record),
         MetaOp::PurgeBucket { name } => {
             let mut freed = Vec::new();
@@ -647,33 +769,119 @@ fn apply_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, Sh
                     .query_map(params![name], |r| r.get(0))?
                     .collect::<Result<_, _>>()?
             };
-            for blob in objects {
+            let noncurrent: Vec<Vec<u8>> = {
+                let mut statement = tx.prepare("SELECT extents FROM versions WHERE bucket = ?1")?;
+                statement
+                    .query_map(params![name], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            };
+            for blob in objects.into_iter().chain(noncurrent) {
                 freed.extend(decode_extents(&blob)?);
             }
             tx.execute("DELETE FROM objects WHERE bucket = ?1", params![name])?;
+            tx.execute("DELETE FROM versions WHERE bucket = ?1", params![name])?;
             tx.execute("DELETE FROM bucket_usage WHERE bucket = ?1", params![name])?;
             Ok(MetaOutcome {
                 freed,
-                completed: None,
+                ..MetaOutcome::default()
             })
         }
         MetaOp::Logged { .. } | MetaOp::AppendEvents { .. } | MetaOp::TrimEvents { .. } => {
-            apply_event_op(tx, op)
+            apply_event_op(tx, clock, op)
         }
         MetaOp::SetEncryption { updates } => crate::rewrap::apply_updates(tx, updates),
         MetaOp::RewrapFinished { kek_version } => crate::rewrap::record_finished(tx, *kek_version),
     }
 }
 
+/// The operations on one key's versions (`versions.rs`).
+fn apply_version_op(
+    tx: &rusqlite::Savepoint<'_>,
+    clock: &mut VersionClock,
+    op: &MetaOp,
+) -> Result<MetaOutcome, ShardError> {
+    match op {
+        MetaOp::PutObject {
+            bucket,
+            key,
+            record,
+            condition,
+            versioning,
+        } => {
+            check_condition(tx, bucket, key, condition)?;
+            let target = (bucket.as_str(), key.as_str());
+            let (freed, version) = versions::put(
+                tx,
+                clock,
+                target,
+                record,
+                *versioning,
+                record.last_modified_ms,
+            )?;
+            Ok(MetaOutcome {
+                freed,
+                completed: None,
+                version: Some(version),
+            })
+        }
+        MetaOp::DeleteObject(delete) => {
+            let target = (delete.bucket.as_str(), delete.key.as_str());
+            let (freed, version) = match &delete.version {
+                None => {
+                    versions::delete_latest(tx, clock, target, delete.versioning, delete.now_ms)?
+                }
+                Some(version) => versions::delete_version(
+                    tx,
+                    target,
+                    version,
+                    delete.bypass_governance,
+                    delete.now_ms,
+                )?,
+            };
+            Ok(MetaOutcome {
+                freed,
+                completed: None,
+                version,
+            })
+        }
+        MetaOp::SetRetention { .. } | MetaOp::SetLegalHold { .. } => {
+            versions::apply_lock_op(tx, op)?;
+            Ok(MetaOutcome::default())
+        }
+        MetaOp::SetObjectTags {
+            bucket,
+            key,
+            version,
+            tags,
+        } => {
+            let version = versions::set_tags(tx, (bucket, key), version.as_ref(), tags)?;
+            Ok(MetaOutcome {
+                version: Some(version),
+                ..MetaOutcome::default()
+            })
+        }
+        _ => Err(ShardError::Metadata(
+            "not an operation on versions".to_owned(),
+        )),
+    }
+}
+
 /// The event-log operations (schema version 4).
-fn apply_event_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutcome, ShardError> {
+fn apply_event_op(
+    tx: &rusqlite::Savepoint<'_>,
+    clock: &mut VersionClock,
+    op: &MetaOp,
+) -> Result<MetaOutcome, ShardError> {
     match op {
         MetaOp::Logged { op, event } => {
-            let outcome = apply_op(tx, op)?;
+            let outcome = apply_op(tx, clock, op)?;
             let mut event = event.as_ref().clone();
             if let Some(completed) = &outcome.completed {
                 event.size_bytes.get_or_insert(completed.size_bytes);
                 event.etag.get_or_insert_with(|| completed.etag.clone());
+            }
+            if let Some(id) = outcome.version.as_ref().and_then(|v| v.version_id.as_ref()) {
+                event.version_id = Some(id.clone());
             }
             insert_event(tx, &event)?;
             Ok(outcome)
@@ -691,7 +899,7 @@ fn apply_event_op(tx: &rusqlite::Savepoint<'_>, op: &MetaOp) -> Result<MetaOutco
             )?;
             Ok(MetaOutcome::default())
         }
-        other => apply_op(tx, other),
+        other => apply_op(tx, clock, other),
     }
 }
 
@@ -758,67 +966,28 @@ fn create_upload(
     Ok(MetaOutcome::default())
 }
 
-fn set_object_tags(
-    tx: &rusqlite::Savepoint<'_>,
-    bucket: &str,
-    key: &str,
-    tags: &Tags,
-) -> Result<MetaOutcome, ShardError> {
-    let updated = tx.execute(
-        "UPDATE objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
-        params![bucket, key.as_bytes(), encode_tags(tags)],
-    )?;
-    if updated == 0 {
-        return Err(ShardError::NoSuchKey);
-    }
-    Ok(MetaOutcome::default())
-}
-
 fn update_bucket(
     tx: &rusqlite::Savepoint<'_>,
     record: &BucketRecord,
 ) -> Result<MetaOutcome, ShardError> {
     let updated = tx.execute(
-        "UPDATE buckets SET tags = ?2, encryption = ?3, cors = ?4 WHERE name = ?1",
+        "UPDATE buckets SET tags = ?2, encryption = ?3, cors = ?4, versioning = ?5,
+            object_lock = ?6, lifecycle = ?7
+         WHERE name = ?1",
         params![
             record.name,
             encode_tags(&record.tags),
             crate::record::encode_bucket_encryption(record.encryption.as_ref()),
             crate::record::encode_bucket_cors(&record.cors),
+            record.versioning.as_str(),
+            encode_object_lock(record.object_lock.as_ref()),
+            encode_lifecycle(record.lifecycle.as_ref()),
         ],
     )?;
     if updated == 0 {
         return Err(ShardError::NoSuchBucket);
     }
     Ok(MetaOutcome::default())
-}
-
-fn insert_object(
-    tx: &rusqlite::Savepoint<'_>,
-    bucket: &str,
-    key: &str,
-    record: &ObjectRecord,
-) -> Result<(), ShardError> {
-    tx.execute(
-        "INSERT INTO objects
-            (bucket, key, size, etag, last_modified_ms, headers, extents, part_sizes, tags,
-             part_checksums, sse)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            bucket,
-            key.as_bytes(),
-            size_to_sql(record.size_bytes),
-            record.etag,
-            record.last_modified_ms,
-            encode_headers(&record.headers),
-            encode_extents(&record.extents, &record.block_checksums),
-            encode_sizes(&record.part_sizes_bytes),
-            encode_tags(&record.tags),
-            encode_strings(&record.part_checksums),
-            encode_encryption(record.encryption.as_ref())
-        ],
-    )?;
-    Ok(())
 }
 
 /// Fails the op when the key's current object does not satisfy `condition`.
@@ -833,7 +1002,7 @@ fn check_condition(
     }
     let current: Option<String> = tx
         .query_row(
-            "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2",
+            "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2 AND delete_marker = 0",
             params![bucket, key.as_bytes()],
             |r| r.get(0),
         )
@@ -853,25 +1022,6 @@ fn check_condition(
         }
     }
     Ok(())
-}
-
-/// Deletes the object row if any and returns the extents it referenced.
-fn take_object_extents(
-    tx: &rusqlite::Savepoint<'_>,
-    bucket: &str,
-    key: &str,
-) -> Result<Vec<Extent>, ShardError> {
-    let blob: Option<Vec<u8>> = tx
-        .query_row(
-            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 RETURNING extents",
-            params![bucket, key.as_bytes()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match blob {
-        Some(blob) => Ok(decode_extents(&blob)?),
-        None => Ok(Vec::new()),
-    }
 }
 
 fn require_upload(
@@ -999,7 +1149,7 @@ fn put_part(
     };
     Ok(MetaOutcome {
         freed,
-        completed: None,
+        ..MetaOutcome::default()
     })
 }
 
@@ -1065,16 +1215,12 @@ fn load_parts(
     Ok(stored)
 }
 
-/// Validates the client's part list against the stored parts and turns the upload into an
-/// object whose extents are the parts' extents: no byte is rewritten.
-fn complete_upload(
-    tx: &rusqlite::Savepoint<'_>,
+/// As S3 checks a completion's part list: order and existence of every listed part (sizes
+/// are checked after).
+fn check_listed_parts(
     complete: &CompleteUpload,
-) -> Result<MetaOutcome, ShardError> {
-    let upload = require_upload(tx, &complete.bucket, &complete.key, &complete.upload_id)?;
-    check_condition(tx, &complete.bucket, &complete.key, &complete.condition)?;
-    let stored = load_parts(tx, &complete.upload_id)?;
-    // As S3 does: order and existence of every listed part first, sizes second.
+    stored: &std::collections::BTreeMap<u32, StoredPart>,
+) -> Result<(), ShardError> {
     let mut previous_number = 0u32;
     for (part_number, etag) in &complete.parts {
         if *part_number <= previous_number {
@@ -1090,6 +1236,20 @@ fn complete_upload(
             });
         }
     }
+    Ok(())
+}
+
+/// Validates the client's part list against the stored parts and turns the upload into an
+/// object whose extents are the parts' extents: no byte is rewritten.
+fn complete_upload(
+    tx: &rusqlite::Savepoint<'_>,
+    clock: &mut VersionClock,
+    complete: &CompleteUpload,
+) -> Result<MetaOutcome, ShardError> {
+    let upload = require_upload(tx, &complete.bucket, &complete.key, &complete.upload_id)?;
+    check_condition(tx, &complete.bucket, &complete.key, &complete.condition)?;
+    let stored = load_parts(tx, &complete.upload_id)?;
+    check_listed_parts(complete, &stored)?;
     let mut md5_of_md5s = Md5::new();
     let mut extents = Vec::new();
     let mut block_checksums = Vec::new();
@@ -1116,7 +1276,13 @@ fn complete_upload(
     if complete.parts.is_empty() {
         return Err(ShardError::InvalidPart { part_number: 0 });
     }
-    let mut headers = upload.headers;
+    // The upload's lock headers became the version's lock (`complete.retention`); the object
+    // does not store them as response headers.
+    let mut headers: Vec<(String, String)> = upload
+        .headers
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("x-amz-object-lock-"))
+        .collect();
     let part_checksums = check_part_checksums(complete, &stored)?;
     if let Some(checksum) = &complete.checksum {
         headers.extend(checksum.headers.iter().cloned());
@@ -1160,12 +1326,28 @@ fn complete_upload(
         encryption: upload
             .encryption
             .map(|mode| StoredEncryption { mode, runs }),
+        version_id: None,
+        delete_marker: false,
+        retention: complete.retention,
+        legal_hold: complete.legal_hold,
     };
-    freed.extend(take_object_extents(tx, &complete.bucket, &complete.key)?);
-    insert_object(tx, &complete.bucket, &complete.key, &record)?;
+    let target = (complete.bucket.as_str(), complete.key.as_str());
+    let (replaced, version) = versions::put(
+        tx,
+        clock,
+        target,
+        &record,
+        complete.versioning,
+        complete.last_modified_ms,
+    )?;
+    freed.extend(replaced);
     Ok(MetaOutcome {
         freed,
-        completed: Some(record),
+        completed: Some(ObjectRecord {
+            version_id: version.version_id.clone(),
+            ..record
+        }),
+        version: Some(version),
     })
 }
 
@@ -1229,84 +1411,69 @@ impl MetaReader {
         &self.connection
     }
 
+    /// The latest version of a key (a delete marker included).
     pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, ShardError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT size, etag, last_modified_ms, headers, extents, part_sizes, tags,
-                part_checksums, sse
-             FROM objects WHERE bucket = ?1 AND key = ?2",
-        )?;
-        let row = statement
-            .query_row(params![bucket, key.as_bytes()], |r| {
-                Ok((
-                    (
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, Vec<u8>>(3)?,
-                    ),
-                    (
-                        r.get::<_, Vec<u8>>(4)?,
-                        r.get::<_, Vec<u8>>(5)?,
-                        r.get::<_, Vec<u8>>(6)?,
-                        r.get::<_, Vec<u8>>(7)?,
-                        r.get::<_, Vec<u8>>(8)?,
-                    ),
-                ))
-            })
-            .optional()?;
-        let Some(((size, etag, modified_ms, headers), (extents, part_sizes, tags, sums, sse))) =
-            row
-        else {
-            return Ok(None);
-        };
-        let (extents, block_checksums) = decode_extents_checked(&extents)?;
-        Ok(Some(ObjectRecord {
-            size_bytes: size_from_sql(size),
-            etag,
-            last_modified_ms: modified_ms,
-            headers: decode_headers(&headers)?,
-            extents,
-            part_sizes_bytes: decode_sizes(&part_sizes)?,
-            tags: decode_tags(&tags)?,
-            part_checksums: decode_strings(&sums)?,
-            block_checksums,
-            encryption: decode_encryption(&sse)?,
-        }))
+        versions::latest(&self.connection, bucket, key)
+    }
+
+    /// One version of a key, and whether it is the latest.
+    pub fn object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &VersionRef,
+    ) -> Result<Option<(ObjectRecord, bool)>, ShardError> {
+        versions::version(&self.connection, bucket, key, version)
+    }
+
+    /// Versions and delete markers of `bucket` from `start` within the prefix, in (key, newest
+    /// first) order, at most `limit`.
+    pub fn list_versions(
+        &self,
+        bucket: &str,
+        start: &VersionStart,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>, ShardError> {
+        versions::list(&self.connection, bucket, start, prefix, limit)
+    }
+
+    /// The sequence number of a version (`version-id-marker`), if the key has it.
+    pub fn seq_of_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &VersionRef,
+    ) -> Result<Option<u64>, ShardError> {
+        versions::seq_of_version(&self.connection, bucket, key, version)
     }
 
     /// Up to `limit` (bucket, key) pairs of every bucket after `after`, in (bucket, key)
-    /// order: the scrubber's cursor over the partition.
+    /// order, of keys with a latest or a noncurrent version: the scrubber's cursor over the
+    /// partition. Each table's page is limited before the union, so both use their keys.
     pub fn object_keys_after(
         &self,
         after: Option<&(String, Vec<u8>)>,
         limit: usize,
     ) -> Result<Vec<(String, Vec<u8>)>, ShardError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // Two statements rather than `?1 IS NULL OR ...`, so that both use the primary key.
-        let mut keys = Vec::new();
-        let mut push = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
-            keys.push((row.get(0)?, row.get(1)?));
-            Ok(())
+        let (bucket, key) = match after {
+            Some((bucket, key)) => (bucket.as_str(), key.as_slice()),
+            // (bucket, key) > ('', x'') holds for every row: buckets have names.
+            None => ("", &[][..]),
         };
-        if let Some((bucket, key)) = after {
-            let mut statement = self.connection.prepare_cached(
-                "SELECT bucket, key FROM objects WHERE (bucket, key) > (?1, ?2)
-                 ORDER BY bucket, key LIMIT ?3",
-            )?;
-            let mut rows = statement.query(params![bucket, key, limit])?;
-            while let Some(row) = rows.next()? {
-                push(row)?;
-            }
-        } else {
-            let mut statement = self
-                .connection
-                .prepare_cached("SELECT bucket, key FROM objects ORDER BY bucket, key LIMIT ?1")?;
-            let mut rows = statement.query(params![limit])?;
-            while let Some(row) = rows.next()? {
-                push(row)?;
-            }
-        }
-        Ok(keys)
+        let mut statement = self.connection.prepare_cached(
+            "SELECT bucket, key FROM (SELECT bucket, key FROM objects
+                WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3)
+             UNION
+             SELECT bucket, key FROM (SELECT DISTINCT bucket, key FROM versions
+                WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3)
+             ORDER BY bucket, key LIMIT ?3",
+        )?;
+        let rows = statement.query_map(params![bucket, key, limit], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every recorded damaged block, oldest first.
@@ -1354,7 +1521,8 @@ impl MetaReader {
         };
         let sql = format!(
             "SELECT key, size, etag, last_modified_ms, headers FROM objects
-             WHERE bucket = ?1 AND key {comparison} ?2 AND {upper} ORDER BY key LIMIT ?4"
+             WHERE bucket = ?1 AND key {comparison} ?2 AND {upper} AND delete_marker = 0
+             ORDER BY key LIMIT ?4"
         );
         let mut statement = self.connection.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -1381,9 +1549,10 @@ impl MetaReader {
     }
 
     pub fn bucket_has_objects(&self, bucket: &str) -> Result<bool, ShardError> {
-        let mut statement = self
-            .connection
-            .prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?;
+        let mut statement = self.connection.prepare_cached(
+            "SELECT 1 FROM objects WHERE bucket = ?1
+                 UNION ALL SELECT 1 FROM versions WHERE bucket = ?1 LIMIT 1",
+        )?;
         Ok(statement
             .query_row(params![bucket], |_| Ok(()))
             .optional()?
@@ -1481,33 +1650,28 @@ impl MetaReader {
 
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors
+            "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
+                versioning, object_lock, lifecycle
              FROM buckets ORDER BY name",
         )?;
-        let rows = statement.query_map([], |r| {
-            Ok((
-                BucketRecord {
-                    name: r.get(0)?,
-                    created_ms: r.get(1)?,
-                    region: r.get(2)?,
-                    tags: Vec::new(),
-                    owner_tenant: r.get(4)?,
-                    owner_user: r.get(5)?,
-                    encryption: None,
-                    cors: Vec::new(),
-                },
-                r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, Vec<u8>>(6)?,
-                r.get::<_, Vec<u8>>(7)?,
-            ))
-        })?;
+        let mut rows = statement.query([])?;
         let mut buckets = Vec::new();
-        for row in rows {
-            let (mut bucket, tags, encryption, cors) = row?;
-            bucket.tags = decode_tags(&tags)?;
-            bucket.encryption = crate::record::decode_bucket_encryption(&encryption)?;
-            bucket.cors = crate::record::decode_bucket_cors(&cors)?;
-            buckets.push(bucket);
+        while let Some(r) = rows.next()? {
+            let versioning: String = r.get(8)?;
+            buckets.push(BucketRecord {
+                name: r.get(0)?,
+                created_ms: r.get(1)?,
+                region: r.get(2)?,
+                tags: decode_tags(&r.get::<_, Vec<u8>>(3)?)?,
+                owner_tenant: r.get(4)?,
+                owner_user: r.get(5)?,
+                encryption: crate::record::decode_bucket_encryption(&r.get::<_, Vec<u8>>(6)?)?,
+                cors: crate::record::decode_bucket_cors(&r.get::<_, Vec<u8>>(7)?)?,
+                versioning: Versioning::parse(&versioning)
+                    .ok_or(ShardError::CorruptRecord("bucket versioning"))?,
+                object_lock: decode_object_lock(&r.get::<_, Vec<u8>>(9)?)?,
+                lifecycle: decode_lifecycle(&r.get::<_, Vec<u8>>(10)?)?,
+            });
         }
         Ok(buckets)
     }
@@ -1563,7 +1727,7 @@ impl MetaReader {
     pub fn bucket_usage(&self) -> Result<Vec<(String, BucketUsage)>, ShardError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT bucket, objects, bytes, uploads, upload_bytes FROM bucket_usage
-             WHERE objects > 0 OR uploads > 0",
+             WHERE objects > 0 OR uploads > 0 OR versions > 0",
         )?;
         let rows = statement.query_map([], |r| {
             Ok((

@@ -24,13 +24,14 @@ use crate::meta::{
 };
 use crate::record::{
     BlockChecksums, BucketRecord, CHECK_BLOCK_BYTES, Extent, ListEntry, ListStart, ObjectRecord,
-    UploadRecord, block_checksum, checksums_cover,
+    UploadRecord, VersionRef, block_checksum, checksums_cover,
 };
 use crate::record_cache::RecordCache;
 use crate::rewrap::{self, RewrapCursor, RewrapProgress};
 use crate::segments::{CacheStats, SEGMENT_SIZE_BYTES_MAX, SegmentStore, reclaim_unreferenced};
 use crate::storage::Storage;
 use crate::tasks::{TaskCounters, TaskStats, TaskType};
+use crate::versions::{VersionEntry, VersionStart};
 use crate::worker::{WORKER_QUEUE_DEPTH, Worker, WorkerJob};
 
 /// Size of the aligned buffer a PUT fills before each O_DIRECT write, and of the largest read.
@@ -505,6 +506,50 @@ impl Partition {
     ) -> Result<Option<(ObjectRecord, ReadPin)>, ShardError> {
         let record = self.object(bucket, key)?;
         Ok(record.map(|record| (record, self.pin())))
+    }
+
+    /// Looks up one version of an object (the latest when `version` is `None`) and pins its
+    /// extents against reclamation; also says whether it is the latest.
+    pub fn lookup_version_pinned(
+        self: &Rc<Self>,
+        bucket: &str,
+        key: &str,
+        version: Option<&VersionRef>,
+    ) -> Result<Option<(ObjectRecord, bool, ReadPin)>, ShardError> {
+        let found = match version {
+            None => self.object(bucket, key)?.map(|record| (record, true)),
+            Some(version) => self.reader.object_version(bucket, key, version)?,
+        };
+        Ok(found.map(|(record, is_latest)| (record, is_latest, self.pin())))
+    }
+
+    /// One version of an object, and whether it is the latest.
+    pub fn object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &VersionRef,
+    ) -> Result<Option<(ObjectRecord, bool)>, ShardError> {
+        self.reader.object_version(bucket, key, version)
+    }
+
+    pub fn list_versions(
+        &self,
+        bucket: &str,
+        start: &VersionStart,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>, ShardError> {
+        self.reader.list_versions(bucket, start, prefix, limit)
+    }
+
+    pub fn seq_of_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &VersionRef,
+    ) -> Result<Option<u64>, ShardError> {
+        self.reader.seq_of_version(bucket, key, version)
     }
 
     /// The committed record of an object: from the record cache, or SQLite (then cached).

@@ -75,6 +75,75 @@ pub struct ObjectRecord {
     pub block_checksums: BlockChecksums,
     /// How the stored bytes are encrypted (SSE-S3, SSE-C); `None`: plaintext.
     pub encryption: Option<crate::encryption::StoredEncryption>,
+    /// The version's id; `None` is the `null` version. The partition's worker assigns it when
+    /// the write commits (`versions.rs`): what a writer puts here is ignored.
+    pub version_id: Option<String>,
+    /// A delete marker: no bytes; while it is the latest version the key reads as deleted.
+    pub delete_marker: bool,
+    /// Object lock retention of this version; `None`: not retained.
+    pub retention: Option<ObjectRetention>,
+    /// Object lock legal hold of this version.
+    pub legal_hold: bool,
+}
+
+pub use base::object_lock::{ObjectRetention, RetentionMode};
+
+/// A bucket's versioning state (PutBucketVersioning). A bucket never returns to
+/// `Unversioned` once versioning was enabled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Versioning {
+    #[default]
+    Unversioned,
+    Enabled,
+    Suspended,
+}
+
+impl Versioning {
+    /// As stored in `buckets.versioning` (empty: never enabled).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Versioning::Unversioned => "",
+            Versioning::Enabled => "Enabled",
+            Versioning::Suspended => "Suspended",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Versioning> {
+        match value {
+            "" => Some(Versioning::Unversioned),
+            "Enabled" => Some(Versioning::Enabled),
+            "Suspended" => Some(Versioning::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// Which version of a key a request names (`versionId`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionRef {
+    /// `null`: the version written while the bucket was unversioned or suspended.
+    Null,
+    Id(String),
+}
+
+impl VersionRef {
+    /// A client's `versionId`: `null`, or an id of the shape this server issues
+    /// (`versions::is_version_id`). `None`: malformed (S3's InvalidArgument "Invalid version
+    /// id specified"); a well-formed id that names nothing is the lookup's NoSuchVersion.
+    pub fn parse(value: &str) -> Option<VersionRef> {
+        if value == "null" {
+            return Some(VersionRef::Null);
+        }
+        crate::versions::is_version_id(value).then(|| VersionRef::Id(value.to_owned()))
+    }
+
+    /// The id as a client sees it (`null` for the null version).
+    pub fn as_str(&self) -> &str {
+        match self {
+            VersionRef::Null => "null",
+            VersionRef::Id(id) => id,
+        }
+    }
 }
 
 /// One row of a listing page.
@@ -142,6 +211,12 @@ pub struct BucketRecord {
     /// CORS rules (PutBucketCors), in the order given; empty when the bucket has none (S3
     /// refuses a configuration without rules, so empty is unambiguous).
     pub cors: Vec<CorsRule>,
+    pub versioning: Versioning,
+    /// Object lock (`x-amz-bucket-object-lock-enabled` at creation, or
+    /// PutObjectLockConfiguration on a versioned bucket); `Some` means enabled, for good.
+    pub object_lock: Option<base::object_lock::ObjectLockConfiguration>,
+    /// Lifecycle rules (PutBucketLifecycleConfiguration); `None`: none.
+    pub lifecycle: Option<base::lifecycle::LifecycleConfiguration>,
 }
 
 /// One CORS rule of a bucket, as the front end validated it. Matching a request against the
@@ -516,7 +591,7 @@ pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// A flag byte (0 absent, 1 present), then the string if present.
-fn put_optional_string(out: &mut Vec<u8>, value: Option<&str>) {
+pub(crate) fn put_optional_string(out: &mut Vec<u8>, value: Option<&str>) {
     match value {
         Some(value) => {
             out.push(1);
@@ -527,7 +602,7 @@ fn put_optional_string(out: &mut Vec<u8>, value: Option<&str>) {
 }
 
 /// A u32 count, then each string (`Reader::string_list`).
-fn put_string_list(out: &mut Vec<u8>, strings: &[String]) {
+pub(crate) fn put_string_list(out: &mut Vec<u8>, strings: &[String]) {
     put_u32(out, len_u32(strings.len()));
     for string in strings {
         put_bytes(out, string.as_bytes());

@@ -39,10 +39,10 @@ impl Touched {
         // Exhaustive on purpose: a new operation must say which objects it changes.
         match op {
             MetaOp::PutObject { bucket, key, .. }
-            | MetaOp::DeleteObject { bucket, key }
-            | MetaOp::SetObjectTags { bucket, key, .. } => {
-                Touched::Key(bucket.clone(), key.clone())
-            }
+            | MetaOp::SetObjectTags { bucket, key, .. }
+            | MetaOp::SetRetention { bucket, key, .. }
+            | MetaOp::SetLegalHold { bucket, key, .. } => Touched::Key(bucket.clone(), key.clone()),
+            MetaOp::DeleteObject(delete) => Touched::Key(delete.bucket.clone(), delete.key.clone()),
             MetaOp::CompleteUpload(complete) => {
                 Touched::Key(complete.bucket.clone(), complete.key.clone())
             }

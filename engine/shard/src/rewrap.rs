@@ -2,10 +2,11 @@
 //! objects and parts with the current master key version. Data is never re-encrypted: a data
 //! key is 64 bytes, so a rotation rewrites a few hundred bytes of metadata per object.
 //!
-//! A pass walks `objects` then `parts` in primary-key order, `max_rows` rows per call, reading
-//! on the shard thread and committing the changed rows through the worker like any write. Each
-//! update is a compare-and-swap on the `sse` blob read, so an object rewritten meanwhile (its
-//! new keys are wrapped with the current version anyway) is left alone. Keys wrapped by SSE-C
+//! A pass walks `objects`, `versions` (noncurrent versions) then `parts` in primary-key
+//! order, `max_rows` rows per call, reading on the shard thread and committing the changed
+//! rows through the worker like any write. Each update is a compare-and-swap on the `sse`
+//! blob read, so an object rewritten meanwhile (its new keys are wrapped with the current
+//! version anyway) is left alone. Keys wrapped by SSE-C
 //! customers are not ours to re-wrap and are skipped.
 
 use std::collections::BTreeMap;
@@ -25,15 +26,28 @@ pub enum RewrapCursor {
     Start,
     /// After this (bucket, key) of `objects`.
     Object(String, Vec<u8>),
-    /// After this (upload id, part number) of `parts` (every object done).
+    /// After this (bucket, key, seq) of `versions` (every latest version done).
+    Version(String, Vec<u8>, i64),
+    /// After this (upload id, part number) of `parts` (every version done).
     Part(String, u32),
 }
 
 /// One row whose data keys a rotation re-wraps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RewrapTarget {
-    Object { bucket: String, key: Vec<u8> },
-    Part { upload_id: String, part_number: u32 },
+    Object {
+        bucket: String,
+        key: Vec<u8>,
+    },
+    Version {
+        bucket: String,
+        key: Vec<u8>,
+        seq: i64,
+    },
+    Part {
+        upload_id: String,
+        part_number: u32,
+    },
 }
 
 /// A row's `sse` blob to replace, if it still is `old`.
@@ -94,41 +108,58 @@ pub(crate) fn plan_batch(
 /// A row and its `sse` blob as read.
 type StoredBlob = (RewrapTarget, Vec<u8>);
 
-/// Up to `limit` rows (target, sse blob) after `cursor`, moving from `objects` to `parts`
-/// when the objects run out; the cursor after them (`Start` once both tables are done).
+/// Up to `limit` rows (target, sse blob) after `cursor`, moving on to `versions` and then to
+/// `parts` as each table runs out; the cursor after them (`Start` once every table is done).
 fn rows_after(
     connection: &Connection,
     cursor: &RewrapCursor,
     limit: usize,
 ) -> Result<(Vec<StoredBlob>, RewrapCursor), ShardError> {
-    let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut rows = Vec::new();
-    if !matches!(cursor, RewrapCursor::Part(..)) {
+    if matches!(cursor, RewrapCursor::Start | RewrapCursor::Object(..)) {
         let (bucket, key) = match cursor {
             RewrapCursor::Object(bucket, key) => (bucket.as_str(), key.as_slice()),
             _ => ("", &[][..]),
         };
         // (bucket, key) > ('', x'') holds for every row: buckets have names.
-        let mut statement = connection.prepare_cached(
+        rows = query_rows(
+            connection,
             "SELECT bucket, key, sse FROM objects WHERE (bucket, key) > (?1, ?2)
              ORDER BY bucket, key LIMIT ?3",
+            params![bucket, key, sql_limit(limit)],
+            |row| {
+                Ok(RewrapTarget::Object {
+                    bucket: row.get(0)?,
+                    key: row.get(1)?,
+                })
+            },
         )?;
-        let mut result = statement.query(params![bucket, key, sql_limit])?;
-        while let Some(row) = result.next()? {
-            let target = RewrapTarget::Object {
-                bucket: row.get(0)?,
-                key: row.get(1)?,
-            };
-            rows.push((target, row.get::<_, Vec<u8>>(2)?));
-        }
         if rows.len() == limit {
-            let next = match rows.last() {
-                Some((RewrapTarget::Object { bucket, key }, _)) => {
-                    RewrapCursor::Object(bucket.clone(), key.clone())
-                }
-                _ => RewrapCursor::Start,
-            };
-            return Ok((rows, next));
+            return Ok(next_cursor(rows));
+        }
+    }
+    if !matches!(cursor, RewrapCursor::Part(..)) {
+        let (bucket, key, seq) = match cursor {
+            RewrapCursor::Version(bucket, key, seq) => (bucket.as_str(), key.as_slice(), *seq),
+            _ => ("", &[][..], i64::MAX),
+        };
+        let remaining = limit - rows.len();
+        rows.extend(query_rows(
+            connection,
+            "SELECT bucket, key, sse, seq FROM versions
+             WHERE (bucket, key) > (?1, ?2) OR (bucket = ?1 AND key = ?2 AND seq < ?3)
+             ORDER BY bucket, key, seq DESC LIMIT ?4",
+            params![bucket, key, seq, sql_limit(remaining)],
+            |row| {
+                Ok(RewrapTarget::Version {
+                    bucket: row.get(0)?,
+                    key: row.get(1)?,
+                    seq: row.get(3)?,
+                })
+            },
+        )?);
+        if rows.len() == limit {
+            return Ok(next_cursor(rows));
         }
     }
     let (upload_id, part_number) = match cursor {
@@ -136,37 +167,66 @@ fn rows_after(
         _ => ("", 0),
     };
     let remaining = limit - rows.len();
-    let mut statement = connection.prepare_cached(
-        "SELECT upload_id, part_number, sse FROM parts WHERE (upload_id, part_number) > (?1, ?2)
+    let parts = query_rows(
+        connection,
+        "SELECT upload_id, part_number, sse FROM parts
+         WHERE (upload_id, part_number) > (?1, ?2)
          ORDER BY upload_id, part_number LIMIT ?3",
+        params![upload_id, part_number, sql_limit(remaining)],
+        |row| {
+            Ok(RewrapTarget::Part {
+                upload_id: row.get(0)?,
+                part_number: row.get(1)?,
+            })
+        },
     )?;
-    let mut result = statement.query(params![
-        upload_id,
-        part_number,
-        i64::try_from(remaining).unwrap_or(i64::MAX)
-    ])?;
-    let mut parts = 0usize;
-    let mut last = None;
+    let full = parts.len() == remaining;
+    rows.extend(parts);
+    if full {
+        return Ok(next_cursor(rows));
+    }
+    Ok((rows, RewrapCursor::Start))
+}
+
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Rows whose column 2 is the `sse` blob, each made a target by `target`.
+fn query_rows(
+    connection: &Connection,
+    sql: &str,
+    values: impl rusqlite::Params,
+    target: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<RewrapTarget>,
+) -> Result<Vec<StoredBlob>, ShardError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut result = statement.query(values)?;
+    let mut rows = Vec::new();
     while let Some(row) = result.next()? {
-        let upload_id: String = row.get(0)?;
-        let part_number: u32 = row.get(1)?;
-        last = Some((upload_id.clone(), part_number));
-        rows.push((
+        rows.push((target(row)?, row.get::<_, Vec<u8>>(2)?));
+    }
+    Ok(rows)
+}
+
+/// The cursor after the last of a full page of rows.
+fn next_cursor(rows: Vec<StoredBlob>) -> (Vec<StoredBlob>, RewrapCursor) {
+    let next = match rows.last() {
+        Some((RewrapTarget::Object { bucket, key }, _)) => {
+            RewrapCursor::Object(bucket.clone(), key.clone())
+        }
+        Some((RewrapTarget::Version { bucket, key, seq }, _)) => {
+            RewrapCursor::Version(bucket.clone(), key.clone(), *seq)
+        }
+        Some((
             RewrapTarget::Part {
                 upload_id,
                 part_number,
             },
-            row.get::<_, Vec<u8>>(2)?,
-        ));
-        parts += 1;
-    }
-    let next = match last {
-        Some((upload_id, part_number)) if parts == remaining => {
-            RewrapCursor::Part(upload_id, part_number)
-        }
-        _ => RewrapCursor::Start,
+            _,
+        )) => RewrapCursor::Part(upload_id.clone(), *part_number),
+        None => RewrapCursor::Start,
     };
-    Ok((rows, next))
+    (rows, next)
 }
 
 /// `MetaOp::SetEncryption`, in the worker's transaction.
@@ -179,6 +239,11 @@ pub(crate) fn apply_updates(
             RewrapTarget::Object { bucket, key } => tx.execute(
                 "UPDATE objects SET sse = ?3 WHERE bucket = ?1 AND key = ?2 AND sse = ?4",
                 params![bucket, key, update.new, update.old],
+            )?,
+            RewrapTarget::Version { bucket, key, seq } => tx.execute(
+                "UPDATE versions SET sse = ?4 WHERE bucket = ?1 AND key = ?2 AND seq = ?3
+                 AND sse = ?5",
+                params![bucket, key, seq, update.new, update.old],
             )?,
             RewrapTarget::Part {
                 upload_id,
@@ -225,6 +290,7 @@ pub(crate) fn data_keys_by_version(
     let mut counts = BTreeMap::new();
     for sql in [
         "SELECT sse FROM objects WHERE sse != x''",
+        "SELECT sse FROM versions WHERE sse != x''",
         "SELECT sse FROM parts WHERE sse != x''",
     ] {
         let mut statement = connection.prepare_cached(sql)?;

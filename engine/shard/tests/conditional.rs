@@ -3,6 +3,7 @@
 //! exactly one wins.
 #![allow(clippy::unwrap_used)] // test helpers: fail loudly
 
+use shard::Versioning;
 use std::rc::Rc;
 
 use shard::meta::{CompleteUpload, MetaOp, MetaWriter, PartRecord, WriteCondition};
@@ -26,6 +27,7 @@ fn put(key: &str, etag: &str, condition: WriteCondition) -> MetaOp {
         key: key.into(),
         record: record(etag),
         condition,
+        versioning: Versioning::Unversioned,
     }
 }
 
@@ -117,6 +119,9 @@ fn complete_upload_checks_its_condition_and_keeps_the_upload_on_failure() {
             last_modified_ms: 2,
             condition,
             checksum: None,
+            versioning: Versioning::Unversioned,
+            retention: None,
+            legal_hold: false,
         })
     };
     let results = writer.apply_batch(&[

@@ -2,6 +2,7 @@
 //! plaintext on disk, tampering detected, multipart runs, and master key rotation.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test helpers: fail loudly
 
+use shard::Versioning;
 use std::rc::Rc;
 
 use shard::encryption::{
@@ -378,6 +379,9 @@ fn multipart_objects_keep_one_run_per_part() {
             last_modified_ms: 2,
             condition: WriteCondition::default(),
             checksum: None,
+            versioning: Versioning::Unversioned,
+            retention: None,
+            legal_hold: false,
         };
         let outcome = partition
             .commit(MetaOp::CompleteUpload(complete), vec![])

@@ -3,6 +3,8 @@
 //! follows every object write, and bucket owners are stored.
 #![allow(clippy::unwrap_used)] // test helpers: fail loudly
 
+use shard::Versioning;
+use shard::meta::ObjectDelete;
 use shard::meta::{MetaOp, MetaReader, MetaWriter, WriteCondition};
 use shard::{BucketRecord, BucketUsage, EventRecord, ObjectRecord, ShardError};
 
@@ -16,6 +18,7 @@ fn put(key: &str, size: u64, condition: WriteCondition) -> MetaOp {
             ..ObjectRecord::default()
         },
         condition,
+        versioning: Versioning::Unversioned,
     }
 }
 
@@ -132,15 +135,9 @@ fn usage_follows_puts_replacements_and_deletes() {
         )]
     );
     let results = writer.apply_batch(&[
-        MetaOp::DeleteObject {
-            bucket: "b".into(),
-            key: "a".into(),
-        },
+        MetaOp::DeleteObject(ObjectDelete::latest("b", "a", Versioning::Unversioned, 1)),
         // Deleting a missing key changes nothing.
-        MetaOp::DeleteObject {
-            bucket: "b".into(),
-            key: "zzz".into(),
-        },
+        MetaOp::DeleteObject(ObjectDelete::latest("b", "zzz", Versioning::Unversioned, 1)),
     ]);
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(
@@ -176,6 +173,14 @@ fn bucket_owners_and_configuration_are_stored() {
             kms_key_id: None,
             bucket_key_enabled: true,
         }),
+        versioning: Versioning::Enabled,
+        object_lock: Some(base::object_lock::ObjectLockConfiguration {
+            rule: Some(base::object_lock::DefaultRetention {
+                mode: base::object_lock::RetentionMode::Governance,
+                period: base::object_lock::RetentionPeriod::Days(3),
+            }),
+        }),
+        lifecycle: None,
         cors: vec![shard::CorsRule {
             id: Some("browser".into()),
             allowed_methods: vec!["GET".into(), "PUT".into()],
@@ -278,6 +283,9 @@ fn usage_counts_uploads_in_progress_and_their_parts() {
         last_modified_ms: 2,
         condition: WriteCondition::default(),
         checksum: None,
+        versioning: Versioning::Unversioned,
+        retention: None,
+        legal_hold: false,
     })]);
     assert!(results[0].is_ok(), "{results:?}");
     assert_eq!(usage(&reader), counted(1, 7, 1, (6 << 20) + 40));

@@ -126,6 +126,7 @@ fn schema_1_rows_read_back_after_migration() {
         MetaOp::SetObjectTags {
             bucket: "b".into(),
             key: "k".into(),
+            version: None,
             tags: tags.clone(),
         },
         MetaOp::PutPart {
@@ -163,6 +164,7 @@ fn tags_of_a_missing_object_are_no_such_key() {
     let results = writer.apply_batch(&[MetaOp::SetObjectTags {
         bucket: "b".into(),
         key: "nope".into(),
+        version: None,
         tags: vec![],
     }]);
     assert_eq!(results[0], Err(shard::ShardError::NoSuchKey));

@@ -1,6 +1,8 @@
 //! Partition round trips on a real temp dir with the real io_uring (or epoll) runtime.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test helpers: fail loudly
 
+use shard::Versioning;
+use shard::meta::ObjectDelete;
 use std::rc::Rc;
 
 use shard::meta::{CompleteUpload, MetaOp, PartRecord, WriteCondition};
@@ -146,6 +148,9 @@ fn multipart_completion_concatenates_parts_without_copying() {
             last_modified_ms: 2,
             condition: WriteCondition::default(),
             checksum: None,
+            versioning: Versioning::Unversioned,
+            retention: None,
+            legal_hold: false,
         };
         let error = partition
             .commit(MetaOp::CompleteUpload(bad_order), vec![])
@@ -160,6 +165,9 @@ fn multipart_completion_concatenates_parts_without_copying() {
             last_modified_ms: 2,
             condition: WriteCondition::default(),
             checksum: None,
+            versioning: Versioning::Unversioned,
+            retention: None,
+            legal_hold: false,
         };
         let outcome = partition
             .commit(MetaOp::CompleteUpload(complete), vec![])
@@ -257,6 +265,7 @@ fn cached_records_follow_every_commit() {
                 MetaOp::SetObjectTags {
                     bucket: "b".into(),
                     key: "k".into(),
+                    version: None,
                     tags: tags.clone(),
                 },
                 Vec::new(),
@@ -267,10 +276,7 @@ fn cached_records_follow_every_commit() {
         assert_eq!(read(&partition, "b", "k", 0..7).await, b"second!");
         partition
             .commit_and_release(
-                MetaOp::DeleteObject {
-                    bucket: "b".into(),
-                    key: "k".into(),
-                },
+                MetaOp::DeleteObject(ObjectDelete::latest("b", "k", Versioning::Unversioned, 1)),
                 Vec::new(),
             )
             .await

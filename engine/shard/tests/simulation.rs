@@ -16,6 +16,8 @@
 //! 2000, the CI run), `SIM_FIRST_SEED` moves the range.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test code: fail loudly
 
+use shard::Versioning;
+use shard::meta::ObjectDelete;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -272,6 +274,7 @@ impl World {
             key: key.clone(),
             record,
             condition: WriteCondition::default(),
+            versioning: Versioning::Unversioned,
         };
         let partition = self.partition();
         let committed = partition
@@ -348,10 +351,12 @@ impl World {
 
     async fn delete(&mut self) {
         let key = self.key();
-        let op = MetaOp::DeleteObject {
-            bucket: BUCKET.into(),
-            key: key.clone(),
-        };
+        let op = MetaOp::DeleteObject(ObjectDelete::latest(
+            BUCKET,
+            &key,
+            Versioning::Unversioned,
+            1,
+        ));
         if self
             .partition()
             .commit_and_release(op, vec![])
@@ -463,6 +468,9 @@ impl World {
             last_modified_ms: 1,
             condition: WriteCondition::default(),
             checksum: None,
+            versioning: Versioning::Unversioned,
+            retention: None,
+            legal_hold: false,
         });
         match self.partition().commit_and_release(op, vec![]).await {
             Ok(_) => {

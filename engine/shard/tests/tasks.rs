@@ -3,6 +3,8 @@
 //! fails), and the small-read cache's hits and misses.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test helpers: fail loudly
 
+use shard::Versioning;
+use shard::meta::ObjectDelete;
 use std::rc::Rc;
 
 use shard::meta::MetaOp;
@@ -38,10 +40,12 @@ async fn read(partition: &Rc<Partition>, key: &str) -> Vec<u8> {
 }
 
 async fn delete(partition: &Rc<Partition>, key: &str) {
-    let op = MetaOp::DeleteObject {
-        bucket: BUCKET.into(),
-        key: key.into(),
-    };
+    let op = MetaOp::DeleteObject(ObjectDelete::latest(
+        BUCKET,
+        key,
+        Versioning::Unversioned,
+        1,
+    ));
     partition.commit_and_release(op, Vec::new()).await.unwrap();
 }
 

@@ -12,9 +12,11 @@ pub mod list;
 pub mod metrics;
 pub mod multipart;
 pub mod object;
+pub mod object_lock;
 pub mod payload;
 pub mod post_object;
 pub mod tagging;
+pub mod versioning;
 
 use s3_proto::error::S3Error;
 use s3_proto::router::Operation;
@@ -30,6 +32,17 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::DeleteBucket => bucket::delete_bucket(exchange).await,
         Operation::GetBucketLocation => bucket::get_bucket_location(exchange),
         Operation::GetBucketVersioning => bucket::get_bucket_versioning(exchange),
+        Operation::PutBucketVersioning => bucket::put_bucket_versioning(exchange).await,
+        Operation::PutObjectLockConfiguration => {
+            object_lock::put_object_lock_configuration(exchange).await
+        }
+        Operation::GetObjectLockConfiguration => {
+            object_lock::get_object_lock_configuration(exchange)
+        }
+        Operation::PutObjectRetention => object_lock::put_object_retention(exchange).await,
+        Operation::GetObjectRetention => object_lock::get_object_retention(exchange),
+        Operation::PutObjectLegalHold => object_lock::put_object_legal_hold(exchange).await,
+        Operation::GetObjectLegalHold => object_lock::get_object_legal_hold(exchange),
         Operation::ListObjectsV2 => list::list_objects_v2(exchange).await,
         Operation::ListObjects => list::list_objects_v1(exchange).await,
         Operation::ListObjectVersions => list::list_object_versions(exchange).await,

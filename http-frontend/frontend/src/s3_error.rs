@@ -41,6 +41,18 @@ pub fn from_shard(error: &ShardError) -> S3Error {
             "The account has as many multipart uploads in progress as allowed; complete or \
              abort some first.",
         ),
+        ShardError::NoSuchVersion => S3Error::new(S3ErrorCode::NoSuchVersion),
+        ShardError::InvalidBucketState(reason) => {
+            S3Error::with_message(S3ErrorCode::InvalidBucketState, *reason)
+        }
+        ShardError::DeleteMarker => S3Error::with_message(
+            S3ErrorCode::MethodNotAllowed,
+            "The specified method is not allowed against a delete marker.",
+        ),
+        ShardError::ObjectLocked => S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            "Access Denied because object protected by object lock.",
+        ),
         ShardError::ShuttingDown => S3Error::with_message(
             S3ErrorCode::ServiceUnavailable,
             "The server is shutting down; retry.",

@@ -488,10 +488,12 @@ async fn write_error(
     if error.resource.is_none() {
         error = error.resource(head.raw_path.clone());
     }
+    let mut all_headers = headers.to_vec();
+    all_headers.extend(error.headers.iter().cloned());
     let bytes = if head.method == "HEAD" {
-        response::head_error_bytes(&error, headers, keep_alive, request_id)
+        response::head_error_bytes(&error, &all_headers, keep_alive, request_id)
     } else {
-        response::error_bytes(&error, headers, keep_alive, request_id)
+        response::error_bytes(&error, &all_headers, keep_alive, request_id)
     };
     connection.write_all(bytes).await.is_ok()
 }

@@ -224,6 +224,9 @@ pub struct S3Error {
     /// `("ArgumentName", ..)`, `("ArgumentValue", ..)`, `("Region", ..)`, `("MaxSizeAllowed",
     /// ..)`. Names are static identifiers; values are escaped when written.
     pub extra: Vec<(&'static str, String)>,
+    /// Response headers the error answer carries besides the usual ones (a delete marker's
+    /// `x-amz-delete-marker` and `x-amz-version-id` on a 404 or 405).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl S3Error {
@@ -234,6 +237,7 @@ impl S3Error {
             message: None,
             resource: None,
             extra: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -244,6 +248,7 @@ impl S3Error {
             message: Some(message.into()),
             resource: None,
             extra: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -262,6 +267,13 @@ impl S3Error {
     #[must_use]
     pub fn resource(mut self, resource: impl Into<String>) -> S3Error {
         self.resource = Some(resource.into());
+        self
+    }
+
+    /// Appends one response header to the error answer.
+    #[must_use]
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.headers.push((name, value.into()));
         self
     }
 

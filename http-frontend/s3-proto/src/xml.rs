@@ -35,9 +35,7 @@ mod versions;
 
 use std::fmt::Write as _;
 
-pub use bucket::{
-    location_constraint_xml, parse_create_bucket_configuration, versioning_configuration_xml,
-};
+pub use bucket::{location_constraint_xml, parse_create_bucket_configuration};
 pub use cors::{CORS_METHODS, CorsRule, cors_configuration_xml, parse_cors_configuration};
 pub use delete::{
     DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,

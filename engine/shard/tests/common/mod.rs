@@ -2,6 +2,7 @@
 //! draining a reader. Each test binary uses some of them.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use shard::Versioning;
 use std::rc::Rc;
 
 use shard::aligned::AlignedBuf;
@@ -40,6 +41,7 @@ pub async fn commit_written(
         key: key.into(),
         record,
         condition: WriteCondition::default(),
+        versioning: Versioning::Unversioned,
     };
     partition
         .commit_and_release(op, written.dirty_segments)

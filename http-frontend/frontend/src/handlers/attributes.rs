@@ -9,8 +9,10 @@ use shard::ObjectRecord;
 use crate::checksum::ChecksumAlgorithm;
 use crate::exchange::Exchange;
 use crate::handlers::bucket::require_bucket;
+use crate::handlers::versioning::{
+    VERSION_ID_HEADER, bucket_versioning, find_version, requested_version, version_id_value,
+};
 use crate::response::Response;
-use crate::s3_error;
 
 const ATTRIBUTE_NAMES: [&str; 5] = [
     "ETag",
@@ -132,16 +134,17 @@ pub fn get_object_attributes(exchange: &mut Exchange<'_>) -> Result<Response, S3
     let max_parts =
         number_header(exchange, "x-amz-max-parts", MAX_PARTS_DEFAULT)?.min(MAX_PARTS_DEFAULT);
     let part_number_marker = number_header(exchange, "x-amz-part-number-marker", 0)?;
+    let version = requested_version(exchange)?;
     let partition = exchange
         .context
         .local_partition(exchange.bucket(), exchange.key());
-    let record = partition
-        .object(exchange.bucket(), exchange.key())
-        .map_err(|e| s3_error::from_shard(&e))?
-        .ok_or_else(|| {
-            let resource = format!("/{}/{}", exchange.bucket(), exchange.key());
-            S3Error::new(S3ErrorCode::NoSuchKey).resource(resource)
-        })?;
+    let record = find_version(exchange, &partition, version.as_ref()).map_err(|error| {
+        if error.code == S3ErrorCode::NoSuchKey && error.resource.is_none() {
+            error.resource(format!("/{}/{}", exchange.bucket(), exchange.key()))
+        } else {
+            error
+        }
+    })?;
     // As HEAD: an SSE-C object's attributes need its key.
     crate::handlers::encryption::read_key(exchange, &record)?;
     let wants = |name: &str| requested.contains(&name);
@@ -170,8 +173,12 @@ pub fn get_object_attributes(exchange: &mut Exchange<'_>) -> Result<Response, S3
     if wants("ObjectSize") {
         result.object_size_bytes = Some(record.size_bytes);
     }
-    Ok(Response::xml(result.to_xml()).header(
+    let mut response = Response::xml(result.to_xml()).header(
         "Last-Modified",
         http_date_from_millis(record.last_modified_ms),
-    ))
+    );
+    if let Some(id) = version_id_value(bucket_versioning(exchange), record.version_id.as_deref()) {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
+    Ok(response)
 }

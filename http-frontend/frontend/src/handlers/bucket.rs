@@ -4,12 +4,14 @@
 
 pub mod encryption;
 
+use runtime::catalogue::BucketConfigChange;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{
-    Bucket, ListAllMyBucketsResult, location_constraint_xml, parse_create_bucket_configuration,
-    versioning_configuration_xml,
+    Bucket, ListAllMyBucketsResult, MfaDelete, VersioningConfiguration, VersioningStatus,
+    bucket_versioning_xml, location_constraint_xml, parse_create_bucket_configuration,
+    parse_versioning_configuration,
 };
-use shard::BucketRecord;
+use shard::{BucketRecord, Versioning};
 
 use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
@@ -84,6 +86,8 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         // Someone else's bucket: AWS answers BucketAlreadyExists, not ...OwnedByYou.
         return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists).resource(format!("/{name}")));
     }
+    // Object lock at creation turns versioning on for good, as on S3.
+    let object_lock = object_lock_requested(exchange)?;
     // The bucket belongs to the creator's tenant (none for root and global users).
     let record = BucketRecord {
         name: name.clone(),
@@ -92,6 +96,12 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         tags: Vec::new(),
         owner_tenant: principal.tenant_id().map(str::to_owned),
         owner_user: principal.user_id().map(str::to_owned),
+        versioning: if object_lock {
+            Versioning::Enabled
+        } else {
+            Versioning::Unversioned
+        },
+        object_lock: object_lock.then(base::object_lock::ObjectLockConfiguration::default),
         ..BucketRecord::default()
     };
     let actor = exchange.actor();
@@ -99,6 +109,23 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         .await
         .map_err(|error| s3_error::from_shard(&error).resource(format!("/{name}")))?;
     Ok(Response::new(200).header("Location", format!("/{name}")))
+}
+
+/// `x-amz-bucket-object-lock-enabled` of CreateBucket: `true` or `false` (any case); anything
+/// else is InvalidArgument rather than a bucket without the lock the client asked for.
+fn object_lock_requested(exchange: &Exchange<'_>) -> Result<bool, S3Error> {
+    let Some(value) = exchange.head.header_str("x-amz-bucket-object-lock-enabled") else {
+        return Ok(false);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(S3Error::invalid_argument(
+            "x-amz-bucket-object-lock-enabled must be true or false",
+            "x-amz-bucket-object-lock-enabled",
+            value,
+        )),
+    }
 }
 
 pub fn head_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
@@ -120,11 +147,45 @@ pub fn get_bucket_location(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
     Ok(Response::xml(location_constraint_xml(&record.region)))
 }
 
-/// Buckets are never versioned yet (versioning is a later issue), so the answer is the one AWS
-/// gives for a bucket that never had versioning configured. rclone asks before purging.
+/// GetBucketVersioning: empty for a bucket that never had versioning, else its status.
 pub fn get_bucket_versioning(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let record = bucket_record(exchange)?;
+    let status = match record.versioning {
+        Versioning::Unversioned => None,
+        Versioning::Enabled => Some(VersioningStatus::Enabled),
+        Versioning::Suspended => Some(VersioningStatus::Suspended),
+    };
+    let configuration = VersioningConfiguration {
+        status,
+        mfa_delete: None,
+    };
+    Ok(Response::xml(bucket_versioning_xml(&configuration)))
+}
+
+/// PutBucketVersioning: Enabled or Suspended. MFA delete cannot be honoured (this server has
+/// no MFA devices for S3 requests), so asking for it is refused, not ignored; a bucket with
+/// object lock stays Enabled.
+pub async fn put_bucket_versioning(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    Ok(Response::xml(versioning_configuration_xml(None)))
+    crate::handlers::object::refuse_mfa(exchange)?;
+    let body = read_small_body(exchange, base::limits::XML_BODY_BYTES_MAX).await?;
+    let configuration = parse_versioning_configuration(&body)?;
+    if configuration.mfa_delete == Some(MfaDelete::Enabled) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "MFA delete is not supported by this server",
+        ));
+    }
+    let Some(status) = configuration.status else {
+        // No Status: nothing to change (S3 accepts the empty configuration).
+        return Ok(Response::new(200));
+    };
+    let state = match status {
+        VersioningStatus::Enabled => Versioning::Enabled,
+        VersioningStatus::Suspended => Versioning::Suspended,
+    };
+    change_bucket_config(exchange, BucketConfigChange::Versioning(state)).await?;
+    Ok(Response::new(200))
 }
 
 /// The clock of record times, shared with the runtime's events and upload expiry.

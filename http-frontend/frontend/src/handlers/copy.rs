@@ -17,6 +17,7 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{QueryParams, parse_part_number};
 use s3_proto::time_format::parse_http_date;
 use s3_proto::xml::{CopyObjectResult, CopyPartResult};
+use shard::VersionRef;
 use shard::meta::{MetaOp, PartRecord};
 use shard::record::Tags;
 use shard::{ObjectRecord, Partition, ShardError, WrittenData};
@@ -32,6 +33,7 @@ use crate::handlers::encryption::{
 use crate::handlers::multipart::{require_upload, upload_id};
 use crate::handlers::object::{check_storage_quota, commit_object, stored_headers};
 use crate::handlers::tagging::request_tags;
+use crate::handlers::versioning::{VERSION_ID_HEADER, version_id_value};
 use crate::response::Response;
 use crate::s3_error;
 
@@ -40,6 +42,8 @@ use crate::s3_error;
 pub struct CopySource {
     pub bucket: String,
     pub key: String,
+    /// `?versionId=` of the copy source; `None`: its latest version.
+    pub version: Option<VersionRef>,
 }
 
 /// `x-amz-metadata-directive` / `x-amz-tagging-directive`.
@@ -66,13 +70,17 @@ fn invalid_copy_source(value: &str) -> S3Error {
 
 /// Parses `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally
 /// followed by `?versionId=`. The bucket and key are validated after the one decode.
-/// Only the null version exists (buckets are not versioned): any other id is `NoSuchVersion`.
 pub fn parse_copy_source(value: &str) -> Result<CopySource, S3Error> {
     let (path, query) = value.split_once('?').unwrap_or((value, ""));
+    let mut version = None;
     if !query.is_empty() {
         let query = QueryParams::parse(query).map_err(|_| invalid_copy_source(value))?;
-        if query.get("versionId").is_some_and(|id| id != "null") {
-            return Err(S3Error::new(S3ErrorCode::NoSuchVersion));
+        if let Some(id) = query.get("versionId") {
+            // An id this server could never have issued names no version of the source.
+            version =
+                Some(VersionRef::parse(id).ok_or_else(|| {
+                    S3Error::new(S3ErrorCode::NoSuchVersion).extra("VersionId", id)
+                })?);
         }
     }
     let path = path.strip_prefix('/').unwrap_or(path);
@@ -119,7 +127,27 @@ pub fn parse_copy_source(value: &str) -> Result<CopySource, S3Error> {
             value,
         ),
     })?;
-    Ok(CopySource { bucket, key })
+    Ok(CopySource {
+        bucket,
+        key,
+        version,
+    })
+}
+
+const COPY_SOURCE_VERSION_HEADER: &str = "x-amz-copy-source-version-id";
+
+/// `x-amz-copy-source-version-id`: the version copied, when the source bucket has versions.
+fn copy_source_version_header(
+    exchange: &Exchange<'_>,
+    source_bucket: &str,
+    version_id: Option<&str>,
+) -> Option<String> {
+    let versioning = exchange
+        .context
+        .bucket(source_bucket)
+        .map(|record| record.versioning)
+        .unwrap_or_default();
+    version_id_value(versioning, version_id)
 }
 
 fn copy_source(exchange: &Exchange<'_>) -> Result<CopySource, S3Error> {
@@ -244,15 +272,17 @@ async fn open_source(
     if !exchange.context.bucket_exists(&source.bucket) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket).extra("BucketName", &*source.bucket));
     }
-    open_object(exchange.context, &source.bucket, &source.key)
+    let version = source.version.clone();
+    open_object(exchange.context, &source.bucket, &source.key, version)
         .await
-        .map_err(|error| {
-            let mapped = s3_error::from_shard(&error);
-            if error == ShardError::NoSuchKey {
-                mapped.extra("Key", &*source.key)
-            } else {
-                mapped
-            }
+        .map_err(|error| match error {
+            ShardError::NoSuchKey => s3_error::from_shard(&error).extra("Key", &*source.key),
+            ShardError::DeleteMarker => S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker \
+                 by version id.",
+            ),
+            other => s3_error::from_shard(&other),
         })
 }
 
@@ -353,6 +383,8 @@ fn copied_tags(
 
 pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let source = copy_source(exchange)?;
+    let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    let lock = crate::handlers::object_lock::new_version_lock(exchange, &bucket, false)?;
     let metadata = directive(exchange, "x-amz-metadata-directive")?;
     let tagging = directive(exchange, "x-amz-tagging-directive")?;
     let condition = write_condition(exchange)?;
@@ -371,6 +403,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
             COPY_TO_ITSELF_MESSAGE,
         ));
     }
+    let stream_version = stream.record.version_id.clone();
     let size_bytes = stream.record.size_bytes;
     if size_bytes > PUT_OBJECT_SIZE_BYTES_MAX {
         return Err(copy_source_too_large(PUT_OBJECT_SIZE_BYTES_MAX));
@@ -396,14 +429,25 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         block_checksums: written.block_checksums.clone(),
         tags,
         encryption,
+        retention: lock.retention,
+        legal_hold: lock.legal_hold,
         ..ObjectRecord::default()
     };
-    commit_object(exchange, &partition, record, condition, written).await?;
+    let source_version =
+        copy_source_version_header(exchange, &source.bucket, stream_version.as_deref());
+    let version_id = commit_object(exchange, &partition, record, condition, written).await?;
     let result = CopyObjectResult {
         etag,
         last_modified_ms,
     };
-    Ok(key.add_headers(Response::xml(result.to_xml())))
+    let mut response = Response::xml(result.to_xml());
+    if let Some(id) = version_id {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
+    if let Some(id) = source_version {
+        response = response.header(COPY_SOURCE_VERSION_HEADER, id);
+    }
+    Ok(key.add_headers(response))
 }
 
 pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
@@ -430,6 +474,7 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
     let decryption = copy_source_decryption(exchange, &stream.record)?;
     check_source_conditions(exchange, &stream.record)?;
     let range = part_copy_range(requested, stream.record.size_bytes)?;
+    let source_version = stream.record.version_id.clone();
     if range.end - range.start > PART_SIZE_BYTES_MAX {
         return Err(copy_source_too_large(PART_SIZE_BYTES_MAX));
     }
@@ -466,7 +511,13 @@ pub async fn upload_part_copy(exchange: &mut Exchange<'_>) -> Result<Response, S
         last_modified_ms,
         checksum: checksum.map(|(algorithm, value)| (algorithm.xml_element(), value)),
     };
-    Ok(key.add_headers(Response::xml(result.to_xml())))
+    let mut response = Response::xml(result.to_xml());
+    if let Some(id) =
+        copy_source_version_header(exchange, &source.bucket, source_version.as_deref())
+    {
+        response = response.header(COPY_SOURCE_VERSION_HEADER, id);
+    }
+    Ok(key.add_headers(response))
 }
 
 #[cfg(test)]

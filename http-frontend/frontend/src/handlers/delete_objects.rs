@@ -7,21 +7,24 @@ use std::collections::BTreeMap;
 
 use base::limits::XML_BODY_BYTES_MAX;
 use base::names::{NameError, validate_object_key};
+use runtime::batch_delete::DeleteTarget;
 use runtime::batch_delete::delete_owned_keys;
 use runtime::mesh::{MeshMessage, request};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{DeleteError, DeleteResult, Deleted, ObjectIdentifier, parse_delete};
-use shard::ShardError;
+use shard::{ShardError, VersionOutcome, VersionRef, Versioning};
 
 use crate::checksum::ChecksumAlgorithm;
 use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
+use crate::handlers::versioning::{bucket_versioning, bypass_governance};
 use crate::response::Response;
 use crate::s3_error;
 
 /// S3 requires an integrity check of the body: Content-MD5 or an additional checksum (header
-/// or aws-chunked trailer). `read_small_body` verifies whichever is sent.
-fn require_integrity_header(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+/// or aws-chunked trailer). `read_small_body` verifies whichever is sent. Also required of
+/// the object lock operations and of writes that set object lock.
+pub(crate) fn require_integrity_header(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     let head = &exchange.head;
     let has_checksum = ChecksumAlgorithm::ALL
         .iter()
@@ -55,12 +58,11 @@ fn key_error(error: &NameError) -> (S3ErrorCode, String) {
 /// Why one listed object cannot be deleted before any shard is asked.
 fn check_object(object: &ObjectIdentifier) -> Result<(), (S3ErrorCode, String)> {
     validate_object_key(&object.key).map_err(|error| key_error(&error))?;
-    if object
-        .version_id
-        .as_deref()
-        .is_some_and(|version| version != "null")
+    if let Some(version) = &object.version_id
+        && VersionRef::parse(version).is_none()
     {
-        // Buckets are not versioned: only the null version exists.
+        // Per key, S3 reports an id it could never have issued as a version that does not
+        // exist.
         return Err((
             S3ErrorCode::NoSuchVersion,
             S3ErrorCode::NoSuchVersion.default_message().to_owned(),
@@ -75,6 +77,34 @@ fn check_object(object: &ObjectIdentifier) -> Result<(), (S3ErrorCode, String)> 
     Ok(())
 }
 
+/// What deleting one listed object did, or why it failed (code, message).
+type Outcome = Result<Option<VersionOutcome>, (S3ErrorCode, String)>;
+
+/// A `<Deleted>` entry: the version removed, or the delete marker written. A delete that
+/// wrote or removed a marker reports `DeleteMarker` and the marker's `DeleteMarkerVersionId`
+/// (AWS: the marker created, or the version deleted when one was named).
+fn deleted_entry(
+    object: ObjectIdentifier,
+    version: Option<VersionOutcome>,
+    versioning: Versioning,
+) -> Deleted {
+    let mut deleted = Deleted {
+        key: object.key,
+        version_id: object.version_id.clone(),
+        ..Deleted::default()
+    };
+    if let Some(version) = version
+        && version.delete_marker
+    {
+        deleted.delete_marker = true;
+        deleted.delete_marker_version_id = crate::handlers::versioning::version_id_value(
+            versioning,
+            version.version_id.as_deref(),
+        );
+    }
+    deleted
+}
+
 pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
     if !context.bucket_exists(exchange.bucket()) {
@@ -85,35 +115,42 @@ pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3E
     let delete = parse_delete(&body)?;
     let bucket = exchange.bucket().to_owned();
     let actor = exchange.actor();
-    let mut outcomes: Vec<Option<Result<(), (S3ErrorCode, String)>>> =
-        vec![None; delete.objects.len()];
-    // Owner shard -> (index in the request, key).
-    let mut shares: BTreeMap<u32, Vec<(usize, String)>> = BTreeMap::new();
+    let bypass_governance = bypass_governance(exchange)?;
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; delete.objects.len()];
+    // Owner shard -> (index in the request, key and version).
+    let mut shares: BTreeMap<u32, Vec<(usize, DeleteTarget)>> = BTreeMap::new();
     for (index, object) in delete.objects.iter().enumerate() {
         match check_object(object) {
             Ok(()) => shares
                 .entry(context.owner_of_key(&bucket, &object.key))
                 .or_default()
-                .push((index, object.key.clone())),
+                .push((
+                    index,
+                    (
+                        object.key.clone(),
+                        object.version_id.as_deref().and_then(VersionRef::parse),
+                    ),
+                )),
             Err(error) => outcomes[index] = Some(Err(error)),
         }
     }
     let mut local = None;
     let mut remote = Vec::new();
     for (owner, share) in shares {
-        let (indexes, keys): (Vec<usize>, Vec<String>) = share.into_iter().unzip();
+        let (indexes, targets): (Vec<usize>, Vec<DeleteTarget>) = share.into_iter().unzip();
         if owner == context.shard_id {
-            local = Some((indexes, keys));
+            local = Some((indexes, targets));
             continue;
         }
         let inbox = context.inboxes[owner as usize].clone();
         let bucket = bucket.clone();
         let actor = actor.clone();
-        let count = keys.len();
+        let count = targets.len();
         let task = monoio::spawn(async move {
             let answer = request(&inbox, |reply| MeshMessage::DeleteObjects {
                 bucket,
-                keys,
+                targets,
+                bypass_governance,
                 actor,
                 reply,
             })
@@ -123,36 +160,34 @@ pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3E
         });
         remote.push((indexes, task));
     }
-    let mut record = |indexes: Vec<usize>, results: Vec<Result<(), ShardError>>| {
-        for (index, result) in indexes.into_iter().zip(results) {
-            outcomes[index] = Some(result.map_err(|error| {
-                let error = s3_error::from_shard(&error);
-                let message = error
-                    .message
-                    .unwrap_or_else(|| error.code.default_message().to_owned());
-                (error.code, message)
-            }));
-        }
-    };
-    if let Some((indexes, keys)) = local {
-        record(
-            indexes,
-            delete_owned_keys(context, &bucket, keys, &actor).await,
-        );
+    let mut record =
+        |indexes: Vec<usize>, results: Vec<Result<Option<VersionOutcome>, ShardError>>| {
+            for (index, result) in indexes.into_iter().zip(results) {
+                outcomes[index] = Some(result.map_err(|error| {
+                    let error = s3_error::from_shard(&error);
+                    let message = error
+                        .message
+                        .unwrap_or_else(|| error.code.default_message().to_owned());
+                    (error.code, message)
+                }));
+            }
+        };
+    if let Some((indexes, targets)) = local {
+        let results = delete_owned_keys(context, &bucket, targets, bypass_governance, &actor).await;
+        record(indexes, results);
     }
     for (indexes, task) in remote {
         record(indexes, task.await);
     }
+    let versioning = bucket_versioning(exchange);
     let mut result = DeleteResult::default();
     for (object, outcome) in delete.objects.into_iter().zip(outcomes) {
         match outcome {
-            Some(Ok(())) => {
+            Some(Ok(version)) => {
                 if !delete.quiet {
-                    result.deleted.push(Deleted {
-                        key: object.key,
-                        version_id: object.version_id,
-                        ..Deleted::default()
-                    });
+                    result
+                        .deleted
+                        .push(deleted_entry(object, version, versioning));
                 }
             }
             Some(Err((code, message))) => result.errors.push(DeleteError {

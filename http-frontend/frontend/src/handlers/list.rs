@@ -5,16 +5,17 @@
 use base::limits::LIST_KEYS_MAX;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as TOKEN_BASE64;
-use runtime::listing::{ListItem, ListPage, ListQuery, list, next_after_prefix};
+use runtime::listing::{ListItem, ListPage, ListQuery, list, list_versions, next_after_prefix};
 use s3_proto::error::S3Error;
 use s3_proto::xml::{
-    CommonPrefix, EncodingType, ListObjectsV1Result, ListObjectsV2Result, ListVersionsResult,
-    Object, ObjectVersion,
+    CommonPrefix, DeleteMarkerEntry, EncodingType, ListObjectsV1Result, ListObjectsV2Result,
+    ListVersionsResult, Object, ObjectVersion, Owner, VersionEntry,
 };
-use shard::ListStart;
+use shard::{ListStart, VersionRef, VersionStart};
 
 use crate::exchange::Exchange;
 use crate::handlers::bucket::{owner, require_bucket};
+use crate::handlers::versioning::parse_version;
 use crate::response::Response;
 use crate::s3_error;
 
@@ -270,9 +271,9 @@ pub async fn list_objects_v1(exchange: &mut Exchange<'_>) -> Result<Response, S3
     Ok(Response::xml(result.to_xml()))
 }
 
-/// ListObjectVersions. Versioning is a later issue: every object is its only version, `null`,
-/// and the latest; there are no delete markers. A `null` version-id-marker resumes after the
-/// key, as the key's only version is the one named.
+/// ListObjectVersions: every version and delete marker, by key and newest first within a
+/// key, paged exactly like the other listings (`key-marker` and `version-id-marker` name the
+/// last entry returned).
 pub async fn list_object_versions(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let max_keys = max_keys(exchange)?;
     let encoding_type = EncodingType::from_query(exchange.query.get("encoding-type"))?;
@@ -282,49 +283,44 @@ pub async fn list_object_versions(exchange: &mut Exchange<'_>) -> Result<Respons
         .get("version-id-marker")
         .unwrap_or("")
         .to_owned();
-    if !version_id_marker.is_empty() {
-        if key_marker.is_empty() {
-            return Err(S3Error::invalid_argument(
-                "A version-id marker cannot be specified without a key marker.",
-                "version-id-marker",
-                &version_id_marker,
-            ));
-        }
-        if version_id_marker != NULL_VERSION_ID {
-            return Err(S3Error::invalid_argument(
-                "Invalid version id specified",
-                "version-id-marker",
-                &version_id_marker,
-            ));
-        }
-    }
-    let start = start_after_marker(exchange, &key_marker);
-    let page = run_listing(exchange, start, max_keys).await?;
+    require_bucket(exchange)?;
+    let start = versions_start(exchange, &key_marker, &version_id_marker).await?;
+    let query = ListQuery {
+        bucket: exchange.bucket().to_owned(),
+        prefix: query_bytes(exchange, "prefix"),
+        delimiter: query_bytes(exchange, "delimiter"),
+        start,
+        max_keys: max_keys as usize,
+    };
+    let page = list_versions(exchange.context, &query)
+        .await
+        .map_err(|e| s3_error::from_shard(&e))?;
     let (next_key_marker, next_version_id_marker) = match (page.is_truncated, page.items.last()) {
         (true, Some(ListItem::Entry(entry))) => (
             Some(String::from_utf8_lossy(&entry.key).into_owned()),
-            Some(NULL_VERSION_ID.to_owned()),
+            Some(
+                entry
+                    .version_id
+                    .clone()
+                    .unwrap_or_else(|| NULL_VERSION_ID.to_owned()),
+            ),
         ),
         (true, Some(ListItem::CommonPrefix(prefix))) => {
             (Some(String::from_utf8_lossy(prefix).into_owned()), None)
         }
         _ => (None, None),
     };
-    let listed = to_xml_items(exchange, &page, true);
-    let versions = listed
-        .contents
-        .into_iter()
-        .map(|object| ObjectVersion {
-            key: object.key,
-            version_id: NULL_VERSION_ID.to_owned(),
-            is_latest: true,
-            last_modified_ms: object.last_modified_ms,
-            etag: object.etag,
-            size_bytes: object.size_bytes,
-            storage_class: object.storage_class,
-            owner: object.owner,
-        })
-        .collect();
+    let owner = owner(exchange);
+    let mut entries = Vec::with_capacity(page.items.len());
+    let mut common_prefixes = Vec::new();
+    for item in page.items {
+        match item {
+            ListItem::Entry(entry) => entries.push(version_entry(entry, &owner)),
+            ListItem::CommonPrefix(prefix) => common_prefixes.push(CommonPrefix {
+                prefix: String::from_utf8_lossy(&prefix).into_owned(),
+            }),
+        }
+    }
     let result = ListVersionsResult {
         name: exchange.bucket().to_owned(),
         prefix: exchange.query.get("prefix").unwrap_or("").to_owned(),
@@ -336,8 +332,107 @@ pub async fn list_object_versions(exchange: &mut Exchange<'_>) -> Result<Respons
         delimiter: delimiter(exchange),
         is_truncated: page.is_truncated,
         encoding_type,
-        versions,
-        common_prefixes: listed.common_prefixes,
+        entries,
+        common_prefixes,
     };
     Ok(Response::xml(result.to_xml()))
+}
+
+fn version_entry(entry: shard::VersionEntry, owner: &Owner) -> VersionEntry {
+    let key = String::from_utf8_lossy(&entry.key).into_owned();
+    let version_id = entry
+        .version_id
+        .unwrap_or_else(|| NULL_VERSION_ID.to_owned());
+    if entry.delete_marker {
+        return VersionEntry::DeleteMarker(DeleteMarkerEntry {
+            key,
+            version_id,
+            is_latest: entry.is_latest,
+            last_modified_ms: entry.last_modified_ms,
+            owner: Some(owner.clone()),
+        });
+    }
+    VersionEntry::Version(ObjectVersion {
+        key,
+        version_id,
+        is_latest: entry.is_latest,
+        last_modified_ms: entry.last_modified_ms,
+        etag: entry.etag,
+        size_bytes: entry.size_bytes,
+        storage_class: "STANDARD".to_owned(),
+        owner: Some(owner.clone()),
+    })
+}
+
+/// Where a versions listing resumes: after the version `version-id-marker` names (its
+/// older versions, then later keys), after every version of `key-marker` when no version is
+/// named, past a common prefix when the marker is one.
+async fn versions_start(
+    exchange: &Exchange<'_>,
+    key_marker: &str,
+    version_id_marker: &str,
+) -> Result<VersionStart, S3Error> {
+    if version_id_marker.is_empty() {
+        return Ok(match start_after_marker(exchange, key_marker) {
+            ListStart::AtOrAfter(key) => VersionStart::AtOrAfterKey(key),
+            ListStart::After(key) => VersionStart::AfterKey(key),
+        });
+    }
+    if key_marker.is_empty() {
+        return Err(S3Error::invalid_argument(
+            "A version-id marker cannot be specified without a key marker.",
+            "version-id-marker",
+            version_id_marker,
+        ));
+    }
+    let key = key_marker.as_bytes().to_vec();
+    let version = parse_version(version_id_marker, "version-id-marker")?;
+    let seq = match &version {
+        VersionRef::Id(id) => shard::versions::seq_of(id),
+        VersionRef::Null => null_version_seq(exchange, key_marker).await?,
+    };
+    Ok(match seq {
+        Some(seq) => VersionStart::AfterVersion { key, seq },
+        // The key has no null version (any more): resume after the key.
+        None => VersionStart::AfterKey(key),
+    })
+}
+
+/// The sequence number of the key's null version, found by listing the key's versions
+/// (wherever its partition lives).
+async fn null_version_seq(exchange: &Exchange<'_>, key: &str) -> Result<Option<u64>, S3Error> {
+    let mut query = ListQuery {
+        bucket: exchange.bucket().to_owned(),
+        prefix: key.as_bytes().to_vec(),
+        delimiter: Vec::new(),
+        start: VersionStart::AtOrAfterKey(key.as_bytes().to_vec()),
+        max_keys: LIST_KEYS_MAX as usize,
+    };
+    loop {
+        let page = list_versions(exchange.context, &query)
+            .await
+            .map_err(|e| s3_error::from_shard(&e))?;
+        let mut last = None;
+        for item in &page.items {
+            let ListItem::Entry(entry) = item else {
+                continue;
+            };
+            if entry.key != key.as_bytes() {
+                return Ok(None);
+            }
+            if entry.version_id.is_none() {
+                return Ok(Some(entry.seq));
+            }
+            last = Some(entry.seq);
+        }
+        match last {
+            Some(seq) if page.is_truncated => {
+                query.start = VersionStart::AfterVersion {
+                    key: key.as_bytes().to_vec(),
+                    seq,
+                };
+            }
+            _ => return Ok(None),
+        }
+    }
 }

@@ -19,7 +19,9 @@ use crate::handlers::conditional::write_condition;
 use crate::handlers::encryption::{self, part_write_key, seal, write_key};
 use crate::handlers::object::stored_headers;
 use crate::handlers::object::{check_storage_quota, object_event};
+use crate::handlers::object_lock;
 use crate::handlers::payload::{Sink, read_body, read_small_body, upload_size};
+use crate::handlers::versioning::{VERSION_ID_HEADER, bucket_versioning, version_id_value};
 use crate::response::Response;
 use crate::s3_error;
 
@@ -74,7 +76,14 @@ fn new_upload_id() -> String {
 }
 
 pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    let headers = stored_headers(exchange)?;
+    let mut headers = stored_headers(exchange)?;
+    // An explicit lock is kept with the upload; the bucket's default retention is applied when
+    // the object comes to exist, at completion.
+    let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    let lock = object_lock::new_version_lock(exchange, &bucket, false)?;
+    if object_lock::has_lock_headers(exchange) {
+        headers.extend(object_lock::lock_headers(&lock));
+    }
     let tags = crate::handlers::tagging::request_tags(exchange)?;
     let checksum = crate::checksum::upload_checksum(
         exchange.head.header_str("x-amz-checksum-algorithm"),
@@ -256,6 +265,7 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
     let tenant = exchange.bucket_tenant();
     runtime::usage::check_storage_at_least(context, tenant.as_deref(), parts_bytes)
         .map_err(|e| s3_error::from_shard(&e))?;
+    let lock = completion_lock(exchange, &partition, &upload_id)?;
     let event = object_event(exchange, EventKind::ObjectCreated, 200);
     let complete = CompleteUpload {
         bucket: exchange.bucket().to_owned(),
@@ -270,6 +280,9 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         checksum: checksum
             .as_ref()
             .map(|checksum| Box::new(checksum.commit.clone())),
+        versioning: bucket_versioning(exchange),
+        retention: lock.retention,
+        legal_hold: lock.legal_hold,
     };
     // The event's size and ETag are filled in from the completed object inside the commit.
     let outcome = partition
@@ -289,11 +302,34 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         crate::checksum::set_result_checksum(&mut result, checksum.algorithm, checksum.value);
         result.checksum_type = Some(checksum.checksum_type.to_owned());
     }
-    let response = Response::xml(result.to_xml());
+    let mut response = Response::xml(result.to_xml());
+    let versioning = bucket_versioning(exchange);
+    if let Some(id) = version_id_value(versioning, completed.version_id.as_deref()) {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
     Ok(encryption::add_stored_headers(
         response,
         completed.encryption.as_ref(),
     ))
+}
+
+/// The lock the completed object gets: what CreateMultipartUpload asked for, else the
+/// bucket's default retention from now.
+fn completion_lock(
+    exchange: &Exchange<'_>,
+    partition: &shard::Partition,
+    upload_id: &str,
+) -> Result<object_lock::NewVersionLock, S3Error> {
+    let upload = partition
+        .upload(upload_id)
+        .map_err(|e| s3_error::from_shard(&e))?
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload))?;
+    let mut lock = object_lock::lock_of_upload(&upload.headers)?;
+    if lock.retention.is_none() {
+        let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+        lock.retention = object_lock::default_retention_now(&bucket);
+    }
+    Ok(lock)
 }
 
 /// The size the completed object would have: the stored sizes of the listed parts (a part

@@ -7,14 +7,19 @@ use runtime::events::{EventKind, logged};
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::time_format::http_date_from_millis;
 use shard::aligned::AlignedBuf;
-use shard::meta::{MetaOp, WriteCondition};
+use shard::meta::{MetaOp, ObjectDelete, WriteCondition};
 use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, WrittenData};
 
 use crate::exchange::Exchange;
 use crate::handlers::bucket::now_ms;
 use crate::handlers::conditional::{ReadDecision, evaluate_read, write_condition};
 use crate::handlers::encryption::{self, read_key, seal, write_key};
+use crate::handlers::object_lock::{new_version_lock, object_lock_response_headers};
 use crate::handlers::payload::{Sink, read_body, upload_size};
+use crate::handlers::versioning::{
+    DELETE_MARKER_HEADER, VERSION_ID_HEADER, bucket_versioning, bypass_governance, lookup_for_read,
+    requested_version, version_header, version_id_value,
+};
 use crate::response::{Response, check_header_argument, head_bytes};
 use crate::s3_error;
 
@@ -82,6 +87,8 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 }
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    let lock = new_version_lock(exchange, &bucket, true)?;
     let mut headers = stored_headers(exchange)?;
     let tags = crate::handlers::tagging::request_tags(exchange)?;
     let condition = write_condition(exchange)?;
@@ -122,9 +129,15 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         tags,
         part_checksums: Vec::new(),
         encryption,
+        retention: lock.retention,
+        legal_hold: lock.legal_hold,
+        ..ObjectRecord::default()
     };
-    commit_object(exchange, &partition, record, condition, written).await?;
+    let version_id = commit_object(exchange, &partition, record, condition, written).await?;
     let mut response = key.add_headers(Response::new(200).header("ETag", format!("\"{etag}\"")));
+    if let Some(version_id) = version_id {
+        response = response.header(VERSION_ID_HEADER, version_id);
+    }
     if let Some((algorithm, value)) = summary.checksum {
         response = response
             .header(algorithm.header_name(), value)
@@ -135,14 +148,16 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
 
 /// Makes a freshly written object visible under the request's key (PutObject, CopyObject),
 /// with its `ObjectCreated` event in the same commit: on any failure, a failed precondition
-/// or storage quota included, its bytes are given back.
+/// or storage quota included, its bytes are given back. Returns the `x-amz-version-id` the
+/// answer carries, if any.
 pub(crate) async fn commit_object(
     exchange: &Exchange<'_>,
     partition: &Partition,
     record: ObjectRecord,
     condition: WriteCondition,
     written: WrittenData,
-) -> Result<(), S3Error> {
+) -> Result<Option<String>, S3Error> {
+    let versioning = bucket_versioning(exchange);
     if let Err(error) = check_storage_quota(exchange, record.size_bytes) {
         partition.release(written.extents);
         return Err(error);
@@ -156,36 +171,70 @@ pub(crate) async fn commit_object(
             key: exchange.key().to_owned(),
             record,
             condition,
+            versioning,
         },
         event,
     );
     let dirty_segments = written.dirty_segments;
-    if let Err(error) = partition.commit_and_release(op, dirty_segments).await {
-        // Nothing references the new bytes (a failed precondition, a failed commit).
-        partition.release(written.extents);
-        return Err(s3_error::from_shard(&error));
+    match partition.commit_and_release(op, dirty_segments).await {
+        Ok(outcome) => Ok(outcome
+            .version
+            .and_then(|version| version_id_value(versioning, version.version_id.as_deref()))),
+        Err(error) => {
+            // Nothing references the new bytes (a failed precondition, a failed commit).
+            partition.release(written.extents);
+            Err(s3_error::from_shard(&error))
+        }
     }
-    Ok(())
 }
 
+/// DeleteObject: without `versionId`, removes the key (unversioned) or writes a delete
+/// marker; with one, deletes that version for good unless object lock protects it. A version
+/// or key that does not exist is still 204, as on S3.
 pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
+    let version = requested_version(exchange)?;
+    refuse_mfa(exchange)?;
+    let bypass_governance = bypass_governance(exchange)?;
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
+    let versioning = bucket_versioning(exchange);
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let op = logged(
-        MetaOp::DeleteObject {
-            bucket: exchange.bucket().to_owned(),
-            key: exchange.key().to_owned(),
-        },
-        object_event(exchange, EventKind::ObjectRemoved, 204),
-    );
-    partition
+    let mut event = object_event(exchange, EventKind::ObjectRemoved, 204);
+    event.version_id = version.as_ref().map(|version| version.as_str().to_owned());
+    let delete = ObjectDelete {
+        version,
+        bypass_governance,
+        ..ObjectDelete::latest(exchange.bucket(), exchange.key(), versioning, now_ms())
+    };
+    let op = logged(MetaOp::DeleteObject(delete), event);
+    let outcome = partition
         .commit_and_release(op, Vec::new())
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    Ok(Response::new(204))
+    let mut response = Response::new(204);
+    if let Some(version) = outcome.version {
+        if version.delete_marker {
+            response = response.header(DELETE_MARKER_HEADER, "true");
+        }
+        if let Some(id) = version_id_value(versioning, version.version_id.as_deref()) {
+            response = response.header(VERSION_ID_HEADER, id);
+        }
+    }
+    Ok(response)
+}
+
+/// MFA delete is not supported: a request that carries `x-amz-mfa` is refused, as S3 refuses
+/// it on a bucket without MFA delete, rather than having the header ignored.
+pub(crate) fn refuse_mfa(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+    if exchange.head.has_header("x-amz-mfa") {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "MFA delete is not enabled on this bucket and is not supported by this server",
+        ));
+    }
+    Ok(())
 }
 
 /// An event about the request's object, by the request's principal.
@@ -385,14 +434,9 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     if !context.bucket_exists(exchange.bucket()) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket));
     }
+    let version = requested_version(exchange)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let (record, pin) = partition
-        .lookup_pinned(exchange.bucket(), exchange.key())
-        .map_err(|e| s3_error::from_shard(&e))?
-        .ok_or_else(|| {
-            let resource = format!("/{}/{}", exchange.bucket(), exchange.key());
-            S3Error::new(S3ErrorCode::NoSuchKey).resource(resource)
-        })?;
+    let (record, pin) = lookup_for_read(exchange, &partition, version.as_ref())?;
     // The key is checked before anything about the object is revealed.
     let read_key = read_key(exchange, &record)?;
     let etag = format!("\"{}\"", record.etag);
@@ -405,6 +449,11 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let (status, range, mut extra) = select_range(exchange, &record)?;
     extra.extend(object_headers(exchange, &record, status, &overrides));
     extra.extend(crate::handlers::tagging::tagging_count_header(&record.tags));
+    extra.extend(version_header(
+        bucket_versioning(exchange),
+        record.version_id.as_deref(),
+    ));
+    extra.extend(object_lock_response_headers(&record));
     let encryption_headers = encryption::stored_headers(record.encryption.as_ref());
     extra.extend(
         encryption_headers

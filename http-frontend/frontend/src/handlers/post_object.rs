@@ -351,6 +351,12 @@ async fn store_file(
         tags: Vec::new(),
         part_checksums: Vec::new(),
         encryption,
+        // A browser form sets no lock fields; the bucket's default retention applies.
+        retention: exchange
+            .context
+            .bucket(exchange.bucket())
+            .and_then(|bucket| crate::handlers::object_lock::default_retention_now(&bucket)),
+        ..ObjectRecord::default()
     };
     // `authorize` set the route's key to the form's: the commit and its event use it.
     debug_assert_eq!(exchange.key(), upload.key);

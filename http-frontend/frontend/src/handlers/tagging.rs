@@ -11,6 +11,9 @@ use shard::record::Tags;
 use crate::exchange::Exchange;
 use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucket};
 use crate::handlers::payload::read_small_body;
+use crate::handlers::versioning::{
+    VERSION_ID_HEADER, bucket_versioning, find_version, requested_version, version_id_value,
+};
 use crate::response::Response;
 use crate::s3_error;
 
@@ -40,9 +43,15 @@ async fn read_tags(exchange: &mut Exchange<'_>, target: TagTarget) -> Result<Tag
     Ok(tags)
 }
 
-/// Replaces the object's tags; ETag and Last-Modified do not change (tags are a subresource).
-async fn set_object_tags(exchange: &Exchange<'_>, tags: Tags) -> Result<(), S3Error> {
+/// Replaces the tags of the object's version (the latest unless `versionId` names one); ETag
+/// and Last-Modified do not change (tags are a subresource). The answer names the version.
+async fn set_object_tags(
+    exchange: &Exchange<'_>,
+    tags: Tags,
+    status: u16,
+) -> Result<Response, S3Error> {
     let context = exchange.context;
+    let version = requested_version(exchange)?;
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
@@ -50,13 +59,22 @@ async fn set_object_tags(exchange: &Exchange<'_>, tags: Tags) -> Result<(), S3Er
     let op = MetaOp::SetObjectTags {
         bucket: exchange.bucket().to_owned(),
         key: exchange.key().to_owned(),
+        version,
         tags,
     };
-    partition
+    let outcome = partition
         .commit(op, Vec::new())
         .await
         .map_err(|e| not_found_with_resource(exchange, &e))?;
-    Ok(())
+    let mut response = Response::new(status);
+    let versioning = bucket_versioning(exchange);
+    if let Some(id) = outcome
+        .version
+        .and_then(|version| version_id_value(versioning, version.version_id.as_deref()))
+    {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
+    Ok(response)
 }
 
 fn not_found_with_resource(exchange: &Exchange<'_>, error: &shard::ShardError) -> S3Error {
@@ -71,26 +89,26 @@ fn not_found_with_resource(exchange: &Exchange<'_>, error: &shard::ShardError) -
 pub async fn put_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
     let tags = read_tags(exchange, TagTarget::Object).await?;
-    set_object_tags(exchange, tags).await?;
-    Ok(Response::new(200))
+    set_object_tags(exchange, tags, 200).await
 }
 
 pub async fn delete_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    set_object_tags(exchange, Vec::new()).await?;
-    Ok(Response::new(204))
+    set_object_tags(exchange, Vec::new(), 204).await
 }
 
 pub fn get_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
+    let version = requested_version(exchange)?;
     let partition = exchange
         .context
         .local_partition(exchange.bucket(), exchange.key());
-    let record = partition
-        .object(exchange.bucket(), exchange.key())
-        .map_err(|e| s3_error::from_shard(&e))?
-        .ok_or_else(|| not_found_with_resource(exchange, &shard::ShardError::NoSuchKey))?;
-    Ok(Response::xml(tagging_xml(&record.tags)))
+    let record = find_version(exchange, &partition, version.as_ref())?;
+    let mut response = Response::xml(tagging_xml(&record.tags));
+    if let Some(id) = version_id_value(bucket_versioning(exchange), record.version_id.as_deref()) {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
+    Ok(response)
 }
 
 pub async fn put_bucket_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

@@ -21,24 +21,6 @@ pub fn location_constraint_xml(region: &str) -> String {
     out
 }
 
-/// `<VersioningConfiguration>` for `GetBucketVersioning`: no `Status` element for a bucket
-/// that was never versioned (what AWS answers), else `Enabled` or `Suspended`.
-pub fn versioning_configuration_xml(status: Option<&str>) -> String {
-    let mut out = String::with_capacity(160);
-    out.push_str(XML_DECLARATION);
-    out.push_str("<VersioningConfiguration xmlns=\"");
-    out.push_str(S3_XML_NAMESPACE);
-    match status {
-        None => out.push_str("\"/>"),
-        Some(status) => {
-            out.push_str("\"><Status>");
-            escape_into(&mut out, status);
-            out.push_str("</Status></VersioningConfiguration>");
-        }
-    }
-    out
-}
-
 /// Parses a `CreateBucket` body into its `LocationConstraint`. An empty (or blank) body and an
 /// empty `<LocationConstraint/>` give `None` (us-east-1). The directory-bucket and tagging
 /// elements `Location`, `Bucket` and `Tags` are skipped (not supported, not an error); any

@@ -12,6 +12,7 @@ fn copy_source_accepts_both_spellings_and_decodes_once() {
     let expected = CopySource {
         bucket: "bucket".to_owned(),
         key: "dir/a b+c%2F".to_owned(),
+        version: None,
     };
     assert_eq!(
         parse_copy_source("bucket/dir/a%20b+c%252F").ok(),
@@ -22,7 +23,8 @@ fn copy_source_accepts_both_spellings_and_decodes_once() {
         leading,
         Some(CopySource {
             bucket: "bucket".to_owned(),
-            key: "k".to_owned()
+            key: "k".to_owned(),
+            version: Some(VersionRef::Null),
         })
     );
 }

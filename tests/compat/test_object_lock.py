@@ -1,0 +1,174 @@
+"""Object lock through boto3 against the real binary: buckets created with object lock, the
+default retention, retention and legal hold per version, and every path that would destroy a
+protected version refusing it (root included, for COMPLIANCE and legal holds)."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import pytest
+
+from harness import empty_and_delete_bucket, unique_bucket_name
+from s3util import expect_error, md5_b64
+
+
+def in_seconds(seconds: float) -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def locked(s3, request):
+    name = unique_bucket_name(request.node.originalname)
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    yield name
+    empty_and_delete_bucket(s3, name)
+
+
+def put(s3, bucket, key, body=b"data", **kwargs) -> str:
+    return s3.put_object(Bucket=bucket, Key=key, Body=body, ContentMD5=md5_b64(body), **kwargs)["VersionId"]
+
+
+def test_object_lock_at_creation_enables_versioning_for_good(s3, locked):
+    assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
+    config = s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"]
+    assert config == {"ObjectLockEnabled": "Enabled"}
+    expect_error(
+        s3.put_bucket_versioning, 409, "InvalidBucketState", Bucket=locked, VersioningConfiguration={"Status": "Suspended"}
+    )
+    assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
+
+
+def test_lock_configuration_needs_versioning_and_lock_headers_need_a_lock(s3, bucket):
+    expect_error(s3.get_object_lock_configuration, 404, "ObjectLockConfigurationNotFoundError", Bucket=bucket)
+    config = {"ObjectLockEnabled": "Enabled"}
+    expect_error(s3.put_object_lock_configuration, 409, "InvalidBucketState", Bucket=bucket, ObjectLockConfiguration=config)
+    expect_error(
+        s3.put_object, 400, "InvalidRequest", Bucket=bucket, Key="k", Body=b"x", ContentMD5=md5_b64(b"x"),
+        ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=in_seconds(3600),
+    )
+    expect_error(s3.put_object, 400, "InvalidRequest", Bucket=bucket, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    expect_error(s3.get_object_retention, 400, "InvalidRequest", Bucket=bucket, Key="k")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    # On a versioned bucket object lock can be turned on afterwards.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=config)
+    assert s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"] == config
+
+
+def test_default_retention_applies_to_new_versions(s3, locked):
+    s3.put_object_lock_configuration(
+        Bucket=locked,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    got = s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"]
+    assert got["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 1}
+    version = put(s3, locked, "k")
+    head = s3.head_object(Bucket=locked, Key="k")
+    assert head["ObjectLockMode"] == "GOVERNANCE"
+    until = head["ObjectLockRetainUntilDate"]
+    assert in_seconds(86400 - 120) < until < in_seconds(86400 + 120)
+    retention = s3.get_object_retention(Bucket=locked, Key="k", VersionId=version)["Retention"]
+    assert retention["Mode"] == "GOVERNANCE"
+    # Multipart and copy get it too.
+    upload = s3.create_multipart_upload(Bucket=locked, Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket=locked, Key="mp", UploadId=upload, PartNumber=1, Body=b"p")
+    s3.complete_multipart_upload(
+        Bucket=locked, Key="mp", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    )
+    assert s3.head_object(Bucket=locked, Key="mp")["ObjectLockMode"] == "GOVERNANCE"
+    s3.copy_object(Bucket=locked, Key="copy", CopySource={"Bucket": locked, "Key": "k"})
+    assert s3.head_object(Bucket=locked, Key="copy")["ObjectLockMode"] == "GOVERNANCE"
+
+
+def test_governance_retention_blocks_deletes_unless_bypassed(s3, locked):
+    version = put(s3, locked, "k", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=in_seconds(3600))
+    expect_error(s3.delete_object, 403, "AccessDenied", Bucket=locked, Key="k", VersionId=version)
+    response = s3.delete_objects(Bucket=locked, Delete={"Objects": [{"Key": "k", "VersionId": version}]})
+    assert response["Errors"][0]["Code"] == "AccessDenied"
+    expect_error(s3.delete_bucket, 409, "BucketNotEmpty", Bucket=locked)
+    # A plain delete only writes a marker: allowed, the version stays.
+    assert s3.delete_object(Bucket=locked, Key="k")["DeleteMarker"] is True
+    assert s3.get_object(Bucket=locked, Key="k", VersionId=version)["Body"].read() == b"data"
+    # Shortening needs the bypass; extending does not.
+    expect_error(
+        s3.put_object_retention, 403, "AccessDenied", Bucket=locked, Key="k", VersionId=version,
+        Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_seconds(60)},
+    )
+    s3.put_object_retention(
+        Bucket=locked, Key="k", VersionId=version, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_seconds(7200)}
+    )
+    s3.put_object_retention(
+        Bucket=locked, Key="k", VersionId=version, BypassGovernanceRetention=True,
+        Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_seconds(60)},
+    )
+    s3.delete_object(Bucket=locked, Key="k", VersionId=version, BypassGovernanceRetention=True)
+    expect_error(s3.get_object, 404, "NoSuchVersion", Bucket=locked, Key="k", VersionId=version)
+
+
+def test_compliance_retention_binds_root_too(s3, locked):
+    version = put(s3, locked, "k", ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=in_seconds(4))
+    for bypass in (False, True):
+        expect_error(
+            s3.delete_object, 403, "AccessDenied", Bucket=locked, Key="k", VersionId=version,
+            BypassGovernanceRetention=bypass,
+        )
+        expect_error(
+            s3.put_object_retention, 403, "AccessDenied", Bucket=locked, Key="k", VersionId=version,
+            BypassGovernanceRetention=bypass, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_seconds(5)},
+        )
+    expect_error(
+        s3.put_object_retention, 403, "AccessDenied", Bucket=locked, Key="k", VersionId=version,
+        Retention={"Mode": "COMPLIANCE", "RetainUntilDate": in_seconds(2)},
+    )
+    # Extending is allowed.
+    s3.put_object_retention(
+        Bucket=locked, Key="k", VersionId=version, Retention={"Mode": "COMPLIANCE", "RetainUntilDate": in_seconds(5)}
+    )
+    retention = s3.get_object_retention(Bucket=locked, Key="k", VersionId=version)["Retention"]
+    assert retention["Mode"] == "COMPLIANCE"
+    time.sleep(5.5)
+    s3.delete_object(Bucket=locked, Key="k", VersionId=version)
+
+
+def test_legal_hold_blocks_deletes_until_released(s3, locked):
+    version = put(s3, locked, "k", ObjectLockLegalHoldStatus="ON")
+    assert s3.get_object_legal_hold(Bucket=locked, Key="k")["LegalHold"]["Status"] == "ON"
+    assert s3.head_object(Bucket=locked, Key="k")["ObjectLockLegalHoldStatus"] == "ON"
+    expect_error(
+        s3.delete_object, 403, "AccessDenied", Bucket=locked, Key="k", VersionId=version, BypassGovernanceRetention=True
+    )
+    s3.put_object_legal_hold(Bucket=locked, Key="k", VersionId=version, LegalHold={"Status": "OFF"})
+    assert s3.get_object_legal_hold(Bucket=locked, Key="k", VersionId=version)["LegalHold"]["Status"] == "OFF"
+    s3.delete_object(Bucket=locked, Key="k", VersionId=version)
+
+
+def test_bad_lock_input_changes_nothing(s3, locked, server):
+    version = put(s3, locked, "k")
+    expect_error(
+        s3.put_object_retention, 400, "InvalidArgument", Bucket=locked, Key="k", VersionId=version,
+        Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_seconds(-3600)},
+    )
+    expect_error(
+        s3.put_object, 400, "InvalidArgument", Bucket=locked, Key="past", Body=b"x", ContentMD5=md5_b64(b"x"),
+        ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=in_seconds(-60),
+    )
+    expect_error(
+        s3.put_object_lock_configuration, 400, "InvalidArgument", Bucket=locked,
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 0}}},
+    )
+    expect_error(
+        s3.put_object_lock_configuration, 400, "MalformedXML", Bucket=locked,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1, "Years": 1}}
+        },
+    )
+    expect_error(
+        s3.get_object_retention, 404, "NoSuchObjectLockConfiguration", Bucket=locked, Key="k", VersionId=version
+    )
+    assert s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled"}
+    assert "ObjectLockMode" not in s3.head_object(Bucket=locked, Key="k")
+    expect_error(s3.get_object, 404, "NoSuchKey", Bucket=locked, Key="past")
