@@ -139,6 +139,14 @@ struct ServerArgs {
     /// Seconds a request body may take before the minimum rate applies.
     #[arg(long, default_value_t = base::limits::BODY_RATE_GRACE_SECS)]
     body_rate_grace_secs: u64,
+    /// Length of a lifecycle day in seconds (AWS: 86400). Shorter days make lifecycle rules
+    /// expire objects sooner: for tests only.
+    #[arg(long, default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    lifecycle_day_secs: u64,
+    /// Seconds between the starts of two lifecycle passes over the stored versions (0: no
+    /// lifecycle execution).
+    #[arg(long, default_value_t = 3_600)]
+    lifecycle_interval_secs: u64,
     /// Connections each shard serves at once; more are answered 503 SlowDown and closed.
     #[arg(long, default_value_t = base::limits::CONNECTIONS_PER_SHARD_MAX,
           env = "MAXIOFS_MAX_CONNECTIONS_PER_SHARD")]
@@ -436,6 +444,10 @@ fn shared_settings(
         scrub: runtime::scrubber::ScrubSettings {
             bytes_per_sec: args.scrub_bytes_per_sec,
             interval: std::time::Duration::from_secs(args.scrub_interval_secs),
+        },
+        lifecycle: runtime::lifecycle::LifecycleSettings {
+            day: std::time::Duration::from_secs(args.lifecycle_day_secs),
+            interval: std::time::Duration::from_secs(args.lifecycle_interval_secs),
         },
         sse_c_allow_http: args.sse_c_allow_http,
         tls_refuse_http: args.tls.tls_refuse_http,

@@ -33,6 +33,8 @@ def test_object_lock_at_creation_enables_versioning_for_good(s3, locked):
     assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
     config = s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"]
     assert config == {"ObjectLockEnabled": "Enabled"}
+    head = s3.head_bucket(Bucket=locked)["ResponseMetadata"]["HTTPHeaders"]
+    assert head["x-amz-bucket-object-lock-enabled"] == "true"
     expect_error(
         s3.put_bucket_versioning, 409, "InvalidBucketState", Bucket=locked, VersioningConfiguration={"Status": "Suspended"}
     )

@@ -76,6 +76,10 @@ pub const QUERY_PARAM_COUNT_MAX: usize = 100;
 /// BAD-INPUTS.md X3: the cap is enforced while reading, before parsing.
 pub const XML_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 
+/// Largest lifecycle configuration document (PutBucketLifecycleConfiguration): 1000 rules of
+/// a few hundred bytes each fit; a larger body is refused while it is read.
+pub const LIFECYCLE_BODY_BYTES_MAX: usize = 1024 * 1024;
+
 /// Largest CORS configuration document (PutBucketCors). AWS S3 user guide, "CORS
 /// configuration": the configuration is limited to 64 KB.
 pub const CORS_CONFIGURATION_BYTES_MAX: usize = 64 * 1024;

@@ -432,6 +432,7 @@ impl ShardThread {
             connections_open: std::cell::Cell::new(0),
             connections_refused: std::cell::Cell::new(0),
             tls_counters: crate::context::TlsCounters::default(),
+            lifecycle_counters: std::cell::Cell::default(),
             listener_fd: std::cell::Cell::new(Some(listener.as_raw_fd())),
             identity: std::cell::RefCell::new(Rc::new(IdentityIndex::build(&self.identity))),
             dynamic_settings: std::cell::RefCell::new(Rc::new(
@@ -443,12 +444,7 @@ impl ShardThread {
             denied_events_dropped: std::cell::Cell::new(0),
             tls: std::cell::RefCell::new(self.tls),
         });
-        monoio::spawn(crate::usage::run(Rc::clone(&context)));
-        monoio::spawn(crate::upload_expiry::run(Rc::clone(&context)));
-        if context.master_keys().versions().nth(1).is_some() {
-            // A keyring that was rotated: finish a re-wrap that a stop interrupted.
-            crate::rewrap::start(&context);
-        }
+        spawn_background(&context);
         // The first scrape's CPU-usage gauge is the share since this reading.
         let _ = crate::host::cpu_usage_percent();
         let accept_task = monoio::spawn(accept_loop(
@@ -535,6 +531,17 @@ fn owned_partition(
         .partitions
         .get(&partition_id)
         .ok_or_else(|| ShardError::Metadata(format!("partition {partition_id} is not here")))
+}
+
+/// The shard's background tasks that need no handle (each stops at shutdown).
+fn spawn_background(context: &Rc<ShardContext>) {
+    monoio::spawn(crate::usage::run(Rc::clone(context)));
+    monoio::spawn(crate::upload_expiry::run(Rc::clone(context)));
+    monoio::spawn(crate::lifecycle::run(Rc::clone(context)));
+    if context.master_keys().versions().nth(1).is_some() {
+        // A keyring that was rotated: finish a re-wrap that a stop interrupted.
+        crate::rewrap::start(context);
+    }
 }
 
 /// A page of one of this shard's partitions for another shard's listing merge.

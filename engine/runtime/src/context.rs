@@ -46,6 +46,8 @@ pub struct SharedSettings {
     pub free_bytes_critical: u64,
     /// Background verification of stored data (`scrubber.rs`).
     pub scrub: crate::scrubber::ScrubSettings,
+    /// Lifecycle execution (`lifecycle.rs`).
+    pub lifecycle: crate::lifecycle::LifecycleSettings,
     /// SSE-C over plain HTTP (`--sse-c-allow-http`, `MAXIOFS_SSE_C_ALLOW_HTTP=true`): AWS
     /// refuses customer keys without TLS; tests and TLS-terminating proxies on a trusted
     /// link need them anyway. The dynamic setting `security.sse_c_allow_http` also allows it.
@@ -94,6 +96,8 @@ pub struct ShardContext {
     pub connections_refused: Cell<u64>,
     /// What became of new connections on the TLS port (metrics).
     pub tls_counters: TlsCounters,
+    /// What this shard's lifecycle passes did, since start.
+    pub lifecycle_counters: Cell<telemetry::LifecycleCounters>,
     pub listener_fd: Cell<Option<i32>>,
     /// This shard's request counters and latencies; merged with the others' only on scrape.
     pub metrics: RefCell<telemetry::ShardMetrics>,

@@ -13,6 +13,7 @@ pub mod events;
 pub mod host;
 pub mod identity;
 pub mod keyring;
+pub mod lifecycle;
 pub mod listing;
 pub mod mesh;
 pub mod metrics;

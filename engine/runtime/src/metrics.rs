@@ -41,6 +41,7 @@ pub fn snapshot(context: &ShardContext) -> telemetry::MetricsSnapshot {
         shard_id: context.shard_id,
         metrics: context.metrics.borrow().clone(),
         storage,
+        lifecycle: context.lifecycle_counters.get(),
         requests_in_flight: context.requests_in_flight.get(),
         connections_open: u64::from(context.connections_open.get()),
         connections_refused: context.connections_refused.get(),

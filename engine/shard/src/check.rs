@@ -126,12 +126,14 @@ fn load_records(
         let key: Vec<u8> = row.get(1)?;
         let size: i64 = row.get(2)?;
         let version: Option<String> = row.get(5)?;
+        let version = version
+            .map(|id| format!(" version {id}"))
+            .unwrap_or_default();
         records.push(Owned {
             owner: format!(
-                "object {}/{} version {}",
+                "object {}/{}{version}",
                 row.get::<_, String>(0)?,
                 String::from_utf8_lossy(&key),
-                version.as_deref().unwrap_or("null")
             ),
             size_bytes: u64::try_from(size).unwrap_or(0),
             blob: row.get(3)?,

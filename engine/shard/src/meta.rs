@@ -160,7 +160,8 @@ END;
 /// of each key (a delete marker included), `versions` the noncurrent ones. Rows from before
 /// are null versions with `seq` 0, older than anything written since. Usage: a delete marker
 /// is no object; noncurrent versions count in `bytes` (they hold storage) and in `versions`.
-/// Buckets get their versioning state, object lock configuration and lifecycle rules.
+/// Buckets get their versioning state, object lock configuration and lifecycle rules;
+/// `lifecycle_cursor` is where an interrupted lifecycle pass over the partition resumes.
 const SCHEMA_V9_STEP: &str = "
 ALTER TABLE objects ADD COLUMN version_id TEXT;
 ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
@@ -193,6 +194,11 @@ ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT '';
 ALTER TABLE buckets ADD COLUMN object_lock BLOB NOT NULL DEFAULT x'';
 ALTER TABLE buckets ADD COLUMN lifecycle BLOB NOT NULL DEFAULT x'';
 ALTER TABLE bucket_usage ADD COLUMN versions INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE lifecycle_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL
+);
 DROP TRIGGER bucket_usage_insert;
 DROP TRIGGER bucket_usage_delete;
 CREATE TRIGGER bucket_usage_insert AFTER INSERT ON objects BEGIN
@@ -368,6 +374,10 @@ pub enum MetaOp {
     /// Records that every data key is wrapped by master key `kek_version` (a finished re-wrap).
     RewrapFinished {
         kek_version: u32,
+    },
+    /// Where the lifecycle pass over this partition has got to (`None`: the pass finished).
+    SaveLifecycleCursor {
+        cursor: Option<(String, Vec<u8>)>,
     },
 }
 
@@ -791,6 +801,7 @@ fn apply_op(
         }
         MetaOp::SetEncryption { updates } => crate::rewrap::apply_updates(tx, updates),
         MetaOp::RewrapFinished { kek_version } => crate::rewrap::record_finished(tx, *kek_version),
+        MetaOp::SaveLifecycleCursor { cursor } => save_lifecycle_cursor(tx, cursor.as_ref()),
     }
 }
 
@@ -864,6 +875,22 @@ fn apply_version_op(
             "not an operation on versions".to_owned(),
         )),
     }
+}
+
+/// `MetaOp::SaveLifecycleCursor`: where a lifecycle pass resumes (`None`: it finished).
+fn save_lifecycle_cursor(
+    tx: &rusqlite::Savepoint<'_>,
+    cursor: Option<&(String, Vec<u8>)>,
+) -> Result<MetaOutcome, ShardError> {
+    match cursor {
+        Some((bucket, key)) => tx.execute(
+            "INSERT INTO lifecycle_cursor (id, bucket, key) VALUES (0, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET bucket = excluded.bucket, key = excluded.key",
+            params![bucket, key],
+        )?,
+        None => tx.execute("DELETE FROM lifecycle_cursor", [])?,
+    };
+    Ok(MetaOutcome::default())
 }
 
 /// The event-log operations (schema version 4).
@@ -1770,6 +1797,16 @@ impl MetaReader {
             uploads.push((bucket, key, upload_id));
         }
         Ok(uploads)
+    }
+
+    /// Where an interrupted lifecycle pass over this partition resumes: after this key of
+    /// this bucket.
+    pub fn lifecycle_cursor(&self) -> Result<Option<(String, Vec<u8>)>, ShardError> {
+        Ok(self
+            .connection
+            .prepare_cached("SELECT bucket, key FROM lifecycle_cursor WHERE id = 0")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     /// Changes whenever another connection (the worker) committed: a cheap "anything new?"

@@ -59,7 +59,8 @@ impl Touched {
             | MetaOp::UpdateBucket { .. }
             | MetaOp::AppendEvents { .. }
             | MetaOp::TrimEvents { .. }
-            | MetaOp::RewrapFinished { .. } => Touched::Nothing,
+            | MetaOp::RewrapFinished { .. }
+            | MetaOp::SaveLifecycleCursor { .. } => Touched::Nothing,
         }
     }
 }

@@ -28,10 +28,12 @@ pub enum TaskType {
     EventLogTrim,
     /// Re-wrapping a partition's data keys after a master key rotation (`runtime::rewrap`).
     KeyRewrap,
+    /// One lifecycle pass over a partition (`runtime::lifecycle`).
+    Lifecycle,
 }
 
 impl TaskType {
-    pub const ALL: [TaskType; 7] = [
+    pub const ALL: [TaskType; 8] = [
         TaskType::Recovery,
         TaskType::Scrub,
         TaskType::Reclaim,
@@ -39,6 +41,7 @@ impl TaskType {
         TaskType::ReserveRestore,
         TaskType::EventLogTrim,
         TaskType::KeyRewrap,
+        TaskType::Lifecycle,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl TaskType {
             TaskType::ReserveRestore => "reserve_restore",
             TaskType::EventLogTrim => "event_log_trim",
             TaskType::KeyRewrap => "key_rewrap",
+            TaskType::Lifecycle => "lifecycle",
         }
     }
 
@@ -62,6 +66,7 @@ impl TaskType {
             TaskType::ReserveRestore => 4,
             TaskType::EventLogTrim => 5,
             TaskType::KeyRewrap => 6,
+            TaskType::Lifecycle => 7,
         }
     }
 }

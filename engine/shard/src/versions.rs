@@ -581,6 +581,9 @@ pub struct VersionEntry {
     pub size_bytes: u64,
     pub etag: String,
     pub last_modified_ms: i64,
+    /// When the version stopped being the latest (a newer one was written); `None` while it
+    /// is the latest. Lifecycle's noncurrent days count from here.
+    pub noncurrent_since_ms: Option<i64>,
 }
 
 /// Where a page of versions starts, in (key bytes, newest first) order. A key's versions all
@@ -680,14 +683,15 @@ fn page(
     } else {
         "?3 IS NULL"
     };
-    let order = if table == "objects" {
-        "key"
+    let (order, since) = if table == "objects" {
+        ("key", "NULL")
     } else {
-        "key, seq DESC"
+        ("key, seq DESC", "noncurrent_since_ms")
     };
     // `?5` (the marker's seq) is bound on every page; `?5 >= 0` names it in every shape.
     let sql = format!(
-        "SELECT key, seq, version_id, delete_marker, size, etag, last_modified_ms FROM {table}
+        "SELECT key, seq, version_id, delete_marker, size, etag, last_modified_ms, {since}
+         FROM {table}
          WHERE bucket = ?1 AND {position} AND {upper} AND ?5 >= 0 ORDER BY {order} LIMIT ?4"
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -705,6 +709,7 @@ fn page(
                 size_bytes: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
                 etag: r.get(5)?,
                 last_modified_ms: r.get(6)?,
+                noncurrent_since_ms: r.get(7)?,
             })
         },
     )?;

@@ -363,12 +363,41 @@ impl StorageCounters {
     }
 }
 
+/// What a shard's lifecycle passes did (`runtime::lifecycle`), since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LifecycleCounters {
+    /// Finished passes over a partition.
+    pub passes: u64,
+    /// Latest versions expired (deleted, or hidden behind a delete marker when versioned).
+    pub expired_objects: u64,
+    /// Noncurrent versions deleted for good.
+    pub noncurrent_deleted: u64,
+    /// Expired delete markers removed.
+    pub delete_markers_removed: u64,
+    /// Incomplete multipart uploads aborted.
+    pub uploads_aborted: u64,
+    /// Versions a rule would have deleted but object lock protects.
+    pub skipped_locked: u64,
+}
+
+impl LifecycleCounters {
+    pub fn add(&mut self, other: &LifecycleCounters) {
+        self.passes += other.passes;
+        self.expired_objects += other.expired_objects;
+        self.noncurrent_deleted += other.noncurrent_deleted;
+        self.delete_markers_removed += other.delete_markers_removed;
+        self.uploads_aborted += other.uploads_aborted;
+        self.skipped_locked += other.skipped_locked;
+    }
+}
+
 /// What a shard reports at scrape time: a copy of its counters plus its own gauges.
 #[derive(Clone, Debug)]
 pub struct MetricsSnapshot {
     pub shard_id: u32,
     pub metrics: ShardMetrics,
     pub storage: StorageCounters,
+    pub lifecycle: LifecycleCounters,
     pub requests_in_flight: u64,
     /// Connections open on this shard (idle keep-alive ones included).
     pub connections_open: u64,
@@ -1083,6 +1112,42 @@ fn storage_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
     ]
 }
 
+fn lifecycle_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
+    let mut total = LifecycleCounters::default();
+    for snapshot in snapshots {
+        total.add(&snapshot.lifecycle);
+    }
+    let actions = [
+        ("expire_current", total.expired_objects),
+        ("delete_noncurrent", total.noncurrent_deleted),
+        ("remove_delete_marker", total.delete_markers_removed),
+        ("abort_upload", total.uploads_aborted),
+    ];
+    vec![
+        family(
+            "maxiofs_lifecycle_actions_total",
+            "Lifecycle actions carried out, by action.",
+            MetricType::COUNTER,
+            actions
+                .iter()
+                .map(|(action, value)| counter(vec![label("action", action)], as_f64(*value)))
+                .collect(),
+        ),
+        family(
+            "maxiofs_lifecycle_passes_total",
+            "Finished lifecycle passes over a partition.",
+            MetricType::COUNTER,
+            vec![counter(Vec::new(), as_f64(total.passes))],
+        ),
+        family(
+            "maxiofs_lifecycle_skipped_locked_total",
+            "Versions a lifecycle rule would have deleted but object lock protects.",
+            MetricType::COUNTER,
+            vec![counter(Vec::new(), as_f64(total.skipped_locked))],
+        ),
+    ]
+}
+
 /// Merges every shard's snapshot and renders the Prometheus text exposition.
 pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
     let mut merged = ShardMetrics::default();
@@ -1112,6 +1177,7 @@ pub fn render(snapshots: &[MetricsSnapshot], gauges: &ServerGauges) -> String {
         )],
     ));
     families.extend(storage_families(snapshots));
+    families.extend(lifecycle_families(snapshots));
     families.extend(background::background_families(snapshots));
     families.extend(background::cache_families(snapshots));
     families.push(family(

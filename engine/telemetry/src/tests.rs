@@ -27,6 +27,7 @@ fn snapshot(shard_id: u32, metrics: ShardMetrics) -> MetricsSnapshot {
         shard_id,
         metrics,
         storage: StorageCounters::default(),
+        lifecycle: LifecycleCounters::default(),
         requests_in_flight: 0,
         connections_open: 0,
         connections_refused: 0,

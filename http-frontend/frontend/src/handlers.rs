@@ -8,6 +8,7 @@ pub mod cors;
 pub mod delete_objects;
 pub mod encryption;
 pub mod health;
+pub mod lifecycle;
 pub mod list;
 pub mod metrics;
 pub mod multipart;
@@ -39,6 +40,13 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::GetObjectLockConfiguration => {
             object_lock::get_object_lock_configuration(exchange)
         }
+        Operation::PutBucketLifecycleConfiguration => {
+            lifecycle::put_bucket_lifecycle_configuration(exchange).await
+        }
+        Operation::GetBucketLifecycleConfiguration => {
+            lifecycle::get_bucket_lifecycle_configuration(exchange)
+        }
+        Operation::DeleteBucketLifecycle => lifecycle::delete_bucket_lifecycle(exchange).await,
         Operation::PutObjectRetention => object_lock::put_object_retention(exchange).await,
         Operation::GetObjectRetention => object_lock::get_object_retention(exchange),
         Operation::PutObjectLegalHold => object_lock::put_object_legal_hold(exchange).await,

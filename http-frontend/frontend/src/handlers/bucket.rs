@@ -130,7 +130,12 @@ fn object_lock_requested(exchange: &Exchange<'_>) -> Result<bool, S3Error> {
 
 pub fn head_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let record = bucket_record(exchange)?;
-    Ok(Response::new(200).header("x-amz-bucket-region", record.region))
+    let mut response = Response::new(200).header("x-amz-bucket-region", record.region);
+    if record.object_lock.is_some() {
+        // As MaxIOFS answers (Veeam asks HeadBucket whether immutability is available).
+        response = response.header("x-amz-bucket-object-lock-enabled", "true");
+    }
+    Ok(response)
 }
 
 pub async fn delete_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

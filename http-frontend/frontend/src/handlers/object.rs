@@ -133,10 +133,20 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         legal_hold: lock.legal_hold,
         ..ObjectRecord::default()
     };
+    // What x-amz-expiration is judged on: the new version's key, size, tags and time.
+    let expiring = ObjectRecord {
+        size_bytes: record.size_bytes,
+        last_modified_ms: record.last_modified_ms,
+        tags: record.tags.clone(),
+        ..ObjectRecord::default()
+    };
     let version_id = commit_object(exchange, &partition, record, condition, written).await?;
     let mut response = key.add_headers(Response::new(200).header("ETag", format!("\"{etag}\"")));
     if let Some(version_id) = version_id {
         response = response.header(VERSION_ID_HEADER, version_id);
+    }
+    if let Some((_, value)) = crate::handlers::lifecycle::expiration_header(exchange, &expiring) {
+        response = response.header(crate::handlers::lifecycle::EXPIRATION_HEADER, value);
     }
     if let Some((algorithm, value)) = summary.checksum {
         response = response
@@ -454,6 +464,11 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         record.version_id.as_deref(),
     ));
     extra.extend(object_lock_response_headers(&record));
+    if version.is_none() {
+        extra.extend(crate::handlers::lifecycle::expiration_header(
+            exchange, &record,
+        ));
+    }
     let encryption_headers = encryption::stored_headers(record.encryption.as_ref());
     extra.extend(
         encryption_headers
