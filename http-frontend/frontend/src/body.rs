@@ -293,9 +293,20 @@ impl BodyReader {
                 start,
             } => loop {
                 if decoder.is_done() {
-                    // Whatever follows the aws-chunked end inside the HTTP body is an error.
-                    if *start < framed.len() || http.read(connection, framed).await? > 0 {
-                        return Err(BodyError::AwsChunked(AwsChunkedError::Malformed));
+                    // After the aws-chunked end the decoder takes one bare `\n` (Garage) and
+                    // nothing else, whether it arrives with the end or in a later read.
+                    if *start < framed.len() {
+                        let rest = framed.len() - *start;
+                        match decoder.decode(&framed[*start..]) {
+                            Ok(ChunkedStep::Done { consumed }) if consumed == rest => {}
+                            _ => return Err(BodyError::AwsChunked(AwsChunkedError::Malformed)),
+                        }
+                    }
+                    framed.clear();
+                    *start = 0;
+                    // Bounded: the decoder accepts one more byte at most, then fails.
+                    if http.read(connection, framed).await? > 0 {
+                        continue;
                     }
                     return Ok(0);
                 }

@@ -117,6 +117,8 @@ pub struct AwsChunkedDecoder {
     trailers: Vec<(String, String)>,
     trailer_bytes: usize,
     trailer_signature_verified: bool,
+    /// The one bare `\n` tolerated after the trailer section was consumed.
+    trailing_newline_seen: bool,
 }
 
 impl AwsChunkedDecoder {
@@ -153,6 +155,7 @@ impl AwsChunkedDecoder {
             trailers: Vec::new(),
             trailer_bytes: 0,
             trailer_signature_verified: false,
+            trailing_newline_seen: false,
         }
     }
 
@@ -202,8 +205,11 @@ impl AwsChunkedDecoder {
             match self.state {
                 State::Failed(ref error) => return Err(error.clone()),
                 State::Done => {
-                    // Garage compatibility: one bare `\n` after the trailer section.
-                    if rest.first() == Some(&b'\n') {
+                    // Garage compatibility: one bare `\n` after the trailer section, once in
+                    // the body however it is split into reads (a second one, in the same read
+                    // or a later one, is an error).
+                    if rest.first() == Some(&b'\n') && !self.trailing_newline_seen {
+                        self.trailing_newline_seen = true;
                         return Ok(ChunkedStep::Done {
                             consumed: consumed + 1,
                         });

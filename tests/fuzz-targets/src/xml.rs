@@ -5,18 +5,22 @@
 
 use base::limits::CORS_RULE_COUNT_MAX;
 use s3_proto::xml::{
-    TagTarget, bucket_encryption_xml, check_part_order, cors_configuration_xml,
-    parse_bucket_encryption, parse_complete_multipart_upload, parse_cors_configuration,
-    parse_create_bucket_configuration, parse_delete, parse_tagging, parse_tagging_header,
-    tagging_xml, validate_tags,
+    TagTarget, bucket_encryption_xml, bucket_versioning_xml, check_part_order,
+    cors_configuration_xml, legal_hold_xml, lifecycle_configuration_xml,
+    object_lock_configuration_xml, parse_bucket_encryption, parse_complete_multipart_upload,
+    parse_cors_configuration, parse_create_bucket_configuration, parse_delete, parse_legal_hold,
+    parse_lifecycle_configuration, parse_object_lock_configuration, parse_retention, parse_tagging,
+    parse_tagging_header, parse_versioning_configuration, retention_xml, tagging_xml,
+    validate_tags,
 };
 
 /// Body kinds, selected by the first byte modulo their count.
-const KINDS: u8 = 7;
+const KINDS: u8 = 12;
 
 /// Input: one byte choosing the document (0 CompleteMultipartUpload, 1 Delete, 2 Tagging,
 /// 3 CORSConfiguration, 4 ServerSideEncryptionConfiguration, 5 CreateBucketConfiguration,
-/// 6 the `x-amz-tagging` header form), then the body.
+/// 6 the `x-amz-tagging` header form, 7 VersioningConfiguration, 8 ObjectLockConfiguration,
+/// 9 Retention, 10 LegalHold, 11 LifecycleConfiguration), then the body.
 pub fn xml_bodies(data: &[u8]) {
     let Some((&kind, body)) = data.split_first() else {
         return;
@@ -43,11 +47,52 @@ pub fn xml_bodies(data: &[u8]) {
         5 => {
             let _ = parse_create_bucket_configuration(body);
         }
+        7..=11 => versioning_documents(kind % KINDS, body),
         _ => {
             if let Ok(text) = std::str::from_utf8(body)
                 && let Ok(tags) = parse_tagging_header(text)
             {
                 tags_round_trip(&tags);
+            }
+        }
+    }
+}
+
+/// The versioning, object lock and lifecycle documents: what is accepted is written back
+/// unchanged (a configuration stored by a PUT is what the GET serves).
+fn versioning_documents(kind: u8, body: &[u8]) {
+    match kind {
+        7 => {
+            if let Ok(config) = parse_versioning_configuration(body) {
+                let written = bucket_versioning_xml(&config);
+                let reparsed = parse_versioning_configuration(written.as_bytes());
+                assert_eq!(reparsed.as_ref(), Ok(&config), "{written}");
+            }
+        }
+        8 => {
+            if let Ok(config) = parse_object_lock_configuration(body) {
+                let written = object_lock_configuration_xml(&config);
+                let reparsed = parse_object_lock_configuration(written.as_bytes());
+                assert_eq!(reparsed.as_ref(), Ok(&config), "{written}");
+            }
+        }
+        9 => {
+            if let Ok(Some(retention)) = parse_retention(body) {
+                let written = retention_xml(&retention);
+                assert_eq!(parse_retention(written.as_bytes()), Ok(Some(retention)));
+            }
+        }
+        10 => {
+            if let Ok(hold) = parse_legal_hold(body) {
+                assert_eq!(parse_legal_hold(legal_hold_xml(hold).as_bytes()), Ok(hold));
+            }
+        }
+        _ => {
+            if let Ok(config) = parse_lifecycle_configuration(body) {
+                assert!(config.validate().is_ok());
+                let written = lifecycle_configuration_xml(&config);
+                let reparsed = parse_lifecycle_configuration(written.as_bytes());
+                assert_eq!(reparsed.as_ref(), Ok(&config), "{written}");
             }
         }
     }
