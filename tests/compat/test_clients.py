@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import client_env, unique_bucket_name
+from harness import client_env, empty_and_delete_bucket, unique_bucket_name
 from s3util import MiB, Endpoint, file_sha256, write_random_file
 
 # Per client command: generous for a debug build on 2 shared cores, but far below the
@@ -364,8 +364,30 @@ def test_s3cmd_setcors_and_delcors(s3cmd, s3, tmp_path):
 
 @pytest.fixture
 def restic(server, home, s3):
-    exe = require("restic")
     bucket = unique_bucket_name("restic")
+    yield restic_runner(server, home, bucket)
+    drop_bucket(s3, bucket)
+
+
+@pytest.fixture
+def locked_restic(server, home, s3):
+    """restic on a bucket with object lock (so versioned) and a default GOVERNANCE retention:
+    every object restic writes is immutable for a day."""
+    bucket = unique_bucket_name("restic-locked")
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    yield bucket, restic_runner(server, home, bucket)
+    empty_and_delete_bucket(s3, bucket)
+
+
+def restic_runner(server, home, bucket):
+    exe = require("restic")
     env = base_env(server, home)
     env.update(
         RESTIC_REPOSITORY=f"s3:{server.url}/{bucket}",
@@ -379,8 +401,7 @@ def restic(server, home, s3):
         assert "retrying" not in res.stderr.lower(), res.stderr
         return res
 
-    yield call
-    drop_bucket(s3, bucket)
+    return call
 
 
 def test_restic_backup_check_restore(restic, tmp_path):
@@ -467,3 +488,33 @@ def test_awscli_cp_1gib_multipart(aws, s3, tmp_path):
         src.unlink(missing_ok=True)
         back.unlink(missing_ok=True)
         drop_bucket(s3, bucket)
+
+
+def test_restic_on_a_versioned_locked_bucket(locked_restic, s3, tmp_path):
+    """A backup tool that asks for immutability gets it: restic works unchanged on a bucket
+    with object lock, its prunes only write delete markers, and every version it wrote stays
+    readable and undeletable until its retention ends."""
+    bucket, restic = locked_restic
+    digests = make_tree(tmp_path / "tree", count=40)
+    restic("init")
+    restic("backup", "--host", "compat", "tree", cwd=tmp_path)
+    mutate_tree(tmp_path / "tree", digests)
+    restic("backup", "--host", "compat", "tree", cwd=tmp_path)
+    restic("forget", "--keep-last", "1", "--prune")
+    restic("check", "--read-data")
+    restic("restore", "latest", "--target", str(tmp_path / "restored"))
+    assert tree_digests(tmp_path / "restored" / "tree") == digests
+    versions = s3.list_object_versions(Bucket=bucket)
+    written = versions.get("Versions", [])
+    assert written and versions.get("DeleteMarkers"), "prune deleted nothing"
+    sample = written[-1]
+    retention = s3.get_object_retention(Bucket=bucket, Key=sample["Key"], VersionId=sample["VersionId"])
+    assert retention["Retention"]["Mode"] == "GOVERNANCE"
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket=bucket, Key=sample["Key"], VersionId=sample["VersionId"])
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # What prune removed is still there underneath its delete markers.
+    for marker in versions["DeleteMarkers"][:3]:
+        older = [v for v in written if v["Key"] == marker["Key"]]
+        assert older
+        s3.head_object(Bucket=bucket, Key=marker["Key"], VersionId=older[0]["VersionId"])

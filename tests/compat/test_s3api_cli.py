@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness import run_aws, unique_bucket_name
+from harness import empty_and_delete_bucket, run_aws, unique_bucket_name
 from s3util import MiB, Endpoint
 
 BODY = b"hello, s3api world\n"
@@ -105,6 +105,15 @@ ERRORS = [
     ("NoSuchBucket", "delete-bucket-tagging --bucket {nob}"),
     ("NoSuchKey", "get-object-attributes --bucket {b} --key missing --object-attributes ETag"),
     ("NotImplemented", "get-bucket-policy --bucket {b}"),
+    ("MalformedXML", "put-bucket-versioning --bucket {b} --versioning-configuration Status=Sometimes"),
+    ("InvalidArgument", "get-object --bucket {b} --key obj --version-id not-an-id {out}"),
+    ("NoSuchVersion", "get-object --bucket {b} --key obj --version-id " + "0" * 32 + " {out}"),
+    ("ObjectLockConfigurationNotFoundError", "get-object-lock-configuration --bucket {b}"),
+    ("InvalidRequest", "get-object-retention --bucket {b} --key obj"),
+    ("NoSuchLifecycleConfiguration", "get-bucket-lifecycle-configuration --bucket {b}"),
+    ("InvalidStorageClass", "put-bucket-lifecycle-configuration --bucket {b} --lifecycle-configuration "
+                            '{{"Rules":[{{"ID":"t","Status":"Enabled","Filter":{{}},'
+                            '"Transitions":[{{"Days":30,"StorageClass":"GLACIER"}}]}}]}}'),
 ]  # fmt: skip
 
 
@@ -396,3 +405,77 @@ def test_presign(aws, env):
     assert fetch(url) == (200, BODY)
     status, body = fetch(url.replace("obj?", "other?"))
     assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+
+
+# ---------------------------------------------------------------------------
+# versioning, object lock, lifecycle
+# ---------------------------------------------------------------------------
+
+
+def test_versioning_with_the_cli(aws, s3, bucket, tmp_path):
+    api(aws, "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled")
+    assert api(aws, "get-bucket-versioning", "--bucket", bucket) == {"Status": "Enabled"}
+    body = tmp_path / "body"
+    ids = []
+    for n in range(3):
+        body.write_bytes(f"version {n}".encode())
+        ids.append(api(aws, "put-object", "--bucket", bucket, "--key", "k", "--body", str(body))["VersionId"])
+    out = tmp_path / "out"
+    got = api(aws, "get-object", "--bucket", bucket, "--key", "k", "--version-id", ids[0], str(out))
+    assert got["VersionId"] == ids[0] and out.read_bytes() == b"version 0"
+    marker = api(aws, "delete-object", "--bucket", bucket, "--key", "k")
+    assert marker["DeleteMarker"] is True
+    listed = api(aws, "list-object-versions", "--bucket", bucket)
+    assert [v["VersionId"] for v in listed["Versions"]] == list(reversed(ids))
+    assert [(m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [(marker["VersionId"], True)]
+    api_error(aws, "404", "head-object", "--bucket", bucket, "--key", "k")
+    gone = api(aws, "delete-object", "--bucket", bucket, "--key", "k", "--version-id", ids[1])
+    assert gone["VersionId"] == ids[1]
+    result = api(aws, "delete-objects", "--bucket", bucket, "--delete",
+                 json.dumps({"Objects": [{"Key": "k", "VersionId": marker["VersionId"]}]}))  # fmt: skip
+    assert result["Deleted"][0]["DeleteMarker"] is True
+    assert api(aws, "head-object", "--bucket", bucket, "--key", "k")["VersionId"] == ids[2]
+    api(aws, "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Suspended")
+    assert api(aws, "get-bucket-versioning", "--bucket", bucket) == {"Status": "Suspended"}
+
+
+def test_object_lock_with_the_cli(aws, s3, tmp_path):
+    bucket = unique_bucket_name("s3api-lock")
+    api(aws, "create-bucket", "--bucket", bucket, "--object-lock-enabled-for-bucket")
+    try:
+        api(aws, "put-object-lock-configuration", "--bucket", bucket, "--object-lock-configuration",
+            json.dumps({"ObjectLockEnabled": "Enabled",
+                        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}))  # fmt: skip
+        config = api(aws, "get-object-lock-configuration", "--bucket", bucket)["ObjectLockConfiguration"]
+        assert config["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 1}
+        body = tmp_path / "body"
+        body.write_bytes(BODY)
+        version = api(aws, "put-object", "--bucket", bucket, "--key", "k", "--body", str(body))["VersionId"]
+        assert api(aws, "get-object-retention", "--bucket", bucket, "--key", "k")["Retention"]["Mode"] == "GOVERNANCE"
+        api_error(aws, "AccessDenied", "delete-object", "--bucket", bucket, "--key", "k", "--version-id", version)
+        api(aws, "put-object-legal-hold", "--bucket", bucket, "--key", "k", "--legal-hold", "Status=ON")
+        assert api(aws, "get-object-legal-hold", "--bucket", bucket, "--key", "k")["LegalHold"]["Status"] == "ON"
+        api_error(aws, "AccessDenied", "delete-object", "--bucket", bucket, "--key", "k", "--version-id", version,
+                  "--bypass-governance-retention")  # fmt: skip
+        api(aws, "put-object-legal-hold", "--bucket", bucket, "--key", "k", "--legal-hold", "Status=OFF")
+        api(aws, "delete-object", "--bucket", bucket, "--key", "k", "--version-id", version,
+            "--bypass-governance-retention")  # fmt: skip
+        api_error(aws, "InvalidBucketState", "put-bucket-versioning", "--bucket", bucket,
+                  "--versioning-configuration", "Status=Suspended")  # fmt: skip
+    finally:
+        empty_and_delete_bucket(s3, bucket)
+
+
+def test_lifecycle_with_the_cli(aws, bucket):
+    rules = {"Rules": [{"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+                        "Expiration": {"Days": 30},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 7, "NewerNoncurrentVersions": 3}}]}  # fmt: skip
+    api(aws, "put-bucket-lifecycle-configuration", "--bucket", bucket, "--lifecycle-configuration", json.dumps(rules))
+    got = api(aws, "get-bucket-lifecycle-configuration", "--bucket", bucket)["Rules"]
+    assert got == [{**rules["Rules"][0]}]
+    duplicate = {"Rules": rules["Rules"] * 2}
+    api_error(aws, "InvalidArgument", "put-bucket-lifecycle-configuration", "--bucket", bucket,
+              "--lifecycle-configuration", json.dumps(duplicate))  # fmt: skip
+    assert api(aws, "get-bucket-lifecycle-configuration", "--bucket", bucket)["Rules"] == got
+    api(aws, "delete-bucket-lifecycle", "--bucket", bucket)
+    api_error(aws, "NoSuchLifecycleConfiguration", "get-bucket-lifecycle-configuration", "--bucket", bucket)
