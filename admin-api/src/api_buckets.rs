@@ -1,6 +1,7 @@
 //! Buckets through the control channel (never by opening shard files): listed with owner and
-//! usage, created for the caller's tenant, deleted when empty. A tenant's users see only their
-//! tenant's buckets; global admins see all.
+//! usage, created for the caller's tenant (optionally with versioning and Object Lock:
+//! `api_bucket_config.rs`, which also serves their configuration routes), deleted when
+//! empty. A tenant's users see only their tenant's buckets; global admins see all.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -30,6 +31,7 @@ fn from_data_plane(code: &str, message: String) -> ApiError {
         "BucketAlreadyExists" => (StatusCode::CONFLICT, "BucketAlreadyExists"),
         "BucketAlreadyOwnedByYou" => (StatusCode::CONFLICT, "BucketAlreadyOwnedByYou"),
         "BucketNotEmpty" => (StatusCode::CONFLICT, "BucketNotEmpty"),
+        "InvalidBucketState" => (StatusCode::CONFLICT, "InvalidBucketState"),
         "NoSuchBucket" => (StatusCode::NOT_FOUND, "NoSuchBucket"),
         "InvalidBucketName" => (StatusCode::BAD_REQUEST, "InvalidBucketName"),
         "TooManyBuckets" => (StatusCode::BAD_REQUEST, "TooManyBuckets"),
@@ -145,6 +147,7 @@ pub async fn create(
         Some(_) => return Err(ApiError::forbidden()),
         None => actor.tenant_id.clone(),
     };
+    let (versioning, object_lock) = crate::api_bucket_config::creation_options(&body)?;
     let user_id = (!actor.is_root).then(|| actor.user_id.clone());
     call(
         &app,
@@ -152,6 +155,8 @@ pub async fn create(
             name: name.clone(),
             tenant_id,
             user_id,
+            versioning,
+            object_lock,
         },
     )
     .await?;

@@ -21,7 +21,9 @@ use crate::error::{ApiError, json_errors};
 use crate::extract::{Authenticated, ClientIp, MaybeSession, bearer};
 use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
-use crate::{api_audit, api_auth, api_buckets, api_encryption, api_identity, api_settings};
+use crate::{
+    api_audit, api_auth, api_bucket_config, api_buckets, api_encryption, api_identity, api_settings,
+};
 
 /// Largest request body accepted (every body here is a small JSON document).
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -155,6 +157,7 @@ fn entry_of(
 pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
     use api_audit as audit;
     use api_auth as auth;
+    use api_bucket_config as bucket_config;
     use api_buckets as buckets;
     use api_encryption as encryption;
     use api_identity as identity;
@@ -196,6 +199,14 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("POST", "/api/v1/buckets") => post(buckets::create),
         ("GET", "/api/v1/buckets/{bucket}") => get(buckets::get_one),
         ("DELETE", "/api/v1/buckets/{bucket}") => delete(buckets::remove),
+        ("GET", "/api/v1/buckets/{bucket}/versioning") => get(bucket_config::get_versioning),
+        ("PUT", "/api/v1/buckets/{bucket}/versioning") => put(bucket_config::put_versioning),
+        ("GET", "/api/v1/buckets/{bucket}/object-lock") => get(bucket_config::get_object_lock),
+        ("PUT", "/api/v1/buckets/{bucket}/object-lock") => put(bucket_config::put_object_lock),
+        ("GET", "/api/v1/buckets/{bucket}/lifecycle") => get(bucket_config::get_lifecycle),
+        ("PUT", "/api/v1/buckets/{bucket}/lifecycle") => put(bucket_config::put_lifecycle),
+        ("DELETE", "/api/v1/buckets/{bucket}/lifecycle") => delete(bucket_config::delete_lifecycle),
+        ("GET", "/api/v1/buckets/{bucket}/versions") => get(bucket_config::list_versions),
         ("GET", "/api/v1/encryption") => get(encryption::status),
         ("POST", "/api/v1/encryption/rotate") => post(encryption::rotate),
         ("GET", "/api/v1/settings") => get(settings::list),

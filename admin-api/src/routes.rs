@@ -216,6 +216,54 @@ pub const ROUTES: &[Route] = &[
         "bucket_deleted",
         "Delete an empty bucket",
     ),
+    route(
+        "GET",
+        "/api/v1/buckets/{bucket}/versioning",
+        "bucket_versioning_get",
+        "Versioning status of a bucket",
+    ),
+    route(
+        "PUT",
+        "/api/v1/buckets/{bucket}/versioning",
+        "bucket_versioning_changed",
+        "Enable or suspend versioning",
+    ),
+    route(
+        "GET",
+        "/api/v1/buckets/{bucket}/object-lock",
+        "bucket_object_lock_get",
+        "Object Lock and default retention of a bucket",
+    ),
+    route(
+        "PUT",
+        "/api/v1/buckets/{bucket}/object-lock",
+        "bucket_object_lock_changed",
+        "Enable Object Lock or change its default retention",
+    ),
+    route(
+        "GET",
+        "/api/v1/buckets/{bucket}/lifecycle",
+        "bucket_lifecycle_get",
+        "Lifecycle rules of a bucket",
+    ),
+    route(
+        "PUT",
+        "/api/v1/buckets/{bucket}/lifecycle",
+        "bucket_lifecycle_changed",
+        "Replace the lifecycle rules",
+    ),
+    route(
+        "DELETE",
+        "/api/v1/buckets/{bucket}/lifecycle",
+        "bucket_lifecycle_deleted",
+        "Remove the lifecycle rules",
+    ),
+    route(
+        "GET",
+        "/api/v1/buckets/{bucket}/versions",
+        "bucket_versions_list",
+        "A page of object versions and delete markers",
+    ),
     // encryption
     route(
         "GET",

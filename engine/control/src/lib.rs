@@ -2,8 +2,9 @@
 //! and a wire format that both processes share. No IO beyond a blocking Unix-socket client.
 //!
 //! - The **control channel** (admin → data plane): identity and settings snapshots, bucket
-//!   management and event-log reads, as request/response frames on a Unix socket that the data
-//!   plane listens on (`<data-dir>/control.sock`, mode 0600). See `wire`.
+//!   management and configuration (`buckets`) and event-log reads, as request/response
+//!   frames on a Unix socket that the data plane listens on (`<data-dir>/control.sock`, mode
+//!   0600). See `wire`.
 //! - The **event log** (data plane → admin): durable, per-partition, sequence-numbered records
 //!   of object and bucket events (`events`), read by the admin through the control channel.
 //!   Each consumer (audit, replication, webhooks, usage) keeps its own cursor per partition.
@@ -14,6 +15,7 @@
 //! `Request::Hello` and the data plane refuses versions it does not speak.
 //! docs/design/control-channel.md describes it for people.
 
+pub mod buckets;
 pub mod events;
 pub mod identity;
 pub mod sealing;

@@ -9,6 +9,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::buckets::{
+    BucketConfig, BucketConfigUpdate, ObjectLock, VersioningStatus, VersionsPage, VersionsQuery,
+};
 use crate::events::Event;
 use crate::identity::IdentitySnapshot;
 use crate::sealing::SealingKeySet;
@@ -48,16 +51,37 @@ pub enum Request {
     },
     /// Every bucket with owner and usage.
     ListBuckets,
-    /// Create a bucket owned by a tenant (or by no tenant) as the given user.
+    /// Create a bucket owned by a tenant (or by no tenant) as the given user, optionally
+    /// with versioning and Object Lock (which needs versioning `Enabled`).
     CreateBucket {
         name: String,
         tenant_id: Option<String>,
         user_id: Option<String>,
+        #[serde(default)]
+        versioning: Option<VersioningStatus>,
+        #[serde(default)]
+        object_lock: Option<ObjectLock>,
     },
     /// Delete an empty bucket.
     DeleteBucket {
         name: String,
     },
+    /// A bucket's owner and its versioning, Object Lock and lifecycle configuration. Answers
+    /// `bucket_config`.
+    GetBucketConfig {
+        name: String,
+    },
+    /// Change one part of a bucket's configuration through the catalogue (the coordinator
+    /// checks the bucket's state), attributed in the event log to the user the admin names.
+    /// Answers `bucket_config` with the configuration now in force.
+    UpdateBucketConfig {
+        name: String,
+        update: BucketConfigUpdate,
+        tenant_id: Option<String>,
+        user_id: Option<String>,
+    },
+    /// A page of a bucket's versions and delete markers. Answers `versions`.
+    ListVersions(VersionsQuery),
     /// Add a master key version and make it current: new data keys are wrapped with it, and
     /// every shard re-wraps the stored ones in the background. Answers `encryption`.
     RotateMasterKey,
@@ -85,12 +109,15 @@ pub enum Response {
         buckets: Vec<BucketInfo>,
     },
     Encryption(EncryptionStatus),
+    BucketConfig(BucketConfig),
+    Versions(VersionsPage),
     /// Key material: its `Debug` shows versions only.
     SealingKeys(SealingKeySet),
     Error {
         /// The S3 error code where one applies (`BucketAlreadyExists`, `BucketNotEmpty`,
-        /// `NoSuchBucket`, `InvalidBucketName`, `TooManyBuckets`...), else `InternalError`
-        /// or `InvalidRequest`.
+        /// `NoSuchBucket`, `InvalidBucketName`, `TooManyBuckets`, `InvalidBucketState`...),
+        /// else `InternalError` or `InvalidRequest` (also: a configuration that fails
+        /// validation).
         code: String,
         message: String,
     },
@@ -299,6 +326,50 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn bucket_configuration_requests_round_trip() {
+        let old_create: Request = serde_json::from_str(
+            r#"{"type":"create_bucket","name":"b","tenant_id":null,"user_id":null}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            old_create,
+            Request::CreateBucket {
+                versioning: None,
+                object_lock: None,
+                ..
+            }
+        ));
+        let request = Request::ListVersions(VersionsQuery {
+            bucket: "b".into(),
+            prefix: "logs/".into(),
+            key_marker: "logs/a".into(),
+            version_id_marker: "null".into(),
+            max_keys: 10,
+        });
+        let json = serde_json::to_string(&request).unwrap();
+        assert!(
+            json.starts_with(r#"{"type":"list_versions","bucket":"b","#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        let update = Request::UpdateBucketConfig {
+            name: "b".into(),
+            update: BucketConfigUpdate::Lifecycle { lifecycle: None },
+            tenant_id: None,
+            user_id: Some("u1".into()),
+        };
+        let json = serde_json::to_string(&update).unwrap();
+        assert!(
+            json.contains(r#""update":{"kind":"lifecycle","lifecycle":null}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), update);
+        let response = Response::Versions(VersionsPage::default());
+        let json = serde_json::to_string(&response).unwrap();
+        assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), response);
     }
 
     #[test]

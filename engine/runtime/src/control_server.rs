@@ -33,7 +33,7 @@ use control::wire::{
     read_frame, write_frame,
 };
 use shard::meta::MetaReader;
-use shard::{BucketRecord, ShardError};
+use shard::{BucketRecord, ShardError, Versioning};
 use sse::master::MasterKeys;
 
 use crate::events::Actor;
@@ -380,9 +380,16 @@ fn shard_error_response(error: &ShardError) -> Response {
         ShardError::QuotaExceeded => "QuotaExceeded",
         ShardError::TooManyUploads => "TooManyUploads",
         ShardError::ShuttingDown => "ServiceUnavailable",
+        ShardError::InvalidBucketState(_) => "InvalidBucketState",
         _ => "InternalError",
     };
     error_response(code, &error.to_string())
+}
+
+/// Who a bucket belongs to, or whom a change is attributed to.
+struct Owner {
+    tenant_id: Option<String>,
+    user_id: Option<String>,
 }
 
 /// The one thread that applies requests, in arrival order.
@@ -456,12 +463,24 @@ impl Applier {
                 name,
                 tenant_id,
                 user_id,
-            } => self.create_bucket(name, tenant_id, user_id),
+                versioning,
+                object_lock,
+            } => self.create_bucket(name, Owner { tenant_id, user_id }, versioning, object_lock),
             Request::DeleteBucket { name } => {
                 let actor = self.actor(None, None);
                 self.catalogue(|reply| MeshMessage::DeleteBucket { name, actor, reply })
                     .map(|()| Response::Ok)
             }
+            Request::GetBucketConfig { name } => self
+                .bucket_record(&name)
+                .map(|record| Response::BucketConfig(bucket_config::to_wire(&record))),
+            Request::UpdateBucketConfig {
+                name,
+                update,
+                tenant_id,
+                user_id,
+            } => self.update_bucket_config(name, update, Owner { tenant_id, user_id }),
+            Request::ListVersions(query) => self.list_versions(&query),
             Request::RotateMasterKey => self.rotate_master_key(),
             Request::EncryptionStatus => self.encryption_status(),
             Request::SealingKeys => Ok(Response::SealingKeys(
@@ -666,22 +685,38 @@ impl Applier {
         Ok(Response::Buckets { buckets })
     }
 
+    /// Creates a bucket, with versioning and Object Lock when asked (Object Lock needs
+    /// versioning `Enabled`, as S3's `x-amz-bucket-object-lock-enabled` turns it on).
     fn create_bucket(
         &mut self,
         name: String,
-        tenant_id: Option<String>,
-        user_id: Option<String>,
+        owner: Owner,
+        versioning: Option<control::buckets::VersioningStatus>,
+        object_lock: Option<control::buckets::ObjectLock>,
     ) -> Result<Response, Response> {
         base::names::validate_bucket_name(&name)
             .map_err(|error| error_response("InvalidBucketName", &error.to_string()))?;
-        let actor = self.actor(user_id.clone(), tenant_id.clone());
+        let object_lock = object_lock
+            .map(|lock| bucket_config::object_lock_from_wire(&lock))
+            .transpose()
+            .map_err(|message| error_response("InvalidRequest", &message))?;
+        let versioning = versioning.map_or(Versioning::Unversioned, bucket_config::versioning);
+        if object_lock.is_some() && versioning != Versioning::Enabled {
+            return Err(error_response(
+                "InvalidRequest",
+                "Object Lock needs versioning Enabled on the bucket",
+            ));
+        }
+        let actor = self.actor(owner.user_id.clone(), owner.tenant_id.clone());
         let record = BucketRecord {
             name,
             created_ms: crate::events::now_ms(),
             region: self.region.clone(),
             tags: Vec::new(),
-            owner_tenant: tenant_id,
-            owner_user: user_id,
+            owner_tenant: owner.tenant_id,
+            owner_user: owner.user_id,
+            versioning,
+            object_lock,
             ..BucketRecord::default()
         };
         self.catalogue(|reply| MeshMessage::CreateBucket {
@@ -690,6 +725,131 @@ impl Applier {
             reply,
         })
         .map(|()| Response::Ok)
+    }
+
+    /// The coordinator's record of a bucket (`NoSuchBucket` when there is none).
+    fn bucket_record(&self, name: &str) -> Result<BucketRecord, Response> {
+        self.ask(crate::catalogue::COORDINATOR_SHARD, |reply| {
+            ControlMessage::Buckets { reply }
+        })?
+        .into_iter()
+        .find(|record| record.name == name)
+        .ok_or_else(|| shard_error_response(&ShardError::NoSuchBucket))
+    }
+
+    /// One configuration change through the catalogue (the coordinator applies it to the
+    /// bucket's current record, checking its state, and every shard has it before the
+    /// answer); answers the configuration now in force.
+    fn update_bucket_config(
+        &mut self,
+        name: String,
+        update: control::buckets::BucketConfigUpdate,
+        owner: Owner,
+    ) -> Result<Response, Response> {
+        let change = bucket_config::change_from_wire(update)
+            .map_err(|message| error_response("InvalidRequest", &message))?;
+        let actor = self.actor(owner.user_id, owner.tenant_id);
+        let bucket = name.clone();
+        self.catalogue(|reply| {
+            MeshMessage::BucketConfig(crate::mesh::BucketConfigMessage::Update {
+                name,
+                change,
+                actor,
+                reply,
+            })
+        })?;
+        let record = self.bucket_record(&bucket)?;
+        Ok(Response::BucketConfig(bucket_config::to_wire(&record)))
+    }
+
+    /// A page of versions, merged here from every partition's read-only connection (a key's
+    /// versions all live in its partition, so the merge is by key alone), like the event log:
+    /// a console page never stalls a shard. Partitions are read in chunks, lazily.
+    fn list_versions(
+        &mut self,
+        query: &control::buckets::VersionsQuery,
+    ) -> Result<Response, Response> {
+        self.bucket_record(&query.bucket)?;
+        let max_keys = query.max_keys.min(control::buckets::MAX_VERSIONS_PER_PAGE) as usize;
+        let start = self.versions_start(query)?;
+        let prefix = query.prefix.as_bytes();
+        let mut cursors: Vec<bucket_config::Cursor> = (0..self.partition_count)
+            .map(|partition| bucket_config::Cursor::new(partition, start.clone()))
+            .collect();
+        let mut page = control::buckets::VersionsPage::default();
+        loop {
+            for cursor in &mut cursors {
+                if let Some(start) = cursor.wants_more() {
+                    let reader = self.reader(cursor.partition)?;
+                    let entries = reader
+                        .list_versions(&query.bucket, &start, prefix, bucket_config::CHUNK)
+                        .map_err(|error| shard_error_response(&error))?;
+                    cursor.fill(entries);
+                }
+            }
+            let Some(next) = bucket_config::smallest(&cursors) else {
+                break;
+            };
+            if page.versions.len() == max_keys {
+                page.is_truncated = true;
+                break;
+            }
+            let entry = cursors[next].pop();
+            page.versions.push(bucket_config::version_to_wire(entry));
+        }
+        if page.is_truncated
+            && let Some(last) = page.versions.last()
+        {
+            page.next_key_marker = Some(last.key.clone());
+            page.next_version_id_marker = Some(last.version_id.clone());
+        }
+        Ok(Response::Versions(page))
+    }
+
+    /// Where a versions page resumes: after the version the markers name (its older versions,
+    /// then later keys), after every version of `key_marker` when no version is named or the
+    /// key no longer has it.
+    fn versions_start(
+        &mut self,
+        query: &control::buckets::VersionsQuery,
+    ) -> Result<shard::VersionStart, Response> {
+        let key = query.key_marker.as_bytes().to_vec();
+        if query.version_id_marker.is_empty() {
+            return Ok(if key.is_empty() {
+                shard::VersionStart::AtOrAfterKey(Vec::new())
+            } else {
+                shard::VersionStart::AfterKey(key)
+            });
+        }
+        if key.is_empty() {
+            return Err(error_response(
+                "InvalidRequest",
+                "a version-id marker needs a key marker",
+            ));
+        }
+        let seq = if query.version_id_marker == "null" {
+            let partition = crate::placement::partition_of(
+                &query.bucket,
+                &query.key_marker,
+                self.partition_count,
+            );
+            self.reader(partition)?
+                .seq_of_version(&query.bucket, &query.key_marker, &shard::VersionRef::Null)
+                .map_err(|error| shard_error_response(&error))?
+        } else {
+            Some(
+                shard::versions::seq_of(&query.version_id_marker).ok_or_else(|| {
+                    error_response(
+                        "InvalidRequest",
+                        "the version-id marker is not a version id",
+                    )
+                })?,
+            )
+        };
+        Ok(match seq {
+            Some(seq) => shard::VersionStart::AfterVersion { key, seq },
+            None => shard::VersionStart::AfterKey(key),
+        })
     }
 
     /// Who bucket events of the control channel are attributed to: the user the admin names,
@@ -814,6 +974,341 @@ pub fn serve(context: &std::rc::Rc<crate::context::ShardContext>, message: Contr
         ControlMessage::MasterKeys { keys, reply } => {
             crate::rewrap::apply_keyring(context, &keys);
             let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+/// Bucket configuration between the wire (`control::buckets`) and the engine's types, with the
+/// engine's validation, and the lazy merge of the versions listing.
+mod bucket_config {
+    use std::collections::VecDeque;
+
+    use base::lifecycle::{Expiration, Filter, LifecycleConfiguration, NoncurrentExpiration, Rule};
+    use base::object_lock::{
+        DefaultRetention, ObjectLockConfiguration, RetentionMode, RetentionPeriod,
+        RetentionPeriodError,
+    };
+    use control::buckets as wire;
+    use shard::{BucketRecord, VersionEntry, VersionStart, Versioning};
+
+    use crate::catalogue::BucketConfigChange;
+
+    pub fn versioning(status: wire::VersioningStatus) -> Versioning {
+        match status {
+            wire::VersioningStatus::Enabled => Versioning::Enabled,
+            wire::VersioningStatus::Suspended => Versioning::Suspended,
+        }
+    }
+
+    /// A wire change as a catalogue change, validated as the S3 port validates it (the
+    /// message says what is wrong; nothing is changed).
+    pub fn change_from_wire(
+        update: wire::BucketConfigUpdate,
+    ) -> Result<BucketConfigChange, String> {
+        Ok(match update {
+            wire::BucketConfigUpdate::Versioning { status } => {
+                BucketConfigChange::Versioning(versioning(status))
+            }
+            wire::BucketConfigUpdate::ObjectLock { object_lock } => {
+                BucketConfigChange::ObjectLock(object_lock_from_wire(&object_lock)?)
+            }
+            wire::BucketConfigUpdate::Lifecycle { lifecycle } => BucketConfigChange::Lifecycle(
+                lifecycle
+                    .map(|config| lifecycle_from_wire(&config))
+                    .transpose()?,
+            ),
+        })
+    }
+
+    pub fn object_lock_from_wire(
+        lock: &wire::ObjectLock,
+    ) -> Result<ObjectLockConfiguration, String> {
+        let Some(default) = lock.default_retention else {
+            return Ok(ObjectLockConfiguration { rule: None });
+        };
+        let period = match default.period {
+            wire::RetentionPeriod::Days(days) => RetentionPeriod::Days(days),
+            wire::RetentionPeriod::Years(years) => RetentionPeriod::Years(years),
+        };
+        period.validate().map_err(|error| match error {
+            RetentionPeriodError::NotPositive => {
+                "Default retention period must be a positive integer value".to_owned()
+            }
+            RetentionPeriodError::TooLarge => format!(
+                "Default retention period too large: at most {} days or {} years",
+                base::object_lock::DEFAULT_RETENTION_DAYS_MAX,
+                base::object_lock::DEFAULT_RETENTION_YEARS_MAX
+            ),
+        })?;
+        let mode = match default.mode {
+            wire::RetentionMode::Governance => RetentionMode::Governance,
+            wire::RetentionMode::Compliance => RetentionMode::Compliance,
+        };
+        Ok(ObjectLockConfiguration {
+            rule: Some(DefaultRetention { mode, period }),
+        })
+    }
+
+    /// Rules without an ID get one (as S3 assigns them), then the whole configuration is
+    /// checked by `LifecycleConfiguration::validate`.
+    pub fn lifecycle_from_wire(config: &wire::Lifecycle) -> Result<LifecycleConfiguration, String> {
+        let mut lifecycle = LifecycleConfiguration {
+            rules: config
+                .rules
+                .iter()
+                .map(|rule| Rule {
+                    id: rule.id.clone(),
+                    enabled: rule.enabled,
+                    filter: Filter {
+                        prefix: rule.filter.prefix.clone(),
+                        tags: rule
+                            .filter
+                            .tags
+                            .iter()
+                            .map(|tag| (tag.key.clone(), tag.value.clone()))
+                            .collect(),
+                        size_greater_than: rule.filter.size_greater_than,
+                        size_less_than: rule.filter.size_less_than,
+                    },
+                    expiration: rule.expiration.map(|expiration| match expiration {
+                        wire::Expiration::Days(days) => Expiration::Days(days),
+                        wire::Expiration::DateUnixMs(ms) => Expiration::Date(ms),
+                        wire::Expiration::ExpiredObjectDeleteMarker => {
+                            Expiration::ExpiredObjectDeleteMarker
+                        }
+                    }),
+                    noncurrent_expiration: rule.noncurrent_expiration.map(|noncurrent| {
+                        NoncurrentExpiration {
+                            noncurrent_days: noncurrent.noncurrent_days,
+                            newer_noncurrent_versions: noncurrent.newer_noncurrent_versions,
+                        }
+                    }),
+                    abort_incomplete_days: rule.abort_incomplete_days,
+                })
+                .collect(),
+        };
+        lifecycle.assign_missing_ids();
+        lifecycle.validate().map_err(|error| error.message())?;
+        Ok(lifecycle)
+    }
+
+    fn lifecycle_to_wire(lifecycle: &LifecycleConfiguration) -> wire::Lifecycle {
+        wire::Lifecycle {
+            rules: lifecycle
+                .rules
+                .iter()
+                .map(|rule| wire::LifecycleRule {
+                    id: rule.id.clone(),
+                    enabled: rule.enabled,
+                    filter: wire::LifecycleFilter {
+                        prefix: rule.filter.prefix.clone(),
+                        tags: rule
+                            .filter
+                            .tags
+                            .iter()
+                            .map(|(key, value)| wire::Tag {
+                                key: key.clone(),
+                                value: value.clone(),
+                            })
+                            .collect(),
+                        size_greater_than: rule.filter.size_greater_than,
+                        size_less_than: rule.filter.size_less_than,
+                    },
+                    expiration: rule.expiration.map(|expiration| match expiration {
+                        Expiration::Days(days) => wire::Expiration::Days(days),
+                        Expiration::Date(ms) => wire::Expiration::DateUnixMs(ms),
+                        Expiration::ExpiredObjectDeleteMarker => {
+                            wire::Expiration::ExpiredObjectDeleteMarker
+                        }
+                    }),
+                    noncurrent_expiration: rule.noncurrent_expiration.map(|noncurrent| {
+                        wire::NoncurrentExpiration {
+                            noncurrent_days: noncurrent.noncurrent_days,
+                            newer_noncurrent_versions: noncurrent.newer_noncurrent_versions,
+                        }
+                    }),
+                    abort_incomplete_days: rule.abort_incomplete_days,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn to_wire(record: &BucketRecord) -> wire::BucketConfig {
+        wire::BucketConfig {
+            name: record.name.clone(),
+            tenant_id: record.owner_tenant.clone(),
+            user_id: record.owner_user.clone(),
+            versioning: match record.versioning {
+                Versioning::Unversioned => None,
+                Versioning::Enabled => Some(wire::VersioningStatus::Enabled),
+                Versioning::Suspended => Some(wire::VersioningStatus::Suspended),
+            },
+            object_lock: record.object_lock.map(|lock| wire::ObjectLock {
+                default_retention: lock.rule.map(|rule| wire::DefaultRetention {
+                    mode: match rule.mode {
+                        RetentionMode::Governance => wire::RetentionMode::Governance,
+                        RetentionMode::Compliance => wire::RetentionMode::Compliance,
+                    },
+                    period: match rule.period {
+                        RetentionPeriod::Days(days) => wire::RetentionPeriod::Days(days),
+                        RetentionPeriod::Years(years) => wire::RetentionPeriod::Years(years),
+                    },
+                }),
+            }),
+            lifecycle: record.lifecycle.as_ref().map(lifecycle_to_wire),
+        }
+    }
+
+    pub fn version_to_wire(entry: VersionEntry) -> wire::ObjectVersion {
+        wire::ObjectVersion {
+            key: String::from_utf8_lossy(&entry.key).into_owned(),
+            version_id: entry.version_id.unwrap_or_else(|| "null".to_owned()),
+            is_latest: entry.is_latest,
+            delete_marker: entry.delete_marker,
+            size: entry.size_bytes,
+            etag: entry.etag,
+            last_modified_unix_ms: entry.last_modified_ms,
+        }
+    }
+
+    /// Entries read from a partition at once.
+    pub const CHUNK: usize = 256;
+
+    /// One partition's place in a versions merge: what was read and not yet taken, and where
+    /// to read next (`None`: the partition has nothing more).
+    pub struct Cursor {
+        pub partition: u32,
+        buffer: VecDeque<VersionEntry>,
+        next: Option<VersionStart>,
+    }
+
+    impl Cursor {
+        pub fn new(partition: u32, start: VersionStart) -> Cursor {
+            Cursor {
+                partition,
+                buffer: VecDeque::new(),
+                next: Some(start),
+            }
+        }
+
+        /// Where to read from when the buffer is empty and the partition may have more.
+        pub fn wants_more(&self) -> Option<VersionStart> {
+            if self.buffer.is_empty() {
+                self.next.clone()
+            } else {
+                None
+            }
+        }
+
+        pub fn fill(&mut self, entries: Vec<VersionEntry>) {
+            self.next = match entries.last() {
+                Some(last) if entries.len() >= CHUNK => Some(VersionStart::AfterVersion {
+                    key: last.key.clone(),
+                    seq: last.seq,
+                }),
+                _ => None,
+            };
+            self.buffer.extend(entries);
+        }
+
+        pub fn pop(&mut self) -> VersionEntry {
+            self.buffer
+                .pop_front()
+                .expect("pop follows smallest(), which saw an entry")
+        }
+    }
+
+    /// The cursor whose next entry comes first in (key, newest first) order.
+    pub fn smallest(cursors: &[Cursor]) -> Option<usize> {
+        cursors
+            .iter()
+            .enumerate()
+            .filter_map(|(index, cursor)| cursor.buffer.front().map(|entry| (index, entry)))
+            .min_by(|(_, a), (_, b)| {
+                (&a.key, std::cmp::Reverse(a.seq)).cmp(&(&b.key, std::cmp::Reverse(b.seq)))
+            })
+            .map(|(index, _)| index)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn entry(key: &str, seq: u64) -> VersionEntry {
+            VersionEntry {
+                key: key.as_bytes().to_vec(),
+                seq,
+                version_id: None,
+                is_latest: false,
+                delete_marker: false,
+                size_bytes: 0,
+                etag: String::new(),
+                last_modified_ms: 0,
+            }
+        }
+
+        #[test]
+        fn the_merge_takes_keys_in_order_and_reads_on_after_a_full_chunk() {
+            let start = VersionStart::AtOrAfterKey(Vec::new());
+            let mut a = Cursor::new(0, start.clone());
+            let mut b = Cursor::new(1, start);
+            a.fill(vec![entry("a", 9), entry("a", 3), entry("c", 1)]);
+            assert_eq!(a.wants_more(), None, "a short chunk ends the partition");
+            let full: Vec<_> = (0..CHUNK).map(|i| entry("b", (CHUNK - i) as u64)).collect();
+            b.fill(full);
+            let mut cursors = vec![a, b];
+            let mut order = Vec::new();
+            while let Some(next) = smallest(&cursors) {
+                let taken = cursors[next].pop();
+                order.push((String::from_utf8(taken.key).unwrap(), taken.seq));
+            }
+            assert_eq!(
+                order[..3],
+                [("a".into(), 9), ("a".into(), 3), ("b".into(), 256)]
+            );
+            assert_eq!(order.last(), Some(&("c".to_owned(), 1)));
+            assert_eq!(
+                cursors[1].wants_more(),
+                Some(VersionStart::AfterVersion {
+                    key: b"b".to_vec(),
+                    seq: 1
+                })
+            );
+        }
+
+        #[test]
+        fn configurations_are_validated_and_round_trip() {
+            let rule = wire::LifecycleRule {
+                enabled: true,
+                expiration: Some(wire::Expiration::Days(3)),
+                ..wire::LifecycleRule::default()
+            };
+            let config = lifecycle_from_wire(&wire::Lifecycle {
+                rules: vec![rule.clone()],
+            })
+            .unwrap();
+            assert!(!config.rules[0].id.is_empty(), "an ID is assigned");
+            let back = lifecycle_to_wire(&config);
+            assert_eq!(back.rules[0].expiration, rule.expiration);
+            let duplicate = wire::LifecycleRule {
+                id: "x".into(),
+                ..rule.clone()
+            };
+            let error = lifecycle_from_wire(&wire::Lifecycle {
+                rules: vec![duplicate.clone(), duplicate],
+            })
+            .unwrap_err();
+            assert!(error.contains("unique"), "{error}");
+            let lock = |period| wire::ObjectLock {
+                default_retention: Some(wire::DefaultRetention {
+                    mode: wire::RetentionMode::Governance,
+                    period,
+                }),
+            };
+            assert!(object_lock_from_wire(&lock(wire::RetentionPeriod::Days(0))).is_err());
+            assert!(object_lock_from_wire(&lock(wire::RetentionPeriod::Years(101))).is_err());
+            let ok = object_lock_from_wire(&lock(wire::RetentionPeriod::Years(100))).unwrap();
+            assert_eq!(ok.rule.unwrap().period, RetentionPeriod::Years(100));
         }
     }
 }
