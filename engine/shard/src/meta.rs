@@ -1450,6 +1450,8 @@ impl MetaReader {
         key: &str,
         version: &VersionRef,
     ) -> Result<Option<(ObjectRecord, bool)>, ShardError> {
+        // One snapshot for both tables: a version demoted between two reads is not missed.
+        let _snapshot = self.connection.unchecked_transaction()?;
         versions::version(&self.connection, bucket, key, version)
     }
 
@@ -1462,6 +1464,9 @@ impl MetaReader {
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<VersionEntry>, ShardError> {
+        // One snapshot for both tables: a version moving from `objects` to `versions` between
+        // the two page reads would otherwise be listed twice or not at all.
+        let _snapshot = self.connection.unchecked_transaction()?;
         versions::list(&self.connection, bucket, start, prefix, limit)
     }
 
