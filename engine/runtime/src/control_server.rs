@@ -1244,6 +1244,7 @@ mod bucket_config {
                 size_bytes: 0,
                 etag: String::new(),
                 last_modified_ms: 0,
+                noncurrent_since_ms: None,
             }
         }
 
