@@ -147,6 +147,10 @@ struct ServerArgs {
     /// lifecycle execution).
     #[arg(long, default_value_t = 3_600)]
     lifecycle_interval_secs: u64,
+    /// Versions a lifecycle pass examines per second per shard, at most.
+    #[arg(long, default_value_t = runtime::lifecycle::ROWS_PER_SEC_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    lifecycle_rows_per_sec: u64,
     /// Connections each shard serves at once; more are answered 503 SlowDown and closed.
     #[arg(long, default_value_t = base::limits::CONNECTIONS_PER_SHARD_MAX,
           env = "MAXIOFS_MAX_CONNECTIONS_PER_SHARD")]
@@ -448,6 +452,7 @@ fn shared_settings(
         lifecycle: runtime::lifecycle::LifecycleSettings {
             day: std::time::Duration::from_secs(args.lifecycle_day_secs),
             interval: std::time::Duration::from_secs(args.lifecycle_interval_secs),
+            rows_per_sec: args.lifecycle_rows_per_sec,
         },
         sse_c_allow_http: args.sse_c_allow_http,
         tls_refuse_http: args.tls.tls_refuse_http,

@@ -14,10 +14,13 @@ import socket
 import struct
 import subprocess
 import time
+import uuid
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 import harness
 from s3util import Endpoint
@@ -219,6 +222,24 @@ class UpProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def console_stack(tmp: Path):
+    """A started `maxiofs up` that a module of console tests shares (yield it from a
+    module-scoped fixture), with the per-IP login budget lifted: the tests log in far more
+    often than a person. Stopping it must exit cleanly."""
+    if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
+        pytest.skip("needs the maxiofs binary")
+    up = UpProcess(tmp)
+    up.start()
+    up.root().put("/api/v1/settings/security.ratelimit_login_per_minute", {"value": 100000})
+    yield up
+    code = up.stop()
+    assert code == 0, up.log_tail()
 
 
 def pid_alive(pid: int) -> bool:

@@ -10,12 +10,13 @@ import io
 import json
 import os
 import signal
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from admin_harness import ApiError, Console, UpProcess, pid_alive, secret_of, totp, wait_for
+from admin_harness import (
+    ApiError, Console, UpProcess, console_stack, pid_alive, secret_of, totp, unique, wait_for,
+)
 from harness import make_client
 
 pytestmark = pytest.mark.binary
@@ -23,21 +24,10 @@ pytestmark = pytest.mark.binary
 PASSWORD = "Correct-Horse-9"
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
-        pytest.skip("needs the maxiofs binary")
-    up = UpProcess(tmp_path_factory.mktemp("admin"))
-    up.start()
-    # The suite logs in far more often than a person: lift the per-IP login budget.
-    up.root().put("/api/v1/settings/security.ratelimit_login_per_minute", {"value": 100000})
-    yield up
-    code = up.stop()
-    assert code == 0, up.log_tail()
+    yield from console_stack(tmp_path_factory.mktemp("admin"))
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,11 @@ and the data plane's `bucket_config_changed` event)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from admin_harness import ApiError, Console, UpProcess, wait_for
+from admin_harness import ApiError, Console, console_stack, unique, wait_for
 from harness import make_client
 
 pytestmark = pytest.mark.binary
@@ -21,20 +19,10 @@ pytestmark = pytest.mark.binary
 PASSWORD = "Correct-Horse-9"
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
-        pytest.skip("needs the maxiofs binary")
-    up = UpProcess(tmp_path_factory.mktemp("bucket-config"))
-    up.start()
-    up.root().put("/api/v1/settings/security.ratelimit_login_per_minute", {"value": 100000})
-    yield up
-    code = up.stop()
-    assert code == 0, up.log_tail()
+    yield from console_stack(tmp_path_factory.mktemp("bucket-config"))
 
 
 @pytest.fixture(scope="module")

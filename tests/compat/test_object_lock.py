@@ -10,7 +10,8 @@ import time
 import pytest
 
 from harness import empty_and_delete_bucket, unique_bucket_name
-from s3util import expect_error, md5_b64
+from s3util import expect_error, md5_b64, raw_request
+from test_control_channel import world  # noqa: F401  (the fixture)
 
 
 def in_seconds(seconds: float) -> datetime.datetime:
@@ -174,3 +175,69 @@ def test_bad_lock_input_changes_nothing(s3, locked, server):
     assert s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled"}
     assert "ObjectLockMode" not in s3.head_object(Bucket=locked, Key="k")
     expect_error(s3.get_object, 404, "NoSuchKey", Bucket=locked, Key="past")
+
+
+@pytest.mark.parametrize(
+    ("subresource", "body", "code"),
+    [
+        ("legal-hold", b"<LegalHold><Status>MAYBE</Status></LegalHold>", "MalformedXML"),
+        ("legal-hold", b"<LegalHold><Status>on</Status></LegalHold>", "MalformedXML"),
+        ("retention", b"<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>tomorrow</RetainUntilDate></Retention>",
+         "MalformedXML"),
+        ("retention", b"<Retention><Mode>FOREVER</Mode><RetainUntilDate>2099-01-01T00:00:00Z</RetainUntilDate></Retention>",
+         "MalformedXML"),
+    ],
+)  # fmt: skip
+def test_malformed_lock_bodies(server, s3, locked, subresource, body, code):
+    version = put(s3, locked, "k")
+    response = raw_request(
+        server, "PUT", f"/{locked}/k", query={subresource: "", "versionId": version}, body=body,
+        headers={"Content-MD5": md5_b64(body)},
+    )
+    assert (response.status, response.error_code()) == (400, code), response.body[:300]
+    assert s3.get_object_legal_hold(Bucket=locked, Key="k")["LegalHold"]["Status"] == "OFF"
+    expect_error(s3.get_object_retention, 404, "NoSuchObjectLockConfiguration", Bucket=locked, Key="k")
+
+
+@pytest.mark.binary
+def test_plain_delete_in_a_locked_bucket_logs_a_marker_event(server_factory):
+    from control_client import ControlClient
+    from harness import make_client
+
+    own = server_factory.create(name="lock-events")
+    own.start()
+    s3 = make_client(own.endpoint)
+    s3.create_bucket(Bucket="evented", ObjectLockEnabledForBucket=True)
+    version = put(s3, "evented", "k")
+    marker = s3.delete_object(Bucket="evented", Key="k")["VersionId"]
+    with ControlClient(own.data_dir) as control:
+        events = [e for e in control.all_events() if e.get("key") == "k" and e["bucket"] == "evented"]
+    assert [(e["kind"], e["version_id"]) for e in events] == [
+        ("object_created", version),
+        ("delete_marker_created", marker),
+    ]
+
+
+@pytest.mark.binary
+def test_only_admins_may_bypass_governance(world):
+    """BAD-INPUTS Z6: a user without the right who asks to bypass governance retention is
+    refused, and nothing changes; root and global admins may."""
+    from harness import make_client
+
+    root = make_client(world.server.endpoint)
+    root.create_bucket(Bucket="gov", ObjectLockEnabledForBucket=True)
+    version = put(root, "gov", "k", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=in_seconds(3600))
+    carol = world.client("carol")  # a global user, not an admin: reaches buckets of no tenant
+    assert carol.get_object(Bucket="gov", Key="k")["Body"].read() == b"data"
+    expect_error(
+        carol.delete_object, 403, "AccessDenied", Bucket="gov", Key="k", VersionId=version,
+        BypassGovernanceRetention=True,
+    )
+    expect_error(
+        carol.put_object_retention, 403, "AccessDenied", Bucket="gov", Key="k", VersionId=version,
+        BypassGovernanceRetention=True, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": in_seconds(60)},
+    )
+    retention = root.get_object_retention(Bucket="gov", Key="k", VersionId=version)["Retention"]
+    assert retention["RetainUntilDate"] > in_seconds(3000)
+    world.client("root2").delete_object(Bucket="gov", Key="k", VersionId=version, BypassGovernanceRetention=True)
+    expect_error(root.get_object, 404, "NoSuchVersion", Bucket="gov", Key="k", VersionId=version)

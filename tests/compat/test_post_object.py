@@ -151,3 +151,17 @@ def test_malformed_forms(server, s3, bucket):
     # No policy at all: anonymous, denied.
     resp = post_form(server, bucket, {"key": "anon"}, b"x")
     assert (resp.status, resp.error_code()) == (403, "AccessDenied"), resp
+
+
+def test_post_to_a_versioned_bucket_names_the_version(server, s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    presigner = make_client(server)
+    ids = []
+    for body in (b"first", b"second"):
+        post = presigner.generate_presigned_post(bucket, "v.txt")
+        resp = post_form(server, bucket, post["fields"], body)
+        assert resp.status == 204, resp
+        ids.append(resp.header("x-amz-version-id"))
+    assert all(ids) and ids[0] != ids[1]
+    assert s3.get_object(Bucket=bucket, Key="v.txt", VersionId=ids[0])["Body"].read() == b"first"
+    assert s3.get_object(Bucket=bucket, Key="v.txt")["VersionId"] == ids[1]

@@ -38,14 +38,14 @@ pub async fn delete_owned_keys(
         .into_iter()
         .map(|(key, version)| {
             let partition = context.local_partition(bucket, &key);
-            let mut event = crate::events::record(
-                EventKind::ObjectRemoved,
-                "DeleteObjects",
-                bucket,
-                Some(&key),
-                actor,
-                200,
-            );
+            // Without a version in a bucket with versions, the delete writes a marker.
+            let kind = if version.is_none() && versioning != shard::Versioning::Unversioned {
+                EventKind::DeleteMarkerCreated
+            } else {
+                EventKind::ObjectRemoved
+            };
+            let mut event =
+                crate::events::record(kind, "DeleteObjects", bucket, Some(&key), actor, 200);
             event.version_id = version.as_ref().map(|version| version.as_str().to_owned());
             let delete = ObjectDelete {
                 version,

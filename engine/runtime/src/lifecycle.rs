@@ -19,9 +19,9 @@
 //! event (the audit log now, notifications later) and counted (`maxiofs_lifecycle_*`, and the
 //! `lifecycle` background task per partition pass).
 //!
-//! Passes are paced (`ROWS_PER_SEC_MAX` versions examined per second per shard) and resumable:
-//! the partition stores where its pass got to (`lifecycle_cursor`) every few pages, and a pass
-//! that a restart interrupted continues from there. `LifecycleSettings::day` shortens the day
+//! Passes are paced (`--lifecycle-rows-per-sec` versions examined per second per shard) and
+//! resumable: the partition stores where its pass got to (`lifecycle_cursor`) about every
+//! second, and a pass that a restart interrupted continues from there. `LifecycleSettings::day` shortens the day
 //! for tests (`--lifecycle-day-secs`).
 
 use std::rc::Rc;
@@ -39,13 +39,17 @@ use telemetry::LifecycleCounters;
 use crate::context::ShardContext;
 use crate::events::{Actor, logged};
 
-/// How lifecycle runs (`--lifecycle-day-secs`, `--lifecycle-interval-secs`).
+/// How lifecycle runs (`--lifecycle-day-secs`, `--lifecycle-interval-secs`,
+/// `--lifecycle-rows-per-sec`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LifecycleSettings {
     /// The length of a lifecycle day: 24 h, shorter in tests.
     pub day: Duration,
     /// Time between the starts of two passes; zero disables lifecycle execution.
     pub interval: Duration,
+    /// Versions examined per second per shard, at most: a pass over millions of versions
+    /// takes minutes and leaves the disk and the cores to clients.
+    pub rows_per_sec: u64,
 }
 
 impl Default for LifecycleSettings {
@@ -53,17 +57,18 @@ impl Default for LifecycleSettings {
         LifecycleSettings {
             day: Duration::from_hours(24),
             interval: Duration::from_hours(1),
+            rows_per_sec: ROWS_PER_SEC_DEFAULT,
         }
     }
 }
 
 /// Versions read per query.
 const PAGE_VERSIONS: usize = 256;
-/// Versions examined per second per shard, at most: a pass over millions of versions takes
-/// minutes and leaves the disk and the cores to clients.
-const ROWS_PER_SEC_MAX: u64 = 20_000;
-/// The cursor is saved every this many pages (one small commit).
-const PAGES_PER_CURSOR_SAVE: usize = 16;
+/// The default of `LifecycleSettings::rows_per_sec`.
+pub const ROWS_PER_SEC_DEFAULT: u64 = 20_000;
+/// The cursor is saved at most this often (one small commit): a restart repeats at most
+/// about this much of a pass.
+const CURSOR_SAVE_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest single sleep, so that shutdown is noticed promptly.
 const SLEEP_STEP: Duration = Duration::from_millis(200);
 /// Uploads examined per bucket and partition per pass (the next pass takes the rest).
@@ -108,13 +113,9 @@ pub async fn run_pass(context: &Rc<ShardContext>) {
         let started = Instant::now();
         let mut pass = Pass::new(context, &partition);
         let result = pass.run(&buckets).await;
-        let finished = result.is_ok() && !context.shutting_down.get();
-        if finished {
-            pass.counters.passes += 1;
+        if result.is_ok() && !context.shutting_down.get() {
+            pass.count(|counters| counters.passes += 1);
         }
-        let mut total = context.lifecycle_counters.get();
-        total.add(&pass.counters);
-        context.lifecycle_counters.set(total);
         if let Err(error) = &result {
             tracing::warn!(partition = partition_id, %error, "lifecycle pass failed");
         }
@@ -131,10 +132,9 @@ struct Pass<'a> {
     partition: &'a Rc<Partition>,
     now_ms: i64,
     day_ms: i64,
-    counters: LifecycleCounters,
     examined: u64,
     started: Instant,
-    pages: usize,
+    cursor_saved: Instant,
 }
 
 /// What the walk knows about the key it is in.
@@ -156,11 +156,18 @@ impl<'a> Pass<'a> {
             day_ms: i64::try_from(context.settings.lifecycle.day.as_millis())
                 .unwrap_or(i64::MAX)
                 .max(1),
-            counters: LifecycleCounters::default(),
             examined: 0,
             started: Instant::now(),
-            pages: 0,
+            cursor_saved: Instant::now(),
         }
+    }
+
+    /// Counts on the shard's lifecycle counters as it happens, so a scrape sees a long pass
+    /// progress.
+    fn count(&self, update: impl FnOnce(&mut LifecycleCounters)) {
+        let mut counters = self.context.lifecycle_counters.get();
+        update(&mut counters);
+        self.context.lifecycle_counters.set(counters);
     }
 
     async fn run(&mut self, buckets: &[BucketRecord]) -> Result<(), ShardError> {
@@ -227,11 +234,11 @@ impl<'a> Pass<'a> {
                 seq: last.seq,
             };
             self.pace(page.len()).await;
-            self.pages += 1;
-            if self.pages.is_multiple_of(PAGES_PER_CURSOR_SAVE) {
+            if self.cursor_saved.elapsed() >= CURSOR_SAVE_INTERVAL {
                 // Keys before the one in progress are done.
                 self.save_cursor(Some((bucket.name.clone(), previous_key(&last.key))))
                     .await?;
+                self.cursor_saved = Instant::now();
             }
             if !full {
                 break;
@@ -240,12 +247,18 @@ impl<'a> Pass<'a> {
         self.finish_key(bucket, config, &mut state).await
     }
 
-    /// Sleeps as long as needed to stay under `ROWS_PER_SEC_MAX`.
+    /// Sleeps as long as needed to stay under the configured rate.
     async fn pace(&mut self, rows: usize) {
         self.examined += rows as u64;
-        let due = Duration::from_millis(self.examined * 1000 / ROWS_PER_SEC_MAX);
-        if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
-            monoio::time::sleep(ahead.min(Duration::from_secs(1))).await;
+        self.count(|counters| counters.versions_examined += rows as u64);
+        let rate = self.context.settings.lifecycle.rows_per_sec.max(1);
+        let due = Duration::from_millis(self.examined * 1000 / rate);
+        // In short steps: shutdown must not wait for a slow pace.
+        while let Some(ahead) = due.checked_sub(self.started.elapsed()) {
+            if ahead.is_zero() || self.context.shutting_down.get() {
+                break;
+            }
+            monoio::time::sleep(ahead.min(SLEEP_STEP)).await;
         }
     }
 
@@ -276,7 +289,7 @@ impl<'a> Pass<'a> {
                     .delete(bucket, &key, delete, "LifecycleExpiration")
                     .await?
                 {
-                    self.counters.expired_objects += 1;
+                    self.count(|counters| counters.expired_objects += 1);
                 }
             }
             return Ok(());
@@ -305,7 +318,7 @@ impl<'a> Pass<'a> {
                 .delete(bucket, &key, delete, "LifecycleNoncurrentExpiration")
                 .await?
             {
-                self.counters.noncurrent_deleted += 1;
+                self.count(|counters| counters.noncurrent_deleted += 1);
             }
         }
         Ok(())
@@ -335,7 +348,7 @@ impl<'a> Pass<'a> {
                 .delete(bucket, &key, delete, "LifecycleDeleteMarkerExpiration")
                 .await?
             {
-                self.counters.delete_markers_removed += 1;
+                self.count(|counters| counters.delete_markers_removed += 1);
             }
         }
         Ok(())
@@ -385,7 +398,7 @@ impl<'a> Pass<'a> {
         match self.partition.commit_and_release(op, Vec::new()).await {
             Ok(_) => Ok(true),
             Err(ShardError::ObjectLocked) => {
-                self.counters.skipped_locked += 1;
+                self.count(|counters| counters.skipped_locked += 1);
                 Ok(false)
             }
             Err(error) => Err(error),
@@ -439,7 +452,7 @@ impl<'a> Pass<'a> {
                 event,
             );
             match self.partition.commit_and_release(op, Vec::new()).await {
-                Ok(_) => self.counters.uploads_aborted += 1,
+                Ok(_) => self.count(|counters| counters.uploads_aborted += 1),
                 // Completed or aborted by a client meanwhile.
                 Err(ShardError::NoSuchUpload) => {}
                 Err(error) => return Err(error),

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use shard::meta::{UploadStart, UploadSummary, prefix_successor};
-use shard::{ListEntry, ListStart, ShardError, VersionEntry, VersionStart};
+use shard::{ListEntry, ListStart, Partition, ShardError, VersionEntry, VersionStart};
 
 use crate::context::ShardContext;
 use crate::mesh::{MeshMessage, request};
@@ -141,18 +141,19 @@ impl Source for Objects {
         partition_id: u32,
         start: ListStart,
     ) -> Result<Vec<ListEntry>, ShardError> {
-        if let Some(partition) = context.partitions.get(&partition_id) {
-            return partition.list(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
-        }
-        ask_owner(context, partition_id, |reply| MeshMessage::ListPage {
+        let (bucket, prefix) = (query.bucket.clone(), query.prefix.clone());
+        let local = |partition: &Partition| {
+            partition.list(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX)
+        };
+        let remote = |reply| MeshMessage::ListPage {
             partition_id,
-            bucket: query.bucket.clone(),
-            start,
-            prefix: query.prefix.clone(),
+            bucket,
+            start: start.clone(),
+            prefix,
             limit: PAGE_KEYS_MAX,
             reply,
-        })
-        .await
+        };
+        fetch_page(context, partition_id, local, remote).await
     }
 }
 
@@ -191,18 +192,19 @@ impl Source for Uploads {
         partition_id: u32,
         start: UploadStart,
     ) -> Result<Vec<UploadSummary>, ShardError> {
-        if let Some(partition) = context.partitions.get(&partition_id) {
-            return partition.uploads(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
-        }
-        ask_owner(context, partition_id, |reply| MeshMessage::UploadsPage {
+        let (bucket, prefix) = (query.bucket.clone(), query.prefix.clone());
+        let local = |partition: &Partition| {
+            partition.uploads(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX)
+        };
+        let remote = |reply| MeshMessage::UploadsPage {
             partition_id,
-            bucket: query.bucket.clone(),
-            start,
-            prefix: query.prefix.clone(),
+            bucket,
+            start: start.clone(),
+            prefix,
             limit: PAGE_KEYS_MAX,
             reply,
-        })
-        .await
+        };
+        fetch_page(context, partition_id, local, remote).await
     }
 }
 
@@ -241,18 +243,19 @@ impl Source for Versions {
         partition_id: u32,
         start: VersionStart,
     ) -> Result<Vec<VersionEntry>, ShardError> {
-        if let Some(partition) = context.partitions.get(&partition_id) {
-            return partition.list_versions(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX);
-        }
-        ask_owner(context, partition_id, |reply| MeshMessage::VersionsPage {
+        let (bucket, prefix) = (query.bucket.clone(), query.prefix.clone());
+        let local = |partition: &Partition| {
+            partition.list_versions(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX)
+        };
+        let remote = |reply| MeshMessage::VersionsPage {
             partition_id,
-            bucket: query.bucket.clone(),
-            start,
-            prefix: query.prefix.clone(),
+            bucket,
+            start: start.clone(),
+            prefix,
             limit: PAGE_KEYS_MAX,
             reply,
-        })
-        .await
+        };
+        fetch_page(context, partition_id, local, remote).await
     }
 }
 
@@ -354,6 +357,20 @@ async fn refill<S: Source>(
     }
     stream.buffer.extend(entries);
     Ok(())
+}
+
+/// A page of partition `partition_id`: read directly when this shard owns it, else asked of
+/// its owner through the inbox.
+async fn fetch_page<T>(
+    context: &ShardContext,
+    partition_id: u32,
+    local: impl FnOnce(&Partition) -> Result<T, ShardError>,
+    remote: impl FnOnce(crate::mesh::Reply<T>) -> MeshMessage,
+) -> Result<T, ShardError> {
+    if let Some(partition) = context.partitions.get(&partition_id) {
+        return local(partition);
+    }
+    ask_owner(context, partition_id, remote).await
 }
 
 /// A page of a partition another shard owns, through that shard's inbox.

@@ -368,6 +368,8 @@ impl StorageCounters {
 pub struct LifecycleCounters {
     /// Finished passes over a partition.
     pub passes: u64,
+    /// Versions (and delete markers) a pass read and judged.
+    pub versions_examined: u64,
     /// Latest versions expired (deleted, or hidden behind a delete marker when versioned).
     pub expired_objects: u64,
     /// Noncurrent versions deleted for good.
@@ -383,6 +385,7 @@ pub struct LifecycleCounters {
 impl LifecycleCounters {
     pub fn add(&mut self, other: &LifecycleCounters) {
         self.passes += other.passes;
+        self.versions_examined += other.versions_examined;
         self.expired_objects += other.expired_objects;
         self.noncurrent_deleted += other.noncurrent_deleted;
         self.delete_markers_removed += other.delete_markers_removed;
@@ -1138,6 +1141,12 @@ fn lifecycle_families(snapshots: &[MetricsSnapshot]) -> Vec<MetricFamily> {
             "Finished lifecycle passes over a partition.",
             MetricType::COUNTER,
             vec![counter(Vec::new(), as_f64(total.passes))],
+        ),
+        family(
+            "maxiofs_lifecycle_versions_examined_total",
+            "Versions and delete markers lifecycle passes read and judged.",
+            MetricType::COUNTER,
+            vec![counter(Vec::new(), as_f64(total.versions_examined))],
         ),
         family(
             "maxiofs_lifecycle_skipped_locked_total",

@@ -8,7 +8,7 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::time_format::http_date_from_millis;
 use shard::aligned::AlignedBuf;
 use shard::meta::{MetaOp, ObjectDelete, WriteCondition};
-use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, WrittenData};
+use shard::{EventRecord, ObjectReader, ObjectRecord, Partition, Versioning, WrittenData};
 
 use crate::exchange::Exchange;
 use crate::handlers::bucket::now_ms;
@@ -211,7 +211,14 @@ pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         .map_err(|e| s3_error::from_shard(&e))?;
     let versioning = bucket_versioning(exchange);
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let mut event = object_event(exchange, EventKind::ObjectRemoved, 204);
+    // A plain delete in a bucket with versions writes a delete marker (S3's event
+    // s3:ObjectRemoved:DeleteMarkerCreated).
+    let kind = if version.is_none() && versioning != Versioning::Unversioned {
+        EventKind::DeleteMarkerCreated
+    } else {
+        EventKind::ObjectRemoved
+    };
+    let mut event = object_event(exchange, kind, 204);
     event.version_id = version.as_ref().map(|version| version.as_str().to_owned());
     let delete = ObjectDelete {
         version,

@@ -236,13 +236,18 @@ async fn commit_lock_change(exchange: &Exchange<'_>, op: MetaOp) -> Result<Respo
     Ok(Response::new(200))
 }
 
-pub fn get_object_retention(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+/// The version a GetObjectRetention or GetObjectLegalHold reads, in a bucket with object lock.
+fn locked_version(exchange: &Exchange<'_>) -> Result<ObjectRecord, S3Error> {
     locked_bucket(exchange)?;
     let version = requested_version(exchange)?;
     let partition = exchange
         .context
         .local_partition(exchange.bucket(), exchange.key());
-    let record = find_version(exchange, &partition, version.as_ref())?;
+    find_version(exchange, &partition, version.as_ref())
+}
+
+pub fn get_object_retention(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    let record = locked_version(exchange)?;
     let retention = record
         .retention
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchObjectLockConfiguration))?;
@@ -250,12 +255,7 @@ pub fn get_object_retention(exchange: &mut Exchange<'_>) -> Result<Response, S3E
 }
 
 pub fn get_object_legal_hold(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    locked_bucket(exchange)?;
-    let version = requested_version(exchange)?;
-    let partition = exchange
-        .context
-        .local_partition(exchange.bucket(), exchange.key());
-    let record = find_version(exchange, &partition, version.as_ref())?;
+    let record = locked_version(exchange)?;
     let hold = if record.legal_hold {
         LegalHold::On
     } else {

@@ -272,6 +272,8 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
 
 struct Stored {
     etag: String,
+    /// `x-amz-version-id` of the new version, when the bucket has versions.
+    version_id: Option<String>,
 }
 
 /// Streams the file part into a new object and commits it.
@@ -360,7 +362,7 @@ async fn store_file(
     };
     // `authorize` set the route's key to the form's: the commit and its event use it.
     debug_assert_eq!(exchange.key(), upload.key);
-    crate::handlers::object::commit_object(
+    let version_id = crate::handlers::object::commit_object(
         exchange,
         &partition,
         record,
@@ -368,7 +370,7 @@ async fn store_file(
         written,
     )
     .await?;
-    Ok(Stored { etag })
+    Ok(Stored { etag, version_id })
 }
 
 fn too_large(max_bytes: u64) -> S3Error {
@@ -484,7 +486,11 @@ fn respond(exchange: &Exchange<'_>, upload: &Upload, stored: &Stored) -> Respons
         }
         _ => Response::new(204),
     };
-    response
+    let mut response = response
         .header("ETag", quoted_etag)
-        .header("Location", location_path)
+        .header("Location", location_path);
+    if let Some(id) = &stored.version_id {
+        response = response.header(crate::handlers::versioning::VERSION_ID_HEADER, id.clone());
+    }
+    response
 }
