@@ -21,8 +21,8 @@
 //!
 //! Passes are paced (`--lifecycle-rows-per-sec` versions examined per second per shard) and
 //! resumable: the partition stores where its pass got to (`lifecycle_cursor`) about every
-//! second, and a pass that a restart interrupted continues from there. `LifecycleSettings::day` shortens the day
-//! for tests (`--lifecycle-day-secs`).
+//! second, and a pass that a restart interrupted continues from there.
+//! `LifecycleSettings::day` shortens the day for tests (`--lifecycle-day-secs`).
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
