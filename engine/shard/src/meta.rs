@@ -30,7 +30,7 @@ use crate::versions::{self, VersionClock, VersionEntry, VersionOutcome, VersionS
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -220,6 +220,42 @@ CREATE TRIGGER version_usage_delete AFTER DELETE ON versions BEGIN
     WHERE bucket = OLD.bucket;
 END;
 ";
+
+/// Version 10: uploads completed in the last hour (`COMPLETED_UPLOAD_MEMORY_MS`), so that a
+/// client retrying CompleteMultipartUpload after a lost answer gets the same 200 and result,
+/// as on S3, instead of NoSuchUpload. `headers` are the answer's checksum headers, `sse` the
+/// upload's encryption mode (for the answer's SSE headers).
+const SCHEMA_V10_STEP: &str = "
+CREATE TABLE completed_uploads (
+    upload_id TEXT PRIMARY KEY NOT NULL,
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    etag TEXT NOT NULL,
+    version_id TEXT,
+    headers BLOB NOT NULL,
+    sse BLOB NOT NULL,
+    completed_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX completed_uploads_by_time ON completed_uploads (completed_ms);
+";
+
+/// How long a completed upload is remembered for retries of its completion.
+pub const COMPLETED_UPLOAD_MEMORY_MS: i64 = 60 * 60 * 1000;
+
+/// A multipart upload completed recently (`completed_uploads`): what a retried
+/// CompleteMultipartUpload answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedUpload {
+    pub bucket: String,
+    pub key: String,
+    /// Without quotes.
+    pub etag: String,
+    pub version_id: Option<String>,
+    /// The object checksum headers the first answer carried (`x-amz-checksum-<algorithm>`,
+    /// `x-amz-checksum-type`); empty when none.
+    pub checksum_headers: Vec<(String, String)>,
+    pub encryption: Option<EncryptionMode>,
+}
 
 /// A check block whose bytes do not match their checksum.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -548,6 +584,7 @@ fn migrate(connection: &mut Connection) -> Result<(), ShardError> {
         SCHEMA_V7_STEP,
         SCHEMA_V8_STEP,
         SCHEMA_V9_STEP,
+        SCHEMA_V10_STEP,
     ];
     for (target, step) in (1i64..).zip(steps) {
         if version < target {
@@ -1324,14 +1361,13 @@ fn complete_upload(
             freed.extend_from_slice(&part.extents);
         }
     }
-    tx.execute(
+    // The parts' extents now belong to the object (or were freed above).
+    for sql in [
         "DELETE FROM parts WHERE upload_id = ?1",
-        params![complete.upload_id],
-    )?;
-    tx.execute(
         "DELETE FROM uploads WHERE upload_id = ?1",
-        params![complete.upload_id],
-    )?;
+    ] {
+        tx.execute(sql, params![complete.upload_id])?;
+    }
     let record = ObjectRecord {
         size_bytes: part_sizes_bytes.iter().sum(),
         etag: format!(
@@ -1367,6 +1403,7 @@ fn complete_upload(
         complete.versioning,
         complete.last_modified_ms,
     )?;
+    remember_completed(tx, complete, &record, version.version_id.as_deref())?;
     freed.extend(replaced);
     Ok(MetaOutcome {
         freed,
@@ -1376,6 +1413,41 @@ fn complete_upload(
         }),
         version: Some(version),
     })
+}
+
+/// Records a completion for retries (schema 10), forgetting those older than the memory.
+fn remember_completed(
+    tx: &rusqlite::Savepoint<'_>,
+    complete: &CompleteUpload,
+    record: &ObjectRecord,
+    version_id: Option<&str>,
+) -> Result<(), ShardError> {
+    let checksum_headers: Vec<(String, String)> = complete
+        .checksum
+        .as_ref()
+        .map(|checksum| checksum.headers.clone())
+        .unwrap_or_default();
+    let mode = record.encryption.as_ref().map(|stored| stored.mode.clone());
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO completed_uploads
+            (upload_id, bucket, key, etag, version_id, headers, sse, completed_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        complete.upload_id,
+        complete.bucket,
+        complete.key.as_bytes(),
+        record.etag,
+        version_id,
+        encode_headers(&checksum_headers),
+        encode_upload_mode(mode.as_ref()),
+        complete.last_modified_ms,
+    ])?;
+    tx.prepare_cached("DELETE FROM completed_uploads WHERE completed_ms < ?1")?
+        .execute(params![
+            complete.last_modified_ms - COMPLETED_UPLOAD_MEMORY_MS
+        ])?;
+    Ok(())
 }
 
 /// The encrypted runs a part contributes to the completed object: its own when the upload is
@@ -1802,6 +1874,38 @@ impl MetaReader {
             uploads.push((bucket, key, upload_id));
         }
         Ok(uploads)
+    }
+
+    /// An upload completed within the last `COMPLETED_UPLOAD_MEMORY_MS`, if it was.
+    pub fn completed_upload(&self, upload_id: &str) -> Result<Option<CompletedUpload>, ShardError> {
+        let row = self
+            .connection
+            .prepare_cached(
+                "SELECT bucket, key, etag, version_id, headers, sse FROM completed_uploads
+                 WHERE upload_id = ?1",
+            )?
+            .query_row(params![upload_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((bucket, key, etag, version_id, headers, sse)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(CompletedUpload {
+            bucket,
+            key: String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?,
+            etag,
+            version_id,
+            checksum_headers: decode_headers(&headers)?,
+            encryption: decode_encryption(&sse)?.map(|stored| stored.mode),
+        }))
     }
 
     /// Where an interrupted lifecycle pass over this partition resumes: after this key of

@@ -4,6 +4,8 @@
 
 pub mod encryption;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as TOKEN_BASE64;
 use runtime::catalogue::BucketConfigChange;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{
@@ -33,31 +35,116 @@ pub fn owner(exchange: &Exchange<'_>) -> s3_proto::xml::Owner {
     }
 }
 
+/// Most buckets one ListBuckets page may ask for (`max-buckets`), as AWS documents.
+const MAX_BUCKETS_PER_PAGE: usize = 10_000;
+
 /// Lists the buckets the principal may reach: all for root and global admins, their
-/// tenant's for tenant users, the buckets of no tenant for global users.
+/// tenant's for tenant users, the buckets of no tenant for global users. `prefix` and
+/// `bucket-region` filter; `max-buckets` pages in name order, `continuation-token` (the last
+/// name returned, base64) resumes.
 pub fn list_buckets(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let principal = exchange
         .principal
         .clone()
         .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
-    let buckets = exchange
+    let page = ListBucketsPage::from_query(exchange)?;
+    let mut buckets: Vec<BucketRecord> = exchange
         .context
         .bucket_list()
         .into_iter()
         .filter(|record| principal.may_access(record.owner_tenant.as_deref()))
-        .map(|record| Bucket {
-            name: record.name,
-            creation_date_ms: record.created_ms,
-            bucket_region: Some(record.region),
-        })
+        .filter(|record| page.admits(record))
         .collect();
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    let truncated = page.max_buckets.is_some_and(|max| buckets.len() > max);
+    if let Some(max) = page.max_buckets {
+        buckets.truncate(max);
+    }
+    let continuation_token = truncated
+        .then(|| buckets.last().map(|last| TOKEN_BASE64.encode(&last.name)))
+        .flatten();
     let result = ListAllMyBucketsResult {
         owner: owner(exchange),
-        buckets,
-        continuation_token: None,
-        prefix: None,
+        buckets: buckets
+            .into_iter()
+            .map(|record| Bucket {
+                name: record.name,
+                creation_date_ms: record.created_ms,
+                bucket_region: Some(record.region),
+            })
+            .collect(),
+        continuation_token,
+        prefix: page.prefix,
     };
     Ok(Response::xml(result.to_xml()))
+}
+
+/// ListBuckets' query parameters.
+struct ListBucketsPage {
+    prefix: Option<String>,
+    region: Option<String>,
+    /// Names strictly after this one (from `continuation-token`).
+    after: Option<String>,
+    max_buckets: Option<usize>,
+}
+
+impl ListBucketsPage {
+    fn from_query(exchange: &Exchange<'_>) -> Result<ListBucketsPage, S3Error> {
+        let query = &exchange.query;
+        let max_buckets = query
+            .get("max-buckets")
+            .map(|value| {
+                value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|count| (1..=MAX_BUCKETS_PER_PAGE).contains(count))
+                    .ok_or_else(|| {
+                        S3Error::invalid_argument(
+                            "Argument max-buckets must be an integer between 1 and 10000",
+                            "max-buckets",
+                            value,
+                        )
+                    })
+            })
+            .transpose()?;
+        let after = query
+            .get("continuation-token")
+            .map(|token| {
+                TOKEN_BASE64
+                    .decode(token)
+                    .ok()
+                    .and_then(|raw| String::from_utf8(raw).ok())
+                    .filter(|name| !name.is_empty())
+                    .ok_or_else(|| {
+                        S3Error::invalid_argument(
+                            "The continuation token provided is incorrect",
+                            "continuation-token",
+                            token,
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(ListBucketsPage {
+            prefix: query.get("prefix").map(str::to_owned),
+            region: query.get("bucket-region").map(str::to_owned),
+            after,
+            max_buckets,
+        })
+    }
+
+    fn admits(&self, record: &BucketRecord) -> bool {
+        self.prefix
+            .as_deref()
+            .is_none_or(|prefix| record.name.starts_with(prefix))
+            && self
+                .region
+                .as_deref()
+                .is_none_or(|region| record.region == region)
+            && self
+                .after
+                .as_deref()
+                .is_none_or(|after| record.name.as_str() > after)
+    }
 }
 
 pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

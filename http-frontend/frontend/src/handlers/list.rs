@@ -180,6 +180,11 @@ async fn run_listing(
     max_keys: u32,
 ) -> Result<ListPage, S3Error> {
     require_bucket(exchange)?;
+    if max_keys == 0 {
+        // AWS answers max-keys=0 with an empty page that is not truncated (and so carries no
+        // continuation), whatever the bucket holds.
+        return Ok(ListPage::default());
+    }
     let query = ListQuery {
         bucket: exchange.bucket().to_owned(),
         prefix: exchange

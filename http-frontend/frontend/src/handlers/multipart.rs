@@ -255,7 +255,11 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
+    if let Some(done) = completed_before(exchange, &upload_id)? {
+        return Ok(completed_again(exchange, done));
+    }
     let checksum = completion_checksum(exchange, &upload_id, &parts)?;
+    check_declared_object_checksum(exchange, checksum.as_ref())?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     // The parts' bytes count toward usage since they were stored, and completing moves them
     // to the object without adding any; but a part accepted while usage was still travelling
@@ -311,6 +315,95 @@ pub async fn complete_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Re
         response,
         completed.encryption.as_ref(),
     ))
+}
+
+/// The recent completion of this upload of this key, when the upload itself is gone: the
+/// request is a retry of a completion whose answer was lost.
+fn completed_before(
+    exchange: &Exchange<'_>,
+    upload_id: &str,
+) -> Result<Option<shard::meta::CompletedUpload>, S3Error> {
+    let partition = exchange
+        .context
+        .local_partition(exchange.bucket(), exchange.key());
+    if partition
+        .upload(upload_id)
+        .map_err(|e| s3_error::from_shard(&e))?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let done = partition
+        .meta()
+        .completed_upload(upload_id)
+        .map_err(|e| s3_error::from_shard(&e))?;
+    Ok(done.filter(|done| done.bucket == exchange.bucket() && done.key == exchange.key()))
+}
+
+/// The answer a completion gave, again (S3 answers a retried completion with 200 and the
+/// same result, so an SDK that lost the first answer succeeds). Nothing is written.
+fn completed_again(exchange: &Exchange<'_>, done: shard::meta::CompletedUpload) -> Response {
+    let mut result = CompleteMultipartUploadResult {
+        location: format!("/{}/{}", exchange.bucket(), exchange.key()),
+        bucket: exchange.bucket().to_owned(),
+        key: exchange.key().to_owned(),
+        etag: done.etag,
+        ..CompleteMultipartUploadResult::default()
+    };
+    for (name, value) in &done.checksum_headers {
+        if name == "x-amz-checksum-type" {
+            result.checksum_type = Some(value.clone());
+        } else if let Some(algorithm) = crate::checksum::ChecksumAlgorithm::from_header_name(name) {
+            crate::checksum::set_result_checksum(&mut result, algorithm, value.clone());
+        }
+    }
+    let mut response = Response::xml(result.to_xml());
+    if let Some(id) = version_id_value(bucket_versioning(exchange), done.version_id.as_deref()) {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
+    let encryption = done
+        .encryption
+        .map(|mode| shard::encryption::StoredEncryption {
+            mode,
+            runs: Vec::new(),
+        });
+    encryption::add_stored_headers(response, encryption.as_ref())
+}
+
+/// The whole object's checksum a CompleteMultipartUpload may carry (`x-amz-checksum-<algo>`,
+/// as SDKs send it for FULL_OBJECT uploads) must be the one the server computes from the
+/// parts: BadDigest otherwise, and InvalidRequest for an algorithm the upload was not created
+/// with. A composite value may be sent with or without its `-<part count>` suffix.
+fn check_declared_object_checksum(
+    exchange: &Exchange<'_>,
+    computed: Option<&crate::checksum::MultipartChecksum>,
+) -> Result<(), S3Error> {
+    for algorithm in crate::checksum::ChecksumAlgorithm::ALL {
+        let Some(claimed) = exchange.head.header_str(algorithm.header_name()) else {
+            continue;
+        };
+        let Some(computed) = computed.filter(|computed| computed.algorithm == algorithm) else {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                format!(
+                    "The upload was not created with a {} checksum.",
+                    algorithm.name().to_ascii_lowercase()
+                ),
+            ));
+        };
+        let claimed = claimed.trim();
+        let bare = computed.value.split('-').next().unwrap_or(&computed.value);
+        if claimed != computed.value && claimed != bare {
+            return Err(S3Error::with_message(
+                S3ErrorCode::BadDigest,
+                format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    algorithm.header_name()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The lock the completed object gets: what CreateMultipartUpload asked for, else the
