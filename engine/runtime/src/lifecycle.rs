@@ -19,7 +19,8 @@
 //! event (the audit log now, notifications later) and counted (`maxiofs_lifecycle_*`, and the
 //! `lifecycle` background task per partition pass).
 //!
-//! Passes are paced (`--lifecycle-rows-per-sec` versions examined per second per shard) and
+//! Passes are paced (`--lifecycle-rows-per-sec` versions examined per second per shard, and
+//! never more than a quarter of the shard's time however many rules a bucket has) and
 //! resumable: the partition stores where its pass got to (`lifecycle_cursor`) about every
 //! second, and a pass that a restart interrupted continues from there.
 //! `LifecycleSettings::day` shortens the day for tests (`--lifecycle-day-secs`).
@@ -64,6 +65,9 @@ impl Default for LifecycleSettings {
 
 /// Versions read per query.
 const PAGE_VERSIONS: usize = 256;
+/// A pass sleeps at least this many times as long as it worked (at most a quarter of the
+/// shard's time), whatever the rate allows.
+const BUSY_SHARE_DIVISOR: u32 = 4;
 /// The default of `LifecycleSettings::rows_per_sec`.
 pub const ROWS_PER_SEC_DEFAULT: u64 = 20_000;
 /// The cursor is saved at most this often (one small commit): a restart repeats at most
@@ -133,6 +137,8 @@ struct Pass<'a> {
     now_ms: i64,
     day_ms: i64,
     examined: u64,
+    /// Time spent reading and judging versions (not sleeping) since the pass started.
+    busy: Duration,
     started: Instant,
     cursor_saved: Instant,
 }
@@ -157,6 +163,7 @@ impl<'a> Pass<'a> {
                 .unwrap_or(i64::MAX)
                 .max(1),
             examined: 0,
+            busy: Duration::ZERO,
             started: Instant::now(),
             cursor_saved: Instant::now(),
         }
@@ -212,6 +219,7 @@ impl<'a> Pass<'a> {
             if self.context.shutting_down.get() {
                 return Ok(());
             }
+            let page_started = Instant::now();
             let page = self
                 .partition
                 .list_versions(&bucket.name, &start, b"", PAGE_VERSIONS)?;
@@ -233,7 +241,7 @@ impl<'a> Pass<'a> {
                 key: last.key.clone(),
                 seq: last.seq,
             };
-            self.pace(page.len()).await;
+            self.pace(page.len(), page_started.elapsed()).await;
             if self.cursor_saved.elapsed() >= CURSOR_SAVE_INTERVAL {
                 // Keys before the one in progress are done.
                 self.save_cursor(Some((bucket.name.clone(), previous_key(&last.key))))
@@ -247,12 +255,16 @@ impl<'a> Pass<'a> {
         self.finish_key(bucket, config, &mut state).await
     }
 
-    /// Sleeps as long as needed to stay under the configured rate.
-    async fn pace(&mut self, rows: usize) {
+    /// Sleeps as long as needed to stay under the configured rate, and to keep the pass's
+    /// share of the shard's time under `1 / BUSY_SHARE_DIVISOR` however costly the rules are
+    /// to judge (a page's wall time includes its deletes' commits).
+    async fn pace(&mut self, rows: usize, busy: Duration) {
         self.examined += rows as u64;
+        self.busy += busy;
         self.count(|counters| counters.versions_examined += rows as u64);
         let rate = self.context.settings.lifecycle.rows_per_sec.max(1);
-        let due = Duration::from_millis(self.examined * 1000 / rate);
+        let due =
+            Duration::from_millis(self.examined * 1000 / rate).max(self.busy * BUSY_SHARE_DIVISOR);
         // In short steps: shutdown must not wait for a slow pace.
         while let Some(ahead) = due.checked_sub(self.started.elapsed()) {
             if ahead.is_zero() || self.context.shutting_down.get() {
