@@ -132,3 +132,41 @@ def test_max_keys_zero_is_an_empty_untruncated_page(s3, bucket):
     assert v2["IsTruncated"] is False and v2["KeyCount"] == 0 and "NextContinuationToken" not in v2
     v1 = s3.list_objects(Bucket=bucket, MaxKeys=0)
     assert v1["IsTruncated"] is False and "Contents" not in v1 and "NextMarker" not in v1
+
+
+def test_expected_bucket_owner_is_checked(s3, bucket):
+    owner = s3.list_buckets()["Owner"]["ID"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=owner)
+    assert s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=owner)["Body"].read() == b"x"
+    expect_error(s3.put_object, 403, "AccessDenied", Bucket=bucket, Key="k", Body=b"changed", ExpectedBucketOwner="111122223333")
+    expect_error(s3.get_bucket_tagging, 403, "AccessDenied", Bucket=bucket, ExpectedBucketOwner="111122223333")
+    expect_error(
+        s3.copy_object, 403, "AccessDenied", Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"},
+        ExpectedSourceBucketOwner="111122223333",
+    )
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    expect_error(s3.head_object, 404, "404", Bucket=bucket, Key="copy")
+
+
+def test_storage_classes(s3, bucket):
+    for accepted in ("STANDARD", "REDUCED_REDUNDANCY"):
+        s3.put_object(Bucket=bucket, Key=accepted, Body=b"x", StorageClass=accepted)
+    for refused in ("GLACIER", "DEEP_ARCHIVE", "NOT_A_CLASS"):
+        expect_error(s3.put_object, 400, "InvalidStorageClass", Bucket=bucket, Key=refused, Body=b"x", StorageClass=refused)
+        expect_error(s3.create_multipart_upload, 400, "InvalidStorageClass", Bucket=bucket, Key=refused, StorageClass=refused)
+        expect_error(
+            s3.copy_object, 400, "InvalidStorageClass", Bucket=bucket, Key=refused,
+            CopySource={"Bucket": bucket, "Key": "STANDARD"}, StorageClass=refused,
+        )
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["REDUCED_REDUNDANCY", "STANDARD"]
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_website_redirect_location_is_validated_and_returned(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="r", Body=b"x", WebsiteRedirectLocation="/elsewhere.html")
+    assert s3.head_object(Bucket=bucket, Key="r")["WebsiteRedirectLocation"] == "/elsewhere.html"
+    s3.put_object(Bucket=bucket, Key="abs", Body=b"x", WebsiteRedirectLocation="https://example.com/x")
+    assert s3.get_object(Bucket=bucket, Key="abs")["WebsiteRedirectLocation"] == "https://example.com/x"
+    for bad in ("ftp://example.com/", "relative.html", "/" + "a" * 2048):
+        expect_error(s3.put_object, 400, "InvalidArgument", Bucket=bucket, Key="bad", Body=b"x", WebsiteRedirectLocation=bad)
+    expect_error(s3.head_object, 404, "404", Bucket=bucket, Key="bad")

@@ -26,6 +26,9 @@ use crate::exchange::{Exchange, not_implemented};
 use crate::response::Response;
 
 pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    if exchange.route.bucket.is_some() {
+        bucket::check_expected_owner(exchange)?;
+    }
     match exchange.route.operation {
         Operation::ListBuckets => bucket::list_buckets(exchange),
         Operation::CreateBucket => bucket::create_bucket(exchange).await,

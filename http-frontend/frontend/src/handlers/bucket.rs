@@ -35,6 +35,23 @@ pub fn owner(exchange: &Exchange<'_>) -> s3_proto::xml::Owner {
     }
 }
 
+/// `x-amz-expected-bucket-owner` (and, on copies, `x-amz-source-expected-bucket-owner`): a
+/// request that names an owner other than the bucket's is refused with AccessDenied, as on
+/// S3, before anything else happens. Every bucket here has the one owner id `owner` reports.
+pub fn check_expected_owner(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+    for header in [
+        "x-amz-expected-bucket-owner",
+        "x-amz-source-expected-bucket-owner",
+    ] {
+        if let Some(expected) = exchange.head.header_str(header)
+            && expected.trim() != owner(exchange).id
+        {
+            return Err(S3Error::new(S3ErrorCode::AccessDenied));
+        }
+    }
+    Ok(())
+}
+
 /// Most buckets one ListBuckets page may ask for (`max-buckets`), as AWS documents.
 const MAX_BUCKETS_PER_PAGE: usize = 10_000;
 

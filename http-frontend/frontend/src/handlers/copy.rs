@@ -384,6 +384,7 @@ fn copied_tags(
 pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let source = copy_source(exchange)?;
     let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    crate::handlers::object::check_storage_class(exchange)?;
     let lock = crate::handlers::object_lock::new_version_lock(exchange, &bucket, false)?;
     let metadata = directive(exchange, "x-amz-metadata-directive")?;
     let tagging = directive(exchange, "x-amz-tagging-directive")?;

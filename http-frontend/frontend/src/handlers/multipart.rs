@@ -76,6 +76,7 @@ fn new_upload_id() -> String {
 }
 
 pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+    crate::handlers::object::check_storage_class(exchange)?;
     let mut headers = stored_headers(exchange)?;
     // An explicit lock is kept with the upload; the bucket's default retention is applied when
     // the object comes to exist, at completion.

@@ -24,14 +24,77 @@ use crate::response::{Response, check_header_argument, head_bytes};
 use crate::s3_error;
 
 /// Stored request headers that come back on GET and HEAD.
-const STORED_HEADERS: [&str; 6] = [
+const STORED_HEADERS: [&str; 7] = [
     "content-type",
     "content-encoding",
     "content-disposition",
     "content-language",
     "cache-control",
     "expires",
+    WEBSITE_REDIRECT_HEADER,
 ];
+
+const WEBSITE_REDIRECT_HEADER: &str = "x-amz-website-redirect-location";
+/// AWS's limit on `x-amz-website-redirect-location`.
+const WEBSITE_REDIRECT_BYTES_MAX: usize = 2048;
+
+/// Storage classes a write may name. This server has one class; `STANDARD` and
+/// `REDUCED_REDUNDANCY` (a weaker promise than what is kept) are stored as STANDARD; the
+/// archive and infrequent-access classes AWS has are refused rather than silently not
+/// honoured (docs/design/s3-compatibility.md).
+const ACCEPTED_STORAGE_CLASSES: [&str; 2] = ["STANDARD", "REDUCED_REDUNDANCY"];
+const AWS_STORAGE_CLASSES: [&str; 11] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
+/// `x-amz-storage-class` of PutObject, CopyObject and CreateMultipartUpload: InvalidStorageClass
+/// for a name AWS does not have, and for a class this server cannot provide.
+pub fn check_storage_class(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+    let Some(class) = exchange.head.header_str("x-amz-storage-class") else {
+        return Ok(());
+    };
+    let class = class.trim();
+    if ACCEPTED_STORAGE_CLASSES.contains(&class) {
+        return Ok(());
+    }
+    let message = if AWS_STORAGE_CLASSES.contains(&class) {
+        format!("This server has only the STANDARD storage class; {class} is not available.")
+    } else {
+        "The storage class you specified is not valid".to_owned()
+    };
+    Err(
+        S3Error::with_message(S3ErrorCode::InvalidStorageClass, message)
+            .extra("StorageClassRequested", class.to_owned()),
+    )
+}
+
+/// `x-amz-website-redirect-location`, as AWS validates it: a path starting with `/`, or an
+/// http(s) URL, at most 2 KB.
+fn check_website_redirect(value: &str) -> Result<(), S3Error> {
+    let valid = value.len() <= WEBSITE_REDIRECT_BYTES_MAX
+        && (value.starts_with('/')
+            || value.starts_with("http://")
+            || value.starts_with("https://"));
+    if valid {
+        Ok(())
+    } else {
+        Err(S3Error::invalid_argument(
+            "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+            WEBSITE_REDIRECT_HEADER,
+            value,
+        ))
+    }
+}
 
 /// Stored with an object's checksum: `COMPOSITE` or `FULL_OBJECT`.
 pub const CHECKSUM_TYPE_HEADER: &str = "x-amz-checksum-type";
@@ -57,6 +120,9 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
         // the one place PUT, Copy (REPLACE) and CreateMultipartUpload store headers.
         check_header_argument(name, value)?;
         let mut value = value.trim().to_owned();
+        if name == WEBSITE_REDIRECT_HEADER {
+            check_website_redirect(&value)?;
+        }
         if name == "content-encoding" {
             // aws-chunked is framing, not an encoding of the stored object.
             value = value
@@ -88,6 +154,7 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    check_storage_class(exchange)?;
     let lock = new_version_lock(exchange, &bucket, true)?;
     let mut headers = stored_headers(exchange)?;
     let tags = crate::handlers::tagging::request_tags(exchange)?;
