@@ -94,6 +94,11 @@ WORKLOADS = [
     ("LIST-versions 10,000 versions (1,000 keys x 10)",
      ["--mix", "list-versions", "--size", "0", "--keys", "1000", "--versions", "10",
       "--connections", "4"], "single", ("moto",)),
+    # ListObjectVersions of a bucket that never had versioning: every key its null version
+    # (builds from before issue 15 answer it too, so it compares across them).
+    ("unversioned LIST-versions 10,000 keys",
+     ["--mix", "list-versions", "--size", "0", "--keys", "10000", "--connections", "4"],
+     "single", ("moto",)),
     ("mixed 4 KiB (GET 60, PUT 30, HEAD 5, DELETE 5)",
      ["--mix", "get=60,put=30,head=5,delete=5", "--size", "4KiB", "--keys", "1000",
       "--connections", "32"], "single", ()),
@@ -113,6 +118,8 @@ WORKLOAD_RATIOS = [
      "LIST-versions 10,000 versions (10,000 keys x 1)", "LIST 10,000 keys", True, None),
     ("LIST-versions (1,000 keys x 10) / LIST, per entry",
      "LIST-versions 10,000 versions (1,000 keys x 10)", "LIST 10,000 keys", True, None),
+    ("LIST-versions of an unversioned bucket / LIST, per entry",
+     "unversioned LIST-versions 10,000 keys", "LIST 10,000 keys", True, None),
 ]
 
 
