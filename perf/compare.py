@@ -13,6 +13,16 @@ JSON of every phase.
     pip install 'moto[server]'          # optional: --servers maxiofs,s3s-fs,moto
     perf/compare.py --rounds 2 --seconds 10 --out perf/results/run.md
 
+Against an earlier MaxIOFS (same flags, same alternation; ratios are current / previous):
+
+    git worktree add ../prev <commit> --detach && (cd ../prev && cargo build --release -p maxiofs)
+    perf/compare.py --servers maxiofs,maxiofs-prev --maxiofs-prev ../prev/target/release/maxiofs
+
+Workloads whose name starts with "versioned" or "LIST-versions" run in a bucket of their own
+with versioning enabled (`maxiofs-load --versioned`), only on servers that have versioning
+(VERSIONING_SERVERS); the table of workload ratios (versioned / unversioned PUT, latest of
+100 versions / of 1, LIST-versions / LIST per entry) is computed per server.
+
 Fsync policies (stated next to the numbers): MaxIOFS fdatasyncs data and commits SQLite
 (synchronous=FULL) before every 2xx, group-committed; s3s-fs never fsyncs; moto keeps
 everything in memory.
@@ -36,17 +46,38 @@ SECRET_KEY = "benchsecretkey1"
 
 FSYNC_POLICY = {
     "maxiofs": "durable: fdatasync + SQLite FULL commit before every 2xx (group commit)",
+    "maxiofs-prev": "durable, as maxiofs (an earlier build, --maxiofs-prev)",
     "s3s-fs": "never fsyncs (page cache only)",
     "moto": "in memory, no disk",
 }
 
+# MaxIOFS builds: server name -> the argument holding its binary. They get the same flags.
+MAXIOFS_BINARIES = {"maxiofs": "maxiofs", "maxiofs-prev": "maxiofs_prev"}
+
+# Servers that run the versioned workloads. s3s-fs 0.14.1 has no versioning; maxiofs-prev is
+# meant for a build from before issue 15 (PutBucketVersioning answered 501); moto has
+# versioning but preparing 51,200 versions at its ~200 PUT/s would take minutes.
+VERSIONING_SERVERS = ("maxiofs",)
+
 # name, loadgen arguments, whether the phase needs its keys written first (only in round 1:
 # later rounds read what round 1 wrote), servers it is skipped on (too slow or too big).
+# Names starting with "versioned" or "LIST-versions" run in the versioned bucket.
 WORKLOADS = [
     ("4 KiB PUT", ["--mix", "put", "--size", "4KiB", "--keys", "100000000",
                    "--connections", "32"], None, ()),
+    ("versioned 4 KiB PUT", ["--mix", "put", "--size", "4KiB", "--keys", "100000000",
+                             "--connections", "32"], None, ()),
+    ("4 KiB PUT overwrite (512 keys)", ["--mix", "put", "--size", "4KiB", "--keys", "512",
+                                        "--connections", "32"], "single", ()),
+    ("versioned 4 KiB PUT overwrite (512 keys)",
+     ["--mix", "put", "--size", "4KiB", "--keys", "512", "--connections", "32"], "single", ()),
     ("4 KiB GET", ["--mix", "get", "--size", "4KiB", "--keys", "512",
                    "--connections", "32"], "single", ()),
+    ("versioned 4 KiB GET, 1 version", ["--mix", "get", "--size", "4KiB", "--keys", "512",
+                                        "--connections", "32"], "single", ()),
+    ("versioned 4 KiB GET, latest of 100 versions",
+     ["--mix", "get", "--size", "4KiB", "--keys", "512", "--versions", "100",
+      "--connections", "32"], "single", ()),
     ("1 MiB PUT", ["--mix", "put", "--size", "1MiB", "--keys", "100000000",
                    "--connections", "16"], None, ()),
     ("1 MiB GET", ["--mix", "get", "--size", "1MiB", "--keys", "256",
@@ -57,10 +88,43 @@ WORKLOADS = [
                                 "--keys", "8", "--connections", "4"], "multipart", ("moto",)),
     ("LIST 10,000 keys", ["--mix", "list", "--size", "0", "--keys", "10000",
                           "--connections", "4"], "single", ("moto",)),
+    ("LIST-versions 10,000 versions (10,000 keys x 1)",
+     ["--mix", "list-versions", "--size", "0", "--keys", "10000", "--connections", "4"],
+     "single", ("moto",)),
+    ("LIST-versions 10,000 versions (1,000 keys x 10)",
+     ["--mix", "list-versions", "--size", "0", "--keys", "1000", "--versions", "10",
+      "--connections", "4"], "single", ("moto",)),
+    # ListObjectVersions of a bucket that never had versioning: every key its null version
+    # (builds from before issue 15 answer it too, so it compares across them).
+    ("unversioned LIST-versions 10,000 keys",
+     ["--mix", "list-versions", "--size", "0", "--keys", "10000", "--connections", "4"],
+     "single", ("moto",)),
     ("mixed 4 KiB (GET 60, PUT 30, HEAD 5, DELETE 5)",
      ["--mix", "get=60,put=30,head=5,delete=5", "--size", "4KiB", "--keys", "1000",
       "--connections", "32"], "single", ()),
 ]
+
+# Ratios between workloads on one server: label, numerator, denominator, whether per listed
+# entry (CPU per listing / entries per listing), budget (numerator / denominator at most).
+WORKLOAD_RATIOS = [
+    ("versioned / unversioned 4 KiB PUT", "versioned 4 KiB PUT", "4 KiB PUT", False, 1.10),
+    ("versioned / unversioned 4 KiB PUT, overwrites (512 keys)",
+     "versioned 4 KiB PUT overwrite (512 keys)", "4 KiB PUT overwrite (512 keys)", False, 1.10),
+    ("GET latest of 100 versions / of 1 version", "versioned 4 KiB GET, latest of 100 versions",
+     "versioned 4 KiB GET, 1 version", False, 1.10),
+    ("versioned GET (1 version) / unversioned 4 KiB GET", "versioned 4 KiB GET, 1 version",
+     "4 KiB GET", False, None),
+    ("LIST-versions (10,000 keys x 1) / LIST, per entry",
+     "LIST-versions 10,000 versions (10,000 keys x 1)", "LIST 10,000 keys", True, None),
+    ("LIST-versions (1,000 keys x 10) / LIST, per entry",
+     "LIST-versions 10,000 versions (1,000 keys x 10)", "LIST 10,000 keys", True, None),
+    ("LIST-versions of an unversioned bucket / LIST, per entry",
+     "unversioned LIST-versions 10,000 keys", "LIST 10,000 keys", True, None),
+]
+
+
+def is_versioned(workload_name):
+    return workload_name.startswith(("versioned", "LIST-versions"))
 
 
 def free_port():
@@ -89,9 +153,9 @@ class Server:
         self.dir.mkdir(parents=True)
         self.log = open(self.dir / "log", "w")
         env = dict(os.environ, MAXIOFS_ROOT_USER=ACCESS_KEY, MAXIOFS_ROOT_PASSWORD=SECRET_KEY)
-        if name == "maxiofs":
+        if name in MAXIOFS_BINARIES:
             port = free_port()
-            cmd = [args.maxiofs, "server", "--data-dir", str(self.dir / "data"),
+            cmd = [getattr(args, MAXIOFS_BINARIES[name]), "server", "--data-dir", str(self.dir / "data"),
                    "--address", f"127.0.0.1:{port}", "--shards", str(args.shards)]
             if not args.pin:
                 cmd.append("--no-pin")
@@ -125,8 +189,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_load(args, server, workload_args, prefix, prepare, seconds, out_json):
-    cmd = [args.loadgen, "--endpoint", server.endpoint, "--bucket", "bench",
+def run_load(args, server, workload_args, prefix, prepare, seconds, out_json, versioned=False):
+    # A bucket never returns to unversioned: versioned phases have a bucket of their own.
+    bucket = ["--bucket", "benchver", "--versioned"] if versioned else ["--bucket", "bench"]
+    cmd = [args.loadgen, "--endpoint", server.endpoint, *bucket,
            "--key-prefix", prefix, "--duration", f"{seconds}s", "--warmup", "1s",
            "--pid", str(server.proc.pid), "--label", server.name, "--json", str(out_json),
            *workload_args]
@@ -209,6 +275,90 @@ def fmt(value, digits=0):
     return f"{value:,.{digits}f}"
 
 
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def cpu_us(run):
+    return run.get("server_cpu_us_per_op") if run else None
+
+
+def cpu_us_per_entry(run):
+    """Server CPU per listed entry: CPU per listing / entries per listing."""
+    if not run:
+        return None
+    ops = [o for o in run.get("ops") or [] if o.get("ok") and o.get("listed_keys")]
+    if not ops or not run.get("server_cpu_seconds"):
+        return None
+    entries = sum(o["listed_keys"] for o in ops)
+    return run["server_cpu_seconds"] * 1e6 / entries
+
+
+def cpu_per_op_table(servers, peers, results):
+    """Server CPU per operation in every round; maxiofs / peer per round (the rounds alternate
+    the servers, so a round's pair shares the machine's state) and the median of those."""
+    lines = ["Server CPU per operation, us (rounds 1 / 2 / ...); ratio maxiofs / peer taken per "
+             "round, then the median (below 1: maxiofs spends less):", ""]
+    header = "| workload | " + " | ".join(f"{s} CPU us/op" for s in servers)
+    header += " | " + " | ".join(f"maxiofs / {p} per round | median" for p in peers) + " |"
+    lines.append(header)
+    lines.append("|" + "---|" * (1 + len(servers) + 2 * len(peers)))
+    for name in results:
+        row = [name]
+        per_server = {}
+        for server in servers:
+            per_server[server] = [cpu_us(r) for r in results[name].get(server, [])]
+            row.append(" / ".join(fmt(v, 1) for v in per_server[server])
+                       if per_server[server] else "-")
+        for peer in peers:
+            pairs = [a / b for a, b in zip(per_server.get("maxiofs", []),
+                                           per_server.get(peer, [])) if a and b]
+            row.append(" / ".join(f"{r:.3f}" for r in pairs) if pairs else "-")
+            row.append(f"**{median(pairs):.3f}**" if pairs else "-")
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    return lines
+
+
+def workload_ratio_table(servers, results):
+    """Ratios between workloads of one server, from the same rounds (per round, then median)."""
+    lines = []
+    for server in servers:
+        rows = []
+        for label, numerator, denominator, per_entry, budget in WORKLOAD_RATIOS:
+            top = results.get(numerator, {}).get(server, [])
+            bottom = results.get(denominator, {}).get(server, [])
+            if not top or not bottom:
+                continue
+            figure = cpu_us_per_entry if per_entry else cpu_us
+            pairs = [(figure(a), figure(b)) for a, b in zip(top, bottom)]
+            ratios = [a / b for a, b in pairs if a and b]
+            if not ratios:
+                continue
+            unit = "us/entry" if per_entry else "us/op"
+            verdict = "-"
+            if budget is not None:
+                verdict = (f"within {budget:.2f}" if median(ratios) <= budget
+                           else f"over {budget:.2f} by {(median(ratios) / budget - 1) * 100:.1f} %")
+            rows.append(
+                f"| {label} | " + " / ".join(fmt(a, 3 if per_entry else 1) for a, _ in pairs)
+                + f" {unit} | " + " / ".join(fmt(b, 3 if per_entry else 1) for _, b in pairs)
+                + f" {unit} | " + " / ".join(f"{r:.3f}" for r in ratios)
+                + f" | **{median(ratios):.3f}** | {verdict} |")
+        if rows:
+            lines.append(f"Workload ratios on {server}, server CPU, per round then median:")
+            lines.append("")
+            lines.append("| ratio | numerator | denominator | per round | median | budget |")
+            lines.append("|---|---|---|---|---|---|")
+            lines.extend(rows)
+            lines.append("")
+    return lines
+
+
 def write_report(args, results, baselines, out):
     servers = args.servers
     peers = [name for name in servers if name != "maxiofs"]
@@ -241,6 +391,9 @@ def write_report(args, results, baselines, out):
             ours, theirs = medians.get("maxiofs"), medians.get(peer)
             row.append(f"{ours / theirs:.2f}x" if ours and theirs else "-")
         lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.extend(cpu_per_op_table(servers, peers, results))
+    lines.extend(workload_ratio_table(servers, results))
     lines.append("")
     lines.append("Wall clock and CPU per operation (each round):")
     lines.append("")
@@ -297,6 +450,8 @@ def main():
     parser.add_argument("--fio-seconds", type=int, default=10, help="0 skips fio")
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release"
     parser.add_argument("--maxiofs", default=str(target / "maxiofs"))
+    parser.add_argument("--maxiofs-prev", default=None,
+                        help="an earlier MaxIOFS binary, server name maxiofs-prev")
     parser.add_argument("--loadgen", default=str(target / "maxiofs-load"))
     parser.add_argument("--s3s-fs", default=shutil.which("s3s-fs") or "s3s-fs")
     parser.add_argument("--moto-server", default=shutil.which("moto_server") or "moto_server")
@@ -309,6 +464,8 @@ def main():
     args.servers = args.servers.split(",")
     if args.servers[0] != "maxiofs":
         parser.error("--servers must start with maxiofs (ratios are ours / theirs)")
+    if "maxiofs-prev" in args.servers and not args.maxiofs_prev:
+        parser.error("--servers maxiofs-prev needs --maxiofs-prev PATH")
     work = Path(args.work or tempfile.mkdtemp(prefix="maxiofs-compare-"))
     work.mkdir(parents=True, exist_ok=True)
     check_free_space(args, work)
@@ -325,9 +482,10 @@ def main():
                      if not args.only or any(w[0].startswith(p) for p in args.only.split(","))]
         for round_index in range(1, args.rounds + 1):
             for name, workload_args, prepare, skip in workloads:
-                slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:24]
+                slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:48]
                 for server_name in args.servers:
-                    if server_name in skip:
+                    if server_name in skip or (is_versioned(name)
+                                               and server_name not in VERSIONING_SERVERS):
                         continue
                     server = servers[server_name]
                     # Read phases reuse round 1's keys; write phases always use fresh ones.
@@ -335,7 +493,8 @@ def main():
                     print(f"# {name}, round {round_index}, {server_name}", flush=True)
                     run = run_load(args, server, workload_args, prefix,
                                    prepare if round_index == 1 else None, args.seconds,
-                                   work / f"{slug}-{server_name}-{round_index}.json")
+                                   work / f"{slug}-{server_name}-{round_index}.json",
+                                   versioned=is_versioned(name))
                     results.setdefault(name, {}).setdefault(server_name, []).append(run)
             if args.k6_seconds and Path(args.k6).exists() and not args.only:
                 for server_name in args.servers:

@@ -8,6 +8,11 @@
 //!
 //!   maxiofs-load --endpoint http://127.0.0.1:9000 --mix put --size 4KiB --keys 512 \
 //!       --connections 32 --duration 10s --pid "$(pidof maxiofs)" --json put.json
+//!
+//! Versioning: `--versioned` turns versioning on for the bucket it creates, `--versions N`
+//! writes each prepared key N times, and the `list-versions` mix pages ListObjectVersions:
+//!
+//!   maxiofs-load --bucket benchver --versioned --prepare --versions 100 --mix get ...
 
 // Statistics are printed as floats from counters; the precision lost is far below the noise.
 #![allow(
@@ -34,6 +39,8 @@ use workload::{Mix, Op, Phase, Plan, Stats, empty_stats, prepare, random_payload
 const CONNECTIONS_MAX: usize = 1024;
 /// Longest measured phase.
 const DURATION_MAX: Duration = Duration::from_hours(1);
+/// Most versions `--versions` writes per key.
+const VERSIONS_PER_KEY_MAX: u64 = 10_000;
 /// Largest object size (the S3 single-PUT limit is 5 GiB; more than RAM is no benchmark).
 const SIZE_BYTES_MAX: u64 = 1 << 30;
 
@@ -54,7 +61,9 @@ struct Args {
     region: String,
     #[arg(long, default_value = "bench")]
     bucket: String,
-    /// Operations and weights: put, get, head, delete, list, multipart, e.g. `get=70,put=30`.
+    /// Operations and weights: put, get, head, delete, list, list-versions, multipart, e.g.
+    /// `get=70,put=30`. `list` pages ListObjectsV2 and `list-versions` ListObjectVersions
+    /// through `--key-prefix`; one operation is the whole listing.
     #[arg(long, default_value = "put")]
     mix: String,
     /// Object size (bytes, or with KiB/MiB/GiB).
@@ -84,6 +93,14 @@ struct Args {
     /// Write every key once before measuring (needed for GET/HEAD/LIST phases).
     #[arg(long)]
     prepare: bool,
+    /// Writes each prepared key this many times (with `--versioned`, GET then reads the latest
+    /// of N versions and `list-versions` lists keys x N entries).
+    #[arg(long, default_value_t = 1)]
+    versions: u64,
+    /// Turns versioning on (PutBucketVersioning, Enabled) for the bucket after creating it. A
+    /// bucket never returns to unversioned: use a bucket name of its own.
+    #[arg(long)]
+    versioned: bool,
     /// Prepare keys with multipart uploads (`--part-size` parts) instead of single PUTs.
     #[arg(long)]
     prepare_multipart: bool,
@@ -177,6 +194,8 @@ struct Report {
     mix: String,
     size_bytes: u64,
     keys: u64,
+    versions: u64,
+    versioned: bool,
     connections: usize,
     mode: String,
     payload: String,
@@ -221,6 +240,9 @@ fn run(args: &Args) -> Result<Report, String> {
         return Err("--rate must be positive".into());
     }
     let mix = Mix::parse(&args.mix)?;
+    if !(1..=VERSIONS_PER_KEY_MAX).contains(&args.versions) {
+        return Err(format!("--versions must be 1..={VERSIONS_PER_KEY_MAX}"));
+    }
     let size_bytes = usize::try_from(args.size).map_err(|_| "size too large")?;
     let part_size_bytes = usize::try_from(args.part_size.max(1)).map_err(|_| "part too large")?;
     if mix.contains(Op::Multipart) || args.prepare_multipart {
@@ -242,14 +264,19 @@ fn run(args: &Args) -> Result<Report, String> {
         size_bytes,
         part_size_bytes,
         keys: args.keys.max(1),
+        versions: args.versions,
         key_prefix: args.key_prefix.clone(),
         rate: args.rate,
         connections: args.connections,
         payload: random_payload(size_bytes, u64::from(std::process::id())),
     });
-    s3::Client::new(&plan.target)
-        .create_bucket()
-        .map_err(|error| error.to_string())?;
+    let mut setup = s3::Client::new(&plan.target);
+    setup.create_bucket().map_err(|error| error.to_string())?;
+    if args.versioned {
+        setup
+            .enable_versioning()
+            .map_err(|error| error.to_string())?;
+    }
     if args.prepare || args.prepare_multipart {
         prepare(&plan, args.prepare_multipart)?;
     }
@@ -354,6 +381,8 @@ fn build_report(
         mix: args.mix.clone(),
         size_bytes: args.size,
         keys: args.keys,
+        versions: args.versions,
+        versioned: args.versioned,
         connections: args.connections,
         mode: args
             .rate
@@ -388,12 +417,14 @@ fn print_report(args: &Args, report: &Report) {
         value.map_or("-".to_owned(), |value| format!("{value:.digits$}"))
     };
     println!(
-        "{} {} mix={} size={} keys={} connections={} {} payload={} {:.1}s",
+        "{} {} mix={} size={} keys={} versions={}{} connections={} {} payload={} {:.1}s",
         report.label,
         report.endpoint,
         report.mix,
         report.size_bytes,
         report.keys,
+        report.versions,
+        if report.versioned { " (versioned)" } else { "" },
         report.connections,
         report.mode,
         report.payload,

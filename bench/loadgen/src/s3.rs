@@ -178,6 +178,24 @@ impl Client {
         }
     }
 
+    /// Turns versioning on for the bucket (PutBucketVersioning, `Enabled`); a server that
+    /// answers anything but 200 (501 where versioning does not exist) is an error.
+    pub fn enable_versioning(&mut self) -> io::Result<()> {
+        let path = format!("/{}", self.target.bucket);
+        let body = b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                     <Status>Enabled</Status></VersioningConfiguration>";
+        let response = self.send("PUT", &path, "versioning=", body, true)?;
+        if response.status == 200 {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "put bucket versioning: HTTP {}: {}",
+                response.status,
+                String::from_utf8_lossy(&self.kept)
+            )))
+        }
+    }
+
     pub fn put(&mut self, key: &str, body: &[u8]) -> io::Result<Response> {
         let path = self.object_path(key);
         self.send("PUT", &path, "", body, false)
@@ -233,6 +251,53 @@ impl Client {
             }
         }
         Err(io::Error::other("listing did not end"))
+    }
+
+    /// Lists every version and delete marker under `prefix` (ListObjectVersions, 1,000 per
+    /// page, following `NextKeyMarker` / `NextVersionIdMarker`); returns the last response with
+    /// `body_bytes` summed over pages, and the number of entries seen.
+    pub fn list_versions_all(&mut self, prefix: &str) -> io::Result<(Response, u64)> {
+        let path = format!("/{}", self.target.bucket);
+        let mut markers: Option<(String, Option<String>)> = None;
+        let mut entries = 0_u64;
+        let mut body_bytes = 0_u64;
+        for _ in 0..LIST_PAGES_MAX {
+            let mut query = String::from("versions=&max-keys=1000");
+            let _ = write!(
+                query,
+                "&prefix={}",
+                utf8_percent_encode(prefix, QUERY_VALUE)
+            );
+            if let Some((key_marker, version_id_marker)) = &markers {
+                let _ = write!(
+                    query,
+                    "&key-marker={}",
+                    utf8_percent_encode(key_marker, QUERY_VALUE)
+                );
+                if let Some(version_id_marker) = version_id_marker {
+                    let _ = write!(
+                        query,
+                        "&version-id-marker={}",
+                        utf8_percent_encode(version_id_marker, QUERY_VALUE)
+                    );
+                }
+            }
+            let mut response = self.send("GET", &path, &query, b"", true)?;
+            body_bytes += response.body_bytes;
+            if response.status != 200 {
+                return Ok((response, entries));
+            }
+            let body = String::from_utf8_lossy(&self.kept);
+            entries +=
+                (body.matches("<Version>").count() + body.matches("<DeleteMarker>").count()) as u64;
+            let next_key = xml_text(&body, "NextKeyMarker");
+            if xml_text(&body, "IsTruncated").as_deref() != Some("true") || next_key.is_none() {
+                response.body_bytes = body_bytes;
+                return Ok((response, entries));
+            }
+            markers = next_key.map(|key| (key, xml_text(&body, "NextVersionIdMarker")));
+        }
+        Err(io::Error::other("version listing did not end"))
     }
 
     /// CreateMultipartUpload, `ceil(body/part)` UploadPart calls, CompleteMultipartUpload.

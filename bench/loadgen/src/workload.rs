@@ -24,16 +24,18 @@ pub enum Op {
     Delete,
     List,
     Multipart,
+    ListVersions,
 }
 
 impl Op {
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 7] = [
         Op::Put,
         Op::Get,
         Op::Head,
         Op::Delete,
         Op::List,
         Op::Multipart,
+        Op::ListVersions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Op {
             Op::Delete => "delete",
             Op::List => "list",
             Op::Multipart => "multipart",
+            Op::ListVersions => "list-versions",
         }
     }
 
@@ -106,6 +109,8 @@ pub struct Plan {
     pub size_bytes: usize,
     pub part_size_bytes: usize,
     pub keys: u64,
+    /// Versions written per key by [`prepare`] (the latest is what GET reads); 1 = once.
+    pub versions: u64,
     pub key_prefix: String,
     /// Total requests per second over all connections in open loop; `None` = closed loop.
     pub rate: Option<f64>,
@@ -142,7 +147,7 @@ pub struct OpStats {
     pub not_found: u64,
     /// Payload bytes moved by successful operations.
     pub bytes: u64,
-    /// Keys returned by LIST operations.
+    /// Keys returned by LIST operations (versions and delete markers for LIST-versions).
     pub listed_keys: u64,
     pub latency_us: Histogram<u64>,
     /// First few error descriptions, for the report.
@@ -268,6 +273,9 @@ fn run_op(client: &mut Client, plan: &Plan, op: Op, key: &str, rng: &mut SmallRn
         Op::List => client
             .list_all(&plan.key_prefix)
             .map(|(r, keys)| (r, 0, keys)),
+        Op::ListVersions => client
+            .list_versions_all(&plan.key_prefix)
+            .map(|(r, entries)| (r, 0, entries)),
         Op::Multipart => client
             .multipart(key, plan.body(rng), plan.part_size_bytes)
             .map(|r| (r, size, 0)),
@@ -288,7 +296,8 @@ fn run_op(client: &mut Client, plan: &Plan, op: Op, key: &str, rng: &mut SmallRn
     }
 }
 
-/// Writes every key once (not measured), spread over `connections` threads.
+/// Writes every key `plan.versions` times (not measured), spread over `connections` threads;
+/// a key's versions are written in order by one thread, so the last body is the latest.
 pub fn prepare(plan: &Arc<Plan>, multipart: bool) -> Result<(), String> {
     let threads: Vec<_> = (0..plan.connections)
         .map(|worker| {
@@ -299,15 +308,17 @@ pub fn prepare(plan: &Arc<Plan>, multipart: bool) -> Result<(), String> {
                 let mut index = worker as u64;
                 while index < plan.keys {
                     let key = plan.key(index);
-                    let body = plan.body(&mut rng);
-                    let response = if multipart {
-                        client.multipart(&key, body, plan.part_size_bytes)
-                    } else {
-                        client.put(&key, body)
-                    }
-                    .map_err(|error| format!("prepare {key}: {error}"))?;
-                    if response.status != 200 {
-                        return Err(format!("prepare {key}: HTTP {}", response.status));
+                    for _ in 0..plan.versions.max(1) {
+                        let body = plan.body(&mut rng);
+                        let response = if multipart {
+                            client.multipart(&key, body, plan.part_size_bytes)
+                        } else {
+                            client.put(&key, body)
+                        }
+                        .map_err(|error| format!("prepare {key}: {error}"))?;
+                        if response.status != 200 {
+                            return Err(format!("prepare {key}: HTTP {}", response.status));
+                        }
                     }
                     index += plan.connections as u64;
                 }
@@ -342,6 +353,10 @@ mod tests {
         assert_eq!(
             Mix::parse("list").expect("valid").weights,
             vec![(Op::List, 1)]
+        );
+        assert_eq!(
+            Mix::parse("list-versions").expect("valid").weights,
+            vec![(Op::ListVersions, 1)]
         );
     }
 }
