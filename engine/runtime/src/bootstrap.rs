@@ -553,10 +553,11 @@ fn serve_page(context: &Rc<ShardContext>, message: MeshMessage) {
             start,
             prefix,
             limit,
+            versioned,
             reply,
         } => {
             let result = owned_partition(context, partition_id)
-                .and_then(|partition| partition.list(&bucket, &start, &prefix, limit));
+                .and_then(|partition| partition.list(&bucket, &start, &prefix, limit, versioned));
             let _ = reply.send(result);
         }
         MeshMessage::UploadsPage {

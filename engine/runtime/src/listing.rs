@@ -33,6 +33,9 @@ pub struct ListQuery<S = ListStart> {
     pub delimiter: Vec<u8>,
     pub start: S,
     pub max_keys: usize,
+    /// The bucket has had versioning, so its latest versions may be delete markers, which
+    /// object listings hide (never-versioned buckets skip the test).
+    pub versioned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +146,13 @@ impl Source for Objects {
     ) -> Result<Vec<ListEntry>, ShardError> {
         let (bucket, prefix) = (query.bucket.clone(), query.prefix.clone());
         let local = |partition: &Partition| {
-            partition.list(&query.bucket, &start, &query.prefix, PAGE_KEYS_MAX)
+            partition.list(
+                &query.bucket,
+                &start,
+                &query.prefix,
+                PAGE_KEYS_MAX,
+                query.versioned,
+            )
         };
         let remote = |reply| MeshMessage::ListPage {
             partition_id,
@@ -151,6 +160,7 @@ impl Source for Objects {
             start: start.clone(),
             prefix,
             limit: PAGE_KEYS_MAX,
+            versioned: query.versioned,
             reply,
         };
         fetch_page(context, partition_id, local, remote).await

@@ -30,6 +30,7 @@ pub enum MeshMessage {
         start: ListStart,
         prefix: Vec<u8>,
         limit: usize,
+        versioned: bool,
         reply: Reply<Vec<ListEntry>>,
     },
     /// DeleteObjects: delete these keys, all in partitions the receiving shard owns; one

@@ -570,8 +570,9 @@ impl Partition {
         start: &ListStart,
         prefix: &[u8],
         limit: usize,
+        versioned: bool,
     ) -> Result<Vec<ListEntry>, ShardError> {
-        self.reader.list(bucket, start, prefix, limit)
+        self.reader.list(bucket, start, prefix, limit, versioned)
     }
 
     pub fn bucket_has_objects(&self, bucket: &str) -> Result<bool, ShardError> {

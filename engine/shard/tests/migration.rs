@@ -88,7 +88,13 @@ fn schema_1_rows_read_back_after_migration() {
     assert_eq!((object.size_bytes, object.etag.as_str()), (11, "e"));
     assert!(object.tags.is_empty() && object.part_checksums.is_empty());
     let listed = reader
-        .list("b", &shard::ListStart::AtOrAfter(Vec::new()), b"", 10)
+        .list(
+            "b",
+            &shard::ListStart::AtOrAfter(Vec::new()),
+            b"",
+            10,
+            false,
+        )
         .unwrap();
     assert_eq!(listed[0].checksum_algorithm.as_deref(), Some("CRC32"));
     let upload = reader.upload("u1").unwrap().unwrap();

@@ -74,11 +74,11 @@ fn objects_round_trip_across_sizes_ranges_and_reopen() {
         put(&partition, "b", "k1", b"new").await;
         assert_eq!(read(&partition, "b", "k1", 0..3).await, b"new");
         let listed = partition
-            .list("b", &ListStart::After(vec![]), b"k", 100)
+            .list("b", &ListStart::After(vec![]), b"k", 100, false)
             .unwrap();
         assert_eq!(listed.len(), sizes.len());
         let after = partition
-            .list("b", &ListStart::After(b"k3".to_vec()), b"", 100)
+            .list("b", &ListStart::After(b"k3".to_vec()), b"", 100, false)
             .unwrap();
         assert_eq!(after.first().unwrap().key, b"k4");
     });

@@ -99,6 +99,9 @@ operations! {
     GetBucketLogging,
     PutBucketLogging,
     GetBucketOwnershipControls,
+    /// Attribute-based access control of a bucket (`?abac`). Not served (501).
+    GetBucketAbac,
+    PutBucketAbac,
     PutBucketOwnershipControls,
     DeleteBucketOwnershipControls,
     GetPublicAccessBlock,
@@ -140,6 +143,9 @@ operations! {
     DeleteObject,
     /// Directory buckets: `PUT /bucket/key?renameObject`.
     RenameObject,
+    /// `PUT /bucket/key?encryption`: re-encrypt an object in place. Not served (501); routed
+    /// so that it can never be taken for a PutObject of its XML body.
+    UpdateObjectEncryption,
     GetObjectAcl,
     PutObjectAcl,
     GetObjectTagging,
@@ -444,6 +450,10 @@ const BUCKET_SUBRESOURCES: &SubresourceTable = {
             ],
         ),
         (
+            "abac",
+            &[(Get, Op::GetBucketAbac), (Put, Op::PutBucketAbac)],
+        ),
+        (
             "requestPayment",
             &[
                 (Get, Op::GetBucketRequestPayment),
@@ -557,6 +567,7 @@ const OBJECT_SUBRESOURCES: &SubresourceTable = {
         ("restore", &[(Post, Op::RestoreObject)]),
         ("select", &[(Post, Op::SelectObjectContent)]),
         ("renameObject", &[(Put, Op::RenameObject)]),
+        ("encryption", &[(Put, Op::UpdateObjectEncryption)]),
     ]
 };
 

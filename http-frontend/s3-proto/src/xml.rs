@@ -79,20 +79,41 @@ pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 /// Appends `text` escaped for XML element content or attribute values (policy in the module
 /// docs).
 pub fn escape_into(out: &mut String, text: &str) {
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
-            other => out.push(other),
-        }
+    // Runs of characters that need nothing are copied whole: listings escape every key, ETag
+    // and name, and almost none of them hold a character to replace.
+    let bytes = text.as_bytes();
+    let mut clean_from = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let (replacement, width) = match bytes[index] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            b'\t' => ("&#x9;", 1),
+            b'\n' => ("&#xA;", 1),
+            b'\r' => ("&#xD;", 1),
+            0x00..=0x1f => ("\u{fffd}", 1),
+            // U+FFFE and U+FFFF (EF BF BE, EF BF BF): not characters XML can carry.
+            0xEF if bytes.get(index + 1) == Some(&0xBF)
+                && matches!(bytes.get(index + 2), Some(0xBE | 0xBF)) =>
+            {
+                ("\u{fffd}", 3)
+            }
+            _ => {
+                index += 1;
+                continue;
+            }
+        };
+        // Every boundary here is a character boundary: the bytes matched are ASCII or the
+        // lead byte of a three-byte sequence.
+        out.push_str(&text[clean_from..index]);
+        out.push_str(replacement);
+        index += width;
+        clean_from = index;
     }
+    out.push_str(&text[clean_from..]);
 }
 
 /// `text` escaped for XML (see [`escape_into`]).

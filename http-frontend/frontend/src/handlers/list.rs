@@ -15,7 +15,7 @@ use shard::{ListStart, VersionRef, VersionStart};
 
 use crate::exchange::Exchange;
 use crate::handlers::bucket::{owner, require_bucket};
-use crate::handlers::versioning::parse_version;
+use crate::handlers::versioning::{bucket_versioning, parse_version};
 use crate::response::Response;
 use crate::s3_error;
 
@@ -201,6 +201,7 @@ async fn run_listing(
             .to_vec(),
         start,
         max_keys: max_keys as usize,
+        versioned: bucket_versioning(exchange) != shard::Versioning::Unversioned,
     };
     list(exchange.context, &query)
         .await
@@ -296,6 +297,7 @@ pub async fn list_object_versions(exchange: &mut Exchange<'_>) -> Result<Respons
         delimiter: query_bytes(exchange, "delimiter"),
         start,
         max_keys: max_keys as usize,
+        versioned: true,
     };
     let page = list_versions(exchange.context, &query)
         .await
@@ -412,6 +414,7 @@ async fn null_version_seq(exchange: &Exchange<'_>, key: &str) -> Result<Option<u
         delimiter: Vec::new(),
         start: VersionStart::AtOrAfterKey(key.as_bytes().to_vec()),
         max_keys: LIST_KEYS_MAX as usize,
+        versioned: true,
     };
     loop {
         let page = list_versions(exchange.context, &query)

@@ -565,6 +565,7 @@ pub async fn list_multipart_uploads(exchange: &mut Exchange<'_>) -> Result<Respo
         delimiter: delimiter_bytes,
         start,
         max_keys: max_uploads as usize,
+        versioned: false,
     };
     let page = list_uploads(exchange.context, &query)
         .await

@@ -667,3 +667,38 @@ fn oversized_or_non_utf8_bodies_are_rejected() {
     let with_bom = b"\xEF\xBB\xBF<Delete><Object><Key>k</Key></Object></Delete>";
     assert_eq!(parse_delete(with_bom).unwrap().objects.len(), 1);
 }
+
+/// The run-copying `escape_into` against the character-by-character rule it replaced.
+#[test]
+fn escaping_copies_clean_runs_and_replaces_exactly_what_the_rule_names() {
+    fn reference(text: &str) -> String {
+        let mut out = String::new();
+        for character in text.chars() {
+            match character {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&apos;"),
+                '\t' => out.push_str("&#x9;"),
+                '\n' => out.push_str("&#xA;"),
+                '\r' => out.push_str("&#xD;"),
+                '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+                other => out.push(other),
+            }
+        }
+        out
+    }
+    for text in [
+        "",
+        "plain/key.txt",
+        "a&b<c>d\"e'f",
+        "tab\there\nnew\rline\u{1}\u{1f}",
+        "ünïcödé 日本 😀 \u{efbf}\u{fffd}\u{fffe}\u{ffff}\u{feff}x",
+        "&",
+        "\u{fffe}",
+        "end with ü",
+    ] {
+        assert_eq!(super::escape(text), reference(text), "{text:?}");
+    }
+}

@@ -96,10 +96,16 @@ impl ListVersionsResult {
         }
         push_display_element(&mut out, "IsTruncated", self.is_truncated);
         push_encoding_type(&mut out, encoding);
+        // Every entry names the bucket owner: rendered once, copied per entry.
+        let mut owners = OwnerCache::default();
         for entry in &self.entries {
             match entry {
-                VersionEntry::Version(version) => push_version(&mut out, version, encoding),
-                VersionEntry::DeleteMarker(marker) => push_marker(&mut out, marker, encoding),
+                VersionEntry::Version(version) => {
+                    push_version(&mut out, version, encoding, &mut owners);
+                }
+                VersionEntry::DeleteMarker(marker) => {
+                    push_marker(&mut out, marker, encoding, &mut owners);
+                }
             }
         }
         push_common_prefixes(&mut out, &self.common_prefixes, encoding);
@@ -108,7 +114,30 @@ impl ListVersionsResult {
     }
 }
 
-fn push_version(out: &mut String, version: &ObjectVersion, encoding: Option<EncodingType>) {
+/// The last `<Owner>` element rendered, and for whom.
+#[derive(Default)]
+struct OwnerCache {
+    owner: Option<Owner>,
+    xml: String,
+}
+
+impl OwnerCache {
+    fn push(&mut self, out: &mut String, owner: &Owner) {
+        if self.owner.as_ref() != Some(owner) {
+            self.xml.clear();
+            push_party(&mut self.xml, "Owner", owner);
+            self.owner = Some(owner.clone());
+        }
+        out.push_str(&self.xml);
+    }
+}
+
+fn push_version(
+    out: &mut String,
+    version: &ObjectVersion,
+    encoding: Option<EncodingType>,
+    owners: &mut OwnerCache,
+) {
     out.push_str("<Version>");
     push_key_element(out, "Key", &version.key, encoding);
     push_element(out, "VersionId", &version.version_id);
@@ -120,12 +149,17 @@ fn push_version(out: &mut String, version: &ObjectVersion, encoding: Option<Enco
     push_display_element(out, "Size", version.size_bytes);
     push_element(out, "StorageClass", &version.storage_class);
     if let Some(owner) = &version.owner {
-        push_party(out, "Owner", owner);
+        owners.push(out, owner);
     }
     out.push_str("</Version>");
 }
 
-fn push_marker(out: &mut String, marker: &DeleteMarkerEntry, encoding: Option<EncodingType>) {
+fn push_marker(
+    out: &mut String,
+    marker: &DeleteMarkerEntry,
+    encoding: Option<EncodingType>,
+    owners: &mut OwnerCache,
+) {
     out.push_str("<DeleteMarker>");
     push_key_element(out, "Key", &marker.key, encoding);
     push_element(out, "VersionId", &marker.version_id);
@@ -134,7 +168,7 @@ fn push_marker(out: &mut String, marker: &DeleteMarkerEntry, encoding: Option<En
     write_iso8601_millis(out, marker.last_modified_ms);
     out.push_str("</LastModified>");
     if let Some(owner) = &marker.owner {
-        push_party(out, "Owner", owner);
+        owners.push(out, owner);
     }
     out.push_str("</DeleteMarker>");
 }
