@@ -625,7 +625,8 @@ pub(crate) fn seq_of_version(
 }
 
 /// Versions of `bucket` from `start` within the prefix, in (key, newest first) order, at most
-/// `limit`: a page of each table, merged (the latest version of a key has its greatest `seq`).
+/// `limit`: both tables stepped side by side and merged (the latest version of a key has its
+/// greatest `seq`), so each reads only the rows the page returns.
 pub(crate) fn list(
     connection: &Connection,
     bucket: &str,
@@ -633,10 +634,27 @@ pub(crate) fn list(
     prefix: &[u8],
     limit: usize,
 ) -> Result<Vec<VersionEntry>, ShardError> {
-    let mut latest = page(connection, "objects", bucket, start, prefix, limit)?.into_iter();
-    let mut older = page(connection, "versions", bucket, start, prefix, limit)?.into_iter();
+    let latest_query = PageQuery::new("objects", start, prefix);
+    let older_query = PageQuery::new("versions", start, prefix);
+    let mut latest_statement = connection.prepare_cached(&latest_query.sql)?;
+    let mut older_statement = connection.prepare_cached(&older_query.sql)?;
+    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+    let bind = |query: &PageQuery<'_>| {
+        (
+            query.from.to_vec(),
+            query.prefix_end.clone(),
+            seq_to_sql(query.seq),
+        )
+    };
+    let (from, end, seq) = bind(&latest_query);
+    let mut latest = latest_statement.query(params![bucket, from, end, limit_sql, seq])?;
+    let (from, end, seq) = bind(&older_query);
+    let mut older = older_statement.query(params![bucket, from, end, limit_sql, seq])?;
     let mut merged = Vec::with_capacity(limit.min(1024));
-    let (mut a, mut b) = (latest.next(), older.next());
+    let (mut a, mut b) = (
+        next_entry(&mut latest, true)?,
+        next_entry(&mut older, false)?,
+    );
     while merged.len() < limit {
         let take_latest = match (&a, &b) {
             (Some(x), Some(y)) => {
@@ -648,72 +666,84 @@ pub(crate) fn list(
         };
         if take_latest {
             merged.extend(a.take());
-            a = latest.next();
+            a = next_entry(&mut latest, true)?;
         } else {
             merged.extend(b.take());
-            b = older.next();
+            b = next_entry(&mut older, false)?;
         }
     }
     Ok(merged)
 }
 
-fn page(
-    connection: &Connection,
-    table: &str,
-    bucket: &str,
-    start: &VersionStart,
-    prefix: &[u8],
-    limit: usize,
-) -> Result<Vec<VersionEntry>, ShardError> {
-    let (position, from, seq) = match start {
-        VersionStart::AfterKey(key) if key.as_slice() >= prefix => ("key > ?2", key.as_slice(), 0),
-        VersionStart::AfterVersion { key, seq } if key.as_slice() >= prefix => (
-            "(key > ?2 OR (key = ?2 AND seq < ?5))",
-            key.as_slice(),
-            *seq,
-        ),
-        VersionStart::AtOrAfterKey(key) if key.as_slice() >= prefix => {
-            ("key >= ?2", key.as_slice(), 0)
+/// One table's page query: SQL and the values it binds.
+struct PageQuery<'a> {
+    sql: String,
+    from: &'a [u8],
+    prefix_end: Option<Vec<u8>>,
+    seq: u64,
+}
+
+impl<'a> PageQuery<'a> {
+    fn new(table: &str, start: &'a VersionStart, prefix: &'a [u8]) -> PageQuery<'a> {
+        let (position, from, seq) = match start {
+            VersionStart::AfterKey(key) if key.as_slice() >= prefix => {
+                ("key > ?2", key.as_slice(), 0)
+            }
+            VersionStart::AfterVersion { key, seq } if key.as_slice() >= prefix => (
+                "(key > ?2 OR (key = ?2 AND seq < ?5))",
+                key.as_slice(),
+                *seq,
+            ),
+            VersionStart::AtOrAfterKey(key) if key.as_slice() >= prefix => {
+                ("key >= ?2", key.as_slice(), 0)
+            }
+            _ => ("key >= ?2", prefix, 0),
+        };
+        let prefix_end = crate::meta::prefix_successor(prefix);
+        let upper = if prefix_end.is_some() {
+            "key < ?3"
+        } else {
+            "?3 IS NULL"
+        };
+        let (order, since) = if table == "objects" {
+            ("key", "NULL")
+        } else {
+            ("key, seq DESC", "noncurrent_since_ms")
+        };
+        // `?5` (the marker's seq) is bound on every page; `?5 >= 0` names it in every shape.
+        let sql = format!(
+            "SELECT key, seq, version_id, delete_marker, size, etag, last_modified_ms, {since}
+             FROM {table}
+             WHERE bucket = ?1 AND {position} AND {upper} AND ?5 >= 0 ORDER BY {order} LIMIT ?4"
+        );
+        PageQuery {
+            sql,
+            from,
+            prefix_end,
+            seq,
         }
-        _ => ("key >= ?2", prefix, 0),
+    }
+}
+
+/// The next row of a page query as an entry (`latest`: it comes from `objects`).
+fn next_entry(
+    rows: &mut rusqlite::Rows<'_>,
+    latest: bool,
+) -> Result<Option<VersionEntry>, ShardError> {
+    let Some(r) = rows.next()? else {
+        return Ok(None);
     };
-    let prefix_end = crate::meta::prefix_successor(prefix);
-    let upper = if prefix_end.is_some() {
-        "key < ?3"
-    } else {
-        "?3 IS NULL"
-    };
-    let (order, since) = if table == "objects" {
-        ("key", "NULL")
-    } else {
-        ("key, seq DESC", "noncurrent_since_ms")
-    };
-    // `?5` (the marker's seq) is bound on every page; `?5 >= 0` names it in every shape.
-    let sql = format!(
-        "SELECT key, seq, version_id, delete_marker, size, etag, last_modified_ms, {since}
-         FROM {table}
-         WHERE bucket = ?1 AND {position} AND {upper} AND ?5 >= 0 ORDER BY {order} LIMIT ?4"
-    );
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let is_latest = table == "objects";
-    let mut statement = connection.prepare_cached(&sql)?;
-    let rows = statement.query_map(
-        params![bucket, from, prefix_end, limit, seq_to_sql(seq)],
-        |r| {
-            Ok(VersionEntry {
-                key: r.get(0)?,
-                seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                version_id: r.get(2)?,
-                is_latest,
-                delete_marker: r.get(3)?,
-                size_bytes: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
-                etag: r.get(5)?,
-                last_modified_ms: r.get(6)?,
-                noncurrent_since_ms: r.get(7)?,
-            })
-        },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(Some(VersionEntry {
+        key: r.get(0)?,
+        seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        version_id: r.get(2)?,
+        is_latest: latest,
+        delete_marker: r.get(3)?,
+        size_bytes: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        etag: r.get(5)?,
+        last_modified_ms: r.get(6)?,
+        noncurrent_since_ms: r.get(7)?,
+    }))
 }
 
 /// `MetaOp::SetRetention` and `MetaOp::SetLegalHold` on one version.

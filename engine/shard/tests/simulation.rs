@@ -909,7 +909,13 @@ impl World {
         let partition = self.partition();
         for bucket in [BUCKET, VBUCKET] {
             let listed: Vec<String> = partition
-                .list(bucket, &ListStart::After(Vec::new()), b"", 100, bucket == VBUCKET)
+                .list(
+                    bucket,
+                    &ListStart::After(Vec::new()),
+                    b"",
+                    100,
+                    bucket == VBUCKET,
+                )
                 .unwrap()
                 .into_iter()
                 .map(|entry| String::from_utf8(entry.key).unwrap())
