@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Last millisecond of year 9999, the end of the range both formats can express.
-const UNIX_MS_MAX: i64 = 253_402_300_799_999;
+/// The last millisecond of year 9999: the latest instant the ISO-8601 writers spell (they
+/// clamp to `0..=UNIX_MS_MAX`, so a stored time outside it would not read back as written).
+pub const UNIX_MS_MAX: i64 = 253_402_300_799_999;
 
 /// `2009-10-12T17:50:30.000Z` for a unix time in milliseconds (clamped, see module docs).
 pub fn iso8601_millis(unix_ms: i64) -> String {

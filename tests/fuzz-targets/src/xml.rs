@@ -77,7 +77,11 @@ fn versioning_documents(kind: u8, body: &[u8]) {
             }
         }
         9 => {
-            if let Ok(Some(retention)) = parse_retention(body) {
+            // A retain-until date before 1970 is in the past: the handler refuses it before
+            // anything is stored, so only dates the writer can spell must come back unchanged.
+            if let Ok(Some(retention)) = parse_retention(body)
+                && retention.retain_until_ms >= 0
+            {
                 let written = retention_xml(&retention);
                 assert_eq!(parse_retention(written.as_bytes()), Ok(Some(retention)));
             }

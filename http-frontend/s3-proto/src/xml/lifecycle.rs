@@ -44,7 +44,9 @@ use super::tagging::{TagTarget, validate_tags};
 use super::{S3_XML_NAMESPACE, XML_DECLARATION, malformed_xml, push_display_element, push_element};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http_field::has_control;
-use crate::time_format::{http_date_from_millis, parse_iso8601_millis, write_iso8601_millis};
+use crate::time_format::{
+    UNIX_MS_MAX, http_date_from_millis, parse_iso8601_millis, write_iso8601_millis,
+};
 
 /// Parses and validates a PutBucketLifecycleConfiguration body (see the module docs for the
 /// error codes). Rules without an ID are given one.
@@ -418,8 +420,14 @@ fn day_count(text: &str) -> Result<u32, S3Error> {
 }
 
 /// A lifecycle `Date`: ISO 8601 with a zone (`2030-01-01T00:00:00Z`, what SDKs send) or a bare
-/// date (`2030-01-01`, midnight UTC), in unix ms.
+/// date (`2030-01-01`, midnight UTC), in unix ms. Dates before 1970 or after 9999 are refused:
+/// GetBucketLifecycleConfiguration could not write them back as they were given (found by
+/// fuzzing the round trip).
 fn parse_lifecycle_date(text: &str) -> Option<i64> {
+    parse_any_lifecycle_date(text).filter(|ms| (0..=UNIX_MS_MAX).contains(ms))
+}
+
+fn parse_any_lifecycle_date(text: &str) -> Option<i64> {
     let text = text.trim();
     if let Some(ms) = parse_iso8601_millis(text) {
         return Some(ms);
