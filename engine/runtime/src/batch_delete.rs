@@ -30,8 +30,7 @@ pub async fn delete_owned_keys(
         Err(error) => return targets.iter().map(|_| Err(error.clone())).collect(),
     };
     let versioning = context
-        .bucket(bucket)
-        .map(|record| record.versioning)
+        .with_bucket(bucket, |record| record.versioning)
         .unwrap_or_default();
     let now_ms = crate::events::now_ms();
     let tasks: Vec<_> = targets

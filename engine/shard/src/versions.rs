@@ -480,13 +480,8 @@ pub(crate) fn delete_version(
         return Ok((Vec::new(), None));
     };
     check_destroyable(&record, bypass_governance, now_ms)?;
-    let table = if is_latest { "objects" } else { "versions" };
-    let condition = if record.version_id.is_some() {
-        "version_id = ?3"
-    } else {
-        "version_id IS NULL AND ?3 IS NULL"
-    };
-    let sql = format!("DELETE FROM {table} WHERE bucket = ?1 AND key = ?2 AND {condition}");
+    let table = table_of(is_latest);
+    let sql = format!("DELETE FROM {table} WHERE {THE_VERSION}");
     tx.prepare_cached(&sql)?
         .execute(params![bucket, key.as_bytes(), record.version_id])?;
     if is_latest {
@@ -503,6 +498,15 @@ pub(crate) fn delete_version(
 
 fn hold(on: bool) -> LegalHold {
     if on { LegalHold::On } else { LegalHold::Off }
+}
+
+/// The row of one version: `?1` bucket, `?2` key, `?3` its id (NULL: the null version).
+const THE_VERSION: &str =
+    "bucket = ?1 AND key = ?2 AND (version_id = ?3 OR (version_id IS NULL AND ?3 IS NULL))";
+
+/// The table a version found by `version` / `find` lives in.
+fn table_of(is_latest: bool) -> &'static str {
+    if is_latest { "objects" } else { "versions" }
 }
 
 /// Refuses to destroy a version that object lock protects (`base::object_lock`).
@@ -530,11 +534,8 @@ pub(crate) fn set_tags(
 ) -> Result<VersionOutcome, ShardError> {
     let (bucket, key) = target;
     let (record, is_latest) = find(tx, bucket, key, version)?;
-    let table = if is_latest { "objects" } else { "versions" };
-    let sql = format!(
-        "UPDATE {table} SET tags = ?4 WHERE bucket = ?1 AND key = ?2
-         AND (version_id = ?3 OR (version_id IS NULL AND ?3 IS NULL))"
-    );
+    let table = table_of(is_latest);
+    let sql = format!("UPDATE {table} SET tags = ?4 WHERE {THE_VERSION}");
     tx.prepare_cached(&sql)?.execute(params![
         bucket,
         key.as_bytes(),
@@ -765,9 +766,7 @@ pub(crate) fn apply_lock_op(tx: &Connection, op: &crate::meta::MetaOp) -> Result
         _ => return Ok(()),
     };
     let (record, is_latest) = find(tx, bucket, key, version)?;
-    let table = if is_latest { "objects" } else { "versions" };
-    let which = "bucket = ?1 AND key = ?2
-         AND (version_id = ?3 OR (version_id IS NULL AND ?3 IS NULL))";
+    let table = table_of(is_latest);
     match op {
         MetaOp::SetRetention {
             retention,
@@ -786,8 +785,9 @@ pub(crate) fn apply_lock_op(tx: &Connection, op: &crate::meta::MetaOp) -> Result
                 Some(retention) => (retention.mode.as_str(), retention.retain_until_ms),
                 None => ("", 0),
             };
-            let sql =
-                format!("UPDATE {table} SET lock_mode = ?4, retain_until_ms = ?5 WHERE {which}");
+            let sql = format!(
+                "UPDATE {table} SET lock_mode = ?4, retain_until_ms = ?5 WHERE {THE_VERSION}"
+            );
             tx.prepare_cached(&sql)?.execute(params![
                 bucket,
                 key.as_bytes(),
@@ -797,7 +797,7 @@ pub(crate) fn apply_lock_op(tx: &Connection, op: &crate::meta::MetaOp) -> Result
             ])?;
         }
         MetaOp::SetLegalHold { on, .. } => {
-            let sql = format!("UPDATE {table} SET legal_hold = ?4 WHERE {which}");
+            let sql = format!("UPDATE {table} SET legal_hold = ?4 WHERE {THE_VERSION}");
             tx.prepare_cached(&sql)?.execute(params![
                 bucket,
                 key.as_bytes(),

@@ -144,8 +144,7 @@ fn copy_source_version_header(
 ) -> Option<String> {
     let versioning = exchange
         .context
-        .bucket(source_bucket)
-        .map(|record| record.versioning)
+        .with_bucket(source_bucket, |record| record.versioning)
         .unwrap_or_default();
     version_id_value(versioning, version_id)
 }
@@ -383,9 +382,9 @@ fn copied_tags(
 
 pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let source = copy_source(exchange)?;
-    let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    crate::handlers::bucket::require_bucket(exchange)?;
     crate::handlers::object::check_storage_class(exchange)?;
-    let lock = crate::handlers::object_lock::new_version_lock(exchange, &bucket, false)?;
+    let lock = crate::handlers::object_lock::new_version_lock(exchange, false)?;
     let metadata = directive(exchange, "x-amz-metadata-directive")?;
     let tagging = directive(exchange, "x-amz-tagging-directive")?;
     let condition = write_condition(exchange)?;

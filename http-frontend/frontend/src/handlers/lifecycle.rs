@@ -54,17 +54,20 @@ pub fn expiration_header(
     exchange: &Exchange<'_>,
     record: &ObjectRecord,
 ) -> Option<(String, String)> {
-    let bucket = exchange.context.bucket(exchange.bucket())?;
-    let config = bucket.lifecycle.as_ref()?;
     let day_ms = i64::try_from(exchange.context.settings.lifecycle.day.as_millis()).ok()?;
-    let (expiry_ms, rule_id) = base::lifecycle::expiration_header_for(
-        config,
-        exchange.key(),
-        record.size_bytes,
-        &record.tags,
-        record.last_modified_ms,
-        day_ms,
-    )?;
+    let (expiry_ms, rule_id) = exchange
+        .context
+        .with_bucket(exchange.bucket(), |bucket| {
+            base::lifecycle::expiration_header_for(
+                bucket.lifecycle.as_ref()?,
+                exchange.key(),
+                record.size_bytes,
+                &record.tags,
+                record.last_modified_ms,
+                day_ms,
+            )
+        })
+        .flatten()?;
     let value = expiration_header_value(expiry_ms, &rule_id);
     s3_proto::http_field::is_field_value(value.as_bytes())
         .then(|| (EXPIRATION_HEADER.to_owned(), value))

@@ -80,8 +80,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
     let mut headers = stored_headers(exchange)?;
     // An explicit lock is kept with the upload; the bucket's default retention is applied when
     // the object comes to exist, at completion.
-    let bucket = crate::handlers::bucket::bucket_record(exchange)?;
-    let lock = object_lock::new_version_lock(exchange, &bucket, false)?;
+    let lock = object_lock::new_version_lock(exchange, false)?;
     if object_lock::has_lock_headers(exchange) {
         headers.extend(object_lock::lock_headers(&lock));
     }
@@ -420,8 +419,10 @@ fn completion_lock(
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload))?;
     let mut lock = object_lock::lock_of_upload(&upload.headers)?;
     if lock.retention.is_none() {
-        let bucket = crate::handlers::bucket::bucket_record(exchange)?;
-        lock.retention = object_lock::default_retention_now(&bucket);
+        lock.retention = exchange
+            .context
+            .with_bucket(exchange.bucket(), object_lock::default_retention_now)
+            .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
     }
     Ok(lock)
 }

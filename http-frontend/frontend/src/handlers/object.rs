@@ -153,9 +153,9 @@ pub fn stored_headers(exchange: &Exchange<'_>) -> Result<Vec<(String, String)>, 
 }
 
 pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    let bucket = crate::handlers::bucket::bucket_record(exchange)?;
+    crate::handlers::bucket::require_bucket(exchange)?;
     check_storage_class(exchange)?;
-    let lock = new_version_lock(exchange, &bucket, true)?;
+    let lock = new_version_lock(exchange, true)?;
     let mut headers = stored_headers(exchange)?;
     let tags = crate::handlers::tagging::request_tags(exchange)?;
     let condition = write_condition(exchange)?;

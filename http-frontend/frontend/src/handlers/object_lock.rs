@@ -54,16 +54,19 @@ fn missing_configuration() -> S3Error {
 /// multipart upload carries its checksums on the parts, so CreateMultipartUpload skips it).
 pub fn new_version_lock(
     exchange: &Exchange<'_>,
-    bucket: &BucketRecord,
     check_integrity: bool,
 ) -> Result<NewVersionLock, S3Error> {
+    let object_lock = exchange
+        .context
+        .with_bucket(exchange.bucket(), |bucket| bucket.object_lock)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
     let head = &exchange.head;
     let headers = parse_object_lock_headers(
         head.header_str(MODE_HEADER),
         head.header_str(RETAIN_UNTIL_HEADER),
         head.header_str(LEGAL_HOLD_HEADER),
     )?;
-    let Some(config) = &bucket.object_lock else {
+    let Some(config) = &object_lock else {
         if headers.is_empty() {
             return Ok(NewVersionLock::default());
         }

@@ -356,8 +356,11 @@ async fn store_file(
         // A browser form sets no lock fields; the bucket's default retention applies.
         retention: exchange
             .context
-            .bucket(exchange.bucket())
-            .and_then(|bucket| crate::handlers::object_lock::default_retention_now(&bucket)),
+            .with_bucket(
+                exchange.bucket(),
+                crate::handlers::object_lock::default_retention_now,
+            )
+            .flatten(),
         ..ObjectRecord::default()
     };
     // `authorize` set the route's key to the form's: the commit and its event use it.

@@ -40,8 +40,7 @@ pub fn parse_version(value: &str, argument: &str) -> Result<VersionRef, S3Error>
 pub fn bucket_versioning(exchange: &Exchange<'_>) -> Versioning {
     exchange
         .context
-        .bucket(exchange.bucket())
-        .map(|record| record.versioning)
+        .with_bucket(exchange.bucket(), |record| record.versioning)
         .unwrap_or_default()
 }
 
