@@ -470,3 +470,41 @@ def expected_listing(all_keys, prefix: str = "", delimiter: str = "", start_afte
         else:
             keys.append(key)
     return Listing(sorted(keys, key=s3_sort_key), sorted(prefixes, key=s3_sort_key))
+
+
+def reflected_table(poly: int, width: int) -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc & ((1 << width) - 1))
+    return table
+
+
+CRC32C_TABLE = reflected_table(0x82F63B78, 32)
+CRC64NVME_TABLE = reflected_table(0x9A6C9329AC4BC9B5, 64)
+
+
+def reflected_crc(data: bytes, table: list[int], width: int) -> int:
+    mask = (1 << width) - 1
+    crc = mask
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ mask
+
+
+def digest(algorithm: str, data: bytes) -> bytes:
+    """The raw big-endian digest S3 base64-encodes; CRC32C and CRC64NVME in pure Python
+    (boto3 needs awscrt for them)."""
+    if algorithm == "CRC32":
+        return zlib.crc32(data).to_bytes(4, "big")
+    if algorithm == "CRC32C":
+        return reflected_crc(data, CRC32C_TABLE, 32).to_bytes(4, "big")
+    if algorithm == "CRC64NVME":
+        return reflected_crc(data, CRC64NVME_TABLE, 64).to_bytes(8, "big")
+    return hashlib.new(algorithm.lower(), data).digest()
+
+
+def b64(algorithm: str, data: bytes) -> str:
+    return base64.b64encode(digest(algorithm, data)).decode()

@@ -4,58 +4,17 @@ ListParts, checksums on GET/HEAD with `x-amz-checksum-mode: ENABLED`, `ChecksumA
 listings, and their survival across a restart (S3-CLIENTS.md §4; AWS user guide "Checking
 object integrity")."""
 
-import base64
-import hashlib
-import zlib
-
 import pytest
 
 from harness import make_client
-from s3util import MiB, expect_error, parse_error, payload, raw_request
-
-
-
-def _reflected_table(poly: int, width: int) -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc & ((1 << width) - 1))
-    return table
-
-
-_CRC32C_TABLE = _reflected_table(0x82F63B78, 32)
-_CRC64NVME_TABLE = _reflected_table(0x9A6C9329AC4BC9B5, 64)
-
-
-def _reflected_crc(data: bytes, table: list[int], width: int) -> int:
-    mask = (1 << width) - 1
-    crc = mask
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ mask
-
-
-def digest(algorithm: str, data: bytes) -> bytes:
-    """The raw big-endian digest S3 base64-encodes; CRC32C and CRC64NVME in pure Python
-    (boto3 needs awscrt for them)."""
-    if algorithm == "CRC32":
-        return zlib.crc32(data).to_bytes(4, "big")
-    if algorithm == "CRC32C":
-        return _reflected_crc(data, _CRC32C_TABLE, 32).to_bytes(4, "big")
-    if algorithm == "CRC64NVME":
-        return _reflected_crc(data, _CRC64NVME_TABLE, 64).to_bytes(8, "big")
-    return hashlib.new(algorithm.lower(), data).digest()
-
-
-def b64(algorithm: str, data: bytes) -> str:
-    return base64.b64encode(digest(algorithm, data)).decode()
+from s3util import (
+    CRC32C_TABLE, CRC64NVME_TABLE, MiB, b64, digest, expect_error, parse_error, payload, raw_request, reflected_crc,
+)  # fmt: skip
 
 
 def test_reference_checksums():
-    assert _reflected_crc(b"123456789", _CRC32C_TABLE, 32) == 0xE3069283
-    assert _reflected_crc(b"123456789", _CRC64NVME_TABLE, 64) == 0xAE8B14860A799888
+    assert reflected_crc(b"123456789", CRC32C_TABLE, 32) == 0xE3069283
+    assert reflected_crc(b"123456789", CRC64NVME_TABLE, 64) == 0xAE8B14860A799888
 
 
 def composite(algorithm: str, parts: list[bytes]) -> str:

@@ -32,6 +32,25 @@ pub const DAY_MS: i64 = 86_400_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LifecycleConfiguration {
     pub rules: Vec<Rule>,
+    /// `x-amz-transition-default-minimum-object-size`: true for `varies_by_storage_class`,
+    /// false for `all_storage_classes_128K` (AWS's default). It only shapes transitions,
+    /// which this server does not make (one storage class); it is kept to be echoed.
+    pub transition_minimum_varies_by_class: bool,
+}
+
+/// The values of `x-amz-transition-default-minimum-object-size`.
+pub const TRANSITION_MINIMUM_ALL_CLASSES: &str = "all_storage_classes_128K";
+pub const TRANSITION_MINIMUM_VARIES: &str = "varies_by_storage_class";
+
+impl LifecycleConfiguration {
+    /// The value of `x-amz-transition-default-minimum-object-size` for this configuration.
+    pub fn transition_minimum(&self) -> &'static str {
+        if self.transition_minimum_varies_by_class {
+            TRANSITION_MINIMUM_VARIES
+        } else {
+            TRANSITION_MINIMUM_ALL_CLASSES
+        }
+    }
 }
 
 /// One lifecycle rule.

@@ -1086,6 +1086,7 @@ mod bucket_config {
                     abort_incomplete_days: rule.abort_incomplete_days,
                 })
                 .collect(),
+            ..LifecycleConfiguration::default()
         };
         lifecycle.assign_missing_ids();
         lifecycle.validate().map_err(|error| error.message())?;

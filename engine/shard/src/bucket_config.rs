@@ -10,7 +10,8 @@ use base::object_lock::{
 use crate::record::{DecodeError, Reader, len_u32, put_bytes, put_u32, put_u64};
 
 const OBJECT_LOCK_FORMAT_VERSION: u8 = 1;
-const LIFECYCLE_FORMAT_VERSION: u8 = 1;
+/// 2 adds the transition minimum flag after the rules; 1 (without it) is still read.
+const LIFECYCLE_FORMAT_VERSION: u8 = 2;
 
 /// Format, then a rule flag; with a rule: mode (1 GOVERNANCE, 2 COMPLIANCE), period kind
 /// (1 days, 2 years) and its count.
@@ -112,6 +113,7 @@ pub fn encode_lifecycle(config: Option<&LifecycleConfiguration>) -> Vec<u8> {
         }
         put_optional_u64(&mut out, rule.abort_incomplete_days.map(u64::from));
     }
+    out.push(u8::from(config.transition_minimum_varies_by_class));
     out
 }
 
@@ -144,7 +146,8 @@ pub fn decode_lifecycle(bytes: &[u8]) -> Result<Option<LifecycleConfiguration>, 
         return Ok(None);
     }
     let mut reader = Reader::new(bytes);
-    if reader.u8()? != LIFECYCLE_FORMAT_VERSION {
+    let version = reader.u8()?;
+    if version != 1 && version != LIFECYCLE_FORMAT_VERSION {
         return Err(DecodeError("lifecycle: unknown format version"));
     }
     // Every rule and every tag takes at least 4 bytes: counts beyond that are corrupt.
@@ -157,8 +160,19 @@ pub fn decode_lifecycle(bytes: &[u8]) -> Result<Option<LifecycleConfiguration>, 
     for _ in 0..count {
         rules.push(decode_rule(&mut reader, count_max)?);
     }
+    let transition_minimum_varies_by_class = match version {
+        1 => false,
+        _ => match reader.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(DecodeError("lifecycle: transition minimum flag")),
+        },
+    };
     reader.finish()?;
-    Ok(Some(LifecycleConfiguration { rules }))
+    Ok(Some(LifecycleConfiguration {
+        rules,
+        transition_minimum_varies_by_class,
+    }))
 }
 
 fn decode_rule(reader: &mut Reader<'_>, count_max: usize) -> Result<Rule, DecodeError> {
@@ -259,9 +273,17 @@ mod tests {
                     abort_incomplete_days: None,
                 },
             ],
+            transition_minimum_varies_by_class: true,
         };
         let bytes = encode_lifecycle(Some(&config));
-        assert_eq!(decode_lifecycle(&bytes), Ok(Some(config)));
+        assert_eq!(decode_lifecycle(&bytes), Ok(Some(config.clone())));
+        // Format 1 (before the transition minimum flag) is still read, as the default.
+        let mut version_1 = bytes.clone();
+        version_1[0] = 1;
+        version_1.pop();
+        let mut expected = config.clone();
+        expected.transition_minimum_varies_by_class = false;
+        assert_eq!(decode_lifecycle(&version_1), Ok(Some(expected)));
         assert_eq!(decode_lifecycle(&[]), Ok(None));
         for cut in 1..bytes.len() {
             assert!(decode_lifecycle(&bytes[..cut]).is_err(), "cut at {cut}");

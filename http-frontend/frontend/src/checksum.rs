@@ -312,6 +312,41 @@ fn invalid_part(part_number: u32) -> S3Error {
     S3Error::new(S3ErrorCode::InvalidPart).extra("PartNumber", part_number.to_string())
 }
 
+/// The answer for an algorithm this server does not compute. S3 also defines SHA512, MD5 and
+/// the xxHash family; a client that sends one of them expects it verified, so such a request
+/// is refused rather than stored with its checksum unchecked.
+fn unsupported_algorithm() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        "Checksum algorithm provided is unsupported. Please try again with any of the \
+         valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+    )
+}
+
+/// Refuses a request that declares a checksum this server cannot verify: an
+/// `x-amz-checksum-<algorithm>` header, an `x-amz-trailer` or an
+/// `x-amz-sdk-checksum-algorithm` naming an algorithm outside [`ChecksumAlgorithm::ALL`].
+pub fn refuse_unverifiable(headers: &[(String, Vec<u8>)]) -> Result<(), S3Error> {
+    const NOT_ALGORITHMS: [&str; 3] = ["type", "algorithm", "mode"];
+    for (name, value) in headers {
+        let unknown_header = name.strip_prefix("x-amz-checksum-").is_some_and(|suffix| {
+            !NOT_ALGORITHMS.contains(&suffix) && ChecksumAlgorithm::from_header_name(name).is_none()
+        });
+        let value = String::from_utf8_lossy(value);
+        let unknown_trailer = name == "x-amz-trailer"
+            && value.split(',').map(str::trim).any(|trailer| {
+                trailer.starts_with("x-amz-checksum-")
+                    && ChecksumAlgorithm::from_header_name(trailer).is_none()
+            });
+        let unknown_sdk_algorithm = name == "x-amz-sdk-checksum-algorithm"
+            && ChecksumAlgorithm::from_name(value.trim()).is_none();
+        if unknown_header || unknown_trailer || unknown_sdk_algorithm {
+            return Err(unsupported_algorithm());
+        }
+    }
+    Ok(())
+}
+
 /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload, checked:
 /// CRC64NVME is full-object only, SHA1 and SHA256 composite only; without a type, CRC64NVME
 /// is full-object and the others composite.
@@ -329,13 +364,8 @@ pub fn upload_checksum(
         }
         return Ok(None);
     };
-    let algorithm = ChecksumAlgorithm::from_name(algorithm.trim()).ok_or_else(|| {
-        S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "Checksum algorithm provided is unsupported. Please try again with any of the \
-             valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
-        )
-    })?;
+    let algorithm =
+        ChecksumAlgorithm::from_name(algorithm.trim()).ok_or_else(unsupported_algorithm)?;
     let full_object = match checksum_type.map(str::trim) {
         None => !algorithm.supports_composite(),
         Some(value) if value.eq_ignore_ascii_case("FULL_OBJECT") => true,

@@ -16,6 +16,7 @@ pub mod object;
 pub mod object_lock;
 pub mod payload;
 pub mod post_object;
+pub mod request_guards;
 pub mod tagging;
 pub mod versioning;
 
@@ -29,6 +30,7 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     if exchange.route.bucket.is_some() {
         bucket::check_expected_owner(exchange)?;
     }
+    request_guards::refuse_unhonoured(exchange)?;
     match exchange.route.operation {
         Operation::ListBuckets => bucket::list_buckets(exchange),
         Operation::CreateBucket => bucket::create_bucket(exchange).await,

@@ -74,6 +74,8 @@ s3_error_codes! {
     AccessDenied => 403, "Access Denied";
     /// A CORS preflight the bucket's rules do not allow (or a bucket without CORS).
     AccessForbidden => 403, "CORSResponse: This CORS request is not allowed.";
+    /// An ACL on a bucket whose ACLs are disabled (Object Ownership `BucketOwnerEnforced`).
+    AccessControlListNotSupported => 400, "The bucket does not allow ACLs";
     AccountProblem => 403, "There is a problem with your account that prevents the \
         operation from completing successfully.";
     AllAccessDisabled => 403, "All access to this Amazon S3 resource has been disabled.";
@@ -106,6 +108,9 @@ s3_error_codes! {
     InvalidAccessKeyId => 403, "The AWS access key ID that you provided does not exist in our \
         records.";
     InvalidArgument => 400, "Invalid Argument";
+    /// A bucket ACL granting anyone but the owner on a bucket created with ACLs disabled.
+    InvalidBucketAclWithObjectOwnership => 400, "Bucket cannot have ACLs set with \
+        ObjectOwnership's BucketOwnerEnforced setting";
     InvalidBucketName => 400, "The specified bucket is not valid.";
     InvalidBucketState => 409, "The request is not valid for the current state of the \
         bucket.";

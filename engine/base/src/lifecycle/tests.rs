@@ -21,7 +21,10 @@ fn tags(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn config(rules: Vec<Rule>) -> LifecycleConfiguration {
-    LifecycleConfiguration { rules }
+    LifecycleConfiguration {
+        rules,
+        ..LifecycleConfiguration::default()
+    }
 }
 
 // ---- validation ----

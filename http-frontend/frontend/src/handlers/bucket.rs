@@ -276,7 +276,6 @@ pub fn get_bucket_versioning(exchange: &mut Exchange<'_>) -> Result<Response, S3
 /// object lock stays Enabled.
 pub async fn put_bucket_versioning(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    crate::handlers::object::refuse_mfa(exchange)?;
     let body = read_small_body(exchange, base::limits::XML_BODY_BYTES_MAX).await?;
     let configuration = parse_versioning_configuration(&body)?;
     if configuration.mfa_delete == Some(MfaDelete::Enabled) {

@@ -367,6 +367,35 @@ fn copied_headers(
     Ok(headers)
 }
 
+/// `x-amz-checksum-algorithm` of a CopyObject: the algorithm the new object's checksum is
+/// computed with, from the bytes as they are copied.
+fn requested_checksum(exchange: &Exchange<'_>) -> Result<Option<ChecksumAlgorithm>, S3Error> {
+    let Some(name) = exchange.head.header_str("x-amz-checksum-algorithm") else {
+        return Ok(None);
+    };
+    crate::checksum::upload_checksum(Some(name), None).map(|checksum| {
+        checksum.and_then(|checksum| ChecksumAlgorithm::from_name(&checksum.algorithm))
+    })
+}
+
+/// Stores a checksum computed during the copy in place of any the headers carried, and
+/// returns the checksum the new object has (for CopyObjectResult).
+fn replace_checksum(
+    headers: &mut Vec<(String, String)>,
+    computed: Option<(ChecksumAlgorithm, String)>,
+) -> Option<(&'static str, String)> {
+    use crate::handlers::object::{CHECKSUM_TYPE_HEADER, FULL_OBJECT};
+    if let Some((algorithm, value)) = computed {
+        headers.retain(|(name, _)| !name.starts_with("x-amz-checksum-"));
+        headers.push((algorithm.header_name().to_owned(), value));
+        headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
+    }
+    headers.iter().find_map(|(name, value)| {
+        ChecksumAlgorithm::from_header_name(name)
+            .map(|algorithm| (algorithm.xml_element(), value.clone()))
+    })
+}
+
 /// The tag set the copy gets: the source's (COPY) or `x-amz-tagging`, validated as on
 /// PutObject (REPLACE; absent means no tags).
 fn copied_tags(
@@ -409,14 +438,16 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         return Err(copy_source_too_large(PUT_OBJECT_SIZE_BYTES_MAX));
     }
     check_storage_quota(exchange, size_bytes)?;
-    let headers = copied_headers(exchange, &stream.record, metadata)?;
+    let mut headers = copied_headers(exchange, &stream.record, metadata)?;
     let tags = copied_tags(exchange, &stream.record, tagging)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     let start = StreamStart {
         range: 0..size_bytes,
         decryption,
     };
-    let copied = copy_bytes(&partition, stream, start, None, &key).await?;
+    let requested = requested_checksum(exchange)?;
+    let copied = copy_bytes(&partition, stream, start, requested, &key).await?;
+    let checksum = replace_checksum(&mut headers, requested.zip(copied.checksum));
     let (etag, encryption) = seal(key.mode(), copied.run, &copied.md5, &copied.written);
     let written = copied.written;
     let last_modified_ms = now_ms();
@@ -439,6 +470,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     let result = CopyObjectResult {
         etag,
         last_modified_ms,
+        checksum,
     };
     let mut response = Response::xml(result.to_xml());
     if let Some(id) = version_id {

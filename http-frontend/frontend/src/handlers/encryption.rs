@@ -184,13 +184,7 @@ fn customer_key(
     exchange: &Exchange<'_>,
     headers: &CustomerKeyHeaders,
 ) -> Result<CustomerKey, S3Error> {
-    let context = exchange.context;
-    let allowed = exchange.connection.is_tls()
-        || context.settings.sse_c_allow_http
-        || context
-            .dynamic_settings()
-            .flag(keys::SSE_C_ALLOW_HTTP, false);
-    if !allowed {
+    if !crate::handlers::request_guards::customer_keys_allowed(exchange) {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "Requests specifying Server Side Encryption with Customer provided keys must be \

@@ -25,9 +25,33 @@ pub async fn put_bucket_lifecycle_configuration(
     bucket_record(exchange)?;
     require_integrity_header(exchange)?;
     let body = read_small_body(exchange, LIFECYCLE_BODY_BYTES_MAX).await?;
-    let config = parse_lifecycle_configuration(&body)?;
+    let mut config = parse_lifecycle_configuration(&body)?;
+    config.transition_minimum_varies_by_class = transition_minimum_varies(exchange)?;
+    let echoed = config.transition_minimum();
     change_bucket_config(exchange, BucketConfigChange::Lifecycle(Some(config))).await?;
-    Ok(Response::new(200))
+    Ok(Response::new(200).header(TRANSITION_MINIMUM_HEADER, echoed))
+}
+
+const TRANSITION_MINIMUM_HEADER: &str = "x-amz-transition-default-minimum-object-size";
+
+/// `x-amz-transition-default-minimum-object-size`: one of AWS's two values (absent: the
+/// default, all classes at 128 KiB).
+fn transition_minimum_varies(exchange: &Exchange<'_>) -> Result<bool, S3Error> {
+    use base::lifecycle::{TRANSITION_MINIMUM_ALL_CLASSES, TRANSITION_MINIMUM_VARIES};
+    match exchange
+        .head
+        .header_str(TRANSITION_MINIMUM_HEADER)
+        .map(str::trim)
+    {
+        None => Ok(false),
+        Some(value) if value == TRANSITION_MINIMUM_ALL_CLASSES => Ok(false),
+        Some(value) if value == TRANSITION_MINIMUM_VARIES => Ok(true),
+        Some(_) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Invalid value for x-amz-transition-default-minimum-object-size: expected \
+             all_storage_classes_128K or varies_by_storage_class",
+        )),
+    }
 }
 
 pub fn get_bucket_lifecycle_configuration(
@@ -37,7 +61,8 @@ pub fn get_bucket_lifecycle_configuration(
     let config = record.lifecycle.ok_or_else(|| {
         S3Error::new(S3ErrorCode::NoSuchLifecycleConfiguration).extra("BucketName", record.name)
     })?;
-    Ok(Response::xml(lifecycle_configuration_xml(&config)))
+    Ok(Response::xml(lifecycle_configuration_xml(&config))
+        .header(TRANSITION_MINIMUM_HEADER, config.transition_minimum()))
 }
 
 pub async fn delete_bucket_lifecycle(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

@@ -271,7 +271,6 @@ pub(crate) async fn commit_object(
 pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
     let version = requested_version(exchange)?;
-    refuse_mfa(exchange)?;
     let bypass_governance = bypass_governance(exchange)?;
     let _write = context
         .begin_write(exchange.bucket())
@@ -307,18 +306,6 @@ pub async fn delete_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
         }
     }
     Ok(response)
-}
-
-/// MFA delete is not supported: a request that carries `x-amz-mfa` is refused, as S3 refuses
-/// it on a bucket without MFA delete, rather than having the header ignored.
-pub(crate) fn refuse_mfa(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    if exchange.head.has_header("x-amz-mfa") {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "MFA delete is not enabled on this bucket and is not supported by this server",
-        ));
-    }
-    Ok(())
 }
 
 /// An event about the request's object, by the request's principal.

@@ -79,6 +79,7 @@ pub fn upload_size(exchange: &Exchange<'_>, size_max_bytes: u64) -> Result<Optio
 }
 
 fn declared_checksum(exchange: &Exchange<'_>) -> Result<Option<DeclaredChecksum>, S3Error> {
+    crate::checksum::refuse_unverifiable(&exchange.head.headers)?;
     let mut found = None;
     // On CompleteMultipartUpload an `x-amz-checksum-<algorithm>` header is the whole
     // object's checksum, not the XML body's: the handler checks it against the object's.

@@ -83,7 +83,10 @@ pub fn parse_lifecycle_configuration(body: &[u8]) -> Result<LifecycleConfigurati
             Step::End => break,
         }
     }
-    let mut configuration = LifecycleConfiguration { rules };
+    let mut configuration = LifecycleConfiguration {
+        rules,
+        ..LifecycleConfiguration::default()
+    };
     for rule in &configuration.rules {
         check_rule_values(rule)?;
     }

@@ -257,11 +257,22 @@ pub struct CopyObjectResult {
     pub etag: String,
     /// Unix milliseconds.
     pub last_modified_ms: i64,
+    /// The new object's checksum (`ChecksumSHA256`, base64 value), when it has one.
+    pub checksum: Option<(&'static str, String)>,
 }
 
 impl CopyObjectResult {
     pub fn to_xml(&self) -> String {
-        copy_result_xml("CopyObjectResult", &self.etag, self.last_modified_ms, None)
+        let checksum = self
+            .checksum
+            .as_ref()
+            .map(|(name, value)| (*name, value.as_str()));
+        copy_result_xml(
+            "CopyObjectResult",
+            &self.etag,
+            self.last_modified_ms,
+            checksum,
+        )
     }
 }
 

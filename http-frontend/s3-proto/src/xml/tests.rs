@@ -247,6 +247,7 @@ fn multipart_and_copy_results_have_the_aws_shape() {
     let copy = CopyObjectResult {
         etag: "abc".to_owned(),
         last_modified_ms: 1_255_369_830_000,
+        checksum: None,
     };
     assert_eq!(
         copy.to_xml(),

@@ -91,6 +91,7 @@ fn what_boto3_sends_parses_and_round_trips() {
                 ..Rule::default()
             },
         ],
+        ..LifecycleConfiguration::default()
     };
     assert_eq!(parsed, expected);
     let written = lifecycle_configuration_xml(&parsed);
