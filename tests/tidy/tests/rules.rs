@@ -18,6 +18,8 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
         &["base", "shard", "telemetry", "control", "sse", "tls"],
     ),
     ("s3-proto", &["base"]),
+    // The access-policy language: pure, like s3-proto.
+    ("policy", &[]),
     (
         "frontend",
         &[
