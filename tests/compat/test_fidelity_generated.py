@@ -87,14 +87,7 @@ DOCUMENTED_STATUS = {
     "DeleteBucketTagging": 204, "PutBucketTagging": 204,
 }  # fmt: skip
 
-SUCCESS_DEPARTURES = {
-    "GetBucketLifecycle": (
-        "a rule given with the legacy rule-level Prefix (PutBucketLifecycle) comes back as "
-        "Filter/Prefix, so the deprecated GetBucketLifecycle answer lacks Rules[].Prefix, which "
-        "its output shape requires; AWS returns a rule in the form it was stored (inferred from "
-        "the API reference, not checked against AWS)"
-    ),
-}
+SUCCESS_DEPARTURES: dict[str, str] = {}
 
 
 def lookup(parsed, path: str) -> list[str]:
@@ -278,14 +271,7 @@ REFERENCE = [
          "no KMS here (docs/design/s3-compatibility.md)"),
 ]  # fmt: skip
 
-ERROR_DEPARTURES = {
-    "GetObjectLegalHold-NoSuchObjectLockConfiguration-an_object_without_a_legal_hold": (
-        "an object version that never had a legal hold answers 200 with Status OFF (the stored "
-        "hold is a bool); S3 answers 404 NoSuchObjectLockConfiguration (inferred: what MinIO, "
-        "versitygw and noobaa's S3-compat tests expect; not checked against AWS; "
-        "test_object_lock.py::test_malformed_lock_bodies asserts OFF)"
-    ),
-}
+ERROR_DEPARTURES: dict[str, str] = {}
 
 
 def all_error_cases():

@@ -66,6 +66,9 @@ pub struct Rule {
     pub noncurrent_expiration: Option<NoncurrentExpiration>,
     /// `AbortIncompleteMultipartUpload/DaysAfterInitiation`.
     pub abort_incomplete_days: Option<u32>,
+    /// Given with the rule-level `<Prefix>` of the deprecated PutBucketLifecycle rather than
+    /// a `<Filter>`: answered in the same form, as S3 returns a rule as it was stored.
+    pub legacy_prefix: bool,
 }
 
 /// Which objects a rule applies to (every condition must hold).

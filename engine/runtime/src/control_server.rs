@@ -1084,6 +1084,7 @@ mod bucket_config {
                         }
                     }),
                     abort_incomplete_days: rule.abort_incomplete_days,
+                    legacy_prefix: false,
                 })
                 .collect(),
             ..LifecycleConfiguration::default()

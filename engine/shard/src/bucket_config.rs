@@ -10,7 +10,8 @@ use base::object_lock::{
 use crate::record::{DecodeError, Reader, len_u32, put_bytes, put_u32, put_u64};
 
 const OBJECT_LOCK_FORMAT_VERSION: u8 = 1;
-/// 2 adds the transition minimum flag after the rules; 1 (without it) is still read.
+/// 2 adds a legacy-prefix flag after each rule and the transition minimum flag after the
+/// rules; 1 (without them) is still read.
 const LIFECYCLE_FORMAT_VERSION: u8 = 2;
 
 /// Format, then a rule flag; with a rule: mode (1 GOVERNANCE, 2 COMPLIANCE), period kind
@@ -112,6 +113,7 @@ pub fn encode_lifecycle(config: Option<&LifecycleConfiguration>) -> Vec<u8> {
             }
         }
         put_optional_u64(&mut out, rule.abort_incomplete_days.map(u64::from));
+        out.push(u8::from(rule.legacy_prefix));
     }
     out.push(u8::from(config.transition_minimum_varies_by_class));
     out
@@ -158,16 +160,10 @@ pub fn decode_lifecycle(bytes: &[u8]) -> Result<Option<LifecycleConfiguration>, 
     }
     let mut rules = Vec::with_capacity(count);
     for _ in 0..count {
-        rules.push(decode_rule(&mut reader, count_max)?);
+        rules.push(decode_rule(&mut reader, count_max, version)?);
     }
-    let transition_minimum_varies_by_class = match version {
-        1 => false,
-        _ => match reader.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(DecodeError("lifecycle: transition minimum flag")),
-        },
-    };
+    let transition_minimum_varies_by_class =
+        version >= 2 && flag(&mut reader, "lifecycle: transition minimum flag")?;
     reader.finish()?;
     Ok(Some(LifecycleConfiguration {
         rules,
@@ -175,7 +171,11 @@ pub fn decode_lifecycle(bytes: &[u8]) -> Result<Option<LifecycleConfiguration>, 
     }))
 }
 
-fn decode_rule(reader: &mut Reader<'_>, count_max: usize) -> Result<Rule, DecodeError> {
+fn decode_rule(
+    reader: &mut Reader<'_>,
+    count_max: usize,
+    version: u8,
+) -> Result<Rule, DecodeError> {
     let id = reader.string()?;
     let enabled = match reader.u8()? {
         0 => false,
@@ -219,7 +219,16 @@ fn decode_rule(reader: &mut Reader<'_>, count_max: usize) -> Result<Rule, Decode
         expiration,
         noncurrent_expiration,
         abort_incomplete_days: optional_u32(reader)?,
+        legacy_prefix: version >= 2 && flag(reader, "lifecycle: legacy prefix flag")?,
     })
+}
+
+fn flag(reader: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
+    match reader.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError(what)),
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +272,7 @@ mod tests {
                         newer_noncurrent_versions: Some(2),
                     }),
                     abort_incomplete_days: Some(1),
+                    legacy_prefix: false,
                 },
                 Rule {
                     id: "markers".into(),
@@ -271,19 +281,24 @@ mod tests {
                     expiration: Some(Expiration::Date(1_700_000_000_000)),
                     noncurrent_expiration: None,
                     abort_incomplete_days: None,
+                    legacy_prefix: true,
                 },
             ],
             transition_minimum_varies_by_class: true,
         };
         let bytes = encode_lifecycle(Some(&config));
         assert_eq!(decode_lifecycle(&bytes), Ok(Some(config.clone())));
-        // Format 1 (before the transition minimum flag) is still read, as the default.
-        let mut version_1 = bytes.clone();
+        // Format 1 (without the flags) is still read, as the defaults: one rule, whose
+        // legacy flag sits just before the configuration's last byte.
+        let mut one_rule = config.clone();
+        one_rule.rules.truncate(1);
+        one_rule.rules[0].legacy_prefix = true;
+        let mut version_1 = encode_lifecycle(Some(&one_rule));
         version_1[0] = 1;
-        version_1.pop();
-        let mut expected = config.clone();
-        expected.transition_minimum_varies_by_class = false;
-        assert_eq!(decode_lifecycle(&version_1), Ok(Some(expected)));
+        version_1.truncate(version_1.len() - 2);
+        one_rule.rules[0].legacy_prefix = false;
+        one_rule.transition_minimum_varies_by_class = false;
+        assert_eq!(decode_lifecycle(&version_1), Ok(Some(one_rule)));
         assert_eq!(decode_lifecycle(&[]), Ok(None));
         for cut in 1..bytes.len() {
             assert!(decode_lifecycle(&bytes[..cut]).is_err(), "cut at {cut}");

@@ -1393,6 +1393,7 @@ fn complete_upload(
         delete_marker: false,
         retention: complete.retention,
         legal_hold: complete.legal_hold,
+        legal_hold_set: complete.legal_hold,
     };
     let target = (complete.bucket.as_str(), complete.key.as_str());
     let (replaced, version) = versions::put(

@@ -84,6 +84,19 @@ pub struct ObjectRecord {
     pub retention: Option<ObjectRetention>,
     /// Object lock legal hold of this version.
     pub legal_hold: bool,
+    /// Whether PutObjectLegalHold ever set this version's hold (or it was created ON): S3
+    /// answers GetObjectLegalHold with NoSuchObjectLockConfiguration for a version that never
+    /// had one, and `OFF` for one whose hold was removed.
+    pub legal_hold_set: bool,
+}
+
+/// The `legal_hold` column: 0 never set, 1 ON, 2 OFF after having been set.
+pub fn legal_hold_column(on: bool, set: bool) -> i64 {
+    match (on, set) {
+        (true, _) => 1,
+        (false, true) => 2,
+        (false, false) => 0,
+    }
 }
 
 pub use base::object_lock::{ObjectRetention, RetentionMode};

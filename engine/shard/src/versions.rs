@@ -136,7 +136,8 @@ pub(crate) struct RawVersion {
     delete_marker: bool,
     lock_mode: String,
     retain_until_ms: i64,
-    legal_hold: bool,
+    /// [`crate::record::legal_hold_column`]: never read it as a bool (2 is OFF).
+    legal_hold: i64,
 }
 
 impl RawVersion {
@@ -183,7 +184,8 @@ impl RawVersion {
             version_id: self.version_id,
             delete_marker: self.delete_marker,
             retention,
-            legal_hold: self.legal_hold,
+            legal_hold: self.legal_hold == 1,
+            legal_hold_set: self.legal_hold != 0,
         })
     }
 }
@@ -314,7 +316,7 @@ fn remove_null(
             "SELECT lock_mode, retain_until_ms, legal_hold FROM {table}
              WHERE bucket = ?1 AND key = ?2 AND version_id IS NULL"
         );
-        let lock: Option<(String, i64, bool)> = tx
+        let lock: Option<(String, i64, i64)> = tx
             .prepare_cached(&sql)?
             .query_row(params![bucket, key.as_bytes()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -329,7 +331,7 @@ fn remove_null(
         });
         base::object_lock::check_version_delete(
             retention.as_ref(),
-            hold(legal_hold),
+            hold(legal_hold == 1),
             now_ms,
             false,
         )
@@ -423,12 +425,13 @@ fn insert(
     let tags = encode_tags(&record.tags);
     let part_checksums = encode_strings(&record.part_checksums);
     let sse = encode_encryption(record.encryption.as_ref());
+    let legal_hold = crate::record::legal_hold_column(record.legal_hold, record.legal_hold_set);
     let key = key.as_bytes();
     values.extend_from_slice(&[&bucket, &key, &seq, &size, &record.etag]);
     values.extend_from_slice(&[&record.last_modified_ms, &headers, &extents, &part_sizes]);
     values.extend_from_slice(&[&tags, &part_checksums, &sse, &version_id]);
     values.extend_from_slice(&[&record.delete_marker, &lock_mode, &retain_until_ms]);
-    values.push(&record.legal_hold);
+    values.push(&legal_hold);
     if let Some(since) = &noncurrent_since_ms {
         values.push(since);
     }
@@ -802,7 +805,7 @@ pub(crate) fn apply_lock_op(tx: &Connection, op: &crate::meta::MetaOp) -> Result
                 bucket,
                 key.as_bytes(),
                 record.version_id,
-                on
+                crate::record::legal_hold_column(*on, true)
             ])?;
         }
         _ => {}

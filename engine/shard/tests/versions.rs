@@ -755,3 +755,29 @@ fn an_id_with_the_right_seq_but_another_random_part_is_not_found() {
         "etag-1"
     );
 }
+
+#[test]
+fn a_legal_hold_remembers_whether_it_was_ever_set() {
+    // S3 answers GetObjectLegalHold with NoSuchObjectLockConfiguration for a version that
+    // never had a hold and OFF for one whose hold was removed; a removed hold locks nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut writer, reader) = open(dir.path());
+    let hold_of = |id: &Option<String>| {
+        let (stored, _) = reader
+            .object_version(B, "k", &vref(id.as_ref()))
+            .unwrap()
+            .unwrap();
+        (stored.legal_hold, stored.legal_hold_set)
+    };
+    let id = id_of(&apply(&mut writer, put("k", Versioning::Enabled, 1)).unwrap());
+    assert_eq!(hold_of(&id), (false, false));
+    apply(&mut writer, legal_hold("k", vref(id.as_ref()), true)).unwrap();
+    assert_eq!(hold_of(&id), (true, true));
+    apply(&mut writer, legal_hold("k", vref(id.as_ref()), false)).unwrap();
+    assert_eq!(hold_of(&id), (false, true));
+    // Still so once noncurrent (the row moves to the versions table), and deletable.
+    apply(&mut writer, put("k", Versioning::Enabled, 2)).unwrap();
+    assert_eq!(hold_of(&id), (false, true));
+    let outcome = apply(&mut writer, delete_version("k", vref(id.as_ref()), false)).unwrap();
+    assert_eq!(outcome.freed, [extent(1)]);
+}

@@ -259,10 +259,10 @@ pub fn get_object_retention(exchange: &mut Exchange<'_>) -> Result<Response, S3E
 
 pub fn get_object_legal_hold(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let record = locked_version(exchange)?;
-    let hold = if record.legal_hold {
-        LegalHold::On
-    } else {
-        LegalHold::Off
+    let hold = match (record.legal_hold, record.legal_hold_set) {
+        (true, _) => LegalHold::On,
+        (false, true) => LegalHold::Off,
+        (false, false) => return Err(S3Error::new(S3ErrorCode::NoSuchObjectLockConfiguration)),
     };
     Ok(Response::xml(legal_hold_xml(hold)))
 }

@@ -306,6 +306,7 @@ impl RuleDraft {
             Some("Disabled") => false,
             _ => return Err(malformed_xml()),
         };
+        let legacy_prefix = self.legacy_prefix.is_some();
         let filter = match (self.legacy_prefix, self.filter) {
             (Some(prefix), None) => Filter {
                 prefix,
@@ -340,6 +341,7 @@ impl RuleDraft {
             expiration,
             noncurrent_expiration,
             abort_incomplete_days,
+            legacy_prefix,
         })
     }
 }
@@ -465,7 +467,11 @@ pub fn lifecycle_configuration_xml(configuration: &LifecycleConfiguration) -> St
     for rule in &configuration.rules {
         out.push_str("<Rule>");
         push_element(&mut out, "ID", &rule.id);
-        push_filter(&mut out, &rule.filter);
+        if rule.legacy_prefix {
+            push_element(&mut out, "Prefix", &rule.filter.prefix);
+        } else {
+            push_filter(&mut out, &rule.filter);
+        }
         out.push_str(if rule.enabled {
             "<Status>Enabled</Status>"
         } else {
