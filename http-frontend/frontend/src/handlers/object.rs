@@ -416,8 +416,12 @@ fn select_range(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<Select
     let mut extra = Vec::new();
     let range = if let Some(part_number) = exchange.query.get("partNumber") {
         let part_number = s3_proto::router::parse_part_number(part_number)?;
-        let parts = record.part_sizes_bytes.len().max(1);
-        extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
+        // The count "is only returned if ... the object was uploaded as a multipart upload"
+        // (GetObject, HeadObject): a PutObject object answers part 1 without it, as S3 does.
+        if !record.part_sizes_bytes.is_empty() {
+            let parts = record.part_sizes_bytes.len();
+            extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
+        }
         part_range(record, part_number)?
     } else if let Some(value) = exchange.head.header_str("range")
         && let Some(requested) = parse_range(value, size)?
