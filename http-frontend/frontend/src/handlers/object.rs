@@ -60,7 +60,12 @@ const AWS_STORAGE_CLASSES: [&str; 11] = [
 /// `x-amz-storage-class` of PutObject, CopyObject and CreateMultipartUpload: InvalidStorageClass
 /// for a name AWS does not have, and for a class this server cannot provide.
 pub fn check_storage_class(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    let Some(class) = exchange.head.header_str("x-amz-storage-class") else {
+    check_storage_class_value(exchange.head.header_str("x-amz-storage-class"))
+}
+
+/// The rule of [`check_storage_class`] for a class given elsewhere (a POST form field).
+pub fn check_storage_class_value(class: Option<&str>) -> Result<(), S3Error> {
+    let Some(class) = class else {
         return Ok(());
     };
     let class = class.trim();
