@@ -34,7 +34,7 @@ const STORED_HEADERS: [&str; 7] = [
     WEBSITE_REDIRECT_HEADER,
 ];
 
-const WEBSITE_REDIRECT_HEADER: &str = "x-amz-website-redirect-location";
+pub(crate) const WEBSITE_REDIRECT_HEADER: &str = "x-amz-website-redirect-location";
 /// AWS's limit on `x-amz-website-redirect-location`.
 const WEBSITE_REDIRECT_BYTES_MAX: usize = 2048;
 
@@ -85,7 +85,7 @@ pub fn check_storage_class_value(class: Option<&str>) -> Result<(), S3Error> {
 
 /// `x-amz-website-redirect-location`, as AWS validates it: a path starting with `/`, or an
 /// http(s) URL, at most 2 KB.
-fn check_website_redirect(value: &str) -> Result<(), S3Error> {
+pub(crate) fn check_website_redirect(value: &str) -> Result<(), S3Error> {
     let valid = value.len() <= WEBSITE_REDIRECT_BYTES_MAX
         && (value.starts_with('/')
             || value.starts_with("http://")
@@ -421,6 +421,13 @@ fn select_range(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<Select
     let mut extra = Vec::new();
     let range = if let Some(part_number) = exchange.query.get("partNumber") {
         let part_number = s3_proto::router::parse_part_number(part_number)?;
+        // Not in the API reference; S3's answer (with this text) to a request with both.
+        if exchange.head.header("range").is_some() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
+        }
         // The count "is only returned if ... the object was uploaded as a multipart upload"
         // (GetObject, HeadObject): a PutObject object answers part 1 without it, as S3 does.
         if !record.part_sizes_bytes.is_empty() {

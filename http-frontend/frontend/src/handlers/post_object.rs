@@ -23,7 +23,7 @@ use crate::exchange::Exchange;
 use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
 use crate::handlers::encryption::{seal, write_key_from};
-use crate::handlers::object::{CHECKSUM_TYPE_HEADER, FULL_OBJECT};
+use crate::handlers::object::{CHECKSUM_TYPE_HEADER, FULL_OBJECT, WEBSITE_REDIRECT_HEADER};
 use crate::request::BodyFraming;
 use crate::response::{Response, check_header_argument};
 use crate::s3_error;
@@ -535,6 +535,11 @@ fn stored_headers(fields: &[FormField]) -> Result<Vec<(String, String)>, S3Error
     for field in fields {
         if STORED_FIELDS.contains(&field.name.as_str()) {
             check_header_argument(&field.name, &field.value)?;
+            headers.push((field.name.clone(), field.value.clone()));
+        } else if field.name == WEBSITE_REDIRECT_HEADER {
+            // A POST Object field too, with PutObject's rules.
+            check_header_argument(&field.name, &field.value)?;
+            crate::handlers::object::check_website_redirect(&field.value)?;
             headers.push((field.name.clone(), field.value.clone()));
         } else if let Some(name) = field.name.strip_prefix("x-amz-meta-") {
             check_header_argument(&field.name, &field.value)?;
