@@ -544,13 +544,26 @@ fn stored_headers(fields: &[FormField]) -> Result<Vec<(String, String)>, S3Error
         } else if let Some(name) = field.name.strip_prefix("x-amz-meta-") {
             check_header_argument(&field.name, &field.value)?;
             user_metadata_bytes += name.len() + field.value.len();
-            headers.push((field.name.clone(), field.value.clone()));
+            headers.push((field.name.clone(), mail_safe(&field.value)));
         }
     }
     if user_metadata_bytes > base::limits::USER_METADATA_BYTES_MAX {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
     Ok(headers)
+}
+
+/// A form field is UTF-8 and a header is not: S3 returns a user metadata value with
+/// characters beyond US-ASCII "encoded as per RFC 2047 to make them mail-safe", and an
+/// ASCII one as is (user guide, "Working with object metadata"). Stored encoded, so GET and
+/// HEAD serve it as S3 does. Which RFC 2047 encoding S3 picks is not documented; B (base64)
+/// is what every RFC 2047 decoder reads, botocore's included.
+fn mail_safe(value: &str) -> String {
+    if value.is_ascii() {
+        return value.to_owned();
+    }
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, value);
+    format!("=?UTF-8?B?{encoded}?=")
 }
 
 /// Reads the rest of the form (bounded by Content-Length).
