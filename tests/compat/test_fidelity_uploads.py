@@ -458,6 +458,7 @@ def test_post_form_fields_are_stored_as_s3_stores_them(server, s3, bucket):
         "Cache-Control": "max-age=60",
         "Content-Disposition": 'attachment; filename="f.txt"',
         "Content-Encoding": "identity",
+        "Content-Language": "de-CH",
         "Expires": "Thu, 01 Dec 2033 16:00:00 GMT",
         "x-amz-meta-color": "blue",
         "tagging": "<Tagging><TagSet><Tag><Key>z</Key><Value>1</Value></Tag>"
@@ -482,7 +483,7 @@ def test_post_form_fields_are_stored_as_s3_stores_them(server, s3, bucket):
     assert got["Body"].read() == body
     assert (got["ContentType"], got["CacheControl"], got["ContentDisposition"], got["ContentEncoding"]) == (
         "text/plain", "max-age=60", 'attachment; filename="f.txt"', "identity")  # fmt: skip
-    assert got["ExpiresString"] == "Thu, 01 Dec 2033 16:00:00 GMT"
+    assert got["ExpiresString"] == "Thu, 01 Dec 2033 16:00:00 GMT" and got["ContentLanguage"] == "de-CH"
     assert got["Metadata"] == {"color": "blue"} and got["ServerSideEncryption"] == "AES256"
     assert got["ChecksumCRC32"] == crc32_b64(body) and got["TagCount"] == 2
     assert got["WebsiteRedirectLocation"] == "/elsewhere.html"

@@ -32,11 +32,14 @@ use crate::s3_error;
 /// past its own limit); also how far `dispatch` peeks to find the key.
 pub const FORM_PREFIX_BYTES_MAX: usize = 64 * 1024;
 
-/// Form fields the object keeps as its headers.
-const STORED_FIELDS: [&str; 5] = [
+/// Form fields the object keeps as its headers: the REST headers POST Object lists, and
+/// Content-Language, which PutObject keeps too (the list does not name it; S3-compatible
+/// servers tested against S3 store it).
+const STORED_FIELDS: [&str; 6] = [
     "cache-control",
     "content-disposition",
     "content-encoding",
+    "content-language",
     "content-type",
     "expires",
 ];
