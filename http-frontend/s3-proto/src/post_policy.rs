@@ -36,8 +36,9 @@ pub enum PostPolicyError {
     /// A required field is missing (`policy` with a signature, `key`, signature fields).
     /// S3: 400 `InvalidArgument`.
     MissingField(&'static str),
-    /// The policy is not base64 JSON of the documented shape. S3: 400 `InvalidPolicyDocument`.
-    InvalidPolicyDocument(&'static str),
+    /// The policy is not base64 JSON of the documented shape (S3's text, after its
+    /// "Invalid Policy: "). S3: 400 `InvalidPolicyDocument`.
+    InvalidPolicyDocument(String),
     /// The policy's `expiration` is past. S3: 403 `AccessDenied`.
     Expired,
     /// A condition does not hold, or a field no condition names. S3: 403 `AccessDenied`.
@@ -55,10 +56,19 @@ pub struct PostPolicy {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
-    /// Field (lowercase, without `$`) equals value.
-    Eq { field: String, value: String },
+    /// Field (lowercase, without `$`) equals value. `written` is the field as the policy
+    /// spells it (`$Content-Type`), which S3 quotes when the condition fails.
+    Eq {
+        field: String,
+        written: String,
+        value: String,
+    },
     /// Field starts with prefix (`""`: any value).
-    StartsWith { field: String, prefix: String },
+    StartsWith {
+        field: String,
+        written: String,
+        prefix: String,
+    },
     /// The file's size in bytes is within `min..=max`.
     ContentLengthRange { min_bytes: u64, max_bytes: u64 },
 }
@@ -130,41 +140,49 @@ pub fn verify_signature(
     Ok((*access_key_id).to_owned())
 }
 
-/// Decodes and parses the base64 `policy` field.
+/// Decodes and parses the base64 `policy` field. The error texts are S3's (after its
+/// "Invalid Policy: " prefix); S3 does not document them. "value must be a string" is quoted
+/// by users from S3; the others are what S3-compatible servers tested against S3 answer.
 pub fn parse_policy(policy_base64: &str) -> Result<PostPolicy, PostPolicyError> {
-    let invalid = PostPolicyError::InvalidPolicyDocument;
+    let invalid = |text: &str| PostPolicyError::InvalidPolicyDocument(text.to_owned());
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(policy_base64.trim())
-        .map_err(|_| invalid("the policy is not base64"))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| invalid("the policy is not UTF-8"))?;
+        .map_err(|_| invalid("invalid Base64 encoding."))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| invalid("Invalid JSON."))?;
     let mut reader = JsonReader {
         bytes: text.as_bytes(),
         pos: 0,
     };
-    let document = reader.value(0).ok_or(invalid("the policy is not JSON"))?;
+    let document = reader.value(0).ok_or_else(|| invalid("Invalid JSON."))?;
     reader.skip_space();
     if reader.pos != reader.bytes.len() {
-        return Err(invalid("the policy is not JSON"));
+        return Err(invalid("Invalid JSON."));
     }
     let Json::Object(members) = document else {
-        return Err(invalid("the policy is not a JSON object"));
+        return Err(invalid("Invalid JSON."));
     };
     let mut expiration = None;
     let mut conditions = None;
     for (name, value) in members {
-        match (name.as_str(), value) {
-            ("expiration", Json::String(text)) => expiration = Some(text),
-            ("conditions", Json::Array(items)) => conditions = Some(items),
-            _ => return Err(invalid("unexpected policy member")),
+        match name.as_str() {
+            "expiration" => expiration = Some(value),
+            "conditions" => conditions = Some(value),
+            _ => return Err(invalid(&format!("Unexpected: \"{name}\""))),
         }
     }
-    let expiration = expiration.ok_or(invalid("the policy has no expiration"))?;
-    let expiration_unix_secs =
-        time::OffsetDateTime::parse(&expiration, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| invalid("the policy expiration is not an ISO 8601 date"))?
-            .unix_timestamp();
-    let items = conditions.ok_or(invalid("the policy has no conditions"))?;
+    let expiration = expiration.ok_or_else(|| invalid("Policy missing expiration."))?;
+    let expiration_unix_secs = parse_expiration(&expiration).ok_or_else(|| {
+        invalid(&format!(
+            "Invalid 'expiration' value: '{}'",
+            expiration.as_text()
+        ))
+    })?;
+    let Json::Array(items) = conditions.ok_or_else(|| invalid("Policy missing conditions."))?
+    else {
+        return Err(invalid("Invalid 'conditions' value: must be a List."));
+    };
     if items.len() > CONDITION_COUNT_MAX {
+        // Our bound, not S3's: a policy is read before its signature is known to be good.
         return Err(invalid("too many policy conditions"));
     }
     let conditions = items
@@ -177,48 +195,92 @@ pub fn parse_policy(policy_base64: &str) -> Result<PostPolicy, PostPolicyError> 
     })
 }
 
+/// An ISO 8601 date and time with a zone (`2030-01-01T00:00:00.000Z`, as S3 documents it).
+/// A date alone or a time without a zone is refused, as S3 refuses them.
+fn parse_expiration(value: &Json) -> Option<i64> {
+    let Json::String(text) = value else {
+        return None;
+    };
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
 fn parse_condition(item: Json) -> Result<Condition, PostPolicyError> {
-    let invalid = PostPolicyError::InvalidPolicyDocument;
-    match item {
+    let invalid = |text: &str| PostPolicyError::InvalidPolicyDocument(text.to_owned());
+    let parts = match item {
         Json::Object(members) => {
-            let [(name, Json::String(value))] = <[(String, Json); 1]>::try_from(members)
-                .map_err(|_| invalid("a condition object must have one member"))?
-            else {
-                return Err(invalid("a condition value must be a string"));
+            let [(name, value)] = <[(String, Json); 1]>::try_from(members).map_err(|_| {
+                invalid(
+                    "Invalid Simple-Condition: Simple-Conditions must have exactly one \
+                     property specified.",
+                )
+            })?;
+            let Json::String(value) = value else {
+                return Err(invalid("Invalid Simple-Condition: value must be a string."));
             };
-            Ok(Condition::Eq {
+            return Ok(Condition::Eq {
                 field: name.to_ascii_lowercase(),
+                written: format!("${name}"),
                 value,
-            })
+            });
         }
-        Json::Array(parts) => match <[Json; 3]>::try_from(parts) {
-            Ok([Json::String(op), Json::String(field), Json::String(value)]) => {
-                let field = field
-                    .strip_prefix('$')
-                    .ok_or(invalid("a condition field must start with $"))?
-                    .to_ascii_lowercase();
-                match op.to_ascii_lowercase().as_str() {
-                    "eq" => Ok(Condition::Eq { field, value }),
-                    "starts-with" => Ok(Condition::StartsWith {
-                        field,
-                        prefix: value,
-                    }),
-                    _ => Err(invalid("unknown condition operator")),
-                }
-            }
-            Ok([Json::String(op), min, max]) if op.eq_ignore_ascii_case("content-length-range") => {
-                let (Some(min_bytes), Some(max_bytes)) = (min.as_u64(), max.as_u64()) else {
-                    return Err(invalid("content-length-range needs two integers"));
-                };
-                Ok(Condition::ContentLengthRange {
-                    min_bytes,
-                    max_bytes,
-                })
-            }
-            _ => Err(invalid("a condition array must have three elements")),
-        },
-        _ => Err(invalid("a condition must be an object or an array")),
+        Json::Array(parts) => parts,
+        _ => return Err(invalid("Invalid condition test: must be a List or Object.")),
+    };
+    let Some(op) = parts.first() else {
+        return Err(invalid("Invalid Condition: missing operation identifier."));
+    };
+    let Json::String(op) = op else {
+        return Err(invalid("Invalid JSON."));
+    };
+    let op = op.clone();
+    let lower = op.to_ascii_lowercase();
+    if !matches!(
+        lower.as_str(),
+        "eq" | "starts-with" | "content-length-range"
+    ) {
+        return Err(invalid(&format!(
+            "Invalid Condition: unknown operation '{op}'."
+        )));
     }
+    let Ok([_, first, second]) = <[Json; 3]>::try_from(parts) else {
+        return Err(invalid(&format!(
+            "Invalid {op}: wrong number of arguments."
+        )));
+    };
+    if lower == "content-length-range" {
+        let (Some(min_bytes), Some(max_bytes)) = (first.as_u64(), second.as_u64()) else {
+            return Err(invalid("Invalid JSON."));
+        };
+        return Ok(Condition::ContentLengthRange {
+            min_bytes,
+            max_bytes,
+        });
+    }
+    let (Json::String(written), Json::String(value)) = (first, second) else {
+        return Err(invalid("Invalid JSON."));
+    };
+    // A field without `$` names no form field: S3 lets the policy parse and then fails the
+    // condition (403), quoting it.
+    let Some(field) = written.strip_prefix('$').map(str::to_ascii_lowercase) else {
+        return Err(PostPolicyError::ConditionFailed(format!(
+            "Policy Condition failed: [\"{op}\", \"{written}\", \"{value}\"]"
+        )));
+    };
+    Ok(if lower == "eq" {
+        Condition::Eq {
+            field,
+            written,
+            value,
+        }
+    } else {
+        Condition::StartsWith {
+            field,
+            written,
+            prefix: value,
+        }
+    })
 }
 
 impl PostPolicy {
@@ -243,8 +305,8 @@ impl PostPolicy {
         let mut range = None;
         for condition in &self.conditions {
             let holds = match condition {
-                Condition::Eq { field, value } => value_of(field) == Some(value.as_str()),
-                Condition::StartsWith { field, prefix } => {
+                Condition::Eq { field, value, .. } => value_of(field) == Some(value.as_str()),
+                Condition::StartsWith { field, prefix, .. } => {
                     value_of(field).is_some_and(|value| starts_with(field, value, prefix))
                 }
                 Condition::ContentLengthRange {
@@ -298,11 +360,13 @@ fn is_exempt(name: &str) -> bool {
 
 fn describe(condition: &Condition) -> String {
     match condition {
-        Condition::Eq { field, value } => {
-            format!("Policy Condition failed: [\"eq\", \"${field}\", \"{value}\"]")
+        Condition::Eq { written, value, .. } => {
+            format!("Policy Condition failed: [\"eq\", \"{written}\", \"{value}\"]")
         }
-        Condition::StartsWith { field, prefix } => {
-            format!("Policy Condition failed: [\"starts-with\", \"${field}\", \"{prefix}\"]")
+        Condition::StartsWith {
+            written, prefix, ..
+        } => {
+            format!("Policy Condition failed: [\"starts-with\", \"{written}\", \"{prefix}\"]")
         }
         Condition::ContentLengthRange {
             min_bytes,
@@ -329,6 +393,14 @@ impl Json {
         match self {
             Json::Number(text) | Json::String(text) => text.parse().ok(),
             Json::Object(_) | Json::Array(_) | Json::Other => None,
+        }
+    }
+
+    /// A scalar's text, for quoting it in an error; empty for anything else.
+    fn as_text(&self) -> &str {
+        match self {
+            Json::Number(text) | Json::String(text) => text,
+            Json::Object(_) | Json::Array(_) | Json::Other => "",
         }
     }
 }

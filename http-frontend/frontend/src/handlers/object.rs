@@ -34,7 +34,7 @@ const STORED_HEADERS: [&str; 7] = [
     WEBSITE_REDIRECT_HEADER,
 ];
 
-const WEBSITE_REDIRECT_HEADER: &str = "x-amz-website-redirect-location";
+pub(crate) const WEBSITE_REDIRECT_HEADER: &str = "x-amz-website-redirect-location";
 /// AWS's limit on `x-amz-website-redirect-location`.
 const WEBSITE_REDIRECT_BYTES_MAX: usize = 2048;
 
@@ -60,7 +60,12 @@ const AWS_STORAGE_CLASSES: [&str; 11] = [
 /// `x-amz-storage-class` of PutObject, CopyObject and CreateMultipartUpload: InvalidStorageClass
 /// for a name AWS does not have, and for a class this server cannot provide.
 pub fn check_storage_class(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    let Some(class) = exchange.head.header_str("x-amz-storage-class") else {
+    check_storage_class_value(exchange.head.header_str("x-amz-storage-class"))
+}
+
+/// The rule of [`check_storage_class`] for a class given elsewhere (a POST form field).
+pub fn check_storage_class_value(class: Option<&str>) -> Result<(), S3Error> {
+    let Some(class) = class else {
         return Ok(());
     };
     let class = class.trim();
@@ -80,7 +85,7 @@ pub fn check_storage_class(exchange: &Exchange<'_>) -> Result<(), S3Error> {
 
 /// `x-amz-website-redirect-location`, as AWS validates it: a path starting with `/`, or an
 /// http(s) URL, at most 2 KB.
-fn check_website_redirect(value: &str) -> Result<(), S3Error> {
+pub(crate) fn check_website_redirect(value: &str) -> Result<(), S3Error> {
     let valid = value.len() <= WEBSITE_REDIRECT_BYTES_MAX
         && (value.starts_with('/')
             || value.starts_with("http://")
@@ -403,8 +408,19 @@ fn select_range(exchange: &Exchange<'_>, record: &ObjectRecord) -> Result<Select
     let mut extra = Vec::new();
     let range = if let Some(part_number) = exchange.query.get("partNumber") {
         let part_number = s3_proto::router::parse_part_number(part_number)?;
-        let parts = record.part_sizes_bytes.len().max(1);
-        extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
+        // Not in the API reference; S3's answer (with this text) to a request with both.
+        if exchange.head.header("range").is_some() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
+        }
+        // The count "is only returned if ... the object was uploaded as a multipart upload"
+        // (GetObject, HeadObject): a PutObject object answers part 1 without it, as S3 does.
+        if !record.part_sizes_bytes.is_empty() {
+            let parts = record.part_sizes_bytes.len();
+            extra.push(("x-amz-mp-parts-count".to_owned(), parts.to_string()));
+        }
         part_range(record, part_number)?
     } else if let Some(value) = exchange.head.header_str("range")
         && let Some(requested) = parse_range(value, size)?

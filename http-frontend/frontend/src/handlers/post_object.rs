@@ -18,10 +18,12 @@ use shard::{ObjectRecord, ObjectWriter};
 
 use crate::auth::{self, Credentials, now_unix_secs};
 use crate::body::{BodyPace, BodyReader, HttpBody};
+use crate::checksum::{ChecksumAlgorithm, Checksummer};
 use crate::exchange::Exchange;
 use crate::form_data::{FormError, FormEvent, FormParser, PartHeaders};
 use crate::handlers::bucket::now_ms;
 use crate::handlers::encryption::{seal, write_key_from};
+use crate::handlers::object::{CHECKSUM_TYPE_HEADER, FULL_OBJECT, WEBSITE_REDIRECT_HEADER};
 use crate::request::BodyFraming;
 use crate::response::{Response, check_header_argument};
 use crate::s3_error;
@@ -30,11 +32,14 @@ use crate::s3_error;
 /// past its own limit); also how far `dispatch` peeks to find the key.
 pub const FORM_PREFIX_BYTES_MAX: usize = 64 * 1024;
 
-/// Form fields the object keeps as its headers.
-const STORED_FIELDS: [&str; 5] = [
+/// Form fields the object keeps as its headers: the REST headers POST Object lists, and
+/// Content-Language, which PutObject keeps too (the list does not name it; S3-compatible
+/// servers tested against S3 store it).
+const STORED_FIELDS: [&str; 6] = [
     "cache-control",
     "content-disposition",
     "content-encoding",
+    "content-language",
     "content-type",
     "expires",
 ];
@@ -177,7 +182,18 @@ struct Upload {
     fields: Vec<FormField>,
     /// The object's stored headers, from the form (validated).
     headers: Vec<(String, String)>,
+    /// The `tagging` field's tags (validated like PutObjectTagging's).
+    tags: shard::record::Tags,
+    /// What the file's bytes must hash to: a `x-amz-checksum-*` field, `Content-MD5`.
+    digests: Digests,
     size_range_bytes: (u64, u64),
+}
+
+/// The digests a form declares for its file.
+#[derive(Default)]
+struct Digests {
+    checksum: Option<(ChecksumAlgorithm, String)>,
+    content_md5: Option<[u8; 16]>,
 }
 
 /// Verifies the signature and the policy, and the key like any other key.
@@ -247,6 +263,12 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
     // Refused before a byte of the file is written: a form value is arbitrary bytes, and
     // these become response headers (stored, or the redirect's Location).
     let headers = stored_headers(&checked_fields)?;
+    crate::handlers::object::check_storage_class_value(post_policy::field(
+        &checked_fields,
+        "x-amz-storage-class",
+    ))?;
+    let tags = form_tags(&checked_fields)?;
+    let digests = form_digests(&checked_fields)?;
     for name in ["success_action_redirect", "redirect"] {
         if let Some(url) = post_policy::field(&checked_fields, name) {
             check_header_argument(name, url)?;
@@ -266,14 +288,78 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         key,
         fields: checked_fields,
         headers,
+        tags,
+        digests,
         size_range_bytes: range.unwrap_or((0, PUT_OBJECT_SIZE_BYTES_MAX)),
     })
+}
+
+/// The `tagging` field: a `Tagging` XML document, as PutObjectTagging's body (POST Object).
+fn form_tags(fields: &[FormField]) -> Result<shard::record::Tags, S3Error> {
+    let Some(xml) = post_policy::field(fields, "tagging") else {
+        return Ok(Vec::new());
+    };
+    let tags = s3_proto::xml::parse_tagging(xml.as_bytes())?;
+    s3_proto::xml::validate_tags(&tags, s3_proto::xml::TagTarget::Object)?;
+    Ok(tags)
+}
+
+/// `x-amz-checksum-<algorithm>` (at most one, as on PutObject) and `Content-MD5` fields.
+fn form_digests(fields: &[FormField]) -> Result<Digests, S3Error> {
+    let mut digests = Digests::default();
+    for algorithm in ChecksumAlgorithm::ALL {
+        let Some(value) = post_policy::field(fields, algorithm.header_name()) else {
+            continue;
+        };
+        if digests.checksum.is_some() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not \
+                 allowed.",
+            ));
+        }
+        digests.checksum = Some((algorithm, value.trim().to_owned()));
+    }
+    if let Some(value) = post_policy::field(fields, "content-md5") {
+        let decoded =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value.trim());
+        let md5 = decoded
+            .ok()
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok());
+        digests.content_md5 = Some(md5.ok_or_else(|| S3Error::new(S3ErrorCode::InvalidDigest))?);
+    }
+    Ok(digests)
+}
+
+/// Checks the file's digests against the form's: BadDigest, as PutObject answers.
+fn check_digests(
+    digests: &Digests,
+    md5: &[u8; 16],
+    checksum: Option<Checksummer>,
+) -> Result<(), S3Error> {
+    if digests.content_md5.is_some_and(|declared| declared != *md5) {
+        return Err(S3Error::new(S3ErrorCode::BadDigest));
+    }
+    if let (Some((algorithm, declared)), Some(checksum)) = (&digests.checksum, checksum)
+        && *declared != checksum.finish_base64()
+    {
+        return Err(S3Error::with_message(
+            S3ErrorCode::BadDigest,
+            format!(
+                "The {} you specified did not match the calculated checksum.",
+                algorithm.header_name()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 struct Stored {
     etag: String,
     /// `x-amz-version-id` of the new version, when the bucket has versions.
     version_id: Option<String>,
+    /// The checksum and encryption headers the answer carries, as PutObject's.
+    headers: Vec<(&'static str, String)>,
 }
 
 /// Streams the file part into a new object and commits it.
@@ -300,58 +386,52 @@ async fn store_file(
     let run = key.start_run(&mut writer);
     let (min_bytes, max_bytes) = upload.size_range_bytes;
     let max_bytes = max_bytes.min(PUT_OBJECT_SIZE_BYTES_MAX);
-    let mut md5 = Md5::new();
-    let mut size_bytes = 0u64;
-    // Bounded by the body's Content-Length.
-    loop {
-        let Some(event) = parser.next_event().map_err(|e| form_error(&e))? else {
-            piece.clear();
-            let count = reader
-                .read(exchange.connection, piece)
-                .await
-                .map_err(|e| s3_error::from_body(&e))?;
-            if count == 0 {
-                return Err(malformed("The form ended inside the file part"));
-            }
-            parser.feed(piece);
-            continue;
-        };
-        match event {
-            FormEvent::Data(bytes) => {
-                size_bytes += bytes.len() as u64;
-                if size_bytes > max_bytes {
-                    return Err(too_large(max_bytes));
-                }
-                md5.update(&bytes);
-                write(&mut writer, &bytes).await?;
-            }
-            FormEvent::PartEnd => break,
-            FormEvent::PartStart(_) | FormEvent::End => {
-                return Err(malformed("The file part is not terminated"));
-            }
-        }
-    }
+    let mut hashes = FileHashes {
+        md5: Md5::new(),
+        checksum: upload
+            .digests
+            .checksum
+            .as_ref()
+            .map(|(algorithm, _)| Checksummer::new(*algorithm)),
+    };
+    let size_bytes = stream_file(
+        exchange,
+        (reader, parser, piece),
+        &mut writer,
+        max_bytes,
+        &mut hashes,
+    )
+    .await?;
     if size_bytes < min_bytes {
         return Err(S3Error::new(S3ErrorCode::EntityTooSmall)
             .extra("MinSizeAllowed", min_bytes.to_string())
             .extra("ProposedSize", size_bytes.to_string()));
     }
+    let md5: [u8; 16] = hashes.md5.finalize().into();
+    // Checked before the commit: a refused file leaves only unreferenced extents.
+    check_digests(&upload.digests, &md5, hashes.checksum)?;
     let written = writer
         .finish()
         .await
         .map_err(|e| s3_error::from_shard(&e))?;
-    let md5: [u8; 16] = md5.finalize().into();
     let (etag, encryption) = seal(key.mode(), run, &md5, &written);
+    let mut headers = upload.headers.clone();
+    // The answer names the encryption and the checksum, as PutObject's does.
+    let mut answer_headers = key.add_headers(Response::new(200)).headers;
+    if let Some((algorithm, value)) = &upload.digests.checksum {
+        headers.push((algorithm.header_name().to_owned(), value.clone()));
+        headers.push((CHECKSUM_TYPE_HEADER.to_owned(), FULL_OBJECT.to_owned()));
+        answer_headers.push((algorithm.header_name(), value.clone()));
+        answer_headers.push((CHECKSUM_TYPE_HEADER, FULL_OBJECT.to_owned()));
+    }
     let record = ObjectRecord {
         size_bytes: written.size_bytes,
         etag: etag.clone(),
         last_modified_ms: now_ms(),
-        headers: upload.headers.clone(),
+        headers,
         extents: written.extents.clone(),
         block_checksums: written.block_checksums.clone(),
-        part_sizes_bytes: Vec::new(),
-        tags: Vec::new(),
-        part_checksums: Vec::new(),
+        tags: upload.tags.clone(),
         encryption,
         // A browser form sets no lock fields; the bucket's default retention applies.
         retention: exchange
@@ -373,7 +453,60 @@ async fn store_file(
         written,
     )
     .await?;
-    Ok(Stored { etag, version_id })
+    Ok(Stored {
+        etag,
+        version_id,
+        headers: answer_headers,
+    })
+}
+
+/// The digests of the file's bytes, computed as they stream.
+struct FileHashes {
+    md5: Md5,
+    checksum: Option<Checksummer>,
+}
+
+/// Streams the file part's bytes into `writer` up to its end; returns their count.
+async fn stream_file(
+    exchange: &mut Exchange<'_>,
+    (reader, parser, piece): (&mut BodyReader, &mut FormParser, &mut Vec<u8>),
+    writer: &mut ObjectWriter,
+    max_bytes: u64,
+    hashes: &mut FileHashes,
+) -> Result<u64, S3Error> {
+    let mut size_bytes = 0u64;
+    // Bounded by the body's Content-Length.
+    loop {
+        let Some(event) = parser.next_event().map_err(|e| form_error(&e))? else {
+            piece.clear();
+            let count = reader
+                .read(exchange.connection, piece)
+                .await
+                .map_err(|e| s3_error::from_body(&e))?;
+            if count == 0 {
+                return Err(malformed("The form ended inside the file part"));
+            }
+            parser.feed(piece);
+            continue;
+        };
+        match event {
+            FormEvent::Data(bytes) => {
+                size_bytes += bytes.len() as u64;
+                if size_bytes > max_bytes {
+                    return Err(too_large(max_bytes));
+                }
+                hashes.md5.update(&bytes);
+                if let Some(checksum) = hashes.checksum.as_mut() {
+                    checksum.update(&bytes);
+                }
+                write(writer, &bytes).await?;
+            }
+            FormEvent::PartEnd => return Ok(size_bytes),
+            FormEvent::PartStart(_) | FormEvent::End => {
+                return Err(malformed("The file part is not terminated"));
+            }
+        }
+    }
 }
 
 fn too_large(max_bytes: u64) -> S3Error {
@@ -406,16 +539,34 @@ fn stored_headers(fields: &[FormField]) -> Result<Vec<(String, String)>, S3Error
         if STORED_FIELDS.contains(&field.name.as_str()) {
             check_header_argument(&field.name, &field.value)?;
             headers.push((field.name.clone(), field.value.clone()));
+        } else if field.name == WEBSITE_REDIRECT_HEADER {
+            // A POST Object field too, with PutObject's rules.
+            check_header_argument(&field.name, &field.value)?;
+            crate::handlers::object::check_website_redirect(&field.value)?;
+            headers.push((field.name.clone(), field.value.clone()));
         } else if let Some(name) = field.name.strip_prefix("x-amz-meta-") {
             check_header_argument(&field.name, &field.value)?;
             user_metadata_bytes += name.len() + field.value.len();
-            headers.push((field.name.clone(), field.value.clone()));
+            headers.push((field.name.clone(), mail_safe(&field.value)));
         }
     }
     if user_metadata_bytes > base::limits::USER_METADATA_BYTES_MAX {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
     Ok(headers)
+}
+
+/// A form field is UTF-8 and a header is not: S3 returns a user metadata value with
+/// characters beyond US-ASCII "encoded as per RFC 2047 to make them mail-safe", and an
+/// ASCII one as is (user guide, "Working with object metadata"). Stored encoded, so GET and
+/// HEAD serve it as S3 does. Which RFC 2047 encoding S3 picks is not documented; B (base64)
+/// is what every RFC 2047 decoder reads, botocore's included.
+fn mail_safe(value: &str) -> String {
+    if value.is_ascii() {
+        return value.to_owned();
+    }
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, value);
+    format!("=?UTF-8?B?{encoded}?=")
 }
 
 /// Reads the rest of the form (bounded by Content-Length).
@@ -494,6 +645,9 @@ fn respond(exchange: &Exchange<'_>, upload: &Upload, stored: &Stored) -> Respons
         .header("Location", location_path);
     if let Some(id) = &stored.version_id {
         response = response.header(crate::handlers::versioning::VERSION_ID_HEADER, id.clone());
+    }
+    for (name, value) in &stored.headers {
+        response = response.header(name, value.clone());
     }
     response
 }

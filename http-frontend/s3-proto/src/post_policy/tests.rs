@@ -74,7 +74,6 @@ fn malformed_policies_are_rejected() {
         "not json",
         r#"{"conditions": []}"#,
         r#"{"expiration": "tomorrow", "conditions": []}"#,
-        r#"{"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "key", "a"]]}"#,
         r#"{"expiration": "2030-01-01T00:00:00Z", "conditions": [[[[["deep"]]]]]}"#,
         r#"{"expiration": "2030-01-01T00:00:00Z", "conditions": []} trailing"#,
     ] {
@@ -87,6 +86,108 @@ fn malformed_policies_are_rejected() {
         );
     }
     assert!(parse_policy("!!!").is_err());
+}
+
+/// S3's texts for a policy it cannot read (after "Invalid Policy: ").
+#[test]
+fn malformed_policies_get_s3s_messages() {
+    let with = |conditions: &str| {
+        format!(r#"{{"expiration": "2030-01-01T00:00:00Z", "conditions": [{conditions}]}}"#)
+    };
+    let cases = [
+        (
+            r#"{"conditions": []}"#.to_owned(),
+            "Policy missing expiration.",
+        ),
+        (
+            r#"{"expiration": "2030-01-01", "conditions": []}"#.to_owned(),
+            "Invalid 'expiration' value: '2030-01-01'",
+        ),
+        (
+            r#"{"expiration": 5, "conditions": []}"#.to_owned(),
+            "Invalid 'expiration' value: '5'",
+        ),
+        (
+            r#"{"expiration": "2030-01-01T00:00:00Z"}"#.to_owned(),
+            "Policy missing conditions.",
+        ),
+        (
+            r#"{"expiration": "2030-01-01T00:00:00Z", "conditions": {}}"#.to_owned(),
+            "Invalid 'conditions' value: must be a List.",
+        ),
+        (
+            with(r#"{"a": "1", "b": "2"}"#),
+            "Invalid Simple-Condition: Simple-Conditions must have exactly one property \
+             specified.",
+        ),
+        (
+            with(r#"{"success_action_status": 201}"#),
+            "Invalid Simple-Condition: value must be a string.",
+        ),
+        (
+            with("7"),
+            "Invalid condition test: must be a List or Object.",
+        ),
+        (
+            with("[]"),
+            "Invalid Condition: missing operation identifier.",
+        ),
+        (
+            with(r#"["contains", "$key", "a"]"#),
+            "Invalid Condition: unknown operation 'contains'.",
+        ),
+        (
+            with(r#"["eq", "$key"]"#),
+            "Invalid eq: wrong number of arguments.",
+        ),
+        (
+            with(r#"["content-length-range", 1]"#),
+            "Invalid content-length-range: wrong number of arguments.",
+        ),
+        (with(r#"["eq", "$key", 1]"#), "Invalid JSON."),
+        ("[".to_owned(), "Invalid JSON."),
+    ];
+    for (json, message) in cases {
+        assert_eq!(
+            parse_policy(&encode(&json)),
+            Err(PostPolicyError::InvalidPolicyDocument(message.to_owned())),
+            "{json}"
+        );
+    }
+    assert_eq!(
+        parse_policy("!!!"),
+        Err(PostPolicyError::InvalidPolicyDocument(
+            "invalid Base64 encoding.".to_owned()
+        ))
+    );
+    // A field without `$` is a condition that fails, quoted as written.
+    assert_eq!(
+        parse_policy(&encode(&with(r#"["eq", "key", "a"]"#))),
+        Err(PostPolicyError::ConditionFailed(
+            "Policy Condition failed: [\"eq\", \"key\", \"a\"]".to_owned()
+        ))
+    );
+}
+
+#[test]
+fn a_failed_condition_is_quoted_as_the_policy_wrote_it() {
+    let json = r#"{"expiration": "2030-01-01T00:00:00Z",
+        "conditions": [["starts-with", "$Content-Type", "image/"], {"Key": "a"}]}"#;
+    let policy = parse_policy(&encode(json)).unwrap();
+    let form = fields(&[("content-type", "text/plain"), ("key", "a")]);
+    assert_eq!(
+        policy.check(&form, "b", 0),
+        Err(PostPolicyError::ConditionFailed(
+            "Policy Condition failed: [\"starts-with\", \"$Content-Type\", \"image/\"]".to_owned()
+        ))
+    );
+    let form = fields(&[("content-type", "image/png"), ("key", "b")]);
+    assert_eq!(
+        policy.check(&form, "b", 0),
+        Err(PostPolicyError::ConditionFailed(
+            "Policy Condition failed: [\"eq\", \"$Key\", \"a\"]".to_owned()
+        ))
+    );
 }
 
 #[test]
