@@ -491,6 +491,15 @@ def test_post_form_fields_are_stored_as_s3_stores_them(server, s3, bucket):
     assert [(t["Key"], t["Value"]) for t in tags] == [("z", "1"), ("a", "2")]
 
 
+def test_post_public_acl_is_refused_as_acls_are_disabled(server, s3, bucket):
+    # As x-amz-acl on PutObject: buckets have ACLs disabled (BucketOwnerEnforced), so a form
+    # whose acl grants anyone but the owner is 400 AccessControlListNotSupported.
+    fields = {"key": "public", "acl": "public-read"}
+    answer = post_form(server, bucket, signed_fields(server, allowing(bucket, fields), fields), b"x")
+    assert (answer.status, answer.error_code()) == (400, "AccessControlListNotSupported"), answer
+    expect_error(s3.head_object, 404, "404", Bucket=bucket, Key="public")
+
+
 def test_post_metadata_beyond_ascii_comes_back_mail_safe(server, s3, bucket):
     # User guide ("Working with object metadata"): values with characters beyond US-ASCII
     # are "encoded as per RFC 2047 to make them mail-safe before returning"; ASCII ones are

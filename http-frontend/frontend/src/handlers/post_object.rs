@@ -267,6 +267,12 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         &checked_fields,
         "x-amz-storage-class",
     ))?;
+    // ACLs are disabled, as for `x-amz-acl` on PutObject (handlers/request_guards.rs).
+    if post_policy::field(&checked_fields, "acl")
+        .is_some_and(|acl| !crate::handlers::request_guards::owner_only_acl(acl))
+    {
+        return Err(S3Error::new(S3ErrorCode::AccessControlListNotSupported));
+    }
     let tags = form_tags(&checked_fields)?;
     let digests = form_digests(&checked_fields)?;
     for name in ["success_action_redirect", "redirect"] {

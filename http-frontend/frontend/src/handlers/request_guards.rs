@@ -70,10 +70,10 @@ fn refuse_acls(exchange: &Exchange<'_>) -> Result<(), S3Error> {
         }
         _ => return Ok(()),
     };
-    let canned_ok = exchange.head.header_str("x-amz-acl").is_none_or(|acl| {
-        let acl = acl.trim();
-        acl.eq_ignore_ascii_case("private") || acl.eq_ignore_ascii_case("bucket-owner-full-control")
-    });
+    let canned_ok = exchange
+        .head
+        .header_str("x-amz-acl")
+        .is_none_or(owner_only_acl);
     let owner = crate::handlers::bucket::owner(exchange).id;
     let grants_ok = exchange
         .head
@@ -86,6 +86,13 @@ fn refuse_acls(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     } else {
         Err(S3Error::new(code))
     }
+}
+
+/// A canned ACL (`x-amz-acl`, or a POST form's `acl` field) that gives the owner full control
+/// and no one else anything.
+pub(crate) fn owner_only_acl(acl: &str) -> bool {
+    let acl = acl.trim();
+    acl.eq_ignore_ascii_case("private") || acl.eq_ignore_ascii_case("bucket-owner-full-control")
 }
 
 /// A grant header's value (`id="..."`, comma separated) names only the account `owner`.
