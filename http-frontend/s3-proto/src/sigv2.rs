@@ -255,7 +255,7 @@ fn parse_header(
     };
     let request_time = std::str::from_utf8(request_time)
         .ok()
-        .and_then(|value| parse_date(value.trim()))
+        .and_then(|value| crate::time_format::parse_request_date(value.trim()))
         .ok_or(SigV4Error::DateMissingOrInvalid)?;
     if (ctx.now_unix_secs - request_time).abs() > CLOCK_SKEW_SECS_MAX {
         return Err(SigV4Error::RequestTimeTooSkewed);
@@ -265,18 +265,6 @@ fn parse_header(
         signature.as_bytes().to_vec(),
         date_lines,
     ))
-}
-
-/// An HTTP date (`GMT`, and the obsolete forms) or an RFC 2822 date with a numeric zone
-/// (`+0000`, as the S3 guide's examples and .NET clients send), as Unix seconds.
-fn parse_date(value: &str) -> Option<i64> {
-    if let Ok(time) = httpdate::parse_http_date(value) {
-        let elapsed = time.duration_since(std::time::UNIX_EPOCH).ok()?;
-        return i64::try_from(elapsed.as_secs()).ok();
-    }
-    let parsed =
-        time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
-    Some(parsed.unix_timestamp())
 }
 
 /// `AWSAccessKeyId`, `Expires`, `Signature`: each exactly once; `Expires` not in the past

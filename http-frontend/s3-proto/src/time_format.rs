@@ -67,6 +67,20 @@ pub fn parse_http_date(value: &str) -> Option<i64> {
     i64::try_from(secs).ok()
 }
 
+/// The `Date` header of a signed request: an HTTP date (`GMT`, and the obsolete forms) or an
+/// RFC 2822 date with a numeric zone (`+0000`, as the S3 guide's examples and .NET clients
+/// send, and `-0000`, as botocore sends when a caller set `Date` on a SigV4 request), as Unix
+/// seconds.
+pub fn parse_request_date(value: &str) -> Option<i64> {
+    let value = value.trim();
+    if let Some(secs) = parse_http_date(value) {
+        return Some(secs);
+    }
+    let parsed =
+        time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    Some(parsed.unix_timestamp())
+}
+
 /// Parses an ISO-8601 / RFC 3339 timestamp (`2009-10-12T17:50:30.000Z`, as in Object Lock
 /// `RetainUntilDate`) into unix milliseconds, truncating below the millisecond.
 pub fn parse_iso8601_millis(value: &str) -> Option<i64> {

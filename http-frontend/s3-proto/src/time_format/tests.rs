@@ -1,6 +1,6 @@
 use super::{
     http_date_from_millis, http_date_from_secs, iso8601_millis, parse_http_date,
-    parse_iso8601_millis,
+    parse_iso8601_millis, parse_request_date,
 };
 
 #[test]
@@ -64,4 +64,23 @@ fn iso8601_parses_rfc3339() {
         Some(1_255_369_830_000)
     );
     assert_eq!(parse_iso8601_millis("2009-10-12"), None);
+}
+
+#[test]
+fn request_dates_take_http_and_rfc_2822_forms() {
+    let secs = Some(1_255_369_830);
+    for value in [
+        "Mon, 12 Oct 2009 17:50:30 GMT",
+        "Monday, 12-Oct-09 17:50:30 GMT",
+        "Mon Oct 12 17:50:30 2009",
+        "Mon, 12 Oct 2009 17:50:30 +0000",
+        // botocore's email.utils.formatdate() for a SigV4 request whose caller set Date.
+        "Mon, 12 Oct 2009 17:50:30 -0000",
+        " Mon, 12 Oct 2009 19:50:30 +0200 ",
+    ] {
+        assert_eq!(parse_request_date(value), secs, "{value}");
+    }
+    for value in ["yesterday", "", "Mon, 12 Oct 2009 17:50:30", "2009-10-12T17:50:30Z"] {
+        assert_eq!(parse_request_date(value), None, "{value}");
+    }
 }
