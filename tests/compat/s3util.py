@@ -496,13 +496,19 @@ def reflected_crc(data: bytes, table: list[int], width: int) -> int:
 
 def digest(algorithm: str, data: bytes) -> bytes:
     """The raw big-endian digest S3 base64-encodes; CRC32C and CRC64NVME in pure Python
-    (boto3 needs awscrt for them)."""
+    (boto3 needs awscrt for them), xxHash from the xxhash package."""
     if algorithm == "CRC32":
         return zlib.crc32(data).to_bytes(4, "big")
     if algorithm == "CRC32C":
         return reflected_crc(data, CRC32C_TABLE, 32).to_bytes(4, "big")
     if algorithm == "CRC64NVME":
         return reflected_crc(data, CRC64NVME_TABLE, 64).to_bytes(8, "big")
+    if algorithm.startswith("XXHASH"):
+        # The canonical (big-endian) form, as S3 sends it.
+        import xxhash
+
+        hasher = {"XXHASH64": xxhash.xxh64, "XXHASH3": xxhash.xxh3_64, "XXHASH128": xxhash.xxh3_128}[algorithm]
+        return hasher(data).digest()
     return hashlib.new(algorithm.lower(), data).digest()
 
 

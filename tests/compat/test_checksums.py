@@ -23,8 +23,9 @@ def composite(algorithm: str, parts: list[bytes]) -> str:
 
 
 def checksum_args(algorithm: str, data: bytes) -> dict:
-    """boto3 computes CRC32 and SHA themselves; CRC32C and CRC64NVME we pass in."""
-    if algorithm in ("CRC32", "SHA1", "SHA256"):
+    """boto3 computes CRC32 and SHA themselves (SHA512 as a trailer on an aws-chunked body);
+    the others we pass in."""
+    if algorithm in ("CRC32", "SHA1", "SHA256", "SHA512"):
         return {"ChecksumAlgorithm": algorithm}
     return {f"Checksum{algorithm}": b64(algorithm, data)}
 
@@ -49,7 +50,11 @@ def upload_parts(s3, bucket, key, algorithm, checksum_type=None, parts=PARTS):
     return upload, listed
 
 
-@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"])
+# S3's algorithms: the first five, and those added in 2025.
+ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_put_object_checksum_on_head_get_and_list(s3, bucket, algorithm):
     body = b"hello world"
     put = s3.put_object(Bucket=bucket, Key="k", Body=body, **checksum_args(algorithm, body))
@@ -64,7 +69,7 @@ def test_put_object_checksum_on_head_get_and_list(s3, bucket, algorithm):
     assert listed["ChecksumAlgorithm"] == [algorithm]
 
 
-@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+@pytest.mark.parametrize("algorithm", [a for a in ALGORITHMS if a != "CRC64NVME"])
 def test_composite_multipart(s3, bucket, algorithm):
     upload, listed = upload_parts(s3, bucket, "mp", algorithm)
     assert upload["ChecksumAlgorithm"] == algorithm
@@ -99,7 +104,7 @@ def test_full_object_multipart(s3, bucket, algorithm):
 
 @pytest.mark.parametrize(
     "algorithm, checksum_type",
-    [("CRC64NVME", "COMPOSITE"), ("SHA1", "FULL_OBJECT"), ("SHA256", "FULL_OBJECT")],
+    [("CRC64NVME", "COMPOSITE")] + [(a, "FULL_OBJECT") for a in ALGORITHMS if not a.startswith("CRC")],
 )
 def test_unsupported_checksum_types(s3, bucket, algorithm, checksum_type):
     expect_error(s3.create_multipart_upload, 400, "InvalidRequest", Bucket=bucket, Key="k",
@@ -108,7 +113,7 @@ def test_unsupported_checksum_types(s3, bucket, algorithm, checksum_type):
 
 def test_raw_create_upload_header_errors(server, bucket):
     for headers in [
-        {"x-amz-checksum-algorithm": "MD5"},
+        {"x-amz-checksum-algorithm": "BLAKE3"},
         {"x-amz-checksum-type": "COMPOSITE"},
         {"x-amz-checksum-algorithm": "CRC32", "x-amz-checksum-type": "BOTH"},
     ]:

@@ -41,8 +41,7 @@ ELSEWHERE = {
 WHEN = datetime.datetime(2031, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
 PAST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 OTHER_MD5 = md5_b64(b"not the body")
-CHECKSUMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
-NEW_CHECKSUMS = ("SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128")
+CHECKSUMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128")
 
 
 def object_lock(w, args):
@@ -189,8 +188,6 @@ VALUES = {
 }
 for _algorithm in CHECKSUMS:
     VALUES[f"Checksum{_algorithm}"] = lambda w, a, alg=_algorithm: {**a, f"Checksum{alg}": b64(alg, BODY)}
-for _algorithm in NEW_CHECKSUMS:
-    VALUES[f"Checksum{_algorithm}"] = lambda w, a, alg=_algorithm: {**a, f"Checksum{alg}": "AAAAAAAAAAA="}
 VALUES_FOR = {
     ("CompleteMultipartUpload", "ChecksumType"): lambda w, a: {
         **complete_with_checksum("CRC32", True)(w, a), "ChecksumType": "FULL_OBJECT"},
@@ -310,8 +307,6 @@ ECHOED_HERE = {
 
 # (operation or "*", member) -> (status, code, why): the documented refusal.
 SSE_C_OVER_HTTP = (400, "InvalidRequest", "a customer key over plain HTTP (AWS requires HTTPS; test_sse.py has TLS)")
-UNVERIFIABLE = (400, "InvalidRequest", "an algorithm this server does not compute is refused, never stored "
-                "unchecked (docs/design/s3-compatibility.md)")
 KMS = (400, "KMS.NotFoundException", "no KMS here: AWS's answer for a key it does not know")
 OBJECT_ACL = (400, "AccessControlListNotSupported", "ACLs are disabled (BucketOwnerEnforced, AWS's default): "
               "a grant to another account is refused")
@@ -336,7 +331,6 @@ REFUSED = {
     ("*", "GrantReadACP"): OBJECT_ACL, ("*", "GrantWriteACP"): OBJECT_ACL,
     ("*", "WriteOffsetBytes"): DIRECTORY_ONLY, ("*", "IfMatchInitiatedTime"): DIRECTORY_ONLY,
     ("*", "IfMatchLastModifiedTime"): DIRECTORY_ONLY, ("*", "IfMatchSize"): DIRECTORY_ONLY,
-    **{("*", f"Checksum{alg}"): UNVERIFIABLE for alg in NEW_CHECKSUMS},
 }
 
 
@@ -454,11 +448,34 @@ def test_transition_minimum_size_is_kept_and_echoed(s3, world):
     assert got(Bucket=world.plain)["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
 
 
-def test_unverifiable_checksums_are_refused_on_every_path(server, s3, world):
-    # A header, a trailer or an SDK algorithm this server cannot compute: refused, and nothing stored.
-    for headers in ({"x-amz-checksum-sha512": "AAAA"}, {"x-amz-trailer": "x-amz-checksum-xxhash64"},
-                    {"x-amz-sdk-checksum-algorithm": "XXHASH3"}):
+def test_unknown_checksum_algorithms_are_refused_on_every_path(server, s3, world):
+    # A header, a trailer or an SDK algorithm S3 does not define: refused, never stored
+    # unchecked (a client that sent it expects it verified).
+    for headers in ({"x-amz-checksum-blake3": "AAAA"}, {"x-amz-trailer": "x-amz-checksum-blake3"},
+                    {"x-amz-sdk-checksum-algorithm": "BLAKE3"}):
         answer = raw_request(server, "PUT", f"/{world.plain}/unverified", headers=headers, body=BODY)
         assert (answer.status, answer.error_code()) == (400, "InvalidRequest"), headers
     with pytest.raises(ClientError):
         s3.head_object(Bucket=world.plain, Key="unverified")
+
+
+@pytest.mark.parametrize("algorithm", ["SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"])
+def test_the_2025_algorithms_are_verified_stored_and_composed(s3, world, algorithm):
+    # S3 added SHA512, MD5 and the xxHash family in 2025: verified on PUT (a wrong value is
+    # BadDigest), returned with ChecksumMode, and COMPOSITE (only) for multipart uploads.
+    key = f"new-{algorithm}"
+    s3.put_object(Bucket=world.plain, Key=key, Body=BODY, **{f"Checksum{algorithm}": b64(algorithm, BODY)})
+    head = s3.head_object(Bucket=world.plain, Key=key, ChecksumMode="ENABLED")
+    assert head[f"Checksum{algorithm}"] == b64(algorithm, BODY)
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=world.plain, Key=key, Body=BODY, **{f"Checksum{algorithm}": b64(algorithm, b"other")})
+    assert caught.value.response["Error"]["Code"] == "BadDigest"
+    assert s3.head_object(Bucket=world.plain, Key=key, ChecksumMode="ENABLED")[f"Checksum{algorithm}"] == b64(
+        algorithm, BODY)
+    with pytest.raises(ClientError) as caught:
+        s3.create_multipart_upload(Bucket=world.plain, Key=key, ChecksumAlgorithm=algorithm, ChecksumType="FULL_OBJECT")
+    assert caught.value.response["Error"]["Code"] == "InvalidRequest"
+    completed = complete_with_checksum(algorithm, False)(world, {})
+    answer = s3.complete_multipart_upload(**completed)
+    assert answer[f"Checksum{algorithm}"] == completed[f"Checksum{algorithm}"]
+    assert answer["ChecksumType"] == "COMPOSITE"

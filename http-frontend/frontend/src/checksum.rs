@@ -1,15 +1,20 @@
-//! Additional checksums (`x-amz-checksum-*`): CRC32, CRC32C, CRC64NVME, SHA1, SHA256, computed
-//! in the same pass as the MD5 and compared with what the client declared in a header or a
-//! trailer. Values are base64 of the big-endian digest, as on the wire.
+//! Additional checksums (`x-amz-checksum-*`): CRC32, CRC32C, CRC64NVME, SHA1, SHA256, and the
+//! algorithms S3 added in 2025 (SHA512, MD5, XXHASH64, XXHASH3, XXHASH128), computed in the
+//! same pass as the MD5 and compared with what the client declared in a header or a trailer.
+//! Values are base64 of the big-endian digest, as on the wire (for xxHash, its canonical
+//! big-endian form).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use md5::Md5;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{CompleteMultipartUploadResult, CompletedPart};
 use sha1::Sha1;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 use shard::meta::{CompleteChecksum, PartSummary};
 use shard::record::UploadChecksum;
+use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh64::Xxh64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecksumAlgorithm {
@@ -18,15 +23,25 @@ pub enum ChecksumAlgorithm {
     Crc64Nvme,
     Sha1,
     Sha256,
+    Sha512,
+    Md5,
+    XxHash64,
+    XxHash3,
+    XxHash128,
 }
 
 impl ChecksumAlgorithm {
-    pub const ALL: [ChecksumAlgorithm; 5] = [
+    pub const ALL: [ChecksumAlgorithm; 10] = [
         ChecksumAlgorithm::Crc32,
         ChecksumAlgorithm::Crc32c,
         ChecksumAlgorithm::Crc64Nvme,
         ChecksumAlgorithm::Sha1,
         ChecksumAlgorithm::Sha256,
+        ChecksumAlgorithm::Sha512,
+        ChecksumAlgorithm::Md5,
+        ChecksumAlgorithm::XxHash64,
+        ChecksumAlgorithm::XxHash3,
+        ChecksumAlgorithm::XxHash128,
     ];
 
     /// The header carrying this checksum, lowercase.
@@ -37,6 +52,11 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
             ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
             ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
+            ChecksumAlgorithm::Sha512 => "x-amz-checksum-sha512",
+            ChecksumAlgorithm::Md5 => "x-amz-checksum-md5",
+            ChecksumAlgorithm::XxHash64 => "x-amz-checksum-xxhash64",
+            ChecksumAlgorithm::XxHash3 => "x-amz-checksum-xxhash3",
+            ChecksumAlgorithm::XxHash128 => "x-amz-checksum-xxhash128",
         }
     }
 
@@ -54,6 +74,11 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Crc64Nvme => "CRC64NVME",
             ChecksumAlgorithm::Sha1 => "SHA1",
             ChecksumAlgorithm::Sha256 => "SHA256",
+            ChecksumAlgorithm::Sha512 => "SHA512",
+            ChecksumAlgorithm::Md5 => "MD5",
+            ChecksumAlgorithm::XxHash64 => "XXHASH64",
+            ChecksumAlgorithm::XxHash3 => "XXHASH3",
+            ChecksumAlgorithm::XxHash128 => "XXHASH128",
         }
     }
 
@@ -65,6 +90,11 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Crc64Nvme => "ChecksumCRC64NVME",
             ChecksumAlgorithm::Sha1 => "ChecksumSHA1",
             ChecksumAlgorithm::Sha256 => "ChecksumSHA256",
+            ChecksumAlgorithm::Sha512 => "ChecksumSHA512",
+            ChecksumAlgorithm::Md5 => "ChecksumMD5",
+            ChecksumAlgorithm::XxHash64 => "ChecksumXXHASH64",
+            ChecksumAlgorithm::XxHash3 => "ChecksumXXHASH3",
+            ChecksumAlgorithm::XxHash128 => "ChecksumXXHASH128",
         }
     }
 
@@ -76,6 +106,11 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Crc64Nvme => &part.checksum_crc64nvme,
             ChecksumAlgorithm::Sha1 => &part.checksum_sha1,
             ChecksumAlgorithm::Sha256 => &part.checksum_sha256,
+            ChecksumAlgorithm::Sha512 => &part.checksum_sha512,
+            ChecksumAlgorithm::Md5 => &part.checksum_md5,
+            ChecksumAlgorithm::XxHash64 => &part.checksum_xxhash64,
+            ChecksumAlgorithm::XxHash3 => &part.checksum_xxhash3,
+            ChecksumAlgorithm::XxHash128 => &part.checksum_xxhash128,
         };
         value.as_deref()
     }
@@ -85,7 +120,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Crc32 => Some(crc_fast::CrcAlgorithm::Crc32IsoHdlc),
             ChecksumAlgorithm::Crc32c => Some(crc_fast::CrcAlgorithm::Crc32Iscsi),
             ChecksumAlgorithm::Crc64Nvme => Some(crc_fast::CrcAlgorithm::Crc64Nvme),
-            ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => None,
+            _ => None,
         }
     }
 
@@ -94,7 +129,8 @@ impl ChecksumAlgorithm {
         self.crc().is_some()
     }
 
-    /// CRC64NVME multipart checksums are full-object only (AWS "Checking object integrity").
+    /// CRC64NVME multipart checksums are full-object only (AWS "Checking object integrity");
+    /// the digests (SHA, MD5, xxHash) cannot be combined, so they are composite only.
     pub fn supports_composite(self) -> bool {
         self != ChecksumAlgorithm::Crc64Nvme
     }
@@ -107,6 +143,11 @@ impl ChecksumAlgorithm {
             "CRC64NVME" => Some(ChecksumAlgorithm::Crc64Nvme),
             "SHA1" => Some(ChecksumAlgorithm::Sha1),
             "SHA256" => Some(ChecksumAlgorithm::Sha256),
+            "SHA512" => Some(ChecksumAlgorithm::Sha512),
+            "MD5" => Some(ChecksumAlgorithm::Md5),
+            "XXHASH64" => Some(ChecksumAlgorithm::XxHash64),
+            "XXHASH3" => Some(ChecksumAlgorithm::XxHash3),
+            "XXHASH128" => Some(ChecksumAlgorithm::XxHash128),
             _ => None,
         }
     }
@@ -116,6 +157,11 @@ pub enum Checksummer {
     Crc(ChecksumAlgorithm, crc_fast::Digest),
     Sha1(Sha1),
     Sha256(Sha256),
+    Sha512(Box<Sha512>),
+    Md5(Md5),
+    XxHash64(Box<Xxh64>),
+    /// XXHASH3 (64 bits) and XXHASH128 share one state; `finish` picks the width.
+    XxHash3(ChecksumAlgorithm, Box<Xxh3>),
 }
 
 impl Checksummer {
@@ -135,6 +181,12 @@ impl Checksummer {
             ),
             ChecksumAlgorithm::Sha1 => Checksummer::Sha1(Sha1::new()),
             ChecksumAlgorithm::Sha256 => Checksummer::Sha256(Sha256::new()),
+            ChecksumAlgorithm::Sha512 => Checksummer::Sha512(Box::new(Sha512::new())),
+            ChecksumAlgorithm::Md5 => Checksummer::Md5(Md5::new()),
+            ChecksumAlgorithm::XxHash64 => Checksummer::XxHash64(Box::new(Xxh64::new(0))),
+            ChecksumAlgorithm::XxHash3 | ChecksumAlgorithm::XxHash128 => {
+                Checksummer::XxHash3(algorithm, Box::new(Xxh3::new()))
+            }
         }
     }
 
@@ -143,6 +195,10 @@ impl Checksummer {
             Checksummer::Crc(_, digest) => digest.update(data),
             Checksummer::Sha1(digest) => digest.update(data),
             Checksummer::Sha256(digest) => digest.update(data),
+            Checksummer::Sha512(digest) => digest.update(data),
+            Checksummer::Md5(digest) => digest.update(data),
+            Checksummer::XxHash64(state) => state.update(data),
+            Checksummer::XxHash3(_, state) => state.update(data),
         }
     }
 
@@ -158,6 +214,13 @@ impl Checksummer {
             }
             Checksummer::Sha1(digest) => BASE64.encode(digest.finalize()),
             Checksummer::Sha256(digest) => BASE64.encode(digest.finalize()),
+            Checksummer::Sha512(digest) => BASE64.encode(digest.finalize()),
+            Checksummer::Md5(digest) => BASE64.encode(digest.finalize()),
+            Checksummer::XxHash64(state) => BASE64.encode(state.digest().to_be_bytes()),
+            Checksummer::XxHash3(ChecksumAlgorithm::XxHash128, state) => {
+                BASE64.encode(state.digest128().to_be_bytes())
+            }
+            Checksummer::XxHash3(_, state) => BASE64.encode(state.digest().to_be_bytes()),
         }
     }
 }
@@ -304,6 +367,11 @@ pub fn set_result_checksum(
         ChecksumAlgorithm::Crc64Nvme => &mut result.checksum_crc64nvme,
         ChecksumAlgorithm::Sha1 => &mut result.checksum_sha1,
         ChecksumAlgorithm::Sha256 => &mut result.checksum_sha256,
+        ChecksumAlgorithm::Sha512 => &mut result.checksum_sha512,
+        ChecksumAlgorithm::Md5 => &mut result.checksum_md5,
+        ChecksumAlgorithm::XxHash64 => &mut result.checksum_xxhash64,
+        ChecksumAlgorithm::XxHash3 => &mut result.checksum_xxhash3,
+        ChecksumAlgorithm::XxHash128 => &mut result.checksum_xxhash128,
     };
     *slot = Some(value);
 }
@@ -312,20 +380,20 @@ fn invalid_part(part_number: u32) -> S3Error {
     S3Error::new(S3ErrorCode::InvalidPart).extra("PartNumber", part_number.to_string())
 }
 
-/// The answer for an algorithm this server does not compute. S3 also defines SHA512, MD5 and
-/// the xxHash family; a client that sends one of them expects it verified, so such a request
-/// is refused rather than stored with its checksum unchecked.
+/// The answer for an algorithm name S3 does not define.
 fn unsupported_algorithm() -> S3Error {
     S3Error::with_message(
         S3ErrorCode::InvalidRequest,
-        "Checksum algorithm provided is unsupported. Please try again with any of the \
-         valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+        "Checksum algorithm provided is unsupported. Please try again with any of the valid \
+         types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64, XXHASH3, \
+         XXHASH128]",
     )
 }
 
 /// Refuses a request that declares a checksum this server cannot verify: an
 /// `x-amz-checksum-<algorithm>` header, an `x-amz-trailer` or an
-/// `x-amz-sdk-checksum-algorithm` naming an algorithm outside [`ChecksumAlgorithm::ALL`].
+/// `x-amz-sdk-checksum-algorithm` naming no algorithm of [`ChecksumAlgorithm::ALL`]. A
+/// client that sends a checksum expects it verified: never store it unchecked.
 pub fn refuse_unverifiable(headers: &[(String, Vec<u8>)]) -> Result<(), S3Error> {
     const NOT_ALGORITHMS: [&str; 3] = ["type", "algorithm", "mode"];
     for (name, value) in headers {
@@ -413,6 +481,28 @@ mod tests {
     }
 
     #[test]
+    fn known_values_of_the_2025_algorithms() {
+        // Empty input: xxHash's published test vectors, in canonical (big-endian) form.
+        assert_eq!(checksum(ChecksumAlgorithm::XxHash64, b""), "70bbN1HY6Zk=");
+        assert_eq!(checksum(ChecksumAlgorithm::XxHash3, b""), "LQaABTjTlMI=");
+        assert_eq!(
+            checksum(ChecksumAlgorithm::XxHash128, b""),
+            "maoG0wFHmNhgAcMkRo1Jfw=="
+        );
+        assert_eq!(
+            checksum(ChecksumAlgorithm::Md5, b""),
+            "1B2M2Y8AsgTpgAmY7PhCfg=="
+        );
+        assert_eq!(
+            checksum(ChecksumAlgorithm::Sha512, b""),
+            concat!(
+                "z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwv",
+                "Y7kxvUdBeoGlODJ6+SfaPg=="
+            )
+        );
+    }
+
+    #[test]
     fn known_values() {
         // "hello world" CRC32 from S3-CLIENTS.md §2 (boto3 over HTTPS).
         assert_eq!(
@@ -487,10 +577,12 @@ mod tests {
         assert_eq!(kind(Some("crc64nvme"), None), Ok(Some(true)));
         assert_eq!(kind(Some("CRC32C"), Some("FULL_OBJECT")), Ok(Some(true)));
         assert_eq!(kind(Some("SHA256"), Some("COMPOSITE")), Ok(Some(false)));
+        assert_eq!(kind(Some("XXHASH3"), None), Ok(Some(false)));
         for (algorithm, checksum_type) in [
             (Some("CRC64NVME"), Some("COMPOSITE")),
             (Some("SHA1"), Some("FULL_OBJECT")),
-            (Some("MD5"), None),
+            (Some("MD5"), Some("FULL_OBJECT")),
+            (Some("BLAKE3"), None),
             (None, Some("COMPOSITE")),
             (Some("CRC32"), Some("BOTH")),
         ] {

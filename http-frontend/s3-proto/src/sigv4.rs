@@ -644,8 +644,7 @@ fn header_request_time(headers: &[(&str, &[u8])]) -> Result<(String, i64), SigV4
         .map_err(|()| invalid.clone())?
         .ok_or_else(|| invalid.clone())?;
     let value = std::str::from_utf8(value).map_err(|_| invalid.clone())?;
-    let unix_secs =
-        crate::time_format::parse_request_date(value).ok_or_else(|| invalid.clone())?;
+    let unix_secs = crate::time_format::parse_request_date(value).ok_or_else(|| invalid.clone())?;
     let amz_date = format_amz_date(unix_secs).ok_or(invalid)?;
     Ok((amz_date, unix_secs))
 }

@@ -80,7 +80,12 @@ fn request_dates_take_http_and_rfc_2822_forms() {
     ] {
         assert_eq!(parse_request_date(value), secs, "{value}");
     }
-    for value in ["yesterday", "", "Mon, 12 Oct 2009 17:50:30", "2009-10-12T17:50:30Z"] {
+    for value in [
+        "yesterday",
+        "",
+        "Mon, 12 Oct 2009 17:50:30",
+        "2009-10-12T17:50:30Z",
+    ] {
         assert_eq!(parse_request_date(value), None, "{value}");
     }
 }

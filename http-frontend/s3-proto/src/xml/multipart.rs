@@ -24,6 +24,11 @@ pub struct CompletedPart {
     pub checksum_crc64nvme: Option<String>,
     pub checksum_sha1: Option<String>,
     pub checksum_sha256: Option<String>,
+    pub checksum_sha512: Option<String>,
+    pub checksum_md5: Option<String>,
+    pub checksum_xxhash64: Option<String>,
+    pub checksum_xxhash3: Option<String>,
+    pub checksum_xxhash128: Option<String>,
 }
 
 /// Parses a `CompleteMultipartUpload` body, with or without the S3 namespace.
@@ -82,6 +87,11 @@ struct PartFields {
     checksum_crc64nvme: Option<String>,
     checksum_sha1: Option<String>,
     checksum_sha256: Option<String>,
+    checksum_sha512: Option<String>,
+    checksum_md5: Option<String>,
+    checksum_xxhash64: Option<String>,
+    checksum_xxhash3: Option<String>,
+    checksum_xxhash128: Option<String>,
 }
 
 impl PartFields {
@@ -95,6 +105,11 @@ impl PartFields {
                 | "ChecksumCRC64NVME"
                 | "ChecksumSHA1"
                 | "ChecksumSHA256"
+                | "ChecksumSHA512"
+                | "ChecksumMD5"
+                | "ChecksumXXHASH64"
+                | "ChecksumXXHASH3"
+                | "ChecksumXXHASH128"
         )
     }
 
@@ -107,6 +122,11 @@ impl PartFields {
             "ChecksumCRC64NVME" => &mut self.checksum_crc64nvme,
             "ChecksumSHA1" => &mut self.checksum_sha1,
             "ChecksumSHA256" => &mut self.checksum_sha256,
+            "ChecksumSHA512" => &mut self.checksum_sha512,
+            "ChecksumMD5" => &mut self.checksum_md5,
+            "ChecksumXXHASH64" => &mut self.checksum_xxhash64,
+            "ChecksumXXHASH3" => &mut self.checksum_xxhash3,
+            "ChecksumXXHASH128" => &mut self.checksum_xxhash128,
             _ => return Err(malformed_xml()),
         };
         if slot.is_some() {
@@ -129,6 +149,11 @@ impl PartFields {
             checksum_crc64nvme: trim_owned(self.checksum_crc64nvme),
             checksum_sha1: trim_owned(self.checksum_sha1),
             checksum_sha256: trim_owned(self.checksum_sha256),
+            checksum_sha512: trim_owned(self.checksum_sha512),
+            checksum_md5: trim_owned(self.checksum_md5),
+            checksum_xxhash64: trim_owned(self.checksum_xxhash64),
+            checksum_xxhash3: trim_owned(self.checksum_xxhash3),
+            checksum_xxhash128: trim_owned(self.checksum_xxhash128),
         })
     }
 }
@@ -178,7 +203,7 @@ fn push_root_open(out: &mut String, root: &str) {
     out.push_str("\">");
 }
 
-fn push_checksums(out: &mut String, checksums: [(&str, &Option<String>); 5]) {
+fn push_checksums(out: &mut String, checksums: [(&str, &Option<String>); 10]) {
     for (name, value) in checksums {
         if let Some(value) = value {
             push_element(out, name, value);
@@ -220,6 +245,11 @@ pub struct CompleteMultipartUploadResult {
     pub checksum_crc64nvme: Option<String>,
     pub checksum_sha1: Option<String>,
     pub checksum_sha256: Option<String>,
+    pub checksum_sha512: Option<String>,
+    pub checksum_md5: Option<String>,
+    pub checksum_xxhash64: Option<String>,
+    pub checksum_xxhash3: Option<String>,
+    pub checksum_xxhash128: Option<String>,
     /// `COMPOSITE` or `FULL_OBJECT`, written when `Some`.
     pub checksum_type: Option<String>,
 }
@@ -240,6 +270,11 @@ impl CompleteMultipartUploadResult {
                 ("ChecksumCRC64NVME", &self.checksum_crc64nvme),
                 ("ChecksumSHA1", &self.checksum_sha1),
                 ("ChecksumSHA256", &self.checksum_sha256),
+                ("ChecksumSHA512", &self.checksum_sha512),
+                ("ChecksumMD5", &self.checksum_md5),
+                ("ChecksumXXHASH64", &self.checksum_xxhash64),
+                ("ChecksumXXHASH3", &self.checksum_xxhash3),
+                ("ChecksumXXHASH128", &self.checksum_xxhash128),
             ],
         );
         if let Some(checksum_type) = &self.checksum_type {
