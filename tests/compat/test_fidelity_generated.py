@@ -300,6 +300,18 @@ def all_error_cases():
     return params
 
 
+def assert_error_style(exc: ClientError, head: bool):
+    """AWS's error style: an XML body with a sentence for a Message and the request id
+    (HEAD answers have no body: the id is in x-amz-request-id)."""
+    headers = exc.response["ResponseMetadata"].get("HTTPHeaders", {})
+    assert headers.get("x-amz-request-id"), "no x-amz-request-id"
+    if head:
+        return
+    message = exc.response["Error"].get("Message", "")
+    assert message and message[0].isupper(), f"message {message!r}"
+    assert exc.response["ResponseMetadata"].get("RequestId") == headers["x-amz-request-id"]
+
+
 @pytest.mark.parametrize("operation,code,status,build", all_error_cases())
 def test_documented_error(s3, world, operation, code, status, build):
     args = fm.fill_arguments(operation, build(world))
@@ -308,6 +320,7 @@ def test_documented_error(s3, world, operation, code, status, build):
     except ClientError as exc:
         got = (exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"])
         assert got == (status, code), f"{operation}: expected {status} {code}, got {got}: {exc.response['Error']}"
+        assert_error_style(exc, head=fm.operation(operation).http["method"] == "HEAD")
         return
     raise AssertionError(f"{operation} succeeded ({answer['ResponseMetadata']['HTTPStatusCode']}); expected {status} {code}")
 
