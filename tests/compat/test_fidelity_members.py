@@ -479,3 +479,13 @@ def test_the_2025_algorithms_are_verified_stored_and_composed(s3, world, algorit
     answer = s3.complete_multipart_upload(**completed)
     assert answer[f"Checksum{algorithm}"] == completed[f"Checksum{algorithm}"]
     assert answer["ChecksumType"] == "COMPOSITE"
+
+
+@pytest.mark.parametrize("value", ["not base64!", "AAAA", b64("SHA256", BODY)])
+def test_a_checksum_value_of_the_wrong_shape_is_invalid_not_a_mismatch(server, world, value):
+    # A CRC32 header that is not base64 of 4 bytes cannot be a CRC32: S3 answers 400
+    # InvalidRequest "Value for x-amz-checksum-crc32 header is invalid." (observed answer,
+    # not in the reference); a well-formed wrong value is BadDigest (test_checksums.py).
+    answer = raw_request(server, "PUT", f"/{world.plain}/shape", headers={"x-amz-checksum-crc32": value}, body=BODY)
+    assert (answer.status, answer.error_code()) == (400, "InvalidRequest"), answer
+    assert b"Value for x-amz-checksum-crc32 header is invalid." in answer.body

@@ -124,6 +124,33 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// Bytes of the digest: what a declared value must decode to.
+    fn digest_len(self) -> usize {
+        match self {
+            ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 4,
+            ChecksumAlgorithm::Crc64Nvme
+            | ChecksumAlgorithm::XxHash64
+            | ChecksumAlgorithm::XxHash3 => 8,
+            ChecksumAlgorithm::Md5 | ChecksumAlgorithm::XxHash128 => 16,
+            ChecksumAlgorithm::Sha1 => 20,
+            ChecksumAlgorithm::Sha256 => 32,
+            ChecksumAlgorithm::Sha512 => 64,
+        }
+    }
+
+    /// A declared value that cannot be this algorithm's digest (not base64, or the wrong
+    /// length) is a malformed request, as S3 answers it, not a digest mismatch.
+    pub fn check_declared(self, value: &str) -> Result<(), S3Error> {
+        let decoded = BASE64.decode(value.trim()).ok();
+        if decoded.is_some_and(|bytes| bytes.len() == self.digest_len()) {
+            return Ok(());
+        }
+        Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            format!("Value for {} header is invalid.", self.header_name()),
+        ))
+    }
+
     /// A CRC can be combined from its parts' CRCs: the multipart `FULL_OBJECT` type.
     pub fn supports_full_object(self) -> bool {
         self.crc().is_some()

@@ -97,6 +97,7 @@ fn declared_checksum(exchange: &Exchange<'_>) -> Result<Option<DeclaredChecksum>
                      Multiple checksum Types are not allowed.",
                 ));
             }
+            algorithm.check_declared(value)?;
             found = Some(DeclaredChecksum::Header(algorithm, value.trim().to_owned()));
         }
     }
@@ -327,6 +328,7 @@ fn verify_checksum(
                         "The checksum trailer is missing",
                     )
                 })?;
+            algorithm.check_declared(&value)?;
             (algorithm, value)
         }
     };

@@ -324,6 +324,7 @@ fn form_digests(fields: &[FormField]) -> Result<Digests, S3Error> {
                  allowed.",
             ));
         }
+        algorithm.check_declared(value)?;
         digests.checksum = Some((algorithm, value.trim().to_owned()));
     }
     if let Some(value) = post_policy::field(fields, "content-md5") {
