@@ -206,7 +206,7 @@ pub async fn create_tenant(
         updated_at: now,
     };
     app.store.insert_tenant(&tenant)?;
-    app.push_identity(0).await;
+    app.identity_in_force(tenant_note(&tenant)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Extension(tenant_note(&tenant)),
@@ -253,7 +253,7 @@ pub async fn update_tenant(
     {
         return Err(ApiError::not_found("tenant"));
     }
-    app.push_identity(0).await;
+    app.identity_in_force(tenant_note(&tenant)).await?;
     let tenant = app
         .store
         .tenant(&tenant.id)?
@@ -295,7 +295,7 @@ pub async fn delete_tenant(
             "the tenant still has users",
         ));
     }
-    app.push_identity(0).await;
+    app.identity_in_force(tenant_note(&tenant)).await?;
     Ok((
         axum::Extension(tenant_note(&tenant)),
         Json(json!({"deleted": tenant.id})),
@@ -426,7 +426,7 @@ pub async fn create_user(
         updated_at: now,
     };
     app.store.insert_user(&user)?;
-    app.push_identity(0).await;
+    app.identity_in_force(user_note(&user)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Extension(user_note(&user)),
@@ -516,7 +516,11 @@ pub async fn update_user(
         return Err(ApiError::changed_meanwhile());
     }
     if standing_changes {
-        app.push_identity(0).await;
+        let note = AuditNote {
+            event,
+            ..user_note(&user)
+        };
+        app.identity_in_force(note).await?;
     }
     let user = app
         .store
@@ -541,7 +545,7 @@ pub async fn delete_user(
         return Err(ApiError::forbidden());
     }
     app.store.delete_user(&user.id)?;
-    app.push_identity(0).await;
+    app.identity_in_force(user_note(&user)).await?;
     Ok((
         axum::Extension(user_note(&user)),
         Json(json!({"deleted": user.id})),
@@ -614,7 +618,7 @@ pub async fn unlock_user(
         return Err(ApiError::forbidden());
     }
     if app.store.unlock_user(&user.id, now_seconds())? {
-        app.push_identity(0).await;
+        app.identity_in_force(user_note(&user)).await?;
     }
     let user = app
         .store
@@ -695,7 +699,10 @@ pub async fn create_key(
             format!("the tenant may have at most {limit} access keys"),
         ));
     }
-    app.push_identity(0).await;
+    if let Err(reason) = app.identity_pushed_within().await {
+        let note = key_note(&user, &key.access_key_id);
+        return Err(withdraw_key(&app, &key, note, &reason));
+    }
     let mut body = key_json(&key, &user.username);
     body["secret_access_key"] = Value::String(secret);
     Ok((
@@ -703,6 +710,33 @@ pub async fn create_key(
         axum::Extension(key_note(&user, &key.access_key_id)),
         Json(body),
     ))
+}
+
+/// A new key the data plane did not take is removed again, not kept as "saved": its secret
+/// is shown only in the success answer, so nobody could ever use it. The removal is pushed in
+/// the background (the push that timed out may still land), and the loop repeats it if that
+/// fails too.
+fn withdraw_key(app: &Shared, key: &AccessKey, note: AuditNote, reason: &str) -> ApiError {
+    match app
+        .store
+        .delete_access_key(&key.access_key_id, &key.user_id)
+    {
+        Ok(_) => {
+            let app = std::sync::Arc::clone(app);
+            tokio::spawn(async move { app.push_identity(0).await });
+        }
+        Err(error) => tracing::error!(%error, "a key not in force was not removed again"),
+    }
+    let details = json!({"saved": false, "in_force": false, "reason": reason});
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "DataPlaneUnavailable",
+        format!("the access key was not created: {reason}; retry"),
+    )
+    .with_note(AuditNote {
+        details: Some(details.to_string()),
+        ..note
+    })
 }
 
 fn find_key(app: &App, actor: &Actor, name: &str, key_id: &str) -> ApiResult<(User, AccessKey)> {
@@ -745,7 +779,8 @@ pub async fn set_key_status(
         return Err(ApiError::not_found("access key"));
     }
     key.status = status;
-    app.push_identity(0).await;
+    app.identity_in_force(key_note(&user, &key.access_key_id))
+        .await?;
     Ok((
         axum::Extension(key_note(&user, &key.access_key_id)),
         Json(key_json(&key, &user.username)),
@@ -761,7 +796,8 @@ pub async fn delete_key(
     if !app.store.delete_access_key(&key.access_key_id, &user.id)? {
         return Err(ApiError::not_found("access key"));
     }
-    app.push_identity(0).await;
+    app.identity_in_force(key_note(&user, &key.access_key_id))
+        .await?;
     Ok((
         axum::Extension(key_note(&user, &key.access_key_id)),
         Json(json!({"deleted": key.access_key_id})),

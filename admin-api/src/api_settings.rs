@@ -83,8 +83,14 @@ pub async fn get_one(
     Ok(Json(setting_json(&app, definition)?))
 }
 
-/// Stores validated values, applies them here and pushes them to the data plane.
-async fn apply(app: &App, actor: &Actor, values: Vec<(String, String)>) -> ApiResult<()> {
+/// Stores validated values, applies them here and pushes them to the data plane before the
+/// answer (503 `NotInForce` with `note` audited if it does not take them in time).
+async fn apply(
+    app: &Shared,
+    actor: &Actor,
+    values: Vec<(String, String)>,
+    note: AuditNote,
+) -> ApiResult<()> {
     app.store
         .put_settings(&values, &actor.username, now_seconds())?;
     app.reload_settings()?;
@@ -94,8 +100,7 @@ async fn apply(app: &App, actor: &Actor, values: Vec<(String, String)>) -> ApiRe
     {
         crate::app::purge_now(app);
     }
-    app.push_settings(0).await;
-    Ok(())
+    app.settings_in_force(note).await
 }
 
 #[derive(Deserialize)]
@@ -114,16 +119,14 @@ pub async fn put_one(
     }
     let definition = settings::definition(&key).ok_or_else(|| ApiError::not_found("setting"))?;
     let stored = settings::validate(&key, &request.value).map_err(ApiError::bad_request)?;
-    apply(&app, &actor, vec![(key.clone(), stored.clone())]).await?;
-    Ok((
-        axum::Extension(AuditNote {
-            resource_type: Some("setting"),
-            resource: Some(key),
-            details: Some(json!({"value": stored}).to_string()),
-            ..AuditNote::default()
-        }),
-        Json(setting_json(&app, definition)?),
-    ))
+    let note = AuditNote {
+        resource_type: Some("setting"),
+        resource: Some(key.clone()),
+        details: Some(json!({"value": stored}).to_string()),
+        ..AuditNote::default()
+    };
+    apply(&app, &actor, vec![(key, stored)], note.clone()).await?;
+    Ok((axum::Extension(note), Json(setting_json(&app, definition)?)))
 }
 
 /// The (key, stored value) pairs of a bulk request body, every one validated; a separate
@@ -171,14 +174,12 @@ pub async fn bulk(
         .iter()
         .map(|(key, value)| (key.clone(), Value::String(value.clone())))
         .collect();
-    apply(&app, &actor, values).await?;
-    Ok((
-        axum::Extension(AuditNote {
-            resource_type: Some("setting"),
-            resource: Some(keys.join(",")),
-            details: Some(Value::Object(details).to_string()),
-            ..AuditNote::default()
-        }),
-        Json(json!({"updated": keys})),
-    ))
+    let note = AuditNote {
+        resource_type: Some("setting"),
+        resource: Some(keys.join(",")),
+        details: Some(Value::Object(details).to_string()),
+        ..AuditNote::default()
+    };
+    apply(&app, &actor, values, note.clone()).await?;
+    Ok((axum::Extension(note), Json(json!({"updated": keys}))))
 }

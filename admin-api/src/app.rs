@@ -13,6 +13,7 @@ use control::sealing::{self, SealError, SealingKeys, Secret};
 use control::settings::SettingsSnapshot;
 use control::wire::{Request, Response};
 
+use crate::audit_note::AuditNote;
 use crate::authz::{Actor, parse_role};
 use crate::error::{ApiError, ApiResult, SecretError};
 use crate::limits::{HashGate, Windows};
@@ -26,6 +27,10 @@ pub type Shared = Arc<App>;
 
 /// How often the background loop checks the data plane and reads the event log.
 const SYNC_INTERVAL: Duration = Duration::from_millis(500);
+/// How long a console call that changed identity or settings waits for the data plane to
+/// take the new snapshot before it answers 503: a stalled data plane must not hang the console
+/// (the change is saved either way, and the background loop pushes it again).
+pub const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Events read per partition per call.
 const EVENT_BATCH: u32 = 1000;
 /// How often old audit entries are purged.
@@ -521,67 +526,136 @@ impl App {
     /// A failure is logged and counted; the background loop pushes again when the data plane
     /// is back (admin.db stays the source of truth).
     pub async fn push_identity(&self, at_least: u64) -> bool {
+        self.try_push_identity(at_least).await.is_ok()
+    }
+
+    /// `push_identity` with the reason of a failure (for the console's answer; it names no
+    /// secret). A failure forgets which version the data plane holds: the one it has may be
+    /// the one before this change (a restart keeps it), so only a mismatch makes the
+    /// background loop push again.
+    async fn try_push_identity(&self, at_least: u64) -> Result<(), String> {
         let _order = self.push_lock.lock().await;
-        let keys = match self.sealing_keys(None).await {
-            Ok(keys) => keys,
-            Err(error) => {
-                self.note_control_error("PutIdentity", &error);
-                return false;
-            }
-        };
+        let result = self.push_identity_locked(at_least).await;
+        match &result {
+            Ok(version) => self.pushed_identity.store(*version, Ordering::Release),
+            Err(_) => self.pushed_identity.store(NOT_PUSHED, Ordering::Release),
+        }
+        result.map(drop)
+    }
+
+    async fn push_identity_locked(&self, at_least: u64) -> Result<u64, String> {
+        let keys = self.sealing_keys(None).await.map_err(|error| {
+            self.note_control_error("PutIdentity", &error);
+            "the data plane has not handed over the sealing keys".to_owned()
+        })?;
         let snapshot = self
             .store
             .bump_counter(store::IDENTITY_VERSION, at_least)
-            .and_then(|version| self.identity_snapshot(version, &keys));
-        let snapshot = match snapshot {
-            Ok(snapshot) => snapshot,
-            Err(error) => {
+            .and_then(|version| self.identity_snapshot(version, &keys))
+            .map_err(|error| {
                 tracing::error!(%error, "identity snapshot not built");
-                return false;
-            }
-        };
+                "the identity snapshot could not be built".to_owned()
+            })?;
         let version = snapshot.version;
-        match link::call(&self.link, Request::PutIdentity { snapshot }).await {
-            Ok(Response::Ok) => {
-                self.pushed_identity.store(version, Ordering::Release);
-                true
+        self.put("PutIdentity", Request::PutIdentity { snapshot })
+            .await
+            .map(|()| version)
+    }
+
+    /// One snapshot request to the data plane; `Err` says why it was not taken.
+    async fn put(&self, what: &str, request: Request) -> Result<(), String> {
+        match link::call(&self.link, request).await {
+            Ok(Response::Ok) => Ok(()),
+            Ok(Response::Error { code, message }) => {
+                self.note_control_error(what, &format!("{code}: {message}"));
+                Err(format!("the data plane refused it ({code})"))
             }
             Ok(other) => {
-                self.note_control_error("PutIdentity", &format!("{other:?}"));
-                false
+                self.note_control_error(what, &format!("{other:?}"));
+                Err("the data plane gave an unexpected answer".to_owned())
             }
             Err(error) => {
-                self.note_control_error("PutIdentity", &error);
-                false
+                self.note_control_error(what, &error);
+                Err("the data plane is not reachable".to_owned())
             }
         }
     }
 
     pub async fn push_settings(&self, at_least: u64) -> bool {
+        self.try_push_settings(at_least).await.is_ok()
+    }
+
+    /// As `try_push_identity`, for the settings.
+    async fn try_push_settings(&self, at_least: u64) -> Result<(), String> {
         let _order = self.push_lock.lock().await;
-        let version = match self.store.bump_counter(store::SETTINGS_VERSION, at_least) {
-            Ok(version) => version,
+        let result = match self.store.bump_counter(store::SETTINGS_VERSION, at_least) {
+            Ok(version) => {
+                let snapshot = SettingsSnapshot {
+                    version,
+                    values: self.live().values,
+                };
+                self.put("PutSettings", Request::PutSettings { snapshot })
+                    .await
+                    .map(|()| version)
+            }
             Err(error) => {
                 tracing::error!(%error, "settings version not stored");
-                return false;
+                Err("the settings version could not be stored".to_owned())
             }
         };
-        let snapshot = SettingsSnapshot {
-            version,
-            values: self.live().values,
-        };
-        match link::call(&self.link, Request::PutSettings { snapshot }).await {
-            Ok(Response::Ok) => {
-                self.pushed_settings.store(version, Ordering::Release);
-                true
+        match &result {
+            Ok(version) => self.pushed_settings.store(*version, Ordering::Release),
+            Err(_) => self.pushed_settings.store(NOT_PUSHED, Ordering::Release),
+        }
+        result.map(drop)
+    }
+
+    /// Pushes the identity for a console call that changed it, and answers whether the data
+    /// plane holds it within `PUSH_TIMEOUT`: the console promises a change is in force on the
+    /// S3 port when it answers, so a push that failed or did not finish is an error (503
+    /// `NotInForce`, the change saved, `note` in the audit entry with why).
+    pub async fn identity_in_force(self: &Arc<Self>, note: AuditNote) -> ApiResult<()> {
+        self.identity_pushed_within()
+            .await
+            .map_err(|reason| ApiError::not_in_force("the change", "S3 port", &reason, note))
+    }
+
+    /// As `identity_in_force`, for a settings change.
+    pub async fn settings_in_force(self: &Arc<Self>, note: AuditNote) -> ApiResult<()> {
+        let app = Arc::clone(self);
+        let push = tokio::spawn(async move { app.try_push_settings(0).await });
+        self.settle(push).await.map_err(|reason| {
+            ApiError::not_in_force("the settings change", "data plane", &reason, note)
+        })
+    }
+
+    /// Pushes the identity and waits at most `PUSH_TIMEOUT` for the data plane to take it;
+    /// `Err` says why it did not.
+    pub async fn identity_pushed_within(self: &Arc<Self>) -> Result<(), String> {
+        let app = Arc::clone(self);
+        // In its own task: a wait that times out leaves the push to finish under `push_lock`
+        // (versions stay in order) instead of dropping it halfway.
+        let push = tokio::spawn(async move { app.try_push_identity(0).await });
+        self.settle(push).await
+    }
+
+    async fn settle(
+        &self,
+        push: tokio::task::JoinHandle<Result<(), String>>,
+    ) -> Result<(), String> {
+        match tokio::time::timeout(PUSH_TIMEOUT, push).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "snapshot push task failed");
+                Err("the push did not complete".to_owned())
             }
-            Ok(other) => {
-                self.note_control_error("PutSettings", &format!("{other:?}"));
-                false
-            }
-            Err(error) => {
-                self.note_control_error("PutSettings", &error);
-                false
+            Err(_) => {
+                let reason = format!(
+                    "the data plane did not confirm it within {} s",
+                    PUSH_TIMEOUT.as_secs()
+                );
+                self.note_control_error("snapshot push", &reason);
+                Err(reason)
             }
         }
     }

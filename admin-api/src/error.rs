@@ -87,6 +87,38 @@ impl ApiError {
         }
     }
 
+    /// A change stored in admin.db that the data plane did not take before the answer (503
+    /// `NotInForce`). The client must not believe it in force on `place`; it stays saved and
+    /// the background loop pushes it until the data plane holds it. The audit entry (the
+    /// route's, from `note`) says so in its details, next to what they held already.
+    pub fn not_in_force(what: &str, place: &str, reason: &str, note: AuditNote) -> Self {
+        let mut details = note
+            .details
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .and_then(|value| match value {
+                serde_json::Value::Object(map) => Some(map),
+                _ => None,
+            })
+            .unwrap_or_default();
+        details.insert("saved".into(), true.into());
+        details.insert("in_force".into(), false.into());
+        details.insert("reason".into(), reason.into());
+        let note = AuditNote {
+            details: Some(serde_json::Value::Object(details).to_string()),
+            ..note
+        };
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "NotInForce",
+            format!(
+                "{what} is saved but not yet in force on the {place}: {reason}; it is retried \
+                 in the background until the data plane takes it"
+            ),
+        )
+        .with_note(note)
+    }
+
     pub fn internal(error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "console API: internal error");
         Self::new(

@@ -20,6 +20,10 @@ struct DataPlane {
     trimmed_through: u64,
     /// Master key versions beyond the first (a rotation adds one).
     rotations: u32,
+    /// `PutIdentity` is answered with an error (a data plane that refuses the snapshot).
+    refuse_identity: bool,
+    /// `PutIdentity` waits while this holds (a stalled data plane).
+    stall_identity: bool,
 }
 
 const LEGACY_SECRET: &str = "legacy-plaintext-SECRET-0123456789";
@@ -56,6 +60,10 @@ fn answer(state: &Mutex<DataPlane>, request: Request) -> Response {
             protocol,
             shards: 1,
             partitions: 1,
+        },
+        Request::PutIdentity { .. } if state.refuse_identity => Response::Error {
+            code: "InvalidRequest".into(),
+            message: "refused".into(),
         },
         Request::PutIdentity { snapshot } => {
             snapshot.validate().expect("fake data plane");
@@ -117,6 +125,12 @@ fn serve(listener: &UnixListener, state: &Arc<Mutex<DataPlane>>) {
         let state = Arc::clone(state);
         std::thread::spawn(move || {
             while let Ok(Some(request)) = read_frame::<Request>(&mut stream) {
+                let stalls = |state: &Mutex<DataPlane>| {
+                    state.lock().expect("fake data plane").stall_identity
+                };
+                while matches!(request, Request::PutIdentity { .. }) && stalls(&state) {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
                 if write_frame(&mut stream, &answer(&state, request)).is_err() {
                     return;
                 }
@@ -307,4 +321,106 @@ async fn without_the_data_plane_no_secret_is_sealed_opened_or_written_in_plainte
         Err(admin::error::SecretError::Unavailable(_))
     ));
     assert!(!app.push_identity(0).await);
+}
+
+fn started(dir: &std::path::Path) -> (Arc<App>, Arc<Mutex<DataPlane>>) {
+    let socket = dir.join("control.sock");
+    let state = Arc::new(Mutex::new(DataPlane::default()));
+    let listener = UnixListener::bind(&socket).expect("test setup");
+    let served = Arc::clone(&state);
+    std::thread::spawn(move || serve(&listener, &served));
+    let store = Store::open(&dir.join("admin.db")).expect("test setup");
+    seed(&store);
+    let root = admin::RootIdentity {
+        user: "root".into(),
+        secret: "root-secret".into(),
+    };
+    let app = App::new(store, admin::link::Link::new(socket), root).expect("test setup");
+    (Arc::new(app), state)
+}
+
+fn note() -> admin::audit_note::AuditNote {
+    admin::audit_note::AuditNote {
+        resource: Some("alice/AKEXAMPLE".into()),
+        details: Some(r#"{"value":"x"}"#.into()),
+        ..admin::audit_note::AuditNote::default()
+    }
+}
+
+fn held_version(state: &Mutex<DataPlane>) -> u64 {
+    state
+        .lock()
+        .expect("test setup")
+        .identity
+        .as_ref()
+        .map_or(0, |s| s.version)
+}
+
+/// The audit details of a `NotInForce` answer: what the note held, and why.
+fn assert_not_in_force(error: &admin::error::ApiError) {
+    assert_eq!(error.status.as_u16(), 503);
+    assert_eq!(error.code, "NotInForce");
+    assert!(error.message.contains("saved"), "{}", error.message);
+    let note = error.note.as_ref().expect("an audit note");
+    assert_eq!(note.resource.as_deref(), Some("alice/AKEXAMPLE"));
+    let details: serde_json::Value =
+        serde_json::from_str(note.details.as_deref().expect("test setup")).expect("test setup");
+    assert_eq!(details["value"], "x");
+    assert_eq!(details["saved"], true);
+    assert_eq!(details["in_force"], false);
+}
+
+#[tokio::test]
+async fn a_refused_push_is_an_error_and_pushed_again_though_the_versions_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, state) = started(dir.path());
+    app.identity_in_force(note()).await.unwrap();
+    assert_eq!(held_version(&state), 1);
+
+    state.lock().unwrap().refuse_identity = true;
+    let error = app.identity_in_force(note()).await.unwrap_err();
+    assert_not_in_force(&error);
+    assert_eq!(held_version(&state), 1);
+
+    // The data plane still holds version 1, the one pushed last before the failure; the loop
+    // must not take the match for "up to date".
+    state.lock().unwrap().refuse_identity = false;
+    app.sync_once().await;
+    assert!(held_version(&state) > 1);
+    let pushed = held_version(&state);
+    app.sync_once().await;
+    assert_eq!(held_version(&state), pushed, "nothing more to push");
+}
+
+#[tokio::test]
+async fn a_stalled_data_plane_is_an_error_within_the_timeout_and_the_push_lands_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, state) = started(dir.path());
+    app.identity_in_force(note()).await.unwrap();
+
+    state.lock().unwrap().stall_identity = true;
+    let began = std::time::Instant::now();
+    let error = app.identity_in_force(note()).await.unwrap_err();
+    let waited = began.elapsed();
+    assert_not_in_force(&error);
+    assert!(
+        error.message.contains("did not confirm"),
+        "{}",
+        error.message
+    );
+    assert!(waited >= admin::app::PUSH_TIMEOUT);
+    assert!(waited < admin::app::PUSH_TIMEOUT * 2, "waited {waited:?}");
+
+    // The push was not dropped: once the data plane moves again it lands, in order.
+    state.lock().unwrap().stall_identity = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while held_version(&state) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the late push never landed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    app.identity_in_force(note()).await.unwrap();
+    assert_eq!(held_version(&state), 3);
 }
