@@ -35,7 +35,7 @@ pub async fn put_bucket_policy(exchange: &mut Exchange<'_>) -> Result<Response, 
     let body = read_small_body(exchange, BUCKET_POLICY_SIZE_BYTES_MAX)
         .await
         .map_err(|error| match error.code {
-            S3ErrorCode::MaxMessageLengthExceeded => {
+            S3ErrorCode::MaxMessageLengthExceeded | S3ErrorCode::EntityTooLarge => {
                 malformed("Policy exceeds the maximum allowed document size.")
             }
             _ => error,
