@@ -241,3 +241,22 @@ def test_policy_survives_a_restart(server_factory):
     response = http_call("GET", f"{server.endpoint.url}/{name}/k")
     assert (response.status, response.body) == (200, b"kept")
     assert http_call("PUT", f"{server.endpoint.url}/{name}/k", b"no").status == 403
+
+
+def test_delete_objects_asks_the_policy_per_key(alice, anon, bucket):
+    for key in ("keep/a", "other/b", "drop/c"):
+        alice.put_object(Bucket=bucket, Key=key, Body=b"x")
+    alice.put_bucket_policy(Bucket=bucket, Policy=document(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+         "Resource": f"arn:aws:s3:::{bucket}/keep/*"},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:DeleteObject",
+         "Resource": f"arn:aws:s3:::{bucket}/drop/*"}))
+    answer = alice.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "keep/a"}, {"Key": "other/b"}]})
+    assert [d["Key"] for d in answer.get("Deleted", [])] == ["other/b"]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("keep/a", "AccessDenied")]
+    # Anonymous: only the keys the policy allows.
+    alice.put_object(Bucket=bucket, Key="other/b", Body=b"x")
+    answer = anon.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "drop/c"}, {"Key": "other/b"}]})
+    assert [d["Key"] for d in answer.get("Deleted", [])] == ["drop/c"]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("other/b", "AccessDenied")]
+    assert sorted(keys_of(alice, bucket)) == ["keep/a", "other/b"]
