@@ -37,6 +37,7 @@ SERVED = frozenset(
         "PutBucketEncryption", "GetBucketEncryption", "DeleteBucketEncryption",
         "GetObjectAttributes",
         "PutBucketCors", "GetBucketCors", "DeleteBucketCors",
+        "PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus",
     }
 )  # fmt: skip
 

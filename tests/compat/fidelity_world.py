@@ -18,6 +18,15 @@ BODY = b"fidelity body\n"
 FAR = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
 NO_VERSION = "0" * 32  # well-formed (32 hex digits, docs/design/s3-compatibility.md), names nothing
 LIFECYCLE = {"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 3}}]}
+# A policy that changes nothing for the suites (it names an account no identity has), so the
+# shared bucket keeps answering every other case the same whichever order they run in.
+def policy(bucket: str) -> str:
+    return (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"fidelity"},'
+        f'"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}'
+    )
+
+
 CORS = {"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["https://example.com"]}]}
 ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
 
@@ -184,6 +193,12 @@ SUCCESS = {
     "PutBucketCors": lambda w: dict(Bucket=w.plain, CORSConfiguration=CORS),
     "GetBucketCors": lambda w: (w.s3.put_bucket_cors(Bucket=w.plain, CORSConfiguration=CORS) and dict(Bucket=w.plain)),
     "DeleteBucketCors": lambda w: dict(Bucket=w.plain),
+    "PutBucketPolicy": lambda w: dict(Bucket=w.plain, Policy=policy(w.plain)),
+    "GetBucketPolicy": lambda w: (w.s3.put_bucket_policy(Bucket=w.plain, Policy=policy(w.plain)) and dict(Bucket=w.plain)),
+    "GetBucketPolicyStatus": lambda w: (
+        w.s3.put_bucket_policy(Bucket=w.plain, Policy=policy(w.plain)) and dict(Bucket=w.plain)
+    ),  # fmt: skip
+    "DeleteBucketPolicy": lambda w: dict(Bucket=w.plain),
     # Deprecated model operations on the same URI as a served one (fidelity_model.DEPRECATED_ALIASES).
     "GetBucketLifecycle": lambda w: (
         w.s3.put_bucket_lifecycle(

@@ -76,6 +76,8 @@ DOCUMENTED_MEMBERS = {
     "GetBucketLifecycleConfiguration": ["Rules", "Rules[].ID", "Rules[].Expiration.Days", "Rules[].Filter",
                                         "TransitionDefaultMinimumObjectSize"],
     "GetBucketCors": ["CORSRules"],
+    "GetBucketPolicy": ["Policy"],
+    "GetBucketPolicyStatus": ["PolicyStatus.IsPublic"],
     "GetObjectTagging": ["TagSet"],
     "GetBucketLifecycle": ["Rules", "Rules[].ID"],
 }  # fmt: skip
@@ -84,7 +86,7 @@ DOCUMENTED_MEMBERS = {
 DOCUMENTED_STATUS = {
     "DeleteBucket": 204, "DeleteObject": 204, "DeleteObjectTagging": 204, "AbortMultipartUpload": 204,
     "DeleteBucketCors": 204, "DeleteBucketLifecycle": 204, "DeleteBucketEncryption": 204,
-    "DeleteBucketTagging": 204, "PutBucketTagging": 204,
+    "DeleteBucketTagging": 204, "PutBucketTagging": 204, "DeleteBucketPolicy": 204, "PutBucketPolicy": 204,
 }  # fmt: skip
 
 SUCCESS_DEPARTURES: dict[str, str] = {}

@@ -95,6 +95,7 @@ def b64_raw(algorithm, data):
 # A value that is not callable is simply added.
 VALUES = {
     "ACL": "private",
+    "ConfirmRemoveSelfBucketAccess": True,
     "CacheControl": "max-age=60",
     "ContentDisposition": 'attachment; filename="f.txt"',
     "ContentEncoding": "gzip",
@@ -271,6 +272,8 @@ for _name in ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentL
 # Members accepted with nothing to show for them, and why.
 CONDITION_HOLDS = "a precondition that holds: the call proceeds (failures: test_conditional.py, test_copy.py)"
 NO_ECHO = {
+    "ConfirmRemoveSelfBucketAccess": "accepted and ignored: the owner's admins can always manage "
+                                     "the policy (auth.rs, manages_policy); AWS sends nothing back",
     "ACL": "`private` is the default ACL (ACL grants: issue 17)",
     "RequestPayer": "the bucket is not requester-pays: the owner pays, so AWS sends no x-amz-request-charged",
     "StorageClass": "STANDARD: AWS omits x-amz-storage-class for STANDARD objects",

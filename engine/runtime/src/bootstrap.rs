@@ -412,16 +412,7 @@ impl ShardThread {
             buckets: std::cell::RefCell::new(
                 catalogue
                     .into_iter()
-                    .map(|record| {
-                        (
-                            record.name.clone(),
-                            BucketEntry {
-                                record,
-                                deleting: false,
-                                writes_in_flight: 0,
-                            },
-                        )
-                    })
+                    .map(|record| (record.name.clone(), BucketEntry::new(record)))
                     .collect::<BTreeMap<_, _>>(),
             ),
             catalogue_busy: std::cell::RefCell::new(std::collections::BTreeSet::new()),

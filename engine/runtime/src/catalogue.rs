@@ -292,6 +292,8 @@ pub enum BucketConfigChange {
     ObjectLock(ObjectLockConfiguration),
     /// Replaces the lifecycle rules (`None`: DeleteBucketLifecycle).
     Lifecycle(Option<LifecycleConfiguration>),
+    /// Replaces the bucket policy text, validated by the caller (`None`: DeleteBucketPolicy).
+    Policy(Option<String>),
 }
 
 impl BucketConfigChange {
@@ -327,6 +329,7 @@ impl BucketConfigChange {
                 record.object_lock = Some(config);
             }
             BucketConfigChange::Lifecycle(config) => record.lifecycle = config,
+            BucketConfigChange::Policy(text) => record.policy = text,
         }
         Ok(())
     }
@@ -344,6 +347,8 @@ impl BucketConfigChange {
             BucketConfigChange::ObjectLock(_) => "PutObjectLockConfiguration",
             BucketConfigChange::Lifecycle(None) => "DeleteBucketLifecycle",
             BucketConfigChange::Lifecycle(Some(_)) => "PutBucketLifecycleConfiguration",
+            BucketConfigChange::Policy(None) => "DeleteBucketPolicy",
+            BucketConfigChange::Policy(Some(_)) => "PutBucketPolicy",
         }
     }
 }
@@ -452,19 +457,15 @@ pub fn serve_config(context: &Rc<ShardContext>, message: BucketConfigMessage) {
 /// Replaces this shard's copy of a bucket's record (a no-op if the bucket is gone).
 pub fn apply_config_changed(context: &ShardContext, record: BucketRecord) {
     if let Some(entry) = context.buckets.borrow_mut().get_mut(&record.name) {
-        entry.record = record;
+        entry.replace_record(record);
     }
 }
 
 pub fn apply_created(context: &ShardContext, record: BucketRecord) {
-    context.buckets.borrow_mut().insert(
-        record.name.clone(),
-        BucketEntry {
-            record,
-            deleting: false,
-            writes_in_flight: 0,
-        },
-    );
+    context
+        .buckets
+        .borrow_mut()
+        .insert(record.name.clone(), BucketEntry::new(record));
 }
 
 /// Phase one of a delete on this shard.

@@ -68,10 +68,52 @@ pub struct TlsCounters {
 
 pub struct BucketEntry {
     pub record: BucketRecord,
+    /// `record.policy` compiled, once per shard when the record arrives: requests evaluate
+    /// it without parsing. `None`: no policy (the common case costs one `Option` check).
+    pub policy: Option<Rc<policy::Policy>>,
     /// Set between a delete's prepare and its commit or abort: writes are refused.
     pub deleting: bool,
     /// Writes to this bucket running on this shard; a delete must wait for zero.
     pub writes_in_flight: u32,
+}
+
+impl BucketEntry {
+    pub fn new(record: BucketRecord) -> BucketEntry {
+        BucketEntry {
+            policy: compile_policy(&record),
+            record,
+            deleting: false,
+            writes_in_flight: 0,
+        }
+    }
+
+    /// Replaces the record (a configuration change), compiling its policy again.
+    pub fn replace_record(&mut self, record: BucketRecord) {
+        self.policy = compile_policy(&record);
+        self.record = record;
+    }
+}
+
+/// Compiles a stored policy. The text was validated by PutBucketPolicy with this parser, so
+/// a failure means a parser that changed since: the bucket then gets a policy that denies
+/// every request but root's (fail closed; root can read, replace or delete it).
+fn compile_policy(record: &BucketRecord) -> Option<Rc<policy::Policy>> {
+    let text = record.policy.as_deref()?;
+    match policy::parse_bucket_policy(text, &record.name) {
+        Ok(compiled) => Some(Rc::new(compiled)),
+        Err(error) => {
+            tracing::error!(bucket = %record.name, %error, "stored bucket policy does not \
+                compile; denying every request to the bucket but root's");
+            let deny_all = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*",
+                "Action":"s3:*","Resource":["arn:aws:s3:::{0}","arn:aws:s3:::{0}/*"]}}]}}"#,
+                record.name
+            );
+            policy::parse_bucket_policy(&deny_all, &record.name)
+                .ok()
+                .map(Rc::new)
+        }
+    }
 }
 
 pub struct ShardContext {

@@ -20,6 +20,8 @@ pub struct KeyEntry {
     pub user_id: String,
     pub tenant_id: Option<String>,
     pub role: Role,
+    /// The user as bucket policies name it (`policy_principal`), built once per snapshot.
+    pub policy_principal: policy::Principal,
     /// False when the key, its user or its tenant is disabled: the signature is still checked
     /// (so only the key's holder learns it is disabled), then the request is refused.
     pub usable: bool,
@@ -66,6 +68,17 @@ impl Principal {
     }
 }
 
+/// The AWS account id bucket policies see for users without a tenant (global users). Tenant
+/// ids are `tenant-<hex>` (the admin makes them), so this cannot name a tenant.
+pub const GLOBAL_ACCOUNT_ID: &str = "global";
+
+/// A user in the policy language (the `policy` crate's mapping): the tenant is the account,
+/// the user `arn:aws:iam::<tenant>:user/<username>`, `aws:userid` the user's id.
+fn policy_principal(user: &control::identity::User) -> policy::Principal {
+    let account = user.tenant_id.as_deref().unwrap_or(GLOBAL_ACCOUNT_ID);
+    policy::Principal::user(account, &user.username, &user.id)
+}
+
 /// The lookup structure each shard holds (behind an `Rc`, immutable once built).
 #[derive(Debug, Default)]
 pub struct IdentityIndex {
@@ -105,6 +118,7 @@ impl IdentityIndex {
                     user_id: user.id.clone(),
                     tenant_id: user.tenant_id.clone(),
                     role: user.role,
+                    policy_principal: policy_principal(user),
                     usable: key.enabled && user.enabled && tenant_enabled,
                 }),
             );

@@ -30,7 +30,7 @@ use crate::versions::{self, VersionClock, VersionEntry, VersionOutcome, VersionS
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -237,6 +237,12 @@ CREATE TABLE completed_uploads (
     completed_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX completed_uploads_by_time ON completed_uploads (completed_ms);
+";
+
+/// Version 11: a bucket's policy document, as the client sent it; NULL: none (every bucket
+/// from before).
+const SCHEMA_V11_STEP: &str = "
+ALTER TABLE buckets ADD COLUMN policy TEXT;
 ";
 
 /// How long a completed upload is remembered for retries of its completion.
@@ -585,6 +591,7 @@ fn migrate(connection: &mut Connection) -> Result<(), ShardError> {
         SCHEMA_V8_STEP,
         SCHEMA_V9_STEP,
         SCHEMA_V10_STEP,
+        SCHEMA_V11_STEP,
     ];
     for (target, step) in (1i64..).zip(steps) {
         if version < target {
@@ -770,8 +777,8 @@ fn apply_op(
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO buckets
                     (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-                     versioning, object_lock, lifecycle)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     versioning, object_lock, lifecycle, policy)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     record.name,
                     record.created_ms,
@@ -784,6 +791,7 @@ fn apply_op(
                     record.versioning.as_str(),
                     encode_object_lock(record.object_lock.as_ref()),
                     encode_lifecycle(record.lifecycle.as_ref()),
+                    record.policy,
                 ],
             )?;
             if inserted == 0 {
@@ -1036,7 +1044,7 @@ fn update_bucket(
 ) -> Result<MetaOutcome, ShardError> {
     let updated = tx.execute(
         "UPDATE buckets SET tags = ?2, encryption = ?3, cors = ?4, versioning = ?5,
-            object_lock = ?6, lifecycle = ?7
+            object_lock = ?6, lifecycle = ?7, policy = ?8
          WHERE name = ?1",
         params![
             record.name,
@@ -1046,6 +1054,7 @@ fn update_bucket(
             record.versioning.as_str(),
             encode_object_lock(record.object_lock.as_ref()),
             encode_lifecycle(record.lifecycle.as_ref()),
+            record.policy,
         ],
     )?;
     if updated == 0 {
@@ -1764,7 +1773,7 @@ impl MetaReader {
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-                versioning, object_lock, lifecycle
+                versioning, object_lock, lifecycle, policy
              FROM buckets ORDER BY name",
         )?;
         let mut rows = statement.query([])?;
@@ -1784,6 +1793,7 @@ impl MetaReader {
                     .ok_or(ShardError::CorruptRecord("bucket versioning"))?,
                 object_lock: decode_object_lock(&r.get::<_, Vec<u8>>(9)?)?,
                 lifecycle: decode_lifecycle(&r.get::<_, Vec<u8>>(10)?)?,
+                policy: r.get(11)?,
             });
         }
         Ok(buckets)

@@ -230,6 +230,10 @@ pub struct BucketRecord {
     pub object_lock: Option<base::object_lock::ObjectLockConfiguration>,
     /// Lifecycle rules (PutBucketLifecycleConfiguration); `None`: none.
     pub lifecycle: Option<base::lifecycle::LifecycleConfiguration>,
+    /// The bucket policy (PutBucketPolicy) as the client sent it, validated by the front end;
+    /// kept as text because GetBucketPolicy answers it verbatim. Each shard compiles it once
+    /// when the record arrives (`runtime::context::BucketEntry`). `None`: no policy.
+    pub policy: Option<String>,
 }
 
 /// One CORS rule of a bucket, as the front end validated it. Matching a request against the

@@ -181,6 +181,7 @@ fn bucket_owners_and_configuration_are_stored() {
             }),
         }),
         lifecycle: None,
+        policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into()),
         cors: vec![shard::CorsRule {
             id: Some("browser".into()),
             allowed_methods: vec!["GET".into(), "PUT".into()],

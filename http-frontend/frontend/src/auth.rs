@@ -1,6 +1,6 @@
 //! Who sent a request and what they may do: the credentials the data plane knows, signature
-//! verification (SigV4 and SigV2, header and presigned), the tenant check, and the event-log
-//! record of a refusal.
+//! verification (SigV4 and SigV2, header and presigned), the tenant check, the bucket policy,
+//! and the event-log record of a refusal.
 //!
 //! Every authentication decision for the S3 port is made here; handlers that verify their own
 //! credentials (POST uploads, the metrics scrape) call into this module rather than repeating it.
@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use runtime::ShardContext;
 use runtime::events::Actor;
-use runtime::identity::{IdentityIndex, Principal};
+use runtime::identity::{IdentityIndex, Principal, Role};
 use s3_proto::error::{S3Error, S3ErrorCode};
-use s3_proto::router::{Route, bucket_from_host};
+use s3_proto::router::{QueryParams, Route, bucket_from_host};
 use s3_proto::sigv4::{
     AuthContext, Authenticated, CredentialStore, PayloadMode, SignedRequest, SigningKeyCache,
     authenticate_for_host,
@@ -79,6 +79,220 @@ pub(crate) fn authorize(
     } else {
         Err(S3Error::new(S3ErrorCode::AccessDenied))
     }
+}
+
+/// What bucket-policy conditions see of a request besides its head: the connection.
+pub(crate) struct RequestFacts<'a> {
+    pub(crate) head: &'a RequestHead,
+    pub(crate) query: &'a QueryParams,
+    pub(crate) peer: Option<std::net::IpAddr>,
+    pub(crate) secure: bool,
+}
+
+impl RequestFacts<'_> {
+    pub(crate) fn of<'a>(
+        head: &'a RequestHead,
+        query: &'a QueryParams,
+        connection: &crate::connection::Connection,
+    ) -> RequestFacts<'a> {
+        RequestFacts {
+            head,
+            query,
+            // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; policies name them
+            // as IPv4.
+            peer: connection
+                .stream
+                .peer_addr()
+                .ok()
+                .map(|address| address.ip().to_canonical()),
+            secure: connection.is_tls(),
+        }
+    }
+}
+
+/// One question for a bucket's policy: may this request run `operation` on the bucket (or
+/// on `key` in it)?
+pub(crate) struct PolicyQuestion<'a> {
+    /// The S3 operation as botocore names it (`Operation::as_str`).
+    pub(crate) operation: &'a str,
+    pub(crate) bucket: &'a str,
+    pub(crate) key: Option<&'a str>,
+    pub(crate) version_id: bool,
+}
+
+/// The bucket policy's word on a request, after the tenant check passed (or for an anonymous
+/// request, `principal` `None`). The rules, after AWS's for the bucket owner's account:
+/// - root is always allowed (the data directory's own credential, like an account's root
+///   user, can always repair a policy that locks everyone out);
+/// - no policy: signed requests are allowed (the tenant check decided), anonymous denied;
+/// - an explicit Deny denies, whoever signed;
+/// - an Allow admits an anonymous request; a signed one needs none (MaxIOFS users have
+///   full access to their tenant's buckets, as if an identity policy granted it).
+///
+/// A policy never admits another tenant's user: `authorize` refuses them before this runs,
+/// whatever the policy says. Widening the tenant boundary by policy would need cross-account
+/// rules (both sides' consent) that this slice does not implement.
+pub(crate) fn check_bucket_policy(
+    context: &ShardContext,
+    principal: Option<&Principal>,
+    question: &PolicyQuestion<'_>,
+    facts: &RequestFacts<'_>,
+) -> Result<(), S3Error> {
+    if matches!(principal, Some(Principal::Root)) {
+        return Ok(());
+    }
+    // The common case: no policy, one map lookup and one Option check.
+    let compiled = context
+        .buckets
+        .borrow()
+        .get(question.bucket)
+        .and_then(|entry| entry.policy.clone());
+    let Some(compiled) = compiled else {
+        return match principal {
+            Some(_) => Ok(()),
+            None => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        };
+    };
+    if principal.is_some_and(|principal| manages_policy(principal, question.operation)) {
+        return Ok(());
+    }
+    if question.operation == "DeleteObjects" {
+        // AWS asks s3:DeleteObject per listed key, on that key's ARN: the handler does
+        // (`delete_objects`), and a refused key is an AccessDenied entry in the answer.
+        return Ok(());
+    }
+    let anonymous;
+    let policy_principal = if let Some(Principal::User(entry)) = principal {
+        &entry.policy_principal
+    } else {
+        anonymous = policy::Principal::anonymous();
+        &anonymous
+    };
+    let (action, resource) = action_and_resource(question);
+    let keys = condition_keys(policy_principal, principal.is_some(), question, facts);
+    let request = policy::RequestContext {
+        action: &action,
+        resource: &resource,
+        principal: policy_principal,
+        keys: &keys,
+    };
+    let decision = policy::evaluate(&[&compiled], &request);
+    let allowed = match decision.outcome {
+        policy::Outcome::Allow => true,
+        policy::Outcome::ExplicitDeny => false,
+        policy::Outcome::ImplicitDeny => principal.is_some(),
+    };
+    if allowed {
+        return Ok(());
+    }
+    tracing::debug!(
+        bucket = question.bucket,
+        action = &*action,
+        resource = &*resource,
+        statement = ?decision.deciding.map(|deciding| deciding.statement_idx),
+        "denied by the bucket policy"
+    );
+    Err(S3Error::new(S3ErrorCode::AccessDenied))
+}
+
+/// AWS's lockout protection, with the tenant admin as the account's root user: global admins
+/// and the bucket tenant's admins may always read, replace or delete the policy (the tenant
+/// check has already placed them on the owner's side).
+fn manages_policy(principal: &Principal, operation: &str) -> bool {
+    let policy_operation = matches!(
+        operation,
+        "PutBucketPolicy" | "GetBucketPolicy" | "DeleteBucketPolicy" | "GetBucketPolicyStatus"
+    );
+    let admin = match principal {
+        Principal::Root => true,
+        Principal::User(entry) => matches!(entry.role, Role::GlobalAdmin | Role::TenantAdmin),
+    };
+    policy_operation && admin
+}
+
+/// The IAM action and resource ARN of a question. An operation the action table does not
+/// know is asked as `s3:<operation>`, so that a Deny of `s3:*` still covers it.
+fn action_and_resource(question: &PolicyQuestion<'_>) -> (std::borrow::Cow<'static, str>, String) {
+    use policy::actions::ResourceType;
+    let known = policy::actions::s3_action(question.operation, question.version_id);
+    let (action, resource_type) = if let Some((action, resource_type)) = known {
+        (std::borrow::Cow::Borrowed(action), resource_type)
+    } else {
+        let resource_type = if question.key.is_some() {
+            ResourceType::Object
+        } else {
+            ResourceType::Bucket
+        };
+        let action = format!("s3:{}", question.operation);
+        (std::borrow::Cow::Owned(action), resource_type)
+    };
+    let resource = match resource_type {
+        ResourceType::Object => policy::object_arn(question.bucket, question.key.unwrap_or("")),
+        ResourceType::Bucket => policy::bucket_arn(question.bucket),
+        ResourceType::Account => "*".to_owned(),
+    };
+    (action, resource)
+}
+
+/// The condition keys of a request: the principal's, the connection's, the time, a few
+/// headers, a listing's parameters and how the request was signed.
+fn condition_keys(
+    principal: &policy::Principal,
+    signed: bool,
+    question: &PolicyQuestion<'_>,
+    facts: &RequestFacts<'_>,
+) -> policy::ConditionKeys {
+    let mut keys = policy::ConditionKeys::for_principal(principal);
+    if let Some(peer) = facts.peer {
+        keys.insert("aws:SourceIp", peer.to_string());
+    }
+    keys.insert("aws:SecureTransport", facts.secure.to_string());
+    let now_ms = runtime::events::now_ms();
+    keys.insert(
+        "aws:CurrentTime",
+        s3_proto::time_format::iso8601_millis(now_ms),
+    );
+    keys.insert("aws:EpochTime", now_ms.div_euclid(1000).to_string());
+    let headers = [
+        ("user-agent", "aws:UserAgent"),
+        ("referer", "aws:Referer"),
+        (
+            "x-amz-server-side-encryption",
+            "s3:x-amz-server-side-encryption",
+        ),
+        ("x-amz-acl", "s3:x-amz-acl"),
+    ];
+    for (header, key) in headers {
+        if let Some(value) = facts.head.header_str(header) {
+            keys.insert(key, value);
+        }
+    }
+    let listing = matches!(
+        question.operation,
+        "ListObjects" | "ListObjectsV2" | "ListObjectVersions"
+    );
+    if listing {
+        for (parameter, key) in [
+            ("prefix", "s3:prefix"),
+            ("delimiter", "s3:delimiter"),
+            ("max-keys", "s3:max-keys"),
+        ] {
+            if let Some(value) = facts.query.get(parameter) {
+                keys.insert(key, value);
+            }
+        }
+    }
+    if signed {
+        let (version, auth_type) = match auth_method(facts.head) {
+            "sigv2" => ("AWS", "REST-HEADER"),
+            "presigned_v2" => ("AWS", "REST-QUERY-STRING"),
+            "presigned_v4" => ("AWS4-HMAC-SHA256", "REST-QUERY-STRING"),
+            _ => ("AWS4-HMAC-SHA256", "REST-HEADER"),
+        };
+        keys.insert("s3:signatureversion", version);
+        keys.insert("s3:authType", auth_type);
+    }
+    keys
 }
 
 /// Records a refused request (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch) on

@@ -15,6 +15,7 @@ pub mod multipart;
 pub mod object;
 pub mod object_lock;
 pub mod payload;
+pub mod policy;
 pub mod post_object;
 pub mod request_guards;
 pub mod tagging;
@@ -88,6 +89,10 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::GetBucketCors => cors::get_bucket_cors(exchange),
         Operation::DeleteBucketCors => cors::delete_bucket_cors(exchange).await,
         Operation::OptionsObject => cors::preflight(exchange),
+        Operation::PutBucketPolicy => policy::put_bucket_policy(exchange).await,
+        Operation::GetBucketPolicy => policy::get_bucket_policy(exchange),
+        Operation::DeleteBucketPolicy => policy::delete_bucket_policy(exchange).await,
+        Operation::GetBucketPolicyStatus => policy::get_bucket_policy_status(exchange),
         other => Err(not_implemented(other)),
     }
 }

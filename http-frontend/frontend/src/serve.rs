@@ -24,7 +24,9 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{Operation, QueryParams, Route};
 use s3_proto::sigv4::PayloadMode;
 
-use crate::auth::{authenticate_head, authorize, record_denied};
+use crate::auth::{
+    PolicyQuestion, RequestFacts, authenticate_head, authorize, check_bucket_policy, record_denied,
+};
 use crate::connection::{Accounting, Connection};
 use crate::cors;
 use crate::dispatch::{self, Placement, Routed, route_request};
@@ -307,7 +309,7 @@ pub async fn serve_request(
             response::response_bytes(&response, head.method == "HEAD", keep_alive, &request_id);
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
-    let prepared = prepare(context, &head, routed);
+    let prepared = prepare(context, &head, routed, connection);
     let (route, query, access_key_id, payload, principal) = match prepared {
         Ok(prepared) => {
             connection.accounting.operation = Some(prepared.0.operation.as_str());
@@ -425,6 +427,7 @@ fn prepare(
     context: &ShardContext,
     head: &RequestHead,
     routed: Option<Routed>,
+    connection: &Connection,
 ) -> Result<Prepared, Box<(S3Error, Option<Route>)>> {
     let (route, query) = if let Some(Routed { route, query }) = routed {
         (route, query)
@@ -447,29 +450,72 @@ fn prepare(
         Ok(authenticated) => authenticated,
         Err(error) => return Err(Box::new((error, Some(route)))),
     };
-    match authenticated {
-        // No bucket policies yet: anonymous requests are denied.
-        None => Err(Box::new((
-            S3Error::new(S3ErrorCode::AccessDenied),
-            Some(route),
-        ))),
+    let checked = match authenticated {
+        None => admit_anonymous(context, head, &route, &query, connection)
+            .map(|payload| (String::new(), payload, None)),
         Some(signed) => {
             // CreateBucket of a taken name answers BucketAlreadyExists in its handler.
             let bucket = route
                 .bucket
                 .as_deref()
                 .filter(|_| route.operation != Operation::CreateBucket);
-            if let Err(error) = authorize(context, &signed.principal, bucket) {
-                return Err(Box::new((error, Some(route))));
-            }
-            Ok((
-                route,
-                query,
-                signed.access_key_id,
-                signed.payload,
-                Some(signed.principal),
-            ))
+            authorize(context, &signed.principal, bucket)
+                .and_then(|()| match bucket {
+                    Some(bucket) => {
+                        let question = policy_question(&route, &query, bucket);
+                        let facts = RequestFacts::of(head, &query, connection);
+                        check_bucket_policy(context, Some(&signed.principal), &question, &facts)
+                    }
+                    None => Ok(()),
+                })
+                .map(|()| (signed.access_key_id, signed.payload, Some(signed.principal)))
         }
+    };
+    match checked {
+        Ok((access_key_id, payload, principal)) => {
+            Ok((route, query, access_key_id, payload, principal))
+        }
+        Err(error) => Err(Box::new((error, Some(route)))),
+    }
+}
+
+/// An unsigned request: only a bucket policy can admit it (never ListBuckets or
+/// CreateBucket). The body still goes through every check a signed one does (Content-MD5,
+/// checksums, a hex `x-amz-content-sha256`); only the signature is missing.
+fn admit_anonymous(
+    context: &ShardContext,
+    head: &RequestHead,
+    route: &Route,
+    query: &QueryParams,
+    connection: &Connection,
+) -> Result<PayloadMode, S3Error> {
+    let bucket = route
+        .bucket
+        .as_deref()
+        .filter(|_| route.operation != Operation::CreateBucket)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
+    let question = policy_question(route, query, bucket);
+    let facts = RequestFacts::of(head, query, connection);
+    check_bucket_policy(context, None, &question, &facts)?;
+    let headers: Vec<(&str, &[u8])> = head
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_slice()))
+        .collect();
+    s3_proto::sigv4::anonymous_payload(&headers)
+        .map_err(|error| crate::s3_error::from_sigv4(&error, &context.settings.region))
+}
+
+fn policy_question<'a>(
+    route: &'a Route,
+    query: &QueryParams,
+    bucket: &'a str,
+) -> PolicyQuestion<'a> {
+    PolicyQuestion {
+        operation: route.operation.as_str(),
+        bucket,
+        key: route.key.as_deref(),
+        version_id: query.has("versionId"),
     }
 }
 

@@ -164,6 +164,32 @@ pub(crate) struct Condition {
     if_exists: bool,
 }
 
+/// Condition keys that pin a request to a known source or principal (after AWS's "The
+/// meaning of public" in the S3 user guide, Block Public Access): an Allow to everyone that
+/// tests one of them with a positive operator is not public.
+const NARROWING_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:userid",
+    "aws:username",
+];
+
+impl Condition {
+    /// Whether the condition limits who can match to a fixed source or principal. Negated
+    /// operators (NotIpAddress: everyone but a range) and `...IfExists` (true when the key
+    /// is absent, as it is for anonymous callers of most keys) do not.
+    pub(crate) fn narrows_principal(&self) -> bool {
+        !self.negated && !self.if_exists && NARROWING_KEYS.contains(&&*self.key)
+    }
+}
+
 /// An operator name taken apart: `ForAnyValue:StringNotLikeIfExists` and so on.
 struct OperatorName<'a> {
     base: &'a str,

@@ -154,6 +154,29 @@ impl Policy {
         self.statements.get(statement_idx)?.sid.as_deref()
     }
 
+    /// GetBucketPolicyStatus's `IsPublic`: some Allow statement names everyone (`"*"` /
+    /// `{"AWS": "*"}`, or a NotPrincipal, which is everyone but a few) without a condition
+    /// that pins the caller to a fixed source or principal (`aws:SourceIp`, `aws:SourceVpc`,
+    /// `aws:PrincipalAccount`, ...: `Condition::narrows_principal`). Simpler than AWS's rule
+    /// on one point: a narrowing condition counts even when its value is a wildcard.
+    pub fn is_public(&self) -> bool {
+        self.statements.iter().any(|statement| {
+            let everyone = match &statement.principals {
+                PrincipalClause::Attached => false,
+                PrincipalClause::Principal(patterns) => {
+                    patterns.contains(&PrincipalPattern::Everyone)
+                }
+                PrincipalClause::NotPrincipal(_) => true,
+            };
+            statement.effect == Effect::Allow
+                && everyone
+                && !statement
+                    .conditions
+                    .iter()
+                    .any(Condition::narrows_principal)
+        })
+    }
+
     /// The effect of statement `statement_idx`.
     pub fn effect(&self, statement_idx: usize) -> Option<Effect> {
         Some(self.statements.get(statement_idx)?.effect)

@@ -549,6 +549,28 @@ pub(crate) fn authenticate_with_profile(
     })
 }
 
+/// How the body of an anonymous request (no signature: admitted by a bucket policy) is
+/// checked: a hex `x-amz-content-sha256` still binds the body to that hash, and an unsigned
+/// trailer still carries its checksum. Chunk signatures need a signature to chain from, so
+/// the signed streaming modes are refused (`XAmzContentSha256Invalid`).
+pub fn anonymous_payload(headers: &[(&str, &[u8])]) -> Result<PayloadMode, SigV4Error> {
+    let value = match single_header(headers, "x-amz-content-sha256") {
+        Err(()) => return Err(SigV4Error::XAmzContentSha256Invalid),
+        Ok(None) => return Ok(PayloadMode::Unsigned),
+        Ok(Some(value)) => {
+            std::str::from_utf8(value).map_err(|_| SigV4Error::XAmzContentSha256Invalid)?
+        }
+    };
+    match parse_payload_hash(value)? {
+        PayloadKind::Sha256(hash) => Ok(PayloadMode::Sha256(hash)),
+        PayloadKind::Unsigned => Ok(PayloadMode::Unsigned),
+        PayloadKind::StreamingUnsignedTrailer => Ok(PayloadMode::StreamingUnsignedTrailer),
+        PayloadKind::StreamingSigned | PayloadKind::StreamingSignedTrailer => {
+            Err(SigV4Error::XAmzContentSha256Invalid)
+        }
+    }
+}
+
 /// Finds the only header named `name` (lowercase). `Err` if it appears more than once.
 /// Shared with the SigV2 verifier.
 pub(crate) fn single_header<'a>(

@@ -15,7 +15,16 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("tls", &[]),
     (
         "runtime",
-        &["base", "shard", "telemetry", "control", "sse", "tls"],
+        // policy: each shard keeps its buckets' policies compiled next to their records.
+        &[
+            "base",
+            "shard",
+            "telemetry",
+            "control",
+            "sse",
+            "tls",
+            "policy",
+        ],
     ),
     ("s3-proto", &["base"]),
     // The access-policy language: pure, like s3-proto.
@@ -31,6 +40,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "sse",
             "control",
             "tls",
+            "policy",
         ],
     ),
     ("admin", &["control", "tls"]),

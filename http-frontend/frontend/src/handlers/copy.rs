@@ -258,16 +258,26 @@ fn copy_source_too_large(size_max_bytes: u64) -> S3Error {
 }
 
 /// Opens the source on whichever shard owns it; the source bucket must exist and the
-/// principal must be allowed into it (a copy reads it: tenant isolation applies).
+/// principal must be allowed into it (a copy reads it: tenant isolation applies), and the
+/// source bucket's policy must allow reading the source (`s3:GetObject` there; an anonymous
+/// copy needs that policy's Allow).
 async fn open_source(
     exchange: &Exchange<'_>,
     source: &CopySource,
 ) -> Result<SourceStream, S3Error> {
-    let principal = exchange
-        .principal
-        .as_ref()
-        .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
-    crate::auth::authorize(exchange.context, principal, Some(&source.bucket))?;
+    use crate::auth::{PolicyQuestion, RequestFacts, authorize, check_bucket_policy};
+    let principal = exchange.principal.as_ref();
+    if let Some(principal) = principal {
+        authorize(exchange.context, principal, Some(&source.bucket))?;
+    }
+    let question = PolicyQuestion {
+        operation: "GetObject",
+        bucket: &source.bucket,
+        key: Some(&source.key),
+        version_id: source.version.is_some(),
+    };
+    let facts = RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
+    check_bucket_policy(exchange.context, principal, &question, &facts)?;
     if !exchange.context.bucket_exists(&source.bucket) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket).extra("BucketName", &*source.bucket));
     }

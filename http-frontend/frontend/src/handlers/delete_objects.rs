@@ -14,6 +14,7 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{DeleteError, DeleteResult, Deleted, ObjectIdentifier, parse_delete};
 use shard::{ShardError, VersionOutcome, VersionRef, Versioning};
 
+use crate::auth::{PolicyQuestion, RequestFacts, check_bucket_policy};
 use crate::checksum::ChecksumAlgorithm;
 use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
@@ -105,6 +106,59 @@ fn deleted_entry(
     deleted
 }
 
+/// The bucket policy's word on one listed key (`s3:DeleteObject`, or
+/// `s3:DeleteObjectVersion` with a version id, on the key's ARN).
+fn policy_allows(
+    context: &runtime::ShardContext,
+    principal: Option<&runtime::identity::Principal>,
+    bucket: &str,
+    object: &ObjectIdentifier,
+    facts: &RequestFacts<'_>,
+) -> Result<(), (S3ErrorCode, String)> {
+    let question = PolicyQuestion {
+        operation: "DeleteObject",
+        bucket,
+        key: Some(&object.key),
+        version_id: object.version_id.is_some(),
+    };
+    check_bucket_policy(context, principal, &question, facts).map_err(|error| {
+        let message = error.code.default_message().to_owned();
+        (error.code, error.message.unwrap_or(message))
+    })
+}
+
+/// Checks each listed key (name rules, then the bucket policy) and groups the keys that pass
+/// by owner shard: owner -> (index in the request, key and version). A refused key gets its
+/// outcome in `outcomes` now.
+fn shares_by_owner(
+    exchange: &Exchange<'_>,
+    bucket: &str,
+    objects: &[ObjectIdentifier],
+    outcomes: &mut [Option<Outcome>],
+) -> BTreeMap<u32, Vec<(usize, DeleteTarget)>> {
+    let context = exchange.context;
+    let facts = RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
+    let principal = exchange.principal.as_ref();
+    let mut shares: BTreeMap<u32, Vec<(usize, DeleteTarget)>> = BTreeMap::new();
+    for (index, object) in objects.iter().enumerate() {
+        let allowed = || policy_allows(context, principal, bucket, object, &facts);
+        match check_object(object).and_then(|()| allowed()) {
+            Ok(()) => shares
+                .entry(context.owner_of_key(bucket, &object.key))
+                .or_default()
+                .push((
+                    index,
+                    (
+                        object.key.clone(),
+                        object.version_id.as_deref().and_then(VersionRef::parse),
+                    ),
+                )),
+            Err(error) => outcomes[index] = Some(Err(error)),
+        }
+    }
+    shares
+}
+
 pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let context = exchange.context;
     if !context.bucket_exists(exchange.bucket()) {
@@ -117,23 +171,7 @@ pub async fn delete_objects(exchange: &mut Exchange<'_>) -> Result<Response, S3E
     let actor = exchange.actor();
     let bypass_governance = bypass_governance(exchange)?;
     let mut outcomes: Vec<Option<Outcome>> = vec![None; delete.objects.len()];
-    // Owner shard -> (index in the request, key and version).
-    let mut shares: BTreeMap<u32, Vec<(usize, DeleteTarget)>> = BTreeMap::new();
-    for (index, object) in delete.objects.iter().enumerate() {
-        match check_object(object) {
-            Ok(()) => shares
-                .entry(context.owner_of_key(&bucket, &object.key))
-                .or_default()
-                .push((
-                    index,
-                    (
-                        object.key.clone(),
-                        object.version_id.as_deref().and_then(VersionRef::parse),
-                    ),
-                )),
-            Err(error) => outcomes[index] = Some(Err(error)),
-        }
-    }
+    let shares = shares_by_owner(exchange, &bucket, &delete.objects, &mut outcomes);
     let mut local = None;
     let mut remote = Vec::new();
     for (owner, share) in shares {

@@ -220,7 +220,8 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         now_unix_secs: now,
     };
     let fields = &collector.fields;
-    // No bucket policies: a form without a signed policy is anonymous and denied.
+    // Anonymous POST uploads (a form without a signed policy) stay denied for now, even when
+    // a bucket policy would allow s3:PutObject to everyone.
     if post_policy::field(fields, "policy").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::AccessDenied,
@@ -237,6 +238,14 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
     // The form's signer must be allowed into the bucket, like every signed request.
     let principal = store.principal(&access_key_id)?;
     auth::authorize(exchange.context, &principal, Some(exchange.bucket()))?;
+    let question = auth::PolicyQuestion {
+        operation: "PostObject",
+        bucket: exchange.bucket(),
+        key: Some(&key),
+        version_id: false,
+    };
+    let facts = auth::RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
+    auth::check_bucket_policy(exchange.context, Some(&principal), &question, &facts)?;
     let policy = post_policy::parse_policy(post_policy::field(fields, "policy").unwrap_or(""))
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     let mut checked_fields = fields.clone();

@@ -480,3 +480,41 @@ fn existing_object_tag_conditions() {
     let secret = Request::get("k", alice()).with("s3:ExistingObjectTag/classification", "secret");
     assert_eq!(secret.outcome(&[&policy]), Outcome::ImplicitDeny);
 }
+
+#[test]
+fn public_means_an_allow_to_everyone_without_a_narrowing_condition() {
+    let statement = |principal: &str, condition: &str| {
+        let condition = if condition.is_empty() {
+            String::new()
+        } else {
+            format!(r#","Condition":{condition}"#)
+        };
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{principal},
+            "Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"{condition}}}]}}"#
+        )
+    };
+    let public = |principal: &str, condition: &str| {
+        bucket_policy(&statement(principal, condition)).is_public()
+    };
+    assert!(public(r#""*""#, ""));
+    assert!(public(r#"{"AWS":"*"}"#, ""));
+    assert!(public(r#"{"AWS":["tenant1","*"]}"#, ""));
+    assert!(!public(r#"{"AWS":"tenant1"}"#, ""));
+    assert!(!public(
+        r#""*""#,
+        r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#
+    ));
+    // Everyone but a range is still everyone.
+    assert!(public(
+        r#""*""#,
+        r#"{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#
+    ));
+    assert!(public(
+        r#""*""#,
+        r#"{"Bool":{"aws:SecureTransport":"true"}}"#
+    ));
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+        "Action":"s3:*","Resource":"arn:aws:s3:::photos/*"}]}"#;
+    assert!(!bucket_policy(deny).is_public());
+}

@@ -649,3 +649,33 @@ fn date_header_fallback_verifies() {
     // x-amz-date is signed, so it is missing; the date itself parsed fine.
     assert_eq!(result.unwrap_err(), SigV4Error::SignedHeaderMissing);
 }
+
+#[test]
+fn anonymous_payload_keeps_every_check_a_signature_does_not_carry() {
+    use super::anonymous_payload;
+    assert!(matches!(anonymous_payload(&[]), Ok(PayloadMode::Unsigned)));
+    let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let mode = anonymous_payload(&[("x-amz-content-sha256", hash.as_bytes())]);
+    assert!(matches!(mode, Ok(PayloadMode::Sha256(bytes)) if bytes[0] == 0xe3));
+    let trailer: &[u8] = b"STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+    assert!(matches!(
+        anonymous_payload(&[("x-amz-content-sha256", trailer)]),
+        Ok(PayloadMode::StreamingUnsignedTrailer)
+    ));
+    // Chunk signatures chain from a signature an anonymous request does not have.
+    for refused in [
+        &b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD"[..],
+        b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        b"not-a-hash",
+    ] {
+        assert_eq!(
+            anonymous_payload(&[("x-amz-content-sha256", refused)]).err(),
+            Some(SigV4Error::XAmzContentSha256Invalid)
+        );
+    }
+    let twice = [
+        ("x-amz-content-sha256", hash.as_bytes()),
+        ("x-amz-content-sha256", hash.as_bytes()),
+    ];
+    assert!(anonymous_payload(&twice).is_err());
+}
