@@ -38,6 +38,9 @@ SERVED = frozenset(
         "GetObjectAttributes",
         "PutBucketCors", "GetBucketCors", "DeleteBucketCors",
         "PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus",
+        "PutPublicAccessBlock", "GetPublicAccessBlock", "DeletePublicAccessBlock",
+        "PutBucketOwnershipControls", "GetBucketOwnershipControls",
+        "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl",
     }
 )  # fmt: skip
 

@@ -28,6 +28,8 @@ def policy(bucket: str) -> str:
 
 
 CORS = {"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["https://example.com"]}]}
+ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+                "RestrictPublicBuckets": False}
 ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
 
 
@@ -194,6 +196,19 @@ SUCCESS = {
     "GetBucketCors": lambda w: (w.s3.put_bucket_cors(Bucket=w.plain, CORSConfiguration=CORS) and dict(Bucket=w.plain)),
     "DeleteBucketCors": lambda w: dict(Bucket=w.plain),
     "PutBucketPolicy": lambda w: dict(Bucket=w.plain, Policy=policy(w.plain)),
+    "PutPublicAccessBlock": lambda w: dict(Bucket=w.plain, PublicAccessBlockConfiguration=ACCESS_BLOCK),
+    "GetPublicAccessBlock": lambda w: (
+        w.s3.put_public_access_block(Bucket=w.plain, PublicAccessBlockConfiguration=ACCESS_BLOCK)
+        and dict(Bucket=w.plain)
+    ),  # fmt: skip
+    "DeletePublicAccessBlock": lambda w: dict(Bucket=w.plain),
+    "PutBucketOwnershipControls": lambda w: dict(
+        Bucket=w.plain, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}),
+    "GetBucketOwnershipControls": lambda w: dict(Bucket=w.plain),
+    "GetBucketAcl": lambda w: dict(Bucket=w.plain),
+    "PutBucketAcl": lambda w: dict(Bucket=w.plain, ACL="private"),
+    "GetObjectAcl": lambda w: dict(Bucket=w.plain, Key="obj"),
+    "PutObjectAcl": lambda w: dict(Bucket=w.plain, Key="obj", ACL="bucket-owner-full-control"),
     "GetBucketPolicy": lambda w: (w.s3.put_bucket_policy(Bucket=w.plain, Policy=policy(w.plain)) and dict(Bucket=w.plain)),
     "GetBucketPolicyStatus": lambda w: (
         w.s3.put_bucket_policy(Bucket=w.plain, Policy=policy(w.plain)) and dict(Bucket=w.plain)

@@ -260,3 +260,82 @@ def test_delete_objects_asks_the_policy_per_key(alice, anon, bucket):
     assert [d["Key"] for d in answer.get("Deleted", [])] == ["drop/c"]
     assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("other/b", "AccessDenied")]
     assert sorted(keys_of(alice, bucket)) == ["keep/a", "other/b"]
+
+
+# ---------------------------------------------------------------------------
+# public access block (PutPublicAccessBlock), ownership controls and ACL reads
+# ---------------------------------------------------------------------------
+
+PUBLIC_READ = lambda name: document(  # noqa: E731
+    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"})
+
+
+def block(client, name, **switches):
+    config = {k: switches.get(k, False) for k in
+              ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+    client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=config)
+
+
+def test_block_public_policy_refuses_a_public_policy(alice, bucket):
+    block(alice, bucket, BlockPublicPolicy=True)
+    expect_error(alice.put_bucket_policy, 403, "AccessDenied", Bucket=bucket, Policy=PUBLIC_READ(bucket))
+    expect_error(alice.get_bucket_policy, 404, "NoSuchBucketPolicy", Bucket=bucket)
+    # A policy that names the tenant's account only is not public: allowed.
+    alice.put_bucket_policy(Bucket=bucket, Policy=document(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::acme:root"}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    # Once the block is gone, a public policy is accepted again.
+    alice.delete_public_access_block(Bucket=bucket)
+    expect_error(alice.get_public_access_block, 404, "NoSuchPublicAccessBlockConfiguration", Bucket=bucket)
+    alice.put_bucket_policy(Bucket=bucket, Policy=PUBLIC_READ(bucket))
+
+
+def test_restrict_public_buckets_turns_a_public_policy_off_for_anonymous(world, alice, anon, bucket):
+    alice.put_object(Bucket=bucket, Key="page.html", Body=b"<p>hi</p>")
+    alice.put_bucket_policy(Bucket=bucket, Policy=PUBLIC_READ(bucket))
+    url = f"{world.server.endpoint.url}/{bucket}/page.html"
+    assert http_call("GET", url).status == 200
+    block(alice, bucket, RestrictPublicBuckets=True)
+    got = alice.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert got == {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+                   "RestrictPublicBuckets": True}
+    assert http_call("GET", url).status == 403
+    expect_error(anon.get_object, 403, "AccessDenied", Bucket=bucket, Key="page.html")
+    # The owner's side is not affected.
+    assert alice.get_object(Bucket=bucket, Key="page.html")["Body"].read() == b"<p>hi</p>"
+    alice.delete_public_access_block(Bucket=bucket)
+    assert http_call("GET", url).status == 200
+
+
+def test_public_access_block_survives_a_restart(server_factory):
+    server = server_factory.create()
+    server.start()
+    name = unique_bucket_name("pab-restart")
+    s3 = make_client(server.endpoint)
+    s3.create_bucket(Bucket=name)
+    block(s3, name, BlockPublicAcls=True, BlockPublicPolicy=True)
+    assert server.stop() == 0
+    server.start()
+    got = make_client(server.endpoint).get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert (got["BlockPublicAcls"], got["BlockPublicPolicy"], got["RestrictPublicBuckets"]) == (True, True, False)
+
+
+def test_acls_read_as_owner_full_control_and_stay_disabled(alice, anon, bucket):
+    alice.put_object(Bucket=bucket, Key="k", Body=b"x")
+    owner = alice.get_bucket_acl(Bucket=bucket)
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in owner["Grants"]] == [(owner["Owner"]["ID"], "FULL_CONTROL")]
+    assert alice.get_object_acl(Bucket=bucket, Key="k")["Owner"] == owner["Owner"]
+    controls = alice.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert controls == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    # The owner's full control is what every bucket has: accepted; anything more is refused.
+    alice.put_object_acl(Bucket=bucket, Key="k", ACL="bucket-owner-full-control")
+    alice.put_bucket_acl(Bucket=bucket, ACL="private")
+    expect_error(alice.put_object_acl, 400, "AccessControlListNotSupported", Bucket=bucket, Key="k",
+                 ACL="public-read")
+    expect_error(alice.put_bucket_acl, 400, "AccessControlListNotSupported", Bucket=bucket,
+                 GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
+    expect_error(alice.put_bucket_ownership_controls, 501, "NotImplemented", Bucket=bucket,
+                 OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    expect_error(alice.delete_bucket_ownership_controls, 501, "NotImplemented", Bucket=bucket)
+    # Still private: nothing became readable.
+    expect_error(anon.get_object, 403, "AccessDenied", Bucket=bucket, Key="k")

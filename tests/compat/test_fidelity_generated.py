@@ -77,6 +77,13 @@ DOCUMENTED_MEMBERS = {
                                         "TransitionDefaultMinimumObjectSize"],
     "GetBucketCors": ["CORSRules"],
     "GetBucketPolicy": ["Policy"],
+    "GetBucketAcl": ["Owner.ID", "Grants", "Grants[].Grantee.ID", "Grants[].Grantee.Type", "Grants[].Permission"],
+    "GetObjectAcl": ["Owner.ID", "Grants", "Grants[].Grantee.ID", "Grants[].Grantee.Type", "Grants[].Permission"],
+    "GetBucketOwnershipControls": ["OwnershipControls.Rules", "OwnershipControls.Rules[].ObjectOwnership"],
+    "GetPublicAccessBlock": ["PublicAccessBlockConfiguration.BlockPublicAcls",
+                             "PublicAccessBlockConfiguration.IgnorePublicAcls",
+                             "PublicAccessBlockConfiguration.BlockPublicPolicy",
+                             "PublicAccessBlockConfiguration.RestrictPublicBuckets"],
     "GetBucketPolicyStatus": ["PolicyStatus.IsPublic"],
     "GetObjectTagging": ["TagSet"],
     "GetBucketLifecycle": ["Rules", "Rules[].ID"],
@@ -87,6 +94,7 @@ DOCUMENTED_STATUS = {
     "DeleteBucket": 204, "DeleteObject": 204, "DeleteObjectTagging": 204, "AbortMultipartUpload": 204,
     "DeleteBucketCors": 204, "DeleteBucketLifecycle": 204, "DeleteBucketEncryption": 204,
     "DeleteBucketTagging": 204, "PutBucketTagging": 204, "DeleteBucketPolicy": 204, "PutBucketPolicy": 204,
+    "DeletePublicAccessBlock": 204,
 }  # fmt: skip
 
 SUCCESS_DEPARTURES: dict[str, str] = {}
@@ -187,6 +195,8 @@ MODELLED = {
     ("ListObjects", "NoSuchBucket"): (404, lambda w: dict(Bucket=missing_bucket())),
     ("ListObjectsV2", "NoSuchBucket"): (404, lambda w: dict(Bucket=missing_bucket())),
     ("GetObject", "NoSuchKey"): (404, lambda w: dict(Bucket=w.plain, Key="missing")),
+    ("GetObjectAcl", "NoSuchKey"): (404, lambda w: dict(Bucket=w.plain, Key="missing")),
+    ("PutObjectAcl", "NoSuchKey"): (404, lambda w: dict(Bucket=w.plain, Key="missing", ACL="private")),
     ("HeadObject", "NoSuchKey"): (404, lambda w: dict(Bucket=w.plain, Key="missing")),
     ("GetObjectAttributes", "NoSuchKey"): (
         404, lambda w: dict(Bucket=w.plain, Key="missing", ObjectAttributes=["ETag"])),
@@ -228,6 +238,17 @@ REFERENCE = [
     _err("PutObjectLegalHold", "InvalidRequest", 400,
          lambda w: dict(Bucket=w.plain, Key="obj", LegalHold={"Status": "ON"}), "a bucket without object lock"),
     _err("GetBucketTagging", "NoSuchTagSet", 404, lambda w: dict(Bucket=w.plain)),
+    _err("GetPublicAccessBlock", "NoSuchPublicAccessBlockConfiguration", 404, lambda w: dict(Bucket=w.plain)),
+    _err("PutObjectAcl", "AccessControlListNotSupported", 400,
+         lambda w: dict(Bucket=w.plain, Key="obj", ACL="public-read"), "a public ACL (ACLs are disabled)"),
+    _err("PutBucketAcl", "AccessControlListNotSupported", 400, lambda w: dict(
+        Bucket=w.plain, AccessControlPolicy={
+            "Owner": {"ID": w.s3.list_buckets()["Owner"]["ID"]},
+            "Grants": [{"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                        "Permission": "READ"}]}), "a public grant in the body"),
+    _err("PutBucketOwnershipControls", "NotImplemented", 501, lambda w: dict(
+        Bucket=w.plain, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}),
+         "enabling ACLs (docs/design/s3-compatibility.md)"),
     _err("GetBucketCors", "NoSuchCORSConfiguration", 404, lambda w: dict(Bucket=w.plain)),
     _err("GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration", 404, lambda w: dict(Bucket=w.plain)),
     _err("GetBucketEncryption", "ServerSideEncryptionConfigurationNotFoundError", 404, lambda w: dict(Bucket=w.plain)),

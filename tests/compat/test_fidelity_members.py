@@ -289,7 +289,7 @@ NO_ECHO = {
     "OptionalObjectAttributes": "RestoreStatus: no object is archived, so none has one",
     "ObjectAttributes": "the answer's members are the attributes asked for (test_attributes.py)",
     "Token": "the bucket was created with object lock: no token is needed, and AWS ignores it",
-    "ObjectOwnership": "BucketOwnerEnforced is what a bucket gets anyway (ownership controls: issue 17)",
+    "ObjectOwnership": "BucketOwnerEnforced is what every bucket has (GetBucketOwnershipControls)",
     "BucketNamespace": "global: the only namespace a general-purpose bucket has",
     "MaxBuckets": "fewer buckets than the page: no ContinuationToken (paging: test_fidelity.py)",
     "ContinuationToken": "the answer is the next page (paging: test_list.py)",
@@ -331,7 +331,7 @@ REFUSED = {
     ("CreateBucket", "GrantReadACP"): BUCKET_ACL, ("CreateBucket", "GrantWrite"): BUCKET_ACL,
     ("CreateBucket", "GrantWriteACP"): BUCKET_ACL,
     ("*", "GrantFullControl"): OBJECT_ACL, ("*", "GrantRead"): OBJECT_ACL,
-    ("*", "GrantReadACP"): OBJECT_ACL, ("*", "GrantWriteACP"): OBJECT_ACL,
+    ("*", "GrantReadACP"): OBJECT_ACL, ("*", "GrantWriteACP"): OBJECT_ACL, ("*", "GrantWrite"): OBJECT_ACL,
     ("*", "WriteOffsetBytes"): DIRECTORY_ONLY, ("*", "IfMatchInitiatedTime"): DIRECTORY_ONLY,
     ("*", "IfMatchLastModifiedTime"): DIRECTORY_ONLY, ("*", "IfMatchSize"): DIRECTORY_ONLY,
 }

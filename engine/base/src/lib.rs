@@ -10,3 +10,4 @@ pub mod lifecycle;
 pub mod limits;
 pub mod names;
 pub mod object_lock;
+pub mod public_access;

@@ -294,6 +294,8 @@ pub enum BucketConfigChange {
     Lifecycle(Option<LifecycleConfiguration>),
     /// Replaces the bucket policy text, validated by the caller (`None`: DeleteBucketPolicy).
     Policy(Option<String>),
+    /// Replaces the public access block (`None`: DeletePublicAccessBlock).
+    PublicAccessBlock(Option<shard::record::PublicAccessBlock>),
 }
 
 impl BucketConfigChange {
@@ -329,7 +331,25 @@ impl BucketConfigChange {
                 record.object_lock = Some(config);
             }
             BucketConfigChange::Lifecycle(config) => record.lifecycle = config,
-            BucketConfigChange::Policy(text) => record.policy = text,
+            BucketConfigChange::Policy(text) => {
+                // Checked here, against the block in force in the same step: a racing
+                // PutPublicAccessBlock cannot let a public policy slip in.
+                let blocked = record
+                    .public_access_block
+                    .is_some_and(|block| block.block_public_policy);
+                let public = text.as_deref().is_some_and(|text| {
+                    policy::parse_bucket_policy(text, &record.name)
+                        .is_ok_and(|policy| policy.is_public())
+                });
+                if blocked && public {
+                    return Err(ShardError::AccessDenied(
+                        "The bucket's public access block (BlockPublicPolicy) refuses a public \
+                         policy.",
+                    ));
+                }
+                record.policy = text;
+            }
+            BucketConfigChange::PublicAccessBlock(block) => record.public_access_block = block,
         }
         Ok(())
     }
@@ -349,6 +369,8 @@ impl BucketConfigChange {
             BucketConfigChange::Lifecycle(Some(_)) => "PutBucketLifecycleConfiguration",
             BucketConfigChange::Policy(None) => "DeleteBucketPolicy",
             BucketConfigChange::Policy(Some(_)) => "PutBucketPolicy",
+            BucketConfigChange::PublicAccessBlock(None) => "DeletePublicAccessBlock",
+            BucketConfigChange::PublicAccessBlock(Some(_)) => "PutPublicAccessBlock",
         }
     }
 }

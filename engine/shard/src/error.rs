@@ -58,6 +58,9 @@ pub enum ShardError {
     /// A bucket configuration change that the bucket's state forbids (S3's InvalidBucketState),
     /// with the reason.
     InvalidBucketState(&'static str),
+    /// A change the bucket's settings refuse to anyone (S3's AccessDenied, e.g. a public
+    /// policy under BlockPublicPolicy), with the reason.
+    AccessDenied(&'static str),
     /// The version is protected by object lock (a retention in force or a legal hold) and the
     /// operation would destroy or weaken it.
     ObjectLocked,

@@ -22,15 +22,15 @@ use crate::encryption::{EncryptionMode, StoredEncryption, decode_encryption, enc
 use crate::error::ShardError;
 use crate::record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
-    ObjectRetention, StoredEvent, Tags, UploadChecksum, UploadRecord, VersionRef, Versioning,
-    checksum_algorithm_of, decode_extents, decode_extents_checked, decode_headers, decode_tags,
-    encode_extents, encode_headers, encode_tags,
+    ObjectRetention, PublicAccessBlock, StoredEvent, Tags, UploadChecksum, UploadRecord,
+    VersionRef, Versioning, checksum_algorithm_of, decode_extents, decode_extents_checked,
+    decode_headers, decode_tags, encode_extents, encode_headers, encode_tags,
 };
 use crate::versions::{self, VersionClock, VersionEntry, VersionOutcome, VersionStart};
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -243,6 +243,12 @@ CREATE INDEX completed_uploads_by_time ON completed_uploads (completed_ms);
 /// from before).
 const SCHEMA_V11_STEP: &str = "
 ALTER TABLE buckets ADD COLUMN policy TEXT;
+";
+
+/// Version 12: a bucket's public access block, one bit per switch
+/// (`record::PublicAccessBlock::to_bits`); NULL: none.
+const SCHEMA_V12_STEP: &str = "
+ALTER TABLE buckets ADD COLUMN public_access_block INTEGER;
 ";
 
 /// How long a completed upload is remembered for retries of its completion.
@@ -592,6 +598,7 @@ fn migrate(connection: &mut Connection) -> Result<(), ShardError> {
         SCHEMA_V9_STEP,
         SCHEMA_V10_STEP,
         SCHEMA_V11_STEP,
+        SCHEMA_V12_STEP,
     ];
     for (target, step) in (1i64..).zip(steps) {
         if version < target {
@@ -777,8 +784,8 @@ fn apply_op(
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO buckets
                     (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-                     versioning, object_lock, lifecycle, policy)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     versioning, object_lock, lifecycle, policy, public_access_block)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     record.name,
                     record.created_ms,
@@ -792,6 +799,7 @@ fn apply_op(
                     encode_object_lock(record.object_lock.as_ref()),
                     encode_lifecycle(record.lifecycle.as_ref()),
                     record.policy,
+                    record.public_access_block.map(PublicAccessBlock::to_bits),
                 ],
             )?;
             if inserted == 0 {
@@ -1044,7 +1052,7 @@ fn update_bucket(
 ) -> Result<MetaOutcome, ShardError> {
     let updated = tx.execute(
         "UPDATE buckets SET tags = ?2, encryption = ?3, cors = ?4, versioning = ?5,
-            object_lock = ?6, lifecycle = ?7, policy = ?8
+            object_lock = ?6, lifecycle = ?7, policy = ?8, public_access_block = ?9
          WHERE name = ?1",
         params![
             record.name,
@@ -1055,6 +1063,7 @@ fn update_bucket(
             encode_object_lock(record.object_lock.as_ref()),
             encode_lifecycle(record.lifecycle.as_ref()),
             record.policy,
+            record.public_access_block.map(PublicAccessBlock::to_bits),
         ],
     )?;
     if updated == 0 {
@@ -1773,7 +1782,7 @@ impl MetaReader {
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-                versioning, object_lock, lifecycle, policy
+                versioning, object_lock, lifecycle, policy, public_access_block
              FROM buckets ORDER BY name",
         )?;
         let mut rows = statement.query([])?;
@@ -1794,6 +1803,9 @@ impl MetaReader {
                 object_lock: decode_object_lock(&r.get::<_, Vec<u8>>(9)?)?,
                 lifecycle: decode_lifecycle(&r.get::<_, Vec<u8>>(10)?)?,
                 policy: r.get(11)?,
+                public_access_block: r
+                    .get::<_, Option<i64>>(12)?
+                    .map(PublicAccessBlock::from_bits),
             });
         }
         Ok(buckets)

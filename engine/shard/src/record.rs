@@ -100,6 +100,7 @@ pub fn legal_hold_column(on: bool, set: bool) -> i64 {
 }
 
 pub use base::object_lock::{ObjectRetention, RetentionMode};
+pub use base::public_access::PublicAccessBlock;
 
 /// A bucket's versioning state (PutBucketVersioning). A bucket never returns to
 /// `Unversioned` once versioning was enabled.
@@ -234,6 +235,8 @@ pub struct BucketRecord {
     /// kept as text because GetBucketPolicy answers it verbatim. Each shard compiles it once
     /// when the record arrives (`runtime::context::BucketEntry`). `None`: no policy.
     pub policy: Option<String>,
+    /// PutPublicAccessBlock; `None`: none (GetPublicAccessBlock answers 404).
+    pub public_access_block: Option<PublicAccessBlock>,
 }
 
 /// One CORS rule of a bucket, as the front end validated it. Matching a request against the

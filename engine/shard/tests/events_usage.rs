@@ -182,6 +182,11 @@ fn bucket_owners_and_configuration_are_stored() {
         }),
         lifecycle: None,
         policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into()),
+        public_access_block: Some(shard::record::PublicAccessBlock {
+            block_public_policy: true,
+            restrict_public_buckets: true,
+            ..Default::default()
+        }),
         cors: vec![shard::CorsRule {
             id: Some("browser".into()),
             allowed_methods: vec!["GET".into(), "PUT".into()],

@@ -142,11 +142,18 @@ pub(crate) fn check_bucket_policy(
         return Ok(());
     }
     // The common case: no policy, one map lookup and one Option check.
-    let compiled = context
+    let (compiled, restrict_public) = context
         .buckets
         .borrow()
         .get(question.bucket)
-        .and_then(|entry| entry.policy.clone());
+        .map(|entry| {
+            let restrict = entry
+                .record
+                .public_access_block
+                .is_some_and(|block| block.restrict_public_buckets);
+            (entry.policy.clone(), restrict)
+        })
+        .unwrap_or_default();
     let Some(compiled) = compiled else {
         return match principal {
             Some(_) => Ok(()),
@@ -177,8 +184,11 @@ pub(crate) fn check_bucket_policy(
         keys: &keys,
     };
     let decision = policy::evaluate(&[&compiled], &request);
+    // RestrictPublicBuckets: while the policy is public it admits only the owner's side, so
+    // its Allow means nothing to an anonymous caller (other tenants never reach here).
+    let restricted = restrict_public && principal.is_none() && compiled.is_public();
     let allowed = match decision.outcome {
-        policy::Outcome::Allow => true,
+        policy::Outcome::Allow => !restricted,
         policy::Outcome::ExplicitDeny => false,
         policy::Outcome::ImplicitDeny => principal.is_some(),
     };

@@ -1,5 +1,6 @@
 //! One module per group of S3 operations; `run` picks the handler for the routed operation.
 
+pub mod access;
 pub mod attributes;
 pub mod bucket;
 pub mod conditional;
@@ -93,6 +94,20 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         Operation::GetBucketPolicy => policy::get_bucket_policy(exchange),
         Operation::DeleteBucketPolicy => policy::delete_bucket_policy(exchange).await,
         Operation::GetBucketPolicyStatus => policy::get_bucket_policy_status(exchange),
+        Operation::PutPublicAccessBlock => access::put_public_access_block(exchange).await,
+        Operation::GetPublicAccessBlock => access::get_public_access_block(exchange),
+        Operation::DeletePublicAccessBlock => access::delete_public_access_block(exchange).await,
+        Operation::PutBucketOwnershipControls => {
+            access::put_bucket_ownership_controls(exchange).await
+        }
+        Operation::GetBucketOwnershipControls => access::get_bucket_ownership_controls(exchange),
+        Operation::DeleteBucketOwnershipControls => {
+            access::delete_bucket_ownership_controls(exchange)
+        }
+        Operation::GetBucketAcl => access::get_bucket_acl(exchange),
+        Operation::PutBucketAcl => access::put_bucket_acl(exchange).await,
+        Operation::GetObjectAcl => access::get_object_acl(exchange),
+        Operation::PutObjectAcl => access::put_object_acl(exchange).await,
         other => Err(not_implemented(other)),
     }
 }

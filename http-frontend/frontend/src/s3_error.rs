@@ -42,6 +42,9 @@ pub fn from_shard(error: &ShardError) -> S3Error {
              abort some first.",
         ),
         ShardError::NoSuchVersion => S3Error::new(S3ErrorCode::NoSuchVersion),
+        ShardError::AccessDenied(reason) => {
+            S3Error::with_message(S3ErrorCode::AccessDenied, *reason)
+        }
         ShardError::InvalidBucketState(reason) => {
             S3Error::with_message(S3ErrorCode::InvalidBucketState, *reason)
         }

@@ -18,6 +18,7 @@
 //! counts capped while parsing (1000 objects in Delete, 10,000 parts in
 //! `CompleteMultipartUpload`); any namespace or none; unknown elements are `MalformedXML`.
 
+mod access;
 mod attributes;
 mod bucket;
 mod cors;
@@ -35,6 +36,11 @@ mod versions;
 
 use std::fmt::Write as _;
 
+pub use access::{
+    OBJECT_OWNERSHIP_VALUES, PublicAccessBlock, grants_owner_full_control_only,
+    owner_full_control_xml, ownership_controls_xml, parse_ownership_controls,
+    parse_public_access_block, public_access_block_xml,
+};
 pub use bucket::{location_constraint_xml, parse_create_bucket_configuration};
 pub use cors::{CORS_METHODS, CorsRule, cors_configuration_xml, parse_cors_configuration};
 pub use delete::{

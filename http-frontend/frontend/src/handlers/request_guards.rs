@@ -64,10 +64,15 @@ fn refuse_mfa(exchange: &Exchange<'_>) -> Result<(), S3Error> {
 /// account), or grants to the owner alone. Anything else is refused as AWS refuses it.
 fn refuse_acls(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     let code = match exchange.route.operation {
-        Operation::CreateBucket => S3ErrorCode::InvalidBucketAclWithObjectOwnership,
-        Operation::PutObject | Operation::CopyObject | Operation::CreateMultipartUpload => {
-            S3ErrorCode::AccessControlListNotSupported
+        Operation::CreateBucket => {
+            refuse_acl_enabling_ownership(exchange)?;
+            S3ErrorCode::InvalidBucketAclWithObjectOwnership
         }
+        Operation::PutObject
+        | Operation::CopyObject
+        | Operation::CreateMultipartUpload
+        | Operation::PutBucketAcl
+        | Operation::PutObjectAcl => S3ErrorCode::AccessControlListNotSupported,
         _ => return Ok(()),
     };
     let canned_ok = exchange
@@ -85,6 +90,23 @@ fn refuse_acls(exchange: &Exchange<'_>) -> Result<(), S3Error> {
         Ok(())
     } else {
         Err(S3Error::new(code))
+    }
+}
+
+/// `x-amz-object-ownership` on CreateBucket: any setting but `BucketOwnerEnforced` turns
+/// ACLs on, which this server cannot honour (handlers/access.rs).
+fn refuse_acl_enabling_ownership(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+    match exchange
+        .head
+        .header_str("x-amz-object-ownership")
+        .map(str::trim)
+    {
+        None | Some("BucketOwnerEnforced") => Ok(()),
+        Some(_) => Err(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            "ACLs are not supported: every bucket uses Object Ownership BucketOwnerEnforced \
+             (ACLs disabled); use bucket policies",
+        )),
     }
 }
 
