@@ -9,9 +9,9 @@
 //! Argon2 gate),
 //! `api_*` (handlers per endpoint group; `api_encryption`: master key rotation and status),
 //! `app` (shared state, snapshot pushes, the background loop that re-pushes and consumes the
-//! event log), `store` (admin.db), `authz` (who may do what), `secrets` and `totp` (passwords,
-//! tokens, RFC 6238), `settings` (the catalogue), `link` (control socket client), `metrics`,
-//! `config` (static settings).
+//! event log), `store` (admin.db; `store_iam`: its IAM tables), `authz` (who may do what),
+//! `secrets` and `totp` (passwords, tokens, RFC 6238), `settings` (the catalogue), `link`
+//! (control socket client), `metrics`, `config` (static settings).
 
 pub mod api_audit;
 pub mod api_auth;
@@ -37,6 +37,7 @@ pub mod routes;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod store_iam;
 pub mod totp;
 
 use std::sync::Arc;

@@ -15,7 +15,15 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("tls", &[]),
     (
         "runtime",
-        &["base", "shard", "telemetry", "control", "sse", "tls"],
+        &[
+            "base",
+            "shard",
+            "telemetry",
+            "control",
+            "sse",
+            "tls",
+            "policy",
+        ],
     ),
     ("s3-proto", &["base"]),
     // The access-policy language: pure, like s3-proto.
@@ -33,7 +41,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "tls",
         ],
     ),
-    ("admin", &["control", "tls"]),
+    ("admin", &["control", "tls", "policy"]),
     (
         "maxiofs",
         &[
