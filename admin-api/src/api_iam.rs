@@ -162,7 +162,8 @@ fn refused(outcome: Bounded, what: &str) -> ApiResult<()> {
             "LimitExceeded",
             format!("at most {limit} {what}"),
         )),
-        Bounded::Missing => Err(ApiError::not_found(what)),
+        // Found a moment ago, gone now: deleted by a concurrent call.
+        Bounded::Missing => Err(ApiError::changed_meanwhile()),
     }
 }
 

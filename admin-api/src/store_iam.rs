@@ -574,3 +574,159 @@ pub struct IdentityLinks {
     pub users: std::collections::BTreeMap<String, (Vec<String>, Vec<String>)>,
     pub groups: std::collections::BTreeMap<String, Vec<String>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Standing, Tenant, Update, User, UserChange};
+
+    fn tenant(id: &str) -> Tenant {
+        Tenant {
+            id: id.into(),
+            name: id.into(),
+            display_name: id.into(),
+            status: "active".into(),
+            max_storage_bytes: None,
+            max_buckets: None,
+            max_access_keys: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn user(id: &str, tenant: Option<&str>) -> User {
+        User {
+            id: id.into(),
+            username: id.into(),
+            password_hash: "h".into(),
+            tenant_id: tenant.map(Into::into),
+            role: "user".into(),
+            status: "active".into(),
+            email: None,
+            display_name: None,
+            failed_attempts: 0,
+            locked_until: 0,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_pending_secret: None,
+            totp_last_step: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn policy(id: &str, tenant: Option<&str>) -> ManagedPolicy {
+        ManagedPolicy {
+            id: id.into(),
+            name: id.into(),
+            tenant_id: tenant.map(Into::into),
+            document: "{}".into(),
+            builtin: false,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn group(id: &str, tenant: Option<&str>) -> Group {
+        Group {
+            id: id.into(),
+            name: id.into(),
+            tenant_id: tenant.map(Into::into),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn builtins_exist_parse_and_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        let listed = store.policies(None).unwrap();
+        assert_eq!(listed.len(), BUILTIN_POLICIES.len());
+        for builtin in &listed {
+            assert!(builtin.builtin && builtin.tenant_id.is_none());
+            policy::parse_identity_policy(&builtin.document).unwrap();
+        }
+        assert_eq!(
+            store.update_policy("readonly", None, Some("{}"), 1),
+            Ok(Bounded::Missing)
+        );
+        assert_eq!(
+            store.delete_policy_if_detached("readonly"),
+            Ok(Bounded::Missing)
+        );
+    }
+
+    #[test]
+    fn links_are_bounded_and_follow_deletions_and_moves() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("admin.db")).unwrap();
+        store.insert_tenant(&tenant("a")).unwrap();
+        store.insert_tenant(&tenant("b")).unwrap();
+        store.insert_user(&user("u", Some("a"))).unwrap();
+        assert_eq!(
+            store.insert_policy(&policy("pa", Some("a"))),
+            Ok(Bounded::Done)
+        );
+        let mut same_name = policy("pa2", Some("a"));
+        same_name.name = "pa".into();
+        assert_eq!(store.insert_policy(&same_name), Ok(Bounded::NameTaken));
+        same_name.tenant_id = Some("b".into());
+        assert_eq!(
+            store.insert_policy(&same_name),
+            Ok(Bounded::Done),
+            "another tenant"
+        );
+        assert_eq!(
+            store.insert_group(&group("ga", Some("a"))),
+            Ok(Bounded::Done)
+        );
+        assert_eq!(store.attach_user_policy("u", "pa"), Ok(Bounded::Done));
+        assert_eq!(store.attach_user_policy("u", "pa"), Ok(Bounded::Unchanged));
+        assert_eq!(store.attach_user_policy("u", "nope"), Ok(Bounded::Missing));
+        assert_eq!(store.attach_group_policy("ga", "pa"), Ok(Bounded::Done));
+        assert_eq!(store.add_member("ga", "u"), Ok(Bounded::Done));
+        assert_eq!(
+            store.delete_policy_if_detached("pa"),
+            Ok(Bounded::Unchanged)
+        );
+
+        // The user moves to tenant b: tenant a's policy and group stay behind.
+        store.attach_user_policy("u", "readonly").unwrap();
+        let seen = Standing {
+            role: "user".into(),
+            tenant_id: Some("a".into()),
+            status: "active".into(),
+        };
+        let change = UserChange {
+            tenant_id: Update::Set(Some("b".into())),
+            ..UserChange::default()
+        };
+        assert!(store.update_user("u", &seen, &change, 1).unwrap());
+        let kept: Vec<String> = store
+            .user_policies("u")
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(kept, ["readonly"], "the built-in stays");
+        assert!(store.groups_of("u").unwrap().is_empty());
+
+        // Tenant a, empty of users, goes with its policies and groups.
+        assert!(store.delete_tenant_if_empty("a").unwrap());
+        assert!(store.policy("pa").unwrap().is_none() && store.group("ga").unwrap().is_none());
+
+        // At most 10 policies per user.
+        for index in 0..10 {
+            let id = format!("p{index}");
+            store.insert_policy(&policy(&id, Some("b"))).unwrap();
+            let expected = if index < 9 {
+                Bounded::Done
+            } else {
+                Bounded::OverLimit(MAX_ATTACHED_POLICIES)
+            };
+            assert_eq!(store.attach_user_policy("u", &id), Ok(expected), "{id}");
+        }
+        assert_eq!(store.user_policies("u").unwrap().len(), 10);
+    }
+}
