@@ -145,12 +145,24 @@ impl Store {
     pub fn sync_builtin_policies(&self) -> Result<()> {
         let connection = self.lock();
         for builtin in BUILTIN_POLICIES {
-            connection.execute(
-                "INSERT INTO policies (id, name, tenant_id, document, builtin, created_at,
-                    updated_at) VALUES (?1, ?1, NULL, ?2, 1, 0, 0)
-                 ON CONFLICT(id) DO UPDATE SET document = excluded.document, builtin = 1",
+            // OR IGNORE: a built-in added by a later release whose name a global custom
+            // policy already has is left out (logged) rather than keeping the admin from
+            // starting.
+            let inserted = connection.execute(
+                "INSERT OR IGNORE INTO policies (id, name, tenant_id, document, builtin,
+                    created_at, updated_at) VALUES (?1, ?1, NULL, ?2, 1, 0, 0)",
                 params![builtin.id, builtin.document],
             )?;
+            let updated = connection.execute(
+                "UPDATE policies SET document = ?2 WHERE id = ?1 AND builtin = 1",
+                params![builtin.id, builtin.document],
+            )?;
+            if inserted == 0 && updated == 0 {
+                tracing::error!(
+                    policy = builtin.id,
+                    "built-in policy missing: its name is taken"
+                );
+            }
         }
         Ok(())
     }
