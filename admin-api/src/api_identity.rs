@@ -84,7 +84,7 @@ fn key_json(key: &AccessKey, username: &str) -> Value {
     })
 }
 
-fn target(user: &User) -> Target<'_> {
+pub(crate) fn target(user: &User) -> Target<'_> {
     Target {
         user_id: &user.id,
         tenant_id: user.tenant_id.as_deref(),
@@ -124,7 +124,7 @@ fn tenant_note(tenant: &Tenant) -> AuditNote {
 /// Whom "no such ..." may be told: a global admin sees everything anyway; anyone else gets
 /// the same 403 for a name that does not exist as for one they may not see, so the answer
 /// does not tell which tenants or users exist.
-fn missing(actor: &Actor, what: &str) -> ApiError {
+pub(crate) fn missing(actor: &Actor, what: &str) -> ApiError {
     if actor.is_global_admin() {
         ApiError::not_found(what)
     } else {
@@ -146,7 +146,7 @@ fn find_tenant(app: &App, actor: &Actor, name: &str) -> ApiResult<Tenant> {
 /// The id of the tenant a request names, looked up only after `actor` passed the permission
 /// check for it (a tenant admin naming a tenant that does not exist hears 403, as for one of
 /// somebody else's; a global admin hears 400).
-fn named_tenant(app: &App, actor: &Actor, name: &str) -> ApiResult<String> {
+pub(crate) fn named_tenant(app: &App, actor: &Actor, name: &str) -> ApiResult<String> {
     match app.store.tenant(name)? {
         Some(tenant) => Ok(tenant.id),
         None if actor.is_global_admin() => Err(ApiError::bad_request("no such tenant")),
@@ -320,7 +320,7 @@ pub async fn tenant_users(
     Ok(Json(json!({"users": users, "total": users.len()})))
 }
 
-fn find_user(app: &App, actor: &Actor, name: &str) -> ApiResult<User> {
+pub(crate) fn find_user(app: &App, actor: &Actor, name: &str) -> ApiResult<User> {
     let user = app
         .store
         .user(name)?
@@ -331,7 +331,7 @@ fn find_user(app: &App, actor: &Actor, name: &str) -> ApiResult<User> {
     Ok(user)
 }
 
-fn user_note(user: &User) -> AuditNote {
+pub(crate) fn user_note(user: &User) -> AuditNote {
     AuditNote {
         resource_type: Some("user"),
         resource: Some(user.username.clone()),
@@ -405,6 +405,7 @@ pub async fn create_user(
     if !USER_STATUSES.contains(&status) {
         return Err(ApiError::bad_request("status: active, disabled or locked"));
     }
+    let policies = crate::api_iam::initial_policies(&app, &actor, &body, tenant_id.as_deref())?;
     let now = now_seconds();
     let user = User {
         id: secrets::new_id("user"),
@@ -425,12 +426,14 @@ pub async fn create_user(
         created_at: now,
         updated_at: now,
     };
-    app.store.insert_user(&user)?;
+    app.store.insert_user_with_policies(&user, &policies)?;
     app.identity_in_force(user_note(&user)).await?;
+    let mut answer = user_json(&user);
+    merge(&mut answer, crate::api_iam::user_grants(&app, &user)?);
     Ok((
         StatusCode::CREATED,
         axum::Extension(user_note(&user)),
-        Json(user_json(&user)),
+        Json(answer),
     ))
 }
 
@@ -439,7 +442,17 @@ pub async fn get_user(
     Auth(actor): Auth,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(user_json(&find_user(&app, &actor, &name)?)))
+    let user = find_user(&app, &actor, &name)?;
+    let mut answer = user_json(&user);
+    merge(&mut answer, crate::api_iam::user_grants(&app, &user)?);
+    Ok(Json(answer))
+}
+
+/// `extra`'s fields added to the object `into`.
+fn merge(into: &mut Value, extra: Value) {
+    if let (Value::Object(into), Value::Object(extra)) = (into, extra) {
+        into.extend(extra);
+    }
 }
 
 pub async fn update_user(

@@ -472,18 +472,25 @@ impl App {
                 name: tenant.name,
             })
             .collect();
+        let mut links = self.store.identity_links()?;
         let users = self
             .store
             .users(None)?
             .into_iter()
-            .map(|user| identity::User {
-                enabled: user.status == "active",
-                role: parse_role(&user.role).unwrap_or(identity::Role::User),
-                id: user.id,
-                username: user.username,
-                tenant_id: user.tenant_id,
+            .map(|user| {
+                let (policy_ids, group_ids) = links.users.remove(&user.id).unwrap_or_default();
+                identity::User {
+                    enabled: user.status == "active",
+                    role: parse_role(&user.role).unwrap_or(identity::Role::User),
+                    id: user.id,
+                    username: user.username,
+                    tenant_id: user.tenant_id,
+                    policy_ids,
+                    group_ids,
+                }
             })
             .collect();
+        let (policies, groups) = self.iam_snapshot(&mut links)?;
         let access_keys = self
             .store
             .access_keys(None)?
@@ -514,7 +521,41 @@ impl App {
             tenants,
             users,
             access_keys,
+            policies,
+            groups,
         })
+    }
+
+    /// The policies and groups of an identity snapshot (the users' links are taken by the
+    /// caller). Every policy travels, attached or not: a few KB each, bounded by the
+    /// per-scope limits, and the data plane then never depends on which ones are in use.
+    fn iam_snapshot(
+        &self,
+        links: &mut crate::store_iam::IdentityLinks,
+    ) -> Result<(Vec<identity::ManagedPolicy>, Vec<identity::Group>), rusqlite::Error> {
+        let policies = self
+            .store
+            .policies(None)?
+            .into_iter()
+            .map(|policy| identity::ManagedPolicy {
+                id: policy.id,
+                name: policy.name,
+                tenant_id: policy.tenant_id,
+                document: policy.document,
+            })
+            .collect();
+        let groups = self
+            .store
+            .groups(None)?
+            .into_iter()
+            .map(|group| identity::Group {
+                policy_ids: links.groups.remove(&group.id).unwrap_or_default(),
+                id: group.id,
+                name: group.name,
+                tenant_id: group.tenant_id,
+            })
+            .collect();
+        Ok((policies, groups))
     }
 
     fn note_control_error(&self, what: &str, error: &dyn std::fmt::Display) {

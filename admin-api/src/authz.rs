@@ -5,6 +5,9 @@
 //! - A tenant admin: their tenant (read), its users, their keys and its buckets; never a global
 //!   admin role, never another tenant.
 //! - A user: themselves only (password, 2FA, own keys) and their tenant's buckets.
+//! - IAM (policies, groups, attachments): global admins all; a tenant admin their tenant's
+//!   groups and policies, attaching built-ins or their tenant's policies to their tenant's
+//!   users and groups; a user reads their own effective policies only.
 
 use control::identity::Role;
 
@@ -111,6 +114,41 @@ impl Actor {
         self.is_global_admin() || self.tenant_id.as_deref() == bucket_tenant
     }
 
+    /// Creating, changing and deleting the policies and groups of `tenant_id` (`None`: the
+    /// global ones, for global admins only).
+    pub fn can_manage_iam(&self, tenant_id: Option<&str>) -> bool {
+        self.is_global_admin() || (tenant_id.is_some() && self.admin_of(tenant_id))
+    }
+
+    /// Seeing a policy and its document in the lists: global admins all; tenant admins the
+    /// built-ins and their tenant's (a user sees their own effective ones, checked apart).
+    pub fn can_view_policy(&self, tenant_id: Option<&str>, builtin: bool) -> bool {
+        self.is_global_admin()
+            || (self.admin_of(self.tenant_id.as_deref()) && builtin)
+            || (tenant_id.is_some() && self.admin_of(tenant_id))
+    }
+
+    /// Attaching a policy of `policy_tenant` to a user or group of `holder_tenant` (whom the
+    /// caller may manage). A tenant's policy never leaves its tenant, whoever asks; a tenant
+    /// admin attaches only built-ins and their tenant's policies.
+    pub fn can_attach(
+        &self,
+        policy_tenant: Option<&str>,
+        builtin: bool,
+        holder_tenant: Option<&str>,
+    ) -> bool {
+        let fits = policy_tenant.is_none() || policy_tenant == holder_tenant;
+        fits && (self.is_global_admin()
+            || (self.admin_of(holder_tenant) && (builtin || policy_tenant == holder_tenant)))
+    }
+
+    /// Changing a user's policies or groups: an administrator of theirs (a global admin may
+    /// change their own; nobody else theirs: a tenant admin has full access already, and a
+    /// user must not grant themselves more).
+    pub fn can_change_grants(&self, target: Target<'_>) -> bool {
+        self.is_global_admin() || self.can_change_standing(target)
+    }
+
     pub fn can_manage_settings(&self) -> bool {
         self.is_global_admin()
     }
@@ -203,6 +241,32 @@ mod tests {
         assert!(!admin.can_access_bucket(None));
         assert!(!admin.can_manage_settings());
         assert_eq!(admin.audit_scope(), AuditScope::Tenant("a"));
+        assert!(admin.can_manage_iam(Some("a")));
+        assert!(!admin.can_manage_iam(Some("b")) && !admin.can_manage_iam(None));
+        assert!(admin.can_view_policy(None, true) && admin.can_view_policy(Some("a"), false));
+        assert!(!admin.can_view_policy(None, false) && !admin.can_view_policy(Some("b"), false));
+        assert!(admin.can_attach(None, true, Some("a")), "a built-in");
+        assert!(admin.can_attach(Some("a"), false, Some("a")));
+        assert!(
+            !admin.can_attach(Some("b"), false, Some("a")),
+            "another tenant's policy"
+        );
+        assert!(
+            !admin.can_attach(Some("a"), false, Some("b")),
+            "another tenant's user"
+        );
+        assert!(
+            !admin.can_attach(None, false, Some("a")),
+            "a global admin's custom policy"
+        );
+        assert!(!admin.can_change_grants(target("ta", Some("a"), Role::TenantAdmin)));
+        assert!(admin.can_change_grants(target("u", Some("a"), Role::User)));
+        let global = actor("g", None, Role::GlobalAdmin);
+        assert!(global.can_attach(None, false, Some("a")));
+        assert!(
+            !global.can_attach(Some("a"), false, Some("b")),
+            "a tenant's policy stays in it"
+        );
     }
 
     #[test]
@@ -217,6 +281,9 @@ mod tests {
         assert!(user.can_access_bucket(Some("a")));
         assert!(!user.can_access_bucket(Some("b")));
         assert_eq!(user.audit_scope(), AuditScope::User("u"));
+        assert!(!user.can_manage_iam(Some("a")) && !user.can_view_policy(None, true));
+        assert!(!user.can_change_grants(target("u", Some("a"), Role::User)));
+        assert!(!user.can_attach(None, true, Some("a")));
     }
 
     #[test]

@@ -22,7 +22,8 @@ use crate::extract::{Authenticated, ClientIp, MaybeSession, bearer};
 use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
 use crate::{
-    api_audit, api_auth, api_bucket_config, api_buckets, api_encryption, api_identity, api_settings,
+    api_audit, api_auth, api_bucket_config, api_buckets, api_encryption, api_iam, api_identity,
+    api_settings,
 };
 
 /// Largest request body accepted (every body here is a small JSON document).
@@ -160,6 +161,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
     use api_bucket_config as bucket_config;
     use api_buckets as buckets;
     use api_encryption as encryption;
+    use api_iam as iam;
     use api_identity as identity;
     use api_settings as settings;
     let handler = match (route.method, route.path) {
@@ -195,6 +197,22 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
             patch(identity::set_key_status)
         }
         ("DELETE", "/api/v1/users/{user}/access-keys/{accessKey}") => delete(identity::delete_key),
+        ("GET", "/api/v1/policies") => get(iam::list_policies),
+        ("POST", "/api/v1/policies") => post(iam::create_policy),
+        ("GET", "/api/v1/policies/{policy}") => get(iam::get_policy),
+        ("PUT", "/api/v1/policies/{policy}") => put(iam::update_policy),
+        ("DELETE", "/api/v1/policies/{policy}") => delete(iam::delete_policy),
+        ("GET", "/api/v1/groups") => get(iam::list_groups),
+        ("POST", "/api/v1/groups") => post(iam::create_group),
+        ("GET", "/api/v1/groups/{group}") => get(iam::get_group),
+        ("PUT", "/api/v1/groups/{group}") => put(iam::update_group),
+        ("DELETE", "/api/v1/groups/{group}") => delete(iam::delete_group),
+        ("PUT", "/api/v1/groups/{group}/members/{user}") => put(iam::add_member),
+        ("DELETE", "/api/v1/groups/{group}/members/{user}") => delete(iam::remove_member),
+        ("PUT", "/api/v1/groups/{group}/policies/{policy}") => put(iam::attach_group_policy),
+        ("DELETE", "/api/v1/groups/{group}/policies/{policy}") => delete(iam::detach_group_policy),
+        ("PUT", "/api/v1/users/{user}/policies/{policy}") => put(iam::attach_user_policy),
+        ("DELETE", "/api/v1/users/{user}/policies/{policy}") => delete(iam::detach_user_policy),
         ("GET", "/api/v1/buckets") => get(buckets::list),
         ("POST", "/api/v1/buckets") => post(buckets::create),
         ("GET", "/api/v1/buckets/{bucket}") => get(buckets::get_one),

@@ -7,17 +7,19 @@
 //! Module map: `http` (router, auth and audit layer, request timeout) over `routes` (the route
 //! table), `error` (the JSON error type), `extract` (extractors), `limits` (rate windows, the
 //! Argon2 gate),
-//! `api_*` (handlers per endpoint group; `api_encryption`: master key rotation and status),
+//! `api_*` (handlers per endpoint group; `api_encryption`: master key rotation and status;
+//! `api_iam`: policies, groups, attachments),
 //! `app` (shared state, snapshot pushes, the background loop that re-pushes and consumes the
-//! event log), `store` (admin.db), `authz` (who may do what), `secrets` and `totp` (passwords,
-//! tokens, RFC 6238), `settings` (the catalogue), `link` (control socket client), `metrics`,
-//! `config` (static settings).
+//! event log), `store` (admin.db; `store_iam`: its IAM tables), `authz` (who may do what),
+//! `secrets` and `totp` (passwords, tokens, RFC 6238), `settings` (the catalogue), `link`
+//! (control socket client), `metrics`, `config` (static settings).
 
 pub mod api_audit;
 pub mod api_auth;
 pub mod api_bucket_config;
 pub mod api_buckets;
 pub mod api_encryption;
+pub mod api_iam;
 pub mod api_identity;
 pub mod api_settings;
 pub mod app;
@@ -37,6 +39,7 @@ pub mod routes;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod store_iam;
 pub mod totp;
 
 use std::sync::Arc;

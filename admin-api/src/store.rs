@@ -54,6 +54,44 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_user ON audit_logs(user_id, timestamp_ms);
      CREATE INDEX audit_event ON audit_logs(event_type, timestamp_ms);
      CREATE TABLE event_cursors (partition INTEGER PRIMARY KEY, seq INTEGER NOT NULL);",
+    // 2: IAM (`store_iam.rs`): managed policies, groups, membership and attachments. The
+    // built-ins' rows are created here with an empty document (`sync_builtin_policies` writes
+    // it at every open) so that existing users can be given `readwrite`: before policies
+    // every user could do everything in their tenant, and an upgrade must not take that away.
+    // A tenant's policies and groups go with the tenant (which is deleted only when empty).
+    "CREATE TABLE policies (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL,
+        tenant_id TEXT REFERENCES tenants(id) ON DELETE CASCADE, document TEXT NOT NULL,
+        builtin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL);
+     CREATE UNIQUE INDEX policies_name ON policies(COALESCE(tenant_id, ''), name);
+     CREATE TABLE groups (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL,
+        tenant_id TEXT REFERENCES tenants(id) ON DELETE CASCADE, created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL);
+     CREATE UNIQUE INDEX groups_name ON groups(COALESCE(tenant_id, ''), name);
+     CREATE TABLE group_members (
+        group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id));
+     CREATE INDEX group_members_user ON group_members(user_id);
+     CREATE TABLE user_policies (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        policy_id TEXT NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, policy_id));
+     CREATE INDEX user_policies_policy ON user_policies(policy_id);
+     CREATE TABLE group_policies (
+        group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        policy_id TEXT NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, policy_id));
+     CREATE INDEX group_policies_policy ON group_policies(policy_id);
+     INSERT INTO policies (id, name, tenant_id, document, builtin, created_at, updated_at)
+        VALUES ('readonly', 'readonly', NULL, '', 1, 0, 0),
+               ('readwrite', 'readwrite', NULL, '', 1, 0, 0),
+               ('writeonly', 'writeonly', NULL, '', 1, 0, 0),
+               ('diagnostics', 'diagnostics', NULL, '', 1, 0, 0);
+     INSERT INTO user_policies (user_id, policy_id)
+        SELECT id, 'readwrite' FROM users WHERE role = 'user';",
 ];
 
 pub const IDENTITY_VERSION: &str = "identity_version";
@@ -214,6 +252,16 @@ pub struct Store {
 
 pub type Result<T> = rusqlite::Result<T>;
 
+/// Runs the first `count` migrations only: a test builds an admin.db as an older release left
+/// it, then opens it with `Store::open` to see the later migrations apply.
+#[doc(hidden)]
+pub fn migrate_to(path: &Path, count: usize) -> Result<Connection> {
+    let mut connection = Connection::open(path)?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    migrate_through(&mut connection, count)?;
+    Ok(connection)
+}
+
 fn tenant_from(row: &Row<'_>) -> Result<Tenant> {
     Ok(Tenant {
         id: row.get(0)?,
@@ -342,6 +390,34 @@ fn insert_audit(connection: &Connection, entry: &AuditEntry) -> Result<()> {
     Ok(())
 }
 
+fn insert_user_row(connection: &Connection, user: &User) -> Result<()> {
+    connection.execute(
+        &format!(
+            "INSERT INTO users ({USER_COLUMNS})
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
+        ),
+        params![
+            user.id,
+            user.username,
+            user.password_hash,
+            user.tenant_id,
+            user.role,
+            user.status,
+            user.email,
+            user.display_name,
+            user.failed_attempts,
+            user.locked_until,
+            user.totp_secret,
+            user.totp_enabled,
+            user.totp_pending_secret,
+            user.totp_last_step,
+            user.created_at,
+            user.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
 fn write_backup_codes(connection: &Connection, user_id: &str, digests: &[String]) -> Result<()> {
     connection.execute("DELETE FROM backup_codes WHERE user_id = ?1", [user_id])?;
     for digest in digests {
@@ -422,9 +498,11 @@ impl Store {
         connection.pragma_update(None, "secure_delete", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut connection)?;
-        Ok(Self {
+        let store = Self {
             connection: Mutex::new(connection),
-        })
+        };
+        store.sync_builtin_policies()?;
+        Ok(store)
     }
 
     /// The connection; a poisoned lock is taken over (SQLite rolls back an open transaction
@@ -571,31 +649,21 @@ impl Store {
     }
 
     pub fn insert_user(&self, user: &User) -> Result<()> {
-        self.lock().execute(
-            &format!(
-                "INSERT INTO users ({USER_COLUMNS})
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
-            ),
-            params![
-                user.id,
-                user.username,
-                user.password_hash,
-                user.tenant_id,
-                user.role,
-                user.status,
-                user.email,
-                user.display_name,
-                user.failed_attempts,
-                user.locked_until,
-                user.totp_secret,
-                user.totp_enabled,
-                user.totp_pending_secret,
-                user.totp_last_step,
-                user.created_at,
-                user.updated_at
-            ],
-        )?;
-        Ok(())
+        insert_user_row(&self.lock(), user)
+    }
+
+    /// A new user and their first policy attachments, in one transaction.
+    pub fn insert_user_with_policies(&self, user: &User, policy_ids: &[String]) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        insert_user_row(&transaction, user)?;
+        for policy_id in policy_ids {
+            transaction.execute(
+                "INSERT OR IGNORE INTO user_policies (user_id, policy_id) VALUES (?1, ?2)",
+                params![user.id, policy_id],
+            )?;
+        }
+        transaction.commit()
     }
 
     // Every write below changes only the columns its path is about, in one statement or one
@@ -660,6 +728,22 @@ impl Store {
             transaction.execute(
                 "DELETE FROM sessions WHERE user_id = ?1
                  AND (SELECT status FROM users WHERE id = ?1) != 'active'",
+                [id],
+            )?;
+        }
+        if changed == 1 && matches!(change.tenant_id, Update::Set(_)) {
+            // A user moved to another tenant keeps no policy or group of the old one: a
+            // tenant's policies and groups are for its own users only.
+            transaction.execute(
+                "DELETE FROM user_policies WHERE user_id = ?1 AND policy_id IN (
+                    SELECT id FROM policies WHERE tenant_id IS NOT NULL
+                    AND tenant_id IS NOT (SELECT tenant_id FROM users WHERE id = ?1))",
+                [id],
+            )?;
+            transaction.execute(
+                "DELETE FROM group_members WHERE user_id = ?1 AND group_id IN (
+                    SELECT id FROM groups
+                    WHERE tenant_id IS NOT (SELECT tenant_id FROM users WHERE id = ?1))",
                 [id],
             )?;
         }
@@ -1202,9 +1286,13 @@ impl Store {
 }
 
 fn migrate(connection: &mut Connection) -> Result<()> {
+    migrate_through(connection, MIGRATIONS.len())
+}
+
+fn migrate_through(connection: &mut Connection, count: usize) -> Result<()> {
     let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let version = usize::try_from(version).unwrap_or(0);
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+    for (index, migration) in MIGRATIONS.iter().enumerate().take(count).skip(version) {
         let transaction = connection.transaction()?;
         transaction.execute_batch(migration)?;
         transaction.pragma_update(None, "user_version", index + 1)?;

@@ -1,5 +1,6 @@
 //! Identity as the data plane needs it to authenticate and authorize S3 requests on every
-//! core: tenants with quotas, users with a role, and access keys with their secrets.
+//! core: tenants with quotas, users with a role, their groups and managed (IAM identity)
+//! policies, and access keys with their secrets.
 //!
 //! The admin process owns identity (passwords, 2FA, sessions stay there); it pushes a whole
 //! `IdentitySnapshot` whenever anything changes. The snapshot carries secret keys (SigV4 needs
@@ -17,6 +18,35 @@ pub struct IdentitySnapshot {
     pub tenants: Vec<Tenant>,
     pub users: Vec<User>,
     pub access_keys: Vec<AccessKey>,
+    /// Managed policies referenced by users or groups (built-ins included). Defaulted so a
+    /// snapshot persisted before policies existed still parses.
+    #[serde(default)]
+    pub policies: Vec<ManagedPolicy>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+}
+
+/// An IAM identity policy document, as the admin validated it (`policy::parse_identity_policy`);
+/// the data plane compiles it again (it trusts no file or socket to hold only valid text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    pub id: String,
+    pub name: String,
+    /// `None`: a global policy (the built-ins, or one a global admin created).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    pub document: String,
+}
+
+/// A group of users; its members get its policies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub policy_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +88,12 @@ pub struct User {
     pub role: Role,
     /// False for a disabled or locked user: their keys are refused.
     pub enabled: bool,
+    /// Policies attached to the user directly.
+    #[serde(default)]
+    pub policy_ids: Vec<String>,
+    /// Groups the user is a member of (their policies apply too).
+    #[serde(default)]
+    pub group_ids: Vec<String>,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +125,8 @@ impl IdentitySnapshot {
                 return Err(format!("duplicate tenant id {:?}", tenant.id));
             }
         }
+        let policy_ids = self.check_policies_and_groups(&tenant_ids)?;
+        let group_ids: BTreeSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         let mut user_ids = BTreeSet::new();
         for user in &self.users {
             if !user_ids.insert(user.id.as_str()) {
@@ -98,6 +136,20 @@ impl IdentitySnapshot {
                 && !tenant_ids.contains(tenant_id.as_str())
             {
                 return Err(format!("user {:?}: unknown tenant {tenant_id:?}", user.id));
+            }
+            if let Some(policy) = user
+                .policy_ids
+                .iter()
+                .find(|p| !policy_ids.contains(p.as_str()))
+            {
+                return Err(format!("user {:?}: unknown policy {policy:?}", user.id));
+            }
+            if let Some(group) = user
+                .group_ids
+                .iter()
+                .find(|g| !group_ids.contains(g.as_str()))
+            {
+                return Err(format!("user {:?}: unknown group {group:?}", user.id));
             }
         }
         let mut key_ids = BTreeSet::new();
@@ -113,6 +165,45 @@ impl IdentitySnapshot {
             }
         }
         Ok(())
+    }
+
+    /// Unique policy and group ids, known tenants, and groups naming known policies; the
+    /// policy ids, for the users' references.
+    fn check_policies_and_groups(
+        &self,
+        tenant_ids: &BTreeSet<&str>,
+    ) -> Result<BTreeSet<&str>, String> {
+        let known_tenant = |tenant: &Option<String>| {
+            tenant
+                .as_deref()
+                .is_none_or(|tenant| tenant_ids.contains(tenant))
+        };
+        let mut policy_ids = BTreeSet::new();
+        for policy in &self.policies {
+            if !policy_ids.insert(policy.id.as_str()) {
+                return Err(format!("duplicate policy id {:?}", policy.id));
+            }
+            if !known_tenant(&policy.tenant_id) {
+                return Err(format!("policy {:?}: unknown tenant", policy.id));
+            }
+        }
+        let mut group_ids = BTreeSet::new();
+        for group in &self.groups {
+            if !group_ids.insert(group.id.as_str()) {
+                return Err(format!("duplicate group id {:?}", group.id));
+            }
+            if !known_tenant(&group.tenant_id) {
+                return Err(format!("group {:?}: unknown tenant", group.id));
+            }
+            if let Some(policy) = group
+                .policy_ids
+                .iter()
+                .find(|p| !policy_ids.contains(p.as_str()))
+            {
+                return Err(format!("group {:?}: unknown policy {policy:?}", group.id));
+            }
+        }
+        Ok(policy_ids)
     }
 }
 
@@ -135,12 +226,26 @@ mod tests {
                 tenant_id: Some("t1".into()),
                 role: Role::User,
                 enabled: true,
+                policy_ids: vec!["readonly".into()],
+                group_ids: vec!["g1".into()],
             }],
             access_keys: vec![AccessKey {
                 access_key_id: "AK1".into(),
                 secret_access_key: "secret".into(),
                 user_id: "u1".into(),
                 enabled: true,
+            }],
+            policies: vec![ManagedPolicy {
+                id: "readonly".into(),
+                name: "readonly".into(),
+                tenant_id: None,
+                document: "{}".into(),
+            }],
+            groups: vec![Group {
+                id: "g1".into(),
+                name: "devs".into(),
+                tenant_id: Some("t1".into()),
+                policy_ids: vec!["readonly".into()],
             }],
         }
     }
@@ -167,5 +272,23 @@ mod tests {
         let mut duplicate = snapshot();
         duplicate.access_keys.push(duplicate.access_keys[0].clone());
         assert!(duplicate.validate().is_err());
+        let mut bad_policy = snapshot();
+        bad_policy.users[0].policy_ids.push("nope".into());
+        assert!(bad_policy.validate().is_err());
+        let mut bad_group = snapshot();
+        bad_group.users[0].group_ids = vec!["g9".into()];
+        assert!(bad_group.validate().is_err());
+        let mut bad_group_policy = snapshot();
+        bad_group_policy.groups[0].policy_ids = vec!["nope".into()];
+        assert!(bad_group_policy.validate().is_err());
+    }
+
+    #[test]
+    fn a_snapshot_from_before_policies_still_parses() {
+        let old = r#"{"version":3,"tenants":[],"access_keys":[],
+            "users":[{"id":"u","username":"u","tenant_id":null,"role":"user","enabled":true}]}"#;
+        let snapshot: IdentitySnapshot = serde_json::from_str(old).unwrap();
+        assert!(snapshot.policies.is_empty() && snapshot.users[0].policy_ids.is_empty());
+        assert_eq!(snapshot.validate(), Ok(()));
     }
 }

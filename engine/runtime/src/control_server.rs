@@ -1332,6 +1332,8 @@ mod identity_file_tests {
                 tenant_id: None,
                 role: control::identity::Role::User,
                 enabled: true,
+                policy_ids: Vec::new(),
+                group_ids: Vec::new(),
             }],
             access_keys: vec![AccessKey {
                 access_key_id: "AK1".into(),
@@ -1339,6 +1341,8 @@ mod identity_file_tests {
                 user_id: "u1".into(),
                 enabled: true,
             }],
+            policies: Vec::new(),
+            groups: Vec::new(),
         }
     }
 

@@ -13,7 +13,7 @@ use std::rc::Rc;
 pub use control::identity::{IdentitySnapshot, Role, TenantQuota};
 
 /// One access key of a user, with what authorization needs about its owner.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub struct KeyEntry {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -25,10 +25,20 @@ pub struct KeyEntry {
     /// False when the key, its user or its tenant is disabled: the signature is still checked
     /// (so only the key's holder learns it is disabled), then the request is refused.
     pub usable: bool,
+    /// The owner's effective identity policies: attached directly, then through each group,
+    /// each policy once (the first way it came), labelled `user:<name>/<policy>` or
+    /// `group:<name>/<policy>` for the audit of a decision. Meant to be evaluated as AWS does
+    /// within one account: the tenant boundary first (`Principal::may_access`; no policy
+    /// reaches another tenant's buckets), then `policy::evaluate` over these policies together
+    /// with the bucket's policy: any explicit Deny wins, else any Allow allows, else denied.
+    /// Tenant admins and global admins are allowed without an Allow here, but an explicit Deny
+    /// in their policies still applies. A document that did not compile is not in the list
+    /// (it allows nothing).
+    pub policies: Vec<Rc<policy::Policy>>,
 }
 
 /// The identity a request was signed with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Principal {
     /// The root credential of the data directory: every bucket, always valid.
     Root,
@@ -101,11 +111,13 @@ impl IdentityIndex {
             .iter()
             .map(|user| (user.id.as_str(), user))
             .collect();
+        let mut effective = EffectivePolicies::new(snapshot);
         let mut keys = HashMap::with_capacity(snapshot.access_keys.len());
         for key in &snapshot.access_keys {
             let Some(user) = users.get(key.user_id.as_str()) else {
                 continue;
             };
+            let policies = effective.of(user);
             let tenant_enabled = user
                 .tenant_id
                 .as_deref()
@@ -120,6 +132,7 @@ impl IdentityIndex {
                     role: user.role,
                     policy_principal: policy_principal(user),
                     usable: key.enabled && user.enabled && tenant_enabled,
+                    policies,
                 }),
             );
         }
@@ -148,9 +161,97 @@ impl IdentityIndex {
     }
 }
 
+/// The effective policies of the users of one snapshot: each document compiled once, each
+/// labelled policy built once (a group's policy is shared by all its members' keys), each
+/// user's list computed once (shared by all their keys).
+struct EffectivePolicies<'a> {
+    compiled: HashMap<&'a str, Option<policy::Policy>>,
+    groups: HashMap<&'a str, &'a control::identity::Group>,
+    names: HashMap<&'a str, &'a str>,
+    labelled: HashMap<String, Rc<policy::Policy>>,
+    per_user: HashMap<&'a str, Vec<Rc<policy::Policy>>>,
+}
+
+impl<'a> EffectivePolicies<'a> {
+    fn new(snapshot: &'a IdentitySnapshot) -> Self {
+        let mut compiled = HashMap::new();
+        let mut by_document: HashMap<&str, Option<policy::Policy>> = HashMap::new();
+        for managed in &snapshot.policies {
+            let document = managed.document.as_str();
+            let policy = by_document
+                .entry(document)
+                .or_insert_with(|| match policy::parse_identity_policy(document) {
+                    Ok(policy) => Some(policy),
+                    Err(error) => {
+                        // The admin validated it; a document that does not compile here is
+                        // left out, so it allows nothing (and denies nothing).
+                        tracing::warn!(policy = %managed.id, %error, "policy skipped");
+                        None
+                    }
+                })
+                .clone();
+            compiled.insert(managed.id.as_str(), policy);
+        }
+        EffectivePolicies {
+            compiled,
+            groups: snapshot.groups.iter().map(|g| (g.id.as_str(), g)).collect(),
+            names: snapshot
+                .policies
+                .iter()
+                .map(|p| (p.id.as_str(), p.name.as_str()))
+                .collect(),
+            labelled: HashMap::new(),
+            per_user: HashMap::new(),
+        }
+    }
+
+    /// The labelled policy `policy_id` as attached to `holder` (`user:alice`), if it compiled.
+    fn labelled(&mut self, holder: &str, policy_id: &str) -> Option<Rc<policy::Policy>> {
+        let name = self.names.get(policy_id).copied().unwrap_or(policy_id);
+        let label = format!("{holder}/{name}");
+        if let Some(policy) = self.labelled.get(&label) {
+            return Some(Rc::clone(policy));
+        }
+        let policy = self.compiled.get(policy_id)?.clone()?.with_label(&label);
+        let policy = Rc::new(policy);
+        self.labelled.insert(label, Rc::clone(&policy));
+        Some(policy)
+    }
+
+    fn of(&mut self, user: &'a control::identity::User) -> Vec<Rc<policy::Policy>> {
+        if let Some(policies) = self.per_user.get(user.id.as_str()) {
+            return policies.clone();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut sources: Vec<(String, &str)> = Vec::new();
+        let direct = format!("user:{}", user.username);
+        for policy_id in &user.policy_ids {
+            if seen.insert(policy_id.as_str()) {
+                sources.push((direct.clone(), policy_id));
+            }
+        }
+        for group_id in &user.group_ids {
+            let Some(group) = self.groups.get(group_id.as_str()).copied() else {
+                continue;
+            };
+            for policy_id in &group.policy_ids {
+                if seen.insert(policy_id.as_str()) {
+                    sources.push((format!("group:{}", group.name), policy_id));
+                }
+            }
+        }
+        let policies: Vec<_> = sources
+            .into_iter()
+            .filter_map(|(holder, policy_id)| self.labelled(&holder, policy_id))
+            .collect();
+        self.per_user.insert(user.id.as_str(), policies.clone());
+        policies
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use control::identity::{AccessKey, Tenant, User};
+    use control::identity::{AccessKey, Group, ManagedPolicy, Tenant, User};
 
     use super::*;
 
@@ -170,6 +271,8 @@ mod tests {
             tenant_id: tenant.map(Into::into),
             role,
             enabled,
+            policy_ids: Vec::new(),
+            group_ids: Vec::new(),
         };
         let key = |id: &str, user: &str, enabled| AccessKey {
             access_key_id: id.into(),
@@ -197,7 +300,72 @@ mod tests {
                 key("AK-PLAIN", "plain", true),
                 key("AK-PLACED", "placed", true),
             ],
+            policies: Vec::new(),
+            groups: Vec::new(),
         }
+    }
+
+    const READ: &str = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"*"}]}"#;
+    const WRITE: &str = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#;
+
+    #[test]
+    fn keys_carry_direct_and_group_policies_once_and_skip_bad_documents() {
+        let mut snapshot = snapshot();
+        let managed = |id: &str, document: &str| ManagedPolicy {
+            id: id.into(),
+            name: format!("{id}-name"),
+            tenant_id: None,
+            document: document.into(),
+        };
+        snapshot.policies = vec![
+            managed("read", READ),
+            managed("write", WRITE),
+            managed("read-copy", READ),
+            managed("broken", r#"{"Statement":"nope"}"#),
+        ];
+        snapshot.groups = vec![Group {
+            id: "g1".into(),
+            name: "devs".into(),
+            tenant_id: Some("acme".into()),
+            policy_ids: vec!["read".into(), "write".into(), "broken".into()],
+        }];
+        snapshot.users[0].policy_ids = vec!["read".into(), "read-copy".into()];
+        snapshot.users[0].group_ids = vec!["g1".into()];
+        snapshot.users[1].group_ids = vec!["g1".into()];
+        assert_eq!(snapshot.validate(), Ok(()));
+        let index = IdentityIndex::build(&snapshot);
+        let labels = |id: &str| -> Vec<String> {
+            let entry = index.key(id).unwrap();
+            entry
+                .policies
+                .iter()
+                .map(|p| p.label().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            labels("AK-ALICE"),
+            [
+                "user:alice/read-name",
+                "user:alice/read-copy-name",
+                "group:devs/write-name"
+            ],
+            "direct first; `read` once though the group has it too; `broken` skipped"
+        );
+        assert_eq!(labels("AK-ALICE-OFF"), labels("AK-ALICE"));
+        assert_eq!(
+            labels("AK-BOB"),
+            ["group:devs/read-name", "group:devs/write-name"]
+        );
+        assert!(
+            Rc::ptr_eq(
+                &index.key("AK-BOB").unwrap().policies[1],
+                &index.key("AK-ALICE").unwrap().policies[2]
+            ),
+            "a group's policy is built once for all its members"
+        );
+        assert!(labels("AK-ADMIN").is_empty());
     }
 
     #[test]

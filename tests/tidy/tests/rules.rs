@@ -15,7 +15,8 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("tls", &[]),
     (
         "runtime",
-        // policy: each shard keeps its buckets' policies compiled next to their records.
+        // policy: each shard keeps its buckets' policies and its identities' policies
+        // compiled next to their records.
         &[
             "base",
             "shard",
@@ -43,7 +44,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "policy",
         ],
     ),
-    ("admin", &["control", "tls"]),
+    ("admin", &["control", "tls", "policy"]),
     (
         "maxiofs",
         &[
