@@ -27,7 +27,8 @@ ERROR_CASES = [
     ("PUT", "/Invalid_Bucket", None, b"", 400, "InvalidBucketName"),
     ("DELETE", "/{missing}", None, b"", 404, "NoSuchBucket"),
     ("PUT", "/{bucket}/k", {"partNumber": "1", "uploadId": "nope"}, b"x", 404, "NoSuchUpload"),
-    ("GET", "/{bucket}", {"policy": ""}, b"", 501, "NotImplemented"),
+    ("GET", "/{bucket}", {"policy": ""}, b"", 404, "NoSuchBucketPolicy"),
+    ("GET", "/{bucket}", {"website": ""}, b"", 501, "NotImplemented"),
 ]
 
 
@@ -50,7 +51,7 @@ def test_request_ids_are_unique(server, bucket):
 
 
 UNIMPLEMENTED = [
-    ("get_bucket_policy", {}),
+    ("get_bucket_website", {}),
     ("restore_object", {"Key": "k", "RestoreRequest": {"Days": 1}}),
 ]
 
