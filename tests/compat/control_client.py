@@ -127,13 +127,25 @@ def tenant(tenant_id: str, enabled: bool = True, max_storage_bytes: int | None =
     }
 
 
-def user(user_id: str, tenant_id: str | None, role: str = "user", enabled: bool = True) -> dict:
-    return {"id": user_id, "username": user_id, "tenant_id": tenant_id, "role": role, "enabled": enabled}
+# The admin's built-in `readwrite` (admin-api/src/store_iam.rs), which it attaches to every new
+# user by default: a snapshot user with no policy may do nothing on the S3 port.
+READWRITE = {
+    "id": "readwrite", "name": "readwrite", "tenant_id": None,
+    "document": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}',
+}
+
+
+def user(user_id: str, tenant_id: str | None, role: str = "user", enabled: bool = True,
+         policy_ids: tuple[str, ...] = ("readwrite",)) -> dict:
+    return {"id": user_id, "username": user_id, "tenant_id": tenant_id, "role": role, "enabled": enabled,
+            "policy_ids": list(policy_ids)}
 
 
 def access_key(key_id: str, secret: str, user_id: str, enabled: bool = True) -> dict:
     return {"access_key_id": key_id, "secret_access_key": secret, "user_id": user_id, "enabled": enabled}
 
 
-def snapshot(version: int, tenants: list[dict], users: list[dict], keys: list[dict]) -> dict:
-    return {"version": version, "tenants": tenants, "users": users, "access_keys": keys}
+def snapshot(version: int, tenants: list[dict], users: list[dict], keys: list[dict],
+             policies: list[dict] | None = None, groups: list[dict] | None = None) -> dict:
+    return {"version": version, "tenants": tenants, "users": users, "access_keys": keys,
+            "policies": [READWRITE] + (policies or []), "groups": groups or []}

@@ -120,46 +120,49 @@ pub(crate) struct PolicyQuestion<'a> {
     pub(crate) version_id: bool,
 }
 
-/// The bucket policy's word on a request, after the tenant check passed (or for an anonymous
-/// request, `principal` `None`). The rules, after AWS's for the bucket owner's account:
+/// The policies' word on a request, after the tenant check passed (or for an anonymous
+/// request, `principal` `None`): the signer's identity policies (attached to the user and
+/// their groups, `KeyEntry::policies`) and the bucket's policy, evaluated together as AWS
+/// does within one account:
 /// - root is always allowed (the data directory's own credential, like an account's root
 ///   user, can always repair a policy that locks everyone out);
-/// - no policy: signed requests are allowed (the tenant check decided), anonymous denied;
-/// - an explicit Deny denies, whoever signed;
-/// - an Allow admits an anonymous request; a signed one needs none (MaxIOFS users have
-///   full access to their tenant's buckets, as if an identity policy granted it).
+/// - an explicit Deny in any of them denies, whoever signed;
+/// - else an Allow in any of them allows (a bucket policy's Allow admits anonymous requests,
+///   unless RestrictPublicBuckets is on and the policy is public);
+/// - else tenant admins and global admins are allowed (their role grants their scope, as
+///   AWS's AdministratorAccess would) and everyone else is denied: a user with no policy
+///   may do nothing (the admin attaches `readwrite` to new users unless told otherwise).
 ///
 /// A policy never admits another tenant's user: `authorize` refuses them before this runs,
 /// whatever the policy says. Widening the tenant boundary by policy would need cross-account
-/// rules (both sides' consent) that this slice does not implement.
+/// rules (both sides' consent) that are not implemented.
 pub(crate) fn check_bucket_policy(
     context: &ShardContext,
     principal: Option<&Principal>,
     question: &PolicyQuestion<'_>,
     facts: &RequestFacts<'_>,
 ) -> Result<(), S3Error> {
-    if matches!(principal, Some(Principal::Root)) {
-        return Ok(());
-    }
-    // The common case: no policy, one map lookup and one Option check.
-    let (compiled, restrict_public) = context
-        .buckets
-        .borrow()
-        .get(question.bucket)
-        .map(|entry| {
-            let restrict = entry
-                .record
-                .public_access_block
-                .is_some_and(|block| block.restrict_public_buckets);
-            (entry.policy.clone(), restrict)
-        })
-        .unwrap_or_default();
-    let Some(compiled) = compiled else {
-        return match principal {
-            Some(_) => Ok(()),
-            None => Err(S3Error::new(S3ErrorCode::AccessDenied)),
-        };
+    let entry = match principal {
+        Some(Principal::Root) => return Ok(()),
+        Some(Principal::User(entry)) => Some(entry),
+        None => None,
     };
+    let is_admin = entry.is_some_and(|entry| entry.role != runtime::identity::Role::User);
+    let identity: &[Rc<policy::Policy>] = entry.map_or(&[], |entry| &entry.policies);
+    // The common case: no bucket policy, one map lookup and one Option check; an admin
+    // without policies needs no evaluation at all.
+    // CreateBucket names a bucket that is not the caller's yet: no bucket policy applies.
+    let (compiled, restrict_public) = match question.operation {
+        "CreateBucket" | "ListBuckets" => (None, false),
+        _ => bucket_policy_of(context, question.bucket),
+    };
+    if compiled.is_none() && (entry.is_none() || (is_admin && identity.is_empty())) {
+        return if entry.is_some() {
+            Ok(())
+        } else {
+            Err(S3Error::new(S3ErrorCode::AccessDenied))
+        };
+    }
     if principal.is_some_and(|principal| manages_policy(principal, question.operation)) {
         return Ok(());
     }
@@ -169,7 +172,7 @@ pub(crate) fn check_bucket_policy(
         return Ok(());
     }
     let anonymous;
-    let policy_principal = if let Some(Principal::User(entry)) = principal {
+    let policy_principal = if let Some(entry) = entry {
         &entry.policy_principal
     } else {
         anonymous = policy::Principal::anonymous();
@@ -183,14 +186,18 @@ pub(crate) fn check_bucket_policy(
         principal: policy_principal,
         keys: &keys,
     };
-    let decision = policy::evaluate(&[&compiled], &request);
+    let mut policies: Vec<&policy::Policy> = identity.iter().map(|policy| &**policy).collect();
+    policies.extend(compiled.as_deref());
+    let decision = policy::evaluate(&policies, &request);
     // RestrictPublicBuckets: while the policy is public it admits only the owner's side, so
     // its Allow means nothing to an anonymous caller (other tenants never reach here).
-    let restricted = restrict_public && principal.is_none() && compiled.is_public();
+    let restricted = restrict_public
+        && principal.is_none()
+        && compiled.as_deref().is_some_and(policy::Policy::is_public);
     let allowed = match decision.outcome {
         policy::Outcome::Allow => !restricted,
         policy::Outcome::ExplicitDeny => false,
-        policy::Outcome::ImplicitDeny => principal.is_some(),
+        policy::Outcome::ImplicitDeny => is_admin,
     };
     if allowed {
         return Ok(());
@@ -199,10 +206,27 @@ pub(crate) fn check_bucket_policy(
         bucket = question.bucket,
         action = &*action,
         resource = &*resource,
+        policy = ?decision.deciding.as_ref().map(|deciding| deciding.policy_label),
         statement = ?decision.deciding.map(|deciding| deciding.statement_idx),
-        "denied by the bucket policy"
+        "denied by a policy"
     );
     Err(S3Error::new(S3ErrorCode::AccessDenied))
+}
+
+/// The bucket's compiled policy and whether RestrictPublicBuckets is on.
+fn bucket_policy_of(context: &ShardContext, bucket: &str) -> (Option<Rc<policy::Policy>>, bool) {
+    context
+        .buckets
+        .borrow()
+        .get(bucket)
+        .map(|entry| {
+            let restrict = entry
+                .record
+                .public_access_block
+                .is_some_and(|block| block.restrict_public_buckets);
+            (entry.policy.clone(), restrict)
+        })
+        .unwrap_or_default()
 }
 
 /// AWS's lockout protection, with the tenant admin as the account's root user: global admins

@@ -460,13 +460,14 @@ fn prepare(
                 .as_deref()
                 .filter(|_| route.operation != Operation::CreateBucket);
             authorize(context, &signed.principal, bucket)
-                .and_then(|()| match bucket {
-                    Some(bucket) => {
-                        let question = policy_question(&route, &query, bucket);
-                        let facts = RequestFacts::of(head, &query, connection);
-                        check_bucket_policy(context, Some(&signed.principal), &question, &facts)
-                    }
-                    None => Ok(()),
+                .and_then(|()| {
+                    // Every signed request asks the policies, ListBuckets and CreateBucket too
+                    // (their identity policies say whether the user may; no bucket policy
+                    // applies to them).
+                    let named = route.bucket.as_deref().unwrap_or("");
+                    let question = policy_question(&route, &query, named);
+                    let facts = RequestFacts::of(head, &query, connection);
+                    check_bucket_policy(context, Some(&signed.principal), &question, &facts)
                 })
                 .map(|()| (signed.access_key_id, signed.payload, Some(signed.principal)))
         }
