@@ -11,7 +11,7 @@
 //! `app` (shared state, snapshot pushes, the background loop that re-pushes and consumes the
 //! event log), `store` (admin.db), `authz` (who may do what), `secrets` and `totp` (passwords,
 //! tokens, RFC 6238), `settings` (the catalogue), `link` (control socket client), `metrics`,
-//! `config` (static settings).
+//! `config` (static settings), `console` (the web console's embedded files).
 
 pub mod api_audit;
 pub mod api_auth;
@@ -24,6 +24,7 @@ pub mod app;
 pub mod audit_note;
 pub mod authz;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod extract;
 #[doc(hidden)]

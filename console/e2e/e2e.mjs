@@ -210,9 +210,13 @@ try {
       // One step ahead: the server accepts +-1 step, and the current one was spent enabling 2FA.
       await code.fill(totp(process.env.TOTP_SECRET, 1));
       await page.getByRole("button", { name: "Verify" }).click();
-      await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+      // Back where the expired session left off (the buckets page), as this user.
+      await page.getByRole("heading", { name: "Buckets" }).waitFor();
       const who = await page.getByTestId("current-user").textContent();
       if (who !== process.env.TOTP_USER) throw new Error(`signed in as ${who}`);
+      // A plain user manages only themselves: no users page in the navigation.
+      if ((await nav("Users & keys").count()) !== 0) throw new Error("users page offered");
+      await shot("14-user-after-2fa");
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.waitForURL("**/login");
     });

@@ -55,7 +55,12 @@ export function Badge({ children, tone = "muted" }: { children: ReactNode; tone?
     info: "bg-blue-600/15 text-blue-500",
   };
   return (
-    <span className={cn("rounded px-2 py-0.5 text-xs font-medium", tones[tone] ?? tones.muted)}>
+    <span
+      className={cn(
+        "rounded px-2 py-0.5 text-xs font-medium whitespace-nowrap",
+        tones[tone] ?? tones.muted,
+      )}
+    >
       {children}
     </span>
   );

@@ -42,8 +42,8 @@ function twoFactorAccount() {
         });
       }
       return HttpResponse.json(
-        { error: { code: "InvalidCode", message: "invalid or used code", request_id: "req-9" } },
-        { status: 401 },
+        { error: { code: "InvalidCode", message: "invalid or used code" } },
+        { status: 401, headers: { "x-request-id": "req-9" } },
       );
     }),
   );
