@@ -185,19 +185,36 @@ try {
     created.csv = file.suggestedFilename();
   });
 
+  await step("delete-bucket", async () => {
+    const doomed = `e2e-doomed-${suffix}`;
+    await nav("Buckets").click();
+    await page.getByRole("button", { name: "Create bucket" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Create bucket" });
+    await dialog.getByLabel("Name").fill(doomed);
+    await dialog.getByRole("button", { name: "Create bucket" }).click();
+    await page.getByRole("link", { name: doomed, exact: true }).waitFor();
+    await page.getByRole("button", { name: `Delete bucket ${doomed}` }).click();
+    const confirm = page.getByRole("alertdialog");
+    await confirm.getByText("This cannot be undone").waitFor();
+    await shot("11-delete-bucket-confirm");
+    await confirm.getByRole("button", { name: "Delete bucket" }).click();
+    await page.getByRole("link", { name: doomed, exact: true }).waitFor({ state: "detached" });
+    await page.getByRole("link", { name: bucket, exact: true }).waitFor();
+  });
+
   await step("about-and-dark-mode", async () => {
     await nav("About").click();
     await page
       .getByTestId("about-version")
       .getByText(/\d+\.\d+/)
       .waitFor();
-    await shot("11-about");
+    await shot("12-about");
     await page.getByRole("radio", { name: "dark" }).click();
     await nav("Dashboard").click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     if (background === "rgb(255, 255, 255)") throw new Error("dark mode did not apply");
-    await shot("12-dashboard-dark");
+    await shot("13-dashboard-dark");
     await page.getByRole("radio", { name: "system" }).click();
   });
 
@@ -222,7 +239,7 @@ try {
       await login(process.env.TOTP_USER, process.env.TOTP_PASSWORD);
       const code = page.getByLabel("Authentication code");
       await code.waitFor();
-      await shot("13-login-2fa");
+      await shot("14-login-2fa");
       // One step ahead: the server accepts +-1 step, and the current one was spent enabling 2FA.
       await code.fill(totp(process.env.TOTP_SECRET, 1));
       await page.getByRole("button", { name: "Verify" }).click();
@@ -232,7 +249,7 @@ try {
       if (who !== process.env.TOTP_USER) throw new Error(`signed in as ${who}`);
       // A plain user manages only themselves: no users page in the navigation.
       if ((await nav("Users & keys").count()) !== 0) throw new Error("users page offered");
-      await shot("14-user-after-2fa");
+      await shot("15-user-after-2fa");
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.waitForURL("**/login");
     });

@@ -63,7 +63,7 @@ export function Toaster() {
           duration={item.tone === "error" ? 10000 : 4000}
           onOpenChange={(open) => (open ? undefined : dismiss(item.id))}
           className={cn(
-            "rounded-md border bg-card p-4 shadow-lg",
+            "relative rounded-md border bg-card p-4 pr-16 shadow-lg",
             item.tone === "error" ? "border-danger" : "border-border",
           )}
           data-testid={`toast-${item.tone}`}

@@ -162,7 +162,13 @@ export function LifecycleTab({ bucket }: { bucket: string }) {
         header: () => <span className="sr-only">Remove</span>,
         enableSorting: false,
         cell: ({ row }) => (
-          <Button variant="ghost" size="sm" onClick={() => setDoomed(row.original)}>
+          <Button
+            variant="ghost"
+            size="sm"
+            className="text-danger"
+            aria-label={`Remove rule ${row.original.id ?? ""}`}
+            onClick={() => setDoomed(row.original)}
+          >
             Remove
           </Button>
         ),
