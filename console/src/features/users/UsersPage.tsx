@@ -164,12 +164,15 @@ export default function UsersPage() {
     },
     onError: (error) => toast.error(error, "Not deleted"),
   });
+  // `mutate` is stable across renders, so the columns are built once.
+  const createKey = newKey.mutate;
+  const toggleKey = toggle.mutate;
   const userColumns = useUserColumns(
-    useMemo(() => (user: User) => newKey.mutate(user), [newKey.mutate]),
+    useMemo(() => (user: User) => createKey(user), [createKey]),
     useMemo(() => (user: User) => setDoomed({ kind: "user", user }), []),
   );
   const keyColumns = useKeyColumns(
-    useMemo(() => (key: AccessKey) => toggle.mutate(key), [toggle.mutate]),
+    useMemo(() => (key: AccessKey) => toggleKey(key), [toggleKey]),
     useMemo(() => (key: AccessKey) => setDoomed({ kind: "key", key }), []),
   );
   const userList = users.data?.users ?? [];
