@@ -25,10 +25,10 @@ if [[ "${SKIP_LINT:-0}" != 1 ]]; then
 fi
 
 # The web console first: the binary embeds console/dist (admin-api/build.rs).
-step "console: build and unit tests"
+step "console: build, lint and unit tests"
 if command -v npm >/dev/null 2>&1; then
     scripts/build-console.sh
-    (cd console && npm test --silent)
+    (cd console && npm run lint --silent && npm test --silent)
 elif [[ -n "${CI:-}" && "${CI}" != false ]]; then
     echo "test.sh: npm not found (.ci/run installs nodejs and npm)" >&2
     exit 1

@@ -49,7 +49,7 @@ pub async fn serve(request: Request) -> Response {
     // A missing hashed file is a stale page asking for an old build: a 404, not index.html
     // (which the browser would refuse as a script anyway).
     if relative.starts_with("assets/") {
-        return (StatusCode::NOT_FOUND, secure_headers(), "no such file").into_response();
+        return ApiError::not_found("file").into_response();
     }
     match Assets::get("index.html") {
         Some(index) => file_response("index.html", &index, REVALIDATE, request.headers()),
