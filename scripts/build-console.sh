@@ -17,6 +17,13 @@ if ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 
+# Vite 8 needs node 20.19+ (Debian's nodejs 20 has it); older ones fail deep in the build.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+              process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "build-console: node $(node --version) is too old: 20.19 or newer is needed" >&2
+    exit 1
+fi
+
 # Dependencies: reinstalled only when package-lock.json changed since the last install.
 lock_stamp="node_modules/.lock.sha256"
 lock_want="$(sha256sum package-lock.json | cut -d' ' -f1)"
