@@ -254,6 +254,35 @@ try {
       await page.waitForURL("**/login");
     });
   }
+
+  await step("enrol-2fa-then-sign-in-with-a-backup-code", async () => {
+    // The user made on the users page enrols in the profile page, with the code an app
+    // would show for the secret the page displays.
+    await login(username, "Correct-Horse-9");
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await nav("Profile").click();
+    await page.getByRole("button", { name: "Set up 2FA" }).click();
+    await page.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
+    const secret = await page.locator("form code").textContent();
+    await page.getByLabel("Code from the app").fill(totp(secret));
+    await shot("16-profile-2fa-setup");
+    await page.getByRole("button", { name: "Turn on 2FA" }).click();
+    const dialog = page.getByRole("dialog", { name: "Backup codes" });
+    const codes = await dialog.getByTestId("backup-codes").locator("li").allTextContents();
+    if (codes.length !== 10) throw new Error(`${codes.length} backup codes`);
+    await shot("17-backup-codes");
+    await dialog.getByRole("button", { name: "I have saved them" }).click();
+    await page.getByTestId("2fa-status").getByText("On").waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/login");
+    await login(username, "Correct-Horse-9");
+    await page.getByRole("button", { name: "Use a backup code" }).click();
+    await page.getByLabel("Backup code").fill(codes[0]);
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    const who = await page.getByTestId("current-user").textContent();
+    if (who !== username) throw new Error(`signed in as ${who}`);
+  });
 } finally {
   await browser.close();
 }

@@ -4,6 +4,7 @@ import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } fr
 import { Layout } from "./components/Layout";
 import { SkeletonRows } from "./components/ui/Card";
 import { Toaster } from "./components/ui/Toast";
+import { wasSignedOut } from "./api/session";
 import { useSession } from "./hooks/useSession";
 
 // Every page is its own chunk: the first load carries the shell and the login page only.
@@ -13,6 +14,7 @@ const BucketsPage = lazy(() => import("./features/buckets/BucketsPage"));
 const BucketSettingsPage = lazy(() => import("./features/buckets/BucketSettingsPage"));
 const UsersPage = lazy(() => import("./features/users/UsersPage"));
 const AuditPage = lazy(() => import("./features/audit/AuditPage"));
+const ProfilePage = lazy(() => import("./features/profile/ProfilePage"));
 const AboutPage = lazy(() => import("./features/about/AboutPage"));
 const NotFoundPage = lazy(() => import("./features/about/NotFoundPage"));
 
@@ -30,7 +32,8 @@ function RequireSession() {
   const session = useSession();
   const location = useLocation();
   if (!session) {
-    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+    const from = wasSignedOut() ? undefined : { from: location.pathname + location.search };
+    return <Navigate to="/login" replace state={from} />;
   }
   return <Outlet />;
 }
@@ -92,6 +95,14 @@ export function routes() {
               element: (
                 <Page>
                   <AuditPage />
+                </Page>
+              ),
+            },
+            {
+              path: "profile",
+              element: (
+                <Page>
+                  <ProfilePage />
                 </Page>
               ),
             },

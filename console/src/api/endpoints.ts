@@ -14,6 +14,8 @@ import type {
   ObjectLock,
   Session,
   Tenant,
+  TwoFactorSetup,
+  TwoFactorStatus,
   User,
   Versioning,
 } from "./types";
@@ -92,3 +94,20 @@ export const listAuditLogs = (filters: AuditFilters, page: number, pageSize: num
   });
 export const exportAuditLogs = (filters: AuditFilters) =>
   requestBlob("/audit-logs/export", { query: { ...filters, format: "csv" } });
+
+export const getTwoFactorStatus = () => request<TwoFactorStatus>("/auth/2fa/status");
+export const setupTwoFactor = () => request<TwoFactorSetup>("/auth/2fa/setup", { method: "POST" });
+export const enableTwoFactor = (code: string) =>
+  request<{ enabled: true; backup_codes: string[] }>("/auth/2fa/enable", {
+    method: "POST",
+    body: { code },
+  });
+export const disableTwoFactor = (body: { code?: string; password?: string }) =>
+  request<{ enabled: false }>("/auth/2fa/disable", { method: "POST", body });
+export const newBackupCodes = (code: string) =>
+  request<{ backup_codes: string[] }>("/auth/2fa/backup-codes", { method: "POST", body: { code } });
+export const changePassword = (user: string, currentPassword: string, newPassword: string) =>
+  request<unknown>(`/users/${segment(user)}/password`, {
+    method: "PUT",
+    body: { current_password: currentPassword, new_password: newPassword },
+  });

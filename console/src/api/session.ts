@@ -30,8 +30,20 @@ export function getSession(): StoredSession | null {
   return current;
 }
 
-export function setSession(session: StoredSession | null): void {
+// Whether the last session ended by "Sign out" (then the next login starts at the dashboard)
+// rather than by a 401 (then it returns to the page the user was on).
+let signedOut = false;
+
+export function wasSignedOut(): boolean {
+  return signedOut;
+}
+
+export function setSession(
+  session: StoredSession | null,
+  options: { signedOut?: boolean } = {},
+): void {
   current = session;
+  signedOut = session === null && options.signedOut === true;
   try {
     if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
     else localStorage.removeItem(STORAGE_KEY);

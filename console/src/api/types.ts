@@ -156,3 +156,16 @@ export interface ApiRoot {
   api_version: string;
   endpoints: Record<string, string>;
 }
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  setup_pending?: boolean;
+  backup_codes_remaining: number;
+}
+
+export interface TwoFactorSetup {
+  secret: string;
+  otpauth_url: string;
+  /** An SVG QR code as a data: URI (the CSP allows data: images). */
+  qr_code: string;
+}

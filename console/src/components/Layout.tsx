@@ -1,4 +1,4 @@
-import { NavLink, Outlet, useNavigate } from "react-router";
+import { NavLink, Outlet } from "react-router";
 import { logout } from "../api/endpoints";
 import { setSession } from "../api/session";
 import { useSession } from "../hooks/useSession";
@@ -11,6 +11,7 @@ const NAVIGATION = [
   { to: "/buckets", label: "Buckets", end: false },
   { to: "/users", label: "Users & keys", end: false, adminOnly: true },
   { to: "/audit", label: "Audit log", end: false },
+  { to: "/profile", label: "Profile", end: false },
   { to: "/about", label: "About", end: false },
 ];
 
@@ -40,7 +41,6 @@ function ThemeToggle() {
 
 export function Layout() {
   const session = useSession();
-  const navigate = useNavigate();
   // Plain users manage only themselves: the users page is for administrators.
   const role = session?.user?.role;
   const isAdmin = role === "global_admin" || role === "tenant_admin";
@@ -50,8 +50,8 @@ export function Layout() {
     } catch {
       // The session ends here whatever the server said (it may have expired already).
     }
-    setSession(null);
-    navigate("/login", { replace: true });
+    // The router's guard then shows the login page.
+    setSession(null, { signedOut: true });
   };
   return (
     <div className="flex min-h-screen">
