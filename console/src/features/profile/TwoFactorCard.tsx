@@ -57,7 +57,11 @@ function Enrolment({ setup, onDone }: { setup: TwoFactorSetup; onDone: (c: strin
   };
   return (
     <form onSubmit={submit} className="mt-4 flex gap-6">
-      <img src={setup.qr_code} alt="QR code for your authenticator app" className="h-40 w-40 rounded bg-white p-1" />
+      <img
+        src={setup.qr_code}
+        alt="QR code for your authenticator app"
+        className="h-40 w-40 rounded bg-white p-1"
+      />
       <div className="flex flex-1 flex-col gap-3">
         <p className="text-sm text-muted-fg">
           Scan the code with an authenticator app, or enter this key by hand:
