@@ -24,6 +24,18 @@ if [[ "${SKIP_LINT:-0}" != 1 ]]; then
     cargo clippy --workspace --all-targets -- -D warnings
 fi
 
+# The web console first: the binary embeds console/dist (admin-api/build.rs).
+step "console: build, lint and unit tests"
+if command -v npm >/dev/null 2>&1; then
+    scripts/build-console.sh
+    (cd console && npm run lint --silent && npm test --silent)
+elif [[ -n "${CI:-}" && "${CI}" != false ]]; then
+    echo "test.sh: npm not found (.ci/run installs nodejs and npm)" >&2
+    exit 1
+else
+    echo "test.sh: npm not found: the binary embeds a placeholder, the console tests skip" >&2
+fi
+
 step "cargo build"
 # --all-targets compiles the criterion benchmarks too (dev profile): CI checks that they build;
 # `cargo bench -p bench` measures with the optimized profile.

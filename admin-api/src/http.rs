@@ -71,6 +71,10 @@ async fn session_and_audit(
     }
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone());
     let actor = request
         .extensions()
         .get::<Authenticated>()
@@ -96,7 +100,7 @@ async fn session_and_audit(
         && sampled()
     {
         let note = response.extensions().get::<AuditNote>().cloned();
-        app.audit(&entry_of(
+        let mut entry = entry_of(
             route,
             &method,
             &path,
@@ -105,7 +109,9 @@ async fn session_and_audit(
             status,
             ip,
             user_agent,
-        ));
+        );
+        entry.request_id = request_id;
+        app.audit(&entry);
     }
     response
 }
@@ -253,11 +259,31 @@ pub fn router(app: Shared) -> Router {
             Arc::clone(&app),
             session_and_audit,
         ))
-        .fallback(|| async { ApiError::not_found("route") })
+        // Every other path is the web console's (its files, or index.html for its routes);
+        // unknown /api/ paths keep the JSON 404.
+        .fallback(crate::console::serve)
         .layer(axum::middleware::from_fn(request_timeout))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(app)
+}
+
+/// The id of one call, in the answer's `X-Request-Id` and in the call's audit entry: what a
+/// user quotes from the console's error toast finds the entry. Only a header: the bodies stay
+/// as they were, so answers that must not differ (a failed login, whatever failed) still
+/// do not.
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = hex::encode(rand::random::<[u8; 8]>());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 async fn request_timeout(request: Request, next: Next) -> Response {

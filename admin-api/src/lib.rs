@@ -12,7 +12,8 @@
 //! `app` (shared state, snapshot pushes, the background loop that re-pushes and consumes the
 //! event log), `store` (admin.db; `store_iam`: its IAM tables), `authz` (who may do what),
 //! `secrets` and `totp` (passwords, tokens, RFC 6238), `settings` (the catalogue), `link`
-//! (control socket client), `metrics`, `config` (static settings).
+//! (control socket client), `metrics`, `config` (static settings), `console` (the web
+//! console's embedded files).
 
 pub mod api_audit;
 pub mod api_auth;
@@ -26,6 +27,7 @@ pub mod app;
 pub mod audit_note;
 pub mod authz;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod extract;
 #[doc(hidden)]

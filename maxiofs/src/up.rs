@@ -321,8 +321,9 @@ fn supervise(args: &UpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let scheme = if tls_args.is_empty() { "http" } else { "https" };
     println!("maxiofs up: S3 API      {scheme}://{}", args.address);
+    // The console's page first: a new user opens this URL and lands on the login page.
     println!(
-        "maxiofs up: console API {scheme}://{}/api/v1/",
+        "maxiofs up: console     {scheme}://{}/ (API: /api/v1/)",
         args.console_address
     );
     let _ = std::io::Write::flush(&mut std::io::stdout());

@@ -438,7 +438,7 @@ def failed_login_ips(root, username: str) -> list[str]:
 def test_up_serves_both_ports_over_https(tls_stack, pki):
     log = tls_stack.log_path.read_text(errors="replace")
     assert f"S3 API      https://127.0.0.1:{tls_stack.s3_port}" in log
-    assert f"console API https://127.0.0.1:{tls_stack.console_port}" in log
+    assert f"console     https://127.0.0.1:{tls_stack.console_port}/ (API: /api/v1/)" in log
     root = tls_stack.root()
     assert root.get("/api/v1/auth/me") is not None
     s3 = tls_client(tls_stack.endpoint, pki)

@@ -1,0 +1,113 @@
+// One function per console API route, named after it (STYLE.md §6).
+import { request, requestBlob } from "./client";
+import type {
+  AccessKey,
+  ApiRoot,
+  AuditFilters,
+  AuditPage,
+  Bucket,
+  CreateBucketRequest,
+  CreateUserRequest,
+  Lifecycle,
+  LoginResponse,
+  NewAccessKey,
+  ObjectLock,
+  Session,
+  Tenant,
+  TwoFactorSetup,
+  TwoFactorStatus,
+  User,
+  Versioning,
+} from "./types";
+
+const segment = encodeURIComponent;
+
+export const login = (username: string, password: string) =>
+  request<LoginResponse>("/auth/login", {
+    method: "POST",
+    body: { username, password },
+    anonymous: true,
+  });
+
+export const verifyTwoFactor = (tempToken: string, code: string) =>
+  request<Session>("/auth/2fa/verify", {
+    method: "POST",
+    body: { temp_token: tempToken, code },
+    anonymous: true,
+  });
+
+export const logout = () => request<unknown>("/auth/logout", { method: "POST" });
+export const getMe = () => request<User>("/auth/me");
+export const getApiRoot = () => request<ApiRoot>("/", { anonymous: true });
+
+export const listBuckets = () => request<{ buckets: Bucket[]; total: number }>("/buckets");
+export const createBucket = (body: CreateBucketRequest) =>
+  request<Bucket>("/buckets", { method: "POST", body });
+export const deleteBucket = (name: string) =>
+  request<unknown>(`/buckets/${segment(name)}`, { method: "DELETE" });
+export const getBucket = (name: string) => request<Bucket>(`/buckets/${segment(name)}`);
+
+export const getBucketVersioning = (name: string) =>
+  request<Versioning>(`/buckets/${segment(name)}/versioning`);
+export const putBucketVersioning = (name: string, status: "Enabled" | "Suspended") =>
+  request<Versioning>(`/buckets/${segment(name)}/versioning`, {
+    method: "PUT",
+    body: { status },
+  });
+export const getBucketObjectLock = (name: string) =>
+  request<ObjectLock>(`/buckets/${segment(name)}/object-lock`);
+export const putBucketObjectLock = (name: string, body: ObjectLock) =>
+  request<ObjectLock>(`/buckets/${segment(name)}/object-lock`, { method: "PUT", body });
+export const getBucketLifecycle = (name: string) =>
+  request<Lifecycle>(`/buckets/${segment(name)}/lifecycle`);
+export const putBucketLifecycle = (name: string, body: Lifecycle) =>
+  request<Lifecycle>(`/buckets/${segment(name)}/lifecycle`, { method: "PUT", body });
+export const deleteBucketLifecycle = (name: string) =>
+  request<unknown>(`/buckets/${segment(name)}/lifecycle`, { method: "DELETE" });
+
+export const listUsers = () => request<{ users: User[]; total: number }>("/users");
+export const createUser = (body: CreateUserRequest) =>
+  request<User>("/users", { method: "POST", body });
+export const deleteUser = (user: string) =>
+  request<unknown>(`/users/${segment(user)}`, { method: "DELETE" });
+export const listTenants = () => request<{ tenants: Tenant[]; total: number }>("/tenants");
+
+export const listAccessKeys = () =>
+  request<{ access_keys: AccessKey[]; total: number }>("/access-keys");
+export const listUserAccessKeys = (user: string) =>
+  request<{ access_keys: AccessKey[]; total: number }>(`/users/${segment(user)}/access-keys`);
+export const createAccessKey = (user: string) =>
+  request<NewAccessKey>(`/users/${segment(user)}/access-keys`, { method: "POST" });
+export const setAccessKeyStatus = (user: string, key: string, status: "active" | "inactive") =>
+  request<AccessKey>(`/users/${segment(user)}/access-keys/${segment(key)}`, {
+    method: "PUT",
+    body: { status },
+  });
+export const deleteAccessKey = (user: string, key: string) =>
+  request<unknown>(`/users/${segment(user)}/access-keys/${segment(key)}`, {
+    method: "DELETE",
+  });
+
+export const listAuditLogs = (filters: AuditFilters, page: number, pageSize: number) =>
+  request<AuditPage>("/audit-logs", {
+    query: { ...filters, page, page_size: pageSize },
+  });
+export const exportAuditLogs = (filters: AuditFilters) =>
+  requestBlob("/audit-logs/export", { query: { ...filters, format: "csv" } });
+
+export const getTwoFactorStatus = () => request<TwoFactorStatus>("/auth/2fa/status");
+export const setupTwoFactor = () => request<TwoFactorSetup>("/auth/2fa/setup", { method: "POST" });
+export const enableTwoFactor = (code: string) =>
+  request<{ enabled: true; backup_codes: string[] }>("/auth/2fa/enable", {
+    method: "POST",
+    body: { code },
+  });
+export const disableTwoFactor = (body: { code?: string; password?: string }) =>
+  request<{ enabled: false }>("/auth/2fa/disable", { method: "POST", body });
+export const newBackupCodes = (code: string) =>
+  request<{ backup_codes: string[] }>("/auth/2fa/backup-codes", { method: "POST", body: { code } });
+export const changePassword = (user: string, currentPassword: string, newPassword: string) =>
+  request<unknown>(`/users/${segment(user)}/password`, {
+    method: "PUT",
+    body: { current_password: currentPassword, new_password: newPassword },
+  });

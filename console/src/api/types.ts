@@ -1,0 +1,171 @@
+// Shapes of the console API's answers (admin-api/README.md, docs/api/openapi.json).
+
+export interface User {
+  id: string;
+  username: string;
+  tenant_id: string | null;
+  role: "global_admin" | "tenant_admin" | "user" | string;
+  status: string;
+  email?: string | null;
+  display_name?: string | null;
+  two_factor_enabled?: boolean;
+  locked?: boolean;
+  locked_until?: string | null;
+  created_at?: string;
+  updated_at?: string;
+  root?: boolean;
+}
+
+export interface Session {
+  token: string;
+  token_type?: string;
+  expires_at?: string;
+  expires_in?: number;
+  user?: User;
+}
+
+export interface TwoFactorChallenge {
+  requires_2fa: true;
+  temp_token: string;
+  expires_in?: number;
+}
+
+export type LoginResponse = Session | TwoFactorChallenge;
+
+export interface Bucket {
+  name: string;
+  created_at: string;
+  tenant_id: string | null;
+  tenant_name: string | null;
+  owner_id: string | null;
+  owner: string | null;
+  object_count: number;
+  size: number;
+}
+
+export type VersioningStatus = "Enabled" | "Suspended" | null;
+
+export interface Versioning {
+  status: VersioningStatus;
+}
+
+export type RetentionMode = "GOVERNANCE" | "COMPLIANCE";
+
+export interface ObjectLock {
+  enabled: boolean;
+  mode: RetentionMode | null;
+  days: number | null;
+  years: number | null;
+}
+
+export interface LifecycleRule {
+  id?: string;
+  status: "Enabled" | "Disabled";
+  filter?: {
+    prefix?: string;
+    tags?: { key: string; value: string }[];
+    objectSizeGreaterThan?: number | null;
+    objectSizeLessThan?: number | null;
+  };
+  expiration?: { days?: number; date?: string; expiredObjectDeleteMarker?: boolean } | null;
+  noncurrentVersionExpiration?: {
+    noncurrentDays?: number;
+    newerNoncurrentVersions?: number;
+  } | null;
+  abortIncompleteMultipartUpload?: { daysAfterInitiation: number } | null;
+}
+
+export interface Lifecycle {
+  rules: LifecycleRule[];
+}
+
+export interface CreateBucketRequest {
+  name: string;
+  versioning?: { status: "Enabled" | "Suspended" };
+  objectLock?: Partial<ObjectLock> & { enabled: boolean };
+}
+
+export interface AccessKey {
+  access_key_id: string;
+  user_id: string;
+  username: string;
+  status: "active" | "inactive" | string;
+  created_at: string;
+}
+
+export interface NewAccessKey extends AccessKey {
+  secret_access_key: string;
+}
+
+export interface CreateUserRequest {
+  username: string;
+  password: string;
+  role: "global_admin" | "tenant_admin" | "user";
+  tenant_id?: string;
+  email?: string;
+  display_name?: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  display_name?: string | null;
+  status: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  timestamp: string;
+  timestamp_ms: number;
+  source: "console" | "s3";
+  tenant_id: string | null;
+  user_id: string | null;
+  username: string | null;
+  event_type: string;
+  resource_type: string | null;
+  resource: string | null;
+  action: string;
+  status: "success" | "failed" | "denied";
+  http_status: number | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: unknown;
+}
+
+export interface AuditPage {
+  logs: AuditEntry[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export interface AuditFilters {
+  event_type?: string;
+  status?: string;
+  source?: string;
+  resource?: string;
+  user_id?: string;
+  start_date?: string;
+  end_date?: string;
+}
+
+export interface ApiRoot {
+  name: string;
+  version: string;
+  api_version: string;
+  endpoints: Record<string, string>;
+}
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  setup_pending?: boolean;
+  backup_codes_remaining: number;
+}
+
+export interface TwoFactorSetup {
+  secret: string;
+  otpauth_url: string;
+  /** An SVG QR code as a data: URI (the CSP allows data: images). */
+  qr_code: string;
+}

@@ -1,0 +1,187 @@
+"""The web console served by `maxiofs admin`: its files embedded in the binary, the headers
+they carry (cache, CSP), index.html for client-side routes, the API untouched beside them,
+and the end-to-end test (console/e2e/e2e.mjs) driving the system Chromium through the pages
+against a real `maxiofs up`. Screenshots land in target/console-screenshots/."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from admin_harness import console_stack, secret_of, totp, unique
+from harness import REPO, make_client
+
+pytestmark = pytest.mark.binary
+
+CONSOLE_DIR = REPO / "console"
+SCREENSHOTS = REPO / "target" / "console-screenshots"
+PASSWORD = "Correct-Horse-9"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    yield from console_stack(tmp_path_factory.mktemp("console"))
+
+
+def fetch(url: str, headers: dict[str, str] | None = None):
+    """(status, headers, body) of a GET, with no redirect following and no decoding."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def built_console(stack) -> str:
+    """index.html as served; the placeholder page means the binary embeds no console build."""
+    status, _, body = fetch(stack.console_url + "/")
+    assert status == 200
+    text = body.decode()
+    if "console not built" in text:
+        message = "the binary embeds no console build (scripts/build-console.sh)"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return text
+
+
+def assert_secure(headers):
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+    assert "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_index_html_is_served_for_the_root_and_client_routes(stack):
+    index = built_console(stack)
+    for path in ["/", "/login", "/buckets/photos/settings", "/audit?page=2"]:
+        status, headers, body = fetch(stack.console_url + path)
+        assert status == 200, path
+        assert headers["Content-Type"].startswith("text/html"), path
+        assert headers["Cache-Control"] == "no-cache", path
+        assert_secure(headers)
+        assert body.decode() == index
+    # No inline script: every script is a file of this origin.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", index)
+
+
+def test_hashed_assets_are_immutable_and_gzip_when_accepted(stack):
+    index = built_console(stack)
+    script = re.search(r'src="(/assets/[^"]+\.js)"', index).group(1)
+    status, headers, plain = fetch(stack.console_url + script)
+    assert status == 200
+    assert headers["Cache-Control"] == IMMUTABLE
+    assert headers["Content-Type"].split(";")[0] in ("text/javascript", "application/javascript")
+    assert headers.get("Content-Encoding") is None
+    assert_secure(headers)
+    status, headers, packed = fetch(stack.console_url + script, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed) == plain
+    etag = headers["ETag"]
+    status, _, _ = fetch(stack.console_url + script, {"If-None-Match": etag})
+    assert status == 304
+    # A file of another build is a 404, not index.html (a script must never be HTML).
+    status, headers, _ = fetch(stack.console_url + "/assets/index-gone0000.js")
+    assert status == 404
+
+
+def test_the_api_keeps_its_json_answers_beside_the_console(stack):
+    status, headers, body = fetch(stack.console_url + "/api/v1/")
+    assert status == 200 and json.loads(body)["name"] == "MaxIOFS"
+    assert re.fullmatch(r"[0-9a-f]{16}", headers["X-Request-Id"])
+    status, headers, body = fetch(stack.console_url + "/api/v1/no-such-route")
+    assert status == 404 and headers["Content-Type"].startswith("application/json")
+    assert json.loads(body) == {"error": {"code": "NotFound", "message": "no such route"}}
+    assert re.fullmatch(r"[0-9a-f]{16}", headers["X-Request-Id"])
+    status, _, body = fetch(stack.console_url + "/api/v1/buckets")
+    assert status == 401 and json.loads(body)["error"]["code"] == "Unauthorized"
+
+
+def test_the_request_id_of_a_call_is_in_its_audit_entry(stack):
+    root = stack.root()
+    name = unique("rid")
+    status, headers, _ = root.raw(
+        "POST", "/api/v1/users", {"username": name, "password": PASSWORD, "role": "user"})
+    assert status == 201
+    request_id = headers["X-Request-Id"]
+    entries = root.get(f"/api/v1/audit-logs?event_type=user_created&resource={name}")["logs"]
+    assert [entry["request_id"] for entry in entries] == [request_id]
+
+
+def require_e2e() -> str:
+    """The Chromium to drive; skip without it (or the console's node_modules) locally, fail in
+    CI, where .ci/run installs chromium and nodejs and scripts/build-console.sh runs npm ci."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    missing = [what for what, present in [
+        ("node", shutil.which("node") is not None),
+        ("chromium", os.access(chromium, os.X_OK)),
+        ("console/node_modules (scripts/build-console.sh)",
+         (CONSOLE_DIR / "node_modules" / "playwright-core").is_dir()),
+    ] if not present]  # fmt: skip
+    if not missing:
+        return chromium
+    message = f"missing {', '.join(missing)}"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def two_factor_user(stack, root) -> tuple[str, str]:
+    """A user with TOTP on (its current step spent by the enabling): (name, base32 secret)."""
+    name = unique("e2e-2fa")
+    root.post("/api/v1/users", {"username": name, "password": PASSWORD, "role": "user"})
+    session = stack.console().login(name, PASSWORD)
+    secret = secret_of(session.post("/api/v1/auth/2fa/setup")["otpauth_url"])
+    session.post("/api/v1/auth/2fa/enable", {"code": totp(secret)})
+    return name, secret
+
+
+def test_console_end_to_end_in_chromium(stack):
+    chromium = require_e2e()
+    built_console(stack)
+    root = stack.root()
+    totp_user, totp_secret = two_factor_user(stack, root)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    run = subprocess.run(
+        ["node", "e2e/e2e.mjs"],
+        cwd=CONSOLE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env={
+            **os.environ,
+            "CHROMIUM": chromium,
+            "CONSOLE_URL": stack.console_url,
+            "ROOT_USER": stack.root_user,
+            "ROOT_PASSWORD": stack.root_password,
+            "TOTP_USER": totp_user,
+            "TOTP_PASSWORD": PASSWORD,
+            "TOTP_SECRET": totp_secret,
+            "SCREENSHOT_DIR": str(SCREENSHOTS),
+        },
+    )
+    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}\n{stack.log_tail()}"
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    # What the pages did is what the server holds.
+    assert root.get(f"/api/v1/buckets/{seen['bucket']}/versioning") == {"status": "Enabled"}
+    rules = root.get(f"/api/v1/buckets/{seen['bucket']}/lifecycle")["rules"]
+    assert [rule["filter"]["prefix"] for rule in rules] == ["logs/"]
+    keys = root.get(f"/api/v1/users/{seen['username']}/access-keys")["access_keys"]
+    assert [key["access_key_id"] for key in keys] == [seen["accessKey"]]
+    # The secret shown once signs S3 requests.
+    s3 = make_client(stack.endpoint, access_key=seen["accessKey"], secret_key=seen["secretKey"])
+    s3.list_buckets()
+    assert seen["csv"].endswith(".csv")
+    names = {path.name for path in Path(SCREENSHOTS).glob("*.png")}
+    assert {"01-login.png", "04-buckets.png", "09-users.png", "10-audit.png"} <= names, names
