@@ -821,9 +821,14 @@ ROWS += [
                            billion_laughs("CORSConfiguration", "<CORSRule><AllowedOrigin>@</AllowedOrigin>"
                                           "<AllowedMethod>GET</AllowedMethod></CORSRule>")),
         (400, "MalformedXML")),
-    Row("X7-lifecycle", "lifecycle / other configuration XML", None, None,
-        skip="configuration XML beyond tagging, encryption and CORS is not implemented (lifecycle "
-             "etc. are 501)"),
+    Row("X7-lifecycle", "PutBucketLifecycleConfiguration with a billion-laughs DTD",
+        lambda c: send_xml(c, "PUT", None, {"lifecycle": ""},
+                           billion_laughs("LifecycleConfiguration", "<Rule><ID>@</ID><Status>Enabled</Status>"
+                                          "<Filter/><Expiration><Days>1</Days></Expiration></Rule>")),
+        (400, "MalformedXML")),
+    Row("X7-policy", "PutBucketPolicy that is not JSON",
+        lambda c: send_signed(c, "PUT", None, query={"policy": ""}, body=b"<Policy/>"),
+        (400, "MalformedPolicy")),
     # test_tagging.py covers 11 tags via boto3 PutObjectTagging and PutObject's header.
     Row("X8-tags", "PutObjectTagging with 11 tags (raw XML)",
         lambda c: put_object_tagging(c, tagging_xml([(f"k{i}", "v") for i in range(11)])), (400, "BadRequest")),
@@ -831,8 +836,12 @@ ROWS += [
         lambda c: send_signed(c, "POST", "x8", query={"uploads": ""},
                               headers={"x-amz-tagging": "&".join(f"k{i}=v" for i in range(11))}),
         (400, "BadRequest")),
-    Row("X8-acl", "ACL with more than 100 grants", None, None,
-        skip="ACLs are not implemented (PutObjectAcl / PutBucketAcl answer 501)"),
+    Row("X8-acl", "PutBucketAcl with more than 100 grants",
+        lambda c: send_xml(c, "PUT", None, {"acl": ""},
+                           b"<AccessControlPolicy><AccessControlList>"
+                           + b"<Grant><Grantee><ID>x</ID></Grantee><Permission>READ</Permission></Grant>" * 101
+                           + b"</AccessControlList></AccessControlPolicy>"),
+        (400, "MalformedACLError")),
 ]
 
 # -- H: HTTP framing --------------------------------------------------------------------------

@@ -678,11 +678,11 @@ async fn error_codes() {
 
     // An operation the server does not implement, on an existing bucket.
     let err = c
-        .get_bucket_policy()
+        .get_bucket_website()
         .bucket("err-bkt")
         .send()
         .await
-        .expect_err("policy");
+        .expect_err("website");
     assert_eq!(
         http_status(&err),
         Some(501),

@@ -19,7 +19,7 @@ pub use base::public_access::PublicAccessBlock;
 
 use super::reader::{Step, Walker, require_blank};
 use super::{S3_XML_NAMESPACE, XML_DECLARATION, escape_into, malformed_xml};
-use crate::error::S3Error;
+use crate::error::{S3Error, S3ErrorCode};
 
 const SWITCHES: [&str; 4] = [
     "BlockPublicAcls",
@@ -149,6 +149,9 @@ pub fn owner_full_control_xml(owner_id: &str, display_name: &str) -> String {
     )
 }
 
+/// Grants an ACL may hold (S3: "You can grant permissions to up to 100 grantees").
+pub const ACL_GRANTS_MAX: usize = 100;
+
 /// Whether a PutBucketAcl / PutObjectAcl body grants only `owner_id`, and only full control:
 /// the one ACL a bucket with ACLs disabled accepts. A group (URI) or e-mail grantee, another
 /// id, or a lesser permission is not. A body that is not an `AccessControlPolicy` is
@@ -164,6 +167,9 @@ pub fn grants_owner_full_control_only(body: &[u8], owner_id: &str) -> Result<boo
             Step::Open { name, .. } => {
                 if path.len() == 1 && name == "Grant" {
                     grants += 1;
+                    if grants > ACL_GRANTS_MAX {
+                        return Err(S3Error::new(S3ErrorCode::MalformedACLError));
+                    }
                 }
                 path.push(name);
                 if path.len() > 4 {

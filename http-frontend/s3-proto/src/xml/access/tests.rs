@@ -75,3 +75,18 @@ fn only_the_owners_full_control_is_owner_only() {
     assert!(!grants_owner_full_control_only(no_grant.as_bytes(), owner).unwrap());
     assert!(grants_owner_full_control_only(b"<Other/>", owner).is_err());
 }
+
+#[test]
+fn more_than_a_hundred_grants_is_a_malformed_acl() {
+    let grant = "<Grant><Grantee><ID>owner-id</ID></Grantee><Permission>FULL_CONTROL</Permission>\
+                 </Grant>";
+    let body = |count: usize| {
+        format!(
+            "<AccessControlPolicy><AccessControlList>{}</AccessControlList></AccessControlPolicy>",
+            grant.repeat(count)
+        )
+    };
+    assert!(grants_owner_full_control_only(body(ACL_GRANTS_MAX).as_bytes(), "owner-id").unwrap());
+    let error = grants_owner_full_control_only(body(ACL_GRANTS_MAX + 1).as_bytes(), "owner-id");
+    assert_eq!(error.unwrap_err().code, S3ErrorCode::MalformedACLError);
+}
