@@ -179,15 +179,21 @@ pub(crate) fn check_bucket_policy(
         &anonymous
     };
     let (action, resource) = action_and_resource(question);
-    let keys = condition_keys(policy_principal, principal.is_some(), question, facts);
+    let mut policies: Vec<&policy::Policy> = identity.iter().map(|policy| &**policy).collect();
+    policies.extend(compiled.as_deref());
+    // Building the keys formats times and copies headers: skipped when no policy reads them
+    // (`readwrite` and the other built-ins have neither conditions nor variables).
+    let keys = if policies.iter().any(|policy| policy.reads_keys()) {
+        condition_keys(policy_principal, principal.is_some(), question, facts)
+    } else {
+        policy::ConditionKeys::new()
+    };
     let request = policy::RequestContext {
         action: &action,
         resource: &resource,
         principal: policy_principal,
         keys: &keys,
     };
-    let mut policies: Vec<&policy::Policy> = identity.iter().map(|policy| &**policy).collect();
-    policies.extend(compiled.as_deref());
     let decision = policy::evaluate(&policies, &request);
     // RestrictPublicBuckets: while the policy is public it admits only the owner's side, so
     // its Allow means nothing to an anonymous caller (other tenants never reach here).

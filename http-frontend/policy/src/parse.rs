@@ -114,11 +114,13 @@ fn parse(document: &str, kind: PolicyKind, bucket: &str) -> Result<Policy, Polic
     if kind == PolicyKind::Identity {
         check_unique_sids(&statements)?;
     }
+    let reads_keys = statements.iter().any(Statement::reads_keys);
     Ok(Policy {
         kind,
         label: bucket.into(),
         id,
         statements,
+        reads_keys,
     })
 }
 

@@ -99,6 +99,13 @@ pub(crate) struct Statement {
 }
 
 impl Statement {
+    /// Whether deciding this statement reads the request's condition keys.
+    pub(crate) fn reads_keys(&self) -> bool {
+        !self.conditions.is_empty()
+            || self.actions.patterns.iter().any(Pattern::has_variables)
+            || self.resources.patterns.iter().any(Pattern::has_variables)
+    }
+
     /// True if the statement is about this request; its effect then applies. Cheapest tests
     /// first: most statements of a bucket policy are ruled out by the action.
     pub(crate) fn applies(&self, ctx: &RequestContext<'_>) -> bool {
@@ -120,9 +127,19 @@ pub struct Policy {
     pub(crate) label: Box<str>,
     pub(crate) id: Option<Box<str>>,
     pub(crate) statements: Box<[Statement]>,
+    /// Some statement has a condition or a policy variable (see [`Policy::reads_keys`]).
+    pub(crate) reads_keys: bool,
 }
 
 impl Policy {
+    /// Whether evaluating this policy reads the request's condition keys (a condition or a
+    /// policy variable somewhere). When no policy of a request does, the caller may evaluate
+    /// with empty keys and skip building them: `readwrite`-like documents cost a few
+    /// comparisons per request.
+    pub fn reads_keys(&self) -> bool {
+        self.reads_keys
+    }
+
     pub fn kind(&self) -> PolicyKind {
         self.kind
     }

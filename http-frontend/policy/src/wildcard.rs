@@ -56,6 +56,13 @@ pub(crate) struct Pattern {
     has_variables: bool,
 }
 
+impl Pattern {
+    /// Whether matching reads the request's condition keys (a `${...}` variable).
+    pub(crate) fn has_variables(&self) -> bool {
+        self.has_variables
+    }
+}
+
 /// A piece with its variable resolved, borrowed from the pattern or the request.
 #[derive(Debug, Clone, Copy)]
 enum PieceRef<'a> {

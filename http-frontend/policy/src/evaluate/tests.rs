@@ -518,3 +518,32 @@ fn public_means_an_allow_to_everyone_without_a_narrowing_condition() {
         "Action":"s3:*","Resource":"arn:aws:s3:::photos/*"}]}"#;
     assert!(!bucket_policy(deny).is_public());
 }
+
+#[test]
+fn a_policy_says_whether_it_reads_the_request_keys() {
+    let plain = crate::parse_identity_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",
+            "Resource":"*"}]}"#,
+    )
+    .unwrap();
+    assert!(!plain.reads_keys());
+    let variable = crate::parse_identity_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",
+            "Resource":"arn:aws:s3:::b/home/${aws:username}/*"}]}"#,
+    )
+    .unwrap();
+    assert!(variable.reads_keys());
+    let conditioned = crate::parse_identity_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*",
+            "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+    )
+    .unwrap();
+    assert!(conditioned.reads_keys());
+    // Literal in a 2008-10-17 document: no variable, nothing read.
+    let old = crate::parse_identity_policy(
+        r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",
+            "Resource":"arn:aws:s3:::b/${aws:username}"}]}"#,
+    )
+    .unwrap();
+    assert!(!old.reads_keys());
+}
