@@ -85,7 +85,9 @@ pub(crate) fn authorize(
 pub(crate) struct RequestFacts<'a> {
     pub(crate) head: &'a RequestHead,
     pub(crate) query: &'a QueryParams,
-    pub(crate) peer: Option<std::net::IpAddr>,
+    /// Asked for the peer only when a policy reads `aws:SourceIp`-like keys: it is a
+    /// `getpeername` system call.
+    connection: &'a crate::connection::Connection,
     pub(crate) secure: bool,
 }
 
@@ -93,20 +95,24 @@ impl RequestFacts<'_> {
     pub(crate) fn of<'a>(
         head: &'a RequestHead,
         query: &'a QueryParams,
-        connection: &crate::connection::Connection,
+        connection: &'a crate::connection::Connection,
     ) -> RequestFacts<'a> {
         RequestFacts {
             head,
             query,
-            // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; policies name them
-            // as IPv4.
-            peer: connection
-                .stream
-                .peer_addr()
-                .ok()
-                .map(|address| address.ip().to_canonical()),
+            connection,
             secure: connection.is_tls(),
         }
+    }
+
+    /// The peer's address. A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d;
+    /// policies name them as IPv4.
+    fn peer(&self) -> Option<std::net::IpAddr> {
+        self.connection
+            .stream
+            .peer_addr()
+            .ok()
+            .map(|address| address.ip().to_canonical())
     }
 }
 
@@ -283,7 +289,7 @@ fn condition_keys(
     facts: &RequestFacts<'_>,
 ) -> policy::ConditionKeys {
     let mut keys = policy::ConditionKeys::for_principal(principal);
-    if let Some(peer) = facts.peer {
+    if let Some(peer) = facts.peer() {
         keys.insert("aws:SourceIp", peer.to_string());
     }
     keys.insert("aws:SecureTransport", facts.secure.to_string());
