@@ -106,6 +106,29 @@ pub enum Bounded {
     Missing,
 }
 
+/// Inside an insert's transaction: `NameTaken` when `scope` (a table and a `WHERE` naming the
+/// tenant as `?1`) already has `name`, `OverLimit` when it holds `limit` rows, else `None`.
+fn name_or_room(
+    transaction: &rusqlite::Transaction<'_>,
+    scope: &str,
+    tenant_id: Option<&str>,
+    name: &str,
+    limit: i64,
+) -> Result<Option<Bounded>> {
+    let (count, taken): (i64, bool) = transaction.query_row(
+        &format!("SELECT COUNT(*), COALESCE(SUM(name = ?2), 0) > 0 FROM {scope}"),
+        params![tenant_id, name],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok(if taken {
+        Some(Bounded::NameTaken)
+    } else if count >= limit {
+        Some(Bounded::OverLimit(limit))
+    } else {
+        None
+    })
+}
+
 const POLICY_COLUMNS: &str = "id, name, tenant_id, document, builtin, created_at, updated_at";
 const GROUP_COLUMNS: &str = "id, name, tenant_id, created_at, updated_at";
 
@@ -194,17 +217,16 @@ impl Store {
     pub fn insert_policy(&self, policy: &ManagedPolicy) -> Result<Bounded> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let (count, taken): (i64, bool) = transaction.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(name = ?2), 0) > 0 FROM policies
-             WHERE builtin = 0 AND tenant_id IS ?1",
-            params![policy.tenant_id, policy.name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
-        if taken {
-            return Ok(Bounded::NameTaken);
-        }
-        if count >= MAX_POLICIES_PER_SCOPE {
-            return Ok(Bounded::OverLimit(MAX_POLICIES_PER_SCOPE));
+        let scope = "policies WHERE builtin = 0 AND tenant_id IS ?1";
+        let limit = MAX_POLICIES_PER_SCOPE;
+        if let Some(refused) = name_or_room(
+            &transaction,
+            scope,
+            policy.tenant_id.as_deref(),
+            &policy.name,
+            limit,
+        )? {
+            return Ok(refused);
         }
         transaction.execute(
             &format!("INSERT INTO policies ({POLICY_COLUMNS}) VALUES (?1,?2,?3,?4,0,?5,?6)"),
@@ -315,16 +337,16 @@ impl Store {
     pub fn insert_group(&self, group: &Group) -> Result<Bounded> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let (count, taken): (i64, bool) = transaction.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(name = ?2), 0) > 0 FROM groups WHERE tenant_id IS ?1",
-            params![group.tenant_id, group.name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
-        if taken {
-            return Ok(Bounded::NameTaken);
-        }
-        if count >= MAX_GROUPS_PER_SCOPE {
-            return Ok(Bounded::OverLimit(MAX_GROUPS_PER_SCOPE));
+        let scope = "groups WHERE tenant_id IS ?1";
+        let limit = MAX_GROUPS_PER_SCOPE;
+        if let Some(refused) = name_or_room(
+            &transaction,
+            scope,
+            group.tenant_id.as_deref(),
+            &group.name,
+            limit,
+        )? {
+            return Ok(refused);
         }
         transaction.execute(
             &format!("INSERT INTO groups ({GROUP_COLUMNS}) VALUES (?1,?2,?3,?4,?5)"),

@@ -153,7 +153,7 @@ pub(crate) fn check_bucket_policy(
         Some(Principal::User(entry)) => Some(entry),
         None => None,
     };
-    let is_admin = entry.is_some_and(|entry| entry.role != runtime::identity::Role::User);
+    let is_admin = entry.is_some_and(|entry| entry.role != Role::User);
     let identity: &[Rc<policy::Policy>] = entry.map_or(&[], |entry| &entry.policies);
     // The common case: no bucket policy, one map lookup and one Option check; an admin
     // without policies needs no evaluation at all.
@@ -169,7 +169,7 @@ pub(crate) fn check_bucket_policy(
             Err(S3Error::new(S3ErrorCode::AccessDenied))
         };
     }
-    if principal.is_some_and(|principal| manages_policy(principal, question.operation)) {
+    if is_admin && manages_policy(question.operation) {
         return Ok(());
     }
     if question.operation == "DeleteObjects" {
@@ -242,18 +242,13 @@ fn bucket_policy_of(context: &ShardContext, bucket: &str) -> (Option<Rc<policy::
 }
 
 /// AWS's lockout protection, with the tenant admin as the account's root user: global admins
-/// and the bucket tenant's admins may always read, replace or delete the policy (the tenant
-/// check has already placed them on the owner's side).
-fn manages_policy(principal: &Principal, operation: &str) -> bool {
-    let policy_operation = matches!(
+/// and the bucket tenant's admins (the tenant check has already placed them on the owner's
+/// side) may always read, replace or delete the policy; root never reaches the question.
+fn manages_policy(operation: &str) -> bool {
+    matches!(
         operation,
         "PutBucketPolicy" | "GetBucketPolicy" | "DeleteBucketPolicy" | "GetBucketPolicyStatus"
-    );
-    let admin = match principal {
-        Principal::Root => true,
-        Principal::User(entry) => matches!(entry.role, Role::GlobalAdmin | Role::TenantAdmin),
-    };
-    policy_operation && admin
+    )
 }
 
 /// The IAM action and resource ARN of a question. An operation the action table does not

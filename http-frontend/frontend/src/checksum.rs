@@ -408,7 +408,7 @@ fn invalid_part(part_number: u32) -> S3Error {
 }
 
 /// The answer for an algorithm name S3 does not define.
-fn unsupported_algorithm() -> S3Error {
+pub fn unsupported_algorithm() -> S3Error {
     S3Error::with_message(
         S3ErrorCode::InvalidRequest,
         "Checksum algorithm provided is unsupported. Please try again with any of the valid \

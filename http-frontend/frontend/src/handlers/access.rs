@@ -24,20 +24,13 @@ use crate::exchange::Exchange;
 use crate::handlers::bucket::{bucket_record, change_bucket_config, owner, require_bucket};
 use crate::handlers::delete_objects::require_integrity_header;
 use crate::handlers::payload::read_small_body;
-use crate::handlers::versioning::{find_version, requested_version};
+// These settings belong to the bucket's owner side, as its policy does.
+use crate::handlers::policy::require_signed;
+use crate::handlers::versioning::find_version;
 use crate::response::Response;
 
 /// Access documents are a few hundred bytes; an ACL lists at most 100 grants on S3.
 const ACCESS_BODY_BYTES_MAX: usize = 64 * 1024;
-
-/// These settings belong to the bucket's owner side: an anonymous caller never changes or
-/// reads them, whatever a bucket policy says.
-fn require_signed(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    match exchange.principal {
-        Some(_) => Ok(()),
-        None => Err(S3Error::new(S3ErrorCode::AccessDenied)),
-    }
-}
 
 pub async fn put_public_access_block(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_signed(exchange)?;
@@ -68,7 +61,9 @@ pub async fn delete_public_access_block(exchange: &mut Exchange<'_>) -> Result<R
 
 const ENFORCED: &str = "BucketOwnerEnforced";
 
-fn acls_not_built() -> S3Error {
+/// The answer to anything that would turn ACLs on (request_guards uses it for CreateBucket's
+/// `x-amz-object-ownership`).
+pub(crate) fn acls_not_built() -> S3Error {
     S3Error::with_message(
         S3ErrorCode::NotImplemented,
         "ACLs are not supported: every bucket uses Object Ownership BucketOwnerEnforced \
@@ -164,9 +159,5 @@ pub async fn put_object_acl(exchange: &mut Exchange<'_>) -> Result<Response, S3E
 /// The object (or the version asked for) exists: NoSuchKey / NoSuchVersion otherwise.
 fn require_object(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     require_bucket(exchange)?;
-    let version = requested_version(exchange)?;
-    let partition = exchange
-        .context
-        .local_partition(exchange.bucket(), exchange.key());
-    find_version(exchange, &partition, version.as_ref()).map(|_| ())
+    find_version(exchange).map(|_| ())
 }

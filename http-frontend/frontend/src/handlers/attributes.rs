@@ -10,7 +10,7 @@ use crate::checksum::ChecksumAlgorithm;
 use crate::exchange::Exchange;
 use crate::handlers::bucket::require_bucket;
 use crate::handlers::versioning::{
-    VERSION_ID_HEADER, bucket_versioning, find_version, requested_version, version_id_value,
+    VERSION_ID_HEADER, bucket_versioning, find_version, version_id_value,
 };
 use crate::response::Response;
 
@@ -134,11 +134,7 @@ pub fn get_object_attributes(exchange: &mut Exchange<'_>) -> Result<Response, S3
     let max_parts =
         number_header(exchange, "x-amz-max-parts", MAX_PARTS_DEFAULT)?.min(MAX_PARTS_DEFAULT);
     let part_number_marker = number_header(exchange, "x-amz-part-number-marker", 0)?;
-    let version = requested_version(exchange)?;
-    let partition = exchange
-        .context
-        .local_partition(exchange.bucket(), exchange.key());
-    let record = find_version(exchange, &partition, version.as_ref()).map_err(|error| {
+    let record = find_version(exchange).map_err(|error| {
         if error.code == S3ErrorCode::NoSuchKey && error.resource.is_none() {
             error.resource(format!("/{}/{}", exchange.bucket(), exchange.key()))
         } else {

@@ -380,12 +380,14 @@ fn copied_headers(
 /// `x-amz-checksum-algorithm` of a CopyObject: the algorithm the new object's checksum is
 /// computed with, from the bytes as they are copied.
 fn requested_checksum(exchange: &Exchange<'_>) -> Result<Option<ChecksumAlgorithm>, S3Error> {
-    let Some(name) = exchange.head.header_str("x-amz-checksum-algorithm") else {
-        return Ok(None);
-    };
-    crate::checksum::upload_checksum(Some(name), None).map(|checksum| {
-        checksum.and_then(|checksum| ChecksumAlgorithm::from_name(&checksum.algorithm))
-    })
+    exchange
+        .head
+        .header_str("x-amz-checksum-algorithm")
+        .map(|name| {
+            ChecksumAlgorithm::from_name(name.trim())
+                .ok_or_else(crate::checksum::unsupported_algorithm)
+        })
+        .transpose()
 }
 
 /// Stores a checksum computed during the copy in place of any the headers carried, and

@@ -242,11 +242,7 @@ async fn commit_lock_change(exchange: &Exchange<'_>, op: MetaOp) -> Result<Respo
 /// The version a GetObjectRetention or GetObjectLegalHold reads, in a bucket with object lock.
 fn locked_version(exchange: &Exchange<'_>) -> Result<ObjectRecord, S3Error> {
     locked_bucket(exchange)?;
-    let version = requested_version(exchange)?;
-    let partition = exchange
-        .context
-        .local_partition(exchange.bucket(), exchange.key());
-    find_version(exchange, &partition, version.as_ref())
+    find_version(exchange)
 }
 
 pub fn get_object_retention(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {

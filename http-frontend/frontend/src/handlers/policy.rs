@@ -17,7 +17,9 @@ use crate::handlers::bucket::{bucket_record, change_bucket_config, require_bucke
 use crate::handlers::payload::read_small_body;
 use crate::response::Response;
 
-fn require_signed(exchange: &Exchange<'_>) -> Result<(), S3Error> {
+/// A bucket's policy and its other access settings belong to its owner's side: an anonymous
+/// caller never reads or changes them, whatever a policy allows (handlers/access.rs too).
+pub(crate) fn require_signed(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     if exchange.principal.is_some() {
         Ok(())
     } else {

@@ -102,11 +102,7 @@ fn refuse_acl_enabling_ownership(exchange: &Exchange<'_>) -> Result<(), S3Error>
         .map(str::trim)
     {
         None | Some("BucketOwnerEnforced") => Ok(()),
-        Some(_) => Err(S3Error::with_message(
-            S3ErrorCode::NotImplemented,
-            "ACLs are not supported: every bucket uses Object Ownership BucketOwnerEnforced \
-             (ACLs disabled); use bucket policies",
-        )),
+        Some(_) => Err(crate::handlers::access::acls_not_built()),
     }
 }
 

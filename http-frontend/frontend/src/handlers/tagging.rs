@@ -99,11 +99,7 @@ pub async fn delete_object_tagging(exchange: &mut Exchange<'_>) -> Result<Respon
 
 pub fn get_object_tagging(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_bucket(exchange)?;
-    let version = requested_version(exchange)?;
-    let partition = exchange
-        .context
-        .local_partition(exchange.bucket(), exchange.key());
-    let record = find_version(exchange, &partition, version.as_ref())?;
+    let record = find_version(exchange)?;
     let mut response = Response::xml(tagging_xml(&record.tags));
     if let Some(id) = version_id_value(bucket_versioning(exchange), record.version_id.as_deref()) {
         response = response.header(VERSION_ID_HEADER, id);

@@ -143,14 +143,13 @@ pub fn delete_marker_error(exchange: &Exchange<'_>, record: &ObjectRecord, named
         .header(VERSION_ID_HEADER, version_id)
 }
 
-/// The version a subresource operation (tagging, attributes, retention, legal hold) works on:
-/// the latest unless one is named. Delete markers have no subresources.
-pub fn find_version(
-    exchange: &Exchange<'_>,
-    partition: &Partition,
-    version: Option<&VersionRef>,
-) -> Result<ObjectRecord, S3Error> {
+/// The version a subresource operation (tagging, attributes, retention, legal hold, ACL)
+/// works on: the one `versionId` names, else the latest. Delete markers have no subresources.
+pub fn find_version(exchange: &Exchange<'_>) -> Result<ObjectRecord, S3Error> {
+    let version = requested_version(exchange)?;
+    let version = version.as_ref();
     let (bucket, key) = (exchange.bucket(), exchange.key());
+    let partition = exchange.context.local_partition(bucket, key);
     let found = match version {
         None => partition.object(bucket, key),
         Some(version) => partition
