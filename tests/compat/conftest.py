@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -87,6 +88,25 @@ def server_factory(tmp_path):
     factory = ServerFactory(tmp_path)
     yield factory
     factory.cleanup()
+
+
+@pytest.fixture(scope="module")
+def module_tmp(request, tmp_path_factory):
+    """Makes directories for the servers a test module shares: `module_tmp("name")`. They
+    are removed when the module ends without a failed test, as pytest.ini has pytest do for
+    each test's tmp_path: every server preallocates segments (~150 MB), and a whole run
+    holding them all until it ends fills a CI machine's disk."""
+    made: list[Path] = []
+    failed_before = request.session.testsfailed
+
+    def make(name: str) -> Path:
+        made.append(tmp_path_factory.mktemp(name))
+        return made[-1]
+
+    yield make
+    if request.session.testsfailed == failed_before:
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

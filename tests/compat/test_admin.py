@@ -26,8 +26,8 @@ PASSWORD = "Correct-Horse-9"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from console_stack(tmp_path_factory.mktemp("admin"))
+def stack(module_tmp):
+    yield from console_stack(module_tmp("admin"))
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ PASSWORD = "Correct-Horse-9"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from console_stack(tmp_path_factory.mktemp("bucket-config"))
+def stack(module_tmp):
+    yield from console_stack(module_tmp("bucket-config"))
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from console_stack(tmp_path_factory.mktemp("admin-iam"))
+def stack(module_tmp):
+    yield from console_stack(module_tmp("admin-iam"))
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ REFUSED = ("InvalidAccessKeyId", "AccessDenied")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from console_stack(tmp_path_factory.mktemp("admin-push"))
+def stack(module_tmp):
+    yield from console_stack(module_tmp("admin-push"))
 
 
 def user_with_key(root: Console) -> tuple[dict, dict]:

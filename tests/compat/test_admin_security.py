@@ -33,10 +33,10 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(module_tmp):
     if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
         pytest.skip("needs the maxiofs binary")
-    up = UpProcess(tmp_path_factory.mktemp("admin-sec"),
+    up = UpProcess(module_tmp("admin-sec"),
                    extra_env={"MAXIOFS_METRICS_TOKEN": METRICS_TOKEN})
     up.start()
     root = up.root()
@@ -351,10 +351,10 @@ def test_refresh_never_passes_the_absolute_lifetime(stack, root):
 # ---- finding 10: the listener ----
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory):
+def limited(module_tmp):
     if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
         pytest.skip("needs the maxiofs binary")
-    up = UpProcess(tmp_path_factory.mktemp("admin-limits"), name="limits",
+    up = UpProcess(module_tmp("admin-limits"), name="limits",
                    extra_env={"MAXIOFS_ADMIN_MAX_CONNECTIONS": "8",
                               "MAXIOFS_ADMIN_HEADER_TIMEOUT_SECS": "4"})
     up.start()

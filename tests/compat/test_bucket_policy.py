@@ -17,8 +17,8 @@ pytestmark = pytest.mark.binary
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("bucket-policy")
+def world(module_tmp):
+    base = module_tmp("bucket-policy")
     server = ServerProcess(base / "data", base / "logs", ("root", "policy-root-secret-0123456789"),
                            name="maxiofs-policy")
     server.start()

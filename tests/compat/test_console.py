@@ -28,8 +28,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from console_stack(tmp_path_factory.mktemp("console"))
+def stack(module_tmp):
+    yield from console_stack(module_tmp("console"))
 
 
 def fetch(url: str, headers: dict[str, str] | None = None):

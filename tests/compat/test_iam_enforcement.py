@@ -59,10 +59,10 @@ class IamWorld(World):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(module_tmp):
     from harness import ServerProcess
 
-    base = tmp_path_factory.mktemp("iam")
+    base = module_tmp("iam")
     server = ServerProcess(base / "data", base / "logs", ("root", "iam-root-secret-0123456789"), name="maxiofs-iam")
     server.start()
     try:

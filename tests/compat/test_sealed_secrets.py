@@ -31,10 +31,10 @@ METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(module_tmp):
     if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
         pytest.skip("needs the maxiofs binary")
-    up = UpProcess(tmp_path_factory.mktemp("sealed"),
+    up = UpProcess(module_tmp("sealed"),
                    extra_env={"MAXIOFS_MASTER_KEY": MASTER_KEY,
                               "MAXIOFS_METRICS_TOKEN": METRICS_TOKEN})
     up.start()

@@ -37,8 +37,8 @@ def key_md5(key: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sse_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("sse-server")
+def sse_server(module_tmp):
+    base = module_tmp("sse-server")
     proc = ServerProcess(base / "data", base / "logs", new_credentials(), name="maxiofs-sse")
     proc.extra_env["MAXIOFS_SSE_C_ALLOW_HTTP"] = "true"
     proc.start()

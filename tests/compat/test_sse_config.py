@@ -268,10 +268,10 @@ def test_kek_without_a_running_server_says_so(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(module_tmp):
     if os.environ.get("MAXIOFS_TEST_ENDPOINT"):
         pytest.skip("needs the maxiofs binary")
-    up = UpProcess(tmp_path_factory.mktemp("sse-admin"))
+    up = UpProcess(module_tmp("sse-admin"))
     up.start()
     yield up
     assert up.stop() == 0, up.log_tail()

@@ -122,8 +122,8 @@ def tls_client(ep, pki: Pki, **config):
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Pki:
-    return Pki(tmp_path_factory.mktemp("pki"))
+def pki(module_tmp) -> Pki:
+    return Pki(module_tmp("pki"))
 
 
 @pytest.fixture
@@ -396,9 +396,9 @@ def test_a_browser_trusting_the_test_certificate_uploads_over_https(tls_server, 
 
 
 @pytest.fixture(scope="module")
-def tls_stack(tmp_path_factory, pki):
+def tls_stack(module_tmp, pki):
     """`maxiofs up` with TLS on both ports; 127.0.0.1 is a trusted proxy, 127.0.0.2 is not."""
-    tmp = tmp_path_factory.mktemp("tls-up")
+    tmp = module_tmp("tls-up")
     cert, key = pki.leaf("up")
     cert = Path(shutil.copy(cert, tmp / "cert.pem"))
     key = Path(shutil.copy(key, tmp / "key.pem"))
