@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
-use crate::context::ConditionKeys;
+use crate::context::{ConditionSource, Values};
 use crate::error::PolicyError;
 use crate::wildcard::{Pattern, Syntax};
 
@@ -105,7 +105,7 @@ pub(crate) struct ArnPattern {
 }
 
 impl ArnPattern {
-    fn matches(&self, arn: &str, keys: &ConditionKeys) -> bool {
+    fn matches(&self, arn: &str, keys: &dyn ConditionSource) -> bool {
         if let [whole] = &*self.components {
             return whole.matches(arn, false, keys);
         }
@@ -299,10 +299,10 @@ impl Condition {
         })
     }
 
-    pub(crate) fn holds(&self, keys: &ConditionKeys) -> bool {
-        let values = keys.get_lowercase(&self.key);
+    pub(crate) fn holds(&self, keys: &dyn ConditionSource) -> bool {
+        let values = keys.values_lowercase(&self.key);
         if let Test::Null { absent } = &self.test {
-            let is_absent = values.is_none_or(<[String]>::is_empty);
+            let is_absent = values.is_none_or(Values::is_empty);
             return absent.contains(&is_absent);
         }
         let values = match values {
@@ -315,7 +315,7 @@ impl Condition {
                     || (self.negated && self.qualifier == Qualifier::Single);
             }
         };
-        let passes = |value: &String| self.matches_any(value, keys) != self.negated;
+        let passes = |value: &str| self.matches_any(value, keys) != self.negated;
         match self.qualifier {
             Qualifier::Single if self.negated => {
                 values.iter().all(|value| !self.matches_any(value, keys))
@@ -326,7 +326,7 @@ impl Condition {
     }
 
     /// True if the request's `value` matches any of the policy's values (before negation).
-    fn matches_any(&self, value: &str, keys: &ConditionKeys) -> bool {
+    fn matches_any(&self, value: &str, keys: &dyn ConditionSource) -> bool {
         match &self.test {
             Test::String { patterns, fold } => patterns
                 .iter()

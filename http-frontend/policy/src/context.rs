@@ -56,6 +56,21 @@ impl Principal {
         }
     }
 
+    /// The value of a condition key AWS derives from the principal (`key_lowercase` in ASCII
+    /// lower case): `aws:username` (users only), `aws:userid`, `aws:PrincipalType`, and for
+    /// authenticated requests `aws:PrincipalAccount` and `aws:PrincipalArn`. `None` for any
+    /// other key.
+    pub fn condition_value(&self, key_lowercase: &str) -> Option<&str> {
+        match key_lowercase {
+            "aws:username" if !self.username.is_empty() => Some(&self.username),
+            "aws:userid" => Some(&self.userid),
+            "aws:principaltype" => Some(self.principal_type()),
+            "aws:principalaccount" if !self.anonymous => Some(&self.account_id),
+            "aws:principalarn" if !self.anonymous => Some(&self.arn),
+            _ => None,
+        }
+    }
+
     /// `aws:PrincipalType` as AWS spells it.
     pub fn principal_type(&self) -> &'static str {
         if self.anonymous {
@@ -65,6 +80,68 @@ impl Principal {
         } else {
             "User"
         }
+    }
+}
+
+/// The condition keys `Principal::condition_value` knows, as AWS spells them.
+const PRINCIPAL_KEYS: [&str; 5] = [
+    "aws:username",
+    "aws:userid",
+    "aws:PrincipalType",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+];
+
+/// The values of one condition key of a request, borrowed from wherever the request keeps
+/// them: most keys hold one value (a header, the principal's name), a few several
+/// (`ConditionKeys`, e.g. `s3:RequestObjectTagKeys`).
+#[derive(Debug, Clone, Copy)]
+pub enum Values<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+impl<'a> Values<'a> {
+    pub fn is_empty(self) -> bool {
+        match self {
+            Values::One(_) => false,
+            Values::Many(values) => values.is_empty(),
+        }
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (one, many) = match self {
+            Values::One(value) => (Some(value), &[][..]),
+            Values::Many(values) => (None, values),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+
+    /// The value of a single-valued key, for policy variables.
+    pub(crate) fn single(self) -> Option<&'a str> {
+        match self {
+            Values::One(value) => Some(value),
+            Values::Many([value]) => Some(value),
+            Values::Many(_) => None,
+        }
+    }
+}
+
+/// Where evaluation reads a request's condition keys: a `ConditionKeys` built beforehand, or
+/// the server's own source that finds a key in the request only when a statement reads it
+/// (most statements are ruled out by their action before their conditions are looked at).
+pub trait ConditionSource: std::fmt::Debug {
+    /// The values of `key_lowercase` (the policy side's key, ASCII lower case); `None` when
+    /// the request has no such key.
+    fn values_lowercase(&self, key_lowercase: &str) -> Option<Values<'_>>;
+}
+
+impl ConditionSource for ConditionKeys {
+    fn values_lowercase(&self, key_lowercase: &str) -> Option<Values<'_>> {
+        self.entries
+            .iter()
+            .find(|(key, _)| **key == *key_lowercase)
+            .map(|(_, values)| Values::Many(values))
     }
 }
 
@@ -86,14 +163,10 @@ impl ConditionKeys {
     /// `aws:PrincipalArn`.
     pub fn for_principal(principal: &Principal) -> ConditionKeys {
         let mut keys = ConditionKeys::new();
-        if !principal.username.is_empty() {
-            keys.insert("aws:username", principal.username.as_str());
-        }
-        keys.insert("aws:userid", principal.userid.as_str());
-        keys.insert("aws:PrincipalType", principal.principal_type());
-        if !principal.anonymous {
-            keys.insert("aws:PrincipalAccount", principal.account_id.as_str());
-            keys.insert("aws:PrincipalArn", principal.arn.as_str());
+        for key in PRINCIPAL_KEYS {
+            if let Some(value) = principal.condition_value(&key.to_ascii_lowercase()) {
+                keys.insert(key, value);
+            }
         }
         keys
     }
@@ -131,22 +204,6 @@ impl ConditionKeys {
         self.position(key).map(|idx| self.entries[idx].1.as_slice())
     }
 
-    /// The values of a key already in lower case (the policy side's keys are).
-    pub(crate) fn get_lowercase(&self, key_lowercase: &str) -> Option<&[String]> {
-        self.entries
-            .iter()
-            .find(|(key, _)| **key == *key_lowercase)
-            .map(|(_, values)| values.as_slice())
-    }
-
-    /// The value of a single-valued key (lower case), for policy variables.
-    pub(crate) fn single(&self, key_lowercase: &str) -> Option<&str> {
-        match self.get_lowercase(key_lowercase)? {
-            [value] => Some(value.as_str()),
-            _ => None,
-        }
-    }
-
     fn position(&self, key: &str) -> Option<usize> {
         self.entries
             .iter()
@@ -166,15 +223,26 @@ pub struct RequestContext<'a> {
     /// URL-encoded), or `*` for ListBuckets.
     pub resource: &'a str,
     pub principal: &'a Principal,
-    pub keys: &'a ConditionKeys,
+    pub keys: &'a dyn ConditionSource,
 }
 
 /// `arn:aws:s3:::<bucket>`.
 pub fn bucket_arn(bucket: &str) -> String {
-    format!("arn:aws:s3:::{bucket}")
+    let mut arn = String::with_capacity(S3_ARN_PREFIX.len() + bucket.len());
+    arn.push_str(S3_ARN_PREFIX);
+    arn.push_str(bucket);
+    arn
 }
 
 /// `arn:aws:s3:::<bucket>/<key>`.
 pub fn object_arn(bucket: &str, key: &str) -> String {
-    format!("arn:aws:s3:::{bucket}/{key}")
+    // Built in one allocation of the exact size: it is made for every evaluated request.
+    let mut arn = String::with_capacity(S3_ARN_PREFIX.len() + bucket.len() + 1 + key.len());
+    arn.push_str(S3_ARN_PREFIX);
+    arn.push_str(bucket);
+    arn.push('/');
+    arn.push_str(key);
+    arn
 }
+
+const S3_ARN_PREFIX: &str = "arn:aws:s3:::";

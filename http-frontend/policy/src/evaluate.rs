@@ -45,8 +45,17 @@ impl Decision<'_> {
 /// records itself and goes on looking for a Deny. Allocates nothing unless a pattern holds
 /// a policy variable.
 pub fn evaluate<'p>(policies: &[&'p Policy], ctx: &RequestContext<'_>) -> Decision<'p> {
+    evaluate_each(policies.iter().copied(), ctx)
+}
+
+/// `evaluate` over policies as they come (`policy_idx` counts them from 0), for a caller that
+/// holds them in more than one place and would otherwise collect them into a slice.
+pub fn evaluate_each<'p>(
+    policies: impl IntoIterator<Item = &'p Policy>,
+    ctx: &RequestContext<'_>,
+) -> Decision<'p> {
     let mut allow: Option<DecidingStatement<'p>> = None;
-    for (policy_idx, policy) in policies.iter().enumerate() {
+    for (policy_idx, policy) in policies.into_iter().enumerate() {
         for (statement_idx, statement) in policy.statements.iter().enumerate() {
             // An Allow after the first cannot change the answer; only a Deny can.
             if statement.effect == Effect::Allow && allow.is_some() {

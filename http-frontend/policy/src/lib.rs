@@ -36,9 +36,11 @@ mod parse;
 mod policy;
 mod wildcard;
 
-pub use context::{ConditionKeys, Principal, RequestContext, bucket_arn, object_arn};
+pub use context::{
+    ConditionKeys, ConditionSource, Principal, RequestContext, Values, bucket_arn, object_arn,
+};
 pub use error::PolicyError;
-pub use evaluate::{DecidingStatement, Decision, Outcome, evaluate};
+pub use evaluate::{DecidingStatement, Decision, Outcome, evaluate, evaluate_each};
 pub use parse::{parse_bucket_policy, parse_identity_policy};
 pub use policy::{Effect, Policy, PolicyKind};
 

@@ -115,12 +115,16 @@ fn parse(document: &str, kind: PolicyKind, bucket: &str) -> Result<Policy, Polic
         check_unique_sids(&statements)?;
     }
     let reads_keys = statements.iter().any(Statement::reads_keys);
+    let allows_every_s3_request = statements.iter().any(Statement::allows_every_s3_request);
+    let has_deny = statements.iter().any(|s| s.effect == Effect::Deny);
     Ok(Policy {
         kind,
         label: bucket.into(),
         id,
         statements,
         reads_keys,
+        allows_every_s3_request,
+        has_deny,
     })
 }
 

@@ -106,6 +106,24 @@ impl Statement {
             || self.resources.patterns.iter().any(Pattern::has_variables)
     }
 
+    /// Whether the statement allows, with no condition, every S3 request of whoever it is
+    /// about: an Allow of every `s3:` action (`*`, `s3:*`) on every resource (`*`), for the
+    /// principal it is attached to or for everyone.
+    pub(crate) fn allows_every_s3_request(&self) -> bool {
+        let about_everyone = match &self.principals {
+            PrincipalClause::Attached => true,
+            PrincipalClause::Principal(patterns) => patterns.contains(&PrincipalPattern::Everyone),
+            PrincipalClause::NotPrincipal(_) => false,
+        };
+        self.effect == Effect::Allow
+            && about_everyone
+            && !self.actions.negated
+            && self.actions.patterns.iter().any(|p| p.covers_prefix("s3:"))
+            && !self.resources.negated
+            && self.resources.patterns.iter().any(Pattern::is_any)
+            && self.conditions.is_empty()
+    }
+
     /// True if the statement is about this request; its effect then applies. Cheapest tests
     /// first: most statements of a bucket policy are ruled out by the action.
     pub(crate) fn applies(&self, ctx: &RequestContext<'_>) -> bool {
@@ -129,6 +147,10 @@ pub struct Policy {
     pub(crate) statements: Box<[Statement]>,
     /// Some statement has a condition or a policy variable (see [`Policy::reads_keys`]).
     pub(crate) reads_keys: bool,
+    /// See [`Policy::allows_every_s3_request`].
+    pub(crate) allows_every_s3_request: bool,
+    /// Some statement is a Deny.
+    pub(crate) has_deny: bool,
 }
 
 impl Policy {
@@ -138,6 +160,19 @@ impl Policy {
     /// comparisons per request.
     pub fn reads_keys(&self) -> bool {
         self.reads_keys
+    }
+
+    /// Whether some statement allows every S3 action (every action the server asks starts with
+    /// `s3:`) on every resource, unconditionally, to whoever the policy is about (the
+    /// principal it is attached to, or everyone). With no Deny in any policy of a request,
+    /// such a policy decides Allow without evaluation: the built-in `readwrite` is one.
+    pub fn allows_every_s3_request(&self) -> bool {
+        self.allows_every_s3_request
+    }
+
+    /// Whether some statement is a Deny (without one, nothing can deny explicitly).
+    pub fn has_deny(&self) -> bool {
+        self.has_deny
     }
 
     pub fn kind(&self) -> PolicyKind {

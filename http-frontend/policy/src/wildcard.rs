@@ -11,7 +11,7 @@
 //! Case folding, where an element asks for it (actions, `...IgnoreCase`), is ASCII-only in
 //! wildcard patterns; exact comparisons fold full Unicode lower case.
 
-use crate::context::ConditionKeys;
+use crate::context::{ConditionSource, Values};
 
 /// Longest variable name inside `${...}`; longer text is taken literally.
 const VARIABLE_NAME_LENGTH_MAX: usize = 128;
@@ -92,7 +92,7 @@ impl Pattern {
     /// True if the pattern matches `text`. A variable whose key the request lacks (or holds
     /// several values for) and that has no default makes the pattern match nothing, as AWS
     /// documents for unresolvable variables.
-    pub(crate) fn matches(&self, text: &str, fold: bool, keys: &ConditionKeys) -> bool {
+    pub(crate) fn matches(&self, text: &str, fold: bool, keys: &dyn ConditionSource) -> bool {
         match &self.shape {
             Shape::Any => true,
             Shape::Exact(literal) => equal(literal, text, fold),
@@ -105,21 +105,38 @@ impl Pattern {
         }
     }
 
-    fn resolve<'a>(&'a self, keys: &'a ConditionKeys) -> Option<Vec<PieceRef<'a>>> {
+    fn resolve<'a>(&'a self, keys: &'a dyn ConditionSource) -> Option<Vec<PieceRef<'a>>> {
         let mut resolved = Vec::with_capacity(self.pieces.len());
         for piece in &self.pieces {
             resolved.push(match piece {
                 Piece::Literal(literal) => PieceRef::Literal(literal),
                 Piece::AnyRun => PieceRef::AnyRun,
                 Piece::AnyOne => PieceRef::AnyOne,
-                Piece::Variable { key, default } => match (keys.single(key), default) {
-                    (Some(value), _) => PieceRef::Literal(value),
-                    (None, Some(default)) => PieceRef::Literal(default),
-                    (None, None) => return None,
-                },
+                Piece::Variable { key, default } => {
+                    match (keys.values_lowercase(key).and_then(Values::single), default) {
+                        (Some(value), _) => PieceRef::Literal(value),
+                        (None, Some(default)) => PieceRef::Literal(default),
+                        (None, None) => return None,
+                    }
+                }
             });
         }
         Some(resolved)
+    }
+
+    /// True if the pattern is `*`: it matches every string.
+    pub(crate) fn is_any(&self) -> bool {
+        matches!(self.shape, Shape::Any)
+    }
+
+    /// True if the pattern matches every string that starts with `prefix`, whatever the
+    /// case (as actions are matched): `*`, or a literal prefix of `prefix` then `*`.
+    pub(crate) fn covers_prefix(&self, prefix: &str) -> bool {
+        match &self.shape {
+            Shape::Any => true,
+            Shape::Prefix(literal) => has_prefix(prefix, literal, true),
+            Shape::Exact(_) | Shape::General => false,
+        }
     }
 
     /// True if the pattern has no wildcard and no variable.

@@ -547,3 +547,158 @@ fn a_policy_says_whether_it_reads_the_request_keys() {
     .unwrap();
     assert!(!old.reads_keys());
 }
+
+/// (document, bucket policy?, allows every S3 request, has a Deny)
+const SHORTCUT_CASES: &[(&str, bool, bool, bool)] = &[
+    (
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#,
+        false,
+        true,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Action":"*","Resource":["arn:aws:s3:::b","*"]}"#,
+        false,
+        true,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Action":"S3:*","Resource":"*"}"#,
+        false,
+        true,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}"#,
+        false,
+        false,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::*"}"#,
+        false,
+        false,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","NotAction":"s3:Get*","Resource":"*"}"#,
+        false,
+        false,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::b"}"#,
+        false,
+        false,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*",
+            "Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#,
+        false,
+        false,
+        false,
+    ),
+    (
+        r#"{"Effect":"Deny","Action":"s3:*","Resource":"*"}"#,
+        false,
+        false,
+        true,
+    ),
+    (
+        r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}"#,
+        true,
+        true,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::t:user/a"},"Action":"s3:*",
+            "Resource":"*"}"#,
+        true,
+        false,
+        false,
+    ),
+    (
+        r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::t:user/a"},"Action":"s3:*",
+            "Resource":"*"}"#,
+        true,
+        false,
+        false,
+    ),
+];
+
+#[test]
+fn a_policy_says_whether_it_allows_everything_and_whether_it_can_deny() {
+    for &(statement, is_bucket, allows_everything, has_deny) in SHORTCUT_CASES {
+        let document = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
+        let policy = if is_bucket {
+            parse_bucket_policy(&document, "b").unwrap()
+        } else {
+            identity_policy(&document)
+        };
+        assert_eq!(
+            policy.allows_every_s3_request(),
+            allows_everything,
+            "{statement}"
+        );
+        assert_eq!(policy.has_deny(), has_deny, "{statement}");
+    }
+}
+
+/// What the shortcut stands for: a policy that allows every S3 request allows any S3 action
+/// on any resource when evaluated.
+#[test]
+fn a_policy_that_allows_everything_allows_every_action_when_evaluated() {
+    let policy = identity_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",
+            "Resource":"*"}]}"#,
+    );
+    assert!(policy.allows_every_s3_request());
+    let principal = alice();
+    let keys = ConditionKeys::new();
+    for (action, _) in crate::actions::known_actions() {
+        for resource in [
+            "*".to_owned(),
+            bucket_arn(BUCKET),
+            object_arn(BUCKET, "a/b"),
+        ] {
+            let ctx = RequestContext {
+                action,
+                resource: &resource,
+                principal: &principal,
+                keys: &keys,
+            };
+            assert_eq!(
+                evaluate(&[&policy], &ctx).outcome,
+                Outcome::Allow,
+                "{action}"
+            );
+        }
+    }
+}
+
+#[test]
+fn evaluating_policies_as_they_come_is_evaluating_their_slice() {
+    let allow = identity_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",
+            "Resource":"*"}]}"#,
+    );
+    let deny = bucket_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDelete","Effect":"Deny","Principal":"*",
+            "Action":"s3:DeleteObject","Resource":"arn:aws:s3:::photos/*"}]}"#,
+    );
+    let principal = alice();
+    let keys = ConditionKeys::for_principal(&principal);
+    let resource = object_arn(BUCKET, "cat.jpg");
+    for action in ["s3:GetObject", "s3:DeleteObject", "s3:PutObject"] {
+        let ctx = RequestContext {
+            action,
+            resource: &resource,
+            principal: &principal,
+            keys: &keys,
+        };
+        let owned = [Some(&allow), None, Some(&deny)];
+        let each = crate::evaluate_each(owned.iter().flatten().copied(), &ctx);
+        assert_eq!(each, evaluate(&[&allow, &deny], &ctx), "{action}");
+    }
+}
