@@ -841,6 +841,10 @@ impl App {
                     ("etag", event.etag.clone().map(Into::into)),
                     ("partition", Some(event.partition.into())),
                     ("seq", Some(event.seq.into())),
+                    // What decided a policy's denial.
+                    ("iam_action", event.iam_action.clone().map(Into::into)),
+                    ("resource_arn", event.resource_arn.clone().map(Into::into)),
+                    ("decided_by", event.decided_by.clone().map(Into::into)),
                 ] {
                     if let Some(value) = value {
                         details.insert(name.into(), value);

@@ -29,6 +29,7 @@ struct DataPlane {
 const LEGACY_SECRET: &str = "legacy-plaintext-SECRET-0123456789";
 
 fn event(seq: u64, kind: EventKind, key: Option<&str>) -> Event {
+    let denied = kind == EventKind::AccessDenied;
     Event {
         partition: 0,
         seq,
@@ -45,11 +46,10 @@ fn event(seq: u64, kind: EventKind, key: Option<&str>) -> Event {
         tenant_id: Some("tenant-1".into()),
         request_id: format!("req-{seq}"),
         source_ip: Some("127.0.0.1".into()),
-        status: if kind == EventKind::AccessDenied {
-            403
-        } else {
-            200
-        },
+        status: if denied { 403 } else { 200 },
+        iam_action: denied.then(|| "s3:PutObject".into()),
+        resource_arn: denied.then(|| "arn:aws:s3:::photos".into()),
+        decided_by: denied.then(|| "implicit deny: no statement allowed it".into()),
     }
 }
 
@@ -262,6 +262,14 @@ async fn pushes_repushes_and_consumes_the_event_log() {
     assert_eq!(total, 2);
     assert_eq!(entries[0].event_type, "access_denied");
     assert_eq!(entries[0].status, "denied");
+    let details: serde_json::Value =
+        serde_json::from_str(entries[0].details.as_deref().unwrap()).unwrap();
+    assert_eq!(details["iam_action"], "s3:PutObject");
+    assert_eq!(details["resource_arn"], "arn:aws:s3:::photos");
+    assert_eq!(
+        details["decided_by"],
+        "implicit deny: no statement allowed it"
+    );
     assert_eq!(entries[1].event_type, "object_uploaded");
     assert_eq!(entries[1].resource.as_deref(), Some("photos/cat.jpg"));
     assert_eq!(entries[1].username.as_deref(), Some("alice"));

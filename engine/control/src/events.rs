@@ -31,6 +31,16 @@ pub struct Event {
     pub source_ip: Option<String>,
     /// The HTTP status returned.
     pub status: u16,
+    /// For a request a policy denied: the IAM action asked (`s3:GetObject`).
+    #[serde(default)]
+    pub iam_action: Option<String>,
+    /// The resource ARN the action was asked on (`arn:aws:s3:::bucket/key`).
+    #[serde(default)]
+    pub resource_arn: Option<String>,
+    /// What decided: the policy and its statement (Sid, or index when it has none), or
+    /// that no statement allowed the request (an implicit deny).
+    #[serde(default)]
+    pub decided_by: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

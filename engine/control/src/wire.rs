@@ -268,6 +268,20 @@ mod tests {
     }
 
     #[test]
+    fn events_from_before_the_denial_fields_still_read() {
+        let old = r#"{"type":"events","events":[{"partition":0,"seq":7,"time_unix_ms":1,
+            "kind":"access_denied","operation":"GetObject","bucket":"b","key":"k",
+            "version_id":null,"size":null,"etag":null,"access_key_id":"AK","user_id":null,
+            "tenant_id":null,"request_id":"r1","source_ip":null,"status":403}]}"#;
+        let Response::Events { events } = serde_json::from_str(old).unwrap() else {
+            panic!("not an events response");
+        };
+        assert_eq!(events[0].request_id, "r1");
+        assert_eq!(events[0].iam_action, None);
+        assert_eq!(events[0].decided_by, None);
+    }
+
+    #[test]
     fn oversized_frames_are_refused_before_allocation() {
         let mut bytes = (MAX_FRAME_BYTES + 1).to_be_bytes().to_vec();
         bytes.extend_from_slice(b"{}");

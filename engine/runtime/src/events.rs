@@ -70,6 +70,9 @@ pub fn record(
         request_id: actor.request_id.clone(),
         source_ip: actor.source_ip.clone(),
         status,
+        iam_action: None,
+        resource_arn: None,
+        decided_by: None,
     }
 }
 
@@ -102,6 +105,9 @@ pub fn to_wire(partition: u32, stored: StoredEvent) -> Option<Event> {
         request_id: event.request_id,
         source_ip: event.source_ip,
         status: event.status,
+        iam_action: event.iam_action,
+        resource_arn: event.resource_arn,
+        decided_by: event.decided_by,
     })
 }
 
@@ -238,6 +244,9 @@ mod tests {
                 request_id: "req-1".into(),
                 source_ip: Some("127.0.0.1".into()),
                 status: 200,
+                iam_action: None,
+                resource_arn: None,
+                decided_by: None,
             }
         );
         let unknown = StoredEvent {

@@ -30,7 +30,7 @@ use crate::versions::{self, VersionClock, VersionEntry, VersionOutcome, VersionS
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -249,6 +249,14 @@ ALTER TABLE buckets ADD COLUMN policy TEXT;
 /// (`record::PublicAccessBlock::to_bits`); NULL: none.
 const SCHEMA_V12_STEP: &str = "
 ALTER TABLE buckets ADD COLUMN public_access_block INTEGER;
+";
+
+/// Version 13: what decided a policy denial (`EventRecord::iam_action`, `resource_arn`,
+/// `decided_by`); NULL for every other event and every event from before.
+const SCHEMA_V13_STEP: &str = "
+ALTER TABLE events ADD COLUMN iam_action TEXT;
+ALTER TABLE events ADD COLUMN resource_arn TEXT;
+ALTER TABLE events ADD COLUMN decided_by TEXT;
 ";
 
 /// How long a completed upload is remembered for retries of its completion.
@@ -599,6 +607,7 @@ fn migrate(connection: &mut Connection) -> Result<(), ShardError> {
         SCHEMA_V10_STEP,
         SCHEMA_V11_STEP,
         SCHEMA_V12_STEP,
+        SCHEMA_V13_STEP,
     ];
     for (target, step) in (1i64..).zip(steps) {
         if version < target {
@@ -986,8 +995,9 @@ fn apply_event_op(
 fn insert_event(tx: &rusqlite::Savepoint<'_>, event: &EventRecord) -> Result<(), ShardError> {
     tx.prepare_cached(
         "INSERT INTO events (time_ms, kind, operation, bucket, key, version_id, size, etag,
-            access_key_id, user_id, tenant_id, request_id, source_ip, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            access_key_id, user_id, tenant_id, request_id, source_ip, status, iam_action,
+            resource_arn, decided_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         event.time_ms,
@@ -1004,6 +1014,9 @@ fn insert_event(tx: &rusqlite::Savepoint<'_>, event: &EventRecord) -> Result<(),
         event.request_id,
         event.source_ip,
         event.status,
+        event.iam_action,
+        event.resource_arn,
+        event.decided_by,
     ])?;
     // An index seek that deletes nothing unless the log is full.
     let newest = tx.last_insert_rowid();
@@ -1815,7 +1828,8 @@ impl MetaReader {
     pub fn events(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, ShardError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT seq, time_ms, kind, operation, bucket, key, version_id, size, etag,
-                access_key_id, user_id, tenant_id, request_id, source_ip, status
+                access_key_id, user_id, tenant_id, request_id, source_ip, status, iam_action,
+                resource_arn, decided_by
              FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = statement.query_map(
@@ -1841,6 +1855,9 @@ impl MetaReader {
                         request_id: r.get(12)?,
                         source_ip: r.get(13)?,
                         status: r.get(14)?,
+                        iam_action: r.get(15)?,
+                        resource_arn: r.get(16)?,
+                        decided_by: r.get(17)?,
                     },
                 })
             },

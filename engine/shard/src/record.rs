@@ -394,6 +394,11 @@ pub struct EventRecord {
     pub request_id: String,
     pub source_ip: Option<String>,
     pub status: u16,
+    /// For a request a policy denied: the IAM action asked (`s3:GetObject`), the resource ARN
+    /// and what decided (the policy and statement, or that no statement allowed it).
+    pub iam_action: Option<String>,
+    pub resource_arn: Option<String>,
+    pub decided_by: Option<String>,
 }
 
 /// An event read back from the log with its sequence number.

@@ -99,6 +99,9 @@ fn events_commit_with_their_write_and_sequences_only_grow() {
         events: vec![EventRecord {
             kind: "access_denied".into(),
             status: 403,
+            iam_action: Some("s3:GetObject".into()),
+            resource_arn: Some("arn:aws:s3:::b/x".into()),
+            decided_by: Some("explicit deny: statement \"NoReads\" of the bucket policy".into()),
             ..event("GetObject", "x")
         }],
     }]);
@@ -107,6 +110,16 @@ fn events_commit_with_their_write_and_sequences_only_grow() {
     assert_eq!(events.len(), 1);
     assert!(events[0].seq > head, "{} after {head}", events[0].seq);
     assert_eq!(events[0].event.status, 403);
+    assert_eq!(events[0].event.iam_action.as_deref(), Some("s3:GetObject"));
+    assert_eq!(
+        events[0].event.resource_arn.as_deref(),
+        Some("arn:aws:s3:::b/x")
+    );
+    let decided_by = events[0].event.decided_by.as_deref();
+    assert_eq!(
+        decided_by,
+        Some("explicit deny: statement \"NoReads\" of the bucket policy")
+    );
 }
 
 #[test]

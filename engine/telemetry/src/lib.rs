@@ -219,7 +219,20 @@ pub struct ShardMetrics {
     pub auth_attempts: BTreeMap<(&'static str, &'static str), u64>,
     /// (method, S3 error code) -> failed authentications.
     pub auth_failures: BTreeMap<(&'static str, &'static str), u64>,
+    /// AccessDenied answers by reason, indexed like `ACCESS_DENIED_REASONS`.
+    pub access_denied: [u64; ACCESS_DENIED_REASONS.len()],
 }
+
+/// Why a request was answered AccessDenied (`maxiofs_access_denied_total{reason}`): an
+/// explicit Deny in a policy, no policy statement allowing it (implicit deny), a public
+/// bucket policy's Allow ignored under RestrictPublicBuckets, or anything else (another
+/// tenant's bucket, a disabled key, a refused header).
+pub const ACCESS_DENIED_REASONS: [&str; 4] = [
+    "explicit_deny",
+    "implicit_deny",
+    "restrict_public_buckets",
+    "other",
+];
 
 impl Default for ShardMetrics {
     fn default() -> Self {
@@ -237,6 +250,7 @@ impl Default for ShardMetrics {
             window: window::Window::default(),
             auth_attempts: BTreeMap::new(),
             auth_failures: BTreeMap::new(),
+            access_denied: [0; ACCESS_DENIED_REASONS.len()],
         }
     }
 }
@@ -265,6 +279,18 @@ impl ShardMetrics {
         if let Some(reason) = failure {
             *self.auth_failures.entry((method, reason)).or_insert(0) += 1;
         }
+    }
+
+    /// Counts one AccessDenied answer; `reason` is one of `ACCESS_DENIED_REASONS` (anything
+    /// else counts as `other`).
+    pub fn record_access_denied(&mut self, reason: &str) {
+        let other = ACCESS_DENIED_REASONS.len() - 1;
+        let idx = ACCESS_DENIED_REASONS
+            .iter()
+            .position(|known| *known == reason)
+            .unwrap_or(other);
+        debug_assert!(idx != other || reason == "other", "unknown reason {reason}");
+        self.access_denied[idx] += 1;
     }
 
     pub fn record_at(&mut self, request: &RequestRecord, now_secs: u64) {
@@ -318,6 +344,9 @@ impl ShardMetrics {
         }
         for (key, count) in &other.auth_failures {
             *self.auth_failures.entry(*key).or_insert(0) += count;
+        }
+        for (total, count) in self.access_denied.iter_mut().zip(other.access_denied) {
+            *total += count;
         }
         self.request_sizes.merge(&other.request_sizes);
         self.response_sizes.merge(&other.response_sizes);
@@ -742,6 +771,17 @@ fn auth_families(merged: &ShardMetrics) -> Vec<MetricFamily> {
             "Failed authentications by method and S3 error code.",
             MetricType::COUNTER,
             series(&merged.auth_failures, "reason"),
+        ),
+        family(
+            "maxiofs_access_denied_total",
+            "AccessDenied answers by reason: explicit_deny and implicit_deny (a policy \
+             decided), restrict_public_buckets, other (tenant boundary, disabled key, ...).",
+            MetricType::COUNTER,
+            ACCESS_DENIED_REASONS
+                .iter()
+                .zip(merged.access_denied)
+                .map(|(reason, count)| counter(vec![label("reason", reason)], as_f64(count)))
+                .collect(),
         ),
     ]
 }

@@ -150,6 +150,24 @@ fn a_fresh_server_renders_every_family_that_has_samples() {
 }
 
 #[test]
+fn access_denials_are_counted_by_reason_from_the_first_scrape() {
+    let fresh = render(&[snapshot(0, ShardMetrics::default())], &now());
+    for reason in ACCESS_DENIED_REASONS {
+        let zero = format!("maxiofs_access_denied_total{{reason=\"{reason}\"}} 0");
+        assert!(fresh.contains(&zero), "{fresh}");
+    }
+    let mut first = ShardMetrics::default();
+    let mut second = ShardMetrics::default();
+    first.record_access_denied("explicit_deny");
+    second.record_access_denied("explicit_deny");
+    second.record_access_denied("other");
+    let text = render(&[snapshot(0, first), snapshot(1, second)], &now());
+    assert!(text.contains("maxiofs_access_denied_total{reason=\"explicit_deny\"} 2"));
+    assert!(text.contains("maxiofs_access_denied_total{reason=\"implicit_deny\"} 0"));
+    assert!(text.contains("maxiofs_access_denied_total{reason=\"other\"} 1"));
+}
+
+#[test]
 fn storage_counters_add_up_across_shards() {
     // The encoder refuses a family without samples: give the request families one.
     let mut served = ShardMetrics::default();
