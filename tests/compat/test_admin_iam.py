@@ -2,17 +2,21 @@
 scoped per tenant, built-ins read-only, refused deletion while attached), groups and
 membership, user attachments and effective policies, the `readwrite` default for new users,
 the audit entries, and the OpenAPI document listing the routes. Authorization on the S3 port
-by these policies is another change's; here only what the console answers is checked (and
-that a user created with the default still works on S3, as before policies)."""
+by these policies is tested in test_iam_enforcement.py; here only what the console answers is
+checked: that a user created with the default still works on S3, as before policies, and that
+a policy's denial reaches the audit log with what decided it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
-from admin_harness import ApiError, Console, UpProcess, console_stack, unique
+from admin_harness import ApiError, Console, UpProcess, console_stack, unique, wait_for
 from harness import make_client
 
 pytestmark = pytest.mark.binary
@@ -155,6 +159,62 @@ def test_a_new_user_with_the_default_still_works_on_s3(stack, root):
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"v")
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+
+
+def denied_request_id(call, **kwargs) -> str:
+    with pytest.raises(ClientError) as refused:
+        call(**kwargs)
+    error = refused.value.response
+    assert error["Error"]["Code"] == "AccessDenied"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 403
+    return error["ResponseMetadata"]["RequestId"]
+
+
+def test_a_policy_denial_is_audited_with_what_decided_it(stack, root):
+    tenant = root.post("/api/v1/tenants", {"name": unique("t")})
+    owner = root.post("/api/v1/users", {"username": unique("ta"), "password": PASSWORD,
+                                        "role": "tenant_admin", "tenant_id": tenant["name"]})
+    admin = stack.console().login(owner["username"], PASSWORD)
+    no_deletes = admin.post("/api/v1/policies", {"name": "no-deletes", "document": {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "NoDeletes", "Effect": "Deny", "Action": "s3:DeleteObject",
+                       "Resource": "*"}]}})
+    user = make_user(admin, policies=["readonly", no_deletes["id"]])
+
+    def s3(name):
+        key = admin.post(f"/api/v1/users/{name}/access-keys")
+        return make_client(stack.endpoint, access_key=key["access_key_id"],
+                           secret_key=key["secret_access_key"])
+    bucket = unique("audited")
+    owner_s3 = s3(owner["username"])
+    owner_s3.create_bucket(Bucket=bucket)
+    owner_s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    alice = s3(user["username"])
+    explicit_id = denied_request_id(alice.delete_object, Bucket=bucket, Key="kept")
+    implicit_id = denied_request_id(alice.put_object, Bucket=bucket, Key="new", Body=b"x")
+
+    def denials():
+        logs = admin.get("/api/v1/audit-logs?event_type=access_denied&page_size=1000")["logs"]
+        entries = {entry["request_id"]: entry for entry in logs}
+        return entries if {explicit_id, implicit_id} <= set(entries) else None
+    entries = wait_for(denials, what="the denials in the audit log")
+    explicit = entries[explicit_id]
+    assert explicit["user_id"] == user["id"] and explicit["action"] == "DeleteObject"
+    assert explicit["status"] == "denied" and explicit["http_status"] == 403
+    decided_by = f'explicit deny: statement "NoDeletes" of user:{user["username"]}/no-deletes'
+    assert explicit["details"]["iam_action"] == "s3:DeleteObject"
+    assert explicit["details"]["resource_arn"] == f"arn:aws:s3:::{bucket}/kept"
+    assert explicit["details"]["decided_by"] == decided_by
+    implicit = entries[implicit_id]
+    assert implicit["details"]["iam_action"] == "s3:PutObject"
+    assert implicit["details"]["resource_arn"] == f"arn:aws:s3:::{bucket}/new"
+    assert implicit["details"]["decided_by"] == "implicit deny: no statement allowed it"
+
+    # The CSV export carries the same details.
+    status, _, body = admin.raw("GET", "/api/v1/audit-logs/export?format=csv")
+    assert status == 200
+    rows = {row["request_id"]: row for row in csv.DictReader(io.StringIO(body.decode()))}
+    assert json.loads(rows[explicit_id]["details"])["decided_by"] == decided_by
 
 
 def test_the_openapi_document_lists_the_iam_routes(stack):

@@ -5,6 +5,7 @@
 //! Every authentication decision for the S3 port is made here; handlers that verify their own
 //! credentials (POST uploads, the metrics scrape) call into this module rather than repeating it.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use runtime::ShardContext;
@@ -166,7 +167,13 @@ pub(crate) fn check_bucket_policy(
         return if entry.is_some() {
             Ok(())
         } else {
-            Err(S3Error::new(S3ErrorCode::AccessDenied))
+            let (action, resource) = action_and_resource(question);
+            Err(denied(
+                &no_statement_allowed(),
+                usize::MAX,
+                &action,
+                resource,
+            ))
         };
     }
     if is_admin && manages_policy(question.operation) {
@@ -177,6 +184,15 @@ pub(crate) fn check_bucket_policy(
         // (`delete_objects`), and a refused key is an AccessDenied entry in the answer.
         return Ok(());
     }
+    let policies = || {
+        identity
+            .iter()
+            .map(|policy| &**policy)
+            .chain(compiled.as_deref())
+    };
+    if entry.is_some() && allows_without_evaluation(policies()) {
+        return Ok(());
+    }
     let anonymous;
     let policy_principal = if let Some(entry) = entry {
         &entry.policy_principal
@@ -185,22 +201,14 @@ pub(crate) fn check_bucket_policy(
         &anonymous
     };
     let (action, resource) = action_and_resource(question);
-    let mut policies: Vec<&policy::Policy> = identity.iter().map(|policy| &**policy).collect();
-    policies.extend(compiled.as_deref());
-    // Building the keys formats times and copies headers: skipped when no policy reads them
-    // (`readwrite` and the other built-ins have neither conditions nor variables).
-    let keys = if policies.iter().any(|policy| policy.reads_keys()) {
-        condition_keys(policy_principal, principal.is_some(), question, facts)
-    } else {
-        policy::ConditionKeys::new()
-    };
+    let keys = RequestKeys::new(policy_principal, principal.is_some(), question, facts);
     let request = policy::RequestContext {
         action: &action,
         resource: &resource,
         principal: policy_principal,
         keys: &keys,
     };
-    let decision = policy::evaluate(&policies, &request);
+    let decision = policy::evaluate_each(policies(), &request);
     // RestrictPublicBuckets: while the policy is public it admits only the owner's side, so
     // its Allow means nothing to an anonymous caller (other tenants never reach here).
     let restricted = restrict_public
@@ -214,15 +222,74 @@ pub(crate) fn check_bucket_policy(
     if allowed {
         return Ok(());
     }
-    tracing::debug!(
-        bucket = question.bucket,
-        action = &*action,
-        resource = &*resource,
-        policy = ?decision.deciding.as_ref().map(|deciding| deciding.policy_label),
-        statement = ?decision.deciding.map(|deciding| deciding.statement_idx),
-        "denied by a policy"
-    );
-    Err(S3Error::new(S3ErrorCode::AccessDenied))
+    // The bucket's policy is evaluated last: its index is the identity policies' count.
+    Err(denied(&decision, identity.len(), &action, resource))
+}
+
+/// Whether the policies of a signed request allow it without being evaluated: none of them
+/// can deny, and one allows every S3 request unconditionally (the built-in `readwrite`, what
+/// most users have). `evaluate` would find that Allow and no Deny whatever the request.
+fn allows_without_evaluation<'p>(
+    policies: impl Iterator<Item = &'p policy::Policy> + Clone,
+) -> bool {
+    !policies.clone().any(policy::Policy::has_deny)
+        && policies
+            .into_iter()
+            .any(policy::Policy::allows_every_s3_request)
+}
+
+/// An implicit deny's decision, for a request no policy was evaluated for.
+fn no_statement_allowed() -> policy::Decision<'static> {
+    policy::Decision {
+        outcome: policy::Outcome::ImplicitDeny,
+        deciding: None,
+    }
+}
+
+/// AccessDenied, with what decided it for the audit log (`record_denied`). An Allow that
+/// decided a denial is a public bucket policy's, ignored under RestrictPublicBuckets.
+fn denied(
+    decision: &policy::Decision<'_>,
+    bucket_policy_idx: usize,
+    action: &str,
+    resource: String,
+) -> S3Error {
+    let statement = |deciding: &policy::DecidingStatement<'_>| {
+        let policy = if deciding.policy_idx == bucket_policy_idx {
+            "the bucket policy"
+        } else {
+            deciding.policy_label
+        };
+        match deciding.sid.filter(|sid| !sid.is_empty()) {
+            Some(sid) => format!("statement \"{sid}\" of {policy}"),
+            None => format!("statement {} of {policy}", deciding.statement_idx),
+        }
+    };
+    let (reason, decided_by) = match (decision.outcome, &decision.deciding) {
+        (policy::Outcome::ExplicitDeny, Some(deciding)) => (
+            "explicit_deny",
+            format!("explicit deny: {}", statement(deciding)),
+        ),
+        (policy::Outcome::Allow, Some(deciding)) => (
+            "restrict_public_buckets",
+            format!(
+                "RestrictPublicBuckets: {} allows the public, which the bucket's public \
+                 access block ignores",
+                statement(deciding)
+            ),
+        ),
+        _ => (
+            "implicit_deny",
+            "implicit deny: no statement allowed it".to_owned(),
+        ),
+    };
+    tracing::debug!(action, resource, decided_by, "denied by a policy");
+    S3Error::new(S3ErrorCode::AccessDenied).denied_by(s3_proto::error::Denial {
+        action: action.to_owned(),
+        resource,
+        decided_by,
+        reason,
+    })
 }
 
 /// The bucket's compiled policy and whether RestrictPublicBuckets is on.
@@ -267,6 +334,8 @@ fn action_and_resource(question: &PolicyQuestion<'_>) -> (std::borrow::Cow<'stat
         let action = format!("s3:{}", question.operation);
         (std::borrow::Cow::Owned(action), resource_type)
     };
+    // `allows_without_evaluation` relies on it: `s3:*` covers every action asked.
+    debug_assert!(action.starts_with("s3:"));
     let resource = match resource_type {
         ResourceType::Object => policy::object_arn(question.bucket, question.key.unwrap_or("")),
         ResourceType::Bucket => policy::bucket_arn(question.bucket),
@@ -275,96 +344,173 @@ fn action_and_resource(question: &PolicyQuestion<'_>) -> (std::borrow::Cow<'stat
     (action, resource)
 }
 
-/// The condition keys of a request: the principal's, the connection's, the time, a few
-/// headers, a listing's parameters and how the request was signed.
-fn condition_keys(
-    principal: &policy::Principal,
+/// The condition keys of a request, each found the first time a statement reads it: the
+/// principal's, the connection's, the time, a few headers, a listing's parameters and how
+/// the request was signed. Most statements are ruled out by their action before their
+/// conditions are read, so most requests compute none of them (formatting the time, asking
+/// the kernel for the peer address), and headers and parameters are lent, not copied.
+struct RequestKeys<'a> {
+    principal: &'a policy::Principal,
     signed: bool,
-    question: &PolicyQuestion<'_>,
-    facts: &RequestFacts<'_>,
-) -> policy::ConditionKeys {
-    let mut keys = policy::ConditionKeys::for_principal(principal);
-    if let Some(peer) = facts.peer() {
-        keys.insert("aws:SourceIp", peer.to_string());
-    }
-    keys.insert("aws:SecureTransport", facts.secure.to_string());
-    let now_ms = runtime::events::now_ms();
-    keys.insert(
-        "aws:CurrentTime",
-        s3_proto::time_format::iso8601_millis(now_ms),
-    );
-    keys.insert("aws:EpochTime", now_ms.div_euclid(1000).to_string());
-    let headers = [
-        ("user-agent", "aws:UserAgent"),
-        ("referer", "aws:Referer"),
-        (
-            "x-amz-server-side-encryption",
-            "s3:x-amz-server-side-encryption",
-        ),
-        ("x-amz-acl", "s3:x-amz-acl"),
-    ];
-    for (header, key) in headers {
-        if let Some(value) = facts.head.header_str(header) {
-            keys.insert(key, value);
+    listing: bool,
+    facts: &'a RequestFacts<'a>,
+    /// Read once, so that `aws:CurrentTime` and `aws:EpochTime` agree.
+    now_ms: OnceCell<i64>,
+    source_ip: OnceCell<Option<String>>,
+    current_time: OnceCell<String>,
+    epoch_time: OnceCell<String>,
+}
+
+impl<'a> RequestKeys<'a> {
+    fn new(
+        principal: &'a policy::Principal,
+        signed: bool,
+        question: &PolicyQuestion<'_>,
+        facts: &'a RequestFacts<'a>,
+    ) -> RequestKeys<'a> {
+        let listing = matches!(
+            question.operation,
+            "ListObjects" | "ListObjectsV2" | "ListObjectVersions"
+        );
+        RequestKeys {
+            principal,
+            signed,
+            listing,
+            facts,
+            now_ms: OnceCell::new(),
+            source_ip: OnceCell::new(),
+            current_time: OnceCell::new(),
+            epoch_time: OnceCell::new(),
         }
     }
-    let listing = matches!(
-        question.operation,
-        "ListObjects" | "ListObjectsV2" | "ListObjectVersions"
-    );
-    if listing {
-        for (parameter, key) in [
-            ("prefix", "s3:prefix"),
-            ("delimiter", "s3:delimiter"),
-            ("max-keys", "s3:max-keys"),
-        ] {
-            if let Some(value) = facts.query.get(parameter) {
-                keys.insert(key, value);
-            }
-        }
+
+    fn now_ms(&self) -> i64 {
+        *self.now_ms.get_or_init(runtime::events::now_ms)
     }
-    if signed {
-        let (version, auth_type) = match auth_method(facts.head) {
+
+    /// `s3:signatureversion` and `s3:authType`, for a signed request.
+    fn signature(&self) -> (&'static str, &'static str) {
+        match auth_method(self.facts.head) {
             "sigv2" => ("AWS", "REST-HEADER"),
             "presigned_v2" => ("AWS", "REST-QUERY-STRING"),
             "presigned_v4" => ("AWS4-HMAC-SHA256", "REST-QUERY-STRING"),
             _ => ("AWS4-HMAC-SHA256", "REST-HEADER"),
-        };
-        keys.insert("s3:signatureversion", version);
-        keys.insert("s3:authType", auth_type);
+        }
     }
-    keys
+}
+
+impl policy::ConditionSource for RequestKeys<'_> {
+    fn values_lowercase(&self, key: &str) -> Option<policy::Values<'_>> {
+        use policy::Values::One;
+        if let Some(value) = self.principal.condition_value(key) {
+            return Some(One(value));
+        }
+        let head = self.facts.head;
+        let value = match key {
+            "aws:sourceip" => self
+                .source_ip
+                .get_or_init(|| self.facts.peer().map(|peer| peer.to_string()))
+                .as_deref()?,
+            "aws:securetransport" => {
+                if self.facts.secure {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            "aws:currenttime" => self
+                .current_time
+                .get_or_init(|| s3_proto::time_format::iso8601_millis(self.now_ms())),
+            "aws:epochtime" => self
+                .epoch_time
+                .get_or_init(|| self.now_ms().div_euclid(1000).to_string()),
+            "aws:useragent" => head.header_str("user-agent")?,
+            "aws:referer" => head.header_str("referer")?,
+            "s3:x-amz-server-side-encryption" => head.header_str("x-amz-server-side-encryption")?,
+            "s3:x-amz-acl" => head.header_str("x-amz-acl")?,
+            "s3:prefix" | "s3:delimiter" | "s3:max-keys" if self.listing => {
+                self.facts.query.get(&key["s3:".len()..])?
+            }
+            "s3:signatureversion" if self.signed => self.signature().0,
+            "s3:authtype" if self.signed => self.signature().1,
+            _ => return None,
+        };
+        Some(One(value))
+    }
+}
+
+impl std::fmt::Debug for RequestKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestKeys")
+            .field("principal", &self.principal.arn)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Records a refused request (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch) on
-/// an existing bucket in partition 0's event log.
+/// an existing bucket in partition 0's event log, with what decided a policy's denial, and
+/// counts every AccessDenied by reason (`maxiofs_access_denied_total`).
 pub(crate) fn record_denied(
     context: &Rc<ShardContext>,
     error: &S3Error,
     route: &Route,
     actor: &Actor,
 ) {
+    let Some(bucket) = route.bucket.as_deref() else {
+        count_access_denied(context, error);
+        return;
+    };
+    let question = PolicyQuestion {
+        operation: route.operation.as_str(),
+        bucket,
+        key: route.key.as_deref(),
+        version_id: false,
+    };
+    record_denied_on(context, error, &question, actor);
+}
+
+/// `record_denied` for a refusal of one part of a request (a key of DeleteObjects): the
+/// question names the operation, bucket and key refused.
+pub(crate) fn record_denied_on(
+    context: &Rc<ShardContext>,
+    error: &S3Error,
+    refused: &PolicyQuestion<'_>,
+    actor: &Actor,
+) {
+    count_access_denied(context, error);
     let denied = matches!(
         error.code,
         S3ErrorCode::AccessDenied
             | S3ErrorCode::InvalidAccessKeyId
             | S3ErrorCode::SignatureDoesNotMatch
     );
-    let Some(bucket) = route.bucket.as_deref() else {
-        return;
-    };
-    if !denied || !context.bucket_exists(bucket) {
+    if !denied || !context.bucket_exists(refused.bucket) {
         return;
     }
-    let event = runtime::events::record(
+    let mut event = runtime::events::record(
         control_kind_access_denied(),
-        route.operation.as_str(),
-        bucket,
-        route.key.as_deref(),
+        refused.operation,
+        refused.bucket,
+        refused.key,
         actor,
         error.code.http_status(),
     );
+    if let Some(denial) = &error.denial {
+        event.iam_action = Some(denial.action.clone());
+        event.resource_arn = Some(denial.resource.clone());
+        event.decided_by = Some(denial.decided_by.clone());
+    }
     runtime::events::record_denied(context, event);
+}
+
+fn count_access_denied(context: &ShardContext, error: &S3Error) {
+    if error.code == S3ErrorCode::AccessDenied {
+        let reason = error
+            .denial
+            .as_ref()
+            .map_or("other", |denial| denial.reason);
+        context.metrics.borrow_mut().record_access_denied(reason);
+    }
 }
 
 fn control_kind_access_denied() -> runtime::events::EventKind {

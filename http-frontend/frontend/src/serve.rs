@@ -25,7 +25,8 @@ use s3_proto::router::{Operation, QueryParams, Route};
 use s3_proto::sigv4::PayloadMode;
 
 use crate::auth::{
-    PolicyQuestion, RequestFacts, authenticate_head, authorize, check_bucket_policy, record_denied,
+    PolicyQuestion, RequestFacts, SignedBy, authenticate_head, authorize, check_bucket_policy,
+    record_denied,
 };
 use crate::connection::{Accounting, Connection};
 use crate::cors;
@@ -377,13 +378,23 @@ async fn refuse(
     context: &Rc<ShardContext>,
     connection: &mut Connection,
     head: &RequestHead,
-    (error, route): (S3Error, Option<Route>),
+    refusal: Refusal,
     request_id: &str,
 ) -> bool {
+    let Refusal {
+        error,
+        route,
+        signer,
+    } = refusal;
     let bucket = route.as_ref().and_then(|route| route.bucket.as_deref());
     let cors_headers = cors::headers_for_request(context, head, bucket);
     if let Some(route) = route {
-        let actor = actor_of(None, "", request_id, connection);
+        // A request refused after its signature verified is recorded with who signed it.
+        let (principal, access_key_id) = match &signer {
+            Some(signed) => (Some(&signed.principal), signed.access_key_id.as_str()),
+            None => (None, ""),
+        };
+        let actor = actor_of(principal, access_key_id, request_id, connection);
         record_denied(context, &error, &route, &actor);
     }
     let keep_alive = head.keep_alive && !head.has_body();
@@ -421,6 +432,24 @@ fn log_request(exchange: &Exchange<'_>) {
 
 type Prepared = (Route, QueryParams, String, PayloadMode, Option<Principal>);
 
+/// Why `prepare` refused a request: the error, the route when it was known, and who signed
+/// it when the signature verified (the refusal is then an authorization's).
+struct Refusal {
+    error: S3Error,
+    route: Option<Route>,
+    signer: Option<SignedBy>,
+}
+
+impl Refusal {
+    fn unsigned(error: S3Error, route: Option<Route>) -> Box<Refusal> {
+        Box::new(Refusal {
+            error,
+            route,
+            signer: None,
+        })
+    }
+}
+
 /// Routes, authenticates and authorizes a request. On failure, the route (when known) comes
 /// back with the error so that a denied request can be logged.
 fn prepare(
@@ -428,13 +457,14 @@ fn prepare(
     head: &RequestHead,
     routed: Option<Routed>,
     connection: &Connection,
-) -> Result<Prepared, Box<(S3Error, Option<Route>)>> {
+) -> Result<Prepared, Box<Refusal>> {
     let (route, query) = if let Some(Routed { route, query }) = routed {
         (route, query)
     } else {
-        let query = QueryParams::parse(&head.raw_query).map_err(|error| Box::new((error, None)))?;
+        let query =
+            QueryParams::parse(&head.raw_query).map_err(|error| Refusal::unsigned(error, None))?;
         let route =
-            route_request(context, head, &query).map_err(|error| Box::new((error, None)))?;
+            route_request(context, head, &query).map_err(|error| Refusal::unsigned(error, None))?;
         (route, query)
     };
     if route.operation == Operation::PostObject {
@@ -448,35 +478,40 @@ fn prepare(
     }
     let authenticated = match authenticate_head(context, head) {
         Ok(authenticated) => authenticated,
-        Err(error) => return Err(Box::new((error, Some(route)))),
+        Err(error) => return Err(Refusal::unsigned(error, Some(route))),
     };
-    let checked = match authenticated {
-        None => admit_anonymous(context, head, &route, &query, connection)
-            .map(|payload| (String::new(), payload, None)),
-        Some(signed) => {
-            // CreateBucket of a taken name answers BucketAlreadyExists in its handler.
-            let bucket = route
-                .bucket
-                .as_deref()
-                .filter(|_| route.operation != Operation::CreateBucket);
-            authorize(context, &signed.principal, bucket)
-                .and_then(|()| {
-                    // Every signed request asks the policies, ListBuckets and CreateBucket too
-                    // (their identity policies say whether the user may; no bucket policy
-                    // applies to them).
-                    let named = route.bucket.as_deref().unwrap_or("");
-                    let question = policy_question(&route, &query, named);
-                    let facts = RequestFacts::of(head, &query, connection);
-                    check_bucket_policy(context, Some(&signed.principal), &question, &facts)
-                })
-                .map(|()| (signed.access_key_id, signed.payload, Some(signed.principal)))
-        }
+    let Some(signed) = authenticated else {
+        return match admit_anonymous(context, head, &route, &query, connection) {
+            Ok(payload) => Ok((route, query, String::new(), payload, None)),
+            Err(error) => Err(Refusal::unsigned(error, Some(route))),
+        };
     };
+    // CreateBucket of a taken name answers BucketAlreadyExists in its handler.
+    let bucket = route
+        .bucket
+        .as_deref()
+        .filter(|_| route.operation != Operation::CreateBucket);
+    let checked = authorize(context, &signed.principal, bucket).and_then(|()| {
+        // Every signed request asks the policies, ListBuckets and CreateBucket too (their
+        // identity policies say whether the user may; no bucket policy applies to them).
+        let named = route.bucket.as_deref().unwrap_or("");
+        let question = policy_question(&route, &query, named);
+        let facts = RequestFacts::of(head, &query, connection);
+        check_bucket_policy(context, Some(&signed.principal), &question, &facts)
+    });
     match checked {
-        Ok((access_key_id, payload, principal)) => {
-            Ok((route, query, access_key_id, payload, principal))
-        }
-        Err(error) => Err(Box::new((error, Some(route)))),
+        Ok(()) => Ok((
+            route,
+            query,
+            signed.access_key_id,
+            signed.payload,
+            Some(signed.principal),
+        )),
+        Err(error) => Err(Box::new(Refusal {
+            error,
+            route: Some(route),
+            signer: Some(signed),
+        })),
     }
 }
 

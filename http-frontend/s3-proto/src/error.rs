@@ -232,6 +232,24 @@ pub struct S3Error {
     /// Response headers the error answer carries besides the usual ones (a delete marker's
     /// `x-amz-delete-marker` and `x-amz-version-id` on a 404 or 405).
     pub headers: Vec<(&'static str, String)>,
+    /// Why an AccessDenied was decided, for the server's own records (the audit log); never
+    /// sent to the client. `None` for every other error.
+    pub denial: Option<Box<Denial>>,
+}
+
+/// What decided an AccessDenied: the IAM action and resource that were asked about, and the
+/// policy statement that denied them (or that none allowed them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// `s3:GetObject`.
+    pub action: String,
+    /// `arn:aws:s3:::bucket/key`.
+    pub resource: String,
+    /// `explicit deny: statement "NoDelete" of user:alice/no-delete`, `implicit deny: no
+    /// statement allowed it`, ...
+    pub decided_by: String,
+    /// A metric label for the denial's kind (`explicit_deny`, `implicit_deny`, ...).
+    pub reason: &'static str,
 }
 
 impl S3Error {
@@ -243,6 +261,7 @@ impl S3Error {
             resource: None,
             extra: Vec::new(),
             headers: Vec::new(),
+            denial: None,
         }
     }
 
@@ -254,6 +273,7 @@ impl S3Error {
             resource: None,
             extra: Vec::new(),
             headers: Vec::new(),
+            denial: None,
         }
     }
 
@@ -286,6 +306,13 @@ impl S3Error {
     #[must_use]
     pub fn extra(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
         self.extra.push((name, value.into()));
+        self
+    }
+
+    /// Records what decided this denial (for the audit log, not the answer).
+    #[must_use]
+    pub fn denied_by(mut self, denial: Denial) -> S3Error {
+        self.denial = Some(Box::new(denial));
         self
     }
 

@@ -14,7 +14,7 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{DeleteError, DeleteResult, Deleted, ObjectIdentifier, parse_delete};
 use shard::{ShardError, VersionOutcome, VersionRef, Versioning};
 
-use crate::auth::{PolicyQuestion, RequestFacts, check_bucket_policy};
+use crate::auth::{PolicyQuestion, RequestFacts, check_bucket_policy, record_denied_on};
 use crate::checksum::ChecksumAlgorithm;
 use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
@@ -107,10 +107,10 @@ fn deleted_entry(
 }
 
 /// The bucket policy's word on one listed key (`s3:DeleteObject`, or
-/// `s3:DeleteObjectVersion` with a version id, on the key's ARN).
+/// `s3:DeleteObjectVersion` with a version id, on the key's ARN). A refused key is a denial of
+/// its own: counted, and audited as a DeleteObject of that key.
 fn policy_allows(
-    context: &runtime::ShardContext,
-    principal: Option<&runtime::identity::Principal>,
+    exchange: &Exchange<'_>,
     bucket: &str,
     object: &ObjectIdentifier,
     facts: &RequestFacts<'_>,
@@ -121,7 +121,10 @@ fn policy_allows(
         key: Some(&object.key),
         version_id: object.version_id.is_some(),
     };
-    check_bucket_policy(context, principal, &question, facts).map_err(|error| {
+    let principal = exchange.principal.as_ref();
+    check_bucket_policy(exchange.context, principal, &question, facts).map_err(|error| {
+        let actor = exchange.actor();
+        record_denied_on(exchange.context, &error, &question, &actor);
         let message = error.code.default_message().to_owned();
         (error.code, error.message.unwrap_or(message))
     })
@@ -138,10 +141,9 @@ fn shares_by_owner(
 ) -> BTreeMap<u32, Vec<(usize, DeleteTarget)>> {
     let context = exchange.context;
     let facts = RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
-    let principal = exchange.principal.as_ref();
     let mut shares: BTreeMap<u32, Vec<(usize, DeleteTarget)>> = BTreeMap::new();
     for (index, object) in objects.iter().enumerate() {
-        let allowed = || policy_allows(context, principal, bucket, object, &facts);
+        let allowed = || policy_allows(exchange, bucket, object, &facts);
         match check_object(object).and_then(|()| allowed()) {
             Ok(()) => shares
                 .entry(context.owner_of_key(bucket, &object.key))
