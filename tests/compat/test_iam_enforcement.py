@@ -140,3 +140,38 @@ def test_a_policy_never_crosses_the_tenant_boundary(world, bucket):
     # bob (tenant globex) with read-write on every resource still cannot reach acme's bucket.
     world.set_user("bob", tenant="globex", policy_ids=("readwrite",))
     expect_error(world.client("bob").get_object, 403, "AccessDenied", Bucket=bucket, Key="doc")
+
+
+def test_every_condition_key_the_server_provides_is_read_when_a_statement_needs_it(world, bucket):
+    # The keys are found in the request only when a statement reads them: each one here must
+    # hold its expected value for the only Allow to apply (alice has no policy of her own).
+    world.set_user("alice", policy_ids=())
+    conditions = {
+        "StringLike": {"aws:UserAgent": "*Boto3/*"},
+        "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+        "NumericGreaterThan": {"aws:EpochTime": "1577836800"},
+        "StringEquals": {"s3:signatureversion": "AWS4-HMAC-SHA256", "s3:authType": "REST-HEADER",
+                         "aws:PrincipalType": "User", "aws:username": "alice",
+                         "aws:PrincipalAccount": "acme"},
+        "Bool": {"aws:SecureTransport": "false"},
+        "IpAddress": {"aws:SourceIp": "127.0.0.0/8"},
+        "Null": {"aws:Referer": "true", "s3:x-amz-acl": "true"},
+    }
+    policy = document(
+        {"Sid": "Conditions", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": conditions},
+        {"Sid": "Listing", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringEquals": {"s3:prefix": "home/", "s3:delimiter": "/", "s3:max-keys": "5"}}},
+    )  # fmt: skip
+    world.client("anna").put_bucket_policy(Bucket=bucket, Policy=policy)
+    alice = world.client("alice")
+    assert alice.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"shared"
+    listed = alice.list_objects_v2(Bucket=bucket, Prefix="home/", Delimiter="/", MaxKeys=5)
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["home/alice/"]
+    expect_error(alice.list_objects_v2, 403, "AccessDenied", Bucket=bucket, Prefix="home/", MaxKeys=5)
+    # A header the Null condition requires absent: the Allow no longer applies.
+    def add_referer(request, **_):
+        request.headers["Referer"] = "https://example.com/"
+    alice.meta.events.register("before-sign.s3.GetObject", add_referer)
+    expect_error(alice.get_object, 403, "AccessDenied", Bucket=bucket, Key="doc")
