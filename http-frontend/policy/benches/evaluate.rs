@@ -1,13 +1,15 @@
 //! Policy evaluation, which the S3 front end runs on every request: a 20-statement bucket
 //! policy with conditions against a GetObject (the target is 2 us), the same with a user
-//! policy holding a policy variable (the one path that allocates), and no policy at all.
+//! policy holding a policy variable (the one path that allocates), and no policy at all; and
+//! what the condition keys cost around it: built into a `ConditionKeys` map per request (as
+//! the server did) or read on demand through a `ConditionSource` (as it does now).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use policy::{
-    ConditionKeys, Outcome, Policy, Principal, RequestContext, evaluate, object_arn,
-    parse_bucket_policy, parse_identity_policy,
+    ConditionKeys, ConditionSource, Outcome, Policy, Principal, RequestContext, Values, evaluate,
+    object_arn, parse_bucket_policy, parse_identity_policy,
 };
 
 const BUCKET: &str = "media";
@@ -71,6 +73,68 @@ fn get_object_keys(principal: &Principal) -> ConditionKeys {
     keys
 }
 
+/// The request's keys read on demand, as the server's source does: borrowed from where the
+/// request holds them, nothing built unless a statement reads it.
+#[derive(Debug)]
+struct OnDemand<'a> {
+    principal: &'a Principal,
+    user_agent: &'a str,
+}
+
+impl ConditionSource for OnDemand<'_> {
+    fn values_lowercase(&self, key: &str) -> Option<Values<'_>> {
+        if let Some(value) = self.principal.condition_value(key) {
+            return Some(Values::One(value));
+        }
+        match key {
+            "aws:securetransport" => Some(Values::One("true")),
+            "aws:sourceip" => Some(Values::One("10.1.2.3")),
+            "aws:currenttime" => Some(Values::One("2026-03-01T12:00:00Z")),
+            "aws:useragent" => Some(Values::One(self.user_agent)),
+            _ => None,
+        }
+    }
+}
+
+/// The server's per-request work around evaluation: the keys (a map built per request, or a
+/// source read on demand), the resource ARN, then `evaluate`.
+fn keys_per_request(c: &mut Criterion) {
+    let policy = parse_bucket_policy(&twenty_statement_policy(), BUCKET).expect("valid");
+    let principal = Principal::user("tenant1", "user7", "u-7");
+    let key = "public/photos/2026/03/cat.jpg";
+    let mut group = c.benchmark_group("policy/request");
+    group.bench_function("20 statements, keys built per request", |b| {
+        b.iter(|| {
+            let keys = get_object_keys(black_box(&principal));
+            let resource = object_arn(BUCKET, black_box(key));
+            let ctx = RequestContext {
+                action: "s3:GetObject",
+                resource: &resource,
+                principal: &principal,
+                keys: &keys,
+            };
+            evaluate(&[&policy], &ctx).outcome
+        });
+    });
+    group.bench_function("20 statements, keys read on demand", |b| {
+        b.iter(|| {
+            let keys = OnDemand {
+                principal: black_box(&principal),
+                user_agent: "aws-sdk-rust/1.0",
+            };
+            let resource = object_arn(BUCKET, black_box(key));
+            let ctx = RequestContext {
+                action: "s3:GetObject",
+                resource: &resource,
+                principal: &principal,
+                keys: &keys,
+            };
+            evaluate(&[&policy], &ctx).outcome
+        });
+    });
+    group.finish();
+}
+
 fn bucket_policy(c: &mut Criterion) {
     let policy = parse_bucket_policy(&twenty_statement_policy(), BUCKET).expect("valid");
     let principal = Principal::user("tenant1", "user7", "u-7");
@@ -127,5 +191,5 @@ fn parse(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bucket_policy, parse);
+criterion_group!(benches, bucket_policy, keys_per_request, parse);
 criterion_main!(benches);
