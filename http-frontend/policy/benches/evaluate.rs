@@ -96,6 +96,23 @@ impl ConditionSource for OnDemand<'_> {
     }
 }
 
+/// The resource ARN, then `evaluate` of a GetObject of `key` with `keys`.
+fn get_object(
+    policy: &Policy,
+    principal: &Principal,
+    keys: &dyn ConditionSource,
+    key: &str,
+) -> Outcome {
+    let resource = object_arn(BUCKET, key);
+    let ctx = RequestContext {
+        action: "s3:GetObject",
+        resource: &resource,
+        principal,
+        keys,
+    };
+    evaluate(&[policy], &ctx).outcome
+}
+
 /// The server's per-request work around evaluation: the keys (a map built per request, or a
 /// source read on demand), the resource ARN, then `evaluate`.
 fn keys_per_request(c: &mut Criterion) {
@@ -106,14 +123,7 @@ fn keys_per_request(c: &mut Criterion) {
     group.bench_function("20 statements, keys built per request", |b| {
         b.iter(|| {
             let keys = get_object_keys(black_box(&principal));
-            let resource = object_arn(BUCKET, black_box(key));
-            let ctx = RequestContext {
-                action: "s3:GetObject",
-                resource: &resource,
-                principal: &principal,
-                keys: &keys,
-            };
-            evaluate(&[&policy], &ctx).outcome
+            get_object(&policy, &principal, &keys, black_box(key))
         });
     });
     group.bench_function("20 statements, keys read on demand", |b| {
@@ -122,14 +132,7 @@ fn keys_per_request(c: &mut Criterion) {
                 principal: black_box(&principal),
                 user_agent: "aws-sdk-rust/1.0",
             };
-            let resource = object_arn(BUCKET, black_box(key));
-            let ctx = RequestContext {
-                action: "s3:GetObject",
-                resource: &resource,
-                principal: &principal,
-                keys: &keys,
-            };
-            evaluate(&[&policy], &ctx).outcome
+            get_object(&policy, &principal, &keys, black_box(key))
         });
     });
     group.finish();
