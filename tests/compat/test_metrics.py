@@ -1,6 +1,7 @@
 """GET /metrics: per-shard counters merged at scrape time, Prometheus types, and access
 control (BAD-INPUTS Z3: no anonymous diagnostics)."""
 
+import json
 import re
 import urllib.error
 import urllib.request
@@ -87,3 +88,33 @@ def test_metrics_need_the_token_or_a_signature(metered, token):
     assert b"<Code>AccessDenied</Code>" in exc.value.read()
     signed = raw_request(metered.endpoint, "GET", "/metrics")
     assert signed.status == 200 and b"maxiofs_s3_operations_total" in signed.body
+
+
+def anonymous_get(server, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{server.endpoint.url}{path}", timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_access_denials_are_counted_by_reason(metered):
+    fresh = scrape(metered)
+    for reason in ("explicit_deny", "implicit_deny", "restrict_public_buckets", "other"):
+        assert total(fresh, "maxiofs_access_denied_total", reason=reason) == 0, reason
+        assert f'maxiofs_access_denied_total{{reason="{reason}"}} 0' in fresh
+    s3 = make_client(metered.endpoint)
+    s3.create_bucket(Bucket="guarded")
+    s3.put_object(Bucket="guarded", Key="public/open", Body=b"x")
+    s3.put_bucket_policy(Bucket="guarded", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::guarded/public/*"},
+        {"Sid": "NotThisOne", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::guarded/public/secret"}]}))  # fmt: skip
+    assert anonymous_get(metered, "/guarded/public/open") == 200
+    assert anonymous_get(metered, "/guarded/public/secret") == 403
+    assert anonymous_get(metered, "/guarded/private") == 403
+    assert anonymous_get(metered, "/guarded/private") == 403
+    text = scrape(metered)
+    assert total(text, "maxiofs_access_denied_total", reason="explicit_deny") == 1
+    assert total(text, "maxiofs_access_denied_total", reason="implicit_deny") == 2
