@@ -167,10 +167,15 @@ pub(crate) fn check_bucket_policy(
         return if entry.is_some() {
             Ok(())
         } else {
+            // Anonymous, and no bucket policy that could allow it.
             let (action, resource) = action_and_resource(question);
+            let no_statement_allowed = policy::Decision {
+                outcome: policy::Outcome::ImplicitDeny,
+                deciding: None,
+            };
             Err(denied(
-                &no_statement_allowed(),
-                usize::MAX,
+                &no_statement_allowed,
+                identity.len(),
                 &action,
                 resource,
             ))
@@ -236,14 +241,6 @@ fn allows_without_evaluation<'p>(
         && policies
             .into_iter()
             .any(policy::Policy::allows_every_s3_request)
-}
-
-/// An implicit deny's decision, for a request no policy was evaluated for.
-fn no_statement_allowed() -> policy::Decision<'static> {
-    policy::Decision {
-        outcome: policy::Outcome::ImplicitDeny,
-        deciding: None,
-    }
 }
 
 /// AccessDenied, with what decided it for the audit log (`record_denied`). An Allow that
