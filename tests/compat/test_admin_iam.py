@@ -189,14 +189,19 @@ def test_a_policy_denial_is_audited_with_what_decided_it(stack, root):
     owner_s3 = s3(owner["username"])
     owner_s3.create_bucket(Bucket=bucket)
     owner_s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    owner_s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/secret"}]}))  # fmt: skip
     alice = s3(user["username"])
     explicit_id = denied_request_id(alice.delete_object, Bucket=bucket, Key="kept")
     implicit_id = denied_request_id(alice.put_object, Bucket=bucket, Key="new", Body=b"x")
+    bucket_id = denied_request_id(alice.get_object, Bucket=bucket, Key="secret")
 
     def denials():
         logs = admin.get("/api/v1/audit-logs?event_type=access_denied&page_size=1000")["logs"]
         entries = {entry["request_id"]: entry for entry in logs}
-        return entries if {explicit_id, implicit_id} <= set(entries) else None
+        return entries if {explicit_id, implicit_id, bucket_id} <= set(entries) else None
     entries = wait_for(denials, what="the denials in the audit log")
     explicit = entries[explicit_id]
     assert explicit["user_id"] == user["id"] and explicit["action"] == "DeleteObject"
@@ -209,6 +214,10 @@ def test_a_policy_denial_is_audited_with_what_decided_it(stack, root):
     assert implicit["details"]["iam_action"] == "s3:PutObject"
     assert implicit["details"]["resource_arn"] == f"arn:aws:s3:::{bucket}/new"
     assert implicit["details"]["decided_by"] == "implicit deny: no statement allowed it"
+    # A statement without a Sid is named by its index.
+    by_bucket = entries[bucket_id]["details"]
+    assert by_bucket["resource_arn"] == f"arn:aws:s3:::{bucket}/secret"
+    assert by_bucket["decided_by"] == "explicit deny: statement 1 of the bucket policy"
 
     # The CSV export carries the same details.
     status, _, body = admin.raw("GET", "/api/v1/audit-logs/export?format=csv")
