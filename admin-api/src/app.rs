@@ -473,6 +473,7 @@ impl App {
             })
             .collect();
         let mut links = self.store.identity_links()?;
+        let revocations = self.store.session_revocations()?;
         let users = self
             .store
             .users(None)?
@@ -480,6 +481,7 @@ impl App {
             .map(|user| {
                 let (policy_ids, group_ids) = links.users.remove(&user.id).unwrap_or_default();
                 identity::User {
+                    sessions_revoked_at_ms: revocations.get(&user.id).copied(),
                     enabled: user.status == "active",
                     role: parse_role(&user.role).unwrap_or(identity::Role::User),
                     id: user.id,

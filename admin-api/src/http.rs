@@ -23,7 +23,7 @@ use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
 use crate::{
     api_audit, api_auth, api_bucket_config, api_buckets, api_encryption, api_iam, api_identity,
-    api_settings,
+    api_sessions, api_settings,
 };
 
 /// Largest request body accepted (every body here is a small JSON document).
@@ -169,6 +169,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
     use api_encryption as encryption;
     use api_iam as iam;
     use api_identity as identity;
+    use api_sessions as sessions;
     use api_settings as settings;
     let handler = match (route.method, route.path) {
         ("GET", "/api/v1" | "/api/v1/") => get(api_root),
@@ -176,6 +177,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("POST", "/api/v1/auth/logout") => post(auth::logout),
         ("POST", "/api/v1/auth/refresh") => post(auth::refresh),
         ("GET", "/api/v1/auth/me") => get(auth::me),
+        ("POST", "/api/v1/auth/s3-credentials") => post(sessions::s3_credentials),
         ("POST", "/api/v1/auth/2fa/setup") => post(auth::totp_setup),
         ("POST", "/api/v1/auth/2fa/enable") => post(auth::totp_enable),
         ("POST", "/api/v1/auth/2fa/verify") => post(auth::totp_verify),
@@ -195,6 +197,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("DELETE", "/api/v1/users/{user}") => delete(identity::delete_user),
         ("PUT", "/api/v1/users/{user}/password") => put(identity::change_password),
         ("POST", "/api/v1/users/{user}/unlock") => post(identity::unlock_user),
+        ("POST", "/api/v1/users/{user}/sessions/revoke") => post(sessions::revoke_sessions),
         ("GET", "/api/v1/access-keys") => get(identity::list_all_keys),
         ("GET", "/api/v1/users/{user}/access-keys") => get(identity::list_keys),
         ("POST", "/api/v1/users/{user}/access-keys") => post(identity::create_key),

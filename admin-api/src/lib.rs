@@ -22,6 +22,7 @@ pub mod api_buckets;
 pub mod api_encryption;
 pub mod api_iam;
 pub mod api_identity;
+pub mod api_sessions;
 pub mod api_settings;
 pub mod app;
 pub mod audit_note;

@@ -60,6 +60,12 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/auth/me", "me", "The logged-in identity"),
     route(
         "POST",
+        "/api/v1/auth/s3-credentials",
+        "s3_credentials_issued",
+        "Short-lived S3 credentials (STS session) of the logged-in user",
+    ),
+    route(
+        "POST",
         "/api/v1/auth/2fa/setup",
         "2fa_setup",
         "Start TOTP enrolment",
@@ -153,6 +159,12 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/users/{user}/unlock",
         "user_unblocked",
         "Clear a lockout",
+    ),
+    route(
+        "POST",
+        "/api/v1/users/{user}/sessions/revoke",
+        "user_sessions_revoked",
+        "Revoke every session credential (STS) of a user",
     ),
     // access keys
     route(

@@ -486,6 +486,7 @@ impl Applier {
             Request::SealingKeys => Ok(Response::SealingKeys(
                 sealing_keys(&self.master_keys, sealing::ADMIN_SECRETS_LABEL).to_wire(),
             )),
+            Request::MintSession(request) => self.mint_session(&request),
         };
         result.unwrap_or_else(|response| response)
     }
@@ -515,6 +516,41 @@ impl Applier {
         self.identity = shared;
         self.identity_version = version;
         Ok(Response::Ok)
+    }
+
+    /// Session credentials for an enabled user of the identity in force.
+    fn mint_session(&self, request: &control::wire::MintSession) -> Result<Response, Response> {
+        let duration_max = control::wire::SESSION_DURATION_MAX_SECS;
+        if !(1..=duration_max).contains(&request.duration_secs) {
+            return Err(error_response(
+                "InvalidRequest",
+                &format!("a session lasts 1 to {duration_max} seconds"),
+            ));
+        }
+        if let Some(document) = &request.policy {
+            crate::sessions::check_session_policy(document)
+                .map_err(|reason| error_response("MalformedPolicy", &reason))?;
+        }
+        let index = crate::identity::IdentityIndex::build(&self.identity);
+        if !index.user_enabled(&request.user_id) {
+            return Err(error_response(
+                "AccessDenied",
+                "no such user, or the user or their tenant is disabled",
+            ));
+        }
+        let session = crate::sessions::SessionRequest {
+            user_id: &request.user_id,
+            parent_access_key: None,
+            duration_secs: request.duration_secs,
+            policy: request.policy.as_deref(),
+            role: None,
+        };
+        let keys = crate::sessions::token_keys(&self.master_keys);
+        Ok(Response::Session(crate::sessions::mint(
+            &keys,
+            session,
+            crate::events::now_ms(),
+        )))
     }
 
     fn put_settings(&mut self, snapshot: SettingsSnapshot) -> Result<Response, Response> {
@@ -1334,6 +1370,7 @@ mod identity_file_tests {
                 enabled: true,
                 policy_ids: Vec::new(),
                 group_ids: Vec::new(),
+                sessions_revoked_at_ms: None,
             }],
             access_keys: vec![AccessKey {
                 access_key_id: "AK1".into(),

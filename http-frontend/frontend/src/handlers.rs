@@ -19,6 +19,7 @@ pub mod payload;
 pub mod policy;
 pub mod post_object;
 pub mod request_guards;
+pub mod sts;
 pub mod tagging;
 pub mod versioning;
 
@@ -35,6 +36,7 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     request_guards::refuse_unhonoured(exchange)?;
     match exchange.route.operation {
         Operation::ListBuckets => bucket::list_buckets(exchange),
+        Operation::SecurityTokenService => sts::sts_request(exchange).await,
         Operation::CreateBucket => bucket::create_bucket(exchange).await,
         Operation::HeadBucket => bucket::head_bucket(exchange),
         Operation::DeleteBucket => bucket::delete_bucket(exchange).await,

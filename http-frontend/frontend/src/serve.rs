@@ -437,8 +437,12 @@ fn prepare(
             route_request(context, head, &query).map_err(|error| Box::new((error, None)))?;
         (route, query)
     };
-    if route.operation == Operation::PostObject {
-        // The form carries the signature; the handler verifies it before anything else.
+    if matches!(
+        route.operation,
+        Operation::PostObject | Operation::SecurityTokenService
+    ) {
+        // The form carries the signature (POST upload), or signs for STS with the body's
+        // hash: the handler verifies it before anything else.
         return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
     }
     if route.operation == Operation::OptionsObject {

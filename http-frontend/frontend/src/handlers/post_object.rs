@@ -229,10 +229,12 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         ));
     }
     let identity = exchange.context.identity();
-    let store = Credentials {
-        settings,
-        identity: &identity,
-    };
+    // A form signed with session credentials carries the token as a field (its policy must
+    // name it, like every field).
+    let token = post_policy::field(fields, "x-amz-security-token");
+    let claimed = post_policy::field(fields, "x-amz-credential")
+        .and_then(|credential| credential.split('/').next());
+    let store = Credentials::of_request(exchange.context, &identity, token, claimed)?;
     let access_key_id = post_policy::verify_signature(fields, &ctx, &store)
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     // The form's signer must be allowed into the bucket, like every signed request.
