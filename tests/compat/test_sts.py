@@ -22,6 +22,7 @@ from control_client import ControlClient
 from harness import client_config, client_env, make_client, run_aws, unique_bucket_name
 from s3util import REGION, Endpoint, error_of, expect_error
 from test_control_channel import World
+from test_cors import preflight
 from test_post_object import post_form
 
 pytestmark = pytest.mark.binary
@@ -320,6 +321,9 @@ def test_the_console_mints_credentials_with_the_users_rights(stack):
         config=client_config())  # fmt: skip
     assert bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     expect_error(s3.put_object, 403, "AccessDenied", Bucket=bucket, Key="x", Body=b"x")
+    # `maxiofs up` lets the console's pages call the S3 port (CORS for its origin, any bucket).
+    status, headers, _ = preflight(stack.endpoint, f"/{bucket}/k", stack.console_url, "PUT", "authorization")
+    assert (status, headers.get("access-control-allow-origin")) == (200, stack.console_url)
     # A narrower session policy; a malformed one is refused with the reason.
     narrowed = viewer.post("/api/v1/auth/s3-credentials", {"policy": {
         "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}})

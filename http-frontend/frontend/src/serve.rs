@@ -293,6 +293,15 @@ pub async fn serve_request(
     connection.accounting.operation = routed
         .as_ref()
         .map(|routed| routed.route.operation.as_str());
+    if let Some(answer) = handlers::cors::console_preflight(context, &head) {
+        connection.accounting.operation = Some("OptionsObject");
+        let keep_alive = head.keep_alive && !head.has_body();
+        let bytes = match answer {
+            Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
+            Err(error) => response::error_bytes(&error, &[], keep_alive, &request_id),
+        };
+        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    }
     if let Some(response) = handlers::metrics::answer(context, &head).await {
         connection.accounting.operation = Some("Metrics");
         let keep_alive = head.keep_alive && !head.has_body();
