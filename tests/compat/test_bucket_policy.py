@@ -320,7 +320,7 @@ def test_public_access_block_survives_a_restart(server_factory):
     assert (got["BlockPublicAcls"], got["BlockPublicPolicy"], got["RestrictPublicBuckets"]) == (True, True, False)
 
 
-def test_acls_read_as_owner_full_control_and_stay_disabled(alice, anon, bucket):
+def test_acls_read_as_owner_full_control_while_disabled(alice, anon, bucket):
     alice.put_object(Bucket=bucket, Key="k", Body=b"x")
     owner = alice.get_bucket_acl(Bucket=bucket)
     assert [(g["Grantee"]["ID"], g["Permission"]) for g in owner["Grants"]] == [(owner["Owner"]["ID"], "FULL_CONTROL")]
@@ -334,8 +334,5 @@ def test_acls_read_as_owner_full_control_and_stay_disabled(alice, anon, bucket):
                  ACL="public-read")
     expect_error(alice.put_bucket_acl, 400, "AccessControlListNotSupported", Bucket=bucket,
                  GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
-    expect_error(alice.put_bucket_ownership_controls, 501, "NotImplemented", Bucket=bucket,
-                 OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
-    expect_error(alice.delete_bucket_ownership_controls, 501, "NotImplemented", Bucket=bucket)
-    # Still private: nothing became readable.
+    # Still private: nothing became readable (enabling ACLs: test_acl.py).
     expect_error(anon.get_object, 403, "AccessDenied", Bucket=bucket, Key="k")

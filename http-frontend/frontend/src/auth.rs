@@ -20,6 +20,7 @@ use s3_proto::sigv4::{
 use crate::request::RequestHead;
 use crate::s3_error;
 
+pub(crate) mod acls;
 pub(crate) mod sessions;
 
 /// The credentials the data plane knows: the root identity, and the access keys of the

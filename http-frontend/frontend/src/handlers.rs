@@ -1,6 +1,7 @@
 //! One module per group of S3 operations; `run` picks the handler for the routed operation.
 
 pub mod access;
+pub mod acl;
 pub mod attributes;
 pub mod bucket;
 pub mod conditional;
@@ -104,7 +105,7 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         }
         Operation::GetBucketOwnershipControls => access::get_bucket_ownership_controls(exchange),
         Operation::DeleteBucketOwnershipControls => {
-            access::delete_bucket_ownership_controls(exchange)
+            access::delete_bucket_ownership_controls(exchange).await
         }
         Operation::GetBucketAcl => access::get_bucket_acl(exchange),
         Operation::PutBucketAcl => access::put_bucket_acl(exchange).await,

@@ -24,9 +24,10 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{Operation, QueryParams, Route};
 use s3_proto::sigv4::PayloadMode;
 
-use crate::auth::{
-    PolicyQuestion, RequestFacts, authenticate_head, authorize, check_bucket_policy, record_denied,
-};
+use base::acl::Permission;
+
+use crate::auth::acls::{Verdict, check_with_acls};
+use crate::auth::{PolicyQuestion, RequestFacts, authenticate_head, authorize, record_denied};
 use crate::connection::{Accounting, Connection};
 use crate::cors;
 use crate::dispatch::{self, Placement, Routed, route_request};
@@ -319,7 +320,7 @@ pub async fn serve_request(
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
     let prepared = prepare(context, &head, routed, connection);
-    let (route, query, access_key_id, payload, principal) = match prepared {
+    let (route, query, access_key_id, payload, principal, object_acl_gate) = match prepared {
         Ok(prepared) => {
             connection.accounting.operation = Some(prepared.0.operation.as_str());
             prepared
@@ -339,6 +340,7 @@ pub async fn serve_request(
         payload: Some(payload),
         body_complete: false,
         responded: false,
+        object_acl_gate,
         cors_headers,
     };
     let result = handlers::run(&mut exchange).await;
@@ -428,7 +430,16 @@ fn log_request(exchange: &Exchange<'_>) {
     );
 }
 
-type Prepared = (Route, QueryParams, String, PayloadMode, Option<Principal>);
+/// A request ready for its handler: route, query, signer's access key, payload mode, signer,
+/// and the permission the object's ACL must grant (`auth::acls::Verdict::IfObjectAcl`).
+type Prepared = (
+    Route,
+    QueryParams,
+    String,
+    PayloadMode,
+    Option<Principal>,
+    Option<Permission>,
+);
 
 /// Routes, authenticates and authorizes a request. On failure, the route (when known) comes
 /// back with the error so that a denied request can be logged.
@@ -452,12 +463,26 @@ fn prepare(
     ) {
         // The form carries the signature (POST upload), or signs for STS with the body's
         // hash: the handler verifies it before anything else.
-        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+        return Ok((
+            route,
+            query,
+            String::new(),
+            PayloadMode::Unsigned,
+            None,
+            None,
+        ));
     }
     if route.operation == Operation::OptionsObject {
         // A CORS preflight: browsers send it without credentials, and the answer reveals
         // only the bucket's CORS rules (as on S3).
-        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+        return Ok((
+            route,
+            query,
+            String::new(),
+            PayloadMode::Unsigned,
+            None,
+            None,
+        ));
     }
     let authenticated = match authenticate_head(context, head) {
         Ok(authenticated) => authenticated,
@@ -465,7 +490,7 @@ fn prepare(
     };
     let checked = match authenticated {
         None => admit_anonymous(context, head, &route, &query, connection)
-            .map(|payload| (String::new(), payload, None)),
+            .map(|(payload, gate)| (String::new(), payload, None, gate)),
         Some(signed) => {
             // CreateBucket of a taken name answers BucketAlreadyExists in its handler.
             let bucket = route
@@ -480,14 +505,22 @@ fn prepare(
                     let named = route.bucket.as_deref().unwrap_or("");
                     let question = policy_question(&route, &query, named);
                     let facts = RequestFacts::of(head, &query, connection);
-                    check_bucket_policy(context, Some(&signed.principal), &question, &facts)
+                    check_with_acls(context, Some(&signed.principal), &question, &facts)
                 })
-                .map(|()| (signed.access_key_id, signed.payload, Some(signed.principal)))
+                .map(|verdict| {
+                    let principal = Some(signed.principal);
+                    (
+                        signed.access_key_id,
+                        signed.payload,
+                        principal,
+                        gate_of(verdict),
+                    )
+                })
         }
     };
     match checked {
-        Ok((access_key_id, payload, principal)) => {
-            Ok((route, query, access_key_id, payload, principal))
+        Ok((access_key_id, payload, principal, gate)) => {
+            Ok((route, query, access_key_id, payload, principal, gate))
         }
         Err(error) => Err(Box::new((error, Some(route)))),
     }
@@ -502,7 +535,7 @@ fn admit_anonymous(
     route: &Route,
     query: &QueryParams,
     connection: &Connection,
-) -> Result<PayloadMode, S3Error> {
+) -> Result<(PayloadMode, Option<Permission>), S3Error> {
     let bucket = route
         .bucket
         .as_deref()
@@ -510,14 +543,22 @@ fn admit_anonymous(
         .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
     let question = policy_question(route, query, bucket);
     let facts = RequestFacts::of(head, query, connection);
-    check_bucket_policy(context, None, &question, &facts)?;
+    let gate = gate_of(check_with_acls(context, None, &question, &facts)?);
     let headers: Vec<(&str, &[u8])> = head
         .headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_slice()))
         .collect();
-    s3_proto::sigv4::anonymous_payload(&headers)
-        .map_err(|error| crate::s3_error::from_sigv4(&error, &context.settings.region))
+    let payload = s3_proto::sigv4::anonymous_payload(&headers)
+        .map_err(|error| crate::s3_error::from_sigv4(&error, &context.settings.region))?;
+    Ok((payload, gate))
+}
+
+fn gate_of(verdict: Verdict) -> Option<Permission> {
+    match verdict {
+        Verdict::Allowed => None,
+        Verdict::IfObjectAcl(permission) => Some(permission),
+    }
 }
 
 fn policy_question<'a>(
