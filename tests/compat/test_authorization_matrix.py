@@ -38,7 +38,7 @@ from s3util import error_of
 from test_bucket_policy import public_read
 from test_control_channel import World, secret
 from test_iam_enforcement import HOME, READONLY
-from test_sts import session_s3
+from test_sts import StsWorld, session_s3
 
 pytestmark = pytest.mark.binary
 
@@ -274,9 +274,11 @@ def presigning_client(world: World, name: str):
     return client
 
 
-class MatrixWorld(World):
+class MatrixWorld(StsWorld):
     """World's tenants and users (alice: read-write, anna: tenant admin of acme, bob: read-write
     in globex, root2: global admin) plus a user per policy of the matrix."""
+
+    policies = [READONLY, HOME]
 
     def __init__(self, server, control):
         super().__init__(server, control)
@@ -284,26 +286,6 @@ class MatrixWorld(World):
             self.users[name] = {**self.users["alice"], "id": name, "username": name, "policy_ids": list(policy_ids)}
             self.keys[name] = access_key(f"AK{name.upper()}{uuid.uuid4().hex[:8].upper()}", secret(), name)
         self.push()
-
-    def push(self):
-        from control_client import snapshot
-
-        self.version += 1
-        self.control.put_identity(snapshot(
-            self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()),
-            policies=[READONLY, HOME],
-        ))  # fmt: skip
-
-    def sts(self, name: str):
-        import boto3
-
-        from harness import client_config
-        from s3util import REGION
-
-        key = self.keys[name]
-        return boto3.session.Session().client(
-            "sts", endpoint_url=self.server.endpoint.url, region_name=REGION, config=client_config(),
-            aws_access_key_id=key["access_key_id"], aws_secret_access_key=key["secret_access_key"])  # fmt: skip
 
 
 @dataclass
