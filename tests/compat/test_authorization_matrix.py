@@ -16,10 +16,20 @@ the server. A refusal is 403 AccessDenied (400 ExpiredToken for the expired sess
 answers carry only the status), or, for DeleteObjects, a 200 whose every key is AccessDenied.
 "Storage unchanged" is a fingerprint of the case's buckets read with the root key before and
 after the refused call (`fingerprint`).
+
+After the matrix: AWS's documented policy examples that test_bucket_policy.py (public read,
+TLS only, deny unencrypted uploads through boto3, IP ranges the server never sees) and
+test_iam_enforcement.py do not already hold: an IP restriction between two real peer addresses,
+a home folder per user through a bucket policy, the prefix-scoped user's copies and multipart
+uploads inside its home, deny-unencrypted-uploads through the aws cli; and the BAD-INPUTS rows
+for policies the other files leave: Z5 (X-Forwarded-For and its kin do not move aws:SourceIp)
+and Z1's presigned writes by another tenant (test_control_channel.py has the rest of Z1,
+test_bad_inputs.py X8, test_object_lock.py Z6).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -33,9 +43,9 @@ from botocore.exceptions import ClientError
 import fidelity_model as fm
 import fidelity_world as fw
 from control_client import ControlClient, access_key
-from harness import ServerProcess, make_client
-from s3util import error_of
-from test_bucket_policy import public_read
+from harness import ServerProcess, empty_and_delete_bucket, make_client, run_aws, unique_bucket_name
+from s3util import Endpoint, RawResponse, error_of, expect_error, http_call, sign_headers
+from test_bucket_policy import deny_unencrypted_uploads, document, public_read
 from test_control_channel import World, secret
 from test_iam_enforcement import HOME, READONLY
 from test_sts import StsWorld, session_s3
@@ -477,3 +487,170 @@ def test_operation_by_identity(matrix, operation, identity):
     finally:
         if not keep_fixtures:
             matrix.retire_fixtures()
+
+
+# ---------------------------------------------------------------------------
+# AWS's documented policy examples, and the BAD-INPUTS rows for policies
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bucket(matrix):
+    """A bucket of tenant acme (made by the tenant admin) with one object, "doc"."""
+    name = unique_bucket_name("matrix-policy")
+    matrix.clients["tenant_admin"].create_bucket(Bucket=name)
+    matrix.clients["tenant_admin"].put_object(Bucket=name, Key="doc", Body=b"shared")
+    yield name
+    matrix.root.delete_bucket_policy(Bucket=name)
+    empty_and_delete_bucket(matrix.root, name)
+
+
+def keys_in(matrix, bucket: str) -> dict[str, str]:
+    return {o["Key"]: o["ETag"] for o in matrix.root.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def signed_from(ep: Endpoint, source_ip: str, method: str, path: str, headers: dict | None = None,
+                body: bytes = b"") -> RawResponse:
+    """One SigV4-signed request from the loopback address `source_ip` (every 127/8 address is
+    the machine's own), so the server sees that peer."""
+    target, signed = sign_headers(ep, method, path, headers=headers, body=body)
+    if method == "PUT":
+        signed["Content-Length"] = str(len(body))
+    connection = http.client.HTTPConnection(ep.host, ep.port, timeout=30, source_address=(source_ip, 0))
+    try:
+        connection.request(method, target, body=body or None, headers=signed)
+        answer = connection.getresponse()
+        return RawResponse(answer.status, answer.reason, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+    finally:
+        connection.close()
+
+
+def deny_unless_from(bucket: str, operator: str, cidr: str) -> str:
+    """AWS's "restrict access to specific IP addresses" example: a Deny of everything with
+    NotIpAddress (or, to shut one range out, IpAddress)."""
+    return document({"Sid": "IPRestrict", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": [arn(bucket), arn(bucket, "*")],
+                     "Condition": {operator: {"aws:SourceIp": cidr}}})  # fmt: skip
+
+
+def spoofing(address: str) -> dict:
+    """The headers a proxy adds to name its client. The server trusts no proxy, so none of
+    them may move aws:SourceIp (BAD-INPUTS Z5)."""
+    return {"X-Forwarded-For": address, "X-Real-IP": address, "Forwarded": f"for={address}"}
+
+
+def test_ip_restriction_follows_the_peer_address_not_forwarded_headers(matrix, bucket):
+    alice = matrix.world.endpoint("alice")
+    matrix.root.put_bucket_policy(Bucket=bucket, Policy=deny_unless_from(bucket, "NotIpAddress", "127.0.0.1/32"))
+    assert signed_from(alice, "127.0.0.1", "GET", f"/{bucket}/doc").body == b"shared"
+    before = keys_in(matrix, bucket)
+    for headers in ({}, spoofing("127.0.0.1")):
+        got = signed_from(alice, "127.0.0.2", "GET", f"/{bucket}/doc", headers=headers)
+        assert (got.status, got.error_code()) == (403, "AccessDenied"), (headers, got)
+        got = signed_from(alice, "127.0.0.2", "PUT", f"/{bucket}/doc", headers=headers, body=b"changed")
+        assert (got.status, got.error_code()) == (403, "AccessDenied"), (headers, got)
+    assert keys_in(matrix, bucket) == before
+    # The other way round: shutting 127.0.0.2 out does not shut out a peer that claims it.
+    matrix.root.put_bucket_policy(Bucket=bucket, Policy=deny_unless_from(bucket, "IpAddress", "127.0.0.2/32"))
+    assert signed_from(alice, "127.0.0.1", "GET", f"/{bucket}/doc", headers=spoofing("127.0.0.2")).status == 200
+    assert signed_from(alice, "127.0.0.2", "GET", f"/{bucket}/doc").status == 403
+
+
+def test_a_home_folder_per_user_through_the_bucket_policy(matrix, bucket):
+    # AWS's example of a folder per user: ${aws:username} in the resource and in the
+    # s3:prefix condition. nopol and reader have no identity policy that reaches "home/".
+    users = [f"arn:aws:iam::acme:user/{name}" for name in ("nopol", "reader")]
+    matrix.root.put_bucket_policy(Bucket=bucket, Policy=document(
+        {"Sid": "ListOwnFolder", "Effect": "Allow", "Principal": {"AWS": users}, "Action": "s3:ListBucket",
+         "Resource": arn(bucket), "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*"]}}},
+        {"Sid": "ObjectsInOwnFolder", "Effect": "Allow", "Principal": {"AWS": users}, "Action": "s3:*Object",
+         "Resource": arn(bucket, "home/${aws:username}/*")}))  # fmt: skip
+    nopol, reader = matrix.clients["no_policy"], matrix.clients["read_only"]
+    nopol.put_object(Bucket=bucket, Key="home/nopol/notes", Body=b"mine")
+    reader.put_object(Bucket=bucket, Key="home/reader/notes", Body=b"theirs")
+    assert nopol.get_object(Bucket=bucket, Key="home/nopol/notes")["Body"].read() == b"mine"
+    listed = nopol.list_objects_v2(Bucket=bucket, Prefix="home/nopol/")["Contents"]
+    assert [o["Key"] for o in listed] == ["home/nopol/notes"]
+    before = keys_in(matrix, bucket)
+    expect_error(nopol.get_object, 403, "AccessDenied", Bucket=bucket, Key="home/reader/notes")
+    expect_error(nopol.put_object, 403, "AccessDenied", Bucket=bucket, Key="home/reader/notes", Body=b"x")
+    expect_error(nopol.delete_object, 403, "AccessDenied", Bucket=bucket, Key="home/reader/notes")
+    expect_error(nopol.list_objects_v2, 403, "AccessDenied", Bucket=bucket, Prefix="home/reader/")
+    expect_error(nopol.list_objects_v2, 403, "AccessDenied", Bucket=bucket)
+    expect_error(nopol.get_object, 403, "AccessDenied", Bucket=bucket, Key="doc")
+    # A user the policy does not name has no folder: bob is another tenant's.
+    expect_error(matrix.clients["other_tenant"].put_object, 403, "AccessDenied", Bucket=bucket,
+                 Key="home/bob/x", Body=b"x")  # fmt: skip
+    assert keys_in(matrix, bucket) == before
+    nopol.delete_object(Bucket=bucket, Key="home/nopol/notes")
+    assert sorted(keys_in(matrix, bucket)) == ["doc", "home/reader/notes"]
+
+
+def test_a_prefix_scoped_user_copies_and_uploads_in_parts_inside_their_home(matrix, bucket):
+    # The matrix's prefix-scoped user (identity policy `home`) is refused everything outside
+    # home/homer/; inside it, the writes that are s3:PutObject succeed, copies included.
+    homer = matrix.clients["prefix_scoped"]
+    homer.put_object(Bucket=bucket, Key="home/homer/a", Body=b"a")
+    homer.copy_object(Bucket=bucket, Key="home/homer/b", CopySource={"Bucket": bucket, "Key": "home/homer/a"})
+    upload = homer.create_multipart_upload(Bucket=bucket, Key="home/homer/c")["UploadId"]
+    part = homer.upload_part_copy(Bucket=bucket, Key="home/homer/c", UploadId=upload, PartNumber=1,
+                                  CopySource={"Bucket": bucket, "Key": "home/homer/a"})["CopyPartResult"]
+    homer.complete_multipart_upload(Bucket=bucket, Key="home/homer/c", UploadId=upload,
+                                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert homer.get_object(Bucket=bucket, Key="home/homer/c")["Body"].read() == b"a"
+    listed = homer.list_objects_v2(Bucket=bucket, Prefix="home/homer/")["Contents"]
+    assert [o["Key"] for o in listed] == ["home/homer/a", "home/homer/b", "home/homer/c"]
+    before = keys_in(matrix, bucket)
+    # Copying out of the home, or into it from outside, needs both ends.
+    expect_error(homer.copy_object, 403, "AccessDenied", Bucket=bucket, Key="home/homer/d",
+                 CopySource={"Bucket": bucket, "Key": "doc"})
+    expect_error(homer.copy_object, 403, "AccessDenied", Bucket=bucket, Key="out",
+                 CopySource={"Bucket": bucket, "Key": "home/homer/a"})
+    expect_error(homer.delete_object, 403, "AccessDenied", Bucket=bucket, Key="home/homer/a")
+    assert keys_in(matrix, bucket) == before
+
+
+def test_deny_unencrypted_uploads_through_the_aws_cli(matrix, bucket, tmp_path):
+    # AWS's example, put and read back with `aws s3api ... --policy file://`, then in force on
+    # `aws s3 cp` with and without --sse.
+    policy = deny_unencrypted_uploads(bucket)
+    (tmp_path / "policy.json").write_text(policy)
+    (tmp_path / "report.csv").write_bytes(b"a,b\n1,2\n")
+    anna, alice = matrix.world.endpoint("anna"), matrix.world.endpoint("alice")
+    run_aws(anna, tmp_path, "s3api", "put-bucket-policy", "--bucket", bucket, "--policy",
+            f"file://{tmp_path / 'policy.json'}")
+    shown = run_aws(anna, tmp_path, "s3api", "get-bucket-policy", "--bucket", bucket, "--output", "json").stdout
+    assert json.loads(json.loads(shown)["Policy"]) == json.loads(policy)
+    refused = run_aws(alice, tmp_path, "s3", "cp", str(tmp_path / "report.csv"), f"s3://{bucket}/plain.csv",
+                      check=False)  # fmt: skip
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr, refused.stderr
+    run_aws(alice, tmp_path, "s3", "cp", str(tmp_path / "report.csv"), f"s3://{bucket}/sealed.csv",
+            "--sse", "AES256")
+    head = run_aws(alice, tmp_path, "s3api", "head-object", "--bucket", bucket, "--key", "sealed.csv",
+                   "--output", "json")
+    assert json.loads(head.stdout)["ServerSideEncryption"] == "AES256"
+    assert sorted(keys_in(matrix, bucket)) == ["doc", "sealed.csv"]
+
+
+def test_urls_presigned_by_another_tenant_change_nothing(matrix, bucket):
+    # BAD-INPUTS Z1 (test_control_channel.py covers a presigned GET and POST forms): bob's
+    # presigned writes into acme's bucket.
+    bob = matrix.clients["other_tenant"]
+    upload = matrix.clients["tenant_admin"].create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    before = keys_in(matrix, bucket)
+    attempts = [
+        ("PUT", bob.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "doc"}), b"overwritten"),
+        ("PUT", bob.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "new"}), b"planted"),
+        ("DELETE", bob.generate_presigned_url("delete_object", Params={"Bucket": bucket, "Key": "doc"}), b""),
+        ("PUT", bob.generate_presigned_url("upload_part", Params={
+            "Bucket": bucket, "Key": "mp", "UploadId": upload, "PartNumber": 1}), b"part"),
+        ("DELETE", bob.generate_presigned_url("abort_multipart_upload", Params={
+            "Bucket": bucket, "Key": "mp", "UploadId": upload}), b""),
+    ]  # fmt: skip
+    for method, url, body in attempts:
+        got = http_call(method, url, body)
+        assert (got.status, got.error_code()) == (403, "AccessDenied"), (method, url, got)
+    assert keys_in(matrix, bucket) == before
+    parts = matrix.root.list_parts(Bucket=bucket, Key="mp", UploadId=upload)
+    assert parts.get("Parts", []) == []
+    matrix.root.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)

@@ -196,14 +196,19 @@ def test_tls_only_policy_denies_plain_http(world, alice, root, bucket):
     assert alice.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
 
 
-def test_put_without_sse_header_denied(alice, bucket):
-    alice.put_bucket_policy(Bucket=bucket, Policy=document(
+def deny_unencrypted_uploads(bucket: str) -> str:
+    """AWS's example that refuses uploads asking for no SSE or another kind than SSE-S3."""
+    return document(
         {"Sid": "DenyIncorrectEncryptionHeader", "Effect": "Deny", "Principal": "*",
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
          "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}},
         {"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*",
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
-         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}))
+         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}})
+
+
+def test_put_without_sse_header_denied(alice, bucket):
+    alice.put_bucket_policy(Bucket=bucket, Policy=deny_unencrypted_uploads(bucket))
     expect_error(alice.put_object, 403, "AccessDenied", Bucket=bucket, Key="plain", Body=b"v")
     alice.put_object(Bucket=bucket, Key="sealed", Body=b"v", ServerSideEncryption="AES256")
     assert keys_of(alice, bucket) == ["sealed"]
