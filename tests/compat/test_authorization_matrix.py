@@ -42,7 +42,7 @@ from botocore.exceptions import ClientError
 
 import fidelity_model as fm
 import fidelity_world as fw
-from control_client import ControlClient, access_key
+from control_client import ControlClient, access_key, user
 from harness import ServerProcess, empty_and_delete_bucket, make_client, run_aws, unique_bucket_name
 from s3util import Endpoint, RawResponse, error_of, expect_error, http_call, sign_headers
 from test_bucket_policy import deny_unencrypted_uploads, document, public_read
@@ -293,13 +293,16 @@ class MatrixWorld(StsWorld):
     def __init__(self, server, control):
         super().__init__(server, control)
         for name, policy_ids in (("nopol", ()), ("reader", ("ro",)), ("homer", ("home",))):
-            self.users[name] = {**self.users["alice"], "id": name, "username": name, "policy_ids": list(policy_ids)}
+            self.users[name] = user(name, "acme", policy_ids=policy_ids)
             self.keys[name] = access_key(f"AK{name.upper()}{uuid.uuid4().hex[:8].upper()}", secret(), name)
         self.push()
 
 
 @dataclass
 class Matrix:
+    """The module's server: its identities, the root client, a client per identity, and the
+    fixtures of the operation being swept."""
+
     world: MatrixWorld
     root: object
     clients: dict = field(default_factory=dict)
