@@ -180,11 +180,17 @@ def test_ip_restriction_denies_even_the_buckets_users(alice, root, bucket):
     alice.put_object(Bucket=bucket, Key="k2", Body=b"v2")
 
 
-def test_tls_only_policy_denies_plain_http(world, alice, root, bucket):
-    alice.put_bucket_policy(Bucket=bucket, Policy=document(
+def deny_when_secure_transport_is(bucket: str, secure: str = "false") -> str:
+    """AWS's TLS-only example (a Deny of everything when aws:SecureTransport is "false");
+    with "true", its mirror image, which shows what the key says over TLS."""
+    return document(
         {"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
          "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
+         "Condition": {"Bool": {"aws:SecureTransport": secure}}})
+
+
+def test_tls_only_policy_denies_plain_http(world, alice, root, bucket):
+    alice.put_bucket_policy(Bucket=bucket, Policy=deny_when_secure_transport_is(bucket))
     expect_error(alice.put_object, 403, "AccessDenied", Bucket=bucket, Key="k", Body=b"v")
     expect_error(alice.list_objects_v2, 403, "AccessDenied", Bucket=bucket)
     root.put_object(Bucket=bucket, Key="k", Body=b"v")
@@ -196,14 +202,19 @@ def test_tls_only_policy_denies_plain_http(world, alice, root, bucket):
     assert alice.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
 
 
-def test_put_without_sse_header_denied(alice, bucket):
-    alice.put_bucket_policy(Bucket=bucket, Policy=document(
+def deny_unencrypted_uploads(bucket: str) -> str:
+    """AWS's example that refuses uploads asking for no SSE or another kind than SSE-S3."""
+    return document(
         {"Sid": "DenyIncorrectEncryptionHeader", "Effect": "Deny", "Principal": "*",
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
          "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}},
         {"Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*",
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
-         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}}))
+         "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}})
+
+
+def test_put_without_sse_header_denied(alice, bucket):
+    alice.put_bucket_policy(Bucket=bucket, Policy=deny_unencrypted_uploads(bucket))
     expect_error(alice.put_object, 403, "AccessDenied", Bucket=bucket, Key="plain", Body=b"v")
     alice.put_object(Bucket=bucket, Key="sealed", Body=b"v", ServerSideEncryption="AES256")
     assert keys_of(alice, bucket) == ["sealed"]

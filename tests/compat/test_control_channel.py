@@ -33,7 +33,11 @@ def secret() -> str:
 
 
 class World:
-    """A server with two tenants, a global user and a global admin, each with a key."""
+    """A server with two tenants, a global user and a global admin, each with a key; the
+    managed `policies` and `groups` go into every snapshot pushed."""
+
+    policies: list[dict] = []
+    groups: list[dict] = []
 
     def __init__(self, server, control: ControlClient, quotas: dict | None = None):
         self.server = server
@@ -57,9 +61,10 @@ class World:
 
     def push(self):
         self.version += 1
-        self.control.put_identity(
-            snapshot(self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()))
-        )
+        self.control.put_identity(snapshot(
+            self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()),
+            policies=self.policies, groups=self.groups,
+        ))  # fmt: skip
 
     def client(self, name: str, **config):
         key = self.keys[name]

@@ -44,15 +44,6 @@ class IamWorld(World):
         self.groups = [{"id": "auditors", "name": "auditors", "tenant_id": "acme", "policy_ids": ["ro"]}]
         super().__init__(server, control)
 
-    def push(self):
-        from control_client import snapshot
-
-        self.version += 1
-        self.control.put_identity(snapshot(
-            self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()),
-            policies=self.policies, groups=self.groups,
-        ))  # fmt: skip
-
     def set_user(self, name, tenant="acme", role="user", policy_ids=(), group_ids=()):
         self.users[name] = {**user(name, tenant, role=role, policy_ids=policy_ids), "group_ids": list(group_ids)}
         self.push()

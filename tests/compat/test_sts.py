@@ -43,14 +43,7 @@ READONLY = {
 
 
 class StsWorld(World):
-    def push(self):
-        from control_client import snapshot
-
-        self.version += 1
-        self.control.put_identity(snapshot(
-            self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()),
-            policies=[READONLY],
-        ))  # fmt: skip
+    policies = [READONLY]
 
     def sts(self, name: str | None = None, **credentials):
         """boto3's STS client for a user's key (or explicit credentials); it leaves the
