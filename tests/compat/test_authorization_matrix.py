@@ -120,6 +120,7 @@ ACTIONS = {
     "DeletePublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),
     "PutBucketOwnershipControls": ("s3:PutBucketOwnershipControls", BUCKET),
     "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", BUCKET),
+    "DeleteBucketOwnershipControls": ("s3:PutBucketOwnershipControls", BUCKET),
     "GetBucketAcl": ("s3:GetBucketAcl", BUCKET),
     "PutBucketAcl": ("s3:PutBucketAcl", BUCKET),
     "GetObjectAcl": ("s3:GetObjectAcl", OBJECT),
