@@ -8,25 +8,17 @@ from __future__ import annotations
 import json
 import pytest
 
-from control_client import ControlClient
-from harness import ServerProcess, make_client, unique_bucket_name
+from harness import make_client, unique_bucket_name
 from s3util import expect_error, http_call
-from test_control_channel import World, denied_events
+from test_control_channel import denied_events, world_server
 
 pytestmark = pytest.mark.binary
 
 
 @pytest.fixture(scope="module")
 def world(module_tmp):
-    base = module_tmp("bucket-policy")
-    server = ServerProcess(base / "data", base / "logs", ("root", "policy-root-secret-0123456789"),
-                           name="maxiofs-policy")
-    server.start()
-    try:
-        with ControlClient(server.data_dir) as control:
-            yield World(server, control)
-    finally:
-        server.kill()
+    with world_server(module_tmp("bucket-policy"), "policy", "policy-root-secret-0123456789") as world:
+        yield world
 
 
 @pytest.fixture

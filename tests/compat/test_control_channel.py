@@ -5,6 +5,7 @@ persistence across restarts, the per-partition event log, and bucket management.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -75,6 +76,21 @@ class World:
         key = self.keys[name]
         ep = self.server.endpoint
         return Endpoint(ep.host, ep.port, key["access_key_id"], key["secret_access_key"])
+
+
+@contextlib.contextmanager
+def world_server(directory, name: str, root_secret: str, world_class=World):
+    """A server of its own with a `world_class` world pushed over its control socket: what a
+    module-scoped fixture yields (the server is killed when it ends)."""
+    from harness import ServerProcess
+
+    server = ServerProcess(directory / "data", directory / "logs", ("root", root_secret), name=f"maxiofs-{name}")
+    server.start()
+    try:
+        with ControlClient(server.data_dir) as control:
+            yield world_class(server, control)
+    finally:
+        server.kill()
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from control_client import ControlClient, user
+from control_client import user
 from harness import make_client, unique_bucket_name
 from s3util import expect_error
-from test_control_channel import World
+from test_control_channel import World, world_server
 
 pytestmark = pytest.mark.binary
 
@@ -51,16 +51,8 @@ class IamWorld(World):
 
 @pytest.fixture(scope="module")
 def world(module_tmp):
-    from harness import ServerProcess
-
-    base = module_tmp("iam")
-    server = ServerProcess(base / "data", base / "logs", ("root", "iam-root-secret-0123456789"), name="maxiofs-iam")
-    server.start()
-    try:
-        with ControlClient(server.data_dir) as control:
-            yield IamWorld(server, control)
-    finally:
-        server.kill()
+    with world_server(module_tmp("iam"), "iam", "iam-root-secret-0123456789", IamWorld) as world:
+        yield world
 
 
 @pytest.fixture

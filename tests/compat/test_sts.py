@@ -18,10 +18,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from admin_harness import console_stack
-from control_client import ControlClient
 from harness import client_config, client_env, make_client, run_aws, unique_bucket_name
 from s3util import REGION, Endpoint, error_of, expect_error
-from test_control_channel import World
+from test_control_channel import World, world_server
 from test_cors import preflight
 from test_post_object import post_form
 
@@ -75,16 +74,8 @@ def session_sts(world, credentials: dict):
 
 @pytest.fixture(scope="module")
 def world(module_tmp):
-    from harness import ServerProcess
-
-    base = module_tmp("sts")
-    server = ServerProcess(base / "data", base / "logs", ("root", "sts-root-secret-0123456789"), name="maxiofs-sts")
-    server.start()
-    try:
-        with ControlClient(server.data_dir) as control:
-            yield StsWorld(server, control)
-    finally:
-        server.kill()
+    with world_server(module_tmp("sts"), "sts", "sts-root-secret-0123456789", StsWorld) as world:
+        yield world
 
 
 @pytest.fixture

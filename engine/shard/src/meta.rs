@@ -1059,33 +1059,21 @@ fn create_bucket(
     record: &BucketRecord,
 ) -> Result<MetaOutcome, ShardError> {
     let inserted = tx.execute(
-        "INSERT OR IGNORE INTO buckets
-            (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-             versioning, object_lock, lifecycle, policy, public_access_block,
-             object_ownership, acl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT OR IGNORE INTO buckets (name, created_ms, region, owner_tenant, owner_user)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             record.name,
             record.created_ms,
             record.region,
-            encode_tags(&record.tags),
             record.owner_tenant,
             record.owner_user,
-            crate::record::encode_bucket_encryption(record.encryption.as_ref()),
-            crate::record::encode_bucket_cors(&record.cors),
-            record.versioning.as_str(),
-            encode_object_lock(record.object_lock.as_ref()),
-            encode_lifecycle(record.lifecycle.as_ref()),
-            record.policy,
-            record.public_access_block.map(PublicAccessBlock::to_bits),
-            record.object_ownership.to_column(),
-            record.acl.as_ref().map(base::acl::Acl::encode),
         ],
     )?;
     if inserted == 0 {
         return Err(ShardError::BucketAlreadyOwnedByYou);
     }
-    Ok(MetaOutcome::default())
+    // The configuration a bucket is created with is written as every later change is.
+    update_bucket(tx, record)
 }
 
 fn update_bucket(

@@ -295,22 +295,10 @@ pub async fn serve_request(
         .as_ref()
         .map(|routed| routed.route.operation.as_str());
     if let Some(answer) = handlers::cors::console_preflight(context, &head) {
-        connection.accounting.operation = Some("OptionsObject");
-        let keep_alive = head.keep_alive && !head.has_body();
-        let bytes = match answer {
-            Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
-            Err(error) => response::error_bytes(&error, &[], keep_alive, &request_id),
-        };
-        return connection.write_all(bytes).await.is_ok() && keep_alive;
+        return answer_outside_s3(connection, &head, "OptionsObject", answer, &request_id).await;
     }
-    if let Some(response) = handlers::metrics::answer(context, &head).await {
-        connection.accounting.operation = Some("Metrics");
-        let keep_alive = head.keep_alive && !head.has_body();
-        let bytes = match response {
-            Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
-            Err(error) => response::error_bytes(&error, &[], keep_alive, &request_id),
-        };
-        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    if let Some(answer) = handlers::metrics::answer(context, &head).await {
+        return answer_outside_s3(connection, &head, "Metrics", answer, &request_id).await;
     }
     if let Some(response) = handlers::health::answer(context, &head).await {
         connection.accounting.operation = Some("Health");
@@ -380,6 +368,24 @@ pub async fn serve_request(
         exchange.connection.linger().await;
     }
     written && keep_alive
+}
+
+/// Writes the answer to a request served before routing (a console preflight, a metrics
+/// scrape); returns whether the connection stays open.
+async fn answer_outside_s3(
+    connection: &mut Connection,
+    head: &RequestHead,
+    operation: &'static str,
+    answer: Result<response::Response, S3Error>,
+    request_id: &str,
+) -> bool {
+    connection.accounting.operation = Some(operation);
+    let keep_alive = head.keep_alive && !head.has_body();
+    let bytes = match answer {
+        Ok(response) => response::response_bytes(&response, false, keep_alive, request_id),
+        Err(error) => response::error_bytes(&error, &[], keep_alive, request_id),
+    };
+    connection.write_all(bytes).await.is_ok() && keep_alive
 }
 
 /// Answers a request that could not be routed, authenticated or authorized; returns whether
