@@ -110,7 +110,72 @@ export interface Tenant {
   id: string;
   name: string;
   display_name?: string | null;
-  status: string;
+  status: "active" | "disabled" | string;
+  /** Quotas: `null` means none. */
+  max_storage_bytes?: number | null;
+  max_buckets?: number | null;
+  max_access_keys?: number | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** A tenant's create or change body: a quota `null` removes it. */
+export interface TenantRequest {
+  name?: string;
+  display_name?: string;
+  status?: "active" | "disabled";
+  max_storage_bytes?: number | null;
+  max_buckets?: number | null;
+  max_access_keys?: number | null;
+}
+
+export interface PolicySummary {
+  id: string;
+  name: string;
+  builtin: boolean;
+}
+
+export interface Policy extends PolicySummary {
+  tenant_id: string | null;
+  description: string | null;
+  /** The policy document's JSON text, as stored. */
+  document: string;
+  created_at?: string;
+  updated_at?: string;
+  attached_users?: number;
+  attached_groups?: number;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  tenant_id: string | null;
+  members: { id: string; username: string }[];
+  policies: PolicySummary[];
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface UserGrants {
+  policies: PolicySummary[];
+  groups: { id: string; name: string }[];
+  effective_policies: { id: string; name: string; via_group: string | null }[];
+}
+
+export type UserDetail = User & UserGrants;
+
+export interface Setting {
+  key: string;
+  value: boolean | number | string;
+  default: boolean | number | string;
+  type: "bool" | "int" | string;
+  category: string;
+  description: string;
+  /** Bounds of an `int` setting, inclusive. */
+  min?: number;
+  max?: number;
+  updated_at: string | null;
+  updated_by: string | null;
 }
 
 export interface AuditEntry {

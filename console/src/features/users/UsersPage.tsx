@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useMemo, useState } from "react";
+import { Link } from "react-router";
 import {
   createAccessKey,
   deleteAccessKey,
@@ -27,7 +28,18 @@ function useUserColumns(
 ): ColumnDef<User, unknown>[] {
   return useMemo(
     () => [
-      { header: "User", accessorKey: "username" },
+      {
+        header: "User",
+        accessorKey: "username",
+        cell: ({ row }) => (
+          <Link
+            to={`/users/${encodeURIComponent(row.original.id)}`}
+            className="font-medium text-primary underline"
+          >
+            {row.original.username}
+          </Link>
+        ),
+      },
       { header: "Role", accessorKey: "role" },
       { header: "Tenant", accessorFn: (user) => user.tenant_id ?? "—" },
       {
