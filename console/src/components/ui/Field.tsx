@@ -38,17 +38,22 @@ export function Field({
   htmlFor,
   hint,
   error,
+  hideLabel,
   children,
 }: {
   label: string;
   htmlFor: string;
   hint?: string;
   error?: string;
+  /** For screen readers only, where the label is already shown nearby. */
+  hideLabel?: boolean;
   children: React.ReactNode;
 }) {
   return (
     <div className="flex flex-col gap-1.5">
-      <Label htmlFor={htmlFor}>{label}</Label>
+      <Label htmlFor={htmlFor} className={hideLabel ? "sr-only" : undefined}>
+        {label}
+      </Label>
       {children}
       {error ? (
         <p id={errorId(htmlFor)} className="text-xs text-danger">

@@ -55,7 +55,11 @@ export default function PoliciesPage() {
         enableSorting: false,
       },
       { header: "Scope", accessorFn: (policy) => policy.tenant_id ?? "global" },
-      { header: "Updated", accessorFn: (policy) => formatDate(policy.updated_at) },
+      {
+        header: "Updated",
+        // Built-ins are rewritten at every start: their date says nothing.
+        accessorFn: (policy) => (policy.builtin ? "—" : formatDate(policy.updated_at)),
+      },
       {
         id: "actions",
         header: () => <span className="sr-only">Actions</span>,

@@ -62,7 +62,7 @@ function SettingRow({
           <p className="text-xs text-muted-fg">{hint}</p>
         </div>
       ) : (
-        <Field label={titleOf(setting.key)} htmlFor={id} hint={hint} error={error}>
+        <Field label={titleOf(setting.key)} htmlFor={id} hint={hint} error={error} hideLabel>
           <Input
             id={id}
             inputMode="numeric"
