@@ -241,6 +241,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("GET", "/api/v1/audit-logs") => get(audit::list),
         ("GET", "/api/v1/audit-logs/export") => get(audit::export),
         ("GET", "/api/v1/audit-logs/{id}") => get(audit::get_one),
+        ("GET", "/api/v1/metrics") => get(crate::api_metrics::recent),
         ("GET", "/metrics") => get(metrics),
         ("GET", "/health") => get(health),
         _ => return None,

@@ -409,6 +409,13 @@ pub const ROUTES: &[Route] = &[
         "audit_get",
         "One audit entry",
     ),
+    // traffic
+    route(
+        "GET",
+        "/api/v1/metrics",
+        "metrics_recent",
+        "Recent data-plane traffic per operation and per shard",
+    ),
     // operations
     route(
         "GET",
@@ -443,4 +450,5 @@ pub const GROUPS: &[(&str, &str)] = &[
     ("encryption", "/api/v1/encryption"),
     ("settings", "/api/v1/settings"),
     ("audit_logs", "/api/v1/audit-logs"),
+    ("metrics", "/api/v1/metrics"),
 ];

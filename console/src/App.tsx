@@ -18,6 +18,7 @@ const TenantsPage = lazy(() => import("./features/tenants/TenantsPage"));
 const PoliciesPage = lazy(() => import("./features/iam/PoliciesPage"));
 const GroupsPage = lazy(() => import("./features/iam/GroupsPage"));
 const SettingsPage = lazy(() => import("./features/settings/SettingsPage"));
+const MetricsPage = lazy(() => import("./features/metrics/MetricsPage"));
 const AuditPage = lazy(() => import("./features/audit/AuditPage"));
 const ProfilePage = lazy(() => import("./features/profile/ProfilePage"));
 const AboutPage = lazy(() => import("./features/about/AboutPage"));
@@ -72,6 +73,7 @@ export function routes() {
             { path: "groups", element: page(GroupsPage) },
             { path: "policies", element: page(PoliciesPage) },
             { path: "settings", element: page(SettingsPage) },
+            { path: "metrics", element: page(MetricsPage) },
             { path: "audit", element: page(AuditPage) },
             { path: "profile", element: page(ProfilePage) },
             { path: "about", element: page(AboutPage) },

@@ -18,6 +18,7 @@ import type {
   Setting,
   Tenant,
   TenantRequest,
+  TrafficSamples,
   TwoFactorSetup,
   TwoFactorStatus,
   User,
@@ -135,6 +136,8 @@ export const deleteAccessKey = (user: string, key: string) =>
   request<unknown>(`/users/${segment(user)}/access-keys/${segment(key)}`, {
     method: "DELETE",
   });
+
+export const getMetrics = () => request<TrafficSamples>("/metrics");
 
 export const listAuditLogs = (filters: AuditFilters, page: number, pageSize: number) =>
   request<AuditPage>("/audit-logs", {

@@ -234,3 +234,32 @@ export interface TwoFactorSetup {
   /** An SVG QR code as a data: URI (the CSP allows data: images). */
   qr_code: string;
 }
+
+/** One sample of the data plane's traffic (control::metrics): counters since its start,
+ * latencies over its sliding window. */
+export interface TrafficSample {
+  at_unix_ms: number;
+  shard_count: number;
+  operations: {
+    operation: string;
+    requests: number;
+    client_errors: number;
+    server_errors: number;
+    p50_ms: number | null;
+    p99_ms: number | null;
+  }[];
+  shards: {
+    shard: number;
+    requests: number;
+    in_flight: number;
+    connections_open: number;
+    received_bytes: number;
+    sent_bytes: number;
+  }[];
+}
+
+export interface TrafficSamples {
+  interval_seconds: number;
+  max_samples: number;
+  samples: TrafficSample[];
+}

@@ -15,6 +15,7 @@ const NAVIGATION: { to: string; label: string; end?: boolean; audience?: Audienc
   { to: "/groups", label: "Groups", audience: "admins" },
   { to: "/policies", label: "Policies", audience: "admins" },
   { to: "/tenants", label: "Tenants", audience: "admins" },
+  { to: "/metrics", label: "Metrics", audience: "global" },
   { to: "/settings", label: "Settings", audience: "admins" },
   { to: "/audit", label: "Audit log" },
   { to: "/profile", label: "Profile" },

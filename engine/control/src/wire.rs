@@ -14,6 +14,7 @@ use crate::buckets::{
 };
 use crate::events::Event;
 use crate::identity::IdentitySnapshot;
+use crate::metrics::MetricsSummary;
 use crate::sealing::SealingKeySet;
 use crate::settings::SettingsSnapshot;
 
@@ -90,6 +91,8 @@ pub enum Request {
     /// The admin's sealing keys (`control::sealing`): one per master key version, derived
     /// with HKDF under `sealing::ADMIN_SECRETS_LABEL`. Answers `sealing_keys`.
     SealingKeys,
+    /// Traffic per operation and per shard, merged from every shard now. Answers `metrics`.
+    Metrics,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +124,7 @@ pub enum Response {
         code: String,
         message: String,
     },
+    Metrics(MetricsSummary),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

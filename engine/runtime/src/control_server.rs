@@ -486,6 +486,7 @@ impl Applier {
             Request::SealingKeys => Ok(Response::SealingKeys(
                 sealing_keys(&self.master_keys, sealing::ADMIN_SECRETS_LABEL).to_wire(),
             )),
+            Request::Metrics => self.metrics(),
         };
         result.unwrap_or_else(|response| response)
     }
@@ -604,6 +605,19 @@ impl Applier {
             self.readers.insert(partition, reader);
         }
         Ok(&self.readers[&partition])
+    }
+
+    /// Every shard's counters, merged (`runtime::metrics::summary`). A shard that does not
+    /// answer within `SHARD_TIMEOUT` fails the request, as for every other question here.
+    fn metrics(&self) -> Result<Response, Response> {
+        let mut snapshots = Vec::with_capacity(self.inboxes.len());
+        for inbox in &self.inboxes {
+            snapshots.push(call(inbox, |reply| MeshMessage::MetricsSnapshot { reply })?);
+        }
+        Ok(Response::Metrics(crate::metrics::summary(
+            &snapshots,
+            self.shard_count,
+        )))
     }
 
     fn status(&mut self) -> Result<Response, Response> {
