@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { getBucket } from "../../api/endpoints";
-import { Card, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
+import { Card, EmptyState, Facts, PageHeader, SkeletonRows } from "../../components/ui/Card";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "../../components/ui/Tabs";
 import { formatBytes, formatDate } from "../../lib";
 import { LifecycleTab } from "./LifecycleTab";
@@ -23,14 +23,7 @@ function Overview({ bucket }: { bucket: string }) {
   ];
   return (
     <Card>
-      <dl className="grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
-        {rows.map(([label, value]) => (
-          <div key={label} className="contents">
-            <dt className="text-muted-fg">{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts rows={rows} />
     </Card>
   );
 }

@@ -13,12 +13,13 @@ import {
   setGroupPolicy,
 } from "../../api/endpoints";
 import type { Group, Policy, User } from "../../api/types";
-import { Button } from "../../components/ui/Button";
-import { Card, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
+import { Button, DeleteButton } from "../../components/ui/Button";
+import { Card, EmptyState, ListState, PageHeader } from "../../components/ui/Card";
 import { ChoiceAdder } from "../../components/ui/ChoiceAdder";
 import { ConfirmDialog, Dialog } from "../../components/ui/Dialog";
 import { Field, Input } from "../../components/ui/Field";
 import { toast } from "../../components/ui/Toast";
+import { useRemoval } from "../../hooks/useRemoval";
 
 type Change =
   | { kind: "member"; group: Group; id: string; on: boolean }
@@ -113,15 +114,7 @@ function GroupCard({
           <h2 className="text-lg font-semibold">{group.name}</h2>
           <p className="text-xs text-muted-fg">{group.tenant_id ?? "global"}</p>
         </div>
-        <Button
-          variant="ghost"
-          size="sm"
-          className="text-danger"
-          aria-label={`Delete group ${group.name}`}
-          onClick={onDelete}
-        >
-          Delete
-        </Button>
+        <DeleteButton label={`Delete group ${group.name}`} onClick={onDelete} />
       </div>
       <div className="grid grid-cols-2 gap-6">
         <section aria-label={`Members of ${group.name}`} className="flex flex-col gap-2">
@@ -175,7 +168,6 @@ export default function GroupsPage() {
   const users = useQuery({ queryKey: ["users"], queryFn: listUsers });
   const policies = useQuery({ queryKey: ["policies"], queryFn: listPolicies });
   const [creating, setCreating] = useState(false);
-  const [doomed, setDoomed] = useState<Group | null>(null);
   const change = useMutation({
     mutationFn: (change: Change) =>
       change.kind === "member"
@@ -184,14 +176,11 @@ export default function GroupsPage() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["groups"] }),
     onError: (error) => toast.error(error, "Group not changed"),
   });
-  const removal = useMutation({
-    mutationFn: (group: Group) => deleteGroup(group.id),
-    onSuccess: async (_, group) => {
-      toast.success("Group deleted", group.name);
-      setDoomed(null);
-      await queryClient.invalidateQueries({ queryKey: ["groups"] });
-    },
-    onError: (error) => toast.error(error, "Group not deleted"),
+  const removal = useRemoval({
+    remove: (group: Group) => deleteGroup(group.id),
+    refresh: ["groups"],
+    removed: (group) => ["Group deleted", group.name],
+    failed: "Group not deleted",
   });
   const list = groups.data?.groups ?? [];
   const create = () => setCreating(true);
@@ -209,17 +198,19 @@ export default function GroupsPage() {
           </>
         }
       />
-      {groups.isPending ? (
-        <SkeletonRows rows={4} />
-      ) : groups.error ? (
-        <EmptyState title="Groups could not be listed" description={groups.error.message} />
-      ) : list.length === 0 ? (
-        <EmptyState
-          title="No groups yet"
-          description="Create a group, add users to it and attach the policies they share."
-          action={<Button onClick={create}>Create a group</Button>}
-        />
-      ) : (
+      <ListState
+        query={groups}
+        failed="Groups could not be listed"
+        empty={
+          list.length === 0 && (
+            <EmptyState
+              title="No groups yet"
+              description="Create a group, add users to it and attach the policies they share."
+              action={<Button onClick={create}>Create a group</Button>}
+            />
+          )
+        }
+      >
         <div className="flex flex-col gap-4">
           {list.map((group) => (
             <GroupCard
@@ -228,21 +219,18 @@ export default function GroupsPage() {
               users={users.data?.users ?? []}
               policies={policies.data?.policies ?? []}
               onChange={change.mutate}
-              onDelete={() => setDoomed(group)}
+              onDelete={() => removal.ask(group)}
               pending={change.isPending}
             />
           ))}
         </div>
-      )}
+      </ListState>
       {creating ? <CreateGroupDialog onClose={() => setCreating(false)} /> : null}
       <ConfirmDialog
-        open={doomed !== null}
-        onOpenChange={(open) => (open ? undefined : setDoomed(null))}
-        title={`Delete group ${doomed?.name ?? ""}?`}
+        {...removal.dialog}
+        title={`Delete group ${removal.doomed?.name ?? ""}?`}
         description="Its members lose the policies they had through it, at once."
         confirmLabel="Delete group"
-        pending={removal.isPending}
-        onConfirm={() => doomed && removal.mutate(doomed)}
       />
     </>
   );

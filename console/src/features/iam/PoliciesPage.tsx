@@ -1,32 +1,28 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useMemo, useState } from "react";
 import { deletePolicy, listPolicies } from "../../api/endpoints";
 import type { Policy } from "../../api/types";
-import { Button } from "../../components/ui/Button";
-import { Badge, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
-import { DataTable } from "../../components/ui/DataTable";
+import { Button, DeleteButton } from "../../components/ui/Button";
+import { Badge, EmptyState, ListState, PageHeader } from "../../components/ui/Card";
+import { actionsColumn, DataTable } from "../../components/ui/DataTable";
 import { ConfirmDialog } from "../../components/ui/Dialog";
-import { toast } from "../../components/ui/Toast";
+import { useRemoval } from "../../hooks/useRemoval";
 import { formatDate } from "../../lib";
 import { PolicyEditor } from "./PolicyEditor";
 
 type Editing = { policy: Policy | null } | null;
 
 export default function PoliciesPage() {
-  const queryClient = useQueryClient();
   const policies = useQuery({ queryKey: ["policies"], queryFn: listPolicies });
   const [editing, setEditing] = useState<Editing>(null);
-  const [doomed, setDoomed] = useState<Policy | null>(null);
-  const removal = useMutation({
-    mutationFn: (policy: Policy) => deletePolicy(policy.id),
-    onSuccess: async (_, policy) => {
-      toast.success("Policy deleted", policy.name);
-      setDoomed(null);
-      await queryClient.invalidateQueries({ queryKey: ["policies"] });
-    },
-    onError: (error) => toast.error(error, "Policy not deleted"),
+  const removal = useRemoval({
+    remove: (policy: Policy) => deletePolicy(policy.id),
+    refresh: ["policies"],
+    removed: (policy) => ["Policy deleted", policy.name],
+    failed: "Policy not deleted",
   });
+  const ask = removal.ask;
   const columns = useMemo<ColumnDef<Policy, unknown>[]>(
     () => [
       {
@@ -60,27 +56,13 @@ export default function PoliciesPage() {
         // Built-ins are rewritten at every start: their date says nothing.
         accessorFn: (policy) => (policy.builtin ? "—" : formatDate(policy.updated_at)),
       },
-      {
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        cell: ({ row }) =>
-          row.original.builtin ? null : (
-            <div className="flex justify-end">
-              <Button
-                variant="ghost"
-                size="sm"
-                className="text-danger"
-                aria-label={`Delete policy ${row.original.name}`}
-                onClick={() => setDoomed(row.original)}
-              >
-                Delete
-              </Button>
-            </div>
-          ),
-      },
+      actionsColumn((policy) =>
+        policy.builtin ? null : (
+          <DeleteButton label={`Delete policy ${policy.name}`} onClick={() => ask(policy)} />
+        ),
+      ),
     ],
-    [],
+    [ask],
   );
   const list = policies.data?.policies ?? [];
   const create = () => setEditing({ policy: null });
@@ -91,33 +73,33 @@ export default function PoliciesPage() {
         description="Managed IAM policies: what the users and groups they are attached to may do."
         actions={<Button onClick={create}>New policy</Button>}
       />
-      {policies.isPending ? (
-        <SkeletonRows rows={5} />
-      ) : policies.error ? (
-        <EmptyState title="Policies could not be listed" description={policies.error.message} />
-      ) : list.length === 0 ? (
-        <EmptyState
-          title="No policies"
-          description="Write a policy, then attach it to a group or a user."
-          action={<Button onClick={create}>New policy</Button>}
-        />
-      ) : (
+      <ListState
+        query={policies}
+        rows={5}
+        failed="Policies could not be listed"
+        empty={
+          list.length === 0 && (
+            <EmptyState
+              title="No policies"
+              description="Write a policy, then attach it to a group or a user."
+              action={<Button onClick={create}>New policy</Button>}
+            />
+          )
+        }
+      >
         <DataTable
           columns={columns}
           data={list}
           label="Policies"
           initialSorting={[{ id: "name", desc: false }]}
         />
-      )}
+      </ListState>
       {editing ? <PolicyEditor policy={editing.policy} onClose={() => setEditing(null)} /> : null}
       <ConfirmDialog
-        open={doomed !== null}
-        onOpenChange={(open) => (open ? undefined : setDoomed(null))}
-        title={`Delete policy ${doomed?.name ?? ""}?`}
+        {...removal.dialog}
+        title={`Delete policy ${removal.doomed?.name ?? ""}?`}
         description="Only a policy attached to nobody can be deleted; detach it first."
         confirmLabel="Delete policy"
-        pending={removal.isPending}
-        onConfirm={() => doomed && removal.mutate(doomed)}
       />
     </>
   );

@@ -1,6 +1,6 @@
 // Tenants with their quotas and what they use: storage and buckets from the bucket listing,
 // access keys from the key listing (through each key's user).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useMemo, useState } from "react";
 import {
@@ -11,12 +11,12 @@ import {
   listUsers,
 } from "../../api/endpoints";
 import type { Tenant } from "../../api/types";
-import { Button } from "../../components/ui/Button";
-import { Badge, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
-import { DataTable } from "../../components/ui/DataTable";
+import { Button, DeleteButton } from "../../components/ui/Button";
+import { Badge, EmptyState, ListState, PageHeader } from "../../components/ui/Card";
+import { actionsColumn, DataTable } from "../../components/ui/DataTable";
 import { ConfirmDialog } from "../../components/ui/Dialog";
-import { toast } from "../../components/ui/Toast";
 import { UsageBar } from "../../components/ui/UsageBar";
+import { useRemoval } from "../../hooks/useRemoval";
 import { formatBytes } from "../../lib";
 import { TenantDialog } from "./TenantDialog";
 
@@ -56,20 +56,16 @@ function useUsage(): Map<string, TenantUsage> {
 const NONE: TenantUsage = { bytes: 0, buckets: 0, accessKeys: 0 };
 
 export default function TenantsPage() {
-  const queryClient = useQueryClient();
   const tenants = useQuery({ queryKey: ["tenants"], queryFn: listTenants });
   const usage = useUsage();
   const [editing, setEditing] = useState<Editing>(null);
-  const [doomed, setDoomed] = useState<Tenant | null>(null);
-  const removal = useMutation({
-    mutationFn: (tenant: Tenant) => deleteTenant(tenant.id),
-    onSuccess: async (_, tenant) => {
-      toast.success("Tenant deleted", tenant.name);
-      setDoomed(null);
-      await queryClient.invalidateQueries({ queryKey: ["tenants"] });
-    },
-    onError: (error) => toast.error(error, "Tenant not deleted"),
+  const removal = useRemoval({
+    remove: (tenant: Tenant) => deleteTenant(tenant.id),
+    refresh: ["tenants"],
+    removed: (tenant) => ["Tenant deleted", tenant.name],
+    failed: "Tenant not deleted",
   });
+  const ask = removal.ask;
   const columns = useMemo<ColumnDef<Tenant, unknown>[]>(
     () => [
       {
@@ -128,34 +124,21 @@ export default function TenantsPage() {
           />
         ),
       },
-      {
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        cell: ({ row }) => (
-          <div className="flex justify-end gap-2">
-            <Button
-              variant="secondary"
-              size="sm"
-              aria-label={`Edit tenant ${row.original.name}`}
-              onClick={() => setEditing({ tenant: row.original })}
-            >
-              Edit
-            </Button>
-            <Button
-              variant="ghost"
-              size="sm"
-              className="text-danger"
-              aria-label={`Delete tenant ${row.original.name}`}
-              onClick={() => setDoomed(row.original)}
-            >
-              Delete
-            </Button>
-          </div>
-        ),
-      },
+      actionsColumn((tenant) => (
+        <>
+          <Button
+            variant="secondary"
+            size="sm"
+            aria-label={`Edit tenant ${tenant.name}`}
+            onClick={() => setEditing({ tenant })}
+          >
+            Edit
+          </Button>
+          <DeleteButton label={`Delete tenant ${tenant.name}`} onClick={() => ask(tenant)} />
+        </>
+      )),
     ],
-    [usage],
+    [usage, ask],
   );
   const list = tenants.data?.tenants ?? [];
   const create = () => setEditing({ tenant: null });
@@ -166,28 +149,27 @@ export default function TenantsPage() {
         description="Isolated groups of users and buckets, each with its own quotas."
         actions={<Button onClick={create}>Create tenant</Button>}
       />
-      {tenants.isPending ? (
-        <SkeletonRows rows={4} />
-      ) : tenants.error ? (
-        <EmptyState title="Tenants could not be listed" description={tenants.error.message} />
-      ) : list.length === 0 ? (
-        <EmptyState
-          title="No tenants yet"
-          description="Create a tenant, then give it users and buckets; its quotas cap them."
-          action={<Button onClick={create}>Create a tenant</Button>}
-        />
-      ) : (
+      <ListState
+        query={tenants}
+        failed="Tenants could not be listed"
+        empty={
+          list.length === 0 && (
+            <EmptyState
+              title="No tenants yet"
+              description="Create a tenant, then give it users and buckets; its quotas cap them."
+              action={<Button onClick={create}>Create a tenant</Button>}
+            />
+          )
+        }
+      >
         <DataTable columns={columns} data={list} label="Tenants" />
-      )}
+      </ListState>
       {editing ? <TenantDialog tenant={editing.tenant} onClose={() => setEditing(null)} /> : null}
       <ConfirmDialog
-        open={doomed !== null}
-        onOpenChange={(open) => (open ? undefined : setDoomed(null))}
-        title={`Delete tenant ${doomed?.name ?? ""}?`}
+        {...removal.dialog}
+        title={`Delete tenant ${removal.doomed?.name ?? ""}?`}
         description="Only an empty tenant can be deleted: remove its users and buckets first."
         confirmLabel="Delete tenant"
-        pending={removal.isPending}
-        onConfirm={() => doomed && removal.mutate(doomed)}
       />
     </>
   );

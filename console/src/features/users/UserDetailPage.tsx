@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { getUser, listPolicies, setUserPolicy } from "../../api/endpoints";
-import { Badge, Card, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
+import { Badge, Card, EmptyState, Facts, PageHeader, SkeletonRows } from "../../components/ui/Card";
 import { ChoiceAdder } from "../../components/ui/ChoiceAdder";
 import { toast } from "../../components/ui/Toast";
 import { formatDate } from "../../lib";
@@ -55,14 +55,7 @@ export default function UserDetailPage() {
       <PageHeader title={detail.username} description="User details and policies" actions={back} />
       <div className="grid grid-cols-2 gap-4">
         <Card>
-          <dl className="grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
-            {facts.map(([label, value]) => (
-              <div key={label} className="contents">
-                <dt className="text-muted-fg">{label}</dt>
-                <dd>{value}</dd>
-              </div>
-            ))}
-          </dl>
+          <Facts rows={facts} />
         </Card>
         <Card className="flex flex-col gap-3">
           <h2 className="font-semibold">Attached policies</h2>
