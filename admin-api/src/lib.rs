@@ -17,6 +17,7 @@
 
 pub mod api_audit;
 pub mod api_auth;
+pub mod api_bucket_access;
 pub mod api_bucket_config;
 pub mod api_buckets;
 pub mod api_encryption;

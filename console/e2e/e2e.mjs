@@ -146,6 +146,31 @@ try {
     await page.getByRole("heading", { name: bucket }).waitFor();
   });
 
+  await step("bucket-cors-policy-tags", async () => {
+    await page.getByRole("tab", { name: "CORS" }).click();
+    await page.getByRole("button", { name: "Add CORS rule" }).click();
+    const rule = page.getByRole("group", { name: "CORS rule 1" });
+    await rule.getByLabel("Allowed origins").fill("https://app.example.com");
+    await rule.getByRole("checkbox", { name: "PUT" }).check();
+    await rule.getByLabel("Max age (seconds)").fill("600");
+    await page.getByRole("button", { name: "Save CORS" }).click();
+    await page.getByTestId("toast-success").getByText("CORS saved").waitFor();
+    await shot("25-bucket-cors");
+    await page.getByRole("tab", { name: "Policy" }).click();
+    await page.getByLabel("Bucket policy (JSON)").waitFor();
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await page.getByTestId("toast-success").getByText("Policy saved").waitFor();
+    await page.getByRole("button", { name: "Delete policy" }).waitFor();
+    await shot("26-bucket-policy");
+    await page.getByRole("tab", { name: "Tags" }).click();
+    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByLabel("Tag 1 key").fill("team");
+    await page.getByLabel("Tag 1 value").fill("photos");
+    await page.getByRole("button", { name: "Save tags" }).click();
+    await page.getByTestId("toast-success").getByText("Tags saved").waitFor();
+    await shot("27-bucket-tags");
+  });
+
   await step("users-and-keys", async () => {
     await nav("Users & keys").click();
     await page.getByRole("heading", { name: "Users & access keys" }).waitFor();

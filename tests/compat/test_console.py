@@ -193,6 +193,28 @@ def test_settings_answer_their_type_and_bounds(stack):
     assert (flag["type"], flag["min"], flag["max"]) == ("bool", None, None)
 
 
+def test_bucket_cors_policy_and_tags_are_checked_as_s3_checks_them(stack):
+    root = stack.root()
+    bucket = unique("access")
+    make_client(stack.endpoint).create_bucket(Bucket=bucket)
+    base = f"/api/v1/buckets/{bucket}"
+    status, _, body = root.raw("PUT", f"{base}/cors", {"rules": [
+        {"allowedOrigins": ["https://*.*.example.com"], "allowedMethods": ["GET"]}]})
+    assert status == 400 and json.loads(body)["error"]["code"] == "InvalidRequest"
+    assert "more than one wildcard" in json.loads(body)["error"]["message"]
+    status, _, body = root.raw("PUT", f"{base}/tagging", {"tags": [{"key": "aws:x", "value": ""}]})
+    assert status == 400 and json.loads(body)["error"]["code"] == "InvalidTag"
+    foreign = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+               "Action": "s3:GetObject", "Resource": "arn:aws:s3:::another-bucket/*"}]}
+    status, _, body = root.raw("PUT", f"{base}/policy", {"policy": foreign})
+    assert status == 400 and json.loads(body)["error"]["code"] == "MalformedPolicy"
+    # Nothing was changed by the refusals; the deletes empty what the puts set.
+    assert root.get(f"{base}/cors") == {"rules": []}
+    assert root.get(f"{base}/policy") == {"policy": None}
+    root.put(f"{base}/tagging", {"tags": [{"key": "team", "value": "a"}]})
+    assert root.delete(f"{base}/tagging") == {"tags": []}
+
+
 def test_console_end_to_end_in_chromium(stack):
     chromium = require_e2e()
     built_console(stack)
@@ -233,6 +255,7 @@ def test_console_end_to_end_in_chromium(stack):
     names = {path.name for path in Path(SCREENSHOTS).glob("*.png")}
     assert {"01-login.png", "04-buckets.png", "09-users.png", "10-audit.png"} <= names, names
     assert {"19-tenants.png", "21-groups.png", "23-settings.png", "24-metrics.png"} <= names
+    assert {"25-bucket-cors.png", "26-bucket-policy.png", "27-bucket-tags.png"} <= names
     tenant = root.get(f"/api/v1/tenants/{seen['tenant']}")
     assert (tenant["max_storage_bytes"], tenant["max_buckets"]) == (5 * 1024**3, 10)
     groups = {group["name"]: group for group in root.get("/api/v1/groups")["groups"]}
@@ -240,3 +263,11 @@ def test_console_end_to_end_in_chromium(stack):
     assert [policy["name"] for policy in group["policies"]] == [seen["policy"]]
     assert [member["username"] for member in group["members"]] == [seen["username"]]
     assert root.get("/api/v1/settings/security.lockout_duration")["value"] == 600
+    # The bucket's CORS rule, policy and tags set in its tabs are in force on the S3 port.
+    s3 = make_client(stack.endpoint)
+    cors = s3.get_bucket_cors(Bucket=seen["bucket"])["CORSRules"]
+    assert [(rule["AllowedOrigins"], rule["AllowedMethods"], rule["MaxAgeSeconds"])
+            for rule in cors] == [(["https://app.example.com"], ["GET", "PUT"], 600)]
+    assert json.loads(s3.get_bucket_policy(Bucket=seen["bucket"])["Policy"])["Statement"]
+    assert s3.get_bucket_tagging(Bucket=seen["bucket"])["TagSet"] == [
+        {"Key": "team", "Value": "photos"}]

@@ -6,6 +6,8 @@ import type {
   AuditFilters,
   AuditPage,
   Bucket,
+  BucketTag,
+  CorsRule,
   CreateBucketRequest,
   CreateUserRequest,
   Group,
@@ -71,6 +73,17 @@ export const putBucketLifecycle = (name: string, body: Lifecycle) =>
   request<Lifecycle>(`/buckets/${segment(name)}/lifecycle`, { method: "PUT", body });
 export const deleteBucketLifecycle = (name: string) =>
   request<unknown>(`/buckets/${segment(name)}/lifecycle`, { method: "DELETE" });
+
+/** A bucket's CORS rules, policy or tags: read, replace (`PUT`) or remove (`DELETE`). */
+const bucketPart = <T>(part: string) => ({
+  get: (name: string) => request<T>(`/buckets/${segment(name)}/${part}`),
+  put: (name: string, body: T) =>
+    request<T>(`/buckets/${segment(name)}/${part}`, { method: "PUT", body }),
+  remove: (name: string) => request<T>(`/buckets/${segment(name)}/${part}`, { method: "DELETE" }),
+});
+export const bucketCors = bucketPart<{ rules: CorsRule[] }>("cors");
+export const bucketPolicy = bucketPart<{ policy: string | null }>("policy");
+export const bucketTagging = bucketPart<{ tags: BucketTag[] }>("tagging");
 
 export const listUsers = () => request<{ users: User[]; total: number }>("/users");
 export const createUser = (body: CreateUserRequest) =>

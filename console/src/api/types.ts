@@ -263,3 +263,18 @@ export interface TrafficSamples {
   max_samples: number;
   samples: TrafficSample[];
 }
+
+/** A bucket CORS rule in the console API (S3's element names in camelCase). */
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface BucketTag {
+  key: string;
+  value: string;
+}

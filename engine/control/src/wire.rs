@@ -112,7 +112,8 @@ pub enum Response {
         buckets: Vec<BucketInfo>,
     },
     Encryption(EncryptionStatus),
-    BucketConfig(BucketConfig),
+    /// Boxed: the largest answer, which would make every `Response` as large.
+    BucketConfig(Box<BucketConfig>),
     Versions(VersionsPage),
     /// Key material: its `Debug` shows versions only.
     SealingKeys(SealingKeySet),

@@ -473,7 +473,7 @@ impl Applier {
             }
             Request::GetBucketConfig { name } => self
                 .bucket_record(&name)
-                .map(|record| Response::BucketConfig(bucket_config::to_wire(&record))),
+                .map(|record| Response::BucketConfig(Box::new(bucket_config::to_wire(&record)))),
             Request::UpdateBucketConfig {
                 name,
                 update,
@@ -773,7 +773,9 @@ impl Applier {
             })
         })?;
         let record = self.bucket_record(&bucket)?;
-        Ok(Response::BucketConfig(bucket_config::to_wire(&record)))
+        Ok(Response::BucketConfig(Box::new(bucket_config::to_wire(
+            &record,
+        ))))
     }
 
     /// A page of versions, merged here from every partition's read-only connection (a key's
@@ -1031,6 +1033,24 @@ mod bucket_config {
                     .map(|config| lifecycle_from_wire(&config))
                     .transpose()?,
             ),
+            // Validated by the sender (the S3 rules live in s3-proto and policy, not here).
+            wire::BucketConfigUpdate::Cors { rules } => BucketConfigChange::Cors(
+                rules
+                    .into_iter()
+                    .map(|rule| shard::CorsRule {
+                        id: rule.id,
+                        allowed_methods: rule.allowed_methods,
+                        allowed_origins: rule.allowed_origins,
+                        allowed_headers: rule.allowed_headers,
+                        expose_headers: rule.expose_headers,
+                        max_age_seconds: rule.max_age_seconds,
+                    })
+                    .collect(),
+            ),
+            wire::BucketConfigUpdate::Policy { policy } => BucketConfigChange::Policy(policy),
+            wire::BucketConfigUpdate::Tags { tags } => {
+                BucketConfigChange::Tags(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
+            }
         })
     }
 
@@ -1172,6 +1192,27 @@ mod bucket_config {
                 }),
             }),
             lifecycle: record.lifecycle.as_ref().map(lifecycle_to_wire),
+            cors: record
+                .cors
+                .iter()
+                .map(|rule| wire::CorsRule {
+                    id: rule.id.clone(),
+                    allowed_methods: rule.allowed_methods.clone(),
+                    allowed_origins: rule.allowed_origins.clone(),
+                    allowed_headers: rule.allowed_headers.clone(),
+                    expose_headers: rule.expose_headers.clone(),
+                    max_age_seconds: rule.max_age_seconds,
+                })
+                .collect(),
+            policy: record.policy.clone(),
+            tags: record
+                .tags
+                .iter()
+                .map(|(key, value)| wire::Tag {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
         }
     }
 
