@@ -405,6 +405,8 @@ try {
     await shot("16-profile-2fa-setup");
     await page.getByRole("button", { name: "Turn on 2FA" }).click();
     const dialog = page.getByRole("dialog", { name: "Backup codes" });
+    // allTextContents does not wait: the list must be there first (a busy machine is slow).
+    await dialog.getByTestId("backup-codes").locator("li").first().waitFor();
     const codes = await dialog.getByTestId("backup-codes").locator("li").allTextContents();
     if (codes.length !== 10) throw new Error(`${codes.length} backup codes`);
     await shot("17-backup-codes");

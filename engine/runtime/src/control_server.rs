@@ -1138,15 +1138,7 @@ mod bucket_config {
                     enabled: rule.enabled,
                     filter: wire::LifecycleFilter {
                         prefix: rule.filter.prefix.clone(),
-                        tags: rule
-                            .filter
-                            .tags
-                            .iter()
-                            .map(|(key, value)| wire::Tag {
-                                key: key.clone(),
-                                value: value.clone(),
-                            })
-                            .collect(),
+                        tags: tags_to_wire(&rule.filter.tags),
                         size_greater_than: rule.filter.size_greater_than,
                         size_less_than: rule.filter.size_less_than,
                     },
@@ -1205,15 +1197,17 @@ mod bucket_config {
                 })
                 .collect(),
             policy: record.policy.clone(),
-            tags: record
-                .tags
-                .iter()
-                .map(|(key, value)| wire::Tag {
-                    key: key.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
+            tags: tags_to_wire(&record.tags),
         }
+    }
+
+    fn tags_to_wire(tags: &[(String, String)]) -> Vec<wire::Tag> {
+        tags.iter()
+            .map(|(key, value)| wire::Tag {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect()
     }
 
     pub fn version_to_wire(entry: VersionEntry) -> wire::ObjectVersion {

@@ -47,6 +47,65 @@ function useBucketPart<T>(
   });
 }
 
+/** Removes a whole configuration, after a confirmation. */
+function RemoveConfirmed({
+  label,
+  disabled,
+  title,
+  description,
+  pending,
+  onConfirm,
+}: {
+  label: string;
+  disabled: boolean;
+  title: string;
+  description: string;
+  pending: boolean;
+  onConfirm: (done: () => void) => void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <>
+      <Button
+        variant="ghost"
+        className="text-danger"
+        disabled={disabled}
+        onClick={() => setConfirming(true)}
+      >
+        {label}
+      </Button>
+      <ConfirmDialog
+        open={confirming}
+        onOpenChange={setConfirming}
+        title={title}
+        description={description}
+        confirmLabel={label}
+        pending={pending}
+        onConfirm={() => onConfirm(() => setConfirming(false))}
+      />
+    </>
+  );
+}
+
+/** A tab's saved configuration, read; `editor` is keyed by it, so that a save or a refetch
+ * starts the editor from the server's copy. */
+function SavedPart<T>({
+  bucket,
+  part,
+  read,
+  editor,
+}: {
+  bucket: string;
+  part: string;
+  read: (name: string) => Promise<T>;
+  editor: (saved: T) => React.ReactElement;
+}) {
+  const query = useQuery({ queryKey: ["buckets", bucket, part], queryFn: () => read(bucket) });
+  if (query.isPending) return <SkeletonRows rows={3} />;
+  if (query.error) return <EmptyState title="Not available" description={query.error.message} />;
+  return <div key={JSON.stringify(query.data)}>{editor(query.data)}</div>;
+}
+
 function CorsRuleCard({
   index,
   draft,
@@ -129,7 +188,6 @@ function CorsRuleCard({
 
 function CorsEditor({ bucket, saved }: { bucket: string; saved: CorsDraft[] }) {
   const [drafts, setDrafts] = useState(saved);
-  const [confirming, setConfirming] = useState(false);
   const save = useBucketPart(bucket, "CORS", bucketCors);
   const invalid = drafts.some((draft) => corsProblem(draft) !== undefined);
   return (
@@ -155,14 +213,14 @@ function CorsEditor({ bucket, saved }: { bucket: string; saved: CorsDraft[] }) {
           Add CORS rule
         </Button>
         <div className="flex gap-2">
-          <Button
-            variant="ghost"
-            className="text-danger"
+          <RemoveConfirmed
+            label="Remove all rules"
             disabled={saved.length === 0}
-            onClick={() => setConfirming(true)}
-          >
-            Remove all rules
-          </Button>
+            title="Remove every CORS rule?"
+            description="Browsers on other origins are refused at once."
+            pending={save.isPending}
+            onConfirm={(done) => save.mutate(null, { onSuccess: done })}
+          />
           <Button
             disabled={invalid || drafts.length === 0 || save.isPending}
             onClick={() => save.mutate({ rules: drafts.map(ruleOf) })}
@@ -171,29 +229,19 @@ function CorsEditor({ bucket, saved }: { bucket: string; saved: CorsDraft[] }) {
           </Button>
         </div>
       </div>
-      <ConfirmDialog
-        open={confirming}
-        onOpenChange={setConfirming}
-        title="Remove every CORS rule?"
-        description="Browsers on other origins are refused at once."
-        confirmLabel="Remove rules"
-        pending={save.isPending}
-        onConfirm={() => save.mutate(null, { onSuccess: () => setConfirming(false) })}
-      />
     </div>
   );
 }
 
 export function CorsTab({ bucket }: { bucket: string }) {
-  const query = useQuery({
-    queryKey: ["buckets", bucket, "CORS"],
-    queryFn: () => bucketCors.get(bucket),
-  });
-  if (query.isPending) return <SkeletonRows rows={3} />;
-  if (query.error) return <EmptyState title="Not available" description={query.error.message} />;
-  // Keyed by the saved rules: a save or a refetch starts the editor from the server's copy.
-  const saved = query.data.rules.map(draftOf);
-  return <CorsEditor key={JSON.stringify(saved)} bucket={bucket} saved={saved} />;
+  return (
+    <SavedPart
+      bucket={bucket}
+      part="CORS"
+      read={bucketCors.get}
+      editor={(saved) => <CorsEditor bucket={bucket} saved={saved.rules.map(draftOf)} />}
+    />
+  );
 }
 
 function policyTemplate(bucket: string): string {
@@ -218,7 +266,6 @@ function policyTemplate(bucket: string): string {
 function PolicyEditor({ bucket, saved }: { bucket: string; saved: string | null }) {
   const [text, setText] = useState(saved ? formatPolicy(saved) : policyTemplate(bucket));
   const [refusal, setRefusal] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
   const save = useBucketPart(bucket, "policy", bucketPolicy, (error) => {
     if (error.code !== "MalformedPolicy") return false;
     setRefusal(error.message);
@@ -257,14 +304,14 @@ function PolicyEditor({ bucket, saved }: { bucket: string; saved: string | null 
           Format JSON
         </Button>
         <div className="flex gap-2">
-          <Button
-            variant="ghost"
-            className="text-danger"
+          <RemoveConfirmed
+            label="Delete policy"
             disabled={!saved}
-            onClick={() => setConfirming(true)}
-          >
-            Delete policy
-          </Button>
+            title="Delete the bucket policy?"
+            description="Whatever it allowed others is refused at once."
+            pending={save.isPending}
+            onConfirm={(done) => save.mutate(null, { onSuccess: done })}
+          />
           <Button
             disabled={!check.ok || save.isPending}
             onClick={() => save.mutate({ policy: text })}
@@ -273,28 +320,19 @@ function PolicyEditor({ bucket, saved }: { bucket: string; saved: string | null 
           </Button>
         </div>
       </div>
-      <ConfirmDialog
-        open={confirming}
-        onOpenChange={setConfirming}
-        title="Delete the bucket policy?"
-        description="Whatever it allowed others is refused at once."
-        confirmLabel="Delete policy"
-        pending={save.isPending}
-        onConfirm={() => save.mutate(null, { onSuccess: () => setConfirming(false) })}
-      />
     </div>
   );
 }
 
 export function PolicyTab({ bucket }: { bucket: string }) {
-  const query = useQuery({
-    queryKey: ["buckets", bucket, "policy"],
-    queryFn: () => bucketPolicy.get(bucket),
-  });
-  if (query.isPending) return <SkeletonRows rows={4} />;
-  if (query.error) return <EmptyState title="Not available" description={query.error.message} />;
-  const saved = query.data.policy;
-  return <PolicyEditor key={saved ?? ""} bucket={bucket} saved={saved} />;
+  return (
+    <SavedPart
+      bucket={bucket}
+      part="policy"
+      read={bucketPolicy.get}
+      editor={(saved) => <PolicyEditor bucket={bucket} saved={saved.policy} />}
+    />
+  );
 }
 
 function TagsEditor({ bucket, saved }: { bucket: string; saved: BucketTag[] }) {
@@ -357,12 +395,12 @@ function TagsEditor({ bucket, saved }: { bucket: string; saved: BucketTag[] }) {
 }
 
 export function TaggingTab({ bucket }: { bucket: string }) {
-  const query = useQuery({
-    queryKey: ["buckets", bucket, "tags"],
-    queryFn: () => bucketTagging.get(bucket),
-  });
-  if (query.isPending) return <SkeletonRows rows={3} />;
-  if (query.error) return <EmptyState title="Not available" description={query.error.message} />;
-  const saved = query.data.tags;
-  return <TagsEditor key={JSON.stringify(saved)} bucket={bucket} saved={saved} />;
+  return (
+    <SavedPart
+      bucket={bucket}
+      part="tags"
+      read={bucketTagging.get}
+      editor={(saved) => <TagsEditor bucket={bucket} saved={saved.tags} />}
+    />
+  );
 }
