@@ -90,6 +90,8 @@ pub struct App {
     /// The sealing keys the data plane handed over (`control::sealing`), in memory only:
     /// fetched at the first need or round, again when the master key version moves.
     sealing: RwLock<Option<Arc<SealingKeys>>>,
+    /// Recent data-plane traffic samples for the console (`api_metrics.rs`).
+    pub traffic: crate::api_metrics::TrafficHistory,
 }
 
 /// A stored secret in the clear: sealed values are opened with the version they name; a value
@@ -149,6 +151,7 @@ impl App {
             pushed_identity: AtomicU64::new(NOT_PUSHED),
             pushed_settings: AtomicU64::new(NOT_PUSHED),
             sealing: RwLock::new(None),
+            traffic: crate::api_metrics::TrafficHistory::default(),
         })
     }
 

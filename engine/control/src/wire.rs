@@ -14,6 +14,7 @@ use crate::buckets::{
 };
 use crate::events::Event;
 use crate::identity::IdentitySnapshot;
+use crate::metrics::MetricsSummary;
 use crate::sealing::SealingKeySet;
 use crate::settings::SettingsSnapshot;
 
@@ -93,6 +94,8 @@ pub enum Request {
     /// Session credentials (STS) for a user, minted by the data plane (only it holds the
     /// token keys), e.g. for the console's browser to call the S3 API. Answers `session`.
     MintSession(MintSession),
+    /// Traffic per operation and per shard, merged from every shard now. Answers `metrics`.
+    Metrics,
 }
 
 /// What a session is minted for. The user's rights at each request apply (a disabled or
@@ -147,7 +150,8 @@ pub enum Response {
         buckets: Vec<BucketInfo>,
     },
     Encryption(EncryptionStatus),
-    BucketConfig(BucketConfig),
+    /// Boxed: the largest answer, which would make every `Response` as large.
+    BucketConfig(Box<BucketConfig>),
     Versions(VersionsPage),
     /// Key material: its `Debug` shows versions only.
     SealingKeys(SealingKeySet),
@@ -160,6 +164,7 @@ pub enum Response {
         code: String,
         message: String,
     },
+    Metrics(MetricsSummary),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -473,7 +473,7 @@ impl Applier {
             }
             Request::GetBucketConfig { name } => self
                 .bucket_record(&name)
-                .map(|record| Response::BucketConfig(bucket_config::to_wire(&record))),
+                .map(|record| Response::BucketConfig(Box::new(bucket_config::to_wire(&record)))),
             Request::UpdateBucketConfig {
                 name,
                 update,
@@ -487,6 +487,7 @@ impl Applier {
                 sealing_keys(&self.master_keys, sealing::ADMIN_SECRETS_LABEL).to_wire(),
             )),
             Request::MintSession(request) => self.mint_session(&request),
+            Request::Metrics => self.metrics(),
         };
         result.unwrap_or_else(|response| response)
     }
@@ -642,6 +643,19 @@ impl Applier {
         Ok(&self.readers[&partition])
     }
 
+    /// Every shard's counters, merged (`runtime::metrics::summary`). A shard that does not
+    /// answer within `SHARD_TIMEOUT` fails the request, as for every other question here.
+    fn metrics(&self) -> Result<Response, Response> {
+        let mut snapshots = Vec::with_capacity(self.inboxes.len());
+        for inbox in &self.inboxes {
+            snapshots.push(call(inbox, |reply| MeshMessage::MetricsSnapshot { reply })?);
+        }
+        Ok(Response::Metrics(crate::metrics::summary(
+            &snapshots,
+            self.shard_count,
+        )))
+    }
+
     fn status(&mut self) -> Result<Response, Response> {
         let mut event_heads = Vec::with_capacity(self.partition_count as usize);
         for partition in 0..self.partition_count {
@@ -795,7 +809,9 @@ impl Applier {
             })
         })?;
         let record = self.bucket_record(&bucket)?;
-        Ok(Response::BucketConfig(bucket_config::to_wire(&record)))
+        Ok(Response::BucketConfig(Box::new(bucket_config::to_wire(
+            &record,
+        ))))
     }
 
     /// A page of versions, merged here from every partition's read-only connection (a key's
@@ -1053,6 +1069,24 @@ mod bucket_config {
                     .map(|config| lifecycle_from_wire(&config))
                     .transpose()?,
             ),
+            // Validated by the sender (the S3 rules live in s3-proto and policy, not here).
+            wire::BucketConfigUpdate::Cors { rules } => BucketConfigChange::Cors(
+                rules
+                    .into_iter()
+                    .map(|rule| shard::CorsRule {
+                        id: rule.id,
+                        allowed_methods: rule.allowed_methods,
+                        allowed_origins: rule.allowed_origins,
+                        allowed_headers: rule.allowed_headers,
+                        expose_headers: rule.expose_headers,
+                        max_age_seconds: rule.max_age_seconds,
+                    })
+                    .collect(),
+            ),
+            wire::BucketConfigUpdate::Policy { policy } => BucketConfigChange::Policy(policy),
+            wire::BucketConfigUpdate::Tags { tags } => {
+                BucketConfigChange::Tags(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
+            }
         })
     }
 
@@ -1140,15 +1174,7 @@ mod bucket_config {
                     enabled: rule.enabled,
                     filter: wire::LifecycleFilter {
                         prefix: rule.filter.prefix.clone(),
-                        tags: rule
-                            .filter
-                            .tags
-                            .iter()
-                            .map(|(key, value)| wire::Tag {
-                                key: key.clone(),
-                                value: value.clone(),
-                            })
-                            .collect(),
+                        tags: tags_to_wire(&rule.filter.tags),
                         size_greater_than: rule.filter.size_greater_than,
                         size_less_than: rule.filter.size_less_than,
                     },
@@ -1194,7 +1220,30 @@ mod bucket_config {
                 }),
             }),
             lifecycle: record.lifecycle.as_ref().map(lifecycle_to_wire),
+            cors: record
+                .cors
+                .iter()
+                .map(|rule| wire::CorsRule {
+                    id: rule.id.clone(),
+                    allowed_methods: rule.allowed_methods.clone(),
+                    allowed_origins: rule.allowed_origins.clone(),
+                    allowed_headers: rule.allowed_headers.clone(),
+                    expose_headers: rule.expose_headers.clone(),
+                    max_age_seconds: rule.max_age_seconds,
+                })
+                .collect(),
+            policy: record.policy.clone(),
+            tags: tags_to_wire(&record.tags),
         }
+    }
+
+    fn tags_to_wire(tags: &[(String, String)]) -> Vec<wire::Tag> {
+        tags.iter()
+            .map(|(key, value)| wire::Tag {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect()
     }
 
     pub fn version_to_wire(entry: VersionEntry) -> wire::ObjectVersion {

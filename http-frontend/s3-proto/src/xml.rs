@@ -42,7 +42,9 @@ pub use access::{
     parse_ownership_controls, parse_public_access_block, public_access_block_xml,
 };
 pub use bucket::{location_constraint_xml, parse_create_bucket_configuration};
-pub use cors::{CORS_METHODS, CorsRule, cors_configuration_xml, parse_cors_configuration};
+pub use cors::{
+    CORS_METHODS, CorsRule, cors_configuration_xml, parse_cors_configuration, validate_cors_rules,
+};
 pub use delete::{
     DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,
 };
