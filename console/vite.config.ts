@@ -27,5 +27,8 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     css: false,
     include: ["src/**/*.test.{ts,tsx}"],
+    // The form tests type character by character; on a busy 2-core machine (CI shares it with
+    // cargo) one can pass 5 s, vitest's default, without anything being wrong.
+    testTimeout: 20_000,
   },
 });

@@ -34,7 +34,7 @@ type Changed = (axum::Extension<AuditNote>, Json<Value>);
 
 /// The bucket's configuration, if the actor may see the bucket (404, then 403, as for
 /// `GET /buckets/{bucket}`).
-async fn config_of(app: &App, actor: &Actor, name: &str) -> ApiResult<BucketConfig> {
+pub(crate) async fn config_of(app: &App, actor: &Actor, name: &str) -> ApiResult<BucketConfig> {
     let config = match call(
         app,
         Request::GetBucketConfig {
@@ -43,7 +43,7 @@ async fn config_of(app: &App, actor: &Actor, name: &str) -> ApiResult<BucketConf
     )
     .await?
     {
-        Response::BucketConfig(config) => config,
+        Response::BucketConfig(config) => *config,
         other => {
             return Err(ApiError::internal(&format!(
                 "GetBucketConfig answered {other:?}"
@@ -56,7 +56,7 @@ async fn config_of(app: &App, actor: &Actor, name: &str) -> ApiResult<BucketConf
     Ok(config)
 }
 
-async fn update(
+pub(crate) async fn update(
     app: &App,
     actor: &Actor,
     name: &str,
@@ -69,14 +69,14 @@ async fn update(
         user_id: (!actor.is_root).then(|| actor.user_id.clone()),
     };
     match call(app, request).await? {
-        Response::BucketConfig(config) => Ok(config),
+        Response::BucketConfig(config) => Ok(*config),
         other => Err(ApiError::internal(&format!(
             "UpdateBucketConfig answered {other:?}"
         ))),
     }
 }
 
-fn note(name: &str, details: &Value) -> axum::Extension<AuditNote> {
+pub(crate) fn note(name: &str, details: &Value) -> axum::Extension<AuditNote> {
     axum::Extension(AuditNote {
         resource_type: Some("bucket"),
         resource: Some(name.chars().take(256).collect()),
@@ -86,7 +86,7 @@ fn note(name: &str, details: &Value) -> axum::Extension<AuditNote> {
 }
 
 /// A body as `T`, every error a 400 naming what is wrong (unknown fields included).
-fn parse<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> ApiResult<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> ApiResult<T> {
     serde_json::from_value(body)
         .map_err(|error| ApiError::bad_request(format!("invalid {what}: {error}")))
 }

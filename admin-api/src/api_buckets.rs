@@ -37,6 +37,8 @@ fn from_data_plane(code: &str, message: String) -> ApiError {
         "TooManyBuckets" => (StatusCode::BAD_REQUEST, "TooManyBuckets"),
         "QuotaExceeded" => (StatusCode::FORBIDDEN, "QuotaExceeded"),
         "InvalidRequest" => (StatusCode::BAD_REQUEST, "InvalidRequest"),
+        "MalformedPolicy" => (StatusCode::BAD_REQUEST, "MalformedPolicy"),
+        "AccessDenied" => (StatusCode::FORBIDDEN, "AccessDenied"),
         _ => (StatusCode::BAD_GATEWAY, "DataPlaneError"),
     };
     ApiError::new(status, code, message)

@@ -32,6 +32,11 @@ fn setting_json(app: &App, definition: &Definition) -> ApiResult<Value> {
         .get(definition.key)
         .map_or(definition.default, String::as_str);
     let update = updates.get(definition.key);
+    // An integer's bounds, so that a form can check a value before sending it.
+    let (min, max) = match definition.kind {
+        settings::Kind::Int { min, max } => (Some(min), Some(max)),
+        settings::Kind::Bool => (None, None),
+    };
     Ok(json!({
         "key": definition.key,
         "value": settings::to_json(definition.key, value),
@@ -39,6 +44,8 @@ fn setting_json(app: &App, definition: &Definition) -> ApiResult<Value> {
         "type": definition.type_name(),
         "category": definition.category(),
         "description": definition.description,
+        "min": min,
+        "max": max,
         "updated_at": update.map(|(at, _)| rfc3339(*at)),
         "updated_by": update.and_then(|(_, by)| by.clone()),
     }))

@@ -90,6 +90,8 @@ pub struct App {
     /// The sealing keys the data plane handed over (`control::sealing`), in memory only:
     /// fetched at the first need or round, again when the master key version moves.
     sealing: RwLock<Option<Arc<SealingKeys>>>,
+    /// Recent data-plane traffic samples for the console (`api_metrics.rs`).
+    pub traffic: crate::api_metrics::TrafficHistory,
 }
 
 /// A stored secret in the clear: sealed values are opened with the version they name; a value
@@ -149,6 +151,7 @@ impl App {
             pushed_identity: AtomicU64::new(NOT_PUSHED),
             pushed_settings: AtomicU64::new(NOT_PUSHED),
             sealing: RwLock::new(None),
+            traffic: crate::api_metrics::TrafficHistory::default(),
         })
     }
 
@@ -473,6 +476,7 @@ impl App {
             })
             .collect();
         let mut links = self.store.identity_links()?;
+        let revocations = self.store.session_revocations()?;
         let users = self
             .store
             .users(None)?
@@ -480,6 +484,7 @@ impl App {
             .map(|user| {
                 let (policy_ids, group_ids) = links.users.remove(&user.id).unwrap_or_default();
                 identity::User {
+                    sessions_revoked_at_ms: revocations.get(&user.id).copied(),
                     enabled: user.status == "active",
                     role: parse_role(&user.role).unwrap_or(identity::Role::User),
                     id: user.id,

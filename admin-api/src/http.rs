@@ -22,8 +22,8 @@ use crate::extract::{Authenticated, ClientIp, MaybeSession, bearer};
 use crate::routes::{ROUTES, Route};
 use crate::store::AuditEntry;
 use crate::{
-    api_audit, api_auth, api_bucket_config, api_buckets, api_encryption, api_iam, api_identity,
-    api_settings,
+    api_audit, api_auth, api_bucket_access, api_bucket_config, api_buckets, api_encryption,
+    api_iam, api_identity, api_sessions, api_settings,
 };
 
 /// Largest request body accepted (every body here is a small JSON document).
@@ -164,11 +164,13 @@ fn entry_of(
 pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
     use api_audit as audit;
     use api_auth as auth;
+    use api_bucket_access as bucket_access;
     use api_bucket_config as bucket_config;
     use api_buckets as buckets;
     use api_encryption as encryption;
     use api_iam as iam;
     use api_identity as identity;
+    use api_sessions as sessions;
     use api_settings as settings;
     let handler = match (route.method, route.path) {
         ("GET", "/api/v1" | "/api/v1/") => get(api_root),
@@ -176,6 +178,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("POST", "/api/v1/auth/logout") => post(auth::logout),
         ("POST", "/api/v1/auth/refresh") => post(auth::refresh),
         ("GET", "/api/v1/auth/me") => get(auth::me),
+        ("POST", "/api/v1/auth/s3-credentials") => post(sessions::s3_credentials),
         ("POST", "/api/v1/auth/2fa/setup") => post(auth::totp_setup),
         ("POST", "/api/v1/auth/2fa/enable") => post(auth::totp_enable),
         ("POST", "/api/v1/auth/2fa/verify") => post(auth::totp_verify),
@@ -195,6 +198,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("DELETE", "/api/v1/users/{user}") => delete(identity::delete_user),
         ("PUT", "/api/v1/users/{user}/password") => put(identity::change_password),
         ("POST", "/api/v1/users/{user}/unlock") => post(identity::unlock_user),
+        ("POST", "/api/v1/users/{user}/sessions/revoke") => post(sessions::revoke_sessions),
         ("GET", "/api/v1/access-keys") => get(identity::list_all_keys),
         ("GET", "/api/v1/users/{user}/access-keys") => get(identity::list_keys),
         ("POST", "/api/v1/users/{user}/access-keys") => post(identity::create_key),
@@ -231,6 +235,15 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("PUT", "/api/v1/buckets/{bucket}/lifecycle") => put(bucket_config::put_lifecycle),
         ("DELETE", "/api/v1/buckets/{bucket}/lifecycle") => delete(bucket_config::delete_lifecycle),
         ("GET", "/api/v1/buckets/{bucket}/versions") => get(bucket_config::list_versions),
+        ("GET", "/api/v1/buckets/{bucket}/cors") => get(bucket_access::get_cors),
+        ("PUT", "/api/v1/buckets/{bucket}/cors") => put(bucket_access::put_cors),
+        ("DELETE", "/api/v1/buckets/{bucket}/cors") => delete(bucket_access::delete_cors),
+        ("GET", "/api/v1/buckets/{bucket}/policy") => get(bucket_access::get_policy),
+        ("PUT", "/api/v1/buckets/{bucket}/policy") => put(bucket_access::put_policy),
+        ("DELETE", "/api/v1/buckets/{bucket}/policy") => delete(bucket_access::delete_policy),
+        ("GET", "/api/v1/buckets/{bucket}/tagging") => get(bucket_access::get_tagging),
+        ("PUT", "/api/v1/buckets/{bucket}/tagging") => put(bucket_access::put_tagging),
+        ("DELETE", "/api/v1/buckets/{bucket}/tagging") => delete(bucket_access::delete_tagging),
         ("GET", "/api/v1/encryption") => get(encryption::status),
         ("POST", "/api/v1/encryption/rotate") => post(encryption::rotate),
         ("GET", "/api/v1/settings") => get(settings::list),
@@ -241,6 +254,7 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
         ("GET", "/api/v1/audit-logs") => get(audit::list),
         ("GET", "/api/v1/audit-logs/export") => get(audit::export),
         ("GET", "/api/v1/audit-logs/{id}") => get(audit::get_one),
+        ("GET", "/api/v1/metrics") => get(crate::api_metrics::recent),
         ("GET", "/metrics") => get(metrics),
         ("GET", "/health") => get(health),
         _ => return None,

@@ -17,11 +17,14 @@
 
 pub mod api_audit;
 pub mod api_auth;
+pub mod api_bucket_access;
 pub mod api_bucket_config;
 pub mod api_buckets;
 pub mod api_encryption;
 pub mod api_iam;
 pub mod api_identity;
+pub mod api_metrics;
+pub mod api_sessions;
 pub mod api_settings;
 pub mod app;
 pub mod audit_note;
@@ -119,6 +122,7 @@ async fn serve(
     println!("maxiofs: console API listening on {scheme}://{local}");
     let _ = std::io::Write::flush(&mut std::io::stdout());
     let background = tokio::spawn(app::run_background(Arc::clone(&app)));
+    let sampler = tokio::spawn(api_metrics::run_sampler(Arc::clone(&app)));
     let router = http::router(Arc::clone(&app));
     let stop = stop_signal();
     tokio::pin!(stop);
@@ -189,6 +193,7 @@ async fn serve(
     let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all)).await;
     background.abort();
+    sampler.abort();
     tracing::info!("admin stopped");
     Ok(())
 }

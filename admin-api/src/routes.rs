@@ -60,6 +60,12 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/auth/me", "me", "The logged-in identity"),
     route(
         "POST",
+        "/api/v1/auth/s3-credentials",
+        "s3_credentials_issued",
+        "Short-lived S3 credentials (STS session) of the logged-in user",
+    ),
+    route(
+        "POST",
         "/api/v1/auth/2fa/setup",
         "2fa_setup",
         "Start TOTP enrolment",
@@ -153,6 +159,12 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/users/{user}/unlock",
         "user_unblocked",
         "Clear a lockout",
+    ),
+    route(
+        "POST",
+        "/api/v1/users/{user}/sessions/revoke",
+        "user_sessions_revoked",
+        "Revoke every session credential (STS) of a user",
     ),
     // access keys
     route(
@@ -342,6 +354,60 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "GET",
+        "/api/v1/buckets/{bucket}/cors",
+        "bucket_cors_get",
+        "CORS rules of a bucket",
+    ),
+    route(
+        "PUT",
+        "/api/v1/buckets/{bucket}/cors",
+        "bucket_cors_changed",
+        "Replace the CORS rules",
+    ),
+    route(
+        "DELETE",
+        "/api/v1/buckets/{bucket}/cors",
+        "bucket_cors_deleted",
+        "Remove the CORS rules",
+    ),
+    route(
+        "GET",
+        "/api/v1/buckets/{bucket}/policy",
+        "bucket_policy_get",
+        "The bucket policy",
+    ),
+    route(
+        "PUT",
+        "/api/v1/buckets/{bucket}/policy",
+        "bucket_policy_changed",
+        "Replace the bucket policy",
+    ),
+    route(
+        "DELETE",
+        "/api/v1/buckets/{bucket}/policy",
+        "bucket_policy_deleted",
+        "Remove the bucket policy",
+    ),
+    route(
+        "GET",
+        "/api/v1/buckets/{bucket}/tagging",
+        "bucket_tagging_get",
+        "Tags of a bucket",
+    ),
+    route(
+        "PUT",
+        "/api/v1/buckets/{bucket}/tagging",
+        "bucket_tagging_changed",
+        "Replace the bucket's tags",
+    ),
+    route(
+        "DELETE",
+        "/api/v1/buckets/{bucket}/tagging",
+        "bucket_tagging_deleted",
+        "Remove the bucket's tags",
+    ),
+    route(
+        "GET",
         "/api/v1/buckets/{bucket}/versions",
         "bucket_versions_list",
         "A page of object versions and delete markers",
@@ -409,6 +475,13 @@ pub const ROUTES: &[Route] = &[
         "audit_get",
         "One audit entry",
     ),
+    // traffic
+    route(
+        "GET",
+        "/api/v1/metrics",
+        "metrics_recent",
+        "Recent data-plane traffic per operation and per shard",
+    ),
     // operations
     route(
         "GET",
@@ -443,4 +516,5 @@ pub const GROUPS: &[(&str, &str)] = &[
     ("encryption", "/api/v1/encryption"),
     ("settings", "/api/v1/settings"),
     ("audit_logs", "/api/v1/audit-logs"),
+    ("metrics", "/api/v1/metrics"),
 ];

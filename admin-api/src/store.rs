@@ -92,6 +92,11 @@ const MIGRATIONS: &[&str] = &[
                ('diagnostics', 'diagnostics', NULL, '', 1, 0, 0);
      INSERT INTO user_policies (user_id, policy_id)
         SELECT id, 'readwrite' FROM users WHERE role = 'user';",
+    // 3: "revoke all sessions" of a user: session credentials (STS) issued at or before this
+    // instant (Unix milliseconds) are refused by the data plane (`User::sessions_revoked_at_ms`).
+    "CREATE TABLE session_revocations (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        revoked_at_ms INTEGER NOT NULL);",
 ];
 
 pub const IDENTITY_VERSION: &str = "identity_version";

@@ -3,6 +3,8 @@
 //! migration 2 in `store.rs`. Every write that must respect a bound counts and writes in one
 //! transaction, so racing requests cannot pass it together.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -563,6 +565,26 @@ impl Store {
             }
         }
         Ok(effective)
+    }
+
+    /// Revokes every session (STS credentials) of a user issued up to `at_ms`.
+    pub fn revoke_sessions(&self, user_id: &str, at_ms: i64) -> Result<()> {
+        self.lock().execute(
+            "INSERT INTO session_revocations (user_id, revoked_at_ms) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET
+                revoked_at_ms = MAX(revoked_at_ms, excluded.revoked_at_ms)",
+            rusqlite::params![user_id, at_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Every user's latest session revocation (Unix milliseconds), by user id.
+    pub fn session_revocations(&self) -> Result<HashMap<String, i64>> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare("SELECT user_id, revoked_at_ms FROM session_revocations")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect()
     }
 
     /// Every user's direct policy ids and group ids, and every group's policy ids: the links

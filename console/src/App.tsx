@@ -13,6 +13,12 @@ const DashboardPage = lazy(() => import("./features/dashboard/DashboardPage"));
 const BucketsPage = lazy(() => import("./features/buckets/BucketsPage"));
 const BucketSettingsPage = lazy(() => import("./features/buckets/BucketSettingsPage"));
 const UsersPage = lazy(() => import("./features/users/UsersPage"));
+const UserDetailPage = lazy(() => import("./features/users/UserDetailPage"));
+const TenantsPage = lazy(() => import("./features/tenants/TenantsPage"));
+const PoliciesPage = lazy(() => import("./features/iam/PoliciesPage"));
+const GroupsPage = lazy(() => import("./features/iam/GroupsPage"));
+const SettingsPage = lazy(() => import("./features/settings/SettingsPage"));
+const MetricsPage = lazy(() => import("./features/metrics/MetricsPage"));
 const AuditPage = lazy(() => import("./features/audit/AuditPage"));
 const ProfilePage = lazy(() => import("./features/profile/ProfilePage"));
 const AboutPage = lazy(() => import("./features/about/AboutPage"));
@@ -38,19 +44,19 @@ function RequireSession() {
   return <Outlet />;
 }
 
-function Page({ children }: { children: React.ReactNode }) {
-  return <Suspense fallback={<PageFallback />}>{children}</Suspense>;
+function page(Component: React.ComponentType) {
+  return (
+    <Suspense fallback={<PageFallback />}>
+      <Component />
+    </Suspense>
+  );
 }
 
 export function routes() {
   return [
     {
       path: "/login",
-      element: (
-        <Page>
-          <LoginPage />
-        </Page>
-      ),
+      element: page(LoginPage),
     },
     {
       element: <RequireSession />,
@@ -58,70 +64,20 @@ export function routes() {
         {
           element: <Layout />,
           children: [
-            {
-              index: true,
-              element: (
-                <Page>
-                  <DashboardPage />
-                </Page>
-              ),
-            },
-            {
-              path: "buckets",
-              element: (
-                <Page>
-                  <BucketsPage />
-                </Page>
-              ),
-            },
-            {
-              path: "buckets/:bucket",
-              element: (
-                <Page>
-                  <BucketSettingsPage />
-                </Page>
-              ),
-            },
-            {
-              path: "users",
-              element: (
-                <Page>
-                  <UsersPage />
-                </Page>
-              ),
-            },
-            {
-              path: "audit",
-              element: (
-                <Page>
-                  <AuditPage />
-                </Page>
-              ),
-            },
-            {
-              path: "profile",
-              element: (
-                <Page>
-                  <ProfilePage />
-                </Page>
-              ),
-            },
-            {
-              path: "about",
-              element: (
-                <Page>
-                  <AboutPage />
-                </Page>
-              ),
-            },
-            {
-              path: "*",
-              element: (
-                <Page>
-                  <NotFoundPage />
-                </Page>
-              ),
-            },
+            { index: true, element: page(DashboardPage) },
+            { path: "buckets", element: page(BucketsPage) },
+            { path: "buckets/:bucket", element: page(BucketSettingsPage) },
+            { path: "users", element: page(UsersPage) },
+            { path: "users/:user", element: page(UserDetailPage) },
+            { path: "tenants", element: page(TenantsPage) },
+            { path: "groups", element: page(GroupsPage) },
+            { path: "policies", element: page(PoliciesPage) },
+            { path: "settings", element: page(SettingsPage) },
+            { path: "metrics", element: page(MetricsPage) },
+            { path: "audit", element: page(AuditPage) },
+            { path: "profile", element: page(ProfilePage) },
+            { path: "about", element: page(AboutPage) },
+            { path: "*", element: page(NotFoundPage) },
           ],
         },
       ],

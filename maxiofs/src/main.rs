@@ -126,6 +126,16 @@ struct ServerArgs {
     /// bucket. Repeatable or comma-separated; path-style requests keep working.
     #[arg(long = "domain", env = "MAXIOFS_DOMAIN", value_delimiter = ',')]
     domains: Vec<String>,
+    /// Origin of a web console (`scheme://host[:port]`) whose pages may call the S3 API on
+    /// every bucket: CORS is answered for it on every path, ahead of the buckets' own rules
+    /// (requests are still signed). Repeatable or comma-separated; `maxiofs up` passes its
+    /// console's.
+    #[arg(
+        long = "console-origin",
+        env = "MAXIOFS_CONSOLE_ORIGIN",
+        value_delimiter = ','
+    )]
+    console_origins: Vec<String>,
     /// Seconds a request head may take to arrive once started (slow clients are cut off).
     #[arg(long, default_value_t = base::limits::REQUEST_HEAD_READ_TIMEOUT_SECS)]
     request_head_timeout_secs: u64,
@@ -433,6 +443,12 @@ fn shared_settings(
             .iter()
             .map(|domain| domain.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|domain| !domain.is_empty())
+            .collect(),
+        console_origins: args
+            .console_origins
+            .iter()
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
             .collect(),
         root_access_key_id: root.access_key_id.clone(),
         root_secret_key: root.secret_key.clone(),

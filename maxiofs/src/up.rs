@@ -223,6 +223,24 @@ pub fn run(args: &UpArgs) -> ExitCode {
     }
 }
 
+/// The origins a browser shows for the console at `address` (what its pages send in
+/// `Origin`): a loopback or unspecified address is also reached as `localhost`.
+fn console_origins(address: &str, scheme: &str) -> Vec<String> {
+    let Ok(socket) = address.parse::<std::net::SocketAddr>() else {
+        return vec![format!("{scheme}://{address}")];
+    };
+    let port = socket.port();
+    let ip = socket.ip();
+    let mut origins = vec![format!("{scheme}://{socket}")];
+    if ip.is_loopback() || ip.is_unspecified() {
+        origins.push(format!("{scheme}://localhost:{port}"));
+    }
+    if ip.is_unspecified() {
+        origins.push(format!("{scheme}://127.0.0.1:{port}"));
+    }
+    origins
+}
+
 /// One child's command line (after the executable) and what it reads on stdin.
 type ChildCommand = (Vec<String>, String);
 
@@ -258,6 +276,19 @@ fn child_commands(
         server_args.push("--no-pin".to_owned());
     }
     server_args.extend(tls_args.iter().cloned());
+    let scheme = if tls_args.is_empty() { "http" } else { "https" };
+    let mut origins = console_origins(&args.console_address, scheme);
+    // Origins of the console behind a proxy, added to the ones derived here.
+    if let Ok(extra) = std::env::var("MAXIOFS_CONSOLE_ORIGIN") {
+        origins.extend(
+            extra
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(Into::into),
+        );
+    }
+    server_args.extend(["--console-origin".to_owned(), origins.join(",")]);
     let mut admin_args = vec![
         "admin".to_owned(),
         "--data-dir".to_owned(),

@@ -39,7 +39,7 @@ SERVED = frozenset(
         "PutBucketCors", "GetBucketCors", "DeleteBucketCors",
         "PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus",
         "PutPublicAccessBlock", "GetPublicAccessBlock", "DeletePublicAccessBlock",
-        "PutBucketOwnershipControls", "GetBucketOwnershipControls",
+        "PutBucketOwnershipControls", "GetBucketOwnershipControls", "DeleteBucketOwnershipControls",
         "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl",
     }
 )  # fmt: skip

@@ -205,6 +205,7 @@ SUCCESS = {
     "PutBucketOwnershipControls": lambda w: dict(
         Bucket=w.plain, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}),
     "GetBucketOwnershipControls": lambda w: dict(Bucket=w.plain),
+    "DeleteBucketOwnershipControls": lambda w: dict(Bucket=w.plain),
     "GetBucketAcl": lambda w: dict(Bucket=w.plain),
     "PutBucketAcl": lambda w: dict(Bucket=w.plain, ACL="private"),
     "GetObjectAcl": lambda w: dict(Bucket=w.plain, Key="obj"),

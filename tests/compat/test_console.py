@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from admin_harness import console_stack, secret_of, totp, unique
+from admin_harness import console_stack, secret_of, totp, unique, wait_for
 from harness import REPO, make_client
 
 pytestmark = pytest.mark.binary
@@ -147,11 +147,80 @@ def two_factor_user(stack, root) -> tuple[str, str]:
     return name, secret
 
 
+def traffic(stack, bucket: str, objects: int = 5) -> None:
+    """A few S3 writes and reads as root, for the metrics to show."""
+    s3 = make_client(stack.endpoint)
+    s3.create_bucket(Bucket=bucket)
+    for index in range(objects):
+        s3.put_object(Bucket=bucket, Key=f"k{index}", Body=b"x" * 100)
+        s3.get_object(Bucket=bucket, Key=f"k{index}")["Body"].read()
+
+
+def test_metrics_are_sampled_per_operation_and_per_shard(stack):
+    root = stack.root()
+    before = root.get("/api/v1/metrics")["samples"][-1]
+    puts_before = {o["operation"]: o["requests"] for o in before["operations"]}.get("PutObject", 0)
+    traffic(stack, unique("metrics"))
+
+    def sampled():
+        answer = root.get("/api/v1/metrics")
+        newest = answer["samples"][-1]
+        operations = {figures["operation"]: figures for figures in newest["operations"]}
+        put = operations.get("PutObject", {"requests": 0})
+        return (answer, newest, operations) if put["requests"] >= puts_before + 5 else None
+
+    answer, newest, operations = wait_for(sampled, timeout=15, interval=0.5, what="the PUTs")
+    assert answer["interval_seconds"] == 5 and len(answer["samples"]) <= answer["max_samples"]
+    assert operations["GetObject"]["requests"] >= 5
+    assert operations["PutObject"]["p99_ms"] > 0
+    assert len(newest["shards"]) == newest["shard_count"] >= 1
+    # Each request is counted once: per shard and per operation add up to the same.
+    assert sum(shard["requests"] for shard in newest["shards"]) == sum(
+        figures["requests"] for figures in newest["operations"])
+    times = [sample["at_unix_ms"] for sample in answer["samples"]]
+    assert times == sorted(set(times))
+    # Every tenant's traffic: global admins only.
+    name = unique("metrics-user")
+    root.post("/api/v1/users", {"username": name, "password": PASSWORD, "role": "user"})
+    status, _, _ = stack.console().login(name, PASSWORD).raw("GET", "/api/v1/metrics")
+    assert status == 403
+
+
+def test_settings_answer_their_type_and_bounds(stack):
+    setting = stack.root().get("/api/v1/settings/security.max_failed_attempts")
+    assert (setting["type"], setting["min"], setting["max"]) == ("int", 1, 1000)
+    flag = stack.root().get("/api/v1/settings/audit.enabled")
+    assert (flag["type"], flag["min"], flag["max"]) == ("bool", None, None)
+
+
+def test_bucket_cors_policy_and_tags_are_checked_as_s3_checks_them(stack):
+    root = stack.root()
+    bucket = unique("access")
+    make_client(stack.endpoint).create_bucket(Bucket=bucket)
+    base = f"/api/v1/buckets/{bucket}"
+    status, _, body = root.raw("PUT", f"{base}/cors", {"rules": [
+        {"allowedOrigins": ["https://*.*.example.com"], "allowedMethods": ["GET"]}]})
+    assert status == 400 and json.loads(body)["error"]["code"] == "InvalidRequest"
+    assert "more than one wildcard" in json.loads(body)["error"]["message"]
+    status, _, body = root.raw("PUT", f"{base}/tagging", {"tags": [{"key": "aws:x", "value": ""}]})
+    assert status == 400 and json.loads(body)["error"]["code"] == "InvalidTag"
+    foreign = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+               "Action": "s3:GetObject", "Resource": "arn:aws:s3:::another-bucket/*"}]}
+    status, _, body = root.raw("PUT", f"{base}/policy", {"policy": foreign})
+    assert status == 400 and json.loads(body)["error"]["code"] == "MalformedPolicy"
+    # Nothing was changed by the refusals; the deletes empty what the puts set.
+    assert root.get(f"{base}/cors") == {"rules": []}
+    assert root.get(f"{base}/policy") == {"policy": None}
+    root.put(f"{base}/tagging", {"tags": [{"key": "team", "value": "a"}]})
+    assert root.delete(f"{base}/tagging") == {"tags": []}
+
+
 def test_console_end_to_end_in_chromium(stack):
     chromium = require_e2e()
     built_console(stack)
     root = stack.root()
     totp_user, totp_secret = two_factor_user(stack, root)
+    traffic(stack, unique("e2e-traffic"))
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     run = subprocess.run(
         ["node", "e2e/e2e.mjs"],
@@ -185,3 +254,20 @@ def test_console_end_to_end_in_chromium(stack):
     assert seen["csv"].endswith(".csv")
     names = {path.name for path in Path(SCREENSHOTS).glob("*.png")}
     assert {"01-login.png", "04-buckets.png", "09-users.png", "10-audit.png"} <= names, names
+    assert {"19-tenants.png", "21-groups.png", "23-settings.png", "24-metrics.png"} <= names
+    assert {"25-bucket-cors.png", "26-bucket-policy.png", "27-bucket-tags.png"} <= names
+    tenant = root.get(f"/api/v1/tenants/{seen['tenant']}")
+    assert (tenant["max_storage_bytes"], tenant["max_buckets"]) == (5 * 1024**3, 10)
+    groups = {group["name"]: group for group in root.get("/api/v1/groups")["groups"]}
+    group = groups[seen["group"]]
+    assert [policy["name"] for policy in group["policies"]] == [seen["policy"]]
+    assert [member["username"] for member in group["members"]] == [seen["username"]]
+    assert root.get("/api/v1/settings/security.lockout_duration")["value"] == 600
+    # The bucket's CORS rule, policy and tags set in its tabs are in force on the S3 port.
+    s3 = make_client(stack.endpoint)
+    cors = s3.get_bucket_cors(Bucket=seen["bucket"])["CORSRules"]
+    assert [(rule["AllowedOrigins"], rule["AllowedMethods"], rule["MaxAgeSeconds"])
+            for rule in cors] == [(["https://app.example.com"], ["GET", "PUT"], 600)]
+    assert json.loads(s3.get_bucket_policy(Bucket=seen["bucket"])["Policy"])["Statement"]
+    assert s3.get_bucket_tagging(Bucket=seen["bucket"])["TagSet"] == [
+        {"Key": "team", "Value": "photos"}]

@@ -5,6 +5,7 @@ persistence across restarts, the per-partition event log, and bucket management.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -33,7 +34,11 @@ def secret() -> str:
 
 
 class World:
-    """A server with two tenants, a global user and a global admin, each with a key."""
+    """A server with two tenants, a global user and a global admin, each with a key; the
+    managed `policies` and `groups` go into every snapshot pushed."""
+
+    policies: list[dict] = []
+    groups: list[dict] = []
 
     def __init__(self, server, control: ControlClient, quotas: dict | None = None):
         self.server = server
@@ -57,9 +62,10 @@ class World:
 
     def push(self):
         self.version += 1
-        self.control.put_identity(
-            snapshot(self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()))
-        )
+        self.control.put_identity(snapshot(
+            self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()),
+            policies=self.policies, groups=self.groups,
+        ))  # fmt: skip
 
     def client(self, name: str, **config):
         key = self.keys[name]
@@ -70,6 +76,21 @@ class World:
         key = self.keys[name]
         ep = self.server.endpoint
         return Endpoint(ep.host, ep.port, key["access_key_id"], key["secret_access_key"])
+
+
+@contextlib.contextmanager
+def world_server(directory, name: str, root_secret: str, world_class=World):
+    """A server of its own with a `world_class` world pushed over its control socket: what a
+    module-scoped fixture yields (the server is killed when it ends)."""
+    from harness import ServerProcess
+
+    server = ServerProcess(directory / "data", directory / "logs", ("root", root_secret), name=f"maxiofs-{name}")
+    server.start()
+    try:
+        with ControlClient(server.data_dir) as control:
+            yield world_class(server, control)
+    finally:
+        server.kill()
 
 
 @pytest.fixture

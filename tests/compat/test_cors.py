@@ -198,6 +198,44 @@ def test_configuration_survives_a_restart_and_delete_turns_cors_off(server_facto
     assert server.stop() == 0
 
 
+CONSOLE = "http://console.test:9001"
+
+
+def test_a_console_origin_reaches_every_bucket_and_path(server_factory):
+    """`--console-origin`: the console's pages call the S3 API on every bucket (with session
+    credentials), whatever the buckets' CORS rules; other origins still meet the rules."""
+    server = server_factory.create(name="console-cors")
+    server.extra_args += ["--console-origin", f"{CONSOLE},https://other-console.test"]
+    server.start()
+    s3 = make_client(server.endpoint)
+    s3.create_bucket(Bucket="plain")
+    for path in ("/", "/plain", "/plain/some/key", "/no-such-bucket/k"):
+        status, headers, _ = preflight(server.endpoint, path, CONSOLE, "PUT", "authorization, x-amz-date, content-md5")
+        assert status == 200, path
+        assert headers["access-control-allow-origin"] == CONSOLE
+        assert "PUT" in headers["access-control-allow-methods"]
+        assert headers["access-control-allow-headers"] == "authorization, x-amz-date, content-md5"
+        assert headers["access-control-expose-headers"] == "*"
+    # A bad requested header name is refused with the reason, as for the buckets' rules.
+    status, _, body = preflight(server.endpoint, "/plain/k", CONSOLE, "PUT", "bad header")
+    assert (status, error_code(body)) == (400, "BadRequest")
+    # Signed requests (answers and errors) carry the headers for the console's origin only.
+    from s3util import raw_request
+
+    listed = raw_request(server.endpoint, "GET", "/", headers={"Origin": CONSOLE})
+    assert listed.status == 200 and listed.header("access-control-allow-origin") == CONSOLE
+    missing = raw_request(server.endpoint, "GET", "/plain/nope", headers={"Origin": CONSOLE})
+    assert missing.status == 404 and missing.header("access-control-allow-origin") == CONSOLE
+    foreign = raw_request(server.endpoint, "GET", "/", headers={"Origin": "http://evil.test"})
+    assert foreign.status == 200 and foreign.header("access-control-allow-origin") is None
+    status, _, body = preflight(server.endpoint, "/plain/k", "http://evil.test", "PUT")
+    assert (status, error_code(body)) == (403, "AccessForbidden")
+    # The origin only lets the page read answers: an unsigned request is still refused.
+    status, headers, _ = raw(server.endpoint, "GET", "/plain", {"Origin": CONSOLE})
+    assert status == 403 and headers["access-control-allow-origin"] == CONSOLE
+    assert server.stop() == 0
+
+
 # ---------------------------------------------------------------------------
 # a real browser
 # ---------------------------------------------------------------------------

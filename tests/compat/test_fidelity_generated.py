@@ -94,7 +94,7 @@ DOCUMENTED_STATUS = {
     "DeleteBucket": 204, "DeleteObject": 204, "DeleteObjectTagging": 204, "AbortMultipartUpload": 204,
     "DeleteBucketCors": 204, "DeleteBucketLifecycle": 204, "DeleteBucketEncryption": 204,
     "DeleteBucketTagging": 204, "PutBucketTagging": 204, "DeleteBucketPolicy": 204, "PutBucketPolicy": 204,
-    "DeletePublicAccessBlock": 204,
+    "DeletePublicAccessBlock": 204, "DeleteBucketOwnershipControls": 204,
 }  # fmt: skip
 
 SUCCESS_DEPARTURES: dict[str, str] = {}
@@ -246,9 +246,14 @@ REFERENCE = [
             "Owner": {"ID": w.s3.list_buckets()["Owner"]["ID"]},
             "Grants": [{"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
                         "Permission": "READ"}]}), "a public grant in the body"),
-    _err("PutBucketOwnershipControls", "NotImplemented", 501, lambda w: dict(
-        Bucket=w.plain, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}),
-         "enabling ACLs (docs/design/s3-compatibility.md)"),
+    _err("PutBucketOwnershipControls", "InvalidBucketAclWithObjectOwnership", 400, lambda w: (
+        w.s3.put_bucket_ownership_controls(
+            Bucket=w.plain, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}),
+        w.s3.put_bucket_acl(Bucket=w.plain, ACL="public-read"),
+        dict(Bucket=w.plain, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}))[-1],
+         "disabling ACLs while the bucket's ACL grants others (test_acl.py)"),
+    _err("GetBucketOwnershipControls", "OwnershipControlsNotFoundError", 404, lambda w: (
+        w.s3.delete_bucket_ownership_controls(Bucket=w.plain), dict(Bucket=w.plain))[-1]),
     _err("GetBucketCors", "NoSuchCORSConfiguration", 404, lambda w: dict(Bucket=w.plain)),
     _err("GetBucketLifecycleConfiguration", "NoSuchLifecycleConfiguration", 404, lambda w: dict(Bucket=w.plain)),
     _err("GetBucketEncryption", "ServerSideEncryptionConfigurationNotFoundError", 404, lambda w: dict(Bucket=w.plain)),

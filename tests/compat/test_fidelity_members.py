@@ -289,7 +289,7 @@ NO_ECHO = {
     "OptionalObjectAttributes": "RestoreStatus: no object is archived, so none has one",
     "ObjectAttributes": "the answer's members are the attributes asked for (test_attributes.py)",
     "Token": "the bucket was created with object lock: no token is needed, and AWS ignores it",
-    "ObjectOwnership": "BucketOwnerEnforced is what every bucket has (GetBucketOwnershipControls)",
+    "ObjectOwnership": "BucketOwnerEnforced, the default (GetBucketOwnershipControls; the others: test_acl.py)",
     "BucketNamespace": "global: the only namespace a general-purpose bucket has",
     "MaxBuckets": "fewer buckets than the page: no ContinuationToken (paging: test_fidelity.py)",
     "ContinuationToken": "the answer is the next page (paging: test_list.py)",

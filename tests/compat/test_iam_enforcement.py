@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from control_client import ControlClient, user
+from control_client import user
 from harness import make_client, unique_bucket_name
 from s3util import expect_error
-from test_control_channel import World
+from test_control_channel import World, world_server
 
 pytestmark = pytest.mark.binary
 
@@ -44,15 +44,6 @@ class IamWorld(World):
         self.groups = [{"id": "auditors", "name": "auditors", "tenant_id": "acme", "policy_ids": ["ro"]}]
         super().__init__(server, control)
 
-    def push(self):
-        from control_client import snapshot
-
-        self.version += 1
-        self.control.put_identity(snapshot(
-            self.version, list(self.tenants.values()), list(self.users.values()), list(self.keys.values()),
-            policies=self.policies, groups=self.groups,
-        ))  # fmt: skip
-
     def set_user(self, name, tenant="acme", role="user", policy_ids=(), group_ids=()):
         self.users[name] = {**user(name, tenant, role=role, policy_ids=policy_ids), "group_ids": list(group_ids)}
         self.push()
@@ -60,16 +51,8 @@ class IamWorld(World):
 
 @pytest.fixture(scope="module")
 def world(module_tmp):
-    from harness import ServerProcess
-
-    base = module_tmp("iam")
-    server = ServerProcess(base / "data", base / "logs", ("root", "iam-root-secret-0123456789"), name="maxiofs-iam")
-    server.start()
-    try:
-        with ControlClient(server.data_dir) as control:
-            yield IamWorld(server, control)
-    finally:
-        server.kill()
+    with world_server(module_tmp("iam"), "iam", "iam-root-secret-0123456789", IamWorld) as world:
+        yield world
 
 
 @pytest.fixture

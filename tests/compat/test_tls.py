@@ -4,10 +4,11 @@ The CA and the server certificates (127.0.0.1 and localhost) are made with the o
 boto3, the aws cli and urllib trust that CA through a bundle, as a deployment with a private
 CA would. Covered: S3 over https (boto3, presigned URLs, multipart, the aws cli), a keep-alive
 connection whose requests move between the two shards with their TLS session, SSE-C allowed
-over TLS and still refused over plain HTTP, plain HTTP refused on the TLS port with a 400 that
-says so, a stalled handshake cut off, certificate reload on SIGHUP (checked by fingerprint; a
-bad file keeps the old pair), the console API over https, X-Forwarded-For believed only from a
-trusted proxy, and `maxiofs up --tls-cert/--tls-key` serving both ports and forwarding SIGHUP.
+over TLS and still refused over plain HTTP, AWS's TLS-only bucket policy admitting https,
+plain HTTP refused on the TLS port with a 400 that says so, a stalled handshake cut off,
+certificate reload on SIGHUP (checked by fingerprint; a bad file keeps the old pair), the
+console API over https, X-Forwarded-For believed only from a trusted proxy, and
+`maxiofs up --tls-cert/--tls-key` serving both ports and forwarding SIGHUP.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from admin_harness import UpProcess, wait_for
+from control_client import ControlClient
 from harness import BROWSER_DIR, client_config, empty_and_delete_bucket, require_browser, run_aws, unique_bucket_name
-from s3util import RawConnection, error_of, object_path, sign_headers
+from s3util import Endpoint, RawConnection, error_of, expect_error, object_path, sign_headers
+from test_bucket_policy import deny_when_secure_transport_is
+from test_control_channel import World
 
 pytestmark = pytest.mark.binary
 
@@ -190,6 +194,28 @@ def test_boto3_over_https(tls_server, pki):
         connection.close()
     finally:
         empty_and_delete_bucket(s3, bucket)
+
+
+def test_tls_only_bucket_policy_admits_https(tls_server, pki):
+    # test_bucket_policy.py shows AWS's TLS-only example refusing plain http; over TLS the
+    # same policy lets the bucket's user in, and its mirror image shuts them out.
+    with ControlClient(tls_server.data_dir) as control:
+        key = World(tls_server, control).keys["alice"]
+    ep = tls_server.endpoint
+    alice = tls_client(Endpoint(ep.host, ep.port, key["access_key_id"], key["secret_access_key"], ep.scheme), pki)
+    bucket = unique_bucket_name("tls-only")
+    alice.create_bucket(Bucket=bucket)
+    root = tls_client(ep, pki)
+    try:
+        alice.put_bucket_policy(Bucket=bucket, Policy=deny_when_secure_transport_is(bucket))
+        alice.put_object(Bucket=bucket, Key="k", Body=b"over tls")
+        assert alice.get_object(Bucket=bucket, Key="k")["Body"].read() == b"over tls"
+        assert [o["Key"] for o in alice.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
+        alice.put_bucket_policy(Bucket=bucket, Policy=deny_when_secure_transport_is(bucket, "true"))
+        expect_error(alice.get_object, 403, "AccessDenied", Bucket=bucket, Key="k")
+    finally:
+        root.delete_bucket_policy(Bucket=bucket)
+        empty_and_delete_bucket(root, bucket)
 
 
 def test_an_untrusted_certificate_is_refused_by_the_client(tls_server):

@@ -6,17 +6,26 @@ import type {
   AuditFilters,
   AuditPage,
   Bucket,
+  BucketTag,
+  CorsRule,
   CreateBucketRequest,
   CreateUserRequest,
+  Group,
   Lifecycle,
   LoginResponse,
   NewAccessKey,
   ObjectLock,
+  Policy,
   Session,
+  Setting,
   Tenant,
+  TenantRequest,
+  TrafficSamples,
   TwoFactorSetup,
   TwoFactorStatus,
   User,
+  UserDetail,
+  UserGrants,
   Versioning,
 } from "./types";
 
@@ -65,12 +74,65 @@ export const putBucketLifecycle = (name: string, body: Lifecycle) =>
 export const deleteBucketLifecycle = (name: string) =>
   request<unknown>(`/buckets/${segment(name)}/lifecycle`, { method: "DELETE" });
 
+/** A bucket's CORS rules, policy or tags: read, replace (`PUT`) or remove (`DELETE`). */
+const bucketPart = <T>(part: string) => ({
+  get: (name: string) => request<T>(`/buckets/${segment(name)}/${part}`),
+  put: (name: string, body: T) =>
+    request<T>(`/buckets/${segment(name)}/${part}`, { method: "PUT", body }),
+  remove: (name: string) => request<T>(`/buckets/${segment(name)}/${part}`, { method: "DELETE" }),
+});
+export const bucketCors = bucketPart<{ rules: CorsRule[] }>("cors");
+export const bucketPolicy = bucketPart<{ policy: string | null }>("policy");
+export const bucketTagging = bucketPart<{ tags: BucketTag[] }>("tagging");
+
 export const listUsers = () => request<{ users: User[]; total: number }>("/users");
 export const createUser = (body: CreateUserRequest) =>
   request<User>("/users", { method: "POST", body });
 export const deleteUser = (user: string) =>
   request<unknown>(`/users/${segment(user)}`, { method: "DELETE" });
+export const getUser = (user: string) => request<UserDetail>(`/users/${segment(user)}`);
+
 export const listTenants = () => request<{ tenants: Tenant[]; total: number }>("/tenants");
+export const createTenant = (body: TenantRequest) =>
+  request<Tenant>("/tenants", { method: "POST", body });
+export const updateTenant = (tenant: string, body: TenantRequest) =>
+  request<Tenant>(`/tenants/${segment(tenant)}`, { method: "PUT", body });
+export const deleteTenant = (tenant: string) =>
+  request<unknown>(`/tenants/${segment(tenant)}`, { method: "DELETE" });
+
+export const listPolicies = () => request<{ policies: Policy[]; total: number }>("/policies");
+export const getPolicy = (policy: string) => request<Policy>(`/policies/${segment(policy)}`);
+export const createPolicy = (body: { name: string; document: string }) =>
+  request<Policy>("/policies", { method: "POST", body });
+export const updatePolicy = (policy: string, body: { name?: string; document?: string }) =>
+  request<Policy>(`/policies/${segment(policy)}`, { method: "PUT", body });
+export const deletePolicy = (policy: string) =>
+  request<unknown>(`/policies/${segment(policy)}`, { method: "DELETE" });
+
+export const listGroups = () => request<{ groups: Group[]; total: number }>("/groups");
+export const createGroup = (name: string) =>
+  request<Group>("/groups", { method: "POST", body: { name } });
+export const deleteGroup = (group: string) =>
+  request<unknown>(`/groups/${segment(group)}`, { method: "DELETE" });
+/** Adds (`on`) or removes a group member; answers the group. */
+export const setGroupMember = (group: string, user: string, on: boolean) =>
+  request<Group>(`/groups/${segment(group)}/members/${segment(user)}`, {
+    method: on ? "PUT" : "DELETE",
+  });
+/** Attaches (`on`) or detaches a policy; answers the group. */
+export const setGroupPolicy = (group: string, policy: string, on: boolean) =>
+  request<Group>(`/groups/${segment(group)}/policies/${segment(policy)}`, {
+    method: on ? "PUT" : "DELETE",
+  });
+/** Attaches (`on`) or detaches a policy; answers the user's grants. */
+export const setUserPolicy = (user: string, policy: string, on: boolean) =>
+  request<UserGrants>(`/users/${segment(user)}/policies/${segment(policy)}`, {
+    method: on ? "PUT" : "DELETE",
+  });
+
+export const listSettings = () => request<{ settings: Setting[]; total: number }>("/settings");
+export const updateSettings = (settings: Record<string, boolean | number>) =>
+  request<{ updated: string[] }>("/settings/bulk", { method: "POST", body: { settings } });
 
 export const listAccessKeys = () =>
   request<{ access_keys: AccessKey[]; total: number }>("/access-keys");
@@ -87,6 +149,8 @@ export const deleteAccessKey = (user: string, key: string) =>
   request<unknown>(`/users/${segment(user)}/access-keys/${segment(key)}`, {
     method: "DELETE",
   });
+
+export const getMetrics = () => request<TrafficSamples>("/metrics");
 
 export const listAuditLogs = (filters: AuditFilters, page: number, pageSize: number) =>
   request<AuditPage>("/audit-logs", {

@@ -110,7 +110,72 @@ export interface Tenant {
   id: string;
   name: string;
   display_name?: string | null;
-  status: string;
+  status: "active" | "disabled" | string;
+  /** Quotas: `null` means none. */
+  max_storage_bytes?: number | null;
+  max_buckets?: number | null;
+  max_access_keys?: number | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** A tenant's create or change body: a quota `null` removes it. */
+export interface TenantRequest {
+  name?: string;
+  display_name?: string;
+  status?: "active" | "disabled";
+  max_storage_bytes?: number | null;
+  max_buckets?: number | null;
+  max_access_keys?: number | null;
+}
+
+export interface PolicySummary {
+  id: string;
+  name: string;
+  builtin: boolean;
+}
+
+export interface Policy extends PolicySummary {
+  tenant_id: string | null;
+  description: string | null;
+  /** The policy document's JSON text, as stored. */
+  document: string;
+  created_at?: string;
+  updated_at?: string;
+  attached_users?: number;
+  attached_groups?: number;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  tenant_id: string | null;
+  members: { id: string; username: string }[];
+  policies: PolicySummary[];
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface UserGrants {
+  policies: PolicySummary[];
+  groups: { id: string; name: string }[];
+  effective_policies: { id: string; name: string; via_group: string | null }[];
+}
+
+export type UserDetail = User & UserGrants;
+
+export interface Setting {
+  key: string;
+  value: boolean | number | string;
+  default: boolean | number | string;
+  type: "bool" | "int" | string;
+  category: string;
+  description: string;
+  /** Bounds of an `int` setting, inclusive. */
+  min?: number;
+  max?: number;
+  updated_at: string | null;
+  updated_by: string | null;
 }
 
 export interface AuditEntry {
@@ -168,4 +233,48 @@ export interface TwoFactorSetup {
   otpauth_url: string;
   /** An SVG QR code as a data: URI (the CSP allows data: images). */
   qr_code: string;
+}
+
+/** One sample of the data plane's traffic (control::metrics): counters since its start,
+ * latencies over its sliding window. */
+export interface TrafficSample {
+  at_unix_ms: number;
+  shard_count: number;
+  operations: {
+    operation: string;
+    requests: number;
+    client_errors: number;
+    server_errors: number;
+    p50_ms: number | null;
+    p99_ms: number | null;
+  }[];
+  shards: {
+    shard: number;
+    requests: number;
+    in_flight: number;
+    connections_open: number;
+    received_bytes: number;
+    sent_bytes: number;
+  }[];
+}
+
+export interface TrafficSamples {
+  interval_seconds: number;
+  max_samples: number;
+  samples: TrafficSample[];
+}
+
+/** A bucket CORS rule in the console API (S3's element names in camelCase). */
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface BucketTag {
+  key: string;
+  value: string;
 }

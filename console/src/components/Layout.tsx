@@ -6,13 +6,20 @@ import { useTheme, type Theme } from "../hooks/useTheme";
 import { cn } from "../lib";
 import { Button } from "./ui/Button";
 
-const NAVIGATION = [
+type Audience = "everyone" | "admins" | "global";
+
+const NAVIGATION: { to: string; label: string; end?: boolean; audience?: Audience }[] = [
   { to: "/", label: "Dashboard", end: true },
-  { to: "/buckets", label: "Buckets", end: false },
-  { to: "/users", label: "Users & keys", end: false, adminOnly: true },
-  { to: "/audit", label: "Audit log", end: false },
-  { to: "/profile", label: "Profile", end: false },
-  { to: "/about", label: "About", end: false },
+  { to: "/buckets", label: "Buckets" },
+  { to: "/users", label: "Users & keys", audience: "admins" },
+  { to: "/groups", label: "Groups", audience: "admins" },
+  { to: "/policies", label: "Policies", audience: "admins" },
+  { to: "/tenants", label: "Tenants", audience: "admins" },
+  { to: "/metrics", label: "Metrics", audience: "global" },
+  { to: "/settings", label: "Settings", audience: "admins" },
+  { to: "/audit", label: "Audit log" },
+  { to: "/profile", label: "Profile" },
+  { to: "/about", label: "About" },
 ];
 
 function ThemeToggle() {
@@ -43,7 +50,10 @@ export function Layout() {
   const session = useSession();
   // Plain users manage only themselves: the users page is for administrators.
   const role = session?.user?.role;
-  const isAdmin = role === "global_admin" || role === "tenant_admin";
+  const isGlobal = role === "global_admin";
+  const isAdmin = isGlobal || role === "tenant_admin";
+  const shown = (audience: Audience = "everyone") =>
+    audience === "everyone" || (audience === "admins" ? isAdmin : isGlobal);
   const signOut = async () => {
     try {
       await logout();
@@ -60,7 +70,7 @@ export function Layout() {
           MaxIOFS <span className="text-sm font-normal text-muted-fg">console</span>
         </div>
         <nav aria-label="Main" className="flex flex-col gap-1">
-          {NAVIGATION.filter((item) => !item.adminOnly || isAdmin).map((item) => (
+          {NAVIGATION.filter((item) => shown(item.audience)).map((item) => (
             <NavLink
               key={item.to}
               to={item.to}

@@ -6,6 +6,7 @@
 //! Architecture invariant: `base` does no IO and depends on nothing but `std`; it knows
 //! nothing about HTTP, XML, S3 error codes or storage. Callers map its errors to their own.
 
+pub mod acl;
 pub mod lifecycle;
 pub mod limits;
 pub mod names;

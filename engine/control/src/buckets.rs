@@ -136,6 +136,30 @@ pub struct BucketConfig {
     pub object_lock: Option<ObjectLock>,
     /// `None`: no lifecycle configuration.
     pub lifecycle: Option<Lifecycle>,
+    /// CORS rules (PutBucketCors), in order; empty: none.
+    #[serde(default)]
+    pub cors: Vec<CorsRule>,
+    /// The bucket policy's JSON text as stored (PutBucketPolicy); `None`: none.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Bucket tags (PutBucketTagging), in order; empty: none.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// One CORS rule of a bucket, as PutBucketCors stores it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorsRule {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    #[serde(default)]
+    pub max_age_seconds: Option<u32>,
 }
 
 /// One change of a bucket's configuration (`Request::UpdateBucketConfig`), tagged by `kind`.
@@ -149,6 +173,15 @@ pub enum BucketConfigUpdate {
     ObjectLock { object_lock: ObjectLock },
     /// Put (`Some`) or DeleteBucketLifecycle (`None`).
     Lifecycle { lifecycle: Option<Lifecycle> },
+    /// PutBucketCors (empty: DeleteBucketCors). The sender validates the rules as the S3 port
+    /// does (`s3_proto::xml::validate_cors_rules`): the engine knows no S3 rules.
+    Cors { rules: Vec<CorsRule> },
+    /// PutBucketPolicy (`None`: DeleteBucketPolicy), validated by the sender
+    /// (`policy::parse_bucket_policy`).
+    Policy { policy: Option<String> },
+    /// PutBucketTagging (empty: DeleteBucketTagging), validated by the sender
+    /// (`s3_proto::xml::validate_tags`).
+    Tags { tags: Vec<Tag> },
 }
 
 /// A page of a bucket's versions and delete markers, by key and newest first within a key

@@ -94,6 +94,10 @@ pub struct User {
     /// Groups the user is a member of (their policies apply too).
     #[serde(default)]
     pub group_ids: Vec<String>,
+    /// Session credentials (STS) of this user issued at or before this instant (Unix
+    /// milliseconds) are revoked: "revoke all sessions". `None`: none revoked.
+    #[serde(default)]
+    pub sessions_revoked_at_ms: Option<i64>,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +232,7 @@ mod tests {
                 enabled: true,
                 policy_ids: vec!["readonly".into()],
                 group_ids: vec!["g1".into()],
+                sessions_revoked_at_ms: None,
             }],
             access_keys: vec![AccessKey {
                 access_key_id: "AK1".into(),

@@ -18,6 +18,7 @@
 pub mod buckets;
 pub mod events;
 pub mod identity;
+pub mod metrics;
 pub mod sealing;
 pub mod settings;
 pub mod wire;

@@ -33,6 +33,9 @@ use serde::{Deserialize, Serialize};
 pub const ADMIN_SECRETS_LABEL: &str = "maxiofs admin secrets v1";
 /// HKDF label of the data plane's own sealing keys (identity.json).
 pub const IDENTITY_FILE_LABEL: &str = "maxiofs identity.json secrets v1";
+/// HKDF label of the keys that seal session tokens (STS credentials): only the data plane
+/// holds them, so only it mints and opens tokens.
+pub const SESSION_TOKEN_LABEL: &str = "maxiofs session tokens v1";
 
 const PREFIX: &str = "mxs1:";
 const FORMAT: u8 = 1;

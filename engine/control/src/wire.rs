@@ -14,6 +14,7 @@ use crate::buckets::{
 };
 use crate::events::Event;
 use crate::identity::IdentitySnapshot;
+use crate::metrics::MetricsSummary;
 use crate::sealing::SealingKeySet;
 use crate::settings::SettingsSnapshot;
 
@@ -90,6 +91,46 @@ pub enum Request {
     /// The admin's sealing keys (`control::sealing`): one per master key version, derived
     /// with HKDF under `sealing::ADMIN_SECRETS_LABEL`. Answers `sealing_keys`.
     SealingKeys,
+    /// Session credentials (STS) for a user, minted by the data plane (only it holds the
+    /// token keys), e.g. for the console's browser to call the S3 API. Answers `session`.
+    MintSession(MintSession),
+    /// Traffic per operation and per shard, merged from every shard now. Answers `metrics`.
+    Metrics,
+}
+
+/// What a session is minted for. The user's rights at each request apply (a disabled or
+/// deleted user's sessions stop working), narrowed by `policy` when given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintSession {
+    pub user_id: String,
+    /// Lifetime in seconds: 1 to `SESSION_DURATION_MAX_SECS` (the admin chooses; the STS
+    /// API on the S3 port keeps AWS's 900-second minimum).
+    pub duration_secs: u32,
+    /// An inline session policy (IAM policy JSON).
+    #[serde(default)]
+    pub policy: Option<String>,
+}
+
+/// The longest session any path mints: 36 hours, AWS's GetSessionToken maximum.
+pub const SESSION_DURATION_MAX_SECS: u32 = 129_600;
+
+/// Credentials of a session, as STS returns them. Its `Debug` hides the secret and token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,10 +150,12 @@ pub enum Response {
         buckets: Vec<BucketInfo>,
     },
     Encryption(EncryptionStatus),
-    BucketConfig(BucketConfig),
+    /// Boxed: the largest answer, which would make every `Response` as large.
+    BucketConfig(Box<BucketConfig>),
     Versions(VersionsPage),
     /// Key material: its `Debug` shows versions only.
     SealingKeys(SealingKeySet),
+    Session(SessionCredentials),
     Error {
         /// The S3 error code where one applies (`BucketAlreadyExists`, `BucketNotEmpty`,
         /// `NoSuchBucket`, `InvalidBucketName`, `TooManyBuckets`, `InvalidBucketState`...),
@@ -121,6 +164,7 @@ pub enum Response {
         code: String,
         message: String,
     },
+    Metrics(MetricsSummary),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -296,6 +296,10 @@ pub enum BucketConfigChange {
     Policy(Option<String>),
     /// Replaces the public access block (`None`: DeletePublicAccessBlock).
     PublicAccessBlock(Option<shard::record::PublicAccessBlock>),
+    /// Put/DeleteBucketOwnershipControls.
+    ObjectOwnership(base::acl::ObjectOwnership),
+    /// PutBucketAcl (`None`: private).
+    Acl(Option<base::acl::Acl>),
 }
 
 impl BucketConfigChange {
@@ -350,6 +354,34 @@ impl BucketConfigChange {
                 record.policy = text;
             }
             BucketConfigChange::PublicAccessBlock(block) => record.public_access_block = block,
+            BucketConfigChange::ObjectOwnership(ownership) => {
+                // S3 refuses to disable ACLs while the bucket's ACL grants anyone else
+                // anything (its objects' ACLs are simply no longer evaluated).
+                let grants_others = record.acl.as_ref().is_some_and(|acl| {
+                    acl.grants
+                        .iter()
+                        .any(|grant| grant.grantee != base::acl::Grantee::Owner)
+                });
+                if !ownership.acls_enabled() && grants_others {
+                    return Err(ShardError::AclGrantsOthers);
+                }
+                record.object_ownership = ownership;
+            }
+            BucketConfigChange::Acl(acl) => {
+                // Checked against the settings in force in the same step (see Policy).
+                if !record.object_ownership.acls_enabled() {
+                    return Err(ShardError::AclsDisabled);
+                }
+                let blocked = record
+                    .public_access_block
+                    .is_some_and(|block| block.block_public_acls);
+                if blocked && acl.as_ref().is_some_and(base::acl::Acl::is_public) {
+                    return Err(ShardError::AccessDenied(
+                        "The bucket's public access block (BlockPublicAcls) refuses a public ACL.",
+                    ));
+                }
+                record.acl = acl;
+            }
         }
         Ok(())
     }
@@ -371,6 +403,11 @@ impl BucketConfigChange {
             BucketConfigChange::Policy(Some(_)) => "PutBucketPolicy",
             BucketConfigChange::PublicAccessBlock(None) => "DeletePublicAccessBlock",
             BucketConfigChange::PublicAccessBlock(Some(_)) => "PutPublicAccessBlock",
+            BucketConfigChange::ObjectOwnership(base::acl::ObjectOwnership::Unset) => {
+                "DeleteBucketOwnershipControls"
+            }
+            BucketConfigChange::ObjectOwnership(_) => "PutBucketOwnershipControls",
+            BucketConfigChange::Acl(_) => "PutBucketAcl",
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct SharedSettings {
     pub region: String,
     /// Domains of virtual-host-style addressing (`bucket.<domain>`), lowercase.
     pub domains: Vec<String>,
+    /// Origins of web consoles whose pages may call the S3 API on every bucket
+    /// (`--console-origin`; the front end's `cors.rs`).
+    pub console_origins: Vec<String>,
     /// Root identity (access key id, secret key): the only identity until the admin process
     /// pushes more over the control channel.
     pub root_access_key_id: String,

@@ -473,7 +473,7 @@ impl Applier {
             }
             Request::GetBucketConfig { name } => self
                 .bucket_record(&name)
-                .map(|record| Response::BucketConfig(bucket_config::to_wire(&record))),
+                .map(|record| Response::BucketConfig(Box::new(bucket_config::to_wire(&record)))),
             Request::UpdateBucketConfig {
                 name,
                 update,
@@ -486,6 +486,8 @@ impl Applier {
             Request::SealingKeys => Ok(Response::SealingKeys(
                 sealing_keys(&self.master_keys, sealing::ADMIN_SECRETS_LABEL).to_wire(),
             )),
+            Request::MintSession(request) => self.mint_session(&request),
+            Request::Metrics => self.metrics(),
         };
         result.unwrap_or_else(|response| response)
     }
@@ -515,6 +517,41 @@ impl Applier {
         self.identity = shared;
         self.identity_version = version;
         Ok(Response::Ok)
+    }
+
+    /// Session credentials for an enabled user of the identity in force.
+    fn mint_session(&self, request: &control::wire::MintSession) -> Result<Response, Response> {
+        let duration_max = control::wire::SESSION_DURATION_MAX_SECS;
+        if !(1..=duration_max).contains(&request.duration_secs) {
+            return Err(error_response(
+                "InvalidRequest",
+                &format!("a session lasts 1 to {duration_max} seconds"),
+            ));
+        }
+        if let Some(document) = &request.policy {
+            crate::sessions::check_session_policy(document)
+                .map_err(|reason| error_response("MalformedPolicy", &reason))?;
+        }
+        let index = crate::identity::IdentityIndex::build(&self.identity);
+        if !index.user_enabled(&request.user_id) {
+            return Err(error_response(
+                "AccessDenied",
+                "no such user, or the user or their tenant is disabled",
+            ));
+        }
+        let session = crate::sessions::SessionRequest {
+            user_id: &request.user_id,
+            parent_access_key: None,
+            duration_secs: request.duration_secs,
+            policy: request.policy.as_deref(),
+            role: None,
+        };
+        let keys = crate::sessions::token_keys(&self.master_keys);
+        Ok(Response::Session(crate::sessions::mint(
+            &keys,
+            session,
+            crate::events::now_ms(),
+        )))
     }
 
     fn put_settings(&mut self, snapshot: SettingsSnapshot) -> Result<Response, Response> {
@@ -604,6 +641,19 @@ impl Applier {
             self.readers.insert(partition, reader);
         }
         Ok(&self.readers[&partition])
+    }
+
+    /// Every shard's counters, merged (`runtime::metrics::summary`). A shard that does not
+    /// answer within `SHARD_TIMEOUT` fails the request, as for every other question here.
+    fn metrics(&self) -> Result<Response, Response> {
+        let mut snapshots = Vec::with_capacity(self.inboxes.len());
+        for inbox in &self.inboxes {
+            snapshots.push(call(inbox, |reply| MeshMessage::MetricsSnapshot { reply })?);
+        }
+        Ok(Response::Metrics(crate::metrics::summary(
+            &snapshots,
+            self.shard_count,
+        )))
     }
 
     fn status(&mut self) -> Result<Response, Response> {
@@ -759,7 +809,9 @@ impl Applier {
             })
         })?;
         let record = self.bucket_record(&bucket)?;
-        Ok(Response::BucketConfig(bucket_config::to_wire(&record)))
+        Ok(Response::BucketConfig(Box::new(bucket_config::to_wire(
+            &record,
+        ))))
     }
 
     /// A page of versions, merged here from every partition's read-only connection (a key's
@@ -1017,6 +1069,24 @@ mod bucket_config {
                     .map(|config| lifecycle_from_wire(&config))
                     .transpose()?,
             ),
+            // Validated by the sender (the S3 rules live in s3-proto and policy, not here).
+            wire::BucketConfigUpdate::Cors { rules } => BucketConfigChange::Cors(
+                rules
+                    .into_iter()
+                    .map(|rule| shard::CorsRule {
+                        id: rule.id,
+                        allowed_methods: rule.allowed_methods,
+                        allowed_origins: rule.allowed_origins,
+                        allowed_headers: rule.allowed_headers,
+                        expose_headers: rule.expose_headers,
+                        max_age_seconds: rule.max_age_seconds,
+                    })
+                    .collect(),
+            ),
+            wire::BucketConfigUpdate::Policy { policy } => BucketConfigChange::Policy(policy),
+            wire::BucketConfigUpdate::Tags { tags } => {
+                BucketConfigChange::Tags(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
+            }
         })
     }
 
@@ -1104,15 +1174,7 @@ mod bucket_config {
                     enabled: rule.enabled,
                     filter: wire::LifecycleFilter {
                         prefix: rule.filter.prefix.clone(),
-                        tags: rule
-                            .filter
-                            .tags
-                            .iter()
-                            .map(|(key, value)| wire::Tag {
-                                key: key.clone(),
-                                value: value.clone(),
-                            })
-                            .collect(),
+                        tags: tags_to_wire(&rule.filter.tags),
                         size_greater_than: rule.filter.size_greater_than,
                         size_less_than: rule.filter.size_less_than,
                     },
@@ -1158,7 +1220,30 @@ mod bucket_config {
                 }),
             }),
             lifecycle: record.lifecycle.as_ref().map(lifecycle_to_wire),
+            cors: record
+                .cors
+                .iter()
+                .map(|rule| wire::CorsRule {
+                    id: rule.id.clone(),
+                    allowed_methods: rule.allowed_methods.clone(),
+                    allowed_origins: rule.allowed_origins.clone(),
+                    allowed_headers: rule.allowed_headers.clone(),
+                    expose_headers: rule.expose_headers.clone(),
+                    max_age_seconds: rule.max_age_seconds,
+                })
+                .collect(),
+            policy: record.policy.clone(),
+            tags: tags_to_wire(&record.tags),
         }
+    }
+
+    fn tags_to_wire(tags: &[(String, String)]) -> Vec<wire::Tag> {
+        tags.iter()
+            .map(|(key, value)| wire::Tag {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect()
     }
 
     pub fn version_to_wire(entry: VersionEntry) -> wire::ObjectVersion {
@@ -1334,6 +1419,7 @@ mod identity_file_tests {
                 enabled: true,
                 policy_ids: Vec::new(),
                 group_ids: Vec::new(),
+                sessions_revoked_at_ms: None,
             }],
             access_keys: vec![AccessKey {
                 access_key_id: "AK1".into(),

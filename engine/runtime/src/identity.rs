@@ -35,6 +35,64 @@ pub struct KeyEntry {
     /// in their policies still applies. A document that did not compile is not in the list
     /// (it allows nothing).
     pub policies: Vec<Rc<policy::Policy>>,
+    /// Set for session credentials (STS): what the session token said.
+    pub session: Option<SessionGrant>,
+}
+
+/// What a session's token adds to its user's rights.
+#[derive(Debug, PartialEq)]
+pub struct SessionGrant {
+    pub id: String,
+    /// Unix seconds; checked at every request (entries are cached per shard).
+    pub expires_at: i64,
+    /// The inline session policy: the session may do only what it allows (on top of what
+    /// the user may do). `None`: the user's rights.
+    pub policy: Option<policy::Policy>,
+    /// The access key that asked for the session (`None`: minted by the admin).
+    pub parent_access_key: Option<String>,
+    pub role: Option<crate::sessions::AssumedRole>,
+}
+
+/// What a user may do, shared by their access keys and sessions.
+#[derive(Debug)]
+struct UserGrant {
+    user_id: String,
+    tenant_id: Option<String>,
+    role: Role,
+    policy_principal: policy::Principal,
+    /// The user and their tenant are enabled.
+    enabled: bool,
+    policies: Vec<Rc<policy::Policy>>,
+    sessions_revoked_at_ms: Option<i64>,
+}
+
+impl UserGrant {
+    fn entry(
+        &self,
+        access_key_id: String,
+        secret_access_key: String,
+        usable: bool,
+        session: Option<SessionGrant>,
+    ) -> KeyEntry {
+        KeyEntry {
+            access_key_id,
+            secret_access_key,
+            user_id: self.user_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            role: self.role,
+            policy_principal: self.policy_principal.clone(),
+            usable: usable && self.enabled,
+            policies: self.policies.clone(),
+            session,
+        }
+    }
+}
+
+/// Why session claims give no usable key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// The user is not in the identity (deleted), or the session policy does not compile.
+    Invalid,
 }
 
 /// The identity a request was signed with.
@@ -94,6 +152,8 @@ fn policy_principal(user: &control::identity::User) -> policy::Principal {
 pub struct IdentityIndex {
     pub version: u64,
     keys: HashMap<String, Rc<KeyEntry>>,
+    /// Every user's rights, by user id: sessions are built from them.
+    grants: HashMap<String, UserGrant>,
     /// Quotas of each tenant (the data plane enforces storage bytes and bucket counts).
     quotas: HashMap<String, TenantQuota>,
 }
@@ -106,35 +166,39 @@ impl IdentityIndex {
             .iter()
             .map(|tenant| (tenant.id.as_str(), tenant))
             .collect();
-        let users: HashMap<&str, &control::identity::User> = snapshot
+        let mut effective = EffectivePolicies::new(snapshot);
+        let grants: HashMap<String, UserGrant> = snapshot
             .users
             .iter()
-            .map(|user| (user.id.as_str(), user))
-            .collect();
-        let mut effective = EffectivePolicies::new(snapshot);
-        let mut keys = HashMap::with_capacity(snapshot.access_keys.len());
-        for key in &snapshot.access_keys {
-            let Some(user) = users.get(key.user_id.as_str()) else {
-                continue;
-            };
-            let policies = effective.of(user);
-            let tenant_enabled = user
-                .tenant_id
-                .as_deref()
-                .is_none_or(|id| tenants.get(id).is_some_and(|tenant| tenant.enabled));
-            keys.insert(
-                key.access_key_id.clone(),
-                Rc::new(KeyEntry {
-                    access_key_id: key.access_key_id.clone(),
-                    secret_access_key: key.secret_access_key.clone(),
+            .map(|user| {
+                let tenant_enabled = user
+                    .tenant_id
+                    .as_deref()
+                    .is_none_or(|id| tenants.get(id).is_some_and(|tenant| tenant.enabled));
+                let grant = UserGrant {
                     user_id: user.id.clone(),
                     tenant_id: user.tenant_id.clone(),
                     role: user.role,
                     policy_principal: policy_principal(user),
-                    usable: key.enabled && user.enabled && tenant_enabled,
-                    policies,
-                }),
+                    enabled: user.enabled && tenant_enabled,
+                    policies: effective.of(user),
+                    sessions_revoked_at_ms: user.sessions_revoked_at_ms,
+                };
+                (user.id.clone(), grant)
+            })
+            .collect();
+        let mut keys = HashMap::with_capacity(snapshot.access_keys.len());
+        for key in &snapshot.access_keys {
+            let Some(grant) = grants.get(key.user_id.as_str()) else {
+                continue;
+            };
+            let entry = grant.entry(
+                key.access_key_id.clone(),
+                key.secret_access_key.clone(),
+                key.enabled,
+                None,
             );
+            keys.insert(key.access_key_id.clone(), Rc::new(entry));
         }
         let quotas = snapshot
             .tenants
@@ -144,8 +208,50 @@ impl IdentityIndex {
         IdentityIndex {
             version: snapshot.version,
             keys,
+            grants,
             quotas,
         }
+    }
+
+    /// The key of a session whose token opened: its user's rights now (disabled, or revoked
+    /// since the session was issued: `usable` false), narrowed by the session policy.
+    pub fn session_entry(
+        &self,
+        access_key_id: &str,
+        claims: crate::sessions::SessionClaims,
+    ) -> Result<KeyEntry, SessionRefusal> {
+        let grant = self
+            .grants
+            .get(&claims.user)
+            .ok_or(SessionRefusal::Invalid)?;
+        let policy = match &claims.policy {
+            Some(document) => {
+                Some(policy::parse_identity_policy(document).map_err(|_| SessionRefusal::Invalid)?)
+            }
+            None => None,
+        };
+        let revoked = grant
+            .sessions_revoked_at_ms
+            .is_some_and(|revoked_at| claims.issued_ms <= revoked_at);
+        let session = SessionGrant {
+            id: claims.id,
+            expires_at: claims.expires,
+            policy,
+            parent_access_key: claims.parent,
+            role: claims.role,
+        };
+        Ok(grant.entry(
+            access_key_id.to_owned(),
+            claims.secret,
+            !revoked,
+            Some(session),
+        ))
+    }
+
+    /// Whether a user exists and is enabled (with their tenant): a session is minted only
+    /// for such a user.
+    pub fn user_enabled(&self, user_id: &str) -> bool {
+        self.grants.get(user_id).is_some_and(|grant| grant.enabled)
     }
 
     pub fn key(&self, access_key_id: &str) -> Option<&Rc<KeyEntry>> {
@@ -273,6 +379,7 @@ mod tests {
             enabled,
             policy_ids: Vec::new(),
             group_ids: Vec::new(),
+            sessions_revoked_at_ms: None,
         };
         let key = |id: &str, user: &str, enabled| AccessKey {
             access_key_id: id.into(),

@@ -22,6 +22,7 @@ pub mod placement;
 pub mod readiness;
 pub mod rewrap;
 pub mod scrubber;
+pub mod sessions;
 pub mod upload_expiry;
 pub mod usage;
 

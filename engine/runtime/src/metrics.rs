@@ -122,3 +122,71 @@ pub fn server_gauges(context: &ShardContext) -> telemetry::ServerGauges {
         },
     }
 }
+
+/// The console's figures (`control::metrics`) from every shard's snapshot: counters summed
+/// per operation and listed per shard, latency quantiles over the merged sliding window.
+pub fn summary(
+    snapshots: &[telemetry::MetricsSnapshot],
+    shard_count: u32,
+) -> control::metrics::MetricsSummary {
+    use control::metrics::{MetricsSummary, OperationFigures, ShardFigures};
+    use std::collections::BTreeMap;
+
+    let now_secs = telemetry::unix_seconds();
+    let window = telemetry::window::WindowTotals::merge(
+        snapshots.iter().map(|snapshot| &snapshot.metrics.window),
+        now_secs,
+    );
+    let mut operations: BTreeMap<&'static str, OperationFigures> = BTreeMap::new();
+    let mut shards = Vec::with_capacity(snapshots.len());
+    for snapshot in snapshots {
+        let mut requests = 0;
+        for (&(operation, status), &count) in &snapshot.metrics.operations {
+            let figures = operations.entry(operation).or_default();
+            figures.requests += count;
+            match status {
+                400..=499 => figures.client_errors += count,
+                500..=599 => figures.server_errors += count,
+                _ => {}
+            }
+            requests += count;
+        }
+        shards.push(ShardFigures {
+            shard: snapshot.shard_id,
+            requests,
+            in_flight: snapshot.requests_in_flight,
+            connections_open: snapshot.connections_open,
+            received_bytes: snapshot.metrics.received_bytes,
+            sent_bytes: snapshot.metrics.sent_bytes,
+        });
+    }
+    shards.sort_by_key(|figures| figures.shard);
+    let milliseconds = |recent: &telemetry::window::SlotOperation, quantile: f64| {
+        #[allow(clippy::cast_precision_loss)] // microseconds are exact in f64
+        let micros = recent.latency_us.value_at_quantile(quantile) as f64;
+        micros / 1000.0
+    };
+    let operations = operations
+        .into_iter()
+        .map(|(operation, mut figures)| {
+            operation.clone_into(&mut figures.operation);
+            if let Some(recent) = window.operations.get(operation)
+                && recent.requests > 0
+            {
+                figures.p50_ms = Some(milliseconds(recent, 0.5));
+                figures.p99_ms = Some(milliseconds(recent, 0.99));
+            }
+            figures
+        })
+        .collect();
+    MetricsSummary {
+        at_unix_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            }),
+        shard_count,
+        operations,
+        shards,
+    }
+}

@@ -61,6 +61,12 @@ pub enum ShardError {
     /// A change the bucket's settings refuse to anyone (S3's AccessDenied, e.g. a public
     /// policy under BlockPublicPolicy), with the reason.
     AccessDenied(&'static str),
+    /// An ACL set on a bucket whose Object Ownership disables ACLs (S3's
+    /// AccessControlListNotSupported).
+    AclsDisabled,
+    /// BucketOwnerEnforced asked for while the bucket's ACL grants others access (S3's
+    /// InvalidBucketAclWithObjectOwnership).
+    AclGrantsOthers,
     /// The version is protected by object lock (a retention in force or a legal hold) and the
     /// operation would destroy or weaken it.
     ObjectLocked,

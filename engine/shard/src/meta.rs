@@ -23,14 +23,15 @@ use crate::error::ShardError;
 use crate::record::{
     BucketRecord, BucketUsage, EventRecord, Extent, ListEntry, ListStart, ObjectRecord,
     ObjectRetention, PublicAccessBlock, StoredEvent, Tags, UploadChecksum, UploadRecord,
-    VersionRef, Versioning, checksum_algorithm_of, decode_extents, decode_extents_checked,
-    decode_headers, decode_tags, encode_extents, encode_headers, encode_tags,
+    VersionRef, Versioning, checksum_algorithm_of, decode_acl, decode_extents,
+    decode_extents_checked, decode_headers, decode_tags, encode_extents, encode_headers,
+    encode_tags,
 };
 use crate::versions::{self, VersionClock, VersionEntry, VersionOutcome, VersionStart};
 
 pub const META_FILE_NAME: &str = "meta.sqlite";
 /// Bumped with every schema change; `migrate` upgrades older files step by step.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 /// S3's minimum size of every part but the last.
 pub const PART_SIZE_BYTES_MIN: u64 = 5 << 20;
 
@@ -251,9 +252,20 @@ const SCHEMA_V12_STEP: &str = "
 ALTER TABLE buckets ADD COLUMN public_access_block INTEGER;
 ";
 
-/// Version 13: what decided a policy denial (`EventRecord::iam_action`, `resource_arn`,
-/// `decided_by`); NULL for every other event and every event from before.
+/// Version 13: ACLs (`base::acl`). A bucket's Object Ownership (NULL: BucketOwnerEnforced,
+/// every bucket from before) and ACL, each version's and each upload's ACL (stored form of
+/// `Acl::encode`; NULL: private).
 const SCHEMA_V13_STEP: &str = "
+ALTER TABLE buckets ADD COLUMN object_ownership INTEGER;
+ALTER TABLE buckets ADD COLUMN acl TEXT;
+ALTER TABLE objects ADD COLUMN acl TEXT;
+ALTER TABLE versions ADD COLUMN acl TEXT;
+ALTER TABLE uploads ADD COLUMN acl TEXT;
+";
+
+/// Version 14: what decided a policy denial (`EventRecord::iam_action`, `resource_arn`,
+/// `decided_by`); NULL for every other event and every event from before.
+const SCHEMA_V14_STEP: &str = "
 ALTER TABLE events ADD COLUMN iam_action TEXT;
 ALTER TABLE events ADD COLUMN resource_arn TEXT;
 ALTER TABLE events ADD COLUMN decided_by TEXT;
@@ -403,6 +415,13 @@ pub enum MetaOp {
         /// `None`: the latest version.
         version: Option<VersionRef>,
         tags: Tags,
+    },
+    /// Replaces an object version's ACL (PutObjectAcl; `None`: private), as tags are.
+    SetObjectAcl {
+        bucket: String,
+        key: String,
+        version: Option<VersionRef>,
+        acl: Option<base::acl::Acl>,
     },
     /// Replaces a bucket's configuration (tags ...) with the record's. `NoSuchBucket` when
     /// the catalogue has no such bucket.
@@ -608,6 +627,7 @@ fn migrate(connection: &mut Connection) -> Result<(), ShardError> {
         SCHEMA_V11_STEP,
         SCHEMA_V12_STEP,
         SCHEMA_V13_STEP,
+        SCHEMA_V14_STEP,
     ];
     for (target, step) in (1i64..).zip(steps) {
         if version < target {
@@ -773,7 +793,8 @@ fn apply_op(
         | MetaOp::DeleteObject(_)
         | MetaOp::SetRetention { .. }
         | MetaOp::SetLegalHold { .. }
-        | MetaOp::SetObjectTags { .. } => apply_version_op(tx, clock, op),
+        | MetaOp::SetObjectTags { .. }
+        | MetaOp::SetObjectAcl { .. } => apply_version_op(tx, clock, op),
         MetaOp::CreateUpload { upload } => create_upload(tx, upload),
         MetaOp::PutPart { upload_id, part } => put_part(tx, upload_id, part),
         MetaOp::CompleteUpload(complete) => complete_upload(tx, clock, complete),
@@ -789,33 +810,7 @@ fn apply_op(
                 ..MetaOutcome::default()
             })
         }
-        MetaOp::CreateBucket { record } => {
-            let inserted = tx.execute(
-                "INSERT OR IGNORE INTO buckets
-                    (name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-                     versioning, object_lock, lifecycle, policy, public_access_block)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    record.name,
-                    record.created_ms,
-                    record.region,
-                    encode_tags(&record.tags),
-                    record.owner_tenant,
-                    record.owner_user,
-                    crate::record::encode_bucket_encryption(record.encryption.as_ref()),
-                    crate::record::encode_bucket_cors(&record.cors),
-                    record.versioning.as_str(),
-                    encode_object_lock(record.object_lock.as_ref()),
-                    encode_lifecycle(record.lifecycle.as_ref()),
-                    record.policy,
-                    record.public_access_block.map(PublicAccessBlock::to_bits),
-                ],
-            )?;
-            if inserted == 0 {
-                return Err(ShardError::BucketAlreadyOwnedByYou);
-            }
-            Ok(MetaOutcome::default())
-        }
+        MetaOp::CreateBucket { record } => create_bucket(tx, record),
         MetaOp::DeleteBucket { name } => {
             if tx.execute("DELETE FROM buckets WHERE name = ?1", params![name])? == 0 {
                 return Err(ShardError::NoSuchBucket);
@@ -933,6 +928,18 @@ fn apply_version_op(
                 ..MetaOutcome::default()
             })
         }
+        MetaOp::SetObjectAcl {
+            bucket,
+            key,
+            version,
+            acl,
+        } => {
+            let version = versions::set_acl(tx, (bucket, key), version.as_ref(), acl.as_ref())?;
+            Ok(MetaOutcome {
+                version: Some(version),
+                ..MetaOutcome::default()
+            })
+        }
         _ => Err(ShardError::Metadata(
             "not an operation on versions".to_owned(),
         )),
@@ -1042,8 +1049,8 @@ fn create_upload(
     };
     tx.execute(
         "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, tags,
-            checksum_algorithm, checksum_type, sse)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            checksum_algorithm, checksum_type, sse, acl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             upload.upload_id,
             upload.bucket,
@@ -1053,10 +1060,33 @@ fn create_upload(
             encode_tags(&upload.tags),
             algorithm,
             checksum_type,
-            encode_upload_mode(upload.encryption.as_ref())
+            encode_upload_mode(upload.encryption.as_ref()),
+            upload.acl.as_ref().map(base::acl::Acl::encode),
         ],
     )?;
     Ok(MetaOutcome::default())
+}
+
+fn create_bucket(
+    tx: &rusqlite::Savepoint<'_>,
+    record: &BucketRecord,
+) -> Result<MetaOutcome, ShardError> {
+    let inserted = tx.execute(
+        "INSERT OR IGNORE INTO buckets (name, created_ms, region, owner_tenant, owner_user)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            record.name,
+            record.created_ms,
+            record.region,
+            record.owner_tenant,
+            record.owner_user,
+        ],
+    )?;
+    if inserted == 0 {
+        return Err(ShardError::BucketAlreadyOwnedByYou);
+    }
+    // The configuration a bucket is created with is written as every later change is.
+    update_bucket(tx, record)
 }
 
 fn update_bucket(
@@ -1065,7 +1095,8 @@ fn update_bucket(
 ) -> Result<MetaOutcome, ShardError> {
     let updated = tx.execute(
         "UPDATE buckets SET tags = ?2, encryption = ?3, cors = ?4, versioning = ?5,
-            object_lock = ?6, lifecycle = ?7, policy = ?8, public_access_block = ?9
+            object_lock = ?6, lifecycle = ?7, policy = ?8, public_access_block = ?9,
+            object_ownership = ?10, acl = ?11
          WHERE name = ?1",
         params![
             record.name,
@@ -1077,6 +1108,8 @@ fn update_bucket(
             encode_lifecycle(record.lifecycle.as_ref()),
             record.policy,
             record.public_access_block.map(PublicAccessBlock::to_bits),
+            record.object_ownership.to_column(),
+            record.acl.as_ref().map(base::acl::Acl::encode),
         ],
     )?;
     if updated == 0 {
@@ -1137,7 +1170,8 @@ fn load_upload(
     upload_id: &str,
 ) -> Result<Option<UploadRecord>, ShardError> {
     let mut statement = connection.prepare_cached(
-        "SELECT bucket, key, initiated_ms, headers, tags, checksum_algorithm, checksum_type, sse
+        "SELECT bucket, key, initiated_ms, headers, tags, checksum_algorithm, checksum_type, sse,
+            acl
          FROM uploads WHERE upload_id = ?1",
     )?;
     let row = statement
@@ -1155,10 +1189,12 @@ fn load_upload(
                     r.get::<_, String>(6)?,
                     r.get::<_, Vec<u8>>(7)?,
                 ),
+                r.get::<_, Option<String>>(8)?,
             ))
         })
         .optional()?;
-    let Some(((bucket, key, initiated_ms, headers), (tags, algorithm, kind, sse))) = row else {
+    let Some(((bucket, key, initiated_ms, headers), (tags, algorithm, kind, sse), acl)) = row
+    else {
         return Ok(None);
     };
     let key = String::from_utf8(key).map_err(|_| ShardError::CorruptRecord("upload key"))?;
@@ -1175,6 +1211,7 @@ fn load_upload(
         tags: decode_tags(&tags)?,
         checksum,
         encryption: decode_encryption(&sse)?.map(|stored| stored.mode),
+        acl: decode_acl(acl)?,
     }))
 }
 
@@ -1399,6 +1436,9 @@ fn complete_upload(
     ] {
         tx.execute(sql, params![complete.upload_id])?;
     }
+    if !all_checked {
+        block_checksums.clear();
+    }
     let record = ObjectRecord {
         size_bytes: part_sizes_bytes.iter().sum(),
         etag: format!(
@@ -1412,11 +1452,7 @@ fn complete_upload(
         part_sizes_bytes,
         tags: upload.tags,
         part_checksums,
-        block_checksums: if all_checked {
-            block_checksums
-        } else {
-            Vec::new()
-        },
+        block_checksums,
         encryption: upload
             .encryption
             .map(|mode| StoredEncryption { mode, runs }),
@@ -1425,6 +1461,7 @@ fn complete_upload(
         retention: complete.retention,
         legal_hold: complete.legal_hold,
         legal_hold_set: complete.legal_hold,
+        acl: upload.acl,
     };
     let target = (complete.bucket.as_str(), complete.key.as_str());
     let (replaced, version) = versions::put(
@@ -1795,7 +1832,8 @@ impl MetaReader {
     pub fn buckets(&self) -> Result<Vec<BucketRecord>, ShardError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT name, created_ms, region, tags, owner_tenant, owner_user, encryption, cors,
-                versioning, object_lock, lifecycle, policy, public_access_block
+                versioning, object_lock, lifecycle, policy, public_access_block,
+                object_ownership, acl
              FROM buckets ORDER BY name",
         )?;
         let mut rows = statement.query([])?;
@@ -1819,6 +1857,8 @@ impl MetaReader {
                 public_access_block: r
                     .get::<_, Option<i64>>(12)?
                     .map(PublicAccessBlock::from_bits),
+                object_ownership: base::acl::ObjectOwnership::from_column(r.get(13)?),
+                acl: decode_acl(r.get(14)?)?,
             });
         }
         Ok(buckets)

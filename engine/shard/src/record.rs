@@ -88,6 +88,9 @@ pub struct ObjectRecord {
     /// answers GetObjectLegalHold with NoSuchObjectLockConfiguration for a version that never
     /// had one, and `OFF` for one whose hold was removed.
     pub legal_hold_set: bool,
+    /// The version's ACL (`x-amz-acl` / `x-amz-grant-*` when written, PutObjectAcl); `None`:
+    /// private. It counts only while the bucket's Object Ownership enables ACLs.
+    pub acl: Option<base::acl::Acl>,
 }
 
 /// The `legal_hold` column: 0 never set, 1 ON, 2 OFF after having been set.
@@ -194,6 +197,9 @@ pub struct UploadRecord {
     pub checksum: Option<UploadChecksum>,
     /// The encryption every part uses (SSE-C: the key each UploadPart must present).
     pub encryption: Option<crate::encryption::EncryptionMode>,
+    /// The ACL the completed object gets (`x-amz-acl` / `x-amz-grant-*` on
+    /// CreateMultipartUpload); `None`: private.
+    pub acl: Option<base::acl::Acl>,
 }
 
 /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of a multipart upload.
@@ -237,6 +243,17 @@ pub struct BucketRecord {
     pub policy: Option<String>,
     /// PutPublicAccessBlock; `None`: none (GetPublicAccessBlock answers 404).
     pub public_access_block: Option<PublicAccessBlock>,
+    /// Object Ownership (Put/DeleteBucketOwnershipControls): whether ACLs count.
+    pub object_ownership: base::acl::ObjectOwnership,
+    /// The bucket's ACL (PutBucketAcl, `x-amz-acl` on CreateBucket); `None`: private.
+    pub acl: Option<base::acl::Acl>,
+}
+
+/// A stored ACL column back (NULL: private, `None`).
+pub fn decode_acl(column: Option<String>) -> Result<Option<base::acl::Acl>, crate::ShardError> {
+    column
+        .map(|text| base::acl::Acl::decode(&text).ok_or(crate::ShardError::CorruptRecord("acl")))
+        .transpose()
 }
 
 /// One CORS rule of a bucket, as the front end validated it. Matching a request against the

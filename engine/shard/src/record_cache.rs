@@ -40,6 +40,7 @@ impl Touched {
         match op {
             MetaOp::PutObject { bucket, key, .. }
             | MetaOp::SetObjectTags { bucket, key, .. }
+            | MetaOp::SetObjectAcl { bucket, key, .. }
             | MetaOp::SetRetention { bucket, key, .. }
             | MetaOp::SetLegalHold { bucket, key, .. } => Touched::Key(bucket.clone(), key.clone()),
             MetaOp::DeleteObject(delete) => Touched::Key(delete.bucket.clone(), delete.key.clone()),

@@ -40,7 +40,7 @@ const RESERVATION_NAME: &str = "version_seq_reserved";
 /// Columns of a version row, in `RawVersion::read`'s order (both tables have them).
 pub(crate) const RECORD_COLUMNS: &str = "size, etag, last_modified_ms, headers, extents, \
     part_sizes, tags, part_checksums, sse, version_id, delete_marker, lock_mode, \
-    retain_until_ms, legal_hold";
+    retain_until_ms, legal_hold, acl";
 
 /// Whether `value` has the shape of an id this server issues (not whether it exists).
 pub fn is_version_id(value: &str) -> bool {
@@ -138,6 +138,7 @@ pub(crate) struct RawVersion {
     retain_until_ms: i64,
     /// [`crate::record::legal_hold_column`]: never read it as a bool (2 is OFF).
     legal_hold: i64,
+    acl: Option<String>,
 }
 
 impl RawVersion {
@@ -158,6 +159,7 @@ impl RawVersion {
             lock_mode: row.get(first + 11)?,
             retain_until_ms: row.get(first + 12)?,
             legal_hold: row.get(first + 13)?,
+            acl: row.get(first + 14)?,
         })
     }
 
@@ -186,6 +188,7 @@ impl RawVersion {
             retention,
             legal_hold: self.legal_hold == 1,
             legal_hold_set: self.legal_hold != 0,
+            acl: crate::record::decode_acl(self.acl)?,
         })
     }
 }
@@ -408,15 +411,16 @@ fn insert(
     };
     let sql = format!(
         "INSERT INTO {table} (bucket, key, seq, {RECORD_COLUMNS}{extra})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17{})",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18{})",
         if noncurrent_since_ms.is_some() {
-            ", ?18"
+            ", ?19"
         } else {
             ""
         }
     );
     let mut statement = tx.prepare_cached(&sql)?;
-    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(18);
+    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(19);
     let seq = seq_to_sql(seq);
     let size = i64::try_from(record.size_bytes).unwrap_or(i64::MAX);
     let headers = encode_headers(&record.headers);
@@ -431,7 +435,8 @@ fn insert(
     values.extend_from_slice(&[&record.last_modified_ms, &headers, &extents, &part_sizes]);
     values.extend_from_slice(&[&tags, &part_checksums, &sse, &version_id]);
     values.extend_from_slice(&[&record.delete_marker, &lock_mode, &retain_until_ms]);
-    values.push(&legal_hold);
+    let acl = record.acl.as_ref().map(base::acl::Acl::encode);
+    values.extend_from_slice(&[&legal_hold, &acl]);
     if let Some(since) = &noncurrent_since_ms {
         values.push(since);
     }
@@ -535,16 +540,35 @@ pub(crate) fn set_tags(
     version: Option<&VersionRef>,
     tags: &[(String, String)],
 ) -> Result<VersionOutcome, ShardError> {
+    set_subresource(tx, target, version, "tags", &encode_tags(tags))
+}
+
+/// Replaces the ACL of one version, as `set_tags` does its tags.
+pub(crate) fn set_acl(
+    tx: &Connection,
+    target: (&str, &str),
+    version: Option<&VersionRef>,
+    acl: Option<&base::acl::Acl>,
+) -> Result<VersionOutcome, ShardError> {
+    let stored = acl.map(base::acl::Acl::encode);
+    set_subresource(tx, target, version, "acl", &stored)
+}
+
+/// Writes one subresource column (`column` is a constant of this module) of one version;
+/// ETag and Last-Modified stay.
+fn set_subresource(
+    tx: &Connection,
+    target: (&str, &str),
+    version: Option<&VersionRef>,
+    column: &'static str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<VersionOutcome, ShardError> {
     let (bucket, key) = target;
     let (record, is_latest) = find(tx, bucket, key, version)?;
     let table = table_of(is_latest);
-    let sql = format!("UPDATE {table} SET tags = ?4 WHERE {THE_VERSION}");
-    tx.prepare_cached(&sql)?.execute(params![
-        bucket,
-        key.as_bytes(),
-        record.version_id,
-        encode_tags(tags)
-    ])?;
+    let sql = format!("UPDATE {table} SET {column} = ?4 WHERE {THE_VERSION}");
+    tx.prepare_cached(&sql)?
+        .execute(params![bucket, key.as_bytes(), record.version_id, value])?;
     Ok(VersionOutcome {
         version_id: record.version_id,
         delete_marker: false,

@@ -208,6 +208,8 @@ fn bucket_owners_and_configuration_are_stored() {
             expose_headers: vec!["ETag".into()],
             max_age_seconds: Some(600),
         }],
+        object_ownership: base::acl::ObjectOwnership::ObjectWriter,
+        acl: base::acl::Acl::canned("public-read"),
     };
     let results = writer.apply_batch(&[
         MetaOp::CreateBucket {

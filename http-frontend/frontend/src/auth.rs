@@ -21,18 +21,30 @@ use s3_proto::sigv4::{
 use crate::request::RequestHead;
 use crate::s3_error;
 
+pub(crate) mod acls;
+pub(crate) mod sessions;
+
 /// The credentials the data plane knows: the root identity, and the access keys of the
 /// identity the admin pushed (one hash lookup). A disabled key still has its secret here: the
 /// signature is verified first, and `principal` then refuses the key with AccessDenied, so
 /// only the key's holder learns that it is disabled.
+/// With a session token, the session's key is one more credential (`sessions`).
 pub(crate) struct Credentials<'a> {
     pub(crate) settings: &'a runtime::SharedSettings,
     pub(crate) identity: &'a IdentityIndex,
+    /// The key of the session whose token the request carries; `None` without a token.
+    pub(crate) session: Option<Rc<runtime::identity::KeyEntry>>,
 }
 
 impl CredentialStore for Credentials<'_> {
     fn secret_key(&self, access_key_id: &str) -> Option<&str> {
         // The id is public; the secret is compared inside the verifier in constant time.
+        if let Some(session) = &self.session {
+            // A request with a token signs with the session's key (`sessions::resolve`
+            // matched them) and with no other.
+            return (session.access_key_id == access_key_id)
+                .then_some(session.secret_access_key.as_str());
+        }
         if access_key_id == self.settings.root_access_key_id {
             return Some(self.settings.root_secret_key.as_str());
         }
@@ -43,8 +55,30 @@ impl CredentialStore for Credentials<'_> {
 }
 
 impl Credentials<'_> {
+    /// The credentials of a request: the known keys, plus the session of its token.
+    pub(crate) fn of_request<'a>(
+        context: &'a ShardContext,
+        identity: &'a IdentityIndex,
+        token: Option<&str>,
+        claimed_access_key: Option<&str>,
+    ) -> Result<Credentials<'a>, S3Error> {
+        Ok(Credentials {
+            settings: &context.settings,
+            identity,
+            session: sessions::resolve(context, identity, token, claimed_access_key)?,
+        })
+    }
+
     /// The principal of a key whose signature verified against this same identity.
     pub(crate) fn principal(&self, access_key_id: &str) -> Result<Principal, S3Error> {
+        if let Some(session) = self
+            .session
+            .as_ref()
+            .filter(|session| session.access_key_id == access_key_id)
+        {
+            sessions::check_in_force(session, now_unix_secs())?;
+            return Ok(Principal::User(Rc::clone(session)));
+        }
         if access_key_id == self.settings.root_access_key_id {
             return Ok(Principal::Root);
         }
@@ -154,6 +188,9 @@ pub(crate) fn check_bucket_policy(
         Some(Principal::User(entry)) => Some(entry),
         None => None,
     };
+    if let Some(entry) = entry {
+        check_session_policy(entry, question, facts)?;
+    }
     let is_admin = entry.is_some_and(|entry| entry.role != Role::User);
     let identity: &[Rc<policy::Policy>] = entry.map_or(&[], |entry| &entry.policies);
     // The common case: no bucket policy, one map lookup and one Option check; an admin
@@ -287,6 +324,40 @@ fn denied(
         decided_by,
         reason,
     })
+}
+
+/// A session with an inline session policy may do only what that policy allows (AWS: the
+/// intersection of the session policy and the user's identity policies; the rest of
+/// `check_bucket_policy` decides the second half). DeleteObjects is asked per key.
+fn check_session_policy(
+    entry: &runtime::identity::KeyEntry,
+    question: &PolicyQuestion<'_>,
+    facts: &RequestFacts<'_>,
+) -> Result<(), S3Error> {
+    let Some(session_policy) = entry.session.as_ref().and_then(|s| s.policy.as_ref()) else {
+        return Ok(());
+    };
+    if question.operation == "DeleteObjects" {
+        return Ok(());
+    }
+    let (action, resource) = action_and_resource(question);
+    let keys = RequestKeys::new(&entry.policy_principal, true, question, facts);
+    let request = policy::RequestContext {
+        action: &action,
+        resource: &resource,
+        principal: &entry.policy_principal,
+        keys: &keys,
+    };
+    let decision = policy::evaluate(&[session_policy], &request);
+    if decision.outcome == policy::Outcome::Allow {
+        return Ok(());
+    }
+    tracing::debug!(
+        action = &*action,
+        resource = &*resource,
+        "denied by the session policy"
+    );
+    Err(S3Error::new(S3ErrorCode::AccessDenied))
 }
 
 /// The bucket's compiled policy and whether RestrictPublicBuckets is on.
@@ -520,6 +591,11 @@ thread_local! {
         std::cell::RefCell::new(SigningKeyCache::new());
 }
 
+/// Runs `verify` with this shard's signing-key cache.
+pub(crate) fn with_signing_keys<R>(verify: impl FnOnce(&mut SigningKeyCache) -> R) -> R {
+    SIGNING_KEYS.with(|cache| verify(&mut cache.borrow_mut()))
+}
+
 /// A request whose signature verified, and who signed it.
 pub(crate) struct SignedBy {
     pub(crate) access_key_id: String,
@@ -586,16 +662,13 @@ fn verify_head(context: &ShardContext, head: &RequestHead) -> Result<Option<Sign
     };
     // One snapshot for the whole request: the key verified is the key authorized.
     let identity = context.identity();
-    let store = Credentials {
-        settings: &context.settings,
-        identity: &identity,
-    };
-    let authenticated = SIGNING_KEYS
-        .with(|cache| {
-            let cache = &mut cache.borrow_mut();
-            authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
-        })
-        .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
+    let token = sessions::token_of(head);
+    let claimed = sessions::claimed_access_key(head);
+    let store = Credentials::of_request(context, &identity, token.as_deref(), claimed.as_deref())?;
+    let authenticated = with_signing_keys(|cache| {
+        authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
+    })
+    .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
     match authenticated {
         Authenticated::Signed {
             access_key_id,

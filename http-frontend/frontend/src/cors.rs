@@ -102,13 +102,51 @@ pub fn allow_headers(
     headers
 }
 
-/// The CORS headers for the answer to a (non-preflight) request on `bucket`: empty unless it
-/// carries `Origin` and one of the bucket's rules allows that origin and the request's method.
+/// The request's `Origin` when it is a web console's (`--console-origin`): its pages call
+/// the S3 API on every bucket with session credentials, whatever the buckets' rules say.
+pub fn console_origin<'h>(
+    settings: &runtime::SharedSettings,
+    head: &'h RequestHead,
+) -> Option<&'h str> {
+    let origin = head.header_str("origin")?;
+    settings
+        .console_origins
+        .iter()
+        .any(|allowed| allowed == origin)
+        .then_some(origin)
+}
+
+/// Methods a console page uses on the S3 port.
+const CONSOLE_METHODS: &str = "GET, HEAD, PUT, POST, DELETE";
+
+/// The headers that let a console page make a request and read its answer: every response
+/// header is exposed (`*`: the page sends `Authorization`, never cookies, so the wildcard
+/// holds); a preflight allows the headers it asks for.
+pub fn console_headers(origin: &str, preflight_headers: &[String]) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("Access-Control-Allow-Origin", origin.to_owned()),
+        ("Access-Control-Allow-Methods", CONSOLE_METHODS.to_owned()),
+        ("Access-Control-Expose-Headers", "*".to_owned()),
+        ("Access-Control-Max-Age", "600".to_owned()),
+        ("Vary", "Origin".to_owned()),
+    ];
+    if !preflight_headers.is_empty() {
+        headers.push(("Access-Control-Allow-Headers", preflight_headers.join(", ")));
+    }
+    headers
+}
+
+/// The CORS headers for the answer to a (non-preflight) request on `bucket`: a console's
+/// origin gets them on every path; any other origin only where one of the bucket's rules
+/// allows it and the request's method.
 pub fn headers_for_request(
     context: &runtime::ShardContext,
     head: &RequestHead,
     bucket: Option<&str>,
 ) -> Vec<(&'static str, String)> {
+    if let Some(origin) = console_origin(&context.settings, head) {
+        return console_headers(origin, &[]);
+    }
     let (Some(origin), Some(bucket)) = (head.header_str("origin"), bucket) else {
         return Vec::new();
     };

@@ -31,6 +31,9 @@ pub struct Exchange<'a> {
     pub body_complete: bool,
     /// Set by handlers that wrote their response themselves (streamed GET).
     pub responded: bool,
+    /// Set when only the object's ACL can allow the request (`auth::acls`): the handler that
+    /// loads the object checks that it grants this permission (`handlers::acl`).
+    pub object_acl_gate: Option<base::acl::Permission>,
     /// `Access-Control-*` headers for the answer, when the request carries an `Origin` that
     /// one of the bucket's CORS rules allows (`crate::cors`); empty otherwise.
     pub cors_headers: Vec<(&'static str, String)>,

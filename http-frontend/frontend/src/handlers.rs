@@ -1,6 +1,7 @@
 //! One module per group of S3 operations; `run` picks the handler for the routed operation.
 
 pub mod access;
+pub mod acl;
 pub mod attributes;
 pub mod bucket;
 pub mod conditional;
@@ -19,6 +20,7 @@ pub mod payload;
 pub mod policy;
 pub mod post_object;
 pub mod request_guards;
+pub mod sts;
 pub mod tagging;
 pub mod versioning;
 
@@ -35,6 +37,7 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     request_guards::refuse_unhonoured(exchange)?;
     match exchange.route.operation {
         Operation::ListBuckets => bucket::list_buckets(exchange),
+        Operation::SecurityTokenService => sts::sts_request(exchange).await,
         Operation::CreateBucket => bucket::create_bucket(exchange).await,
         Operation::HeadBucket => bucket::head_bucket(exchange),
         Operation::DeleteBucket => bucket::delete_bucket(exchange).await,
@@ -102,7 +105,7 @@ pub async fn run(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
         }
         Operation::GetBucketOwnershipControls => access::get_bucket_ownership_controls(exchange),
         Operation::DeleteBucketOwnershipControls => {
-            access::delete_bucket_ownership_controls(exchange)
+            access::delete_bucket_ownership_controls(exchange).await
         }
         Operation::GetBucketAcl => access::get_bucket_acl(exchange),
         Operation::PutBucketAcl => access::put_bucket_acl(exchange).await,

@@ -45,6 +45,10 @@ pub fn from_shard(error: &ShardError) -> S3Error {
         ShardError::AccessDenied(reason) => {
             S3Error::with_message(S3ErrorCode::AccessDenied, *reason)
         }
+        ShardError::AclsDisabled => S3Error::new(S3ErrorCode::AccessControlListNotSupported),
+        ShardError::AclGrantsOthers => {
+            S3Error::new(S3ErrorCode::InvalidBucketAclWithObjectOwnership)
+        }
         ShardError::InvalidBucketState(reason) => {
             S3Error::with_message(S3ErrorCode::InvalidBucketState, *reason)
         }

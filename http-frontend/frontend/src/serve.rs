@@ -16,6 +16,7 @@ use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use base::acl::Permission;
 use base::limits::REQUEST_HEAD_BYTES_MAX;
 use runtime::ShardContext;
 use runtime::identity::Principal;
@@ -24,9 +25,9 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::router::{Operation, QueryParams, Route};
 use s3_proto::sigv4::PayloadMode;
 
+use crate::auth::acls::{Verdict, check_with_acls};
 use crate::auth::{
-    PolicyQuestion, RequestFacts, SignedBy, authenticate_head, authorize, check_bucket_policy,
-    record_denied,
+    PolicyQuestion, RequestFacts, SignedBy, authenticate_head, authorize, record_denied,
 };
 use crate::connection::{Accounting, Connection};
 use crate::cors;
@@ -294,14 +295,11 @@ pub async fn serve_request(
     connection.accounting.operation = routed
         .as_ref()
         .map(|routed| routed.route.operation.as_str());
-    if let Some(response) = handlers::metrics::answer(context, &head).await {
-        connection.accounting.operation = Some("Metrics");
-        let keep_alive = head.keep_alive && !head.has_body();
-        let bytes = match response {
-            Ok(response) => response::response_bytes(&response, false, keep_alive, &request_id),
-            Err(error) => response::error_bytes(&error, &[], keep_alive, &request_id),
-        };
-        return connection.write_all(bytes).await.is_ok() && keep_alive;
+    if let Some(answer) = handlers::cors::console_preflight(context, &head) {
+        return answer_outside_s3(connection, &head, "OptionsObject", answer, &request_id).await;
+    }
+    if let Some(answer) = handlers::metrics::answer(context, &head).await {
+        return answer_outside_s3(connection, &head, "Metrics", answer, &request_id).await;
     }
     if let Some(response) = handlers::health::answer(context, &head).await {
         connection.accounting.operation = Some("Health");
@@ -311,7 +309,7 @@ pub async fn serve_request(
         return connection.write_all(bytes).await.is_ok() && keep_alive;
     }
     let prepared = prepare(context, &head, routed, connection);
-    let (route, query, access_key_id, payload, principal) = match prepared {
+    let (route, query, access_key_id, payload, principal, object_acl_gate) = match prepared {
         Ok(prepared) => {
             connection.accounting.operation = Some(prepared.0.operation.as_str());
             prepared
@@ -331,6 +329,7 @@ pub async fn serve_request(
         payload: Some(payload),
         body_complete: false,
         responded: false,
+        object_acl_gate,
         cors_headers,
     };
     let result = handlers::run(&mut exchange).await;
@@ -370,6 +369,24 @@ pub async fn serve_request(
         exchange.connection.linger().await;
     }
     written && keep_alive
+}
+
+/// Writes the answer to a request served before routing (a console preflight, a metrics
+/// scrape); returns whether the connection stays open.
+async fn answer_outside_s3(
+    connection: &mut Connection,
+    head: &RequestHead,
+    operation: &'static str,
+    answer: Result<response::Response, S3Error>,
+    request_id: &str,
+) -> bool {
+    connection.accounting.operation = Some(operation);
+    let keep_alive = head.keep_alive && !head.has_body();
+    let bytes = match answer {
+        Ok(response) => response::response_bytes(&response, false, keep_alive, request_id),
+        Err(error) => response::error_bytes(&error, &[], keep_alive, request_id),
+    };
+    connection.write_all(bytes).await.is_ok() && keep_alive
 }
 
 /// Answers a request that could not be routed, authenticated or authorized; returns whether
@@ -430,7 +447,16 @@ fn log_request(exchange: &Exchange<'_>) {
     );
 }
 
-type Prepared = (Route, QueryParams, String, PayloadMode, Option<Principal>);
+/// A request ready for its handler: route, query, signer's access key, payload mode, signer,
+/// and the permission the object's ACL must grant (`auth::acls::Verdict::IfObjectAcl`).
+type Prepared = (
+    Route,
+    QueryParams,
+    String,
+    PayloadMode,
+    Option<Principal>,
+    Option<Permission>,
+);
 
 /// Why `prepare` refused a request: the error, the route when it was known, and who signed
 /// it when the signature verified (the refusal is then an authorization's).
@@ -467,14 +493,32 @@ fn prepare(
             route_request(context, head, &query).map_err(|error| Refusal::unsigned(error, None))?;
         (route, query)
     };
-    if route.operation == Operation::PostObject {
-        // The form carries the signature; the handler verifies it before anything else.
-        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+    if matches!(
+        route.operation,
+        Operation::PostObject | Operation::SecurityTokenService
+    ) {
+        // The form carries the signature (POST upload), or signs for STS with the body's
+        // hash: the handler verifies it before anything else.
+        return Ok((
+            route,
+            query,
+            String::new(),
+            PayloadMode::Unsigned,
+            None,
+            None,
+        ));
     }
     if route.operation == Operation::OptionsObject {
         // A CORS preflight: browsers send it without credentials, and the answer reveals
         // only the bucket's CORS rules (as on S3).
-        return Ok((route, query, String::new(), PayloadMode::Unsigned, None));
+        return Ok((
+            route,
+            query,
+            String::new(),
+            PayloadMode::Unsigned,
+            None,
+            None,
+        ));
     }
     let authenticated = match authenticate_head(context, head) {
         Ok(authenticated) => authenticated,
@@ -482,7 +526,7 @@ fn prepare(
     };
     let Some(signed) = authenticated else {
         return match admit_anonymous(context, head, &route, &query, connection) {
-            Ok(payload) => Ok((route, query, String::new(), payload, None)),
+            Ok((payload, gate)) => Ok((route, query, String::new(), payload, None, gate)),
             Err(error) => Err(Refusal::unsigned(error, Some(route))),
         };
     };
@@ -497,15 +541,16 @@ fn prepare(
         let named = route.bucket.as_deref().unwrap_or("");
         let question = policy_question(&route, &query, named);
         let facts = RequestFacts::of(head, &query, connection);
-        check_bucket_policy(context, Some(&signed.principal), &question, &facts)
+        check_with_acls(context, Some(&signed.principal), &question, &facts)
     });
     match checked {
-        Ok(()) => Ok((
+        Ok(verdict) => Ok((
             route,
             query,
             signed.access_key_id,
             signed.payload,
             Some(signed.principal),
+            gate_of(verdict),
         )),
         Err(error) => Err(Box::new(Refusal {
             error,
@@ -524,7 +569,7 @@ fn admit_anonymous(
     route: &Route,
     query: &QueryParams,
     connection: &Connection,
-) -> Result<PayloadMode, S3Error> {
+) -> Result<(PayloadMode, Option<Permission>), S3Error> {
     let bucket = route
         .bucket
         .as_deref()
@@ -532,14 +577,22 @@ fn admit_anonymous(
         .ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
     let question = policy_question(route, query, bucket);
     let facts = RequestFacts::of(head, query, connection);
-    check_bucket_policy(context, None, &question, &facts)?;
+    let gate = gate_of(check_with_acls(context, None, &question, &facts)?);
     let headers: Vec<(&str, &[u8])> = head
         .headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_slice()))
         .collect();
-    s3_proto::sigv4::anonymous_payload(&headers)
-        .map_err(|error| crate::s3_error::from_sigv4(&error, &context.settings.region))
+    let payload = s3_proto::sigv4::anonymous_payload(&headers)
+        .map_err(|error| crate::s3_error::from_sigv4(&error, &context.settings.region))?;
+    Ok((payload, gate))
+}
+
+fn gate_of(verdict: Verdict) -> Option<Permission> {
+    match verdict {
+        Verdict::Allowed => None,
+        Verdict::IfObjectAcl(permission) => Some(permission),
+    }
 }
 
 fn policy_question<'a>(

@@ -204,6 +204,8 @@ s3_error_codes! {
     SlowDown => 503, "Please reduce your request rate.";
     TooManyBuckets => 400, "You have attempted to create more buckets than are allowed.";
     UnexpectedContent => 400, "This request contains unsupported content.";
+    UnresolvableGrantByEmailAddress => 400, "The email address you provided does not match \
+        any account on record.";
     XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not \
         match what was computed.";
     /// Disk full (`MinIO`'s code; AWS has none). See the module documentation.

@@ -163,6 +163,9 @@ operations! {
     OptionsObject,
     /// S3 Object Lambda: `POST /WriteGetObjectResponse`.
     WriteGetObjectResponse,
+    /// `POST /`: an STS call (AssumeRole, GetSessionToken, GetCallerIdentity), its action in
+    /// the form-encoded body; the handler answers anything else as S3 does.
+    SecurityTokenService,
     // Multipart uploads.
     CreateMultipartUpload,
     UploadPart,
@@ -734,7 +737,12 @@ fn route_service(method: Method, raw_path: &str) -> Result<Route, S3Error> {
             bucket: None,
             key: None,
         }),
-        Method::Put | Method::Post | Method::Delete | Method::Options => {
+        Method::Post => Ok(Route {
+            operation: Operation::SecurityTokenService,
+            bucket: None,
+            key: None,
+        }),
+        Method::Put | Method::Delete | Method::Options => {
             Err(method_not_allowed(method_name(method), raw_path))
         }
     }
@@ -870,7 +878,8 @@ fn method_name(method: Method) -> &'static str {
     }
 }
 
-fn method_not_allowed(method: &str, raw_path: &str) -> S3Error {
+/// S3's answer to a method a resource does not take.
+pub fn method_not_allowed(method: &str, raw_path: &str) -> S3Error {
     S3Error::new(S3ErrorCode::MethodNotAllowed)
         .resource(raw_path)
         .extra("Method", method)

@@ -414,9 +414,34 @@ impl VerifyProfile<'static> {
         service: SERVICE_S3,
         normalize_path: false,
         default_payload_hash_hex: None,
-        accept_session_token: false,
+        // The caller resolves the token (`x-amz-security-token` must then be signed, as
+        // every `x-amz-*` header).
+        accept_session_token: true,
         require_signed_amz_headers: true,
     };
+}
+
+/// [`authenticate`] for a request to another AWS service that the S3 port answers (STS:
+/// form-encoded `POST /`, signed for `service`), whose body the caller has read: its SHA-256
+/// stands in for a missing `x-amz-content-sha256` (SDKs send that header to S3 only). When
+/// the header is present, the caller still compares the returned `PayloadMode::Sha256` with
+/// the body's hash.
+pub fn authenticate_service(
+    req: &SignedRequest<'_>,
+    ctx: &AuthContext<'_>,
+    service: &str,
+    body_sha256_hex: &str,
+    store: &impl CredentialStore,
+    cache: &mut SigningKeyCache,
+) -> Result<Authenticated, SigV4Error> {
+    let profile = VerifyProfile {
+        service,
+        normalize_path: false,
+        default_payload_hash_hex: Some(body_sha256_hex),
+        accept_session_token: true,
+        require_signed_amz_headers: true,
+    };
+    authenticate_with_profile(req, ctx, store, cache, &profile)
 }
 
 /// Which of the two `SigV4` forms a request uses.

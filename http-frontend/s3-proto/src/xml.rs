@@ -37,12 +37,14 @@ mod versions;
 use std::fmt::Write as _;
 
 pub use access::{
-    OBJECT_OWNERSHIP_VALUES, PublicAccessBlock, grants_owner_full_control_only,
-    owner_full_control_xml, ownership_controls_xml, parse_ownership_controls,
-    parse_public_access_block, public_access_block_xml,
+    ACL_GRANTS_MAX, AccessControlPolicy, GranteeRef, OBJECT_OWNERSHIP_VALUES, PublicAccessBlock,
+    access_control_policy_xml, ownership_controls_xml, parse_access_control_policy,
+    parse_ownership_controls, parse_public_access_block, public_access_block_xml,
 };
 pub use bucket::{location_constraint_xml, parse_create_bucket_configuration};
-pub use cors::{CORS_METHODS, CorsRule, cors_configuration_xml, parse_cors_configuration};
+pub use cors::{
+    CORS_METHODS, CorsRule, cors_configuration_xml, parse_cors_configuration, validate_cors_rules,
+};
 pub use delete::{
     DeleteError, DeleteObjectsRequest, DeleteResult, Deleted, ObjectIdentifier, parse_delete,
 };

@@ -44,7 +44,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "policy",
         ],
     ),
-    ("admin", &["control", "tls", "policy"]),
+    ("admin", &["control", "tls", "policy", "s3-proto"]),
     (
         "maxiofs",
         &[

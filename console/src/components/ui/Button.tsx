@@ -37,3 +37,21 @@ export const Button = forwardRef<HTMLButtonElement, ButtonProps>(function Button
     />
   );
 });
+
+/** A row's destructive action (it opens a confirmation; it never deletes by itself). */
+export function DeleteButton({
+  label,
+  onClick,
+  children = "Delete",
+}: {
+  /** What a screen reader hears: "Delete bucket photos". */
+  label: string;
+  onClick: () => void;
+  children?: React.ReactNode;
+}) {
+  return (
+    <Button variant="ghost" size="sm" className="text-danger" aria-label={label} onClick={onClick}>
+      {children}
+    </Button>
+  );
+}

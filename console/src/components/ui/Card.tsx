@@ -85,3 +85,39 @@ export function PageHeader({
     </div>
   );
 }
+
+/** Label and value pairs in two aligned columns (a bucket's or a user's overview). */
+export function Facts({ rows }: { rows: [string, ReactNode][] }) {
+  return (
+    <dl className="grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
+      {rows.map(([label, value]) => (
+        <div key={label} className="contents">
+          <dt className="text-muted-fg">{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** A list's place on a page: skeleton rows while it loads, the error if it failed, `empty`
+ * (its empty state with a next step) when given, else the list itself. */
+export function ListState({
+  query,
+  rows = 4,
+  failed,
+  empty,
+  children,
+}: {
+  query: { isPending: boolean; error: Error | null };
+  rows?: number;
+  /** The error's title: "Buckets could not be listed". */
+  failed: string;
+  /** Given (or true-ish) only when there is nothing to list. */
+  empty?: ReactNode;
+  children: ReactNode;
+}) {
+  if (query.isPending) return <SkeletonRows rows={rows} />;
+  if (query.error) return <EmptyState title={failed} description={query.error.message} />;
+  return empty ? empty : children;
+}

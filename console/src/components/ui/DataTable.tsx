@@ -7,7 +7,7 @@ import {
   type ColumnDef,
   type SortingState,
 } from "@tanstack/react-table";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 
 export function DataTable<Row>({
   columns,
@@ -80,4 +80,14 @@ export function DataTable<Row>({
       </table>
     </div>
   );
+}
+
+/** The last column: a row's buttons, right-aligned, unsorted, named for screen readers. */
+export function actionsColumn<Row>(render: (row: Row) => ReactNode): ColumnDef<Row, unknown> {
+  return {
+    id: "actions",
+    header: () => <span className="sr-only">Actions</span>,
+    enableSorting: false,
+    cell: ({ row }) => <div className="flex justify-end gap-2">{render(row.original)}</div>,
+  };
 }

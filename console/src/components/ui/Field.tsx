@@ -23,22 +23,45 @@ export function Label({ className, ...props }: LabelPrimitive.LabelProps) {
   return <LabelPrimitive.Root className={cn("text-sm font-medium", className)} {...props} />;
 }
 
+/** The props that tie an input to its `Field`'s error message. */
+export function invalidProps(htmlFor: string, error: string | undefined) {
+  return error
+    ? { "aria-invalid": true as const, "aria-describedby": errorId(htmlFor) }
+    : { "aria-invalid": undefined, "aria-describedby": undefined };
+}
+
+const errorId = (htmlFor: string) => `${htmlFor}-error`;
+
+/** A label, its input, and a hint or (in its place) the input's error. */
 export function Field({
   label,
   htmlFor,
   hint,
+  error,
+  hideLabel,
   children,
 }: {
   label: string;
   htmlFor: string;
   hint?: string;
+  error?: string;
+  /** For screen readers only, where the label is already shown nearby. */
+  hideLabel?: boolean;
   children: React.ReactNode;
 }) {
   return (
     <div className="flex flex-col gap-1.5">
-      <Label htmlFor={htmlFor}>{label}</Label>
+      <Label htmlFor={htmlFor} className={hideLabel ? "sr-only" : undefined}>
+        {label}
+      </Label>
       {children}
-      {hint ? <p className="text-xs text-muted-fg">{hint}</p> : null}
+      {error ? (
+        <p id={errorId(htmlFor)} className="text-xs text-danger">
+          {error}
+        </p>
+      ) : hint ? (
+        <p className="text-xs text-muted-fg">{hint}</p>
+      ) : null}
     </div>
   );
 }

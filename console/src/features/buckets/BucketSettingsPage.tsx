@@ -1,11 +1,12 @@
 // A bucket's settings: one tab per configuration the console API serves today (versioning,
-// Object Lock, lifecycle). A tab appears only when its API exists.
+// Object Lock, lifecycle, CORS, bucket policy, tags). A tab appears only when its API exists.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { getBucket } from "../../api/endpoints";
-import { Card, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
+import { Card, EmptyState, Facts, PageHeader, SkeletonRows } from "../../components/ui/Card";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "../../components/ui/Tabs";
 import { formatBytes, formatDate } from "../../lib";
+import { CorsTab, PolicyTab, TaggingTab } from "./BucketAccessTabs";
 import { LifecycleTab } from "./LifecycleTab";
 import { ObjectLockTab, VersioningTab } from "./VersioningTabs";
 
@@ -23,14 +24,7 @@ function Overview({ bucket }: { bucket: string }) {
   ];
   return (
     <Card>
-      <dl className="grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
-        {rows.map(([label, value]) => (
-          <div key={label} className="contents">
-            <dt className="text-muted-fg">{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts rows={rows} />
     </Card>
   );
 }
@@ -54,6 +48,9 @@ export default function BucketSettingsPage() {
           <TabsTrigger value="versioning">Versioning</TabsTrigger>
           <TabsTrigger value="object-lock">Object Lock</TabsTrigger>
           <TabsTrigger value="lifecycle">Lifecycle</TabsTrigger>
+          <TabsTrigger value="cors">CORS</TabsTrigger>
+          <TabsTrigger value="policy">Policy</TabsTrigger>
+          <TabsTrigger value="tags">Tags</TabsTrigger>
         </TabsList>
         <TabsContent value="overview">
           <Overview bucket={bucket} />
@@ -66,6 +63,15 @@ export default function BucketSettingsPage() {
         </TabsContent>
         <TabsContent value="lifecycle">
           <LifecycleTab bucket={bucket} />
+        </TabsContent>
+        <TabsContent value="cors">
+          <CorsTab bucket={bucket} />
+        </TabsContent>
+        <TabsContent value="policy">
+          <PolicyTab bucket={bucket} />
+        </TabsContent>
+        <TabsContent value="tags">
+          <TaggingTab bucket={bucket} />
         </TabsContent>
       </Tabs>
     </>

@@ -4,9 +4,9 @@ import { useMemo, useState } from "react";
 import { Link } from "react-router";
 import { deleteBucket, listBuckets } from "../../api/endpoints";
 import type { Bucket } from "../../api/types";
-import { Button } from "../../components/ui/Button";
+import { Button, DeleteButton } from "../../components/ui/Button";
 import { EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
-import { DataTable } from "../../components/ui/DataTable";
+import { actionsColumn, DataTable } from "../../components/ui/DataTable";
 import { ConfirmDialog } from "../../components/ui/Dialog";
 import { toast } from "../../components/ui/Toast";
 import { formatBytes, formatDate } from "../../lib";
@@ -40,27 +40,14 @@ function useColumns(onDelete: (bucket: Bucket) => void): ColumnDef<Bucket, unkno
         accessorKey: "created_at",
         cell: ({ row }) => formatDate(row.original.created_at),
       },
-      {
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        cell: ({ row }) => (
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" size="sm" asChild>
-              <Link to={`/buckets/${encodeURIComponent(row.original.name)}`}>Settings</Link>
-            </Button>
-            <Button
-              variant="ghost"
-              size="sm"
-              className="text-danger"
-              aria-label={`Delete bucket ${row.original.name}`}
-              onClick={() => onDelete(row.original)}
-            >
-              Delete
-            </Button>
-          </div>
-        ),
-      },
+      actionsColumn((bucket) => (
+        <>
+          <Button variant="secondary" size="sm" asChild>
+            <Link to={`/buckets/${encodeURIComponent(bucket.name)}`}>Settings</Link>
+          </Button>
+          <DeleteButton label={`Delete bucket ${bucket.name}`} onClick={() => onDelete(bucket)} />
+        </>
+      )),
     ],
     [onDelete],
   );

@@ -3,7 +3,7 @@ import type { ColumnDef } from "@tanstack/react-table";
 import { useMemo, useState, type FormEvent } from "react";
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "../../api/endpoints";
 import type { LifecycleRule } from "../../api/types";
-import { Button } from "../../components/ui/Button";
+import { Button, DeleteButton } from "../../components/ui/Button";
 import { Badge, EmptyState, SkeletonRows } from "../../components/ui/Card";
 import { DataTable } from "../../components/ui/DataTable";
 import { ConfirmDialog, Dialog } from "../../components/ui/Dialog";
@@ -162,15 +162,12 @@ export function LifecycleTab({ bucket }: { bucket: string }) {
         header: () => <span className="sr-only">Remove</span>,
         enableSorting: false,
         cell: ({ row }) => (
-          <Button
-            variant="ghost"
-            size="sm"
-            className="text-danger"
-            aria-label={`Remove rule ${row.original.id ?? ""}`}
+          <DeleteButton
+            label={`Remove rule ${row.original.id ?? ""}`}
             onClick={() => setDoomed(row.original)}
           >
             Remove
-          </Button>
+          </DeleteButton>
         ),
       },
     ],

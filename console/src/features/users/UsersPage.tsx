@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useMemo, useState } from "react";
+import { Link } from "react-router";
 import {
   createAccessKey,
   deleteAccessKey,
@@ -10,9 +11,9 @@ import {
   setAccessKeyStatus,
 } from "../../api/endpoints";
 import type { AccessKey, NewAccessKey, User } from "../../api/types";
-import { Button } from "../../components/ui/Button";
-import { Badge, EmptyState, PageHeader, SkeletonRows } from "../../components/ui/Card";
-import { DataTable } from "../../components/ui/DataTable";
+import { Button, DeleteButton } from "../../components/ui/Button";
+import { Badge, EmptyState, ListState, PageHeader } from "../../components/ui/Card";
+import { actionsColumn, DataTable } from "../../components/ui/DataTable";
 import { ConfirmDialog } from "../../components/ui/Dialog";
 import { toast } from "../../components/ui/Toast";
 import { formatDate } from "../../lib";
@@ -27,7 +28,18 @@ function useUserColumns(
 ): ColumnDef<User, unknown>[] {
   return useMemo(
     () => [
-      { header: "User", accessorKey: "username" },
+      {
+        header: "User",
+        accessorKey: "username",
+        cell: ({ row }) => (
+          <Link
+            to={`/users/${encodeURIComponent(row.original.id)}`}
+            className="font-medium text-primary underline"
+          >
+            {row.original.username}
+          </Link>
+        ),
+      },
       { header: "Role", accessorKey: "role" },
       { header: "Tenant", accessorFn: (user) => user.tenant_id ?? "—" },
       {
@@ -46,32 +58,19 @@ function useUserColumns(
         accessorFn: (user) => (user.two_factor_enabled ? "on" : "off"),
       },
       { header: "Created", accessorFn: (user) => formatDate(user.created_at) },
-      {
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        cell: ({ row }) => (
-          <div className="flex justify-end gap-2">
-            <Button
-              variant="secondary"
-              size="sm"
-              aria-label={`Create access key for ${row.original.username}`}
-              onClick={() => onNewKey(row.original)}
-            >
-              New key
-            </Button>
-            <Button
-              variant="ghost"
-              size="sm"
-              className="text-danger"
-              aria-label={`Delete user ${row.original.username}`}
-              onClick={() => onDelete(row.original)}
-            >
-              Delete
-            </Button>
-          </div>
-        ),
-      },
+      actionsColumn((user) => (
+        <>
+          <Button
+            variant="secondary"
+            size="sm"
+            aria-label={`Create access key for ${user.username}`}
+            onClick={() => onNewKey(user)}
+          >
+            New key
+          </Button>
+          <DeleteButton label={`Delete user ${user.username}`} onClick={() => onDelete(user)} />
+        </>
+      )),
     ],
     [onNewKey, onDelete],
   );
@@ -99,27 +98,17 @@ function useKeyColumns(
         ),
       },
       { header: "Created", accessorFn: (key) => formatDate(key.created_at) },
-      {
-        id: "actions",
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        cell: ({ row }) => (
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" size="sm" onClick={() => onToggle(row.original)}>
-              {row.original.status === "active" ? "Disable" : "Enable"}
-            </Button>
-            <Button
-              variant="ghost"
-              size="sm"
-              className="text-danger"
-              aria-label={`Delete access key ${row.original.access_key_id}`}
-              onClick={() => onDelete(row.original)}
-            >
-              Delete
-            </Button>
-          </div>
-        ),
-      },
+      actionsColumn((key) => (
+        <>
+          <Button variant="secondary" size="sm" onClick={() => onToggle(key)}>
+            {key.status === "active" ? "Disable" : "Enable"}
+          </Button>
+          <DeleteButton
+            label={`Delete access key ${key.access_key_id}`}
+            onClick={() => onDelete(key)}
+          />
+        </>
+      )),
     ],
     [onToggle, onDelete],
   );
@@ -188,39 +177,44 @@ export default function UsersPage() {
         <h2 id="users-heading" className="mb-3 text-lg font-semibold">
           Users
         </h2>
-        {users.isPending ? (
-          <SkeletonRows rows={4} />
-        ) : users.error ? (
-          <EmptyState title="Users could not be listed" description={users.error.message} />
-        ) : userList.length === 0 ? (
-          <EmptyState
-            title="No users yet"
-            description={
-              "The root identity is built in. Create users for the people and " +
-              "applications that use this server."
-            }
-            action={<Button onClick={() => setCreating(true)}>Create a user</Button>}
-          />
-        ) : (
+        <ListState
+          query={users}
+          failed="Users could not be listed"
+          empty={
+            userList.length === 0 && (
+              <EmptyState
+                title="No users yet"
+                description={
+                  "The root identity is built in. Create users for the people and " +
+                  "applications that use this server."
+                }
+                action={<Button onClick={() => setCreating(true)}>Create a user</Button>}
+              />
+            )
+          }
+        >
           <DataTable columns={userColumns} data={userList} label="Users" />
-        )}
+        </ListState>
       </section>
       <section aria-labelledby="keys-heading">
         <h2 id="keys-heading" className="mb-3 text-lg font-semibold">
           Access keys
         </h2>
-        {keys.isPending ? (
-          <SkeletonRows rows={3} />
-        ) : keys.error ? (
-          <EmptyState title="Keys could not be listed" description={keys.error.message} />
-        ) : keyList.length === 0 ? (
-          <EmptyState
-            title="No access keys yet"
-            description="Use “New key” on a user to create one; its secret is shown once."
-          />
-        ) : (
+        <ListState
+          query={keys}
+          rows={3}
+          failed="Keys could not be listed"
+          empty={
+            keyList.length === 0 && (
+              <EmptyState
+                title="No access keys yet"
+                description="Use “New key” on a user to create one; its secret is shown once."
+              />
+            )
+          }
+        >
           <DataTable columns={keyColumns} data={keyList} label="Access keys" />
-        )}
+        </ListState>
       </section>
       <CreateUserDialog open={creating} onOpenChange={setCreating} />
       <NewKeyDialog created={created} onClose={() => setCreated(null)} />

@@ -2,31 +2,36 @@
 //! DeletePublicAccessBlock), Object Ownership (Put/Get/DeleteBucketOwnershipControls) and
 //! the ACL operations (Put/GetBucketAcl, Put/GetObjectAcl).
 //!
-//! Every bucket has ACLs disabled: Object Ownership `BucketOwnerEnforced`, AWS's default for
-//! new buckets since April 2023. So, as AWS answers under that setting, an ACL read shows the
-//! owner with full control, an ACL write is accepted only when it grants exactly that
-//! (`AccessControlListNotSupported` otherwise; the headers are checked in
-//! `request_guards`), and the ownership setting is always `BucketOwnerEnforced`: turning ACLs
-//! on (another setting, or deleting the controls) answers 501, since this server keeps no
-//! per-object ACL to honour. The public access block is stored with the bucket and enforced
-//! where it has an effect here: BlockPublicPolicy in the coordinator's PutBucketPolicy step,
-//! RestrictPublicBuckets in `auth::check_bucket_policy`; the two ACL switches are kept and
-//! reported (public ACLs are refused whatever they say).
+//! A new bucket has ACLs disabled (`BucketOwnerEnforced`, AWS's default since April 2023):
+//! ACL reads show the owner with full control and writes are accepted only when they grant
+//! exactly that. Another Object Ownership (or none) turns ACLs on: they are stored with the
+//! bucket and each object version, and evaluated by `auth::acls`. What a request's ACL may
+//! say, and what is stored for it: `handlers::acl`. The public access block is stored with
+//! the bucket: BlockPublicPolicy and BlockPublicAcls are checked in the coordinator's step
+//! (and by `handlers::acl` for objects), RestrictPublicBuckets in `auth::check_bucket_policy`,
+//! IgnorePublicAcls in `handlers::acl::in_force`.
 
+use base::acl::{Acl, Grant, ObjectOwnership};
 use runtime::catalogue::BucketConfigChange;
 use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{
-    grants_owner_full_control_only, owner_full_control_xml, ownership_controls_xml,
+    access_control_policy_xml, ownership_controls_xml, parse_access_control_policy,
     parse_ownership_controls, parse_public_access_block, public_access_block_xml,
 };
+use shard::BucketRecord;
+use shard::meta::MetaOp;
 
 use crate::exchange::Exchange;
 use crate::handlers::bucket::{bucket_record, change_bucket_config, owner, require_bucket};
 use crate::handlers::delete_objects::require_integrity_header;
 use crate::handlers::payload::read_small_body;
 // These settings belong to the bucket's owner side, as its policy does.
+use crate::handlers::acl;
 use crate::handlers::policy::require_signed;
-use crate::handlers::versioning::find_version;
+use crate::handlers::tagging::set_object_subresource;
+use crate::handlers::versioning::{
+    VERSION_ID_HEADER, bucket_versioning, find_version, version_id_value,
+};
 use crate::response::Response;
 
 /// Access documents are a few hundred bytes; an ACL lists at most 100 grants on S3.
@@ -59,18 +64,6 @@ pub async fn delete_public_access_block(exchange: &mut Exchange<'_>) -> Result<R
     Ok(Response::new(204))
 }
 
-const ENFORCED: &str = "BucketOwnerEnforced";
-
-/// The answer to anything that would turn ACLs on (request_guards uses it for CreateBucket's
-/// `x-amz-object-ownership`).
-pub(crate) fn acls_not_built() -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::NotImplemented,
-        "ACLs are not supported: every bucket uses Object Ownership BucketOwnerEnforced \
-         (ACLs disabled); use bucket policies",
-    )
-}
-
 pub async fn put_bucket_ownership_controls(
     exchange: &mut Exchange<'_>,
 ) -> Result<Response, S3Error> {
@@ -78,86 +71,143 @@ pub async fn put_bucket_ownership_controls(
     require_bucket(exchange)?;
     require_integrity_header(exchange)?;
     let body = read_small_body(exchange, ACCESS_BODY_BYTES_MAX).await?;
-    if parse_ownership_controls(&body)? != ENFORCED {
-        return Err(acls_not_built());
-    }
+    let ownership = ObjectOwnership::parse(&parse_ownership_controls(&body)?)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+    change_bucket_config(exchange, BucketConfigChange::ObjectOwnership(ownership)).await?;
     Ok(Response::new(200))
 }
 
 pub fn get_bucket_ownership_controls(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     require_signed(exchange)?;
-    require_bucket(exchange)?;
-    Ok(Response::xml(ownership_controls_xml(ENFORCED)))
+    let record = bucket_record(exchange)?;
+    let ownership = record.object_ownership.as_str().ok_or_else(|| {
+        S3Error::new(S3ErrorCode::OwnershipControlsNotFoundError)
+            .extra("BucketName", record.name.clone())
+    })?;
+    Ok(Response::xml(ownership_controls_xml(ownership)))
 }
 
-pub fn delete_bucket_ownership_controls(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
+/// Without controls, S3 behaves as ObjectWriter: ACLs on.
+pub async fn delete_bucket_ownership_controls(
+    exchange: &mut Exchange<'_>,
+) -> Result<Response, S3Error> {
     require_signed(exchange)?;
     require_bucket(exchange)?;
-    // Without controls a bucket is ObjectWriter on S3: ACLs on, which this server cannot do.
-    Err(acls_not_built())
+    let unset = BucketConfigChange::ObjectOwnership(ObjectOwnership::Unset);
+    change_bucket_config(exchange, unset).await?;
+    Ok(Response::new(204))
 }
 
-fn owner_acl(exchange: &Exchange<'_>) -> Response {
+/// An ACL as S3 answers it: under BucketOwnerEnforced always the owner's full control.
+fn acl_answer(exchange: &Exchange<'_>, record: &BucketRecord, acl: Option<&Acl>) -> Response {
     let owner = owner(exchange);
-    Response::xml(owner_full_control_xml(&owner.id, &owner.display_name))
+    let private = Acl::private();
+    let shown = if record.object_ownership.acls_enabled() {
+        acl.unwrap_or(&private)
+    } else {
+        &private
+    };
+    Response::xml(access_control_policy_xml(
+        &owner.id,
+        &owner.display_name,
+        shown,
+    ))
 }
 
 pub fn get_bucket_acl(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    require_signed(exchange)?;
-    require_bucket(exchange)?;
-    Ok(owner_acl(exchange))
+    let record = bucket_record(exchange)?;
+    Ok(acl_answer(exchange, &record, record.acl.as_ref()))
 }
 
 pub fn get_object_acl(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    require_signed(exchange)?;
-    require_object(exchange)?;
-    Ok(owner_acl(exchange))
+    let bucket = bucket_record(exchange)?;
+    let object = gated_version(exchange)?;
+    let mut response = acl_answer(exchange, &bucket, object.acl.as_ref());
+    let versioning = bucket_versioning(exchange);
+    if let Some(id) = version_id_value(versioning, object.version_id.as_deref()) {
+        response = response.header(VERSION_ID_HEADER, id);
+    }
+    Ok(response)
 }
 
-/// PutBucketAcl / PutObjectAcl: `x-amz-acl` and `x-amz-grant-*` were checked by
-/// `request_guards`; an `AccessControlPolicy` body must grant the owner full control and no
-/// one anything else. Nothing is stored: that is the ACL every bucket and object has.
-async fn put_acl(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    require_signed(exchange)?;
+/// The ACL a PutBucketAcl / PutObjectAcl asks for: its headers, or else its
+/// `AccessControlPolicy` body (never both).
+async fn requested_acl(exchange: &mut Exchange<'_>, bucket: &BucketRecord) -> Result<Acl, S3Error> {
+    let not_supported = S3ErrorCode::AccessControlListNotSupported;
+    let owner_id = owner(exchange).id;
+    let from_headers = acl::from_headers(exchange, &owner_id)
+        .map_err(|error| acl::while_disabled(error, bucket, not_supported))?;
     let body = read_small_body(exchange, ACCESS_BODY_BYTES_MAX).await?;
-    let has_headers = exchange.head.has_header("x-amz-acl")
-        || exchange
-            .head
-            .headers
-            .iter()
-            .any(|(name, _)| name.starts_with("x-amz-grant-"));
-    if body.is_empty() {
-        return if has_headers {
-            Ok(Response::new(200))
-        } else {
-            Err(S3Error::new(S3ErrorCode::MissingSecurityHeader))
-        };
-    }
-    if has_headers {
-        return Err(S3Error::with_message(
+    match (from_headers, body.is_empty()) {
+        (Some(acl), true) => Ok(acl),
+        (None, true) => Err(S3Error::new(S3ErrorCode::MissingSecurityHeader)),
+        (Some(_), false) => Err(S3Error::with_message(
             S3ErrorCode::UnexpectedContent,
             "This request does not support content when ACL headers are sent",
-        ));
-    }
-    if grants_owner_full_control_only(&body, &owner(exchange).id)? {
-        Ok(Response::new(200))
-    } else {
-        Err(S3Error::new(S3ErrorCode::AccessControlListNotSupported))
+        )),
+        (None, false) => {
+            let document = parse_access_control_policy(&body)?;
+            if document
+                .owner_id
+                .as_deref()
+                .is_some_and(|id| id != owner_id)
+            {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::AccessDenied,
+                    "The ACL's Owner is not the bucket's owner",
+                ));
+            }
+            let grants = document
+                .grants
+                .into_iter()
+                .map(|(grantee, permission)| {
+                    let grantee = acl::grantee(&grantee.kind, &grantee.value, &owner_id)
+                        .map_err(|error| acl::while_disabled(error, bucket, not_supported))?;
+                    Ok(Grant {
+                        grantee,
+                        permission,
+                    })
+                })
+                .collect::<Result<Vec<Grant>, S3Error>>()?;
+            Ok(Acl { grants })
+        }
     }
 }
 
 pub async fn put_bucket_acl(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    require_bucket(exchange)?;
-    put_acl(exchange).await
+    let record = bucket_record(exchange)?;
+    let requested = requested_acl(exchange, &record).await?;
+    if !record.object_ownership.acls_enabled() {
+        // As S3: accepted when it grants the owner alone (nothing to store).
+        acl::to_store(&record, Some(requested))?;
+        return Ok(Response::new(200));
+    }
+    let stored = (requested != Acl::private()).then_some(requested);
+    change_bucket_config(exchange, BucketConfigChange::Acl(stored)).await?;
+    Ok(Response::new(200))
 }
 
 pub async fn put_object_acl(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
-    require_object(exchange)?;
-    put_acl(exchange).await
+    let record = bucket_record(exchange)?;
+    gated_version(exchange)?;
+    let requested = requested_acl(exchange, &record).await?;
+    let enabled = record.object_ownership.acls_enabled();
+    let stored = acl::to_store(&record, Some(requested))?;
+    if !enabled {
+        return Ok(Response::new(200));
+    }
+    let set_acl = |bucket, key, version| MetaOp::SetObjectAcl {
+        bucket,
+        key,
+        version,
+        acl: stored,
+    };
+    set_object_subresource(exchange, set_acl, 200).await
 }
 
-/// The object (or the version asked for) exists: NoSuchKey / NoSuchVersion otherwise.
-fn require_object(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    require_bucket(exchange)?;
-    find_version(exchange).map(|_| ())
+/// The object version asked for, checked against the object ACL gate (`handlers::acl`).
+fn gated_version(exchange: &Exchange<'_>) -> Result<shard::ObjectRecord, S3Error> {
+    let object = find_version(exchange).map_err(|error| acl::gate_lookup_error(exchange, error))?;
+    acl::check_object_gate(exchange, &object)?;
+    Ok(object)
 }

@@ -164,6 +164,35 @@ impl ListBucketsPage {
     }
 }
 
+/// A new bucket's Object Ownership (`x-amz-object-ownership`) and ACL (`x-amz-acl`,
+/// `x-amz-grant-*`): an ACL that grants anyone but the owner needs ACLs enabled.
+fn requested_access(
+    exchange: &Exchange<'_>,
+) -> Result<(base::acl::ObjectOwnership, Option<base::acl::Acl>), S3Error> {
+    let ownership = crate::handlers::acl::requested_ownership(exchange)?;
+    let acl =
+        crate::handlers::acl::from_headers(exchange, &owner(exchange).id).map_err(|error| {
+            let code = S3ErrorCode::InvalidBucketAclWithObjectOwnership;
+            let bucket = BucketRecord {
+                object_ownership: ownership,
+                ..BucketRecord::default()
+            };
+            crate::handlers::acl::while_disabled(error, &bucket, code)
+        })?;
+    let grants_others = acl.as_ref().is_some_and(|acl| {
+        acl.grants
+            .iter()
+            .any(|grant| grant.grantee != base::acl::Grantee::Owner)
+    });
+    if grants_others && !ownership.acls_enabled() {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidBucketAclWithObjectOwnership,
+        ));
+    }
+    let acl = acl.filter(|acl| ownership.acls_enabled() && *acl != base::acl::Acl::private());
+    Ok((ownership, acl))
+}
+
 pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let body = read_small_body(exchange, CREATE_BUCKET_BODY_BYTES_MAX).await?;
     let region = exchange.context.settings.region.clone();
@@ -192,6 +221,7 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
     }
     // Object lock at creation turns versioning on for good, as on S3.
     let object_lock = object_lock_requested(exchange)?;
+    let (object_ownership, acl) = requested_access(exchange)?;
     // The bucket belongs to the creator's tenant (none for root and global users).
     let record = BucketRecord {
         name: name.clone(),
@@ -206,6 +236,8 @@ pub async fn create_bucket(exchange: &mut Exchange<'_>) -> Result<Response, S3Er
             Versioning::Unversioned
         },
         object_lock: object_lock.then(base::object_lock::ObjectLockConfiguration::default),
+        object_ownership,
+        acl,
         ..BucketRecord::default()
     };
     let actor = exchange.actor();

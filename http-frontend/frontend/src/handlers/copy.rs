@@ -265,7 +265,8 @@ async fn open_source(
     exchange: &Exchange<'_>,
     source: &CopySource,
 ) -> Result<SourceStream, S3Error> {
-    use crate::auth::{PolicyQuestion, RequestFacts, authorize, check_bucket_policy};
+    use crate::auth::acls::{Verdict, check_with_acls};
+    use crate::auth::{PolicyQuestion, RequestFacts, authorize};
     let principal = exchange.principal.as_ref();
     if let Some(principal) = principal {
         authorize(exchange.context, principal, Some(&source.bucket))?;
@@ -277,14 +278,20 @@ async fn open_source(
         version_id: source.version.is_some(),
     };
     let facts = RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
-    check_bucket_policy(exchange.context, principal, &question, &facts)?;
+    let verdict = check_with_acls(exchange.context, principal, &question, &facts)?;
     if !exchange.context.bucket_exists(&source.bucket) {
         return Err(S3Error::new(S3ErrorCode::NoSuchBucket).extra("BucketName", &*source.bucket));
     }
     let version = source.version.clone();
-    open_object(exchange.context, &source.bucket, &source.key, version)
+    let gate = match verdict {
+        Verdict::Allowed => None,
+        Verdict::IfObjectAcl(permission) => Some(permission),
+    };
+    let opened = open_object(exchange.context, &source.bucket, &source.key, version)
         .await
         .map_err(|error| match error {
+            // Only the source's ACL could allow the read: its existence is not revealed.
+            _ if gate.is_some() => S3Error::new(S3ErrorCode::AccessDenied),
             ShardError::NoSuchKey => s3_error::from_shard(&error).extra("Key", &*source.key),
             ShardError::DeleteMarker => S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
@@ -292,7 +299,26 @@ async fn open_source(
                  by version id.",
             ),
             other => s3_error::from_shard(&other),
-        })
+        })?;
+    if let Some(permission) = gate {
+        let bucket = exchange
+            .context
+            .buckets
+            .borrow()
+            .get(&source.bucket)
+            .map(|entry| {
+                crate::handlers::acl::object_grants(
+                    &entry.record,
+                    &opened.record,
+                    principal,
+                    permission,
+                )
+            });
+        if bucket != Some(true) {
+            return Err(S3Error::new(S3ErrorCode::AccessDenied));
+        }
+    }
+    Ok(opened)
 }
 
 /// Streams `range` of the source into new extents of `partition`; returns them with the hex
@@ -426,6 +452,8 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
     crate::handlers::bucket::require_bucket(exchange)?;
     crate::handlers::object::check_storage_class(exchange)?;
     let lock = crate::handlers::object_lock::new_version_lock(exchange, false)?;
+    // A copy gets the ACL its request asks for (private by default), never the source's.
+    let acl = crate::handlers::acl::of_new_object(exchange)?;
     let metadata = directive(exchange, "x-amz-metadata-directive")?;
     let tagging = directive(exchange, "x-amz-tagging-directive")?;
     let condition = write_condition(exchange)?;
@@ -471,6 +499,7 @@ pub async fn copy_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Erro
         extents: written.extents.clone(),
         block_checksums: written.block_checksums.clone(),
         tags,
+        acl,
         encryption,
         retention: lock.retention,
         legal_hold: lock.legal_hold,

@@ -65,6 +65,54 @@ pub fn get_bucket_cors(exchange: &mut Exchange<'_>) -> Result<Response, S3Error>
     Ok(Response::xml(cors_configuration_xml(&rules)))
 }
 
+/// A preflight from a web console's origin (`--console-origin`), on any path, answered before
+/// routing: the console's pages call every bucket (with signed requests), whatever the
+/// buckets' own rules. `None` for any other request.
+pub fn console_preflight(
+    context: &runtime::ShardContext,
+    head: &crate::request::RequestHead,
+) -> Option<Result<Response, S3Error>> {
+    if head.method != "OPTIONS" || !head.has_header("access-control-request-method") {
+        return None;
+    }
+    let origin = crate::cors::console_origin(&context.settings, head)?;
+    Some(requested_headers(head).map(|request_headers| {
+        let mut response = Response::new(200);
+        response.headers = crate::cors::console_headers(origin, &request_headers);
+        response
+    }))
+}
+
+/// The names a preflight's `Access-Control-Request-Headers` asks for, lower-case: at most
+/// `REQUEST_HEADER_NAMES_MAX`, each a header name (they are echoed in
+/// `Access-Control-Allow-Headers`; the response writer would drop a bad field anyway, and
+/// refusing here answers the browser with the reason instead).
+fn requested_headers(head: &crate::request::RequestHead) -> Result<Vec<String>, S3Error> {
+    let bad_request = |message: String| S3Error::with_message(S3ErrorCode::BadRequest, message);
+    let request_headers: Vec<String> = head
+        .header_str("access-control-request-headers")
+        .unwrap_or_default()
+        .split(',')
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .take(REQUEST_HEADER_NAMES_MAX + 1)
+        .collect();
+    if request_headers.len() > REQUEST_HEADER_NAMES_MAX {
+        return Err(bad_request(
+            "Too many Access-Control-Request-Headers.".to_owned(),
+        ));
+    }
+    if let Some(name) = request_headers
+        .iter()
+        .find(|name| !s3_proto::http_field::is_field_name(name.as_bytes()))
+    {
+        return Err(bad_request(format!(
+            "Invalid Access-Control-Request-Headers: {name:?} is not a header name."
+        )));
+    }
+    Ok(request_headers)
+}
+
 /// The preflight: 200 with the allowing rule's headers, or S3's 400/403 answers.
 pub fn preflight(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
     let bad_request = |message: String| S3Error::with_message(S3ErrorCode::BadRequest, message);
@@ -87,30 +135,7 @@ pub fn preflight(exchange: &mut Exchange<'_>) -> Result<Response, S3Error> {
             "CORSResponse: CORS is not enabled for this bucket.",
         ));
     }
-    let request_headers: Vec<String> = head
-        .header_str("access-control-request-headers")
-        .unwrap_or_default()
-        .split(',')
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .take(REQUEST_HEADER_NAMES_MAX + 1)
-        .collect();
-    if request_headers.len() > REQUEST_HEADER_NAMES_MAX {
-        return Err(bad_request(
-            "Too many Access-Control-Request-Headers.".to_owned(),
-        ));
-    }
-    // The names are echoed in Access-Control-Allow-Headers (a `*` rule allows any): each must
-    // be a header name. The response writer would drop a bad field anyway; refusing here
-    // answers the browser with the reason instead.
-    if let Some(name) = request_headers
-        .iter()
-        .find(|name| !s3_proto::http_field::is_field_name(name.as_bytes()))
-    {
-        return Err(bad_request(format!(
-            "Invalid Access-Control-Request-Headers: {name:?} is not a header name."
-        )));
-    }
+    let request_headers = requested_headers(head)?;
     let query = CorsQuery {
         origin,
         method,

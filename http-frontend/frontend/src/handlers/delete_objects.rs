@@ -14,7 +14,8 @@ use s3_proto::error::{S3Error, S3ErrorCode};
 use s3_proto::xml::{DeleteError, DeleteResult, Deleted, ObjectIdentifier, parse_delete};
 use shard::{ShardError, VersionOutcome, VersionRef, Versioning};
 
-use crate::auth::{PolicyQuestion, RequestFacts, check_bucket_policy, record_denied_on};
+use crate::auth::acls::{Verdict, check_with_acls};
+use crate::auth::{PolicyQuestion, RequestFacts, record_denied_on};
 use crate::checksum::ChecksumAlgorithm;
 use crate::exchange::Exchange;
 use crate::handlers::payload::read_small_body;
@@ -122,12 +123,21 @@ fn policy_allows(
         version_id: object.version_id.is_some(),
     };
     let principal = exchange.principal.as_ref();
-    check_bucket_policy(exchange.context, principal, &question, facts).map_err(|error| {
-        let actor = exchange.actor();
-        record_denied_on(exchange.context, &error, &question, &actor);
-        let message = error.code.default_message().to_owned();
-        (error.code, error.message.unwrap_or(message))
-    })
+    // DeleteObject is granted on the bucket (ACL WRITE): never left to an object's ACL.
+    let verdict =
+        check_with_acls(exchange.context, principal, &question, facts).map_err(|error| {
+            let actor = exchange.actor();
+            record_denied_on(exchange.context, &error, &question, &actor);
+            let message = error.code.default_message().to_owned();
+            (error.code, error.message.unwrap_or(message))
+        })?;
+    match verdict {
+        Verdict::Allowed => Ok(()),
+        Verdict::IfObjectAcl(_) => Err((
+            S3ErrorCode::AccessDenied,
+            S3ErrorCode::AccessDenied.default_message().to_owned(),
+        )),
+    }
 }
 
 /// Checks each listed key (name rules, then the bucket policy) and groups the keys that pass

@@ -85,6 +85,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         headers.extend(object_lock::lock_headers(&lock));
     }
     let tags = crate::handlers::tagging::request_tags(exchange)?;
+    let acl = crate::handlers::acl::of_new_object(exchange)?;
     let checksum = crate::checksum::upload_checksum(
         exchange.head.header_str("x-amz-checksum-algorithm"),
         exchange.head.header_str("x-amz-checksum-type"),
@@ -108,6 +109,7 @@ pub async fn create_multipart_upload(exchange: &mut Exchange<'_>) -> Result<Resp
         tags,
         checksum: checksum.clone(),
         encryption: key.mode(),
+        acl,
     };
     let partition = context.local_partition(exchange.bucket(), exchange.key());
     partition

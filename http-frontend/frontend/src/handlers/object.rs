@@ -163,6 +163,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     let lock = new_version_lock(exchange, true)?;
     let mut headers = stored_headers(exchange)?;
     let tags = crate::handlers::tagging::request_tags(exchange)?;
+    let acl = crate::handlers::acl::of_new_object(exchange)?;
     let condition = write_condition(exchange)?;
     let key = write_key(exchange)?;
     let size_hint = upload_size(exchange, PUT_OBJECT_SIZE_BYTES_MAX)?;
@@ -199,6 +200,7 @@ pub async fn put_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
         block_checksums: written.block_checksums.clone(),
         part_sizes_bytes: Vec::new(),
         tags,
+        acl,
         part_checksums: Vec::new(),
         encryption,
         retention: lock.retention,
@@ -523,7 +525,9 @@ pub async fn get_object(exchange: &mut Exchange<'_>) -> Result<Response, S3Error
     }
     let version = requested_version(exchange)?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let (record, pin) = lookup_for_read(exchange, &partition, version.as_ref())?;
+    let (record, pin) = lookup_for_read(exchange, &partition, version.as_ref())
+        .map_err(|error| crate::handlers::acl::gate_lookup_error(exchange, error))?;
+    crate::handlers::acl::check_object_gate(exchange, &record)?;
     // The key is checked before anything about the object is revealed.
     let read_key = read_key(exchange, &record)?;
     let etag = format!("\"{}\"", record.etag);

@@ -184,6 +184,8 @@ struct Upload {
     headers: Vec<(String, String)>,
     /// The `tagging` field's tags (validated like PutObjectTagging's).
     tags: shard::record::Tags,
+    /// The `acl` field's ACL, as stored (`handlers::acl`).
+    acl: Option<base::acl::Acl>,
     /// What the file's bytes must hash to: a `x-amz-checksum-*` field, `Content-MD5`.
     digests: Digests,
     size_range_bytes: (u64, u64),
@@ -194,6 +196,30 @@ struct Upload {
 struct Digests {
     checksum: Option<(ChecksumAlgorithm, String)>,
     content_md5: Option<[u8; 16]>,
+}
+
+/// The form's signer must be allowed into the bucket and to write the key, like every
+/// signed request. PutObject is granted on the bucket (ACL WRITE), never by an object's ACL.
+fn check_signer(
+    exchange: &Exchange<'_>,
+    principal: &runtime::identity::Principal,
+    key: &str,
+) -> Result<(), S3Error> {
+    auth::authorize(exchange.context, principal, Some(exchange.bucket()))?;
+    let question = auth::PolicyQuestion {
+        operation: "PostObject",
+        bucket: exchange.bucket(),
+        key: Some(key),
+        version_id: false,
+    };
+    let facts = auth::RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
+    let verdict =
+        auth::acls::check_with_acls(exchange.context, Some(principal), &question, &facts)?;
+    if verdict == auth::acls::Verdict::Allowed {
+        Ok(())
+    } else {
+        Err(S3Error::new(S3ErrorCode::AccessDenied))
+    }
 }
 
 /// Verifies the signature and the policy, and the key like any other key.
@@ -229,23 +255,16 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         ));
     }
     let identity = exchange.context.identity();
-    let store = Credentials {
-        settings,
-        identity: &identity,
-    };
+    // A form signed with session credentials carries the token as a field (its policy must
+    // name it, like every field).
+    let token = post_policy::field(fields, "x-amz-security-token");
+    let claimed = post_policy::field(fields, "x-amz-credential")
+        .and_then(|credential| credential.split('/').next());
+    let store = Credentials::of_request(exchange.context, &identity, token, claimed)?;
     let access_key_id = post_policy::verify_signature(fields, &ctx, &store)
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
-    // The form's signer must be allowed into the bucket, like every signed request.
     let principal = store.principal(&access_key_id)?;
-    auth::authorize(exchange.context, &principal, Some(exchange.bucket()))?;
-    let question = auth::PolicyQuestion {
-        operation: "PostObject",
-        bucket: exchange.bucket(),
-        key: Some(&key),
-        version_id: false,
-    };
-    let facts = auth::RequestFacts::of(&exchange.head, &exchange.query, exchange.connection);
-    auth::check_bucket_policy(exchange.context, Some(&principal), &question, &facts)?;
+    check_signer(exchange, &principal, &key)?;
     let policy = post_policy::parse_policy(post_policy::field(fields, "policy").unwrap_or(""))
         .map_err(|e| s3_error::from_post_policy(&e, &settings.region))?;
     let mut checked_fields = fields.clone();
@@ -276,12 +295,11 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         &checked_fields,
         "x-amz-storage-class",
     ))?;
-    // ACLs are disabled, as for `x-amz-acl` on PutObject (handlers/request_guards.rs).
-    if post_policy::field(&checked_fields, "acl")
-        .is_some_and(|acl| !crate::handlers::request_guards::owner_only_acl(acl))
-    {
-        return Err(S3Error::new(S3ErrorCode::AccessControlListNotSupported));
-    }
+    // The form's canned `acl`, as `x-amz-acl` on PutObject.
+    let requested_acl = post_policy::field(&checked_fields, "acl")
+        .map(|name| crate::handlers::acl::from_canned(name.trim()))
+        .transpose()?;
+    let acl = crate::handlers::acl::for_new_object(exchange, requested_acl)?;
     let tags = form_tags(&checked_fields)?;
     let digests = form_digests(&checked_fields)?;
     for name in ["success_action_redirect", "redirect"] {
@@ -304,6 +322,7 @@ fn authorize(exchange: &mut Exchange<'_>, collector: &FieldCollector) -> Result<
         fields: checked_fields,
         headers,
         tags,
+        acl,
         digests,
         size_range_bytes: range.unwrap_or((0, PUT_OBJECT_SIZE_BYTES_MAX)),
     })
@@ -448,6 +467,7 @@ async fn store_file(
         extents: written.extents.clone(),
         block_checksums: written.block_checksums.clone(),
         tags: upload.tags.clone(),
+        acl: upload.acl.clone(),
         encryption,
         // A browser form sets no lock fields; the bucket's default retention applies.
         retention: exchange

@@ -4,7 +4,6 @@
 //! this server cannot honour is refused with S3's answer, never ignored.
 
 use s3_proto::error::{S3Error, S3ErrorCode};
-use s3_proto::router::Operation;
 
 use crate::exchange::Exchange;
 
@@ -12,7 +11,6 @@ use crate::exchange::Exchange;
 pub fn refuse_unhonoured(exchange: &Exchange<'_>) -> Result<(), S3Error> {
     refuse_customer_keys_over_plain_http(exchange)?;
     refuse_mfa(exchange)?;
-    refuse_acls(exchange)?;
     refuse_directory_bucket_headers(exchange)
 }
 
@@ -56,74 +54,6 @@ fn refuse_mfa(exchange: &Exchange<'_>) -> Result<(), S3Error> {
         ));
     }
     Ok(())
-}
-
-/// Buckets have ACLs disabled (Object Ownership `BucketOwnerEnforced`, AWS's default since
-/// April 2023): a write may name no ACL, the canned ACL that gives the owner full control
-/// (`bucket-owner-full-control`, or `private`, its equivalent when writer and owner are one
-/// account), or grants to the owner alone. Anything else is refused as AWS refuses it.
-fn refuse_acls(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    let code = match exchange.route.operation {
-        Operation::CreateBucket => {
-            refuse_acl_enabling_ownership(exchange)?;
-            S3ErrorCode::InvalidBucketAclWithObjectOwnership
-        }
-        Operation::PutObject
-        | Operation::CopyObject
-        | Operation::CreateMultipartUpload
-        | Operation::PutBucketAcl
-        | Operation::PutObjectAcl => S3ErrorCode::AccessControlListNotSupported,
-        _ => return Ok(()),
-    };
-    let canned_ok = exchange
-        .head
-        .header_str("x-amz-acl")
-        .is_none_or(owner_only_acl);
-    let owner = crate::handlers::bucket::owner(exchange).id;
-    let grants_ok = exchange
-        .head
-        .headers
-        .iter()
-        .filter(|(name, _)| name.starts_with("x-amz-grant-"))
-        .all(|(name, value)| name == "x-amz-grant-full-control" && names_only(value, &owner));
-    if canned_ok && grants_ok {
-        Ok(())
-    } else {
-        Err(S3Error::new(code))
-    }
-}
-
-/// `x-amz-object-ownership` on CreateBucket: any setting but `BucketOwnerEnforced` turns
-/// ACLs on, which this server cannot honour (handlers/access.rs).
-fn refuse_acl_enabling_ownership(exchange: &Exchange<'_>) -> Result<(), S3Error> {
-    match exchange
-        .head
-        .header_str("x-amz-object-ownership")
-        .map(str::trim)
-    {
-        None | Some("BucketOwnerEnforced") => Ok(()),
-        Some(_) => Err(crate::handlers::access::acls_not_built()),
-    }
-}
-
-/// A canned ACL (`x-amz-acl`, or a POST form's `acl` field) that gives the owner full control
-/// and no one else anything.
-pub(crate) fn owner_only_acl(acl: &str) -> bool {
-    let acl = acl.trim();
-    acl.eq_ignore_ascii_case("private") || acl.eq_ignore_ascii_case("bucket-owner-full-control")
-}
-
-/// A grant header's value (`id="..."`, comma separated) names only the account `owner`.
-fn names_only(value: &[u8], owner: &str) -> bool {
-    let Ok(value) = std::str::from_utf8(value) else {
-        return false;
-    };
-    value.split(',').all(|grantee| {
-        grantee
-            .trim()
-            .strip_prefix("id=")
-            .is_some_and(|id| id.trim_matches('"') == owner)
-    })
 }
 
 /// Headers S3 honours on directory buckets only: an append (`x-amz-write-offset-bytes`) and

@@ -50,18 +50,34 @@ async fn set_object_tags(
     tags: Tags,
     status: u16,
 ) -> Result<Response, S3Error> {
+    let set_tags = |bucket, key, version| MetaOp::SetObjectTags {
+        bucket,
+        key,
+        version,
+        tags,
+    };
+    set_object_subresource(exchange, set_tags, status).await
+}
+
+/// Commits a change of one object version's subresource (tags, ACL): `make` builds the op
+/// from the bucket, the key and the version asked for (`None`: the latest). Answers `status`
+/// with the version's id.
+pub(crate) async fn set_object_subresource(
+    exchange: &Exchange<'_>,
+    make: impl FnOnce(String, String, Option<shard::record::VersionRef>) -> MetaOp,
+    status: u16,
+) -> Result<Response, S3Error> {
     let context = exchange.context;
     let version = requested_version(exchange)?;
     let _write = context
         .begin_write(exchange.bucket())
         .map_err(|e| s3_error::from_shard(&e))?;
     let partition = context.local_partition(exchange.bucket(), exchange.key());
-    let op = MetaOp::SetObjectTags {
-        bucket: exchange.bucket().to_owned(),
-        key: exchange.key().to_owned(),
+    let op = make(
+        exchange.bucket().to_owned(),
+        exchange.key().to_owned(),
         version,
-        tags,
-    };
+    );
     let outcome = partition
         .commit(op, Vec::new())
         .await

@@ -114,6 +114,7 @@ fn check_error(method: &str, target: &str, expected: S3ErrorCode) {
 /// One line per operation: (method, target, has x-amz-copy-source, expected operation).
 const ROUTES: &[(&str, &str, bool, Operation)] = &[
     ("GET", "/", false, Op::ListBuckets),
+    ("POST", "/", false, Op::SecurityTokenService),
     ("HEAD", "/", false, Op::ListBuckets),
     ("PUT", "/bkt", false, Op::CreateBucket),
     ("DELETE", "/bkt", false, Op::DeleteBucket),

@@ -17,6 +17,8 @@
 
 pub use base::public_access::PublicAccessBlock;
 
+use base::acl::{Acl, Permission};
+
 use super::reader::{Step, Walker, require_blank};
 use super::{S3_XML_NAMESPACE, XML_DECLARATION, escape_into, malformed_xml};
 use crate::error::{S3Error, S3ErrorCode};
@@ -131,46 +133,34 @@ pub fn ownership_controls_xml(ownership: &str) -> String {
     )
 }
 
-/// The ACL of a bucket or object whose ACLs are disabled: the owner, with full control, as S3
-/// answers every ACL read under `BucketOwnerEnforced`.
-pub fn owner_full_control_xml(owner_id: &str, display_name: &str) -> String {
-    let mut owner = String::with_capacity(128);
-    owner.push_str("<ID>");
-    escape_into(&mut owner, owner_id);
-    owner.push_str("</ID><DisplayName>");
-    escape_into(&mut owner, display_name);
-    owner.push_str("</DisplayName>");
-    format!(
-        "{XML_DECLARATION}<AccessControlPolicy xmlns=\"{S3_XML_NAMESPACE}\"><Owner>{owner}</Owner>\
-         <AccessControlList><Grant><Grantee \
-         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">\
-         {owner}</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>\
-         </AccessControlPolicy>"
-    )
+/// An `AccessControlPolicy` as a client sent it (PutBucketAcl / PutObjectAcl), grantees not
+/// yet resolved (the front end knows which ids exist).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AccessControlPolicy {
+    pub owner_id: Option<String>,
+    pub grants: Vec<(GranteeRef, Permission)>,
 }
 
-/// Grants an ACL may hold (S3: "You can grant permissions to up to 100 grantees").
-pub const ACL_GRANTS_MAX: usize = 100;
+/// A grantee as written: `kind` is `ID`, `URI` or `EmailAddress` (the element that names it).
+#[derive(Debug, PartialEq, Eq)]
+pub struct GranteeRef {
+    pub kind: String,
+    pub value: String,
+}
 
-/// Whether a PutBucketAcl / PutObjectAcl body grants only `owner_id`, and only full control:
-/// the one ACL a bucket with ACLs disabled accepts. A group (URI) or e-mail grantee, another
-/// id, or a lesser permission is not. A body that is not an `AccessControlPolicy` is
-/// MalformedXML (`MalformedACLError` on S3 for some shapes; not distinguished here).
-pub fn grants_owner_full_control_only(body: &[u8], owner_id: &str) -> Result<bool, S3Error> {
+/// Parses an `AccessControlPolicy` body: every grant needs one grantee element and one
+/// known permission (MalformedACLError otherwise, as S3 answers); at most `ACL_GRANTS_MAX`.
+pub fn parse_access_control_policy(body: &[u8]) -> Result<AccessControlPolicy, S3Error> {
+    let malformed_acl = || S3Error::new(S3ErrorCode::MalformedACLError);
     let mut walker = Walker::new(body)?;
     walker.expect_root("AccessControlPolicy")?;
     let mut path: Vec<String> = Vec::new();
-    let mut only_owner = true;
-    let mut grants = 0;
+    let mut policy = AccessControlPolicy::default();
+    let mut grantee: Option<GranteeRef> = None;
+    let mut permission: Option<Permission> = None;
     loop {
         match walker.next()? {
             Step::Open { name, .. } => {
-                if path.len() == 1 && name == "Grant" {
-                    grants += 1;
-                    if grants > ACL_GRANTS_MAX {
-                        return Err(S3Error::new(S3ErrorCode::MalformedACLError));
-                    }
-                }
                 path.push(name);
                 if path.len() > 4 {
                     return Err(malformed_xml());
@@ -178,12 +168,33 @@ pub fn grants_owner_full_control_only(body: &[u8], owner_id: &str) -> Result<boo
             }
             Step::Close { name, text, .. } => {
                 path.pop();
-                let in_grant = path.len() >= 2 && path[1] == "Grant";
-                match (in_grant, path.last().map(String::as_str), name.as_str()) {
-                    (true, Some("Grantee"), "ID") => only_owner &= text.trim() == owner_id,
-                    (true, Some("Grantee"), "URI" | "EmailAddress") => only_owner = false,
-                    (true, Some("Grant"), "Permission") => {
-                        only_owner &= text.trim() == "FULL_CONTROL";
+                let value = text.trim();
+                match (path.last().map(String::as_str), name.as_str()) {
+                    (Some("Owner"), "ID") => policy.owner_id = Some(value.to_owned()),
+                    (Some("Grantee"), "ID" | "URI" | "EmailAddress") => {
+                        let named = GranteeRef {
+                            kind: name.clone(),
+                            value: value.to_owned(),
+                        };
+                        if grantee.replace(named).is_some() {
+                            return Err(malformed_acl());
+                        }
+                    }
+                    (Some("Grant"), "Permission") => {
+                        let parsed = Permission::parse(value).ok_or_else(malformed_acl)?;
+                        if permission.replace(parsed).is_some() {
+                            return Err(malformed_acl());
+                        }
+                    }
+                    (Some("AccessControlList"), "Grant") => {
+                        let (Some(grantee), Some(permission)) = (grantee.take(), permission.take())
+                        else {
+                            return Err(malformed_acl());
+                        };
+                        policy.grants.push((grantee, permission));
+                        if policy.grants.len() > ACL_GRANTS_MAX {
+                            return Err(malformed_acl());
+                        }
                     }
                     _ => {}
                 }
@@ -191,8 +202,44 @@ pub fn grants_owner_full_control_only(body: &[u8], owner_id: &str) -> Result<boo
             Step::End => break,
         }
     }
-    Ok(only_owner && grants > 0)
+    Ok(policy)
 }
+
+/// An ACL as S3 answers it (GetBucketAcl / GetObjectAcl): the owner, then each grant.
+pub fn access_control_policy_xml(owner_id: &str, display_name: &str, acl: &Acl) -> String {
+    let mut owner = String::with_capacity(128);
+    owner.push_str("<ID>");
+    escape_into(&mut owner, owner_id);
+    owner.push_str("</ID><DisplayName>");
+    escape_into(&mut owner, display_name);
+    owner.push_str("</DisplayName>");
+    let mut out = format!(
+        "{XML_DECLARATION}<AccessControlPolicy xmlns=\"{S3_XML_NAMESPACE}\"><Owner>{owner}</Owner>\
+         <AccessControlList>"
+    );
+    for grant in &acl.grants {
+        out.push_str("<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" ");
+        match grant.grantee.uri() {
+            None => {
+                out.push_str("xsi:type=\"CanonicalUser\">");
+                out.push_str(&owner);
+            }
+            Some(uri) => {
+                out.push_str("xsi:type=\"Group\"><URI>");
+                out.push_str(uri);
+                out.push_str("</URI>");
+            }
+        }
+        out.push_str("</Grantee><Permission>");
+        out.push_str(grant.permission.as_str());
+        out.push_str("</Permission></Grant>");
+    }
+    out.push_str("</AccessControlList></AccessControlPolicy>");
+    out
+}
+
+/// Grants an ACL may hold (S3: "You can grant permissions to up to 100 grantees").
+pub const ACL_GRANTS_MAX: usize = base::acl::GRANTS_MAX;
 
 #[cfg(test)]
 mod tests;

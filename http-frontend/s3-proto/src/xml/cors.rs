@@ -74,10 +74,21 @@ pub fn parse_cors_configuration(body: &[u8]) -> Result<Vec<CorsRule>, S3Error> {
     if rules.is_empty() {
         return Err(malformed_xml());
     }
-    for rule in &rules {
-        validate_rule(rule)?;
-    }
+    validate_cors_rules(&rules)?;
     Ok(rules)
+}
+
+/// The checks above on rules that did not come as XML (the console API's JSON): one to
+/// `CORS_RULE_COUNT_MAX` rules, each valid. A rule without a method or an origin, or with an
+/// empty origin, is MalformedXML as from the XML (callers may say it in their own words first).
+pub fn validate_cors_rules(rules: &[CorsRule]) -> Result<(), S3Error> {
+    if rules.is_empty() || rules.len() > CORS_RULE_COUNT_MAX {
+        return Err(S3Error::with_message(
+            S3ErrorCode::MalformedXML,
+            format!("A CORS configuration holds 1 to {CORS_RULE_COUNT_MAX} rules."),
+        ));
+    }
+    rules.iter().try_for_each(validate_rule)
 }
 
 fn is_rule_field(name: &str) -> bool {

@@ -55,25 +55,51 @@ fn ownership_controls_take_one_rule_of_three_values() {
 }
 
 #[test]
-fn only_the_owners_full_control_is_owner_only() {
-    let owner = "owner-id";
-    let ours = owner_full_control_xml(owner, "maxiofs");
-    assert!(grants_owner_full_control_only(ours.as_bytes(), owner).unwrap());
-    assert!(!grants_owner_full_control_only(ours.as_bytes(), "someone").unwrap());
-    let public = ours.replace(
-        "</AccessControlList>",
-        "<Grant><Grantee xsi:type=\"Group\" \
-         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\
-         <URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>\
-         <Permission>READ</Permission></Grant></AccessControlList>",
+fn an_acl_round_trips_through_its_xml() {
+    let acl = base::acl::Acl::canned("public-read").unwrap();
+    let xml = access_control_policy_xml("owner-id", "maxiofs", &acl);
+    let parsed = parse_access_control_policy(xml.as_bytes()).unwrap();
+    assert_eq!(parsed.owner_id.as_deref(), Some("owner-id"));
+    let grants: Vec<(&str, &str, Permission)> = parsed
+        .grants
+        .iter()
+        .map(|(grantee, permission)| (grantee.kind.as_str(), grantee.value.as_str(), *permission))
+        .collect();
+    assert_eq!(
+        grants,
+        [
+            ("ID", "owner-id", Permission::FullControl),
+            ("URI", base::acl::ALL_USERS_URI, Permission::Read)
+        ]
     );
-    assert!(!grants_owner_full_control_only(public.as_bytes(), owner).unwrap());
-    let read_only = ours.replace("FULL_CONTROL", "READ");
-    assert!(!grants_owner_full_control_only(read_only.as_bytes(), owner).unwrap());
-    let no_grant = "<AccessControlPolicy><Owner><ID>owner-id</ID></Owner>\
-                    <AccessControlList/></AccessControlPolicy>";
-    assert!(!grants_owner_full_control_only(no_grant.as_bytes(), owner).unwrap());
-    assert!(grants_owner_full_control_only(b"<Other/>", owner).is_err());
+}
+
+#[test]
+fn grants_need_one_grantee_and_a_known_permission() {
+    let grant = |inner: &str| {
+        format!(
+            "<AccessControlPolicy><AccessControlList><Grant>{inner}</Grant></AccessControlList>\
+             </AccessControlPolicy>"
+        )
+    };
+    for bad in [
+        grant("<Permission>READ</Permission>"),
+        grant("<Grantee><ID>a</ID></Grantee>"),
+        grant("<Grantee><ID>a</ID></Grantee><Permission>EVERYTHING</Permission>"),
+        grant("<Grantee><ID>a</ID><URI>b</URI></Grantee><Permission>READ</Permission>"),
+    ] {
+        let error = parse_access_control_policy(bad.as_bytes()).unwrap_err();
+        assert_eq!(error.code, S3ErrorCode::MalformedACLError, "{bad}");
+    }
+    assert!(parse_access_control_policy(b"<Other/>").is_err());
+    let empty = "<AccessControlPolicy><Owner><ID>o</ID></Owner><AccessControlList/>\
+                 </AccessControlPolicy>";
+    assert!(
+        parse_access_control_policy(empty.as_bytes())
+            .unwrap()
+            .grants
+            .is_empty()
+    );
 }
 
 #[test]
@@ -86,7 +112,8 @@ fn more_than_a_hundred_grants_is_a_malformed_acl() {
             grant.repeat(count)
         )
     };
-    assert!(grants_owner_full_control_only(body(ACL_GRANTS_MAX).as_bytes(), "owner-id").unwrap());
-    let error = grants_owner_full_control_only(body(ACL_GRANTS_MAX + 1).as_bytes(), "owner-id");
+    let parsed = parse_access_control_policy(body(ACL_GRANTS_MAX).as_bytes()).unwrap();
+    assert_eq!(parsed.grants.len(), ACL_GRANTS_MAX);
+    let error = parse_access_control_policy(body(ACL_GRANTS_MAX + 1).as_bytes());
     assert_eq!(error.unwrap_err().code, S3ErrorCode::MalformedACLError);
 }
