@@ -339,3 +339,60 @@ def test_acls_read_as_owner_full_control_while_disabled(alice, anon, bucket):
                  GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
     # Still private: nothing became readable (enabling ACLs: test_acl.py).
     expect_error(anon.get_object, 403, "AccessDenied", Bucket=bucket, Key="k")
+
+
+def test_existing_object_tags_decide_reads(world, alice, root, anon, bucket):
+    """`s3:ExistingObjectTag/<key>`: a public read of the objects tagged public, and a Deny of
+    what is tagged secret that holds even for the bucket's own users."""
+    policy = document(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/visibility": "public"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}}},
+    )  # fmt: skip
+    alice.put_bucket_policy(Bucket=bucket, Policy=policy)
+    alice.put_object(Bucket=bucket, Key="shared", Body=b"s", Tagging="visibility=public")
+    alice.put_object(Bucket=bucket, Key="plain", Body=b"p")
+    alice.put_object(Bucket=bucket, Key="secret", Body=b"x", Tagging="classification=secret")
+    assert anon.get_object(Bucket=bucket, Key="shared")["Body"].read() == b"s"
+    expect_error(anon.get_object, 403, "AccessDenied", Bucket=bucket, Key="plain")
+    assert alice.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"p"
+    expect_error(alice.get_object, 403, "AccessDenied", Bucket=bucket, Key="secret")
+    # Retagging changes the answer at once.
+    alice.put_object_tagging(Bucket=bucket, Key="shared", Tagging={"TagSet": [{"Key": "visibility", "Value": "no"}]})
+    expect_error(anon.get_object, 403, "AccessDenied", Bucket=bucket, Key="shared")
+    # Root is never refused, so it can clean up.
+    assert root.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"x"
+
+
+def test_object_lock_condition_keys_bound_retention(world, alice, root):
+    """`s3:object-lock-mode` and `s3:object-lock-remaining-retention-days` from the request's
+    headers: AWS's example that caps the retention a writer may set."""
+    import datetime
+
+    name = unique_bucket_name("lock-keys")
+    alice.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    policy = document(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
+         "Condition": {"NumericGreaterThan": {"s3:object-lock-remaining-retention-days": "30"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
+         "Condition": {"StringEquals": {"s3:object-lock-mode": "COMPLIANCE"}}},
+    )  # fmt: skip
+    alice.put_bucket_policy(Bucket=name, Policy=policy)
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def put(key, mode, days):
+        return alice.put_object(Bucket=name, Key=key, Body=b"v", ObjectLockMode=mode,
+                                ObjectLockRetainUntilDate=now + datetime.timedelta(days=days))
+
+    version = put("short", "GOVERNANCE", 10)["VersionId"]
+    expect_error(put, 403, "AccessDenied", key="long", mode="GOVERNANCE", days=40)
+    expect_error(put, 403, "AccessDenied", key="compliance", mode="COMPLIANCE", days=1)
+    alice.put_object(Bucket=name, Key="unlocked", Body=b"u")
+    versions = root.list_object_versions(Bucket=name).get("Versions", [])
+    assert sorted(v["Key"] for v in versions) == ["short", "unlocked"]
+    root.delete_bucket_policy(Bucket=name)
+    root.delete_object(Bucket=name, Key="short", VersionId=version, BypassGovernanceRetention=True)
+    for item in root.list_object_versions(Bucket=name).get("Versions", []):
+        root.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+    root.delete_bucket(Bucket=name)

@@ -189,7 +189,7 @@ pub(crate) fn check_bucket_policy(
         None => None,
     };
     if let Some(entry) = entry {
-        check_session_policy(entry, question, facts)?;
+        check_session_policy(context, entry, question, facts)?;
     }
     let is_admin = entry.is_some_and(|entry| entry.role != Role::User);
     let identity: &[Rc<policy::Policy>] = entry.map_or(&[], |entry| &entry.policies);
@@ -243,14 +243,25 @@ pub(crate) fn check_bucket_policy(
         &anonymous
     };
     let (action, resource) = action_and_resource(question);
-    let keys = RequestKeys::new(policy_principal, principal.is_some(), question, facts);
+    let keys = RequestKeys::new(
+        context,
+        policy_principal,
+        principal.is_some(),
+        question,
+        facts,
+    );
     let request = policy::RequestContext {
         action: &action,
         resource: &resource,
         principal: policy_principal,
         keys: &keys,
     };
-    let decision = policy::evaluate_each(policies(), &request);
+    let mut decision = policy::evaluate_each(policies(), &request);
+    if keys.object_unknown.get() && decision.outcome != policy::Outcome::ExplicitDeny {
+        // A condition on the tags of another shard's object: only a Deny can be trusted.
+        decision.outcome = policy::Outcome::ImplicitDeny;
+        decision.deciding = None;
+    }
     // RestrictPublicBuckets: while the policy is public it admits only the owner's side, so
     // its Allow means nothing to an anonymous caller (other tenants never reach here).
     let restricted = restrict_public
@@ -330,6 +341,7 @@ fn denied(
 /// intersection of the session policy and the user's identity policies; the rest of
 /// `check_bucket_policy` decides the second half). DeleteObjects is asked per key.
 fn check_session_policy(
+    context: &ShardContext,
     entry: &runtime::identity::KeyEntry,
     question: &PolicyQuestion<'_>,
     facts: &RequestFacts<'_>,
@@ -341,7 +353,7 @@ fn check_session_policy(
         return Ok(());
     }
     let (action, resource) = action_and_resource(question);
-    let keys = RequestKeys::new(&entry.policy_principal, true, question, facts);
+    let keys = RequestKeys::new(context, &entry.policy_principal, true, question, facts);
     let request = policy::RequestContext {
         action: &action,
         resource: &resource,
@@ -417,11 +429,24 @@ fn action_and_resource(question: &PolicyQuestion<'_>) -> (std::borrow::Cow<'stat
 /// the request was signed. Most statements are ruled out by their action before their
 /// conditions are read, so most requests compute none of them (formatting the time, asking
 /// the kernel for the peer address), and headers and parameters are lent, not copied.
+///
+/// `s3:ExistingObjectTag/<key>` reads the tags of the object the request names, from this
+/// shard's partition: a request's object is served by the shard that owns it, except a
+/// copy's source and DeleteObjects' keys, which may be another shard's. Their tags cannot be
+/// read here without waiting on that shard, so a policy that reads them decides nothing but
+/// a Deny (`object_unknown`: the caller refuses what it would otherwise allow).
 struct RequestKeys<'a> {
     principal: &'a policy::Principal,
     signed: bool,
     listing: bool,
     facts: &'a RequestFacts<'a>,
+    context: &'a ShardContext,
+    /// The object the request names (bucket, key), if any.
+    object: Option<(&'a str, &'a str)>,
+    existing_tags: OnceCell<Option<shard::record::Tags>>,
+    /// Set when a statement read the tags of an object another shard holds.
+    object_unknown: std::cell::Cell<bool>,
+    remaining_retention_days: OnceCell<Option<String>>,
     /// Read once, so that `aws:CurrentTime` and `aws:EpochTime` agree.
     now_ms: OnceCell<i64>,
     source_ip: OnceCell<Option<String>>,
@@ -431,9 +456,10 @@ struct RequestKeys<'a> {
 
 impl<'a> RequestKeys<'a> {
     fn new(
+        context: &'a ShardContext,
         principal: &'a policy::Principal,
         signed: bool,
-        question: &PolicyQuestion<'_>,
+        question: &PolicyQuestion<'a>,
         facts: &'a RequestFacts<'a>,
     ) -> RequestKeys<'a> {
         let listing = matches!(
@@ -445,6 +471,11 @@ impl<'a> RequestKeys<'a> {
             signed,
             listing,
             facts,
+            context,
+            object: question.key.map(|key| (question.bucket, key)),
+            existing_tags: OnceCell::new(),
+            object_unknown: std::cell::Cell::new(false),
+            remaining_retention_days: OnceCell::new(),
             now_ms: OnceCell::new(),
             source_ip: OnceCell::new(),
             current_time: OnceCell::new(),
@@ -454,6 +485,54 @@ impl<'a> RequestKeys<'a> {
 
     fn now_ms(&self) -> i64 {
         *self.now_ms.get_or_init(runtime::events::now_ms)
+    }
+
+    /// A tag of the object the request names (`tag`: lower case, as the policy's key is;
+    /// tag keys are compared without case), from the version asked for or the latest.
+    fn existing_tag(&self, tag: &str) -> Option<&str> {
+        let tags = self.existing_tags.get_or_init(|| self.object_tags());
+        tags.as_ref()?
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(tag))
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn object_tags(&self) -> Option<shard::record::Tags> {
+        let (bucket, key) = self.object?;
+        if self.context.owner_of_key(bucket, key) != self.context.shard_id {
+            self.object_unknown.set(true);
+            return None;
+        }
+        let partition = self.context.local_partition(bucket, key);
+        let version = self.facts.query.get("versionId");
+        let found = match version.and_then(shard::record::VersionRef::parse) {
+            Some(version) => partition
+                .object_version(bucket, key, &version)
+                .ok()
+                .flatten()
+                .map(|(record, _)| record),
+            None => partition.object(bucket, key).ok().flatten(),
+        };
+        found
+            .filter(|record| !record.delete_marker)
+            .map(|record| record.tags)
+    }
+
+    /// `s3:object-lock-remaining-retention-days`: whole days (rounded up) from now to the
+    /// request's `x-amz-object-lock-retain-until-date`.
+    fn remaining_retention_days(&self) -> Option<&str> {
+        self.remaining_retention_days
+            .get_or_init(|| {
+                let until = self
+                    .facts
+                    .head
+                    .header_str("x-amz-object-lock-retain-until-date")?;
+                let until_ms = s3_proto::time_format::parse_iso8601_millis(until)?;
+                let left_ms = u64::try_from(until_ms - self.now_ms()).unwrap_or(0);
+                let days = left_ms.div_ceil(86_400_000);
+                Some(days.to_string())
+            })
+            .as_deref()
     }
 
     /// `s3:signatureversion` and `s3:authType`, for a signed request.
@@ -501,7 +580,16 @@ impl policy::ConditionSource for RequestKeys<'_> {
             }
             "s3:signatureversion" if self.signed => self.signature().0,
             "s3:authtype" if self.signed => self.signature().1,
-            _ => return None,
+            "s3:object-lock-mode" => head.header_str("x-amz-object-lock-mode")?,
+            "s3:object-lock-retain-until-date" => {
+                head.header_str("x-amz-object-lock-retain-until-date")?
+            }
+            "s3:object-lock-legal-hold" => head.header_str("x-amz-object-lock-legal-hold")?,
+            "s3:object-lock-remaining-retention-days" => self.remaining_retention_days()?,
+            _ => match key.strip_prefix("s3:existingobjecttag/") {
+                Some(tag) => self.existing_tag(tag)?,
+                None => return None,
+            },
         };
         Some(One(value))
     }

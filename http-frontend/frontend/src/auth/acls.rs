@@ -133,12 +133,15 @@ fn explicitly_denied(
     let anonymous = policy::Principal::anonymous();
     let policy_principal = entry.map_or(&anonymous, |entry| &entry.policy_principal);
     let (action, resource) = super::action_and_resource(question);
-    let keys = super::RequestKeys::new(policy_principal, principal.is_some(), question, facts);
+    let signed = principal.is_some();
+    let keys = super::RequestKeys::new(context, policy_principal, signed, question, facts);
     let request = policy::RequestContext {
         action: &action,
         resource: &resource,
         principal: policy_principal,
         keys: &keys,
     };
+    // A condition on another shard's object's tags: a Deny cannot be ruled out.
     policy::evaluate(&policies, &request).outcome == policy::Outcome::ExplicitDeny
+        || keys.object_unknown.get()
 }
