@@ -22,6 +22,54 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
+/// The policy with the S3 endpoint's origin added to `connect-src`: the object browser calls
+/// the S3 port from the page. A wildcard listen address (the console then substitutes its own
+/// host name) allows that port on any host. An endpoint that is not a plain origin is left out.
+pub fn content_security_policy(s3_endpoint: Option<&str>) -> String {
+    let origin = s3_endpoint.and_then(|url| {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split('/').next()?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
+        if !matches!(scheme, "http" | "https")
+            || authority.is_empty()
+            || !authority.chars().all(plain)
+        {
+            return None;
+        }
+        let host_end = authority
+            .rfind(':')
+            .filter(|&at| !authority[at..].contains(']'));
+        let (host, port) = host_end.map_or((authority, ""), |at| authority.split_at(at));
+        let host = if matches!(host, "0.0.0.0" | "[::]") {
+            "*"
+        } else {
+            host
+        };
+        Some(format!("{scheme}://{host}{port}"))
+    });
+    match origin {
+        Some(origin) => CONTENT_SECURITY_POLICY.replace(
+            "connect-src 'self';",
+            &format!("connect-src 'self' {origin};"),
+        ),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    }
+}
+
+/// `serve`, with `policy` (`content_security_policy`) on the console's own files.
+pub async fn serve_with_policy(request: Request, policy: HeaderValue) -> Response {
+    let mut response = serve(request).await;
+    if response
+        .headers()
+        .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Not hashed, so always revalidated (the ETag makes that a 304).
 const REVALIDATE: &str = "no-cache";
@@ -151,6 +199,40 @@ mod tests {
             .await
             .expect("body");
         String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[test]
+    fn the_s3_endpoint_is_added_to_connect_src() {
+        let connect = |endpoint: Option<&str>| {
+            let policy = content_security_policy(endpoint);
+            let directive = policy.split(';').find(|d| d.contains("connect-src"));
+            directive.expect("connect-src").trim().to_owned()
+        };
+        assert_eq!(connect(None), "connect-src 'self'");
+        assert_eq!(
+            connect(Some("http://127.0.0.1:9000")),
+            "connect-src 'self' http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            connect(Some("https://s3.example.com/base")),
+            "connect-src 'self' https://s3.example.com"
+        );
+        assert_eq!(
+            connect(Some("http://0.0.0.0:9000")),
+            "connect-src 'self' http://*:9000"
+        );
+        assert_eq!(
+            connect(Some("http://[::]:9000")),
+            "connect-src 'self' http://*:9000"
+        );
+        assert_eq!(
+            connect(Some("http://[::1]")),
+            "connect-src 'self' http://[::1]"
+        );
+        assert_eq!(
+            connect(Some("http://a; script-src *")),
+            "connect-src 'self'"
+        );
     }
 
     #[tokio::test]
