@@ -57,8 +57,8 @@ pub fn content_security_policy(s3_endpoint: Option<&str>) -> String {
 }
 
 /// `serve`, with `policy` (`content_security_policy`) on the console's own files.
-pub async fn serve_with_policy(request: Request, policy: HeaderValue) -> Response {
-    let mut response = serve(request).await;
+pub fn serve_with_policy(request: &Request, policy: HeaderValue) -> Response {
+    let mut response = serve(request);
     if response
         .headers()
         .contains_key(header::CONTENT_SECURITY_POLICY)
@@ -76,7 +76,7 @@ const REVALIDATE: &str = "no-cache";
 
 /// The fallback of the router: a console file, `index.html` for a client-side route, or the
 /// API's JSON 404 for an unknown `/api/` path (and anything but GET or HEAD).
-pub async fn serve(request: Request) -> Response {
+pub fn serve(request: &Request) -> Response {
     let path = request.uri().path();
     let method = request.method();
     if path.starts_with("/api/")
@@ -186,12 +186,12 @@ fn secure_headers() -> HeaderMap {
 mod tests {
     use super::*;
 
-    async fn get(path: &str) -> Response {
+    fn get(path: &str) -> Response {
         let request = Request::builder()
             .uri(path)
             .body(Body::empty())
             .expect("request");
-        serve(request).await
+        serve(&request)
     }
 
     async fn text(response: Response) -> String {
@@ -237,7 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn client_routes_get_index_html_with_the_security_headers() {
-        let root = get("/").await;
+        let root = get("/");
         assert_eq!(root.status(), StatusCode::OK);
         let headers = root.headers().clone();
         assert_eq!(headers[header::CACHE_CONTROL], REVALIDATE);
@@ -253,14 +253,14 @@ mod tests {
                 .starts_with("text/html")
         );
         let index = text(root).await;
-        assert_eq!(text(get("/buckets/photos").await).await, index);
-        assert_eq!(text(get("/audit?page=2").await).await, index);
+        assert_eq!(text(get("/buckets/photos")).await, index);
+        assert_eq!(text(get("/audit?page=2")).await, index);
     }
 
     #[tokio::test]
     async fn api_paths_and_other_methods_keep_the_json_404() {
         for path in ["/api/v1/no-such-route", "/api", "/api/"] {
-            let response = get(path).await;
+            let response = get(path);
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
             assert!(text(response).await.contains("\"NotFound\""), "{path}");
         }
@@ -269,12 +269,12 @@ mod tests {
             .uri("/")
             .body(Body::empty())
             .expect("request");
-        assert_eq!(serve(post).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(serve(&post).status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
     async fn a_missing_hashed_file_is_not_answered_with_html() {
-        let response = get("/assets/index-00000000.js").await;
+        let response = get("/assets/index-00000000.js");
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert!(response.headers().get(header::CACHE_CONTROL).is_none());
     }

@@ -279,7 +279,10 @@ pub fn router(app: Shared) -> Router {
         ))
         // Every other path is the web console's (its files, or index.html for its routes);
         // unknown /api/ paths keep the JSON 404.
-        .fallback(move |request| crate::console::serve_with_policy(request, policy.clone()))
+        .fallback(move |request: axum::extract::Request| {
+            let policy = policy.clone();
+            async move { crate::console::serve_with_policy(&request, policy) }
+        })
         .layer(axum::middleware::from_fn(request_timeout))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

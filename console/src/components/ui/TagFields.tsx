@@ -1,4 +1,5 @@
-import { DeleteButton } from "./Button";
+import type { ReactNode } from "react";
+import { Button, DeleteButton } from "./Button";
 import { Input, Label } from "./Field";
 
 export interface KeyValue {
@@ -43,5 +44,42 @@ export function TagFields({
         </div>
       ))}
     </div>
+  );
+}
+
+/** A tag set being edited: the rows (or `empty` when there are none), what is wrong with
+ * them, and the Add tag and Save tags buttons. */
+export function TagSetEditor({
+  tags,
+  onChange,
+  problem,
+  empty,
+  saving,
+  onSave,
+}: {
+  tags: KeyValue[];
+  onChange: (tags: KeyValue[]) => void;
+  problem: string | undefined;
+  empty: ReactNode;
+  saving: boolean;
+  onSave: () => void;
+}) {
+  return (
+    <>
+      {tags.length === 0 ? empty : <TagFields tags={tags} onChange={onChange} />}
+      {problem ? (
+        <p className="text-sm text-danger" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      <div className="flex justify-between gap-2">
+        <Button variant="secondary" onClick={() => onChange([...tags, { key: "", value: "" }])}>
+          Add tag
+        </Button>
+        <Button disabled={problem !== undefined || saving} onClick={onSave}>
+          Save tags
+        </Button>
+      </div>
+    </>
   );
 }

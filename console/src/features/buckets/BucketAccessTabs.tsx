@@ -10,7 +10,7 @@ import { Button, DeleteButton } from "../../components/ui/Button";
 import { Card, EmptyState, SkeletonRows } from "../../components/ui/Card";
 import { ConfirmDialog } from "../../components/ui/Dialog";
 import { Field, Input, invalidProps } from "../../components/ui/Field";
-import { TagFields } from "../../components/ui/TagFields";
+import { TagSetEditor } from "../../components/ui/TagFields";
 import { toast } from "../../components/ui/Toast";
 import { checkPolicy, formatPolicy } from "../iam/policyDocument";
 import {
@@ -342,29 +342,18 @@ function TagsEditor({ bucket, saved }: { bucket: string; saved: BucketTag[] }) {
   const problem = tagsProblem(tags);
   return (
     <Card className="flex flex-col gap-3">
-      {tags.length === 0 ? (
-        <p className="text-sm text-muted-fg">
-          No tags. Tags label a bucket for cost reports and policies (aws:ResourceTag).
-        </p>
-      ) : (
-        <TagFields tags={tags} onChange={setTags} />
-      )}
-      {problem ? (
-        <p className="text-sm text-danger" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      <div className="flex justify-between gap-2">
-        <Button variant="secondary" onClick={() => setTags([...tags, { key: "", value: "" }])}>
-          Add tag
-        </Button>
-        <Button
-          disabled={problem !== undefined || save.isPending}
-          onClick={() => save.mutate(tags.length === 0 ? null : { tags })}
-        >
-          Save tags
-        </Button>
-      </div>
+      <TagSetEditor
+        tags={tags}
+        onChange={setTags}
+        problem={problem}
+        empty={
+          <p className="text-sm text-muted-fg">
+            No tags. Tags label a bucket for cost reports and policies (aws:ResourceTag).
+          </p>
+        }
+        saving={save.isPending}
+        onSave={() => save.mutate(tags.length === 0 ? null : { tags })}
+      />
     </Card>
   );
 }

@@ -9,7 +9,7 @@ import { Badge, Facts, ListState } from "../../components/ui/Card";
 import { ConfirmDialog, Dialog } from "../../components/ui/Dialog";
 import { Field, Input } from "../../components/ui/Field";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "../../components/ui/Tabs";
-import { TagFields } from "../../components/ui/TagFields";
+import { TagFields, TagSetEditor } from "../../components/ui/TagFields";
 import { toast } from "../../components/ui/Toast";
 import { formatBytes, formatDate } from "../../lib";
 import { tagsProblem } from "../buckets/bucketRules";
@@ -155,21 +155,14 @@ function TagsEditor({ client, bucket, objectKey, saved }: Props & { saved: Tag[]
   });
   return (
     <div className="flex flex-col gap-3">
-      {tags.length === 0 ? <p className="text-sm text-muted-fg">No tags.</p> : null}
-      <TagFields tags={tags} onChange={setTags} />
-      {problem ? (
-        <p className="text-sm text-danger" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      <div className="flex justify-between">
-        <Button variant="secondary" onClick={() => setTags([...tags, { key: "", value: "" }])}>
-          Add tag
-        </Button>
-        <Button disabled={problem !== undefined || save.isPending} onClick={() => save.mutate()}>
-          Save tags
-        </Button>
-      </div>
+      <TagSetEditor
+        tags={tags}
+        onChange={setTags}
+        problem={problem}
+        empty={<p className="text-sm text-muted-fg">No tags.</p>}
+        saving={save.isPending}
+        onSave={() => save.mutate()}
+      />
     </div>
   );
 }
