@@ -74,6 +74,8 @@ pub async fn s3_credentials(
         "sessionToken": minted.session_token,
         "expiration": rfc3339(minted.expires_at),
         "expiresAt": minted.expires_at,
+        "endpoint": app.s3_endpoint,
+        "region": app.region,
     })))
 }
 

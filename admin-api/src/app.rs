@@ -81,6 +81,9 @@ pub struct App {
     pub metrics_token: Option<String>,
     /// Peers whose `X-Forwarded-For` names the client (`proxy.rs`).
     pub trusted_proxies: Vec<crate::proxy::Cidr>,
+    /// Where the console's browser reaches the S3 port, and its region (`Config`).
+    pub s3_endpoint: Option<String>,
+    pub region: String,
     /// Serialises snapshot pushes so versions reach the data plane in order.
     push_lock: tokio::sync::Mutex<()>,
     /// Versions the data plane acknowledged (`NOT_PUSHED`: none yet this run, so the first
@@ -147,6 +150,8 @@ impl App {
             root_lock: Mutex::new(RootLock::default()),
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            s3_endpoint: None,
+            region: crate::config::DEFAULT_REGION.to_owned(),
             push_lock: tokio::sync::Mutex::new(()),
             pushed_identity: AtomicU64::new(NOT_PUSHED),
             pushed_settings: AtomicU64::new(NOT_PUSHED),
@@ -165,6 +170,13 @@ impl App {
     #[must_use]
     pub fn with_trusted_proxies(mut self, trusted: Vec<crate::proxy::Cidr>) -> Self {
         self.trusted_proxies = trusted;
+        self
+    }
+
+    #[must_use]
+    pub fn with_s3_endpoint(mut self, endpoint: Option<String>, region: String) -> Self {
+        self.s3_endpoint = endpoint;
+        self.region = region;
         self
     }
 

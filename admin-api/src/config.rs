@@ -10,6 +10,8 @@ use serde::Deserialize;
 pub const DEFAULT_ADDRESS: &str = "127.0.0.1:9001";
 pub const DEFAULT_DATA_DIR: &str = "./data/admin";
 pub const DEFAULT_CONTROL_SOCKET: &str = "./data/control.sock";
+/// The data plane's default region (`maxiofs server --region`).
+pub const DEFAULT_REGION: &str = "us-east-1";
 /// Connections the console API holds at once; beyond, a new one is closed at accept.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// Most connections one may configure (the semaphore and the descriptor limit are the bounds
@@ -36,6 +38,8 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     pub tls_refuse_http: Option<bool>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub s3_endpoint: Option<String>,
+    pub region: Option<String>,
 }
 
 /// What the command line and environment gave (`None`: neither).
@@ -53,6 +57,8 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     pub tls_refuse_http: Option<bool>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub s3_endpoint: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +77,11 @@ pub struct Config {
     pub tls_refuse_http: bool,
     /// Peers whose `X-Forwarded-For` is believed (`proxy.rs`); empty: none.
     pub trusted_proxies: Vec<crate::proxy::Cidr>,
+    /// URL of the S3 port as a browser reaches it (`scheme://host:port`), handed to the
+    /// console with its S3 credentials (`None`: not known, the console cannot browse objects).
+    pub s3_endpoint: Option<String>,
+    /// The data plane's region, which signatures name.
+    pub region: String,
 }
 
 pub fn read_file(path: &Path) -> Result<FileConfig, String> {
@@ -137,6 +148,16 @@ impl Config {
             .filter(|entry| !entry.trim().is_empty())
             .map(|entry| crate::proxy::Cidr::parse(entry))
             .collect::<Result<Vec<_>, _>>()?;
+        let s3_endpoint = overrides
+            .s3_endpoint
+            .or(file.s3_endpoint)
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty());
+        if let Some(url) = &s3_endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!("s3_endpoint {url:?}: an http:// or https:// URL"));
+        }
         Ok(Self {
             data_dir: overrides
                 .data_dir
@@ -160,6 +181,12 @@ impl Config {
                 .or(file.tls_refuse_http)
                 .unwrap_or(true),
             trusted_proxies,
+            s3_endpoint,
+            region: overrides
+                .region
+                .or(file.region)
+                .filter(|region| !region.is_empty())
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
         })
     }
 }
@@ -190,6 +217,10 @@ mod tests {
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert!(config.tls.is_none() && config.tls_refuse_http);
         assert!(config.trusted_proxies.is_empty());
+        assert_eq!(
+            (config.s3_endpoint, config.region.as_str()),
+            (None, DEFAULT_REGION)
+        );
         let file: FileConfig = toml::from_str(
             "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\ntls_cert = \"c.pem\"\n\
              tls_key = \"k.pem\"\ntls_refuse_http = false\n",
@@ -198,7 +229,16 @@ mod tests {
         let config = Config::merge(Overrides::default(), file).unwrap();
         assert_eq!(config.trusted_proxies.len(), 2);
         assert!(config.tls.is_some() && !config.tls_refuse_http);
+        let file: FileConfig =
+            toml::from_str("s3_endpoint = \"https://s3.example.com/\"\nregion = \"eu-1\"").unwrap();
+        let config = Config::merge(Overrides::default(), file).unwrap();
+        assert_eq!(
+            config.s3_endpoint.as_deref(),
+            Some("https://s3.example.com")
+        );
+        assert_eq!(config.region, "eu-1");
         for text in [
+            "s3_endpoint = \"s3.example.com:9000\"",
             "trusted_proxies = [\"10.0.0.0/40\"]",
             "tls_cert = \"c.pem\"",
         ] {

@@ -22,13 +22,61 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
+/// The policy with the S3 endpoint's origin added to `connect-src`: the object browser calls
+/// the S3 port from the page. A wildcard listen address (the console then substitutes its own
+/// host name) allows that port on any host. An endpoint that is not a plain origin is left out.
+pub fn content_security_policy(s3_endpoint: Option<&str>) -> String {
+    let origin = s3_endpoint.and_then(|url| {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split('/').next()?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
+        if !matches!(scheme, "http" | "https")
+            || authority.is_empty()
+            || !authority.chars().all(plain)
+        {
+            return None;
+        }
+        let host_end = authority
+            .rfind(':')
+            .filter(|&at| !authority[at..].contains(']'));
+        let (host, port) = host_end.map_or((authority, ""), |at| authority.split_at(at));
+        let host = if matches!(host, "0.0.0.0" | "[::]") {
+            "*"
+        } else {
+            host
+        };
+        Some(format!("{scheme}://{host}{port}"))
+    });
+    match origin {
+        Some(origin) => CONTENT_SECURITY_POLICY.replace(
+            "connect-src 'self';",
+            &format!("connect-src 'self' {origin};"),
+        ),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    }
+}
+
+/// `serve`, with `policy` (`content_security_policy`) on the console's own files.
+pub fn serve_with_policy(request: &Request, policy: HeaderValue) -> Response {
+    let mut response = serve(request);
+    if response
+        .headers()
+        .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Not hashed, so always revalidated (the ETag makes that a 304).
 const REVALIDATE: &str = "no-cache";
 
 /// The fallback of the router: a console file, `index.html` for a client-side route, or the
 /// API's JSON 404 for an unknown `/api/` path (and anything but GET or HEAD).
-pub async fn serve(request: Request) -> Response {
+pub fn serve(request: &Request) -> Response {
     let path = request.uri().path();
     let method = request.method();
     if path.starts_with("/api/")
@@ -138,12 +186,12 @@ fn secure_headers() -> HeaderMap {
 mod tests {
     use super::*;
 
-    async fn get(path: &str) -> Response {
+    fn get(path: &str) -> Response {
         let request = Request::builder()
             .uri(path)
             .body(Body::empty())
             .expect("request");
-        serve(request).await
+        serve(&request)
     }
 
     async fn text(response: Response) -> String {
@@ -153,9 +201,43 @@ mod tests {
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 
+    #[test]
+    fn the_s3_endpoint_is_added_to_connect_src() {
+        let connect = |endpoint: Option<&str>| {
+            let policy = content_security_policy(endpoint);
+            let directive = policy.split(';').find(|d| d.contains("connect-src"));
+            directive.expect("connect-src").trim().to_owned()
+        };
+        assert_eq!(connect(None), "connect-src 'self'");
+        assert_eq!(
+            connect(Some("http://127.0.0.1:9000")),
+            "connect-src 'self' http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            connect(Some("https://s3.example.com/base")),
+            "connect-src 'self' https://s3.example.com"
+        );
+        assert_eq!(
+            connect(Some("http://0.0.0.0:9000")),
+            "connect-src 'self' http://*:9000"
+        );
+        assert_eq!(
+            connect(Some("http://[::]:9000")),
+            "connect-src 'self' http://*:9000"
+        );
+        assert_eq!(
+            connect(Some("http://[::1]")),
+            "connect-src 'self' http://[::1]"
+        );
+        assert_eq!(
+            connect(Some("http://a; script-src *")),
+            "connect-src 'self'"
+        );
+    }
+
     #[tokio::test]
     async fn client_routes_get_index_html_with_the_security_headers() {
-        let root = get("/").await;
+        let root = get("/");
         assert_eq!(root.status(), StatusCode::OK);
         let headers = root.headers().clone();
         assert_eq!(headers[header::CACHE_CONTROL], REVALIDATE);
@@ -171,14 +253,14 @@ mod tests {
                 .starts_with("text/html")
         );
         let index = text(root).await;
-        assert_eq!(text(get("/buckets/photos").await).await, index);
-        assert_eq!(text(get("/audit?page=2").await).await, index);
+        assert_eq!(text(get("/buckets/photos")).await, index);
+        assert_eq!(text(get("/audit?page=2")).await, index);
     }
 
     #[tokio::test]
     async fn api_paths_and_other_methods_keep_the_json_404() {
         for path in ["/api/v1/no-such-route", "/api", "/api/"] {
-            let response = get(path).await;
+            let response = get(path);
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
             assert!(text(response).await.contains("\"NotFound\""), "{path}");
         }
@@ -187,12 +269,12 @@ mod tests {
             .uri("/")
             .body(Body::empty())
             .expect("request");
-        assert_eq!(serve(post).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(serve(&post).status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
     async fn a_missing_hashed_file_is_not_answered_with_html() {
-        let response = get("/assets/index-00000000.js").await;
+        let response = get("/assets/index-00000000.js");
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert!(response.headers().get(header::CACHE_CONTROL).is_none());
     }

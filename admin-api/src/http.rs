@@ -263,6 +263,10 @@ pub fn endpoint(route: &Route) -> Option<MethodRouter<Shared>> {
 }
 
 pub fn router(app: Shared) -> Router {
+    let policy = crate::console::content_security_policy(app.s3_endpoint.as_deref());
+    let policy = axum::http::HeaderValue::from_str(&policy).unwrap_or(
+        axum::http::HeaderValue::from_static(crate::console::CONTENT_SECURITY_POLICY),
+    );
     let mut router = Router::new();
     for route in ROUTES {
         let handler = endpoint(route).expect("every route of the table has a handler");
@@ -275,7 +279,10 @@ pub fn router(app: Shared) -> Router {
         ))
         // Every other path is the web console's (its files, or index.html for its routes);
         // unknown /api/ paths keep the JSON 404.
-        .fallback(crate::console::serve)
+        .fallback(move |request: axum::extract::Request| {
+            let policy = policy.clone();
+            async move { crate::console::serve_with_policy(&request, policy) }
+        })
         .layer(axum::middleware::from_fn(request_timeout))
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -72,7 +72,8 @@ pub fn run(config: &Config, root: RootIdentity) -> Result<(), Box<dyn std::error
     let app = Arc::new(
         app::App::new(store, link, root)?
             .with_metrics_token(config.metrics_token.clone())
-            .with_trusted_proxies(config.trusted_proxies.clone()),
+            .with_trusted_proxies(config.trusted_proxies.clone())
+            .with_s3_endpoint(config.s3_endpoint.clone(), config.region.clone()),
     );
     // Loaded before anything listens: a bad file fails the start with its name.
     let tls = config.tls.as_ref().map(tls::CertFiles::load).transpose()?;

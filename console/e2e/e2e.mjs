@@ -4,11 +4,12 @@
 //
 //   CONSOLE_URL=http://127.0.0.1:9001 ROOT_USER=... ROOT_PASSWORD=... node e2e/e2e.mjs
 //
-// Optional: TOTP_USER, TOTP_PASSWORD, TOTP_SECRET (base32) for the 2FA login.
+// Optional: TOTP_USER, TOTP_PASSWORD, TOTP_SECRET (base32) for the 2FA login; BIG_BUCKET, a
+// bucket of 2000 keys anyone may list, to time the object browser's pages.
 // Screenshots go to SCREENSHOT_DIR (default target/console-screenshots). Fails on any error
 // in the browser's console log or any uncaught page error. Prints one JSON line at the end.
-import { createHmac } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { createHash, createHmac } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -422,6 +423,137 @@ try {
     const who = await page.getByTestId("current-user").textContent();
     if (who !== username) throw new Error(`signed in as ${who}`);
   });
+
+  await step("object-browser", async () => {
+    // Still signed in as the user made above: the browser calls the S3 port with that
+    // user's short-lived credentials.
+    const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
+    const small = ["a.txt", "b.txt", "c.txt"].map((name, idx) => ({
+      name,
+      mimeType: "text/plain",
+      buffer: Buffer.from(`file ${name} ${"x".repeat(100 * (idx + 1))}\n`),
+    }));
+    // Over the multipart threshold (16 MiB): three parts of 8 MiB at most.
+    const bigBytes = Buffer.alloc(20 * 1024 * 1024);
+    for (let at = 0; at < bigBytes.length; at += 4096) bigBytes.writeUInt32LE(at, at);
+    const big = { name: "big.bin", mimeType: "application/octet-stream", buffer: bigBytes };
+    await nav("Buckets").click();
+    await page.getByRole("link", { name: `Browse objects of ${bucket}` }).click();
+    await page.getByText("This folder is empty").waitFor();
+    await page.getByRole("button", { name: "New folder" }).click();
+    await page.getByRole("dialog", { name: "New folder" }).getByLabel("Folder name").fill("docs");
+    await page.getByRole("button", { name: "Open folder" }).click();
+    await page.waitForURL("**/objects?prefix=docs%2F");
+    const started = Date.now();
+    await page.getByLabel("Files to upload").setInputFiles([...small, big]);
+    await page.getByRole("progressbar", { name: "Upload of docs/big.bin" }).waitFor();
+    await shot("28-object-upload-progress");
+    const objects = page.getByRole("table", { name: "Objects" });
+    const status = page.getByTestId("upload-status");
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[data-testid="upload-status"]')].every((node) =>
+          node.textContent.startsWith("Done"),
+        ),
+      null,
+      { timeout: 60_000 },
+    );
+    created.uploadMs = Date.now() - started;
+    if ((await status.count()) !== 4) throw new Error(`${await status.count()} uploads`);
+    if (!(await status.nth(3).textContent()).includes("multipart")) {
+      throw new Error("big.bin did not go as multipart");
+    }
+    // Drag and drop: a file dropped on the page goes into the open folder.
+    const transfer = await page.evaluateHandle(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["dropped bytes"], "dropped.txt", { type: "text/plain" }));
+      return data;
+    });
+    await page.getByTestId("drop-zone").dispatchEvent("drop", { dataTransfer: transfer });
+    for (const name of ["a.txt", "b.txt", "c.txt", "big.bin", "dropped.txt"]) {
+      await objects.getByText(name, { exact: true }).waitFor();
+    }
+    await shot("29-object-browser-folder");
+    // Breadcrumbs: up to the bucket, where docs/ is a folder, and back into it.
+    await page.getByRole("navigation", { name: "Breadcrumbs" }).getByRole("button").click();
+    await objects.getByRole("button", { name: /docs\// }).click();
+    await objects.getByText("big.bin", { exact: true }).waitFor();
+    // Search by prefix inside the folder.
+    await page.getByLabel("Search by prefix").fill("b");
+    await objects.getByText("a.txt", { exact: true }).waitFor({ state: "detached" });
+    await objects.getByText("big.bin", { exact: true }).waitFor();
+    await objects.getByText("b.txt", { exact: true }).waitFor();
+    await shot("30-object-search");
+    await page.getByLabel("Search by prefix").fill("");
+    await objects.getByText("a.txt", { exact: true }).waitFor();
+    // Download (a presigned GET) and compare the bytes.
+    for (const file of [small[0], big]) {
+      const download = page.waitForEvent("download");
+      await page.getByRole("button", { name: `Download docs/${file.name}` }).click();
+      const saved = await (await download).path();
+      if (sha(readFileSync(saved)) !== sha(file.buffer)) {
+        throw new Error(`downloaded ${file.name} differs`);
+      }
+    }
+    // A share link, fetched with no session at all.
+    await page.getByRole("button", { name: "Share docs/a.txt" }).click();
+    const share = page.getByRole("dialog", { name: "Share link" });
+    await share.getByLabel("Expires after").selectOption({ label: "15 minutes" });
+    await share.getByRole("button", { name: "Create link" }).click();
+    const link = await share.getByLabel("Link").inputValue();
+    await share.getByRole("button", { name: "Copy" }).click();
+    await share.getByRole("button", { name: "Copied" }).waitFor();
+    await shot("31-object-share");
+    const shared = Buffer.from(await (await fetch(link)).arrayBuffer());
+    if (sha(shared) !== sha(small[0].buffer)) throw new Error("the share link answers other bytes");
+    await share.getByRole("button", { name: "Close" }).click();
+    // Details: metadata and tags.
+    await page.getByRole("button", { name: "Details of docs/a.txt" }).click();
+    const details = page.getByRole("dialog", { name: "docs/a.txt" });
+    const contentType = details.getByLabel("Content type");
+    await contentType.waitFor();
+    if ((await contentType.inputValue()) !== "text/plain") throw new Error("content type");
+    await details.getByRole("tab", { name: "Tags" }).click();
+    await details.getByRole("button", { name: "Add tag" }).click();
+    await details.getByLabel("Tag 1 key").fill("project");
+    await details.getByLabel("Tag 1 value").fill("e2e");
+    await details.getByRole("button", { name: "Save tags" }).click();
+    await page.getByTestId("toast-success").getByText("Tags saved").waitFor();
+    await shot("32-object-tags");
+    await details.getByRole("button", { name: "Close" }).click();
+    await details.waitFor({ state: "detached" });
+    // Delete two objects at once, after confirming.
+    await page.getByRole("checkbox", { name: "Select docs/a.txt" }).check();
+    await page.getByRole("checkbox", { name: "Select docs/b.txt" }).check();
+    await page.getByRole("button", { name: "Delete selected (2)" }).click();
+    const confirm = page.getByRole("alertdialog");
+    await confirm.getByText("docs/a.txt, docs/b.txt").waitFor();
+    await shot("33-object-delete-confirm");
+    await confirm.getByRole("button", { name: "Delete objects" }).click();
+    await objects.getByText("a.txt", { exact: true }).waitFor({ state: "detached" });
+    await objects.getByText("b.txt", { exact: true }).waitFor({ state: "detached" });
+    await objects.getByText("c.txt", { exact: true }).waitFor();
+    created.objects = { bucket, kept: ["docs/c.txt", "docs/big.bin", "docs/dropped.txt"] };
+  });
+
+  if (process.env.BIG_BUCKET) {
+    await step("object-browser-pages", async () => {
+      // A page of 1000 keys: listed (ListObjectsV2) and rendered, then the next page.
+      const count = page.getByTestId("listed-count");
+      let started = Date.now();
+      await page.goto(`${base}/buckets/${process.env.BIG_BUCKET}/objects`);
+      await count.getByText("1,000 listed (more to load)").waitFor({ timeout: 30_000 });
+      const firstPageMs = Date.now() - started;
+      await shot("34-object-browser-1000");
+      started = Date.now();
+      await page.getByRole("button", { name: "Load more" }).click();
+      await count.getByText("2,000 listed", { exact: true }).waitFor({ timeout: 30_000 });
+      const nextPageMs = Date.now() - started;
+      const rows = await page.getByRole("table", { name: "Objects" }).locator("tbody tr").count();
+      if (rows !== 2000) throw new Error(`${rows} rows`);
+      created.listing = { firstPageMs, nextPageMs };
+    });
+  }
 } finally {
   await browser.close();
 }

@@ -12,6 +12,7 @@ const LoginPage = lazy(() => import("./features/auth/LoginPage"));
 const DashboardPage = lazy(() => import("./features/dashboard/DashboardPage"));
 const BucketsPage = lazy(() => import("./features/buckets/BucketsPage"));
 const BucketSettingsPage = lazy(() => import("./features/buckets/BucketSettingsPage"));
+const ObjectBrowserPage = lazy(() => import("./features/objects/ObjectBrowserPage"));
 const UsersPage = lazy(() => import("./features/users/UsersPage"));
 const UserDetailPage = lazy(() => import("./features/users/UserDetailPage"));
 const TenantsPage = lazy(() => import("./features/tenants/TenantsPage"));
@@ -67,6 +68,7 @@ export function routes() {
             { index: true, element: page(DashboardPage) },
             { path: "buckets", element: page(BucketsPage) },
             { path: "buckets/:bucket", element: page(BucketSettingsPage) },
+            { path: "buckets/:bucket/objects", element: page(ObjectBrowserPage) },
             { path: "users", element: page(UsersPage) },
             { path: "users/:user", element: page(UserDetailPage) },
             { path: "tenants", element: page(TenantsPage) },

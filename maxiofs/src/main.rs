@@ -96,6 +96,13 @@ struct AdminArgs {
     /// the rightmost address in the header that is not a trusted proxy [default: none].
     #[arg(long, env = "MAXIOFS_ADMIN_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Option<Vec<String>>,
+    /// URL of the S3 port as the console's browser reaches it (e.g. https://s3.example.com):
+    /// the console's object browser calls it directly. `maxiofs up` passes its own.
+    #[arg(long, env = "MAXIOFS_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// The data plane's region, which the console's S3 signatures name [default: us-east-1].
+    #[arg(long, env = "MAXIOFS_REGION")]
+    region: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -344,6 +351,8 @@ fn run_admin(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         tls_key,
         tls_refuse_http: args.tls_refuse_http,
         trusted_proxies: args.trusted_proxies,
+        s3_endpoint: args.s3_endpoint,
+        region: args.region,
         data_dir: args.data_dir,
         address: args.address,
         control_socket: args.control_socket,

@@ -300,6 +300,10 @@ fn child_commands(
             .join(control_socket_name())
             .to_string_lossy()
             .into_owned(),
+        // The console's browser calls the S3 port itself (the object browser). A wildcard
+        // address is left as it is: the console puts its own host name in its place.
+        "--s3-endpoint".to_owned(),
+        format!("{scheme}://{}", args.address),
     ];
     // Read once here; the children get them on stdin, never in their environment.
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());

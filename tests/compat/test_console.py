@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -215,19 +216,31 @@ def test_bucket_cors_policy_and_tags_are_checked_as_s3_checks_them(stack):
     assert root.delete(f"{base}/tagging") == {"tags": []}
 
 
+def big_bucket(stack, key_count: int = 2000) -> str:
+    """A bucket of `key_count` small objects, for the object browser's pages to be timed."""
+    bucket = unique("e2e-big")
+    s3 = make_client(stack.endpoint)
+    s3.create_bucket(Bucket=bucket)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda idx: s3.put_object(
+            Bucket=bucket, Key=f"k{idx:05}.log", Body=b"x"), range(key_count)))
+    return bucket
+
+
 def test_console_end_to_end_in_chromium(stack):
     chromium = require_e2e()
     built_console(stack)
     root = stack.root()
     totp_user, totp_secret = two_factor_user(stack, root)
     traffic(stack, unique("e2e-traffic"))
+    big = big_bucket(stack)
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     run = subprocess.run(
         ["node", "e2e/e2e.mjs"],
         cwd=CONSOLE_DIR,
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=300,
         env={
             **os.environ,
             "CHROMIUM": chromium,
@@ -238,6 +251,7 @@ def test_console_end_to_end_in_chromium(stack):
             "TOTP_PASSWORD": PASSWORD,
             "TOTP_SECRET": totp_secret,
             "SCREENSHOT_DIR": str(SCREENSHOTS),
+            "BIG_BUCKET": big,
         },
     )
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}\n{stack.log_tail()}"
@@ -271,3 +285,13 @@ def test_console_end_to_end_in_chromium(stack):
     assert json.loads(s3.get_bucket_policy(Bucket=seen["bucket"])["Policy"])["Statement"]
     assert s3.get_bucket_tagging(Bucket=seen["bucket"])["TagSet"] == [
         {"Key": "team", "Value": "photos"}]
+    # The object browser wrote through the S3 port with the user's session credentials.
+    listed = s3.list_objects_v2(Bucket=seen["bucket"], Prefix="docs/")["Contents"]
+    assert sorted(o["Key"] for o in listed) == sorted(seen["objects"]["kept"])
+    sizes = {o["Key"]: o["Size"] for o in listed}
+    assert sizes["docs/big.bin"] == 20 * 1024 * 1024
+    names = {path.name for path in Path(SCREENSHOTS).glob("*.png")}
+    assert {"28-object-upload-progress.png", "29-object-browser-folder.png",
+            "31-object-share.png", "33-object-delete-confirm.png"} <= names, names
+    print("e2e timings:", json.dumps({key: seen.get(key) for key in
+                                      ("firstLoad", "uploadMs", "listing")}))

@@ -299,6 +299,8 @@ def test_the_console_mints_credentials_with_the_users_rights(stack):
     minted = viewer.post("/api/v1/auth/s3-credentials", {"durationSeconds": 900})
     assert minted["accessKeyId"].startswith("ASIA")
     assert 800 < minted["expiresAt"] - time.time() <= 900
+    # Where to use them: `maxiofs up` hands the admin its S3 address and region.
+    assert (minted["endpoint"], minted["region"]) == (stack.endpoint.url, "us-east-1")
     s3 = boto3.session.Session().client(
         "s3", endpoint_url=stack.endpoint.url, aws_access_key_id=minted["accessKeyId"],
         aws_secret_access_key=minted["secretAccessKey"], aws_session_token=minted["sessionToken"],

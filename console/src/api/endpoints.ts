@@ -16,6 +16,7 @@ import type {
   NewAccessKey,
   ObjectLock,
   Policy,
+  S3Credentials,
   Session,
   Setting,
   Tenant,
@@ -47,6 +48,8 @@ export const verifyTwoFactor = (tempToken: string, code: string) =>
 
 export const logout = () => request<unknown>("/auth/logout", { method: "POST" });
 export const getMe = () => request<User>("/auth/me");
+export const mintS3Credentials = (durationSeconds: number) =>
+  request<S3Credentials>("/auth/s3-credentials", { method: "POST", body: { durationSeconds } });
 export const getApiRoot = () => request<ApiRoot>("/", { anonymous: true });
 
 export const listBuckets = () => request<{ buckets: Bucket[]; total: number }>("/buckets");

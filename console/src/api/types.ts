@@ -278,3 +278,16 @@ export interface BucketTag {
   key: string;
   value: string;
 }
+
+/** `POST /auth/s3-credentials`: short-lived S3 credentials of the logged-in user, and where
+ * to use them (the S3 port's URL as a browser reaches it; null when the admin was not told). */
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  endpoint: string | null;
+  region: string;
+}

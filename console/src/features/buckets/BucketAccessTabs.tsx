@@ -9,7 +9,8 @@ import type { BucketTag } from "../../api/types";
 import { Button, DeleteButton } from "../../components/ui/Button";
 import { Card, EmptyState, SkeletonRows } from "../../components/ui/Card";
 import { ConfirmDialog } from "../../components/ui/Dialog";
-import { Field, Input, invalidProps, Label } from "../../components/ui/Field";
+import { Field, Input, invalidProps } from "../../components/ui/Field";
+import { TagSetEditor } from "../../components/ui/TagFields";
 import { toast } from "../../components/ui/Toast";
 import { checkPolicy, formatPolicy } from "../iam/policyDocument";
 import {
@@ -339,57 +340,20 @@ function TagsEditor({ bucket, saved }: { bucket: string; saved: BucketTag[] }) {
   const [tags, setTags] = useState(saved);
   const save = useBucketPart(bucket, "tags", bucketTagging);
   const problem = tagsProblem(tags);
-  const set = (index: number, tag: BucketTag) =>
-    setTags(tags.map((old, at) => (at === index ? tag : old)));
   return (
     <Card className="flex flex-col gap-3">
-      {tags.length === 0 ? (
-        <p className="text-sm text-muted-fg">
-          No tags. Tags label a bucket for cost reports and policies (aws:ResourceTag).
-        </p>
-      ) : (
-        <div className="grid grid-cols-[1fr_1fr_auto] items-center gap-2">
-          <Label>Key</Label>
-          <Label>Value</Label>
-          <span />
-          {tags.map((tag, index) => (
-            <div key={index} className="contents">
-              <Input
-                aria-label={`Tag ${index + 1} key`}
-                value={tag.key}
-                onChange={(event) => set(index, { ...tag, key: event.target.value })}
-              />
-              <Input
-                aria-label={`Tag ${index + 1} value`}
-                value={tag.value}
-                onChange={(event) => set(index, { ...tag, value: event.target.value })}
-              />
-              <DeleteButton
-                label={`Remove tag ${index + 1}`}
-                onClick={() => setTags(tags.filter((_, at) => at !== index))}
-              >
-                Remove
-              </DeleteButton>
-            </div>
-          ))}
-        </div>
-      )}
-      {problem ? (
-        <p className="text-sm text-danger" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      <div className="flex justify-between gap-2">
-        <Button variant="secondary" onClick={() => setTags([...tags, { key: "", value: "" }])}>
-          Add tag
-        </Button>
-        <Button
-          disabled={problem !== undefined || save.isPending}
-          onClick={() => save.mutate(tags.length === 0 ? null : { tags })}
-        >
-          Save tags
-        </Button>
-      </div>
+      <TagSetEditor
+        tags={tags}
+        onChange={setTags}
+        problem={problem}
+        empty={
+          <p className="text-sm text-muted-fg">
+            No tags. Tags label a bucket for cost reports and policies (aws:ResourceTag).
+          </p>
+        }
+        saving={save.isPending}
+        onSave={() => save.mutate(tags.length === 0 ? null : { tags })}
+      />
     </Card>
   );
 }

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { getBucket } from "../../api/endpoints";
+import { Button } from "../../components/ui/Button";
 import { Card, EmptyState, Facts, PageHeader, SkeletonRows } from "../../components/ui/Card";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "../../components/ui/Tabs";
 import { formatBytes, formatDate } from "../../lib";
@@ -37,9 +38,14 @@ export default function BucketSettingsPage() {
         title={bucket}
         description="Bucket settings"
         actions={
-          <Link to="/buckets" className="text-sm text-primary underline">
-            All buckets
-          </Link>
+          <>
+            <Button variant="secondary" asChild>
+              <Link to={`/buckets/${encodeURIComponent(bucket)}/objects`}>Browse objects</Link>
+            </Button>
+            <Link to="/buckets" className="self-center text-sm text-primary underline">
+              All buckets
+            </Link>
+          </>
         }
       />
       <Tabs defaultValue="overview">

@@ -43,6 +43,14 @@ function useColumns(onDelete: (bucket: Bucket) => void): ColumnDef<Bucket, unkno
       actionsColumn((bucket) => (
         <>
           <Button variant="secondary" size="sm" asChild>
+            <Link
+              to={`/buckets/${encodeURIComponent(bucket.name)}/objects`}
+              aria-label={`Browse objects of ${bucket.name}`}
+            >
+              Browse
+            </Link>
+          </Button>
+          <Button variant="secondary" size="sm" asChild>
             <Link to={`/buckets/${encodeURIComponent(bucket.name)}`}>Settings</Link>
           </Button>
           <DeleteButton label={`Delete bucket ${bucket.name}`} onClick={() => onDelete(bucket)} />

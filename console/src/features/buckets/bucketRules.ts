@@ -67,8 +67,9 @@ export function ruleOf(draft: CorsDraft): CorsRule {
 }
 
 /** Why a tag set would be refused (PutBucketTagging's rules), or undefined. */
-export function tagsProblem(tags: BucketTag[]): string | undefined {
-  if (tags.length > 50) return "At most 50 tags";
+/** What is wrong with a tag set (S3's rules; a bucket may have 50 tags, an object 10). */
+export function tagsProblem(tags: BucketTag[], tagCountMax = 50): string | undefined {
+  if (tags.length > tagCountMax) return `At most ${tagCountMax} tags`;
   const seen = new Set<string>();
   for (const { key, value } of tags) {
     if (key === "") return "A tag needs a key";
