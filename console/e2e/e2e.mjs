@@ -476,7 +476,10 @@ try {
     await shot("29-object-browser-folder");
     // Breadcrumbs: up to the bucket, where docs/ is a folder, and back into it.
     await page.getByRole("navigation", { name: "Breadcrumbs" }).getByRole("button").click();
-    await objects.getByRole("button", { name: /docs\// }).click();
+    // The folder's rows leave before the bucket's listing is clicked into (else the click
+    // could land on the old page, whose file buttons also name docs/).
+    await objects.getByText("big.bin", { exact: true }).waitFor({ state: "detached" });
+    await objects.getByRole("button", { name: /^📁 docs\/$/ }).click();
     await objects.getByText("big.bin", { exact: true }).waitFor();
     // Search by prefix inside the folder.
     await page.getByLabel("Search by prefix").fill("b");

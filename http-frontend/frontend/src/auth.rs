@@ -69,6 +69,17 @@ impl Credentials<'_> {
         })
     }
 
+    /// `of_request` with the session token and claimed access key of a request head.
+    pub(crate) fn of_head<'a>(
+        context: &'a ShardContext,
+        identity: &'a IdentityIndex,
+        head: &RequestHead,
+    ) -> Result<Credentials<'a>, S3Error> {
+        let token = sessions::token_of(head);
+        let claimed = sessions::claimed_access_key(head);
+        Credentials::of_request(context, identity, token.as_deref(), claimed.as_deref())
+    }
+
     /// The principal of a key whose signature verified against this same identity.
     pub(crate) fn principal(&self, access_key_id: &str) -> Result<Principal, S3Error> {
         if let Some(session) = self
@@ -733,6 +744,33 @@ fn auth_method(head: &RequestHead) -> &'static str {
 
 fn verify_head(context: &ShardContext, head: &RequestHead) -> Result<Option<SignedBy>, S3Error> {
     let host_bucket = host_bucket(context, head);
+    // One snapshot for the whole request: the key verified is the key authorized.
+    let identity = context.identity();
+    let store = Credentials::of_head(context, &identity, head)?;
+    let authenticated = verify_signed(context, head, |signed, auth_context, cache| {
+        authenticate_for_host(signed, auth_context, host_bucket, &store, cache)
+    })
+    .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
+    match authenticated {
+        Authenticated::Signed {
+            access_key_id,
+            payload,
+        } => Ok(Some(SignedBy {
+            principal: store.principal(&access_key_id)?,
+            access_key_id,
+            payload,
+        })),
+        Authenticated::Anonymous => Ok(None),
+    }
+}
+
+/// Runs `verify` on what a signature covers in `head` (method, path, query and headers as
+/// received), with the server's region and clock and this shard's signing-key cache.
+pub(crate) fn verify_signed<R>(
+    context: &ShardContext,
+    head: &RequestHead,
+    verify: impl FnOnce(&SignedRequest<'_>, &AuthContext<'_>, &mut SigningKeyCache) -> R,
+) -> R {
     let headers: Vec<(&str, &[u8])> = head
         .headers
         .iter()
@@ -748,26 +786,7 @@ fn verify_head(context: &ShardContext, head: &RequestHead) -> Result<Option<Sign
         region: &context.settings.region,
         now_unix_secs: now_unix_secs(),
     };
-    // One snapshot for the whole request: the key verified is the key authorized.
-    let identity = context.identity();
-    let token = sessions::token_of(head);
-    let claimed = sessions::claimed_access_key(head);
-    let store = Credentials::of_request(context, &identity, token.as_deref(), claimed.as_deref())?;
-    let authenticated = with_signing_keys(|cache| {
-        authenticate_for_host(&signed, &auth_context, host_bucket, &store, cache)
-    })
-    .map_err(|error| s3_error::from_sigv4(&error, &context.settings.region))?;
-    match authenticated {
-        Authenticated::Signed {
-            access_key_id,
-            payload,
-        } => Ok(Some(SignedBy {
-            principal: store.principal(&access_key_id)?,
-            access_key_id,
-            payload,
-        })),
-        Authenticated::Anonymous => Ok(None),
-    }
+    with_signing_keys(|cache| verify(&signed, &auth_context, cache))
 }
 
 pub(crate) fn now_unix_secs() -> i64 {

@@ -14,7 +14,7 @@ use runtime::ShardContext;
 use runtime::identity::{KeyEntry, Principal};
 use runtime::sessions::{self, AssumedRole, SessionRequest};
 use s3_proto::error::{S3Error, S3ErrorCode};
-use s3_proto::sigv4::{AuthContext, Authenticated, PayloadMode, SignedRequest};
+use s3_proto::sigv4::{Authenticated, PayloadMode};
 use s3_proto::xml::escape;
 use sha2::Digest as _;
 
@@ -218,29 +218,12 @@ fn authenticate(
     let body_hash = sha2::Sha256::digest(body);
     let body_hash_hex = hex::encode(body_hash);
     let identity = context.identity();
-    let token = auth::sessions::token_of(head);
-    let claimed = auth::sessions::claimed_access_key(head);
-    let store = Credentials::of_request(context, &identity, token.as_deref(), claimed.as_deref())
+    let store = Credentials::of_head(context, &identity, head)
         .map_err(|error| StsError::from_s3(&error))?;
-    let headers: Vec<(&str, &[u8])> = head
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_slice()))
-        .collect();
-    let signed = SignedRequest {
-        method: &head.method,
-        raw_path: &head.raw_path,
-        raw_query: &head.raw_query,
-        headers: &headers,
-    };
-    let auth_context = AuthContext {
-        region: &context.settings.region,
-        now_unix_secs: auth::now_unix_secs(),
-    };
-    let authenticated = auth::with_signing_keys(|cache| {
+    let authenticated = auth::verify_signed(context, head, |signed, auth_context, cache| {
         s3_proto::sigv4::authenticate_service(
-            &signed,
-            &auth_context,
+            signed,
+            auth_context,
             "sts",
             &body_hash_hex,
             &store,
