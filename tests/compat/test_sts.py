@@ -223,6 +223,10 @@ def test_sessions_expire_and_are_revoked(world, bucket):
     with pytest.raises(ClientError) as refused:
         world.sts("alice").get_session_token()
     assert error_of(refused.value) == (403, "AccessDenied")
+    # Nor does the admin get a session minted for a disabled or unknown user.
+    for user_id in ("alice", "nobody"):
+        minted = world.control.raw({"type": "mint_session", "user_id": user_id, "duration_secs": 60})
+        assert (minted["type"], minted["code"]) == ("error", "AccessDenied"), minted
 
 
 def sts_error(call, **kwargs) -> tuple[int, str]:

@@ -532,8 +532,16 @@ impl Applier {
             crate::sessions::check_session_policy(document)
                 .map_err(|reason| error_response("MalformedPolicy", &reason))?;
         }
-        let index = crate::identity::IdentityIndex::build(&self.identity);
-        if !index.user_enabled(&request.user_id) {
+        let identity = &self.identity;
+        let tenant_enabled = |tenant: Option<&str>| {
+            tenant.is_none_or(|id| identity.tenants.iter().any(|t| t.id == id && t.enabled))
+        };
+        let enabled = identity
+            .users
+            .iter()
+            .find(|user| user.id == request.user_id)
+            .is_some_and(|user| user.enabled && tenant_enabled(user.tenant_id.as_deref()));
+        if !enabled {
             return Err(error_response(
                 "AccessDenied",
                 "no such user, or the user or their tenant is disabled",

@@ -248,12 +248,6 @@ impl IdentityIndex {
         ))
     }
 
-    /// Whether a user exists and is enabled (with their tenant): a session is minted only
-    /// for such a user.
-    pub fn user_enabled(&self, user_id: &str) -> bool {
-        self.grants.get(user_id).is_some_and(|grant| grant.enabled)
-    }
-
     pub fn key(&self, access_key_id: &str) -> Option<&Rc<KeyEntry>> {
         self.keys.get(access_key_id)
     }
