@@ -481,8 +481,11 @@ try {
     await objects.getByText("big.bin", { exact: true }).waitFor({ state: "detached" });
     await objects.getByRole("button", { name: /^📁 docs\/$/ }).click();
     await objects.getByText("big.bin", { exact: true }).waitFor();
-    // Search by prefix inside the folder.
+    // Search by prefix inside the folder; a selection the search hides is dropped.
+    await page.getByRole("checkbox", { name: "Select docs/a.txt" }).check();
+    await page.getByRole("button", { name: "Delete selected (1)" }).waitFor();
     await page.getByLabel("Search by prefix").fill("b");
+    await page.getByRole("button", { name: "Delete selected (0)" }).waitFor();
     await objects.getByText("a.txt", { exact: true }).waitFor({ state: "detached" });
     await objects.getByText("big.bin", { exact: true }).waitFor();
     await objects.getByText("b.txt", { exact: true }).waitFor();

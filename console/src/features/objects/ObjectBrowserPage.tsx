@@ -233,7 +233,11 @@ export default function ObjectBrowserPage() {
           aria-label="Search by prefix"
           placeholder={`Search in ${folder || "/"} by prefix`}
           value={search}
-          onChange={(event) => setSearch(event.target.value)}
+          onChange={(event) => {
+            // A selection hidden by the new search must not be deleted unseen.
+            setSearch(event.target.value);
+            setSelected(new Set());
+          }}
           className="max-w-sm"
         />
         <span className="text-sm text-muted-fg" data-testid="listed-count">
