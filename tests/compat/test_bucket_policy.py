@@ -396,3 +396,16 @@ def test_object_lock_condition_keys_bound_retention(world, alice, root):
     for item in root.list_object_versions(Bucket=name).get("Versions", []):
         root.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
     root.delete_bucket(Bucket=name)
+
+
+def test_a_tenant_boundary_refusal_says_so_in_the_event_log(world, alice, bucket):
+    """Another tenant's user is refused before any policy is asked: the event names the
+    boundary as what decided it, with the action and the bucket's ARN."""
+    before = len(denied_events(world.control, 0))
+    alice.put_object(Bucket=bucket, Key="doc", Body=b"x")
+    expect_error(world.client("bob").get_object, 403, "AccessDenied", Bucket=bucket, Key="doc")
+    events = denied_events(world.control, before + 1)
+    mine = [e for e in events if e.get("bucket") == bucket and e.get("key") == "doc"]
+    assert mine, events[-3:]
+    assert mine[-1]["decided_by"] == "tenant boundary: the bucket belongs to another tenant"
+    assert (mine[-1]["iam_action"], mine[-1]["resource_arn"]) == ("s3:GetObject", f"arn:aws:s3:::{bucket}")

@@ -100,7 +100,7 @@ def anonymous_get(server, path: str) -> int:
 
 def test_access_denials_are_counted_by_reason(metered):
     fresh = scrape(metered)
-    for reason in ("explicit_deny", "implicit_deny", "restrict_public_buckets", "other"):
+    for reason in ("explicit_deny", "implicit_deny", "restrict_public_buckets", "tenant_boundary", "other"):
         assert total(fresh, "maxiofs_access_denied_total", reason=reason) == 0, reason
         assert f'maxiofs_access_denied_total{{reason="{reason}"}} 0' in fresh
     s3 = make_client(metered.endpoint)

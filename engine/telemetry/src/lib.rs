@@ -225,12 +225,13 @@ pub struct ShardMetrics {
 
 /// Why a request was answered AccessDenied (`maxiofs_access_denied_total{reason}`): an
 /// explicit Deny in a policy, no policy statement allowing it (implicit deny), a public
-/// bucket policy's Allow ignored under RestrictPublicBuckets, or anything else (another
-/// tenant's bucket, a disabled key, a refused header).
-pub const ACCESS_DENIED_REASONS: [&str; 4] = [
+/// bucket policy's Allow ignored under RestrictPublicBuckets, another tenant's bucket, or
+/// anything else (a disabled key, a refused header, a session out of force).
+pub const ACCESS_DENIED_REASONS: [&str; 5] = [
     "explicit_deny",
     "implicit_deny",
     "restrict_public_buckets",
+    "tenant_boundary",
     "other",
 ];
 

@@ -110,6 +110,7 @@ impl Credentials<'_> {
 pub(crate) fn authorize(
     context: &ShardContext,
     principal: &Principal,
+    operation: &str,
     bucket: Option<&str>,
 ) -> Result<(), S3Error> {
     let Some(bucket) = bucket else {
@@ -121,10 +122,21 @@ pub(crate) fn authorize(
         .get(bucket)
         .is_none_or(|entry| principal.may_access(entry.record.owner_tenant.as_deref()));
     if allowed {
-        Ok(())
-    } else {
-        Err(S3Error::new(S3ErrorCode::AccessDenied))
+        return Ok(());
     }
+    // For the audit: no policy was asked, the tenant boundary decided.
+    let action = policy::actions::s3_action(operation, false).map_or_else(
+        || format!("s3:{operation}"),
+        |(action, _)| action.to_owned(),
+    );
+    Err(
+        S3Error::new(S3ErrorCode::AccessDenied).denied_by(s3_proto::error::Denial {
+            action,
+            resource: policy::bucket_arn(bucket),
+            decided_by: "tenant boundary: the bucket belongs to another tenant".to_owned(),
+            reason: "tenant_boundary",
+        }),
+    )
 }
 
 /// What bucket-policy conditions see of a request besides its head: the connection.

@@ -535,7 +535,8 @@ fn prepare(
         .bucket
         .as_deref()
         .filter(|_| route.operation != Operation::CreateBucket);
-    let checked = authorize(context, &signed.principal, bucket).and_then(|()| {
+    let operation = route.operation.as_str();
+    let checked = authorize(context, &signed.principal, operation, bucket).and_then(|()| {
         // Every signed request asks the policies, ListBuckets and CreateBucket too (their
         // identity policies say whether the user may; no bucket policy applies to them).
         let named = route.bucket.as_deref().unwrap_or("");

@@ -269,7 +269,12 @@ async fn open_source(
     use crate::auth::{PolicyQuestion, RequestFacts, authorize};
     let principal = exchange.principal.as_ref();
     if let Some(principal) = principal {
-        authorize(exchange.context, principal, Some(&source.bucket))?;
+        authorize(
+            exchange.context,
+            principal,
+            "GetObject",
+            Some(&source.bucket),
+        )?;
     }
     let question = PolicyQuestion {
         operation: "GetObject",

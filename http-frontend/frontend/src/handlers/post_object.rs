@@ -205,7 +205,12 @@ fn check_signer(
     principal: &runtime::identity::Principal,
     key: &str,
 ) -> Result<(), S3Error> {
-    auth::authorize(exchange.context, principal, Some(exchange.bucket()))?;
+    auth::authorize(
+        exchange.context,
+        principal,
+        "PostObject",
+        Some(exchange.bucket()),
+    )?;
     let question = auth::PolicyQuestion {
         operation: "PostObject",
         bucket: exchange.bucket(),
