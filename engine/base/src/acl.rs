@@ -182,6 +182,13 @@ impl Acl {
         })
     }
 
+    /// Whether it grants the owner alone: the one ACL a bucket with ACLs disabled accepts.
+    pub fn owner_only(&self) -> bool {
+        self.grants
+            .iter()
+            .all(|grant| grant.grantee == Grantee::Owner)
+    }
+
     /// Whether a grant gives `requester` the `wanted` permission.
     pub fn allows(&self, requester: Requester, wanted: Permission) -> bool {
         self.grants.iter().any(|grant| {

@@ -357,11 +357,7 @@ impl BucketConfigChange {
             BucketConfigChange::ObjectOwnership(ownership) => {
                 // S3 refuses to disable ACLs while the bucket's ACL grants anyone else
                 // anything (its objects' ACLs are simply no longer evaluated).
-                let grants_others = record.acl.as_ref().is_some_and(|acl| {
-                    acl.grants
-                        .iter()
-                        .any(|grant| grant.grantee != base::acl::Grantee::Owner)
-                });
+                let grants_others = record.acl.as_ref().is_some_and(|acl| !acl.owner_only());
                 if !ownership.acls_enabled() && grants_others {
                     return Err(ShardError::AclGrantsOthers);
                 }

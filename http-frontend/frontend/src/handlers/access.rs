@@ -136,7 +136,7 @@ async fn requested_acl(exchange: &mut Exchange<'_>, bucket: &BucketRecord) -> Re
     let not_supported = S3ErrorCode::AccessControlListNotSupported;
     let owner_id = owner(exchange).id;
     let from_headers = acl::from_headers(exchange, &owner_id)
-        .map_err(|error| acl::while_disabled(error, bucket, not_supported))?;
+        .map_err(|error| acl::while_disabled(error, bucket.object_ownership, not_supported))?;
     let body = read_small_body(exchange, ACCESS_BODY_BYTES_MAX).await?;
     match (from_headers, body.is_empty()) {
         (Some(acl), true) => Ok(acl),
@@ -161,8 +161,9 @@ async fn requested_acl(exchange: &mut Exchange<'_>, bucket: &BucketRecord) -> Re
                 .grants
                 .into_iter()
                 .map(|(grantee, permission)| {
-                    let grantee = acl::grantee(&grantee.kind, &grantee.value, &owner_id)
-                        .map_err(|error| acl::while_disabled(error, bucket, not_supported))?;
+                    let grantee = acl::grantee(&grantee.kind, &grantee.value, &owner_id).map_err(
+                        |error| acl::while_disabled(error, bucket.object_ownership, not_supported),
+                    )?;
                     Ok(Grant {
                         grantee,
                         permission,

@@ -113,12 +113,8 @@ pub(crate) fn to_store(bucket: &BucketRecord, acl: Option<Acl>) -> Result<Option
     let Some(acl) = acl else {
         return Ok(None);
     };
-    let owner_only = acl
-        .grants
-        .iter()
-        .all(|grant| grant.grantee == Grantee::Owner);
     if !bucket.object_ownership.acls_enabled() {
-        return if owner_only {
+        return if acl.owner_only() {
             Ok(None)
         } else {
             Err(S3Error::new(S3ErrorCode::AccessControlListNotSupported))
@@ -152,7 +148,11 @@ pub(crate) fn of_new_object(exchange: &Exchange<'_>) -> Result<Option<Acl>, S3Er
     let owner_id = crate::handlers::bucket::owner(exchange).id;
     let record = crate::handlers::bucket::bucket_record(exchange)?;
     let requested = from_headers(exchange, &owner_id).map_err(|error| {
-        while_disabled(error, &record, S3ErrorCode::AccessControlListNotSupported)
+        while_disabled(
+            error,
+            record.object_ownership,
+            S3ErrorCode::AccessControlListNotSupported,
+        )
     })?;
     to_store(&record, requested)
 }
@@ -160,14 +160,18 @@ pub(crate) fn of_new_object(exchange: &Exchange<'_>) -> Result<Option<Acl>, S3Er
 /// An ACL request this server cannot resolve (a grantee it does not know, a canned ACL with
 /// grants), asked of a bucket with ACLs disabled: S3 answers that ACLs are disabled (`code`)
 /// before it looks at what the ACL says.
-pub(crate) fn while_disabled(error: S3Error, bucket: &BucketRecord, code: S3ErrorCode) -> S3Error {
+pub(crate) fn while_disabled(
+    error: S3Error,
+    ownership: ObjectOwnership,
+    code: S3ErrorCode,
+) -> S3Error {
     let unresolved = matches!(
         error.code,
         S3ErrorCode::InvalidArgument
             | S3ErrorCode::UnresolvableGrantByEmailAddress
             | S3ErrorCode::InvalidRequest
     );
-    if unresolved && !bucket.object_ownership.acls_enabled() {
+    if unresolved && !ownership.acls_enabled() {
         S3Error::new(code)
     } else {
         error

@@ -170,20 +170,10 @@ fn requested_access(
     exchange: &Exchange<'_>,
 ) -> Result<(base::acl::ObjectOwnership, Option<base::acl::Acl>), S3Error> {
     let ownership = crate::handlers::acl::requested_ownership(exchange)?;
-    let acl =
-        crate::handlers::acl::from_headers(exchange, &owner(exchange).id).map_err(|error| {
-            let code = S3ErrorCode::InvalidBucketAclWithObjectOwnership;
-            let bucket = BucketRecord {
-                object_ownership: ownership,
-                ..BucketRecord::default()
-            };
-            crate::handlers::acl::while_disabled(error, &bucket, code)
-        })?;
-    let grants_others = acl.as_ref().is_some_and(|acl| {
-        acl.grants
-            .iter()
-            .any(|grant| grant.grantee != base::acl::Grantee::Owner)
-    });
+    let code = S3ErrorCode::InvalidBucketAclWithObjectOwnership;
+    let acl = crate::handlers::acl::from_headers(exchange, &owner(exchange).id)
+        .map_err(|error| crate::handlers::acl::while_disabled(error, ownership, code))?;
+    let grants_others = acl.as_ref().is_some_and(|acl| !acl.owner_only());
     if grants_others && !ownership.acls_enabled() {
         return Err(S3Error::new(
             S3ErrorCode::InvalidBucketAclWithObjectOwnership,
