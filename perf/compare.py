@@ -438,6 +438,21 @@ def check_free_space(args, work):
                  f"--seconds, --only, or --allow-low-space")
 
 
+def cost_arguments(default_out):
+    """The command line of a one-server cost script (sse_cost.py, policy_cost.py): phases
+    alternating on one MaxIOFS, `--rounds` of `--seconds` each."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--pin", action="store_true")
+    target = REPO / "target" / "release"
+    parser.add_argument("--maxiofs", default=str(target / "maxiofs"))
+    parser.add_argument("--loadgen", default=str(target / "maxiofs-load"))
+    parser.add_argument("--out", default=default_out)
+    return parser.parse_args()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)

@@ -14,7 +14,6 @@ the server over the phase, as perf/compare.py measures):
     perf/policy_cost.py --rounds 3 --seconds 8 --out perf/results/policy.md
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -76,16 +75,7 @@ def load(args, server, who, prepare, out_json):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--shards", type=int, default=2)
-    parser.add_argument("--pin", action="store_true")
-    target = compare.REPO / "target" / "release"
-    parser.add_argument("--maxiofs", default=str(target / "maxiofs"))
-    parser.add_argument("--loadgen", default=str(target / "maxiofs-load"))
-    parser.add_argument("--out", default="policy-cost.md")
-    args = parser.parse_args()
+    args = compare.cost_arguments("policy-cost.md")
     work = Path(tempfile.mkdtemp(prefix="maxiofs-policy-cost-"))
     server = compare.Server("maxiofs", work, args)
     root = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=compare.ACCESS_KEY,

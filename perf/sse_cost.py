@@ -11,7 +11,6 @@ keys are written (and read) under their own prefix.
     perf/sse_cost.py --rounds 3 --seconds 8 --out perf/results/sse.md
 """
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -34,16 +33,7 @@ def set_encryption(data_dir, version, on):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--shards", type=int, default=2)
-    parser.add_argument("--pin", action="store_true")
-    target = compare.REPO / "target" / "release"
-    parser.add_argument("--maxiofs", default=str(target / "maxiofs"))
-    parser.add_argument("--loadgen", default=str(target / "maxiofs-load"))
-    parser.add_argument("--out", default="sse-cost.md")
-    args = parser.parse_args()
+    args = compare.cost_arguments("sse-cost.md")
     work = Path(tempfile.mkdtemp(prefix="maxiofs-sse-cost-"))
     server = compare.Server("maxiofs", work, args)
     data_dir = server.dir / "data"
